@@ -1,0 +1,504 @@
+"""The command line: a thin face over the core, for scripts and terminal users.
+
+Exit status: 0 success, 1 a user error (bad input, unknown id), 2 a usage
+error. No traceback ever reaches the user: unexpected errors are written to a
+log file and reported in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, paths
+
+EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+
+BIBTEX_IMPORT_HELP = (
+    "BibTeX files import every entry that parses; a broken entry is skipped and reported by key and "
+    "line in the summary, never dropped silently."
+)
+
+
+class UsageError(Exception):
+    """A command line that makes no sense; exit status 2."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papershelf",
+        description="Papershelf: keep, tag, annotate and cite the research papers you read. "
+        "Run with no command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"papershelf {__version__}")
+    parser.add_argument(
+        "--library",
+        metavar="PATH",
+        help="the library file (default: $PAPERSHELF_LIBRARY, else library.sqlite3 in the user data folder)",
+    )
+    parser.add_argument("--smoke-test", action="store_true", help="run the built-in self test of the app and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "import",
+        help="import daily listings or BibTeX files",
+        description="Import daily papers listings (the saved text of the Hugging Face Daily Papers page, or its JSON "
+        "API) or BibTeX files. Papers already in the library are not added again; a new sighting is recorded and "
+        "missing fields are filled in. Each file is one transaction: on an error nothing from it is written. "
+        + BIBTEX_IMPORT_HELP,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the listing date (text listings have no year)")
+    p.add_argument("--format", default="auto", choices=["auto", "hf-text", "hf-json", "bibtex"])
+
+    p = sub.add_parser("list", help="list papers matching a search", description="List papers. " + SEARCH_HELP)
+    p.add_argument("query", nargs="*", help="search terms (see above)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument(
+        "--sort", default="id", choices=["id", "title", "first_author", "status", "priority", "listed_on", "added_at"]
+    )
+
+    p = sub.add_parser("show", help="show one paper")
+    p.add_argument("id", help="numeric id, citation key or arXiv id")
+    p.add_argument("--json", action="store_true")
+
+    for name, verb in (("tag", "add tags to"), ("untag", "remove tags from")):
+        p = sub.add_parser(name, help=f"{verb} a paper")
+        p.add_argument("id")
+        p.add_argument("tags", nargs="+", metavar="TAG")
+
+    p = sub.add_parser("status", help="set the read status of papers")
+    p.add_argument("args", nargs="+", metavar="ID... STATUS", help="paper ids, then unread, reading or read")
+
+    p = sub.add_parser("priority", help="set the priority of papers (0 none … 3 highest)")
+    p.add_argument("args", nargs="+", metavar="ID... PRIORITY")
+
+    p = sub.add_parser("note", help="add a note to a paper")
+    p.add_argument("id")
+    p.add_argument("text", help="the note (Markdown); - reads it from standard input")
+
+    p = sub.add_parser("key", help="show or set a paper's citation key")
+    p.add_argument("id")
+    p.add_argument("new_key", nargs="?")
+
+    p = sub.add_parser("lists", help="show and edit reading lists", description="With no action, show every list.")
+    lists_sub = p.add_subparsers(dest="action", metavar="ACTION")
+    q = lists_sub.add_parser("create", help="create a list")
+    q.add_argument("name")
+    q = lists_sub.add_parser("add", help="add papers to a list")
+    q.add_argument("name")
+    q.add_argument("ids", nargs="+", metavar="ID")
+    q = lists_sub.add_parser("remove", help="remove papers from a list")
+    q.add_argument("name")
+    q.add_argument("ids", nargs="+", metavar="ID")
+    q = lists_sub.add_parser("rename", help="rename a list")
+    q.add_argument("name")
+    q.add_argument("new_name")
+    q = lists_sub.add_parser("delete", help="delete a list (its papers stay in the library)")
+    q.add_argument("name")
+    q = lists_sub.add_parser("show", help="show the papers of a list in order")
+    q.add_argument("name")
+
+    p = sub.add_parser(
+        "export",
+        help="export papers to BibTeX and other formats",
+        description="Export a reading list, a tag, a search, some papers or the whole library. "
+        "Pick --format bibtex (the default: ASCII with LaTeX escapes, for bibtex and natbib) or "
+        "--format biblatex (UTF-8, for biber). The file is replaced only when the export succeeds.",
+    )
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--list", metavar="NAME")
+    scope.add_argument("--tag", metavar="TAG")
+    scope.add_argument("--query", metavar="Q")
+    scope.add_argument("--ids", nargs="+", metavar="ID")
+    scope.add_argument("--all", action="store_true")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write; - for standard output")
+    p.add_argument("--format", default="bibtex", choices=["bibtex", "biblatex", "csl-json", "ris", "markdown"])
+    p.add_argument("--no-abstract", action="store_true", help="leave abstracts out")
+    p.add_argument("--notes", action="store_true", help="include your notes (private by default)")
+    p.add_argument("--all-fields", action="store_true", help="keep tool-only fields (JabRef groups, file, timestamp…)")
+
+    p = sub.add_parser("backup", help="write a backup of the library and print its path")
+    p.add_argument("file", nargs="?", help="where to write it (default: the backups folder)")
+    p = sub.add_parser("restore", help="restore the library from a backup (the current one is backed up first)")
+    p.add_argument("file", nargs="?", help="the backup to restore (default: the newest in the backups folder)")
+    p = sub.add_parser("backups", help="list the backups of the library")
+
+    return parser
+
+
+SEARCH_HELP = (
+    "Search syntax: words match as prefixes; \"quoted phrases\" match exactly; filters tag:NAME, list:NAME "
+    "(quote names with spaces), status:unread|reading|read, date:YYYY-MM-DD (listing date), has:notes, has:code; "
+    "-term negates; all terms must match."
+)
+
+
+def _open(args):
+    from .core.library import Library
+
+    return Library(paths.library_path(args.library), backups_dir=paths.backups_dir(paths.library_path(args.library)))
+
+
+def _progress_printer(name: str):
+    """A progress callback that redraws one line on a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        sys.stderr.write(f"\r{name}: {done:,} papers read…")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_import(args) -> int:
+    from .core.importers import Source
+
+    with _open(args) as library:
+        status = EXIT_OK
+        for name in args.files:
+            progress = _progress_printer(name)
+            try:
+                result = library.import_file(Source.from_path(name), fmt=args.format, listing_date=args.date, progress=progress)
+            finally:
+                if progress:
+                    sys.stderr.write("\r\x1b[K")
+            print(f"{name}: {result.added} added, {result.existing} already in library")
+            for problem in result.problems:
+                print(f"  skipped: {problem}", file=sys.stderr)
+                status = EXIT_USER
+        return status
+
+
+def _paper_json(paper) -> dict:
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": paper.authors,
+        "arxiv_id": paper.arxiv_id,
+        "url": paper.link,
+        "code_urls": paper.code_urls,
+        "project_url": paper.project_url,
+        "published": paper.published.isoformat() if paper.published else None,
+        "added_at": paper.added_at.isoformat(),
+        "status": paper.status,
+        "read_at": paper.read_at.isoformat() if paper.read_at else None,
+        "priority": paper.priority,
+        "tags": paper.tags,
+        "lists": paper.lists,
+        "notes": [
+            {"id": n.id, "text": n.text, "created": n.created.isoformat(), "updated": n.updated.isoformat()}
+            for n in paper.notes
+        ],
+        "citation_key": paper.citation_key,
+        "listing_dates": [d.isoformat() for d in paper.listing_dates],
+    }
+
+
+STATUS_MARK = {"unread": " ", "reading": "~", "read": "x"}
+
+
+def _print_table(library, ids: Sequence[int]) -> None:
+    width = shutil.get_terminal_size((100, 20)).columns
+    rows = library.rows(ids)
+    id_width = max((len(str(i)) for i in ids), default=2)
+    title_width = max(20, width - id_width - 40)
+    for pid in ids:
+        row = rows[pid]
+        title = row.title if len(row.title) <= title_width else row.title[: title_width - 1] + "…"
+        author = row.first_author[:18]
+        prio = "!" * row.priority
+        print(f"{pid:>{id_width}} [{STATUS_MARK[row.status]}] {prio:<3} {title:<{title_width}}  {author:<18} {row.tags}".rstrip())
+
+
+def cmd_list(args) -> int:
+    query = " ".join(args.query)
+    with _open(args) as library:
+        ids = library.search_ids(query, sort=args.sort, limit=args.limit)
+        if args.json:
+            json.dump([_paper_json(p) for p in library.iter_papers(ids)], sys.stdout, ensure_ascii=False, indent=2)
+            print()
+        elif ids:
+            _print_table(library, ids)
+        else:
+            print("no papers match" if query else "the library is empty; import a listing with `papershelf import FILE`")
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    with _open(args) as library:
+        paper = library.get(library.resolve(args.id))
+    if args.json:
+        print(json.dumps(_paper_json(paper), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(paper.title)
+    if paper.authors:
+        print(", ".join(paper.authors))
+    print()
+    facts = [
+        ("id", paper.id),
+        ("citation key", paper.citation_key),
+        ("arXiv", paper.arxiv_id),
+        ("link", paper.link),
+        ("code", ", ".join(paper.code_urls)),
+        ("project", paper.project_url),
+        ("published", paper.published),
+        ("listings", ", ".join(d.isoformat() for d in paper.listing_dates)),
+        ("status", paper.status + (f" ({paper.read_at:%Y-%m-%d})" if paper.read_at else "")),
+        ("priority", paper.priority or None),
+        ("tags", ", ".join(paper.tags)),
+        ("lists", ", ".join(paper.lists)),
+    ]
+    for label, value in facts:
+        if value:
+            print(f"{label:>13}: {value}")
+    if paper.abstract:
+        print()
+        print(paper.abstract)
+    for note in paper.notes:
+        print()
+        print(f"--- note {note.id} ({note.updated:%Y-%m-%d %H:%M})")
+        print(note.text)
+    return EXIT_OK
+
+
+def cmd_tag(args) -> int:
+    with _open(args) as library:
+        pid = library.resolve(args.id)
+        if args.command == "tag":
+            library.add_tags([pid], args.tags)
+        else:
+            library.remove_tags([pid], args.tags)
+        tags = library.get(pid).tags
+    print(f"{args.id}: tags: {', '.join(tags) or '(none)'}")
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from .core.records import STATUSES
+
+    if len(args.args) < 2 or args.args[-1] not in STATUSES:
+        raise UsageError("status: give one or more paper ids, then unread, reading or read")
+    with _open(args) as library:
+        ids = library.resolve_many(args.args[:-1])
+        library.set_status(ids, args.args[-1])
+    print(f"{len(ids)} paper{'s' if len(ids) != 1 else ''} marked {args.args[-1]}")
+    return EXIT_OK
+
+
+def cmd_priority(args) -> int:
+    if len(args.args) < 2 or args.args[-1] not in {"0", "1", "2", "3"}:
+        raise UsageError("priority: give one or more paper ids, then 0, 1, 2 or 3")
+    with _open(args) as library:
+        ids = library.resolve_many(args.args[:-1])
+        library.set_priority(ids, int(args.args[-1]))
+    print(f"{len(ids)} paper{'s' if len(ids) != 1 else ''} set to priority {args.args[-1]}")
+    return EXIT_OK
+
+
+def cmd_note(args) -> int:
+    from .core.errors import PapershelfError
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise PapershelfError("the note is empty; nothing was added")
+    with _open(args) as library:
+        note_id = library.add_note(library.resolve(args.id), text)
+    print(f"note {note_id} added to {args.id}")
+    return EXIT_OK
+
+
+def cmd_key(args) -> int:
+    with _open(args) as library:
+        pid = library.resolve(args.id)
+        if args.new_key:
+            library.set_citation_key(pid, args.new_key)
+        print(library.get(pid).citation_key)
+    return EXIT_OK
+
+
+def cmd_lists(args) -> int:
+    with _open(args) as library:
+        if args.action is None:
+            lists = library.lists()
+            for name, count in lists:
+                print(f"{name} ({count})")
+            if not lists:
+                print("no reading lists yet; create one with `papershelf lists create NAME`")
+        elif args.action == "create":
+            library.create_list(args.name)
+            print(f"created list {args.name!r}")
+        elif args.action == "add":
+            added = library.add_to_list(args.name, library.resolve_many(args.ids))
+            print(f"{args.name}: {added} added")
+        elif args.action == "remove":
+            removed = library.remove_from_list(args.name, library.resolve_many(args.ids))
+            print(f"{args.name}: {removed} removed")
+        elif args.action == "rename":
+            library.rename_list(args.name, args.new_name)
+            print(f"renamed {args.name!r} to {args.new_name!r}")
+        elif args.action == "delete":
+            library.delete_list(args.name)
+            print(f"deleted list {args.name!r}")
+        elif args.action == "show":
+            ids = library.list_paper_ids(args.name)
+            if ids:
+                _print_table(library, ids)
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .core import exporters
+
+    with _open(args) as library:
+        ids = export_scope_ids(library, args)
+        options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields}
+        papers = library.iter_papers(ids)
+        if args.output == "-":
+            exporters.export_to_stream(papers, args.format, sys.stdout, **options)
+            return EXIT_OK
+        count = exporters.export_to_file(papers, args.format, Path(args.output), **options)
+    print(f"{args.output}: {count} papers written ({args.format})", file=sys.stderr)
+    return EXIT_OK
+
+
+def export_scope_ids(library, args) -> list[int]:
+    if args.list:
+        return library.list_paper_ids(args.list)
+    if args.tag:
+        return library.search_ids('tag:"' + args.tag.replace('"', "") + '"')
+    if args.query is not None:
+        return library.search_ids(args.query)
+    if args.ids:
+        return library.resolve_many(args.ids)
+    return library.search_ids("")
+
+
+def cmd_backup(args) -> int:
+    from .core import backup
+
+    library = paths.library_path(args.library)
+    target = backup.backup(library, Path(args.file) if args.file else None, folder=paths.backups_dir(library))
+    print(target)
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    from .core import backup
+
+    library = paths.library_path(args.library)
+    folder = paths.backups_dir(library)
+    source, safety = backup.restore(library, Path(args.file) if args.file else None, folder=folder)
+    print(f"restored {library} from {source}")
+    if safety:
+        print(f"the library as it was is kept in {safety}")
+    return EXIT_OK
+
+
+def cmd_backups(args) -> int:
+    from .core import backup
+
+    library = paths.library_path(args.library)
+    found = backup.list_backups(paths.backups_dir(library))
+    for path in found:
+        print(path)
+    if not found:
+        print(f"no backups yet in {paths.backups_dir(library)}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "import": cmd_import,
+    "list": cmd_list,
+    "show": cmd_show,
+    "tag": cmd_tag,
+    "untag": cmd_tag,
+    "status": cmd_status,
+    "priority": cmd_priority,
+    "note": cmd_note,
+    "key": cmd_key,
+    "lists": cmd_lists,
+    "export": cmd_export,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "backups": cmd_backups,
+}
+
+
+def _log_crash() -> Path | None:
+    import traceback
+
+    try:
+        log = paths.data_dir() / "papershelf-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {dt.datetime.now().isoformat()} papershelf {__version__} {sys.argv!r}\n")
+            traceback.print_exc(file=fh)
+        return log
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.smoke_test:
+        from .smoke import run_smoke_test
+
+        return run_smoke_test()
+    if args.command is None:
+        return launch_gui(args, parser)
+    from .core.errors import PapershelfError
+
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"papershelf: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PapershelfError as exc:
+        print(f"papershelf: error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("papershelf: interrupted; nothing from the unfinished step was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `papershelf list | head`: the reader went away; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        log = _log_crash()
+        where = f"; details in {log}" if log else ""
+        print(f"papershelf: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 70
+
+
+def launch_gui(args, parser) -> int:
+    try:
+        from .gui.app import main as gui_main
+    except ImportError as exc:
+        if "papershelf.gui" in str(exc) or "No module named 'papershelf.gui" in str(exc):
+            parser.print_help()
+            return EXIT_OK
+        raise
+    return gui_main(args.library)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

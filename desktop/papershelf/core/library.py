@@ -1,0 +1,699 @@
+"""The operations users perform on their library.
+
+Every public method is one transaction: it either happens completely or not at
+all, and the search index is updated inside the same transaction. Methods take
+and return plain values and :mod:`records`, never live ORM objects, so the GUI
+and CLI can use the results after the session is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from . import db, normalize, search
+from .errors import ConflictError, NotFoundError, PapershelfError
+from .exporters import citekeys
+from .importers import Source, read_records
+from .migrate import open_library_engine
+from .models import (
+    ListEntryModel,
+    NoteModel,
+    PaperModel,
+    PaperTagModel,
+    ReadingListModel,
+    SavedSearchModel,
+    SightingModel,
+    TagModel,
+)
+from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
+
+P = PaperModel.__table__
+T = TagModel.__table__
+PT = PaperTagModel.__table__
+RL = ReadingListModel.__table__
+LE = ListEntryModel.__table__
+N = NoteModel.__table__
+S = SightingModel.__table__
+SS = SavedSearchModel.__table__
+
+#: Rows per bulk statement during an import (also the dedup lookup batch).
+BATCH = 500
+
+#: Sortable columns of the paper table, by name.
+SORT_COLUMNS = {
+    "title": P.c.title.collate("NOCASE"),
+    "first_author": P.c.first_author.collate("NOCASE"),
+    "status": P.c.status,
+    "priority": P.c.priority,
+    "listed_on": P.c.listed_on,
+    "added_at": P.c.added_at,
+    "id": P.c.id,
+}
+
+Progress = Callable[[int], None]
+
+
+class Cancelled(PapershelfError):
+    """The user cancelled a long operation; nothing was written."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Library:
+    """A Papershelf library file."""
+
+    def __init__(self, path: str | Path, *, backups_dir: Path | None = None):
+        self.path = Path(path)
+        self.engine = open_library_engine(self.path, backups_dir=backups_dir)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- Finding papers -------------------------------------------------------
+
+    def resolve(self, ident: str | int) -> int:
+        """A paper id from a numeric id, a citation key or an arXiv id."""
+        text = str(ident).strip()
+        with db.read(self.engine) as conn:
+            if text.isdigit():
+                found = conn.execute(select(P.c.id).where(P.c.id == int(text))).scalar()
+                if found is not None:
+                    return found
+            found = conn.execute(select(P.c.id).where(func.lower(P.c.citation_key) == text.lower())).scalar()
+            if found is None and (arxiv := normalize.arxiv_id(text)):
+                found = conn.execute(select(P.c.id).where(P.c.arxiv_id == arxiv)).scalar()
+        if found is None:
+            raise NotFoundError(f"no paper with id, citation key or arXiv id {text!r}")
+        return found
+
+    def resolve_many(self, idents: Iterable[str | int]) -> list[int]:
+        return [self.resolve(i) for i in idents]
+
+    def search_ids(self, query: str = "", *, sort: str = "id", descending: bool = False, limit: int | None = None) -> list[int]:
+        """Ids of the papers matching ``query``, in order, sorted in SQL."""
+        column = SORT_COLUMNS[sort]
+        order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
+        statement = select(P.c.id).where(search.where_clause(query)).order_by(*order).limit(limit)
+        with db.read(self.engine) as conn:
+            return list(conn.execute(statement).scalars())
+
+    def count(self, query: str = "") -> int:
+        with db.read(self.engine) as conn:
+            return conn.execute(select(func.count()).select_from(P).where(search.where_clause(query))).scalar_one()
+
+    def rows(self, ids: Sequence[int]) -> dict[int, PaperRow]:
+        """The table columns for these papers (the GUI asks only for visible rows)."""
+        if not ids:
+            return {}
+        tags = (
+            select(func.group_concat(T.c.name, ", "))
+            .select_from(PT.join(T, T.c.id == PT.c.tag_id))
+            .where(PT.c.paper_id == P.c.id)
+            .scalar_subquery()
+        )
+        statement = select(
+            P.c.id, P.c.title, P.c.first_author, P.c.status, P.c.priority, tags, P.c.listed_on, P.c.added_at
+        ).where(P.c.id.in_(list(ids)))
+        with db.read(self.engine) as conn:
+            return {r.id: PaperRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], r[7]) for r in conn.execute(statement)}
+
+    def get(self, paper_id: int) -> Paper:
+        """Everything about one paper."""
+        papers = self.get_many([paper_id])
+        if not papers:
+            raise NotFoundError(f"no paper with id {paper_id}")
+        return papers[0]
+
+    def get_many(self, ids: Sequence[int]) -> list[Paper]:
+        """Full papers for these ids, in the given order (missing ids are skipped)."""
+        with db.read(self.engine) as conn:
+            return self._load(conn, list(ids))
+
+    def iter_papers(self, ids: Iterable[int], batch: int = BATCH) -> Iterator[Paper]:
+        """Full papers in order, loaded in batches, for exports of any size."""
+        for chunk in _batched(ids, batch):
+            yield from self.get_many(chunk)
+
+    def _load(self, conn: Connection, ids: list[int]) -> list[Paper]:
+        if not ids:
+            return []
+        tags: dict[int, list[str]] = {}
+        for pid, name in conn.execute(
+            select(PT.c.paper_id, T.c.name).join(T, T.c.id == PT.c.tag_id).where(PT.c.paper_id.in_(ids)).order_by(T.c.name)
+        ):
+            tags.setdefault(pid, []).append(name)
+        lists: dict[int, list[str]] = {}
+        for pid, name in conn.execute(
+            select(LE.c.paper_id, RL.c.name).join(RL, RL.c.id == LE.c.list_id).where(LE.c.paper_id.in_(ids)).order_by(RL.c.name)
+        ):
+            lists.setdefault(pid, []).append(name)
+        notes: dict[int, list[Note]] = {}
+        for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)).order_by(N.c.created_at, N.c.id)):
+            notes.setdefault(r.paper_id, []).append(Note(r.id, r.paper_id, r.text, r.created_at, r.updated_at))
+        sightings: dict[int, list[Sighting]] = {}
+        for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)).order_by(S.c.listing_date, S.c.id)):
+            sightings.setdefault(r.paper_id, []).append(Sighting(r.source, r.listing_date, r.position))
+        by_id = {}
+        for r in conn.execute(select(P).where(P.c.id.in_(ids))):
+            by_id[r.id] = Paper(
+                id=r.id,
+                title=r.title,
+                abstract=r.abstract,
+                authors=list(r.authors or []),
+                arxiv_id=r.arxiv_id,
+                url=r.url,
+                code_urls=list(r.code_urls or []),
+                project_url=r.project_url,
+                published=r.published,
+                added_at=r.added_at,
+                status=r.status,
+                read_at=r.read_at,
+                priority=r.priority,
+                citation_key=r.citation_key,
+                entry_type=r.entry_type,
+                primary_class=r.primary_class,
+                extra_fields=dict(r.extra_fields or {}),
+                tags=tags.get(r.id, []),
+                lists=lists.get(r.id, []),
+                notes=notes.get(r.id, []),
+                sightings=sightings.get(r.id, []),
+            )
+        return [by_id[i] for i in ids if i in by_id]
+
+    # --- Importing ------------------------------------------------------------
+
+    def import_file(
+        self,
+        source: Source | str | Path,
+        *,
+        fmt: str = "auto",
+        listing_date: dt.date | None = None,
+        today: dt.date | None = None,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        dry_run: bool = False,
+    ) -> ImportResult:
+        """Import one listing as one transaction.
+
+        ``dry_run`` does all the work and rolls it back: that is the preview,
+        with exactly the counts the real import would have. ``cancelled`` is
+        polled between batches; returning True rolls everything back and
+        raises :class:`Cancelled`.
+        """
+        if not isinstance(source, Source):
+            source = Source.from_path(source)
+        reading = read_records(source, fmt, listing_date=listing_date, today=today)
+        result = ImportResult(file=source.name, format=reading.format)
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            transaction = conn.begin()
+            try:
+                self._import_records(conn, reading.records, result, progress, cancelled)
+                result.problems = list(reading.problems)
+                if dry_run:
+                    transaction.rollback()
+                else:
+                    transaction.commit()
+            except BaseException:
+                transaction.rollback()
+                raise
+        return result
+
+    def _import_records(
+        self,
+        conn: Connection,
+        records: Iterable[PaperRecord],
+        result: ImportResult,
+        progress: Progress | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> None:
+        taken_keys = {k for (k,) in conn.execute(select(func.lower(P.c.citation_key)))}
+        # Papers met earlier in this same file, so in-file duplicates count once.
+        seen_arxiv: dict[str, int] = {}
+        seen_title: dict[str, int] = {}
+        dates: set[dt.date] = set()
+        now = _now()
+        done = 0
+        for batch in _batched(records, BATCH):
+            if cancelled is not None and cancelled():
+                raise Cancelled("import cancelled; nothing was imported")
+            keys = [normalize.title_key(r.title) for r in batch]
+            arxiv_ids = [r.arxiv_id for r in batch if r.arxiv_id]
+            existing = self._find_existing(conn, arxiv_ids, keys)
+            new_rows: list[dict] = []
+            new_records: list[PaperRecord] = []
+            touched: set[int] = set()
+            matched: list[tuple[int, PaperRecord]] = []
+            for record, key in zip(batch, keys):
+                if record.listing_date:
+                    dates.add(record.listing_date)
+                pid = None
+                if record.arxiv_id:
+                    pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
+                if pid is None:
+                    candidate = seen_title.get(key) or existing["title"].get(key)
+                    # Same title but a different arXiv id is a different paper.
+                    if candidate is not None and not (
+                        record.arxiv_id and existing["arxiv_of"].get(candidate) not in (None, record.arxiv_id)
+                    ):
+                        pid = candidate
+                if pid is not None:
+                    matched.append((pid, record))
+                    continue
+                year = (record.published or record.listing_date or now.date()).year
+                wanted_key = record.citation_key or citekeys.base_key(record.authors, year, record.title)
+                citation_key = citekeys.unique_key(wanted_key, taken_keys)
+                if citation_key != wanted_key and record.citation_key:
+                    citation_key = citekeys.unique_key(wanted_key.lower(), taken_keys)
+                taken_keys.add(citation_key.lower())
+                new_rows.append(self._row_for(record, key, citation_key, now))
+                new_records.append(record)
+                # Reserve the dedup keys now; the id is filled in after the insert.
+                seen_title.setdefault(key, -1)
+                if record.arxiv_id:
+                    seen_arxiv.setdefault(record.arxiv_id, -1)
+            new_ids: list[int] = []
+            if new_rows:
+                new_ids = list(conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars())
+                for pid, record, row in zip(new_ids, new_records, new_rows):
+                    if seen_title.get(row["title_key"]) == -1:
+                        seen_title[row["title_key"]] = pid
+                    if record.arxiv_id and seen_arxiv.get(record.arxiv_id) == -1:
+                        seen_arxiv[record.arxiv_id] = pid
+                self._add_tags_for_new(conn, zip(new_ids, new_records))
+            # In-file duplicates of a paper added in this batch resolve now.
+            resolved: list[tuple[int, PaperRecord]] = []
+            for pid, record in matched:
+                if pid == -1:
+                    key = normalize.title_key(record.title)
+                    pid = seen_arxiv.get(record.arxiv_id or "", -1)
+                    if pid == -1:
+                        pid = seen_title[key]
+                resolved.append((pid, record))
+            touched |= self._fill_in(conn, resolved)
+            self._record_sightings(conn, list(zip(new_ids, new_records)) + resolved)
+            db.reindex(conn, set(new_ids) | touched)
+            result.added += len(new_ids)
+            result.existing += len(resolved)
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        if cancelled is not None and cancelled():
+            raise Cancelled("import cancelled; nothing was imported")
+        result.listing_dates = sorted(dates)
+
+    def _find_existing(self, conn: Connection, arxiv_ids: list[str], title_keys: list[str]) -> dict[str, dict]:
+        found: dict[str, dict] = {"arxiv": {}, "title": {}, "arxiv_of": {}}
+        statement = select(P.c.id, P.c.arxiv_id, P.c.title_key).where(
+            P.c.arxiv_id.in_(arxiv_ids) | P.c.title_key.in_(title_keys)
+        )
+        for pid, arxiv, key in conn.execute(statement):
+            if arxiv:
+                found["arxiv"][arxiv] = pid
+            found["title"].setdefault(key, pid)
+            found["arxiv_of"][pid] = arxiv
+        return found
+
+    @staticmethod
+    def _row_for(record: PaperRecord, key: str, citation_key: str, now: dt.datetime) -> dict:
+        return {
+            "title": record.title,
+            "title_key": key,
+            "abstract": record.abstract or "",
+            "authors": list(record.authors),
+            "first_author": record.authors[0] if record.authors else "",
+            "arxiv_id": record.arxiv_id,
+            "url": record.url,
+            "code_urls": list(record.code_urls),
+            "project_url": record.project_url,
+            "published": record.published,
+            "primary_class": record.primary_class,
+            "listed_on": record.listing_date,
+            "added_at": now,
+            "status": "unread",
+            "read_at": None,
+            "priority": 0,
+            "citation_key": citation_key,
+            "title_edited": 0,
+            "entry_type": record.entry_type or "misc",
+            "extra_fields": dict(record.extra_fields),
+        }
+
+    def _fill_in(self, conn: Connection, matched: list[tuple[int, PaperRecord]]) -> set[int]:
+        """Fill in fields the library lacks; never overwrite what it has."""
+        if not matched:
+            return set()
+        ids = list({pid for pid, _ in matched})
+        current = {r.id: r for r in conn.execute(select(P).where(P.c.id.in_(ids)))}
+        taken_arxiv: set[str] = set()
+        touched: set[int] = set()
+        for pid, record in matched:
+            row = current[pid]
+            changes: dict = {}
+            if record.arxiv_id and not row.arxiv_id and record.arxiv_id not in taken_arxiv:
+                clash = conn.execute(select(P.c.id).where(P.c.arxiv_id == record.arxiv_id)).scalar()
+                if clash is None:
+                    changes["arxiv_id"] = record.arxiv_id
+                    taken_arxiv.add(record.arxiv_id)
+            if record.authors and not row.authors:
+                changes["authors"] = list(record.authors)
+                changes["first_author"] = record.authors[0]
+            if record.abstract and not row.abstract:
+                changes["abstract"] = record.abstract
+            for field in ("url", "project_url", "published", "primary_class"):
+                if getattr(record, field) and not getattr(row, field):
+                    changes[field] = getattr(record, field)
+            merged = list(row.code_urls or []) + [u for u in record.code_urls if u not in (row.code_urls or [])]
+            if merged != list(row.code_urls or []):
+                changes["code_urls"] = merged
+            if record.listing_date and (row.listed_on is None or record.listing_date < row.listed_on):
+                changes["listed_on"] = record.listing_date
+            extra = dict(row.extra_fields or {})
+            added_extra = {k: v for k, v in record.extra_fields.items() if k not in extra}
+            if added_extra:
+                changes["extra_fields"] = extra | added_extra
+            if changes:
+                conn.execute(update(P).where(P.c.id == pid).values(**changes))
+                # Later records for the same paper must see the filled-in values.
+                current[pid] = conn.execute(select(P).where(P.c.id == pid)).one()
+                touched.add(pid)
+        return touched
+
+    def _add_tags_for_new(self, conn: Connection, pairs: Iterable[tuple[int, PaperRecord]]) -> None:
+        links = [(pid, tag) for pid, record in pairs for tag in record.tags]
+        if not links:
+            return
+        tag_ids = self._ensure_tags(conn, {tag for _, tag in links})
+        conn.execute(
+            sqlite_insert(PT).on_conflict_do_nothing(),
+            [{"paper_id": pid, "tag_id": tag_ids[tag.casefold()]} for pid, tag in links],
+        )
+
+    @staticmethod
+    def _record_sightings(conn: Connection, pairs: list[tuple[int, PaperRecord]]) -> None:
+        rows = [
+            {"paper_id": pid, "source": r.source, "listing_date": r.listing_date, "position": r.position}
+            for pid, r in pairs
+            if r.listing_date is not None
+        ]
+        if rows:
+            conn.execute(sqlite_insert(S).on_conflict_do_nothing(), rows)
+
+    # --- Tags -----------------------------------------------------------------
+
+    @staticmethod
+    def _clean_tag(tag: str) -> str:
+        name = " ".join(tag.split())
+        if not name:
+            raise PapershelfError("a tag cannot be empty")
+        if len(name) > 100:
+            raise PapershelfError(f"tag {name[:20]!r}…: longer than 100 characters")
+        return name
+
+    def _ensure_tags(self, conn: Connection, names: Iterable[str]) -> dict[str, int]:
+        """Tag ids by case-folded name, creating missing tags."""
+        names = {self._clean_tag(n) for n in names}
+        if not names:
+            return {}
+        conn.execute(sqlite_insert(T).on_conflict_do_nothing(), [{"name": n} for n in sorted(names)])
+        rows = conn.execute(select(T.c.id, T.c.name).where(T.c.name.in_(names)))
+        return {name.casefold(): tid for tid, name in rows}
+
+    def add_tags(self, ids: Sequence[int], tags: Iterable[str]) -> None:
+        tags = list(tags)
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            tag_ids = self._ensure_tags(conn, tags)
+            conn.execute(
+                sqlite_insert(PT).on_conflict_do_nothing(),
+                [{"paper_id": pid, "tag_id": tid} for pid in ids for tid in tag_ids.values()],
+            )
+            db.reindex(conn, ids)
+
+    def remove_tags(self, ids: Sequence[int], tags: Iterable[str]) -> None:
+        names = [self._clean_tag(t) for t in tags]
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            tag_ids = select(T.c.id).where(T.c.name.in_(names))
+            conn.execute(delete(PT).where(PT.c.paper_id.in_(list(ids)), PT.c.tag_id.in_(tag_ids)))
+            # A tag nobody uses any more disappears from the sidebar.
+            conn.execute(delete(T).where(T.c.id.not_in(select(PT.c.tag_id))))
+            db.reindex(conn, ids)
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag with the number of papers carrying it, by name."""
+        statement = (
+            select(T.c.name, func.count(PT.c.paper_id))
+            .select_from(T.outerjoin(PT, PT.c.tag_id == T.c.id))
+            .group_by(T.c.id)
+            .order_by(T.c.name.collate("NOCASE"))
+        )
+        with db.read(self.engine) as conn:
+            return [(n, c) for n, c in conn.execute(statement)]
+
+    def tag_sets(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """The tags of each paper (for undo)."""
+        with db.read(self.engine) as conn:
+            result: dict[int, list[str]] = {pid: [] for pid in ids}
+            for pid, name in conn.execute(
+                select(PT.c.paper_id, T.c.name).join(T, T.c.id == PT.c.tag_id).where(PT.c.paper_id.in_(list(ids)))
+            ):
+                result[pid].append(name)
+            return result
+
+    # --- Status, priority, key, title ----------------------------------------
+
+    def set_status(self, ids: Sequence[int], status: str) -> None:
+        if status not in STATUSES:
+            raise PapershelfError(f"unknown status {status!r}: use unread, reading or read")
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            read_at = case((P.c.status == "read", P.c.read_at), else_=_now()) if status == "read" else None
+            conn.execute(update(P).where(P.c.id.in_(list(ids))).values(status=status, read_at=read_at))
+
+    def restore_status(self, states: dict[int, tuple[str, dt.datetime | None]]) -> None:
+        """Put back earlier (status, read_at) pairs exactly (for undo)."""
+        with db.write(self.engine) as conn:
+            for pid, (status, read_at) in states.items():
+                conn.execute(update(P).where(P.c.id == pid).values(status=status, read_at=read_at))
+
+    def set_priority(self, ids: Sequence[int], priority: int) -> None:
+        if not 0 <= priority <= 3:
+            raise PapershelfError(f"priority {priority}: use 0 (none) to 3 (highest)")
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            conn.execute(update(P).where(P.c.id.in_(list(ids))).values(priority=priority))
+
+    def set_citation_key(self, paper_id: int, key: str) -> None:
+        key = key.strip()
+        if not citekeys.is_valid_user_key(key):
+            raise PapershelfError(
+                f"citation key {key!r}: use letters, digits and - _ : . / +, starting with a letter or digit"
+            )
+        with db.write(self.engine) as conn:
+            self._require(conn, [paper_id])
+            clash = conn.execute(
+                select(P.c.id).where(func.lower(P.c.citation_key) == key.lower(), P.c.id != paper_id)
+            ).scalar()
+            if clash is not None:
+                raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
+            conn.execute(update(P).where(P.c.id == paper_id).values(citation_key=key))
+
+    def set_title(self, paper_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            raise PapershelfError("a title cannot be empty")
+        with db.write(self.engine) as conn:
+            self._require(conn, [paper_id])
+            conn.execute(
+                update(P).where(P.c.id == paper_id).values(title=title, title_edited=1)
+            )
+            db.reindex(conn, [paper_id])
+
+    # --- Notes ----------------------------------------------------------------
+
+    def add_note(self, paper_id: int, text: str) -> int:
+        now = _now()
+        with db.write(self.engine) as conn:
+            self._require(conn, [paper_id])
+            note_id = conn.execute(
+                insert(N).values(paper_id=paper_id, text=text, created_at=now, updated_at=now).returning(N.c.id)
+            ).scalar_one()
+            db.reindex(conn, [paper_id])
+            return note_id
+
+    def update_note(self, note_id: int, text: str) -> None:
+        with db.write(self.engine) as conn:
+            paper_id = conn.execute(select(N.c.paper_id).where(N.c.id == note_id)).scalar()
+            if paper_id is None:
+                raise NotFoundError(f"no note with id {note_id}")
+            conn.execute(update(N).where(N.c.id == note_id).values(text=text, updated_at=_now()))
+            db.reindex(conn, [paper_id])
+
+    def delete_note(self, note_id: int) -> Note:
+        """Delete a note and return it, so the caller can offer undo."""
+        with db.write(self.engine) as conn:
+            row = conn.execute(select(N).where(N.c.id == note_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"no note with id {note_id}")
+            conn.execute(delete(N).where(N.c.id == note_id))
+            db.reindex(conn, [row.paper_id])
+            return Note(row.id, row.paper_id, row.text, row.created_at, row.updated_at)
+
+    def restore_note(self, note: Note) -> None:
+        """Put a deleted note back with its id and times (for undo)."""
+        with db.write(self.engine) as conn:
+            conn.execute(
+                insert(N).values(
+                    id=note.id, paper_id=note.paper_id, text=note.text, created_at=note.created, updated_at=note.updated
+                )
+            )
+            db.reindex(conn, [note.paper_id])
+
+    # --- Reading lists --------------------------------------------------------
+
+    def lists(self) -> list[tuple[str, int]]:
+        """Every reading list with its number of papers, by name."""
+        statement = (
+            select(RL.c.name, func.count(LE.c.paper_id))
+            .select_from(RL.outerjoin(LE, LE.c.list_id == RL.c.id))
+            .group_by(RL.c.id)
+            .order_by(RL.c.name.collate("NOCASE"))
+        )
+        with db.read(self.engine) as conn:
+            return [(n, c) for n, c in conn.execute(statement)]
+
+    @staticmethod
+    def _clean_list_name(name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise PapershelfError("a reading list needs a name")
+        return name
+
+    def create_list(self, name: str) -> None:
+        name = self._clean_list_name(name)
+        with db.write(self.engine) as conn:
+            if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is not None:
+                raise ConflictError(f"a reading list named {name!r} already exists")
+            conn.execute(insert(RL).values(name=name, created_at=_now()))
+
+    def rename_list(self, old: str, new: str) -> None:
+        new = self._clean_list_name(new)
+        with db.write(self.engine) as conn:
+            list_id = self._list_id(conn, old)
+            clash = conn.execute(select(RL.c.id).where(RL.c.name == new, RL.c.id != list_id)).scalar()
+            if clash is not None:
+                raise ConflictError(f"a reading list named {new!r} already exists")
+            conn.execute(update(RL).where(RL.c.id == list_id).values(name=new))
+
+    def delete_list(self, name: str) -> list[int]:
+        """Delete a list (not its papers); return its paper ids in order, for undo."""
+        with db.write(self.engine) as conn:
+            list_id = self._list_id(conn, name)
+            members = list(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars())
+            conn.execute(delete(RL).where(RL.c.id == list_id))
+            return members
+
+    def list_paper_ids(self, name: str) -> list[int]:
+        """The papers of a list, in list order."""
+        with db.read(self.engine) as conn:
+            list_id = self._list_id(conn, name)
+            return list(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars())
+
+    def add_to_list(self, name: str, ids: Sequence[int], *, create: bool = False) -> int:
+        """Append papers to a list (those already in it stay where they are); return how many were added."""
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            if create and conn.execute(select(RL.c.id).where(RL.c.name == self._clean_list_name(name))).scalar() is None:
+                conn.execute(insert(RL).values(name=self._clean_list_name(name), created_at=_now()))
+            list_id = self._list_id(conn, name)
+            present = set(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id)).scalars())
+            position = conn.execute(select(func.coalesce(func.max(LE.c.position), 0)).where(LE.c.list_id == list_id)).scalar_one()
+            rows = []
+            for pid in dict.fromkeys(ids):
+                if pid not in present:
+                    position += 1
+                    rows.append({"list_id": list_id, "paper_id": pid, "position": position})
+            if rows:
+                conn.execute(insert(LE), rows)
+            return len(rows)
+
+    def remove_from_list(self, name: str, ids: Sequence[int]) -> int:
+        with db.write(self.engine) as conn:
+            list_id = self._list_id(conn, name)
+            result = conn.execute(delete(LE).where(LE.c.list_id == list_id, LE.c.paper_id.in_(list(ids))))
+            return result.rowcount
+
+    def _list_id(self, conn: Connection, name: str) -> int:
+        list_id = conn.execute(select(RL.c.id).where(RL.c.name == " ".join(name.split()))).scalar()
+        if list_id is None:
+            raise NotFoundError(f"no reading list named {name!r}")
+        return list_id
+
+    # --- Listings and saved searches -----------------------------------------
+
+    def listing_dates(self) -> list[tuple[dt.date, int]]:
+        """Each listing date with its number of papers, newest first."""
+        statement = (
+            select(S.c.listing_date, func.count(func.distinct(S.c.paper_id)))
+            .group_by(S.c.listing_date)
+            .order_by(S.c.listing_date.desc())
+        )
+        with db.read(self.engine) as conn:
+            return [(d, c) for d, c in conn.execute(statement)]
+
+    def saved_searches(self) -> list[tuple[str, str]]:
+        with db.read(self.engine) as conn:
+            return [(n, q) for n, q in conn.execute(select(SS.c.name, SS.c.query).order_by(SS.c.name))]
+
+    def save_search(self, name: str, query: str) -> None:
+        name = " ".join(name.split())
+        if not name:
+            raise PapershelfError("a saved search needs a name")
+        search.where_clause(query)  # refuse a query that cannot run
+        with db.write(self.engine) as conn:
+            conn.execute(
+                sqlite_insert(SS).values(name=name, query=query).on_conflict_do_update(index_elements=["name"], set_={"query": query})
+            )
+
+    def delete_saved_search(self, name: str) -> None:
+        with db.write(self.engine) as conn:
+            conn.execute(delete(SS).where(SS.c.name == name))
+
+    def stats(self) -> dict[str, int]:
+        """Counts for the sidebar: all papers and each status."""
+        with db.read(self.engine) as conn:
+            counts = dict(conn.execute(select(P.c.status, func.count()).group_by(P.c.status)).all())
+        return {"all": sum(counts.values()), **{s: counts.get(s, 0) for s in STATUSES}}
+
+    # --- Helpers --------------------------------------------------------------
+
+    @staticmethod
+    def _require(conn: Connection, ids: Sequence[int]) -> None:
+        wanted = set(ids)
+        if not wanted:
+            raise PapershelfError("no papers given")
+        found = set(conn.execute(select(P.c.id).where(P.c.id.in_(list(wanted)))).scalars())
+        missing = sorted(wanted - found)
+        if missing:
+            raise NotFoundError(f"no paper with id {missing[0]}")

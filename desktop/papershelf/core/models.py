@@ -1,0 +1,144 @@
+"""The library's tables, as SQLAlchemy 2 typed mapped classes.
+
+The schema itself is owned by the Alembic migrations in ``migrations/``; these
+classes must match the head revision (``tests/migrations`` checks it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PaperModel(Base):
+    __tablename__ = "paper"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    #: Normalised title (see ``normalize.title_key``): the fallback dedup key.
+    title_key: Mapped[str] = mapped_column(Text, index=True)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    #: Author names in order, as a JSON array of strings.
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_author: Mapped[str] = mapped_column(Text, default="")
+    arxiv_id: Mapped[str | None] = mapped_column(String, unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    code_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    project_url: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    primary_class: Mapped[str | None] = mapped_column(String)
+    #: The date of the first listing the paper was seen in.
+    listed_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    status: Mapped[str] = mapped_column(String, default="unread", index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    citation_key: Mapped[str] = mapped_column(String)
+    #: Set once the user edits the title, so imports never overwrite it.
+    title_edited: Mapped[bool] = mapped_column(Integer, default=0)
+    #: BibTeX entry type for papers imported from BibTeX; arXiv papers are misc.
+    entry_type: Mapped[str] = mapped_column(String, default="misc")
+    #: BibTeX fields Papershelf does not model (journal, pages, doi, …).
+    extra_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+    tags: Mapped[list[TagModel]] = relationship(secondary="paper_tag", back_populates="papers")
+    notes: Mapped[list[NoteModel]] = relationship(back_populates="paper", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('unread', 'reading', 'read')", name="ck_paper_status"),
+        CheckConstraint("priority BETWEEN 0 AND 3", name="ck_paper_priority"),
+        # Keys are unique case-insensitively; sort indexes for the paper table.
+        Index("ix_paper_citation_key", func.lower(citation_key), unique=True),
+        Index("ix_paper_title_sort", text("title COLLATE NOCASE")),
+        Index("ix_paper_first_author_sort", text("first_author COLLATE NOCASE")),
+    )
+
+
+class TagModel(Base):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    papers: Mapped[list[PaperModel]] = relationship(secondary="paper_tag", back_populates="tags")
+
+
+class PaperTagModel(Base):
+    __tablename__ = "paper_tag"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ReadingListModel(Base):
+    __tablename__ = "reading_list"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ListEntryModel(Base):
+    __tablename__ = "list_entry"
+
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("reading_list.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[int] = mapped_column(
+        ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: Order within the list; new entries go to the end.
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class NoteModel(Base):
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    paper: Mapped[PaperModel] = relationship(back_populates="notes")
+
+
+class SightingModel(Base):
+    """A paper seen in one listing: which listing (source and date) and where in it."""
+
+    __tablename__ = "sighting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String)
+    listing_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("paper_id", "source", "listing_date"),)
+
+
+class SavedSearchModel(Base):
+    __tablename__ = "saved_search"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    query: Mapped[str] = mapped_column(Text)

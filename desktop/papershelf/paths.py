@@ -1,0 +1,77 @@
+"""The one authority on file locations.
+
+Every path the app uses comes from here. ``PAPERSHELF_LIBRARY`` points at a
+library file; ``PAPERSHELF_HOME`` moves *all* app folders (data, backups,
+settings) under one folder, which is what the tests and ``make run`` in a
+sandbox use, so that nothing touches the real profile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "Papershelf"
+LIBRARY_FILENAME = "library.sqlite3"
+
+
+def _home() -> Path | None:
+    value = os.environ.get("PAPERSHELF_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def data_dir() -> Path:
+    """Where the default library and its backups live."""
+    home = _home()
+    if home is not None:
+        return home / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    home = _home()
+    if home is not None:
+        return home / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def default_library() -> Path:
+    return data_dir() / LIBRARY_FILENAME
+
+
+def library_path(cli_value: str | os.PathLike | None = None) -> Path:
+    """The library to open: ``--library``, else ``PAPERSHELF_LIBRARY``, else the default."""
+    if cli_value:
+        return Path(cli_value).expanduser()
+    env = os.environ.get("PAPERSHELF_LIBRARY")
+    if env:
+        return Path(env).expanduser()
+    return default_library()
+
+
+def backups_dir(library: Path | None = None) -> Path:
+    """Backups of the default library go in the data dir; others beside their file."""
+    if library is None or library.resolve() == default_library().resolve():
+        return data_dir() / "backups"
+    return library.parent / (library.stem + "-backups")
+
+
+def resources_dir() -> Path:
+    """The top-level ``resources/`` folder, in a checkout or a frozen bundle."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent.parent / "resources"
+
+
+def sample_listing() -> Path:
+    return resources_dir() / "samples" / "hf-daily-papers-sep-11.txt"

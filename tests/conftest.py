@@ -1,0 +1,57 @@
+"""Shared fixtures: every test gets its own temporary profile and library."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_TEXT = FIXTURES / "hf-daily-papers-sep-11.txt"
+SAMPLE_JSON = FIXTURES / "hf-daily-papers-api-sample.json"
+
+sys.path.insert(0, str(ROOT / "desktop"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_profile(tmp_path_factory, monkeypatch):
+    """No test ever touches the real user profile."""
+    home = tmp_path_factory.mktemp("profile")
+    monkeypatch.setenv("PAPERSHELF_HOME", str(home))
+    monkeypatch.delenv("PAPERSHELF_LIBRARY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    return home
+
+
+@pytest.fixture
+def library_path(tmp_path) -> Path:
+    return tmp_path / "lib" / "library.sqlite3"
+
+
+@pytest.fixture
+def library(library_path):
+    from papershelf.core.library import Library
+
+    lib = Library(library_path)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def sample_text(tmp_path) -> Path:
+    target = tmp_path / "listing.txt"
+    shutil.copy(SAMPLE_TEXT, target)
+    return target
+
+
+@pytest.fixture
+def sample_json(tmp_path) -> Path:
+    target = tmp_path / "listing.json"
+    shutil.copy(SAMPLE_JSON, target)
+    return target
