@@ -112,7 +112,11 @@ def fts_quote(term: str, prefix: bool) -> str:
 
 def fts_match_ids(match: str):
     """A ``paper.id IN (…)`` subquery for an FTS5 match expression."""
-    return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m").bindparams(m=match)
+    from sqlalchemy import column, select, table
+
+    return select(column("rowid")).select_from(table(FTS_TABLE)).where(
+        text(f"{FTS_TABLE} MATCH :m").bindparams(m=match)
+    )
 
 
 # --- Opening a file ------------------------------------------------------------

@@ -249,72 +249,73 @@ class Library:
     ) -> None:
         taken_keys = {k for (k,) in conn.execute(select(func.lower(P.c.citation_key)))}
         # Papers met earlier in this same file, so in-file duplicates count once.
+        # A paper added in the current batch has a negative placeholder id
+        # until its row is inserted.
         seen_arxiv: dict[str, int] = {}
         seen_title: dict[str, int] = {}
+        arxiv_of: dict[int, str | None] = {}
         dates: set[dt.date] = set()
         now = _now()
         done = 0
+
+        def match(record: PaperRecord, key: str, existing: dict[str, dict]) -> int | None:
+            if record.arxiv_id:
+                pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
+                if pid:
+                    return pid
+            candidate = seen_title.get(key) or existing["title"].get(key)
+            if candidate is None:
+                return None
+            # Same title but a different arXiv id is a different paper.
+            other = arxiv_of.get(candidate)
+            if record.arxiv_id and other and other != record.arxiv_id:
+                return None
+            return candidate
+
         for batch in _batched(records, BATCH):
             if cancelled is not None and cancelled():
                 raise Cancelled("import cancelled; nothing was imported")
             keys = [normalize.title_key(r.title) for r in batch]
-            arxiv_ids = [r.arxiv_id for r in batch if r.arxiv_id]
-            existing = self._find_existing(conn, arxiv_ids, keys)
+            existing = self._find_existing(conn, [r.arxiv_id for r in batch if r.arxiv_id], keys)
+            arxiv_of.update(existing["arxiv_of"])
             new_rows: list[dict] = []
             new_records: list[PaperRecord] = []
-            touched: set[int] = set()
             matched: list[tuple[int, PaperRecord]] = []
+            reserved: list[tuple[dict[str, int], str]] = []
             for record, key in zip(batch, keys):
                 if record.listing_date:
                     dates.add(record.listing_date)
-                pid = None
-                if record.arxiv_id:
-                    pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
-                if pid is None:
-                    candidate = seen_title.get(key) or existing["title"].get(key)
-                    # Same title but a different arXiv id is a different paper.
-                    if candidate is not None and not (
-                        record.arxiv_id and existing["arxiv_of"].get(candidate) not in (None, record.arxiv_id)
-                    ):
-                        pid = candidate
+                pid = match(record, key, existing)
                 if pid is not None:
                     matched.append((pid, record))
                     continue
                 year = (record.published or record.listing_date or now.date()).year
                 wanted_key = record.citation_key or citekeys.base_key(record.authors, year, record.title)
                 citation_key = citekeys.unique_key(wanted_key, taken_keys)
-                if citation_key != wanted_key and record.citation_key:
-                    citation_key = citekeys.unique_key(wanted_key.lower(), taken_keys)
                 taken_keys.add(citation_key.lower())
+                placeholder = -(len(new_rows) + 1)
                 new_rows.append(self._row_for(record, key, citation_key, now))
                 new_records.append(record)
-                # Reserve the dedup keys now; the id is filled in after the insert.
-                seen_title.setdefault(key, -1)
-                if record.arxiv_id:
-                    seen_arxiv.setdefault(record.arxiv_id, -1)
+                for seen, value in ((seen_title, key), (seen_arxiv, record.arxiv_id)):
+                    if value and value not in seen:
+                        seen[value] = placeholder
+                        reserved.append((seen, value))
+                arxiv_of[placeholder] = record.arxiv_id
             new_ids: list[int] = []
             if new_rows:
                 new_ids = list(conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars())
-                for pid, record, row in zip(new_ids, new_records, new_rows):
-                    if seen_title.get(row["title_key"]) == -1:
-                        seen_title[row["title_key"]] = pid
-                    if record.arxiv_id and seen_arxiv.get(record.arxiv_id) == -1:
-                        seen_arxiv[record.arxiv_id] = pid
+                real = {-(i + 1): pid for i, pid in enumerate(new_ids)}
+                for seen, value in reserved:
+                    seen[value] = real[seen[value]]
+                for placeholder, pid in real.items():
+                    arxiv_of[pid] = arxiv_of.pop(placeholder)
+                matched = [(real.get(pid, pid), record) for pid, record in matched]
                 self._add_tags_for_new(conn, zip(new_ids, new_records))
-            # In-file duplicates of a paper added in this batch resolve now.
-            resolved: list[tuple[int, PaperRecord]] = []
-            for pid, record in matched:
-                if pid == -1:
-                    key = normalize.title_key(record.title)
-                    pid = seen_arxiv.get(record.arxiv_id or "", -1)
-                    if pid == -1:
-                        pid = seen_title[key]
-                resolved.append((pid, record))
-            touched |= self._fill_in(conn, resolved)
-            self._record_sightings(conn, list(zip(new_ids, new_records)) + resolved)
+            touched = self._fill_in(conn, matched)
+            self._record_sightings(conn, list(zip(new_ids, new_records)) + matched)
             db.reindex(conn, set(new_ids) | touched)
             result.added += len(new_ids)
-            result.existing += len(resolved)
+            result.existing += len(matched)
             done += len(batch)
             if progress is not None:
                 progress(done)

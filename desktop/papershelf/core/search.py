@@ -21,7 +21,7 @@ from .models import ListEntryModel, NoteModel, PaperModel, PaperTagModel, Readin
 from .records import STATUSES
 
 FILTERS = ("tag", "list", "status", "date", "has")
-_TERM = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"?|(\S+))')
+_TERM = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)("?)|(\S+))')
 _WORDISH = re.compile(r"\w", re.UNICODE)
 
 
@@ -35,15 +35,16 @@ class Term:
     #: ``None`` for free text, else one of :data:`FILTERS`.
     field: str | None
     value: str
-    #: Quoted: an exact phrase for free text.
-    phrase: bool = False
+    #: Free text whose last word may be a prefix: bare words, and a phrase
+    #: whose closing quote has not been typed yet.
+    prefix: bool = True
 
 
 def parse(query: str) -> list[Term]:
     """Split a query into terms; an unknown ``word:`` prefix is plain text."""
     terms = []
     for match in _TERM.finditer(query):
-        negated, field, quoted, bare = match.groups()
+        negated, field, quoted, closed, bare = match.groups()
         value = quoted if quoted is not None else bare
         if field and field.lower() not in FILTERS:
             value = f"{field}:{value}"
@@ -54,7 +55,8 @@ def parse(query: str) -> list[Term]:
             continue
         if field is None and not _WORDISH.search(value):
             continue  # punctuation alone matches nothing useful in FTS5
-        terms.append(Term(bool(negated), field, value.strip(), phrase=quoted is not None and field is None))
+        exact = quoted is not None and bool(closed)
+        terms.append(Term(bool(negated), field, value.strip(), prefix=field is None and not exact))
     return terms
 
 
@@ -64,7 +66,7 @@ def highlight_terms(query: str) -> list[str]:
 
 
 def _fts_expression(term: Term) -> str:
-    return db.fts_quote(term.value, prefix=not term.phrase)
+    return db.fts_quote(term.value, prefix=term.prefix)
 
 
 def _filter(term: Term) -> ColumnElement[bool]:

@@ -1,0 +1,174 @@
+"""Every CLI command, as a user types it."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from papershelf.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(library_path, capsys, monkeypatch):
+    def run(*argv, stdin: str | None = None):
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["--library", str(library_path), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def imported(run, sample_text):
+    code, out, _ = run("import", str(sample_text), "--date", "2025-09-11")
+    assert code == 0
+    return out
+
+
+def test_import_prints_one_line_per_file(run, sample_text, sample_json):
+    code, out, err = run("import", str(sample_text), str(sample_json), "--date", "2025-09-11")
+    assert code == 0, err
+    assert out.splitlines() == [f"{sample_text}: 49 added, 0 already in library", f"{sample_json}: 2 added, 0 already in library"]
+    code, out, _ = run("import", str(sample_text), "--date", "2025-09-11")
+    assert out.strip() == f"{sample_text}: 0 added, 49 already in library"
+
+
+def test_list_table_and_query(run, imported):
+    code, out, _ = run("list")
+    assert code == 0 and len(out.splitlines()) == 49
+    code, out, _ = run("list", "docthinker")
+    assert len(out.splitlines()) == 1 and "DocThinker" in out
+    code, out, _ = run("list", "--limit", "3")
+    assert len(out.splitlines()) == 3
+    code, out, _ = run("list", "zzzznothing")
+    assert out.strip() == "no papers match"
+
+
+def test_list_json_has_the_documented_keys(run, imported):
+    run("tag", "1", "rl")
+    run("note", "1", "hello")
+    run("lists", "create", "Thesis")
+    run("lists", "add", "Thesis", "1")
+    code, out, _ = run("list", "--json", "--limit", "2")
+    data = json.loads(out)
+    assert len(data) == 2
+    keys = {"id", "title", "abstract", "authors", "arxiv_id", "url", "code_urls", "status", "read_at", "priority",
+            "tags", "lists", "notes", "citation_key", "listing_dates"}
+    assert keys <= set(data[0])
+    first = data[0]
+    assert first["tags"] == ["rl"] and first["lists"] == ["Thesis"]
+    assert first["notes"][0]["text"] == "hello" and {"id", "text", "created", "updated"} <= set(first["notes"][0])
+    assert first["listing_dates"] == ["2025-09-11"] and first["status"] == "unread"
+    assert isinstance(first["authors"], list) and first["code_urls"] == ["https://github.com/wenwenyu/DocThinker"]
+
+
+def test_show_by_id_key_and_arxiv_id(run, imported, sample_json):
+    run("import", str(sample_json))
+    code, out, _ = run("show", "1")
+    assert code == 0 and out.startswith("DocThinker:")
+    key = json.loads(run("show", "1", "--json")[1])["citation_key"]
+    assert json.loads(run("show", key, "--json")[1])["id"] == 1
+    assert json.loads(run("show", "2509.90002v1", "--json")[1])["authors"] == ["Émilie du Châtelet", "Carl Friedrich Gauß"]
+
+
+def test_tag_untag_status_priority_note_key(run, imported):
+    assert run("tag", "1", "rl", "to read")[1].strip() == "1: tags: rl, to read"
+    assert run("untag", "1", "rl")[1].strip() == "1: tags: to read"
+    assert run("status", "1", "2", "3", "read")[1].strip() == "3 papers marked read"
+    assert run("priority", "4", "2")[0] == 0
+    assert run("note", "5", "-", stdin="# Heading\nfrom stdin\n")[0] == 0
+    assert run("key", "5", "mykey2025")[1].strip() == "mykey2025"
+    paper = json.loads(run("show", "mykey2025", "--json")[1])
+    assert paper["notes"][0]["text"] == "# Heading\nfrom stdin\n"
+    assert json.loads(run("list", "status:read", "--json")[1])[0]["read_at"]
+    assert [p["id"] for p in json.loads(run("list", "status:read", "--json")[1])] == [1, 2, 3]
+    assert json.loads(run("show", "4", "--json")[1])["priority"] == 2
+
+
+def test_lists_commands(run, imported):
+    assert "no reading lists yet" in run("lists")[1]
+    assert run("lists", "create", "To read")[0] == 0
+    assert run("lists", "add", "To read", "3", "1")[1].strip() == "To read: 2 added"
+    code, out, _ = run("lists", "show", "To read")
+    assert [line.split()[0] for line in out.splitlines()] == ["3", "1"]
+    assert run("lists", "remove", "To read", "3")[1].strip() == "To read: 1 removed"
+    assert run("lists")[1].strip() == "To read (1)"
+    assert run("lists", "rename", "To read", "Done")[0] == 0
+    assert run("lists", "delete", "Done")[0] == 0
+    assert "no reading lists yet" in run("lists")[1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("show", "9999"), "no paper with id, citation key or arXiv id '9999'"),
+        (("tag", "nokey", "x"), "no paper with"),
+        (("lists", "add", "Missing", "1"), "no reading list named 'Missing'"),
+        (("note", "1", "   "), "the note is empty"),
+        (("list", "status:done"), "status:done"),
+    ],
+)
+def test_user_errors_exit_1_with_one_line(run, imported, argv, message):
+    code, out, err = run(*argv)
+    assert code == 1
+    assert err.startswith("papershelf: error: ") and message in err and err.count("\n") == 1
+
+
+def test_usage_errors_exit_2(run, imported):
+    assert run("status", "1", "done")[0] == 2
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_bad_file_exits_1_and_changes_nothing(run, imported, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"paper": {"title": 3}}]')
+    before = run("list", "--json")[1]
+    code, out, err = run("import", str(bad))
+    assert code == 1 and err.strip() == f"papershelf: error: {bad}: item 1: paper.title should be a string, not int"
+    assert run("list", "--json")[1] == before
+
+
+def cli(*argv, env=None, input=None):
+    environment = {k: v for k, v in os.environ.items() if k not in ("PAPERSHELF_LIBRARY",)}
+    environment.update(env or {})
+    environment["PYTHONPATH"] = str(ROOT / "desktop")
+    return subprocess.run([sys.executable, "-m", "papershelf", *argv], capture_output=True, text=True, env=environment, input=input)
+
+
+def test_real_process_env_var_default_location_and_no_tracebacks(tmp_path, sample_text):
+    library = tmp_path / "via-env" / "lib.sqlite3"
+    result = cli("import", str(sample_text), env={"PAPERSHELF_LIBRARY": str(library)})
+    assert result.returncode == 0 and library.exists()
+    # The default library lives in the (redirected) user data folder.
+    home = tmp_path / "home"
+    result = cli("import", str(sample_text), env={"PAPERSHELF_HOME": str(home)})
+    assert result.returncode == 0 and (home / "data" / "library.sqlite3").exists()
+    for argv in (["import", str(tmp_path)], ["import", str(tmp_path / "missing.txt")], ["show", "x"]):
+        result = cli(*argv, env={"PAPERSHELF_LIBRARY": str(library)})
+        assert result.returncode == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_library_file_that_is_not_a_library(tmp_path):
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("my precious notes")
+    result = cli("--library", str(bogus), "list")
+    assert result.returncode == 1 and "not a Papershelf library" in result.stderr
+    assert bogus.read_text() == "my precious notes"
+
+
+def test_help_for_every_command():
+    for command in ("import", "list", "show", "tag", "untag", "status", "note", "lists", "export", "backup", "restore"):
+        result = cli(command, "--help")
+        assert result.returncode == 0 and "usage: papershelf" in result.stdout
+    # The BibTeX import says what happens to a broken entry.
+    assert "a broken entry is skipped and reported by key and line" in " ".join(cli("import", "--help").stdout.split())

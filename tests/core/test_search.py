@@ -1,0 +1,106 @@
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from papershelf.core.search import QueryError, highlight_terms, parse
+
+SEP11 = dt.date(2025, 9, 11)
+
+
+@pytest.fixture
+def lib(library, sample_text):
+    library.import_file(sample_text, listing_date=SEP11)
+    return library
+
+
+def titles(lib, query):
+    return [p.title.split(":")[0] for p in lib.get_many(lib.search_ids(query))]
+
+
+def test_words_match_as_prefixes_for_search_as_you_type(lib):
+    assert titles(lib, "docth") == ["DocThinker"]
+    assert titles(lib, "d") != []
+    assert set(titles(lib, "shapley")) >= {"Collective eXplainable AI"}
+
+
+def test_all_words_must_match(lib):
+    both = set(titles(lib, "explainable reinforcement"))
+    assert both and both <= set(titles(lib, "explainable")) & set(titles(lib, "reinforcement"))
+
+
+def test_phrases_match_exactly(lib):
+    assert titles(lib, '"rule-based reinforcement learning"') == ["DocThinker"]
+    assert titles(lib, '"reinforcement rule-based"') == []
+
+
+def test_negation(lib):
+    everything = lib.count("")
+    assert lib.count("-shapley") == everything - lib.count("shapley")
+    assert "DocThinker" not in titles(lib, "explainable -docthinker")
+
+
+def test_notes_tags_and_authors_are_searchable(lib, tmp_path):
+    a, b = lib.search_ids("")[:2]
+    lib.add_note(a, "Compare with the zebrafish paper")
+    lib.add_tags([b], ["favourite"])
+    assert lib.search_ids("zebra") == [a]
+    assert lib.search_ids("favour") == [b]
+    lib.remove_tags([b], ["favourite"])
+    assert lib.search_ids("favour") == []
+
+
+def test_filters(lib):
+    ids = lib.search_ids("")
+    lib.add_tags(ids[:3], ["machine learning"])
+    lib.create_list("To read")
+    lib.add_to_list("To read", ids[2:5])
+    lib.set_status(ids[:2], "read")
+    lib.add_note(ids[4], "note")
+    assert lib.search_ids('tag:"machine learning"') == ids[:3]
+    assert lib.search_ids('tag:"MACHINE LEARNING" -status:read') == [ids[2]]
+    assert lib.search_ids('list:"to read"') == ids[2:5]
+    assert lib.search_ids("status:read") == ids[:2]
+    assert lib.count("status:unread") == 47
+    assert lib.count("date:2025-09-11") == 49 and lib.count("date:2025-09") == 49
+    assert lib.count("date:2025-09-12") == 0
+    assert lib.search_ids("has:notes") == [ids[4]]
+    assert lib.count("has:code") == len([p for p in lib.get_many(ids) if p.code_urls]) > 0
+    assert lib.count("-has:code") == 49 - lib.count("has:code")
+
+
+@pytest.mark.parametrize("query", ["status:done", "date:yesterday", "has:wings"])
+def test_bad_filter_values_explain_themselves(lib, query):
+    with pytest.raises(QueryError, match=query.split(":")[0]):
+        lib.search_ids(query)
+
+
+def test_unknown_prefix_is_plain_text_and_half_typed_quotes_work(lib):
+    assert lib.search_ids("foo:bar") == []
+    assert titles(lib, '"rule-based reinf') == ["DocThinker"]
+
+
+def test_sorting_in_sql(lib):
+    by_title = lib.search_ids("", sort="title")
+    names = [p.title.lower() for p in lib.get_many(by_title)]
+    assert names == sorted(names)
+    assert lib.search_ids("", sort="title", descending=True) == by_title[::-1]
+
+
+def test_parse_and_highlight_terms():
+    assert parse('tag:"a b" -status:read "x y" z') == [
+        parse('tag:"a b"')[0], parse("-status:read")[0], parse('"x y"')[0], parse("z")[0]
+    ]
+    assert highlight_terms('tag:x "exact phrase" word -not') == ["exact phrase", "word"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_text_is_a_valid_query_or_a_clear_error(text):
+    from papershelf.core.search import where_clause
+
+    try:
+        where_clause(text)
+    except QueryError:
+        pass
