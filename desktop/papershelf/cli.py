@@ -215,16 +215,26 @@ STATUS_MARK = {"unread": " ", "reading": "~", "read": "x"}
 
 
 def _print_table(library, ids: Sequence[int]) -> None:
+    """One line per paper, fitted to the terminal: id, [status], priority, title, author, tags."""
     width = shutil.get_terminal_size((100, 20)).columns
     rows = library.rows(ids)
-    id_width = max((len(str(i)) for i in ids), default=2)
-    title_width = max(20, width - id_width - 40)
+    id_width = max(len(str(i)) for i in ids)
+    author_width = min(18, max(len(rows[i].first_author) for i in ids))
+    tags_width = min(24, max(len(rows[i].tags) for i in ids))
+    fixed = id_width + len(" [x] !!! ") + (author_width + 2 if author_width else 0) + (tags_width + 2 if tags_width else 0)
+    title_width = max(20, width - fixed - 1)
+
+    def fit(text: str, size: int) -> str:
+        return text if len(text) <= size else text[: size - 1] + "…"
+
     for pid in ids:
         row = rows[pid]
-        title = row.title if len(row.title) <= title_width else row.title[: title_width - 1] + "…"
-        author = row.first_author[:18]
-        prio = "!" * row.priority
-        print(f"{pid:>{id_width}} [{STATUS_MARK[row.status]}] {prio:<3} {title:<{title_width}}  {author:<18} {row.tags}".rstrip())
+        line = f"{pid:>{id_width}} [{STATUS_MARK[row.status]}] {'!' * row.priority:<3} {fit(row.title, title_width):<{title_width}}"
+        if author_width:
+            line += f"  {fit(row.first_author, author_width):<{author_width}}"
+        if tags_width:
+            line += f"  {fit(row.tags, tags_width)}"
+        print(line.rstrip())
 
 
 def cmd_list(args) -> int:

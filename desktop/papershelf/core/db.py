@@ -84,7 +84,7 @@ _REINDEX_DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT value FR
 _REINDEX_INSERT = text(
     f"""
     INSERT INTO {FTS_TABLE}(rowid, title, abstract, authors, notes, tags)
-    SELECT p.id, p.title, p.abstract,
+    SELECT p.id, p.title, (SELECT a.abstract FROM paper_abstract AS a WHERE a.paper_id = p.id),
         (SELECT group_concat(j.value, ', ') FROM json_each(p.authors) AS j),
         (SELECT group_concat(n.text, char(10)) FROM note AS n WHERE n.paper_id = p.id),
         (SELECT group_concat(t.name, ' ') FROM paper_tag AS pt JOIN tag AS t ON t.id = pt.tag_id

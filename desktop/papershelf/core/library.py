@@ -22,6 +22,7 @@ from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine
 from .models import (
+    AbstractModel,
     ListEntryModel,
     NoteModel,
     PaperModel,
@@ -34,6 +35,7 @@ from .models import (
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
 
 P = PaperModel.__table__
+A = AbstractModel.__table__
 T = TagModel.__table__
 PT = PaperTagModel.__table__
 RL = ReadingListModel.__table__
@@ -173,12 +175,13 @@ class Library:
         sightings: dict[int, list[Sighting]] = {}
         for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)).order_by(S.c.listing_date, S.c.id)):
             sightings.setdefault(r.paper_id, []).append(Sighting(r.source, r.listing_date, r.position))
+        abstracts = dict(conn.execute(select(A.c.paper_id, A.c.abstract).where(A.c.paper_id.in_(ids))).all())
         by_id = {}
         for r in conn.execute(select(P).where(P.c.id.in_(ids))):
             by_id[r.id] = Paper(
                 id=r.id,
                 title=r.title,
-                abstract=r.abstract,
+                abstract=abstracts.get(r.id, ""),
                 authors=list(r.authors or []),
                 arxiv_id=r.arxiv_id,
                 url=r.url,
@@ -307,6 +310,9 @@ class Library:
                 real = {-(i + 1): pid for i, pid in enumerate(new_ids)}
                 for seen, value in reserved:
                     seen[value] = real[seen[value]]
+                abstracts = [{"paper_id": pid, "abstract": r.abstract} for pid, r in zip(new_ids, new_records) if r.abstract]
+                if abstracts:
+                    conn.execute(insert(A), abstracts)
                 for placeholder, pid in real.items():
                     arxiv_of[pid] = arxiv_of.pop(placeholder)
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
@@ -340,7 +346,6 @@ class Library:
         return {
             "title": record.title,
             "title_key": key,
-            "abstract": record.abstract or "",
             "authors": list(record.authors),
             "first_author": record.authors[0] if record.authors else "",
             "arxiv_id": record.arxiv_id,
@@ -366,6 +371,7 @@ class Library:
             return set()
         ids = list({pid for pid, _ in matched})
         current = {r.id: r for r in conn.execute(select(P).where(P.c.id.in_(ids)))}
+        has_abstract = set(conn.execute(select(A.c.paper_id).where(A.c.paper_id.in_(ids))).scalars())
         taken_arxiv: set[str] = set()
         touched: set[int] = set()
         for pid, record in matched:
@@ -379,8 +385,10 @@ class Library:
             if record.authors and not row.authors:
                 changes["authors"] = list(record.authors)
                 changes["first_author"] = record.authors[0]
-            if record.abstract and not row.abstract:
-                changes["abstract"] = record.abstract
+            if record.abstract and pid not in has_abstract:
+                conn.execute(insert(A).values(paper_id=pid, abstract=record.abstract))
+                has_abstract.add(pid)
+                touched.add(pid)
             for field in ("url", "project_url", "published", "primary_class"):
                 if getattr(record, field) and not getattr(row, field):
                     changes[field] = getattr(record, field)

@@ -36,7 +36,6 @@ class PaperModel(Base):
     title: Mapped[str] = mapped_column(Text)
     #: Normalised title (see ``normalize.title_key``): the fallback dedup key.
     title_key: Mapped[str] = mapped_column(Text, index=True)
-    abstract: Mapped[str] = mapped_column(Text, default="")
     #: Author names in order, as a JSON array of strings.
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     first_author: Mapped[str] = mapped_column(Text, default="")
@@ -71,6 +70,15 @@ class PaperModel(Base):
         Index("ix_paper_title_sort", text("title COLLATE NOCASE")),
         Index("ix_paper_first_author_sort", text("first_author COLLATE NOCASE")),
     )
+
+
+class AbstractModel(Base):
+    """A paper's abstract, kept apart so the ``paper`` table stays narrow."""
+
+    __tablename__ = "paper_abstract"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    abstract: Mapped[str] = mapped_column(Text)
 
 
 class TagModel(Base):

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, select, true
+from sqlalchemy import ColumnElement, and_, func, not_, select, true
 
 from . import db
 from .errors import PapershelfError
@@ -70,21 +70,22 @@ def _fts_expression(term: Term) -> str:
 
 
 def _filter(term: Term) -> ColumnElement[bool]:
+    """A condition for one filter term.
+
+    Filters over other tables are ``id IN (SELECT …)`` rather than correlated
+    ``EXISTS``: SQLite runs the subquery once, which is far faster at 100k rows.
+    """
     paper = PaperModel.__table__.c
     value = term.value
     if term.field == "tag":
-        return exists(
-            select(1)
-            .select_from(PaperTagModel)
-            .join(TagModel, TagModel.id == PaperTagModel.tag_id)
-            .where(PaperTagModel.paper_id == paper.id, TagModel.name == value)
+        return paper.id.in_(
+            select(PaperTagModel.paper_id).join(TagModel, TagModel.id == PaperTagModel.tag_id).where(TagModel.name == value)
         )
     if term.field == "list":
-        return exists(
-            select(1)
-            .select_from(ListEntryModel)
+        return paper.id.in_(
+            select(ListEntryModel.paper_id)
             .join(ReadingListModel, ReadingListModel.id == ListEntryModel.list_id)
-            .where(ListEntryModel.paper_id == paper.id, ReadingListModel.name == value)
+            .where(ReadingListModel.name == value)
         )
     if term.field == "status":
         if value.lower() not in STATUSES:
@@ -99,10 +100,10 @@ def _filter(term: Term) -> ColumnElement[bool]:
             except ValueError:
                 raise QueryError(f"date:{value}: use date:YYYY-MM-DD or date:YYYY-MM") from None
             condition = SightingModel.listing_date == day
-        return exists(select(1).where(SightingModel.paper_id == paper.id, condition))
+        return paper.id.in_(select(SightingModel.paper_id).where(condition))
     if term.field == "has":
         if value.lower() == "notes":
-            return exists(select(1).where(NoteModel.paper_id == paper.id, NoteModel.text != ""))
+            return paper.id.in_(select(NoteModel.paper_id).where(NoteModel.text != ""))
         if value.lower() == "code":
             return func.json_array_length(paper.code_urls) > 0
         raise QueryError(f"has:{value}: use has:notes or has:code")

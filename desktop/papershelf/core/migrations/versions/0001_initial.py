@@ -19,7 +19,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("title_key", sa.Text, nullable=False),
-        sa.Column("abstract", sa.Text, nullable=False, server_default=""),
         sa.Column("authors", sa.JSON, nullable=False, server_default="[]"),
         sa.Column("first_author", sa.Text, nullable=False, server_default=""),
         sa.Column("arxiv_id", sa.String, unique=True),
@@ -39,6 +38,13 @@ def upgrade() -> None:
         sa.Column("extra_fields", sa.JSON, nullable=False, server_default="{}"),
         sa.CheckConstraint("status IN ('unread', 'reading', 'read')", name="ck_paper_status"),
         sa.CheckConstraint("priority BETWEEN 0 AND 3", name="ck_paper_priority"),
+    )
+    # Abstracts live in their own table: they are most of a paper's bytes, and
+    # keeping them out of `paper` keeps scans and sorts over 100k rows fast.
+    op.create_table(
+        "paper_abstract",
+        sa.Column("paper_id", sa.Integer, sa.ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("abstract", sa.Text, nullable=False),
     )
     op.create_index("ix_paper_title_key", "paper", ["title_key"])
     op.create_index("ix_paper_listed_on", "paper", ["listed_on"])
@@ -110,5 +116,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE paper_fts")
-    for table in ("saved_search", "sighting", "note", "list_entry", "reading_list", "paper_tag", "tag", "paper"):
+    for table in (
+        "saved_search", "sighting", "note", "list_entry", "reading_list", "paper_tag", "tag", "paper_abstract", "paper"
+    ):
         op.drop_table(table)
