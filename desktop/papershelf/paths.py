@@ -55,10 +55,19 @@ def library_path(cli_value: str | os.PathLike | None = None) -> Path:
 
 
 def backups_dir(library: Path | None = None) -> Path:
-    """Backups of the default library go in the data dir; others beside their file."""
+    """Where a library's backups go: the data dir's ``backups`` folder.
+
+    Another library than the default one gets a subfolder of its own, named
+    after the file and a hash of its full path, so two ``library.sqlite3``
+    files in different folders never share backups.
+    """
+    root = data_dir() / "backups"
     if library is None or library.resolve() == default_library().resolve():
-        return data_dir() / "backups"
-    return library.parent / (library.stem + "-backups")
+        return root
+    import hashlib
+
+    digest = hashlib.sha1(str(library.resolve()).encode()).hexdigest()[:8]
+    return root / f"{library.stem}-{digest}"
 
 
 def resources_dir() -> Path:

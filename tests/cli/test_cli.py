@@ -172,3 +172,18 @@ def test_help_for_every_command():
         assert result.returncode == 0 and "usage: papershelf" in result.stdout
     # The BibTeX import says what happens to a broken entry.
     assert "a broken entry is skipped and reported by key and line" in " ".join(cli("import", "--help").stdout.split())
+
+
+def test_backup_and_restore_commands(run, imported, library_path, tmp_path):
+    code, out, _ = run("backup")
+    made = out.strip()
+    assert code == 0 and made.endswith(".sqlite3")
+    run("status", "1", "read")
+    target = tmp_path / "explicit.sqlite3"
+    assert run("backup", str(target))[1].strip() == str(target)
+    code, out, _ = run("restore", made)
+    assert code == 0 and out.startswith(f"restored {library_path} from {made}")
+    assert json.loads(run("show", "1", "--json")[1])["status"] == "unread"
+    assert made in run("backups")[1]
+    code, _, err = run("restore", str(tmp_path / "missing.sqlite3"))
+    assert code == 1 and "no such backup file" in err

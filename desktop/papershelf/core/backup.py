@@ -19,8 +19,8 @@ KEEP = 10
 _STAMP = "%Y%m%d-%H%M%S"
 
 
-def _name(library: Path, reason: str) -> str:
-    return f"{library.stem}-{reason}-{dt.datetime.now().strftime(_STAMP)}.sqlite3"
+def _name(library: Path, reason: str, when: dt.datetime | None = None) -> str:
+    return f"{library.stem}-{reason}-{(when or dt.datetime.now()).strftime(_STAMP)}.sqlite3"
 
 
 def list_backups(folder: Path) -> list[Path]:
@@ -33,23 +33,30 @@ def list_backups(folder: Path) -> list[Path]:
 
 def prune(folder: Path, keep: int = KEEP) -> None:
     """Keep the newest ``keep`` automatic backups; never delete a manual one."""
-    automatic = [p for p in list_backups(folder) if re.search(r"-(daily|before-\w+)-\d{8}-\d{6}", p.name)]
-    for old in automatic[keep:]:
+    stamped = []
+    for path in list_backups(folder):
+        match = re.search(r"-(?:daily|before-[\w-]+?)-(\d{8}-\d{6})\.sqlite3$", path.name)
+        if match:
+            stamped.append((match.group(1), path))
+    stamped.sort(reverse=True)
+    for _stamp, old in stamped[keep:]:
         try:
             old.unlink()
         except OSError:
             pass
 
 
-def backup(library: Path, dest: Path | None = None, *, folder: Path, reason: str = "manual") -> Path:
+def backup(
+    library: Path, dest: Path | None = None, *, folder: Path, reason: str = "manual", when: dt.datetime | None = None
+) -> Path:
     """Write a backup of ``library`` to ``dest`` (or into ``folder``) and return its path."""
     if not library.exists():
         raise PapershelfError(f"{library}: no library to back up")
     db.inspect_file(library)
     if dest is None:
-        dest = folder / _name(library, reason)
+        dest = folder / _name(library, reason, when)
     elif dest.is_dir():
-        dest = dest / _name(library, reason)
+        dest = dest / _name(library, reason, when)
     try:
         return db.backup_file(library, dest)
     except OSError as exc:
@@ -98,6 +105,24 @@ def set_aside(library: Path) -> Path:
         if side.exists():
             os.replace(side, Path(str(target) + suffix))
     return target
+
+
+def daily(library: Path, folder: Path, keep: int = KEEP, today: dt.date | None = None) -> Path | None:
+    """Take the day's automatic backup unless one exists already; prune old ones.
+
+    Called at each launch of the app; only the first launch of a day writes.
+    Returns the new backup, or ``None`` when there was nothing to do.
+    """
+    if not library.exists() or library.stat().st_size == 0:
+        return None
+    now = dt.datetime.now()
+    when = dt.datetime.combine(today, now.time()) if today else now
+    day = when.strftime("%Y%m%d")
+    if any(p.name.startswith(f"{library.stem}-daily-{day}-") for p in list_backups(folder)):
+        return None
+    made = backup(library, folder=folder, reason="daily", when=when)
+    prune(folder, keep)
+    return made
 
 
 def newest_good(folder: Path) -> Path | None:
