@@ -1,0 +1,201 @@
+"""The benchmark suite: `make bench`.
+
+Every figure is a ratio against a baseline measured in this same run (the
+machine is shared and noisy), with the absolute times beside it. Prints a
+table and writes bench/results.json.
+
+    python bench/run.py [--papers 100000] [--only import,export,gui]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+sys.path.insert(0, str(ROOT / "desktop"))
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import write_json  # noqa: E402
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"), QT_QPA_PLATFORM="offscreen")
+
+
+@dataclass
+class Row:
+    what: str
+    baseline: str
+    value: float
+    base: float | None
+    unit: str
+    target: str
+    ratio: float | None
+    ok: bool
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run(argv: list[str], env: dict | None = None) -> Run:
+    """Run a process to the end; its wall time and its own peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or ENV, text=True)
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    # communicate() has reaped it; getrusage(CHILDREN) would mix children, so
+    # read the peak from the process's own report when it gives one.
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(argv)}\n{err}")
+    peak = 0.0
+    for line in err.splitlines():
+        if line.startswith("peak_rss_mb="):
+            peak = float(line.split("=", 1)[1])
+    return Run(elapsed, peak, out)
+
+
+PEAK_WRAPPER = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['papershelf'] + sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_module('papershelf', run_name='__main__')\n"
+    "except SystemExit as e:\n"
+    "    code = e.code\n"
+    "else:\n"
+    "    code = 0\n"
+    "print(f'peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def papershelf(*args: str) -> Run:
+    return run([sys.executable, "-c", PEAK_WRAPPER, *args])
+
+
+def fresh_library(path: Path) -> Path:
+    """An empty library with Papershelf's schema (so the floor writes into the same tables)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    from papershelf.core.library import Library
+
+    Library(path).close()
+    return path
+
+
+def row(what, baseline, value, base, unit, limit, kind) -> Row:
+    """kind: 'ratio' (value/base <= limit), 'abs' (value <= limit), 'delta' (value-base <= limit)."""
+    if kind == "ratio":
+        ratio = value / base
+        return Row(what, baseline, value, base, unit, f"<= {limit}x", round(ratio, 2), ratio <= limit)
+    if kind == "delta":
+        return Row(what, baseline, value, base, unit, f"<= +{limit} {unit}", round(value - base, 1), value - base <= limit)
+    return Row(what, baseline, value, base, unit, f"<= {limit} {unit}", None, value <= limit)
+
+
+def bench_import(n: int, rows: list[Row], work: Path) -> Path:
+    listing = DATA / f"listing-{n}.json"
+    if not listing.exists():
+        write_json(listing, n, seed=1)
+    extra = DATA / "listing-1k-new.json"
+    if not extra.exists():
+        write_json(extra, 1000, seed=99, start=5_000_000)
+
+    floor_lib = fresh_library(work / "floor.sqlite3")
+    floor = run([sys.executable, str(HERE / "floor_import.py"), str(floor_lib), str(listing)])
+    big = fresh_library(work / "big.sqlite3")
+    first = papershelf("--library", str(big), "import", str(listing))
+    rows.append(row(f"import {n:,} hf-json into an empty library", "plain sqlite3 floor", first.seconds, floor.seconds, "s", 2.0, "ratio"))
+    rows.append(row(f"peak RSS of that import", "-", first.peak_rss_mb, None, "MB", 300, "abs"))
+    again = papershelf("--library", str(big), "import", str(listing))
+    rows.append(row(f"re-import the same {n:,} (nothing new)", "the first import", again.seconds, first.seconds, "s", 0.5, "ratio"))
+
+    small = fresh_library(work / "small.sqlite3")
+    into_empty = papershelf("--library", str(small), "import", str(extra))
+    copy = work / "big-copy.sqlite3"
+    shutil.copy(big, copy)
+    into_big = papershelf("--library", str(copy), "import", str(extra))
+    rows.append(row(f"import 1k new papers into {n:,}", "the same into an empty library", into_big.seconds, into_empty.seconds, "s", 3.0, "ratio"))
+    return big
+
+
+def bench_export(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    out = work / "all.bib"
+    exported = papershelf("--library", str(library), "export", "--all", "-o", str(out))
+    naive = run([sys.executable, str(HERE / "naive_export.py"), str(library), str(work / "naive.bib")])
+    rows.append(row(f"BibTeX export of all {n:,}", "naive loop, no escaping", exported.seconds, naive.seconds, "s", 3.0, "ratio"))
+
+
+def bench_gui(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    empty = fresh_library(work / "empty-gui.sqlite3")
+    probe = [sys.executable, str(HERE / "gui_probe.py")]
+
+    def measure(lib: Path, repeat: int = 5) -> tuple[float, float, dict]:
+        paints, rss, last = [], [], {}
+        for _ in range(repeat):
+            start = time.time()
+            result = run(probe + ["--library", str(lib), "--start", repr(start)])
+            last = json.loads(result.stdout)
+            paints.append(last["first_paint"] - start)
+            rss.append(last["rss_mb"])
+        return statistics.median(paints), statistics.median(rss), last
+
+    empty_paint, empty_rss, _ = measure(empty)
+    big_paint, big_rss, _ = measure(library)
+    rows.append(row(f"start to first painted window, {n:,} papers", "the same, empty library", big_paint, empty_paint, "s", 1.2, "ratio"))
+    rows.append(row(f"resident memory after first paint, {n:,}", "the same, empty library", big_rss, empty_rss, "MB", 40, "delta"))
+    interactive = json.loads(run(probe + ["--library", str(library), "--interact"]).stdout)
+    rows.append(row(f"search as you type, p95 keystroke to table, {n:,}", "-", interactive["search_p95_ms"], None, "ms", 30, "abs"))
+    rows.append(row(f"sort the table by title, {n:,}", "-", interactive["sort_ms"], None, "ms", 100, "abs"))
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"{'what':<52} {'value':>10} {'baseline':>10} {'ratio':>7} {'target':>12}  ok"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        base = f"{r.base:.3f}" if r.base is not None else "-"
+        ratio = f"{r.ratio}" if r.ratio is not None else "-"
+        print(f"{r.what:<52} {r.value:>8.3f}{r.unit:>2} {base:>10} {ratio:>7} {r.target:>12}  {'yes' if r.ok else 'NO'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--only", default="import,export,gui")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    work = DATA / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    big = work / "big.sqlite3"
+    if "import" in parts or not big.exists():
+        big = bench_import(args.papers, rows, work)
+    if "export" in parts:
+        bench_export(big, args.papers, rows, work)
+    if "gui" in parts:
+        bench_gui(big, args.papers, rows, work)
+    print_table(rows)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    (HERE / "results.json").write_text(
+        json.dumps({"machine": machine, "papers": args.papers, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"
+    )
+    print(f"\nmachine: {machine}\nwritten: {HERE / 'results.json'}")
+    return 0 if all(r.ok for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
