@@ -149,9 +149,11 @@ SEARCH_HELP = (
 
 
 def _open(args):
+    """The library for a command; SQLite's full quick check runs once a day (it reads every page)."""
     from .core.library import Library
 
-    return Library(paths.library_path(args.library), backups_dir=paths.backups_dir(paths.library_path(args.library)))
+    path = paths.library_path(args.library)
+    return Library(path, backups_dir=paths.backups_dir(path), check="daily")
 
 
 def _progress_printer(name: str):
@@ -465,6 +467,16 @@ def _log_crash() -> Path | None:
         return None
 
 
+def _is_damage(exc: Exception) -> bool:
+    """SQLite found a damaged page while working (the open-time check is daily)."""
+    import sqlite3
+
+    cause = getattr(exc, "orig", exc)
+    return isinstance(cause, sqlite3.DatabaseError) and any(
+        s in str(cause) for s in ("malformed", "not a database", "disk image")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -493,6 +505,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if _is_damage(exc):
+            print(
+                f"papershelf: error: {paths.library_path(args.library)}: the library file is damaged "
+                f"({getattr(exc, 'orig', exc)}); `papershelf restore` puts back the newest backup",
+                file=sys.stderr,
+            )
+            return EXIT_USER
         log = _log_crash()
         where = f"; details in {log}" if log else ""
         print(f"papershelf: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)

@@ -187,3 +187,16 @@ def test_backup_and_restore_commands(run, imported, library_path, tmp_path):
     assert made in run("backups")[1]
     code, _, err = run("restore", str(tmp_path / "missing.sqlite3"))
     assert code == 1 and "no such backup file" in err
+
+
+def test_damage_found_after_the_daily_check_is_reported_cleanly(run, imported, library_path):
+    # The day's quick check already passed; now the file gets damaged behind our back.
+    data = bytearray(library_path.read_bytes())
+    for offset in range(8192, len(data) - 4096, 4096):
+        data[offset : offset + 64] = b"\xde\xad" * 32
+    library_path.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        Path(str(library_path) + suffix).unlink(missing_ok=True)
+    code, out, err = run("list", "--json")
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+    assert "damaged" in err or "not a Papershelf library" in err

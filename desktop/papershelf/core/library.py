@@ -78,9 +78,11 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 class Library:
     """A Papershelf library file."""
 
-    def __init__(self, path: str | Path, *, backups_dir: Path | None = None):
+    def __init__(self, path: str | Path, *, backups_dir: Path | None = None, check: str = "full"):
+        """Open (or create) the library at ``path``; see ``migrate.open_library_engine`` for ``check``."""
         self.path = Path(path)
-        self.engine = open_library_engine(self.path, backups_dir=backups_dir)
+        self.backups_dir = backups_dir
+        self.engine = open_library_engine(self.path, backups_dir=backups_dir, check=check)
 
     def close(self) -> None:
         self.engine.dispose()

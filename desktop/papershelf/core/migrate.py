@@ -37,12 +37,18 @@ def alembic_head() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def open_library_engine(path: Path, *, backups_dir: Path | None = None) -> Engine:
+def open_library_engine(path: Path, *, backups_dir: Path | None = None, check: str = "full") -> Engine:
     """An engine on an up-to-date library at ``path``, creating it if needed.
 
     Refuses (with :class:`LibraryError`, leaving the file untouched) a file
     that is not a Papershelf library, is damaged, or was written by a newer
     Papershelf. Before upgrading an existing library it takes a backup.
+
+    ``check`` is how much of the file to verify first: ``"full"`` runs
+    SQLite's quick check (it reads every page); ``"daily"`` does that only
+    once a day per library, remembered in ``backups_dir``; ``"header"`` reads
+    only the header and schema (the GUI, which runs the full check after the
+    first paint). A migration always gets the full check.
     """
     path = Path(path)
     if path.is_dir():
@@ -50,7 +56,12 @@ def open_library_engine(path: Path, *, backups_dir: Path | None = None) -> Engin
     revision = None
     exists = path.exists() and path.stat().st_size > 0
     if exists:
-        revision = db.inspect_file(path)
+        full = check == "full" or (check == "daily" and not _checked_today(path, backups_dir))
+        revision = db.inspect_file(path, full_check=full)
+        if full and check == "daily":
+            _mark_checked(path, backups_dir)
+        if revision not in (db.SCHEMA_HEAD, None) and not full:
+            db.check_file(path)
         if revision == db.SCHEMA_HEAD:
             return db.make_engine(path)
         if revision is not None and revision not in known_revisions():
@@ -70,6 +81,29 @@ def open_library_engine(path: Path, *, backups_dir: Path | None = None) -> Engin
     engine = db.make_engine(path)
     upgrade(engine)
     return engine
+
+
+def _stamp(path: Path, backups_dir: Path | None) -> Path | None:
+    return backups_dir / "last-check" if backups_dir is not None else None
+
+
+def _checked_today(path: Path, backups_dir: Path | None) -> bool:
+    stamp = _stamp(path, backups_dir)
+    try:
+        return stamp is not None and stamp.read_text().strip() == dt.date.today().isoformat()
+    except OSError:
+        return False
+
+
+def _mark_checked(path: Path, backups_dir: Path | None) -> None:
+    stamp = _stamp(path, backups_dir)
+    if stamp is None:
+        return
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(dt.date.today().isoformat() + "\n")
+    except OSError:
+        pass  # the check simply runs again next time
 
 
 def upgrade(engine: Engine) -> None:
