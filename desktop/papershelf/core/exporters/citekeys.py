@@ -43,7 +43,11 @@ def surname(name: str) -> str:
     """The family name of a "First Last" or "Last, First" author string."""
     name = " ".join(name.replace("{", "").replace("}", "").split())
     if "," in name:
-        return name.split(",", 1)[0].strip()
+        # "van der Berg, Jan": the particles go, as they do for "Jan van der Berg".
+        words = name.split(",", 1)[0].split()
+        while len(words) > 1 and words[0] in PARTICLES:
+            words.pop(0)
+        return " ".join(words)
     parts = name.split(" ")
     if len(parts) == 1:
         return parts[0]
@@ -67,7 +71,8 @@ def base_key(authors: Sequence[str], year: int | None, title: str) -> str:
         key = last + year_part + (words[0] if words else "")
     else:
         key = "".join(words[:2]) + year_part
-    return key or "paper" + year_part
+    # Nothing but the year ("2025") says nothing about the paper.
+    return key if key != year_part else "paper" + year_part
 
 
 def _suffixes():

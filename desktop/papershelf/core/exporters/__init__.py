@@ -1,0 +1,106 @@
+"""Exporting papers: BibTeX, biblatex, CSL-JSON, RIS and a Markdown reading list.
+
+Every format is produced as a stream of text chunks, so an export of 100,000
+papers never holds the whole file in memory. Files are written atomically: a
+failed export leaves any existing file as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO
+
+from ..errors import ExportError
+from ..fsutil import atomic_write
+from ..records import Paper
+from .bibtex import render_bibtex
+from .csl_json import render_csl_json
+from .markdown import render_markdown
+from .ris import render_ris
+
+FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "markdown")
+
+#: The usual file name extension of each format.
+EXTENSIONS = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris", "markdown": ".md"}
+
+_RENDERERS: dict[str, Callable[..., Iterator[str]]] = {
+    "bibtex": render_bibtex,
+    "biblatex": lambda papers, **opts: render_bibtex(papers, utf8=True, **opts),
+    "csl-json": render_csl_json,
+    "ris": render_ris,
+    "markdown": render_markdown,
+}
+
+
+def render(
+    papers: Iterable[Paper], fmt: str, *, abstract: bool = True, notes: bool = False, all_fields: bool = False
+) -> Iterator[str]:
+    """Text chunks of ``papers`` in format ``fmt`` (one of :data:`FORMATS`).
+
+    ``abstract``: include abstracts; ``notes``: include the user's notes;
+    ``all_fields``: keep reference-manager fields (JabRef groups, file links…)
+    that are normally left out. ``bibtex`` output is pure ASCII; ``biblatex``
+    keeps accented letters as UTF-8 for biber.
+    """
+    try:
+        renderer = _RENDERERS[fmt]
+    except KeyError:
+        raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})") from None
+    return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields)
+
+
+def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts) -> int:
+    """Write ``papers`` to an open text stream; returns how many were written."""
+    counted = _Counter(papers)
+    for chunk in render(counted, fmt, **opts):
+        stream.write(chunk)
+    return counted.count
+
+
+def export_to_file(papers: Iterable[Paper], fmt: str, path: str | os.PathLike[str], **opts) -> int:
+    """Write ``papers`` to ``path`` atomically; returns how many were written.
+
+    On any failure (folder read-only or missing, disk full, ``path`` a folder)
+    an existing file at ``path`` is left untouched, no temporary file remains,
+    and :class:`ExportError` says why in one line.
+    """
+    if fmt not in _RENDERERS:
+        render((), fmt)  # raises the ExportError for an unknown format
+    try:
+        with atomic_write(path) as stream:
+            return export_to_stream(papers, fmt, stream, **opts)
+    except OSError as exc:
+        raise ExportError(f"{os.fspath(path)}: {_reason(exc)}") from exc
+    except Exception as exc:  # a bad record: still one line, and the old file is kept
+        raise ExportError(f"{os.fspath(path)}: export failed ({type(exc).__name__}: {exc})".splitlines()[0]) from exc
+
+
+def _reason(exc: OSError) -> str:
+    """A short, user-facing reason for an OSError."""
+    reasons = {
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the folder is read-only",
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EISDIR: "is a folder, not a file",
+        errno.ENOENT: "the folder does not exist",
+        errno.ENOTDIR: "part of the path is not a folder",
+        errno.ENAMETOOLONG: "the file name is too long",
+    }
+    return reasons.get(exc.errno, (exc.strerror or str(exc)).splitlines()[0].lower())
+
+
+class _Counter:
+    """Counts the papers as a renderer pulls them, without buffering any."""
+
+    def __init__(self, papers: Iterable[Paper]):
+        self._papers = papers
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Paper]:
+        for paper in self._papers:
+            self.count += 1
+            yield paper

@@ -1,0 +1,262 @@
+"""BibTeX and biblatex entries for papers.
+
+The output is meant to go through bibtex (plain, abbrv, alpha, plainnat) and
+biber (``--validate-datamodel``) without a single warning that the exporter
+could have avoided: fields are only written when they have data, tool
+bookkeeping fields are left out, and every field kept is one biblatex's data
+model allows for the entry type. What is left are warnings about data missing
+in an imported entry itself (an ``@article`` without ``journal``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from ..records import Paper
+from . import citekeys
+from .common import (
+    NAME_FIELDS,
+    VERBATIM_FIELDS,
+    arxiv_base_id,
+    citation_keys,
+    entry_key,
+    extra_fields,
+    is_organisation,
+    sighting_note,
+    split_name,
+    strip_doi_resolver,
+    year_month,
+)
+from .datamodel import FIELD_ALIASES, export_type, is_valid_field
+from .latex import collapse_space, title_to_latex, to_latex, verbatim
+
+_OTHERS = frozenset({"others", "et al", "et al.", "and others"})
+
+#: Fields reference managers keep for themselves; left out unless all_fields.
+TOOL_FIELDS = frozenset(
+    """groups timestamp file owner bibsource biburl urldate jabref-meta date-added
+    date-modified pdf ranking rating priority readstatus qualityassured printed relevance
+    comment comments mendeley-tags mendeley-groups citeulike-article-id citeulike-linkout
+    local-url read review lccn pmid pmcid pii""".split()
+)
+#: Fields naming other entries, which may not be part of the export.
+LINK_FIELDS = frozenset("crossref xref xdata related relatedtype relatedoptions relatedstring entryset ids".split())
+#: Fields bibtex styles (or biblatex's sentence case) may change the case of.
+TITLE_FIELDS = frozenset("title subtitle shorttitle booktitle maintitle origtitle".split())
+# Written from Paper attributes (or merged with them), never copied from extra_fields.
+_OWN_FIELDS = frozenset("author title year month day date url abstract keywords note annote annotation key".split())
+# Replaced by the paper's arXiv id when it has one.
+_EPRINT_FIELDS = frozenset("eprint archiveprefix eprinttype primaryclass eprintclass".split())
+_FIELD_NAME_RE = re.compile(r"[a-z][a-z0-9_\-:.+]*")
+
+
+def render_bibtex(
+    papers: Iterable[Paper],
+    *,
+    utf8: bool = False,
+    abstract: bool = True,
+    notes: bool = False,
+    all_fields: bool = False,
+) -> Iterator[str]:
+    """One entry (a string ending in a blank line) per paper.
+
+    ``utf8`` gives the biblatex profile (accented letters kept as UTF-8);
+    otherwise the output is pure ASCII. Citation keys are made unique within
+    the export, ignoring case as bibtex does.
+    """
+    for paper, key in citation_keys(papers):
+        yield render_entry(paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields)
+        yield "\n"
+
+
+def render_entry(
+    paper: Paper,
+    *,
+    key: str | None = None,
+    utf8: bool = False,
+    abstract: bool = True,
+    notes: bool = False,
+    all_fields: bool = False,
+) -> str:
+    """The ``@type{key, ...}`` entry for one paper."""
+    key = key or entry_key(paper)
+    extra = extra_fields(paper)
+    authors = format_names(paper.authors, utf8=utf8)
+    entry_type = export_type(paper.entry_type, bibtex=not utf8)
+    if entry_type == "book" and not authors and (paper.entry_type or "").lower() != "book":
+        # A biblatex @collection has editors, no authors; biber wants an author on
+        # @book, and plain's @proceedings takes an editor just as well.
+        entry_type = "proceedings"
+    fields: list[tuple[str, str]] = []
+    add = fields.append
+
+    if authors:
+        add(("author", "{" + authors + "}"))
+    if paper.title.strip():
+        add(("title", "{" + title_to_latex(paper.title, utf8=utf8) + "}"))
+    year, month = year_month(paper)
+    if year:
+        add(("year", "{" + to_latex(year, utf8=utf8) + "}"))
+    if month:
+        add(("month", month))  # a macro, unbraced: styles print it in their language
+
+    arxiv = arxiv_base_id(paper.arxiv_id)
+    url = paper.url
+    if arxiv:
+        # Zotero keeps only the archive ("cs") as primaryclass; keep what there is.
+        primary = paper.primary_class or extra.get("primaryclass")
+        extra = {k: v for k, v in extra.items() if k not in _EPRINT_FIELDS}
+        add(("eprint", "{" + verbatim(arxiv) + "}"))
+        add(("archivePrefix", "{arXiv}"))
+        if primary:
+            add(("primaryClass", "{" + verbatim(primary) + "}"))
+        url = f"https://arxiv.org/abs/{arxiv}"
+    if url:
+        add(("url", "{" + verbatim(url) + "}"))
+        if not arxiv and entry_type == "misc" and "howpublished" not in extra:
+            # plain, abbrv and alpha ignore ``url``; this is how they show a link.
+            add(("howpublished", "{" + _url_text(verbatim(url)) + "}"))
+
+    fields.extend(_extra_fields(extra, entry_type, utf8=utf8, all_fields=all_fields))
+
+    if paper.tags:
+        add(("keywords", "{" + to_latex(", ".join(paper.tags), utf8=utf8) + "}"))
+    note = extra.get("note") or sighting_note(paper)
+    if note:
+        add(("note", "{" + to_latex(note, utf8=utf8) + "}"))
+    annote = [v for v in (extra.get("annote"), extra.get("annotation")) if v]
+    if notes:
+        annote += [n.text for n in paper.notes if n.text.strip()]
+    if annote:
+        add(("annote", "{" + to_latex("; ".join(annote), utf8=utf8) + "}"))
+    if abstract and paper.abstract.strip():
+        add(("abstract", "{" + to_latex(paper.abstract, utf8=utf8) + "}"))
+    if not authors or "key" in extra:
+        # Without author or key, plain and alpha cannot sort or label the entry.
+        add(("key", "{" + to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8) + "}"))
+    body = ",\n".join(f"  {name} = {value}" for name, value in fields)
+    return f"@{entry_type}{{{key},\n{body}\n}}\n"
+
+
+# ---------------------------------------------------------------- names
+
+
+def format_names(names: Iterable[str], *, utf8: bool = False) -> str:
+    """``Last, First and Last, First`` with organisations in braces.
+
+    Names with nothing LaTeX can write (a name in Chinese characters only)
+    are left out; "" if none is left.
+    """
+    return " and ".join(filter(None, (format_name(n, utf8=utf8) for n in names)))
+
+
+def format_name(name: str, *, utf8: bool = False) -> str:
+    """One name for a BibTeX name list (``van der Berg, Jan``, ``{OpenAI Team}``)."""
+    name = _writable(name, utf8=utf8)
+    if not name:
+        return ""
+    if name.lower() in _OTHERS:
+        return "others"
+    if is_organisation(name) or re.search(r"\band\b", name, re.IGNORECASE) or name.count(",") > 2:
+        # One brace group: bibtex neither splits it nor reads " and " inside.
+        return "{" + to_latex(name, utf8=utf8) + "}"
+    last, suffix, first = split_name(name)
+    parts = [last] + ([suffix] if suffix else []) + ([first] if first else [])
+    return ", ".join(to_latex(p, utf8=utf8) for p in parts)
+
+
+def _writable(name: str, *, utf8: bool) -> str:
+    """The name without characters LaTeX cannot write, and brackets left empty."""
+    name = "".join(c for c in name.replace("\u00a0", " ") if c.isascii() or to_latex(c, utf8=utf8))
+    return collapse_space(re.sub(r"\(\s*\)|\[\s*\]", " ", name))
+
+
+# ---------------------------------------------------------------- fields
+
+
+# biblatex names -> the BibTeX names bibtex styles read (for the ``bibtex`` profile).
+_TO_BIBTEX_FIELDS = {
+    "journaltitle": "journal",
+    "location": "address",
+    "eprinttype": "archiveprefix",
+    "eprintclass": "primaryclass",
+}
+
+
+def _extra_fields(extra: dict[str, str], entry_type: str, *, utf8: bool, all_fields: bool) -> Iterator[tuple[str, str]]:
+    if not utf8:
+        extra = _bibtex_names(extra, entry_type)
+    for name, value in extra.items():
+        if name in _OWN_FIELDS or not _FIELD_NAME_RE.fullmatch(name):
+            continue
+        if not all_fields:
+            if name in TOOL_FIELDS or name in LINK_FIELDS or name.startswith(("bdsk-", "jabref")):
+                continue
+            if not is_valid_field(entry_type, name):
+                continue
+            # ``address`` and ``location`` both: biber maps only one, warns on the other.
+            if any(FIELD_ALIASES.get(other) == name for other in extra if other != name):
+                continue
+        yield name, _field_value(name, value, utf8=utf8)
+
+
+def _bibtex_names(extra: dict[str, str], entry_type: str) -> dict[str, str]:
+    """biblatex field names renamed to BibTeX ones, unless the BibTeX one is there too."""
+    renames = dict(_TO_BIBTEX_FIELDS)
+    if entry_type in ("phdthesis", "mastersthesis"):
+        renames["institution"] = "school"
+    out = {}
+    for name, value in extra.items():
+        target = renames.get(name)
+        if target and target not in extra:
+            name = target
+        out.setdefault(name, value)
+    return out
+
+
+def _field_value(name: str, value: str, *, utf8: bool) -> str:
+    if name == "file" and _balanced(value):
+        # A local path (only with --all-fields): spaces and backslashes are the
+        # user's, and biber reads the field verbatim. Percent-encoding would
+        # break the link to the PDF.
+        return "{" + value + "}"
+    if name in VERBATIM_FIELDS:
+        return "{" + verbatim(strip_doi_resolver(value) if name == "doi" else value) + "}"
+    if name in NAME_FIELDS:
+        names = re.split(r"\s+and\s+", collapse_space(value))
+        return "{" + format_names(names, utf8=utf8) + "}"
+    if name in TITLE_FIELDS:
+        return "{" + title_to_latex(value, utf8=utf8) + "}"
+    return "{" + to_latex(value, utf8=utf8) + "}"
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# \url{} inside another field: safe only without characters LaTeX reads specially.
+_URL_IN_ARGUMENT_RE = re.compile(r"[A-Za-z0-9/:.,;=?@!*'()+\-]+")
+
+
+def _url_text(url: str) -> str:
+    """``howpublished`` text for a URL: ``\\url{...}``, or escaped text for odd URLs."""
+    if _URL_IN_ARGUMENT_RE.fullmatch(url):
+        return r"\url{" + url + "}"
+    return to_latex(url)
+
+
+def _sort_key(paper: Paper, cite_key: str) -> str:
+    """A ``key`` for an entry without authors: the first title word, else the cite key."""
+    folded = unicodedata.normalize("NFKD", paper.title)
+    words = re.findall(r"[A-Za-z0-9]+", folded.encode("ascii", "ignore").decode())
+    significant = [w for w in words if w.lower() not in citekeys.STOPWORDS]
+    return (significant or words or [cite_key])[0]
+
+

@@ -1,0 +1,187 @@
+"""What every export format needs: keys, dates, names, extra fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from ..records import Paper
+from . import citekeys
+from .latex import collapse_space
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)
+
+#: BibTeX fields holding URLs, DOIs or paths: not LaTeX, written as they are.
+VERBATIM_FIELDS = frozenset("url doi eprint file pdf urlraw verba verbb verbc".split())
+#: BibTeX fields holding name lists ("Last, First and ...").
+NAME_FIELDS = frozenset(
+    """author editor editora editorb editorc translator bookauthor annotator commentator
+    introduction foreword afterword holder shortauthor shorteditor namea nameb namec""".split()
+)
+
+#: Where a paper was seen, for the ``note`` field.
+SOURCE_NAMES = {"hf-daily": "Hugging Face Daily Papers"}
+
+# Name handling.
+ORG_WORDS = frozenset(
+    """university universite universität universidad universidade institute institut
+    instituto team lab labs laboratory laboratories consortium inc inc. ltd ltd. llc corp
+    corp. corporation company collaboration group foundation association society committee
+    council center centre department school college academy organization organisation
+    project initiative agency research openai deepmind anthropic""".split()
+)
+# Matched case-sensitively: "Meta AI" is an organisation, "Qingyao Ai" a person.
+ORG_WORDS_EXACT = frozenset({"AI", "NVIDIA", "IBM", "Google", "Microsoft", "Meta"})
+SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def extra_fields(paper: Paper) -> dict[str, str]:
+    """The paper's extra BibTeX fields with lowercase names, empty ones left out."""
+    return {k.lower(): str(v).strip() for k, v in (paper.extra_fields or {}).items() if v is not None and str(v).strip()}
+
+
+def citation_keys(papers: Iterable[Paper]) -> Iterator[tuple[Paper, str]]:
+    """Each paper with a citation key unique within the export.
+
+    The stored key is used when valid; two papers with the same key (or keys
+    differing only in case, which bibtex treats as equal) get a, b, ... suffixes.
+    """
+    taken = _CaselessKeys()
+    for paper in papers:
+        key = citekeys.unique_key(entry_key(paper), taken)
+        taken.add(key)
+        yield paper, key
+
+
+def entry_key(paper: Paper) -> str:
+    """The paper's stored citation key if valid, else one made from its data."""
+    key = (paper.citation_key or "").strip()
+    if key and citekeys.is_valid_user_key(key):
+        return key
+    year = paper.published.year if paper.published else None
+    return citekeys.base_key(paper.authors, year, paper.title)
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """(von Last, Jr, First) of a "First von Last Jr" or "von Last, [Jr,] First" name."""
+    name = collapse_space(name)
+    if "," in name:
+        parts = [p.strip() for p in name.split(",")]
+        if len(parts) == 2:
+            return parts[0], "", parts[1]
+        return parts[0], parts[1], ", ".join(parts[2:])
+    words = name.split(" ")
+    suffix = ""
+    if len(words) > 2 and words[-1].lower() in SUFFIXES:
+        suffix = words.pop()
+    if len(words) == 1:
+        return words[0], suffix, ""
+    start = len(words) - 1
+    # Lowercase particles before the last word belong to the surname: "van der Berg".
+    while start > 1 and words[start - 1] in citekeys.PARTICLES:
+        start -= 1
+    return " ".join(words[start:]), suffix, " ".join(words[:start])
+
+
+def is_organisation(name: str) -> bool:
+    """Heuristic: a word like University/Team/Lab/Inc, or one word, or more than five.
+
+    A name in "Last, First" form is a person's, however many words it has.
+    """
+    words = name.replace(",", " ").split()
+    if "," not in name and (len(words) == 1 or len(words) > 5):
+        return True
+    return any(w.lower() in ORG_WORDS or w in ORG_WORDS_EXACT for w in words)
+
+
+def date_parts(paper: Paper) -> list[int]:
+    """``[year]``, ``[year, month]`` or ``[year, month, day]``, as precise as known.
+
+    From ``published``; for an entry imported from BibTeX (its ``year`` kept in
+    extra_fields) only as precise as the entry was, since the rest of
+    ``published`` is a placeholder. Without a date, an arXiv id gives the year
+    and month of submission; failing that, the first daily listing the paper
+    appeared in does (a text listing carries no other date, and a paper is
+    listed within days of its release). Empty when nothing is known.
+    """
+    extra = extra_fields(paper)
+    if paper.published:
+        p = paper.published
+        if extra.get("year") == str(p.year):
+            return [p.year, p.month] if month_macro(extra.get("month", "")) else [p.year]
+        return [p.year, p.month, p.day]
+    if extra.get("year", "").isdigit():
+        month = month_macro(extra.get("month", ""))
+        return [int(extra["year"])] + ([MONTHS.index(month) + 1] if month else [])
+    arxiv = arxiv_base_id(paper.arxiv_id) or ""
+    # 2509.01234 (2007 on) or hep-th/9901001 (before): yymm of submission.
+    m = re.fullmatch(r"(\d{2})(\d{2})\.\d{4,5}", arxiv) or re.fullmatch(
+        r"[a-z\-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}", arxiv
+    )
+    if m and 1 <= int(m.group(2)) <= 12:
+        yy = int(m.group(1))
+        return [(1900 if yy >= 91 else 2000) + yy, int(m.group(2))]
+    listed = min((s.listing_date for s in paper.sightings), default=None)
+    if listed is not None:
+        return [listed.year, listed.month]
+    return []
+
+
+def year_month(paper: Paper) -> tuple[str | None, str | None]:
+    """``year`` text and ``month`` macro for a paper, each None when unknown."""
+    parts = date_parts(paper)
+    if parts:
+        return str(parts[0]), MONTHS[parts[1] - 1] if len(parts) > 1 else None
+    # A non-numeric year from an imported entry ("in press") is still data.
+    year = extra_fields(paper).get("year", "")
+    return year or None, None
+
+
+def month_macro(text: str) -> str | None:
+    """``sep`` for "9", "09", "Sep", "September" or "sep"; None otherwise."""
+    text = text.strip().lower().rstrip(".")
+    if text.isdigit() and 1 <= int(text) <= 12:
+        return MONTHS[int(text) - 1]
+    for macro, name in zip(MONTHS, _MONTH_NAMES):
+        if len(text) >= 3 and name.startswith(text):
+            return macro
+    return None
+
+
+def arxiv_base_id(arxiv_id: str | None) -> str | None:
+    """The arXiv id without ``arXiv:`` prefix or version: ``2509.01234``."""
+    if not arxiv_id:
+        return None
+    arxiv_id = re.sub(r"(?i)^arxiv:", "", arxiv_id.strip())
+    return re.sub(r"v\d+$", "", arxiv_id) or None
+
+
+_DOI_RESOLVER_RE = re.compile(r"(?i)^(https?://[^/\s]*doi[^/\s]*\.org/|doi:\s*)")
+
+
+def strip_doi_resolver(doi: str) -> str:
+    """``10.1145/1`` for ``https://doi.org/10.1145/1``, ``http://doi.acm.org/10.1145/1``, ``doi:10.1145/1``."""
+    return _DOI_RESOLVER_RE.sub("", doi.strip())
+
+
+def sighting_note(paper: Paper) -> str | None:
+    """``Hugging Face Daily Papers, 2025-09-11``: where the paper was first listed."""
+    known = [s for s in paper.sightings if s.source in SOURCE_NAMES]
+    if not known:
+        return None
+    first = min(known, key=lambda s: (s.listing_date, s.position))
+    return f"{SOURCE_NAMES[first.source]}, {first.listing_date.isoformat()}"
+
+
+class _CaselessKeys(set):
+    """Keys taken so far; bibtex treats keys differing only in case as the same."""
+
+    def add(self, key: str) -> None:
+        super().add(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())

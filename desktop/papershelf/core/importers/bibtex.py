@@ -1,0 +1,473 @@
+"""Reading .bib files (BibTeX or biblatex) into :class:`PaperRecord` objects.
+
+bibtexparser v2 splits the file into blocks; the field values are evaluated
+here (``@string`` macros, month macros, ``#`` concatenation) and LaTeX is
+decoded to Unicode with pylatexenc. A broken entry never stops the import:
+it is reported with its line and key, and every readable entry is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import bibtexparser
+from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
+from pylatexenc import latex2text, latexwalker, macrospec
+
+from ..exporters.common import (
+    MONTHS,
+    NAME_FIELDS,
+    VERBATIM_FIELDS,
+    arxiv_base_id,
+    month_macro,
+    split_name,
+    strip_doi_resolver,
+)
+from ..records import PaperRecord
+
+# Types whose own title may be missing while booktitle names the volume.
+_VOLUME_TYPES = frozenset("book mvbook collection mvcollection proceedings mvproceedings reference periodical".split())
+# Parent fields a crossref child does not inherit: they describe the parent itself.
+_NOT_INHERITED = frozenset(
+    """title subtitle shorttitle titleaddon abstract keywords url doi eprint archiveprefix
+    primaryclass file note annote crossref ids key timestamp biburl bibsource owner groups""".split()
+)
+_ARXIV_ID = r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?"
+_ARXIV_URL_RE = re.compile(r"arxiv\.org/(?:abs|pdf)/" + _ARXIV_ID, re.IGNORECASE)
+_ARXIV_DOI_RE = re.compile(r"10\.48550/arxiv\." + _ARXIV_ID, re.IGNORECASE)
+_ARXIV_ARCHIVES = frozenset("cs math physics q-bio q-fin stat eess econ".split())
+_ENTRY_START_RE = re.compile(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)")
+_NON_ENTRIES = frozenset({"comment", "string", "preamble"})
+
+
+def parse_bibtex(text: str, name: str) -> tuple[list[PaperRecord], list[str]]:
+    """Records for the entries of a .bib file, and a list of problems found.
+
+    ``name`` is the file name used in problem messages, which look like
+    ``refs.bib: line 12: entry 'foo': <reason>``. Broken entries are reported
+    (never dropped silently) while the others import.
+    """
+    text = text.lstrip("\ufeff")
+    with _quiet(logging.getLogger("bibtexparser")):
+        library = bibtexparser.parse_string(text, parse_stack=[])
+    problems: list[tuple[int, str]] = []
+
+    def report(line: int, key: str | None, reason: str) -> None:
+        where = f"{name}: line {line}"
+        problems.append((line, f"{where}: entry '{key}': {reason}" if key else f"{where}: {reason}"))
+
+    strings = _evaluate_strings(library.strings, report)
+    found: list[tuple[Entry, str | None]] = []  # (entry, key to import it under)
+    for block in library.failed_blocks:
+        line = block.start_line + 1
+        duplicate = getattr(block, "ignore_error_block", None)
+        if duplicate is not None and not isinstance(duplicate, Entry):
+            report(line, None, f"@string '{duplicate.key}' is defined twice; the first is used")
+        elif isinstance(block, DuplicateBlockKeyBlock):
+            entry = block.ignore_error_block
+            report(line, entry.key, "the key is used by an earlier entry; imported without it")
+            found.append((entry, None))
+        elif isinstance(block, DuplicateFieldKeyBlock):
+            entry = block.ignore_error_block
+            duplicates = re.findall(r"'([^']+)'", _first_line(block.error))
+            report(line, entry.key, f"field '{duplicates[0] if duplicates else '?'}' is given twice; the first value is kept")
+            found.append((entry, entry.key))
+        elif isinstance(block, ParsingFailedBlock) and _block_type(block.raw) == "string":
+            report(line, None, f"@string '{_raw_key(block.raw)}' cannot be read: {_parse_error(block.error)}")
+        elif isinstance(block, ParsingFailedBlock):
+            report(line, _raw_key(block.raw), f"not imported: {_parse_error(block.error)}")
+        else:
+            report(line, _raw_key(getattr(block, "raw", "")), f"not imported: {_first_line(block.error)}")
+    found += [(entry, entry.key) for entry in library.entries]
+    found.sort(key=lambda pair: pair[0].start_line)
+
+    raw_count = sum(1 for m in _ENTRY_START_RE.finditer(text) if m.group(1).lower() not in _NON_ENTRIES)
+    read_count = len(found) + sum(
+        isinstance(b, ParsingFailedBlock) and _block_type(b.raw) not in _NON_ENTRIES for b in library.failed_blocks
+    )
+    if raw_count > read_count:
+        problems.append((0, f"{name}: {raw_count - read_count} entries could not be located by the parser"))
+
+    entries = []
+    for entry, key in found:
+        fields = _evaluate_fields(entry, strings, lambda reason: report(entry.start_line + 1, entry.key, reason))
+        entries.append((entry, key, fields))
+    _resolve_crossrefs(entries, report)
+
+    records = []
+    for entry, key, fields in entries:
+        record = _record(entry, key, fields, lambda reason: report(entry.start_line + 1, entry.key, reason))
+        if record is not None:
+            records.append(record)
+    problems.sort(key=lambda p: p[0])
+    return records, [message for _, message in problems]
+
+
+# ---------------------------------------------------------------- values
+
+
+def _evaluate_strings(blocks, report) -> dict[str, str]:
+    """@string macros, each able to use the ones before it."""
+    strings = {m: str(i + 1) for i, m in enumerate(MONTHS)}
+    for block in blocks:
+        value = _evaluate(block.value, strings, lambda reason: report(block.start_line + 1, None, reason))
+        strings[block.key.lower()] = value
+    return strings
+
+
+def _evaluate_fields(entry: Entry, strings: dict[str, str], report) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for field in entry.fields:
+        key = field.key.lower()
+        if key in fields:
+            continue  # a duplicate field: bibtex, too, keeps the first
+        raw = field.value
+        if key == "month" and raw.strip().lower() in MONTHS:
+            fields[key] = raw.strip().lower()  # keep the macro itself
+            continue
+        fields[key] = _evaluate(raw, strings, lambda reason, key=key: report(f"field '{key}': {reason}"))
+    return fields
+
+
+def _evaluate(raw: str, strings: dict[str, str], report) -> str:
+    """A field value with quotes/braces removed, macros expanded, ``#`` joined."""
+    parts = []
+    for part in _split_concatenation(raw):
+        part = part.strip()
+        if part.startswith("{") and part.endswith("}") or part.startswith('"') and part.endswith('"'):
+            parts.append(part[1:-1])
+        elif part.isdigit():
+            parts.append(part)
+        elif part.lower() in strings:
+            parts.append(strings[part.lower()])
+        elif part:
+            report(f"undefined @string '{part}' (kept as text)")
+            parts.append(part)
+    return "".join(parts)
+
+
+def _split_concatenation(raw: str) -> Iterator[str]:
+    """The parts of ``a # "b" # {c}``, splitting only outside braces and quotes."""
+    depth, quoted, start = 0, False, 0
+    for i, ch in enumerate(raw):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            yield raw[start:i]
+            start = i + 1
+    yield raw[start:]
+
+
+# ---------------------------------------------------------------- LaTeX
+
+
+def _arg_text(node, l2tobj) -> str:
+    args = [a for a in node.nodeargd.argnlist if a is not None]
+    return l2tobj.nodelist_to_text([args[-1]]) if args else ""
+
+
+def _build_decoder():
+    walker_db = latexwalker.get_default_latex_context_db()
+    walker_db.add_context_category(
+        "papershelf",
+        prepend=True,
+        macros=[macrospec.MacroSpec("textcommabelow", "{"), macrospec.MacroSpec("url", "{")],
+    )
+    text_db = latex2text.get_default_latex_context_db()
+    text_db.add_context_category(
+        "papershelf",
+        prepend=True,
+        macros=[
+            # What the exporter writes that pylatexenc does not know.
+            latex2text.MacroTextSpec("textbraceleft", "{"),
+            latex2text.MacroTextSpec("textbraceright", "}"),
+            latex2text.MacroTextSpec("textless", "<"),
+            latex2text.MacroTextSpec("textgreater", ">"),
+            latex2text.MacroTextSpec("textbar", "|"),
+            latex2text.MacroTextSpec("textasciicircum", "^"),
+            latex2text.MacroTextSpec("textasciitilde", "~"),
+            latex2text.MacroTextSpec("textquotedbl", '"'),
+            latex2text.MacroTextSpec("S", "§"),
+            latex2text.MacroTextSpec("P", "¶"),
+            latex2text.MacroTextSpec("SS", "ẞ"),
+            latex2text.MacroTextSpec("textcommabelow", simplify_repl=lambda n, l2tobj: _arg_text(n, l2tobj) + "\u0326"),
+            latex2text.MacroTextSpec("url", simplify_repl=_arg_text),
+        ],
+    )
+    converter = latex2text.LatexNodes2Text(
+        latex_context=text_db, math_mode="text", strict_latex_spaces=True, keep_braced_groups=False
+    )
+    return walker_db, converter
+
+
+_WALKER_DB, _CONVERTER = _build_decoder()
+
+
+def decode_latex(value: str) -> str:
+    """LaTeX to Unicode text: ``M{\\"u}ller`` -> ``Müller``; braces and markup removed."""
+    if not re.search(r"[\\{}$~%]|--|``|''", value):
+        return " ".join(value.split())
+    try:
+        walker = latexwalker.LatexWalker(value, latex_context=_WALKER_DB, tolerant_parsing=True)
+        nodes, _, _ = walker.get_latex_nodes()
+        text = _CONVERTER.nodelist_to_text(nodes)
+    except Exception:  # pylatexenc gives up on some broken input; keep the raw text then
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+
+
+def _decode_verbatim(value: str) -> str:
+    """A URL or DOI as written, minus escapes people add for BibTeX and ``\\url{}``."""
+    value = value.strip()
+    m = re.fullmatch(r"\\url\s*\{(.*)\}", value)
+    if m:
+        value = m.group(1)
+    value = re.sub(r"\\([_%&#$])", r"\1", value)
+    value = re.sub(r"\{?\\(?:textasciitilde|~)\{?\}?\}?", "~", value)
+    return value.strip()
+
+
+# ---------------------------------------------------------------- names
+
+
+def _split_names(raw: str) -> list[str]:
+    """Names of a name list: split at " and " outside braces."""
+    names, depth, start = [], 0, 0
+    for m in re.finditer(r"[{}]|\s+and\s+", raw, re.IGNORECASE):
+        token = m.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            names.append(raw[start:m.start()])
+            start = m.end()
+    names.append(raw[start:])
+    return [n.strip() for n in names if n.strip()]
+
+
+def decode_name(raw: str) -> str:
+    """One BibTeX name as a Unicode string.
+
+    ``Bengio, Yoshua`` becomes ``Yoshua Bengio``; ``{OpenAI Team}`` becomes
+    ``OpenAI Team``. When "First Last" would not split back into the same
+    parts (``Garcia Marquez, Gabriel``) the "Last, First" form is kept, which
+    the exporter writes back unchanged.
+    """
+    raw = " ".join(raw.split())
+    if raw.startswith("{") and _matching_brace(raw, 0) == len(raw) - 1:
+        return decode_latex(raw)  # the whole name in braces: an organisation
+    parts = [decode_latex(p) for p in _split_top_level(raw, ",")]
+    if len(parts) == 1:
+        return parts[0]
+    last, rest = parts[0], [p for p in parts[1:]]
+    suffix, first = (rest[0], ", ".join(rest[1:])) if len(rest) > 1 else ("", rest[0])
+    candidate = " ".join(p for p in (first, last, suffix) if p)
+    if split_name(candidate) == (last, suffix, first):
+        return candidate
+    return ", ".join(p for p in (last, suffix, first) if p)
+
+
+def _split_top_level(raw: str, sep: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(raw):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(raw[start:i])
+            start = i + 1
+    parts.append(raw[start:])
+    return [p.strip() for p in parts]
+
+
+def _matching_brace(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+# ---------------------------------------------------------------- records
+
+
+def _resolve_crossrefs(entries, report) -> None:
+    """Copy a crossref parent's fields into each child that lacks them, like bibtex."""
+    by_key = {entry.key.lower(): fields for entry, _, fields in entries}
+    for entry, _, fields in entries:
+        target = fields.get("crossref", "").strip()
+        if not target:
+            continue
+        parent = by_key.get(target.lower())
+        if parent is None:
+            report(entry.start_line + 1, entry.key, f"crossref '{target}' is not in the file")
+            continue
+        if "booktitle" not in fields and "title" in parent:
+            fields["booktitle"] = parent["title"]
+        for name, value in parent.items():
+            if name not in _NOT_INHERITED and name not in fields:
+                fields[name] = value
+
+
+def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> PaperRecord | None:
+    entry_type = entry.entry_type.lower()
+    raw = dict(fields)
+    # Name lists are decoded name by name, so braces can still mark an organisation.
+    decoded = {
+        name: (_decode_verbatim(value) if name in VERBATIM_FIELDS else decode_latex(value))
+        for name, value in raw.items()
+        if name not in NAME_FIELDS
+    }
+    title = decoded.pop("title", "")
+    if not title and entry_type in _VOLUME_TYPES:
+        title = decoded.pop("booktitle", "")
+    if not title:
+        report("no title; not imported")
+        return None
+
+    record = PaperRecord(
+        title=title,
+        source="bibtex",
+        where=f"line {entry.start_line + 1}",
+        entry_type=entry_type,
+        citation_key=key,
+    )
+    record.authors = [decode_name(n) for n in _split_names(raw.get("author", ""))]
+    for name in (NAME_FIELDS - {"author"}) & raw.keys():
+        decoded[name] = " and ".join(decode_name(n) for n in _split_names(raw[name]))
+    record.abstract = decoded.pop("abstract", "")
+    record.tags = _tags(decoded.pop("keywords", ""))
+    record.url = decoded.pop("url", None) or None
+    if "doi" in decoded:
+        decoded["doi"] = strip_doi_resolver(decoded["doi"])
+    if record.url is None and re.fullmatch(r"\\url\s*\{[^{}]*\}", raw.get("howpublished", "").strip()):
+        record.url = _decode_verbatim(raw["howpublished"])
+        decoded.pop("howpublished")
+    _take_arxiv(record, decoded)
+    record.published = _published(decoded, report)
+    record.extra_fields = decoded
+    return record
+
+
+def _take_arxiv(record: PaperRecord, fields: dict[str, str]) -> None:
+    """arXiv id and class from eprint/archivePrefix/primaryClass, the URL or the DOI."""
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower()
+    arxiv = None
+    eprint = fields.get("eprint", "")
+    if prefix == "arxiv" and re.fullmatch(r"(?i)(arxiv:)?" + _ARXIV_ID, eprint):
+        arxiv = arxiv_base_id(eprint)
+        for name in ("eprint", "archiveprefix", "eprinttype"):
+            fields.pop(name, None)
+    else:
+        m = _ARXIV_URL_RE.search(record.url or "") or _ARXIV_DOI_RE.search(fields.get("doi", ""))
+        if m:
+            arxiv = m.group(1)
+    if arxiv:
+        record.arxiv_id = arxiv
+        primary = fields.get("primaryclass") or fields.get("eprintclass")
+        # Zotero writes the archive ("cs") there, not the class ("cs.LG"): that stays
+        # an extra field only.
+        if primary and primary.lower() not in _ARXIV_ARCHIVES:
+            record.primary_class = primary
+            fields.pop("primaryclass", None)
+            fields.pop("eprintclass", None)
+        if record.url and _ARXIV_URL_RE.search(record.url):
+            record.url = None  # the exporter writes the canonical abstract URL
+
+
+def _published(fields: dict[str, str], report) -> dt.date | None:
+    """The date from ``date`` or ``year``/``month``/``day``; missing parts become 1.
+
+    ``year`` (and ``month`` when given) stay in the fields, so the exporter
+    knows which parts are real.
+    """
+    date = fields.get("date", "")
+    m = re.match(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", date)
+    if m and "year" not in fields:
+        fields["year"] = m.group(1)
+        if m.group(2):
+            fields["month"] = str(int(m.group(2)))
+        if m.group(3):
+            fields.setdefault("day", str(int(m.group(3))))
+    year = fields.get("year", "").strip()
+    if not year:
+        return None
+    if not re.fullmatch(r"\d{4}", year):
+        report(f"year '{year}' is not a year; kept as text")
+        return None
+    month_text = fields.get("month", "")
+    macro = month_macro(month_text)
+    if month_text and macro is None:
+        report(f"month '{month_text}' is not a month; ignored")
+        fields.pop("month")
+    month = MONTHS.index(macro) + 1 if macro else 1
+    day = fields.get("day", "")
+    try:
+        return dt.date(int(year), month, int(day) if day.isdigit() else 1)
+    except ValueError:
+        return dt.date(int(year), month, 1)
+
+
+def _tags(keywords: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in re.split(r"[,;]", keywords):
+        tag = " ".join(tag.split())
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _block_type(raw: str | None) -> str:
+    m = _ENTRY_START_RE.search(raw or "")
+    return m.group(1).lower() if m else ""
+
+
+def _raw_key(raw: str | None) -> str | None:
+    m = _ENTRY_START_RE.search(raw or "")
+    return m.group(2) or None if m else None
+
+
+def _first_line(error) -> str:
+    lines = str(error or "").strip().splitlines()
+    return lines[0] if lines else "cannot be read"
+
+
+def _parse_error(error) -> str:
+    """bibtexparser's message, shortened to what a user can act on."""
+    message = " ".join((getattr(error, "abort_reason", None) or str(error or "")).split())
+    if "Unexpected block start" in message:
+        return "not closed (a '}' or ',' is missing) before the next entry"
+    if "Unexpected end of file" in message or "end of file" in message.lower():
+        return "not closed (a '}' is missing) before the end of the file"
+    if "Expected comma after entry key" in message:
+        return "no comma after the citation key"
+    return message or "cannot be read"
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger):
+    """bibtexparser logs every broken block; they are reported here instead."""
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
