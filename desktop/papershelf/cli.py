@@ -477,9 +477,30 @@ def _is_damage(exc: Exception) -> bool:
     )
 
 
+def _split_gui_files(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``papershelf [--library P] FILE...`` (the desktop file's ``%F``): files for the app to import."""
+    files: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--library" and i + 1 < len(argv):
+            rest += argv[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("-") or arg in COMMANDS or not Path(arg).exists():
+            return argv, []
+        files.append(arg)
+        i += 1
+    return rest, files
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, gui_files = _split_gui_files(argv)
     args = parser.parse_args(argv)
+    args.files_to_open = gui_files
     if args.smoke_test:
         from .smoke import run_smoke_test
 
@@ -519,14 +540,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def launch_gui(args, parser) -> int:
+    """Open the desktop app; without a usable Qt, say so in one line (the CLI still works)."""
     try:
         from .gui.app import main as gui_main
     except ImportError as exc:
-        if "papershelf.gui" in str(exc) or "No module named 'papershelf.gui" in str(exc):
-            parser.print_help()
-            return EXIT_OK
-        raise
-    return gui_main(args.library)
+        print(
+            f"papershelf: cannot start the desktop app ({exc}); the command line works: papershelf --help",
+            file=sys.stderr,
+        )
+        return EXIT_USER
+    return gui_main(args.library, files=args.files_to_open or None)
 
 
 if __name__ == "__main__":
