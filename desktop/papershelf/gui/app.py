@@ -1,0 +1,105 @@
+"""Start the desktop app: QApplication, icon, error hook, the main window.
+
+Start-up is kept cheap: only Qt and the GUI modules load before the window
+first paints; SQLAlchemy and the core load on a worker thread while the
+library opens (:meth:`MainWindow.open_library_later`). Nothing here reads
+the whole library.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .. import paths
+from .main_window import MainWindow
+
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+DESKTOP_FILE = "papershelf"
+
+
+def app_icon() -> QIcon:
+    """The application icon from ``resources/icons`` (PNGs at each size, SVG as a fallback)."""
+    folder = paths.resources_dir() / "icons"
+    icon = QIcon()
+    for size in ICON_SIZES:
+        png = folder / f"papershelf-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    svg = folder / "papershelf.svg"
+    if icon.isNull() and svg.is_file():
+        icon.addFile(str(svg))
+    return icon
+
+
+def ensure_app() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Papershelf")
+    app.setOrganizationName("Papershelf")
+    app.setDesktopFileName(DESKTOP_FILE)
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    return app
+
+
+def create_window(library_path: str | Path | None = None, *, deferred: bool = False) -> MainWindow:
+    """A main window on ``library_path`` (default: the usual library).
+
+    With ``deferred`` the library opens on a worker after the first paint
+    (what :func:`main` does; wait for ``window.libraryOpened``); otherwise it
+    is open, with the first results shown, when this returns. If it cannot be
+    opened and the user gives up, the window has no library.
+    """
+    app = ensure_app()
+    window = MainWindow(icon=app.windowIcon())
+    path = paths.library_path(library_path)
+    if deferred:
+        window.open_library_later(path)
+    else:
+        window.open_library(path)
+    return window
+
+
+def install_excepthook(parent_getter=lambda: None) -> None:
+    """Unexpected errors: logged to the error log and shown in a dialog, never printed."""
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        try:
+            from .dialogs.errors import report_exception
+
+            report_exception(parent_getter(), exc, details)
+        except Exception:  # noqa: BLE001 - the hook itself must never raise
+            from .dialogs.errors import log_error
+
+            log_error(details)
+
+    sys.excepthook = hook
+
+
+def main(library_path: str | Path | None = None, files: list[str | Path] | None = None) -> int:
+    """Run the app on ``library_path`` (None: the default library); the exit status.
+
+    ``files`` (e.g. from the desktop file's ``%F``) are imported, each through
+    its preview, once the library is open.
+    """
+    app = ensure_app()
+    window = MainWindow(icon=app.windowIcon())
+    install_excepthook(lambda: window if window.isVisible() else None)
+    window.quitRequested.connect(lambda code: (window.close(), app.exit(code)))
+    if files:
+        window.libraryOpened.connect(lambda: window.import_paths([Path(f) for f in files]))
+    window.open_library_later(paths.library_path(library_path))
+    window.show()
+    return app.exec()

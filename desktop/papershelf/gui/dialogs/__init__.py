@@ -1,0 +1,1 @@
+"""Dialogs: import preview, export, list chooser, shortcuts, errors, library recovery."""

@@ -1,0 +1,66 @@
+"""Errors as the user sees them: one line, with the details one click away.
+
+Unexpected errors are also appended to ``papershelf-error.log`` in the data
+folder, so a bug report can include them; nothing is printed to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ... import __version__, paths
+
+LOG_NAME = "papershelf-error.log"
+
+
+def log_error(details: str) -> Path | None:
+    """Append a traceback to the error log; its path, or None if it cannot be written."""
+    try:
+        log = paths.data_dir() / LOG_NAME
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')} papershelf {__version__}\n")
+            fh.write(details.rstrip() + "\n")
+        return log
+    except OSError:
+        return None
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def show_error(parent: QWidget | None, message: str, details: str | None = None, *, title: str = "Papershelf") -> None:
+    """A modal error with a one-line message and a Details button."""
+    box = QMessageBox(parent)
+    box.setObjectName("errorDialog")
+    box.setAccessibleName("Error")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(one_line(message))
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.exec()
+
+
+def report_exception(parent: QWidget | None, exc: BaseException, details: str | None = None) -> None:
+    """Show an exception: a user-facing error as is; anything else as a bug, logged."""
+    from ...core.errors import PapershelfError
+
+    if isinstance(exc, PapershelfError):
+        show_error(parent, str(exc), f"{type(exc).__name__}: {exc}")
+        return
+    log = log_error(details or f"{type(exc).__name__}: {exc}")
+    where = f"\n\nThe details were saved in {log}." if log else ""
+    show_error(
+        parent,
+        f"Something went wrong: {type(exc).__name__}: {exc}",
+        (details or f"{type(exc).__name__}: {exc}") + where,
+    )

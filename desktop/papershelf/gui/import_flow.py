@@ -1,0 +1,160 @@
+"""Importing listings: preview (a dry run), let the user check it, then commit.
+
+Both the preview and the import run on a worker thread with a progress
+dialog; cancelling rolls the import back (the library raises ``Cancelled``
+and writes nothing). Several files are handled one after another, each with
+its own preview.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from .dialogs.import_preview import ImportPreviewDialog
+from .workers import Task
+
+if TYPE_CHECKING:
+    from ..core.importers import Source
+    from ..core.library import Library
+    from ..core.records import ImportResult
+
+PROGRESS_DELAY_MS = 400
+
+
+class ImportFlow(QObject):
+    """Drives the import of a queue of sources for one window."""
+
+    #: An import was committed: (result, the listing date chosen or None).
+    imported = Signal(object, object)
+    #: A one-line message for the status bar.
+    message = Signal(str)
+    #: The queue is done (imported, skipped or failed).
+    idle = Signal()
+
+    def __init__(self, library: Library, parent: QWidget, on_error: Callable[[BaseException, str], None]):
+        super().__init__(parent)
+        self._library = library
+        self._parent = parent
+        self._on_error = on_error
+        self._queue: deque[Source] = deque()
+        self.busy = False
+        self.preview: ImportPreviewDialog | None = None
+        self.progress: QProgressDialog | None = None
+        self.task: Task | None = None
+
+    def start(self, sources: list[Source]) -> None:
+        self._queue.extend(sources)
+        if not self.busy:
+            self._next()
+
+    def _next(self) -> None:
+        if not self._queue:
+            self.busy = False
+            self.idle.emit()
+            return
+        self.busy = True
+        source = self._queue.popleft()
+        self._run(
+            source,
+            None,
+            dry_run=True,
+            label=f"Reading {_short(source.name)}…",
+            done=lambda result: self._show_preview(source, result),
+        )
+
+    # --- Running a step on the worker ---------------------------------------------
+
+    def _run(self, source: Source, listing_date: dt.date | None, *, dry_run: bool, label: str, done) -> None:
+        task = Task(
+            self._library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True
+        )
+        progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
+        progress.setObjectName("importProgress")
+        progress.setAccessibleName("Import progress")
+        progress.setWindowTitle("Importing" if not dry_run else "Reading Listing")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(PROGRESS_DELAY_MS)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.canceled.connect(task.cancel)
+        verb = "checked" if dry_run else "imported"
+        task.progress.connect(lambda n: progress.setLabelText(f"{label}\n{n:,} papers {verb}"))
+        self.progress, self.task = progress, task
+
+        def finish():
+            progress.canceled.disconnect(task.cancel)
+            progress.close()
+            progress.deleteLater()
+            if self.progress is progress:
+                self.progress = None
+
+        task.succeeded.connect(lambda result: (finish(), done(result)))
+        task.failed.connect(lambda exc, details: (finish(), self._failed(source, exc, details)))
+        task.start("io")
+
+    def _failed(self, source: Source, exc: BaseException, details: str) -> None:
+        from ..core.library import Cancelled
+
+        if self.preview is not None and self.preview.isVisible():
+            # A failed or cancelled re-check leaves the preview open with the old numbers.
+            self.preview.set_busy(False)
+            if not isinstance(exc, Cancelled):
+                self._on_error(exc, details)
+            return
+        if isinstance(exc, Cancelled):
+            self.message.emit(f"Import of {_short(source.name)} cancelled; nothing was imported.")
+        else:
+            self._on_error(exc, details)
+        self._next()
+
+    # --- Preview ----------------------------------------------------------------
+
+    def _show_preview(self, source: Source, result: ImportResult) -> None:
+        dialog = ImportPreviewDialog(_short(source.name), result, self._parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.preview = dialog
+
+        def recheck(day: dt.date) -> None:
+            self._run(
+                source,
+                day,
+                dry_run=True,
+                label="Checking the listing again…",
+                done=lambda again: dialog.set_result(again) if self.preview is dialog else None,
+            )
+
+        def finished(code: int) -> None:
+            self.preview = None
+            dialog.deleteLater()
+            if code == ImportPreviewDialog.DialogCode.Accepted:
+                chosen = dialog.listing_date
+                self._run(
+                    source,
+                    chosen,
+                    dry_run=False,
+                    label=f"Importing {_short(source.name)}…",
+                    done=lambda final: self._committed(final, chosen),
+                )
+            else:
+                self.message.emit(f"Import of {_short(source.name)} cancelled; nothing was imported.")
+                self._next()
+
+        dialog.dateChanged.connect(recheck)
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _committed(self, result: ImportResult, chosen: dt.date | None) -> None:
+        self.imported.emit(result, chosen)
+        self._next()
+
+
+def _short(name: str) -> str:
+    from pathlib import Path
+
+    return Path(name).name if "/" in name or "\\" in name else name

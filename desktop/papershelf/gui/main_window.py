@@ -1,0 +1,1322 @@
+"""The main window: sidebar, paper table, detail pane; menus, actions and window state.
+
+The window owns the library and hands each widget what it needs. Every
+change the user can undo goes through :mod:`commands` on the window's undo
+stack; everything slow (imports, exports, searching, sidebar counts) runs on
+a worker thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import paths
+from . import commands, workers
+from .dialogs.errors import report_exception, show_error
+from .dialogs.export import LIST, SEARCH, SELECTION, TAG, ExportDialog
+from .dialogs.list_chooser import ListChooser
+from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
+from .dialogs.shortcuts import ShortcutsDialog
+from .links import open_url, safe_url
+from .models.paper_table import Column, PaperTableModel
+from .models.sidebar import (
+    ALL,
+    DATE,
+    CountRole,
+    LIST as LIST_KIND,
+    SAVED,
+    SidebarData,
+    SidebarModel,
+    load_sidebar,
+    quote_value,
+)
+from .settings import open_settings
+from .widgets.detail_pane import DetailPane
+from .widgets.paper_table_view import PaperTableView
+from .widgets.search_bar import SearchField
+from .widgets.sidebar_view import SidebarView
+from .widgets.tag_editor import button_text, split_tags
+from .widgets.welcome import WelcomePanel
+
+if TYPE_CHECKING:
+    from ..core.importers import Source
+    from ..core.library import Library
+    from ..core.records import ImportResult
+
+SIDEBAR_REFRESH_MS = 60
+DEFAULT_SIZE = (1400, 850)
+DEFAULT_SPLITTER = [190, 830, 380]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+class MainWindow(QMainWindow):
+    #: The library is open and the first results are shown.
+    libraryOpened = Signal()
+    #: The window painted for the first time (start-up benchmarks listen to this).
+    firstPainted = Signal()
+    #: Opening failed and the user chose to quit.
+    quitRequested = Signal(int)
+
+    def __init__(self, icon: QIcon | None = None):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("Papershelf")
+        self.setWindowTitle("Papershelf")
+        self.setAcceptDrops(True)
+        self.library: Library | None = None
+        self.library_path: Path | None = None
+        self.import_flow = None
+        self.settings = open_settings()
+        self.undo_stack = QUndoStack(self)
+        self._filter_query = ""
+        self._keep_id: int | None = None
+        self._select_first = False
+        self._sidebar_loading = False
+        self._sidebar_again = False
+        self._sidebar_generation = 0
+        self._populating = False
+        self._painted = False
+        self._pending_open: Path | None = None
+        self._was_active = False
+        self._shortcut_rows: list[tuple[str, QAction]] = []
+        self._icon = icon
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._restore_state()
+        self._update_actions()
+
+    # --- Layout -------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.sidebar_model = SidebarModel(self)
+        self.sidebar_model.drop_handler = self.add_to_list
+        self.sidebar = SidebarView(self)
+        self.sidebar.setModel(self.sidebar_model)
+        self.sidebar.selectionModel().currentRowChanged.connect(self._sidebar_changed)
+        self.sidebar.menuRequested.connect(self._sidebar_menu)
+
+        sidebar_panel = QWidget(self)
+        sidebar_panel.setObjectName("sidebarPanel")
+        box = QVBoxLayout(sidebar_panel)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.sidebar)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(4, 0, 4, 4)
+        self.new_list_button = self._tool_button("newListButton", "New List", "Create a reading list", self.new_list)
+        self.rename_list_button = self._tool_button("renameListButton", "Rename", "Rename the selected reading list", self.rename_list)
+        self.delete_list_button = self._tool_button("deleteListButton", "Delete", "Delete the selected reading list or saved search", self.delete_sidebar_item)
+        for button in (self.new_list_button, self.rename_list_button, self.delete_list_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+
+        self.table_model = PaperTableModel(None, self)
+        self.table_model.searchFinished.connect(self._search_finished)
+        self.table_model.searchPartial.connect(self._search_partial)
+        self.table_model.searchFailed.connect(self._search_failed)
+        self.table_model.searchCrashed.connect(self.report_error)
+        self.table_model.modelAboutToBeReset.connect(self._remember_current)
+        self.table = PaperTableView(self)
+        self.table.setModel(self.table_model)
+        self.table.sortRequested.connect(self._sort_requested)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+
+        self.search_field = SearchField(self)
+        self.search_field.searchRequested.connect(lambda _text: self.run_search())
+        self.search_field.leaveRequested.connect(self.focus_table)
+        self.save_search_button = self._tool_button(
+            "saveSearchButton", "Save Search…", "Save the current search in the sidebar", self.save_search
+        )
+        table_page = QWidget(self)
+        table_page.setObjectName("tablePage")
+        page = QVBoxLayout(table_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(4)
+        search_row = QHBoxLayout()
+        search_row.setContentsMargins(0, 4, 0, 0)
+        search_row.addWidget(self.search_field, 1)
+        search_row.addWidget(self.save_search_button)
+        page.addLayout(search_row)
+        page.addWidget(self.table, 1)
+        self.table_page = table_page
+
+        self.welcome = WelcomePanel(self._icon, self)
+        self.welcome.import_button.clicked.connect(self.import_files)
+        self.welcome.clipboard_button.clicked.connect(self.import_clipboard)
+        self.welcome.sample_button.clicked.connect(self.open_sample)
+
+        self.loading = QLabel("Opening the library…", self)
+        self.loading.setObjectName("loadingLabel")
+        self.loading.setTextFormat(Qt.TextFormat.PlainText)
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setEnabled(False)
+
+        self.center = QStackedWidget(self)
+        self.center.setObjectName("centerStack")
+        self.center.addWidget(self.loading)
+        self.center.addWidget(self.table_page)
+        self.center.addWidget(self.welcome)
+
+        self.detail = DetailPane(self.show_error, self)
+        self.detail.statusChosen.connect(lambda s: self.set_status(s, self._detail_ids()))
+        self.detail.priorityChosen.connect(lambda p: self.set_priority(p, self._detail_ids()))
+        self.detail.tagsAdded.connect(lambda tags: self.add_tags(tags, self._detail_ids()))
+        self.detail.tagRemoved.connect(lambda tag: self.remove_tags([tag], self._detail_ids()))
+        self.detail.linkActivated.connect(self.open_link)
+        self.detail.noteDeleteRequested.connect(self.delete_note)
+        self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
+        self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.detail.tag_editor.finished.connect(self.focus_table)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(sidebar_panel)
+        self.splitter.addWidget(self.center)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.hit_count = QLabel("", self)
+        self.hit_count.setObjectName("hitCount")
+        self.hit_count.setAccessibleName("Number of papers shown")
+        self.hit_count.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().setObjectName("statusBar")
+        self.statusBar().addPermanentWidget(self.hit_count)
+
+        self._sidebar_timer = QTimer(self)
+        self._sidebar_timer.setSingleShot(True)
+        self._sidebar_timer.setInterval(SIDEBAR_REFRESH_MS)
+        self._sidebar_timer.timeout.connect(self._load_sidebar)
+
+    def _tool_button(self, name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(name)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.clicked.connect(lambda _=False: slot())
+        return button
+
+    # --- Actions and menus --------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], None],
+        shortcuts: list | None = None,
+        *,
+        name: str,
+        tip: str | None = None,
+        table_only: bool = False,
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _=False: slot())
+        if table_only:
+            # Single keys act only in the table, so typing elsewhere is never stolen.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.table.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        K = QKeySequence.StandardKey
+        self.import_action = a("&Import Listing…", self.import_files, [K.Open], name="importAction", tip="Import daily listings or BibTeX files")
+        self.clipboard_action = a(
+            "Import from &Clipboard", self.import_clipboard, ["Ctrl+Shift+V"], name="importClipboardAction",
+            tip="Import the daily papers page copied to the clipboard",
+        )
+        self.sample_action = a("Open the &Sample Listing", self.open_sample, name="sampleAction", tip="Import the bundled sample listing")
+        self.export_action = a("&Export…", lambda: self.open_export(), ["Ctrl+E"], name="exportAction", tip="Export papers to BibTeX and other formats")
+        # Some platforms define no Quit key; Ctrl+Q is what users expect there.
+        quit_keys = [K.Quit] if QKeySequence.keyBindings(K.Quit) else ["Ctrl+Q"]
+        self.quit_action = a("&Quit", self.close, quit_keys, name="quitAction")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setObjectName("undoAction")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(K.Undo))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setObjectName("redoAction")
+        self.redo_action.setShortcuts(QKeySequence.keyBindings(K.Redo))
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.find_action = a("&Find", self.focus_search, [K.Find], name="findAction", tip="Search the library")
+        self.select_all_action = a("Select &All Papers", self.select_all, name="selectAllAction")
+        self.save_search_action = a("&Save Search…", self.save_search, name="saveSearchAction")
+        self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
+
+        self.open_page_action = a("&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True)
+        self.toggle_read_action = a("&Toggle Read", self.toggle_read, ["Space"], name="toggleReadAction", table_only=True)
+        self.status_actions = {
+            status: a(f"Mark as {status.capitalize()}", lambda s=status: self.set_status(s), name=f"mark{status.capitalize()}Action")
+            for status in ("unread", "reading", "read")
+        }
+        self.priority_actions = [
+            a(
+                "&Clear Priority" if p == 0 else f"Priority &{p}",
+                lambda p=p: self.set_priority(p),
+                [str(p)],
+                name=f"priority{p}Action",
+                table_only=True,
+            )
+            for p in range(4)
+        ]
+        self.tag_action = a("Edit &Tags", self.edit_tags, ["T"], name="editTagsAction", table_only=True)
+        self.add_tags_action = a("&Add Tags to Selection…", self.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
+        self.remove_tags_action = a("R&emove Tags from Selection…", self.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction")
+        self.list_action = a("Add to Reading &List…", self.choose_list, ["L"], name="addToListAction", table_only=True)
+        self.remove_from_list_action = a("Remove from Reading List…", self.remove_from_list_dialog, name="removeFromListAction")
+        self.note_action = a("Add &Note", self.add_note, ["N"], name="addNoteAction", table_only=True)
+        self.next_action = a("&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True)
+        self.previous_action = a("&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True)
+        self.export_selection_action = a("Export Selection…", lambda: self.open_export(SELECTION), name="exportSelectionAction")
+
+        self.new_list_action = a("&New Reading List…", self.new_list, [K.New], name="newListAction")
+        self.rename_list_action = a("&Rename Reading List…", self.rename_list, name="renameListAction")
+        self.delete_list_action = a("&Delete Reading List…", self.delete_list, name="deleteListAction")
+        self.delete_saved_action = a("Delete Saved &Search", self.delete_saved_search, name="deleteSavedSearchAction")
+
+        self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, [K.HelpContents], name="shortcutsAction")
+        self.about_action = a("&About Papershelf", self.show_about, name="aboutAction")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+
+        def menu(title: str, items: list) -> QMenu:
+            m = bar.addMenu(title)
+            for item in items:
+                if item is None:
+                    m.addSeparator()
+                elif isinstance(item, QMenu):
+                    m.addMenu(item)
+                else:
+                    m.addAction(item)
+                    self._shortcut_rows.append((title.replace("&", ""), item))
+            return m
+
+        menu("&File", [self.import_action, self.clipboard_action, self.sample_action, None, self.export_action, None, self.quit_action])
+        menu(
+            "&Edit",
+            [self.undo_action, self.redo_action, None, self.find_action, self.select_all_action, None, self.save_search_action],
+        )
+        menu("&View", [self.refresh_action])
+        self.status_menu = QMenu("Set &Status", self)
+        for action in self.status_actions.values():
+            self.status_menu.addAction(action)
+        self.priority_menu = QMenu("Set &Priority", self)
+        for action in self.priority_actions:
+            self.priority_menu.addAction(action)
+        paper = menu(
+            "&Paper",
+            [
+                self.open_page_action,
+                None,
+                self.toggle_read_action,
+                self.status_menu,
+                self.priority_menu,
+                None,
+                self.tag_action,
+                self.add_tags_action,
+                self.remove_tags_action,
+                None,
+                self.list_action,
+                self.remove_from_list_action,
+                None,
+                self.note_action,
+                None,
+                self.next_action,
+                self.previous_action,
+                None,
+                self.export_selection_action,
+            ],
+        )
+        for action in list(self.status_actions.values()) + self.priority_actions:
+            self._shortcut_rows.append(("Paper", action))
+        paper.aboutToShow.connect(self._update_actions)
+        menu("&Lists", [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action])
+        menu("&Help", [self.shortcuts_action, None, self.about_action])
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setAccessibleName("Main toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.import_action, self.clipboard_action, self.export_action):
+            toolbar.addAction(action)
+        import_button = toolbar.widgetForAction(self.import_action)
+        if import_button is not None:
+            import_button.setObjectName("toolbarImportButton")
+            import_button.setAccessibleName("Import a listing")
+        self.toolbar = toolbar
+
+    def _update_actions(self) -> None:
+        has_library = self.library is not None
+        has_paper = has_library and bool(self.table.selected_ids())
+        for action in (
+            self.open_page_action,
+            self.toggle_read_action,
+            self.tag_action,
+            self.add_tags_action,
+            self.remove_tags_action,
+            self.list_action,
+            self.remove_from_list_action,
+            self.note_action,
+            self.export_selection_action,
+            *self.status_actions.values(),
+            *self.priority_actions,
+        ):
+            action.setEnabled(has_paper)
+        for action in (
+            self.import_action,
+            self.clipboard_action,
+            self.sample_action,
+            self.export_action,
+            self.new_list_action,
+            self.save_search_action,
+            self.refresh_action,
+        ):
+            action.setEnabled(has_library)
+        kind = self._sidebar_kind()
+        self.rename_list_action.setEnabled(kind == LIST_KIND)
+        self.delete_list_action.setEnabled(kind == LIST_KIND)
+        self.delete_saved_action.setEnabled(kind == SAVED)
+        self.rename_list_button.setEnabled(kind == LIST_KIND)
+        self.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
+        self.new_list_button.setEnabled(has_library)
+        self.save_search_button.setEnabled(has_library)
+
+    # --- Window state ---------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            width, height = DEFAULT_SIZE
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                available = screen.availableGeometry()
+                if available.width() >= 1000:  # tiny (virtual) screens get the default size anyway
+                    width = min(width, int(available.width() * 0.92))
+                    height = min(height, int(available.height() * 0.92))
+            self.resize(width, height)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        detail_split = s.value("window/detailSplitter")
+        if isinstance(detail_split, QByteArray):
+            self.detail.page.restoreState(detail_split)
+        splitter = s.value("window/splitter")
+        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
+            self.splitter.setSizes(DEFAULT_SPLITTER)
+        header_state = s.value("table/header")
+        header = self.table.horizontalHeader()
+        if not (isinstance(header_state, QByteArray) and header.restoreState(header_state)):
+            self.table.apply_default_widths()
+            self.table.show_sort(Column.ADDED_AT, True)
+        column = header.sortIndicatorSection()
+        if 0 <= column < len(Column):
+            self.table_model.set_sort(Column(column), header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder, refresh=False)
+        self.table.show_sort(self.table_model.sort_column, self.table_model.descending)
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/detailSplitter", self.detail.page.saveState())
+        s.setValue("table/header", self.table.horizontalHeader().saveState())
+        s.sync()
+
+    # --- Opening the library ---------------------------------------------------------
+
+    def open_library(self, path: str | Path) -> bool:
+        """Open ``path`` now (offering recovery if it fails); False if the user gave up."""
+        from ..core.errors import LibraryError
+        from ..core.library import Library
+
+        target: Path | None = Path(path)
+        while target is not None:
+            try:
+                library = Library(target, backups_dir=paths.backups_dir(target))
+            except LibraryError as exc:
+                target = self._recover(target, exc)
+                continue
+            self.set_library(library, target, sync=True)
+            return True
+        return False
+
+    def open_library_later(self, path: str | Path) -> None:
+        """Open ``path`` on a worker once the window has painted (fast start-up)."""
+        self._pending_open = Path(path)
+        if self._painted:
+            QTimer.singleShot(0, self._begin_open)
+
+    def _begin_open(self) -> None:
+        path, self._pending_open = self._pending_open, None
+        if path is None:
+            return
+        self.statusBar().showMessage("Opening the library…")
+
+        def open_it(target: Path):
+            from ..core.library import Library
+
+            return Library(target, backups_dir=paths.backups_dir(target))
+
+        def failed(exc: BaseException, details: str) -> None:
+            from ..core.errors import LibraryError
+
+            if isinstance(exc, LibraryError):
+                retry = self._recover(path, exc)
+            else:
+                report_exception(self, exc, details)
+                retry = None
+            if retry is None:
+                self.quitRequested.emit(1)
+                return
+            self._pending_open = retry
+            self._begin_open()
+
+        workers.run(open_it, path, on_result=lambda library: self.set_library(library, path, sync=False), on_error=failed)
+
+    def _recover(self, path: Path, exc: BaseException) -> Path | None:
+        """Ask what to do about a library that cannot be opened; the path to try next, or None."""
+        from ..core import backup
+        from ..core.errors import PapershelfError
+
+        folder = paths.backups_dir(path)
+        try:
+            newest = backup.newest_good(folder)
+        except OSError:
+            newest = None
+        answer = ask_recovery(self, path, str(exc), newest)
+        if answer == RESTORE and newest is not None:
+            try:
+                backup.restore(path, newest, folder=folder)
+            except (PapershelfError, OSError) as error:
+                show_error(self, f"The backup could not be restored: {error}")
+            else:
+                self.statusBar().showMessage(f"Restored {path.name} from {newest.name}; the old file was kept aside.", 15000)
+            return path
+        if answer == CHOOSE:
+            chosen, _filter = QFileDialog.getSaveFileName(
+                self,
+                "Open or Create a Library",
+                str(path.parent),
+                "Papershelf libraries (*.sqlite3);;All files (*)",
+                options=QFileDialog.Option.DontConfirmOverwrite,
+            )
+            return Path(chosen) if chosen else path
+        return None
+
+    def set_library(self, library: Library, path: Path, *, sync: bool = True) -> None:
+        from .import_flow import ImportFlow
+
+        if self.library is not None:
+            self.close_library()
+        self.library = library
+        self.library_path = Path(path)
+        default = paths.default_library()
+        try:
+            is_default = self.library_path.resolve() == default.resolve()
+        except OSError:
+            is_default = False
+        self.setWindowTitle("Papershelf" if is_default else f"Papershelf — {self.library_path.name}")
+        self.table_model.set_library(library)
+        self.detail.set_library(library)
+        self.import_flow = ImportFlow(library, self, self.report_error)
+        self.import_flow.imported.connect(self._imported)
+        self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.undo_stack.clear()
+        self.statusBar().clearMessage()
+        self._select_sidebar(ALL, "all")
+        if sync:
+            self._apply_sidebar(load_sidebar(library))
+            self.table_model.set_query(self.current_query(), now=True)
+        else:
+            self._load_sidebar()
+            self.table_model.set_query(self.current_query())
+        self._update_actions()
+        self.libraryOpened.emit()
+
+    def close_library(self) -> None:
+        self.detail.flush()
+        workers.wait_all()
+        self.detail.set_library(None)
+        self.table_model.set_library(None)
+        if self.library is not None:
+            self.library.close()
+        self.library = None
+
+    # --- Searching ----------------------------------------------------------------
+
+    def current_query(self) -> str:
+        """The sidebar filter and the search field, as one query."""
+        return " ".join(part for part in (self._filter_query, self.search_field.text().strip()) if part)
+
+    def run_search(self) -> None:
+        if self.library is None:
+            return
+        query = self.current_query()
+        self.table_model.set_query(query)
+        try:
+            from ..core.search import highlight_terms
+
+            terms = highlight_terms(query)
+        except Exception:  # noqa: BLE001 - a query the parser rejects highlights nothing
+            terms = []
+        self.detail.set_highlight(terms)
+
+    def _remember_current(self) -> None:
+        current = self.table.current_id()
+        if current is not None:
+            self._keep_id = current
+
+    def _search_finished(self, count: int) -> None:
+        total = self.sidebar_model.find(ALL, "all").data(CountRole)
+        shown = _plural(count, "paper")
+        if total is not None and self.current_query() and total != count:
+            shown += f" of {total:,}"
+        self.hit_count.setText(shown)
+        if self.statusBar().property("queryError"):
+            self.statusBar().clearMessage()
+            self.statusBar().setProperty("queryError", False)
+        if self._select_first:
+            self._select_first = False
+            self._keep_id = None
+            if count:
+                self.table.select_row(0)
+            else:
+                self.detail.show_paper(None)
+            return
+        wanted, self._keep_id = self._keep_id, None
+        row = self.table_model.row_of(wanted) if wanted is not None else None
+        if row is not None:
+            self.table.select_row(row)
+        else:
+            self.detail.show_paper(None)
+        self._update_actions()
+
+    def _search_partial(self, count: int) -> None:
+        self.hit_count.setText(f"{count:,}+ papers…")
+        row = self.table_model.row_of(self._keep_id) if self._keep_id is not None else None
+        if row is not None:
+            self.table.select_row(row)
+
+    def _search_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        self.statusBar().setProperty("queryError", True)
+
+    def _sort_requested(self, column: int, descending: bool) -> None:
+        self._remember_current()
+        self.table_model.set_sort(Column(column), descending)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            paper_id = self.table_model.paper_id(current.row())
+            if paper_id is not None and paper_id != self.detail.paper_id:
+                self.detail.show_paper(paper_id)
+        self._update_actions()
+
+    # --- Sidebar ------------------------------------------------------------------
+
+    def _sidebar_kind(self) -> str | None:
+        key = self.sidebar_model.key(self.sidebar.selected_index())
+        return key[0] if key else None
+
+    def _sidebar_value(self) -> str | None:
+        key = self.sidebar_model.key(self.sidebar.selected_index())
+        return key[1] if key else None
+
+    def _select_sidebar(self, kind: str, value: str) -> bool:
+        index = self.sidebar_model.find(kind, value)
+        if not index.isValid():
+            return False
+        self.sidebar.setCurrentIndex(index)
+        return True
+
+    def _sidebar_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._populating:
+            return
+        query = self.sidebar_model.filter_query(current)
+        self._update_actions()
+        if query != self._filter_query:
+            self._filter_query = query
+            self.run_search()
+
+    def schedule_sidebar_refresh(self) -> None:
+        self._sidebar_timer.start()
+
+    def _load_sidebar(self) -> None:
+        if self.library is None:
+            return
+        if self._sidebar_loading:
+            self._sidebar_again = True
+            return
+        self._sidebar_loading = True
+        library = self.library
+        generation = self._sidebar_generation
+
+        def done(data: SidebarData) -> None:
+            self._sidebar_loading = False
+            # Skip data older than a synchronous update made meanwhile.
+            if self.library is library and generation == self._sidebar_generation:
+                self._apply_sidebar(data)
+            if self._sidebar_again:
+                self._sidebar_again = False
+                self._load_sidebar()
+
+        def failed(exc: BaseException, details: str) -> None:
+            self._sidebar_loading = False
+            self.report_error(exc, details)
+
+        workers.run(load_sidebar, library, on_result=done, on_error=failed, pool_name="sidebar")
+
+    def _apply_sidebar(self, data: SidebarData, reselect: tuple[str, str] | None = None, *, force_search: bool = False) -> None:
+        self._sidebar_generation += 1
+        key = reselect or self.sidebar_model.key(self.sidebar.selected_index()) or (ALL, "all")
+        self._populating = True
+        try:
+            self.sidebar_model.populate(data)
+            index = self.sidebar_model.find(*key)
+            if not index.isValid():
+                index = self.sidebar_model.find(ALL, "all")
+            if self.sidebar.currentIndex() != index:
+                self.sidebar.setCurrentIndex(index)
+        finally:
+            self._populating = False
+        self.detail.set_tag_completions([name for name, _ in data.tags])
+        self.table_model.library_size = data.stats.get("all", 0)
+        empty = data.stats.get("all", 0) == 0
+        self.center.setCurrentWidget(self.welcome if empty else self.table_page)
+        self.detail.setVisible(not empty)
+        query = self.sidebar_model.filter_query(self.sidebar.currentIndex())
+        if query != self._filter_query or force_search:
+            self._filter_query = query
+            self.run_search()
+        self._update_actions()
+
+    def _sidebar_menu(self, index: QModelIndex, pos) -> None:
+        if self.library is None:
+            return
+        if index.isValid():
+            self.sidebar.setCurrentIndex(index.siblingAtColumn(0))
+        key = self.sidebar_model.key(index)
+        menu = QMenu(self)
+        kind, value = key if key else (None, None)
+        if kind == LIST_KIND:
+            menu.addAction(self.rename_list_action)
+            menu.addAction(self.delete_list_action)
+            menu.addSeparator()
+            menu.addAction("Export This List…", lambda: self.open_export(LIST, value))
+            menu.addSeparator()
+        elif kind == SAVED:
+            menu.addAction(self.delete_saved_action)
+            menu.addSeparator()
+        elif kind == "tag":
+            menu.addAction("Export Papers with This Tag…", lambda: self.open_export(TAG, value))
+            menu.addSeparator()
+        menu.addAction(self.new_list_action)
+        menu.addAction(self.save_search_action)
+        menu.popup(pos)
+
+    # --- Mutations (undoable) -----------------------------------------------------
+
+    def _selected(self, ids: list[int] | None = None) -> list[int]:
+        return list(ids) if ids is not None else self.table.selected_ids()
+
+    def _detail_ids(self) -> list[int]:
+        return [self.detail.paper_id] if self.detail.paper_id is not None else []
+
+    def _push(self, factory: Callable[[], commands.LibraryCommand]) -> None:
+        if self.library is None:
+            return
+        from ..core.errors import PapershelfError
+
+        try:
+            command = factory()
+        except PapershelfError as exc:
+            self.report_error(exc, "")
+            return
+        self.undo_stack.push(command)
+
+    def _changed(self, ids: list[int], sidebar: bool, notes: bool) -> None:
+        self.table_model.invalidate(ids)
+        if self.detail.paper_id in ids:
+            self.detail.refresh(notes=notes)
+        if sidebar:
+            self.schedule_sidebar_refresh()
+        self._update_actions()
+
+    def set_status(self, status: str, ids: list[int] | None = None) -> None:
+        ids = self._selected(ids)
+        if ids:
+            self._push(lambda: commands.SetStatusCommand(self.library, ids, status, self._changed, self.report_error))
+
+    def toggle_read(self) -> None:
+        ids = self._selected()
+        if not ids:
+            return
+        rows = [self.table_model.cached_row(i) for i in ids]
+        if any(r is None for r in rows):
+            rows = list(self.library.rows(ids).values())
+        self.set_status("unread" if rows and all(r.status == "read" for r in rows) else "read", ids)
+
+    def set_priority(self, priority: int, ids: list[int] | None = None) -> None:
+        ids = self._selected(ids)
+        if ids:
+            self._push(lambda: commands.SetPriorityCommand(self.library, ids, priority, self._changed, self.report_error))
+
+    def add_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
+        ids = self._selected(ids)
+        if ids and tags:
+            self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error))
+
+    def remove_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
+        ids = self._selected(ids)
+        if ids and tags:
+            self._push(lambda: commands.RemoveTagsCommand(self.library, ids, tags, self._changed, self.report_error))
+
+    def add_to_list(self, name: str, ids: list[int] | None = None, *, create: bool = False) -> None:
+        ids = self._selected(ids)
+        if ids:
+            self._push(lambda: commands.AddToListCommand(self.library, name, ids, self._changed, self.report_error, create=create))
+            self.statusBar().showMessage(f"Added {_plural(len(ids), 'paper')} to {name}.", 8000)
+
+    def remove_from_list(self, name: str, ids: list[int] | None = None) -> None:
+        ids = self._selected(ids)
+        if ids:
+            self._push(lambda: commands.RemoveFromListCommand(self.library, name, ids, self._changed, self.report_error))
+
+    def delete_note(self, note_id: int) -> None:
+        paper_id = self.detail.paper_id
+        if paper_id is not None:
+            self._push(lambda: commands.DeleteNoteCommand(self.library, note_id, paper_id, self._changed, self.report_error))
+
+    # --- Triage -------------------------------------------------------------------
+
+    def focus_table(self) -> None:
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.currentIndex().isValid() and self.table_model.rowCount():
+            self.table.select_row(0)
+
+    def focus_search(self) -> None:
+        self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_field.selectAll()
+
+    def select_all(self) -> None:
+        self.table.selectAll()
+        self.table.setFocus()
+
+    def edit_tags(self) -> None:
+        self.detail.focus_tag_editor()
+
+    def add_note(self) -> None:
+        self.detail.add_note()
+
+    def choose_list(self) -> None:
+        ids = self._selected()
+        if not ids or self.library is None:
+            return
+        chooser = ListChooser([name for name, _ in self.library.lists()], len(ids), self)
+        chooser.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def done(code: int) -> None:
+            choice = chooser.choice() if code == ListChooser.DialogCode.Accepted else None
+            chooser.deleteLater()
+            if choice is not None:
+                name, create = choice
+                self.add_to_list(name, ids, create=create)
+            self.activateWindow()
+            self.table.setFocus()
+
+        chooser.finished.connect(done)
+        self.list_chooser = chooser
+        chooser.open()
+
+    def open_current_page(self) -> None:
+        paper_id = self.table.current_id()
+        if paper_id is None or self.library is None:
+            return
+        paper = self.detail.paper if self.detail.paper_id == paper_id else self.library.get(paper_id)
+        if paper.link is None:
+            self.statusBar().showMessage("This paper has no web page.", 8000)
+            return
+        self.open_link(paper.link)
+
+    def open_link(self, url: str) -> None:
+        if safe_url(url) is None:
+            shown = url if len(url) <= 60 else url[:59] + "…"
+            self.statusBar().showMessage(f"Not opening “{shown}”: only http and https links are opened.", 10000)
+            return
+        if not open_url(url):
+            self.statusBar().showMessage("The browser could not be started.", 10000)
+
+    # --- Bulk actions through dialogs --------------------------------------------
+
+    def add_tags_dialog(self) -> None:
+        ids = self._selected()
+        if not ids:
+            return
+        text, ok = QInputDialog.getText(self, "Add Tags", f"Tags for {_plural(len(ids), 'paper')} (comma-separated):")
+        if ok and split_tags(text):
+            self.add_tags(split_tags(text), ids)
+
+    def remove_tags_dialog(self) -> None:
+        ids = self._selected()
+        if not ids or self.library is None:
+            return
+        names = sorted({t for tags in self.library.tag_sets(ids).values() for t in tags}, key=str.casefold)
+        if not names:
+            self.statusBar().showMessage("The selected papers have no tags.", 8000)
+            return
+        tag, ok = QInputDialog.getItem(self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", names, 0, False)
+        if ok and tag:
+            self.remove_tags([tag], ids)
+
+    def remove_from_list_dialog(self) -> None:
+        ids = self._selected()
+        if not ids or self.library is None:
+            return
+        names = sorted({n for p in self.library.get_many(ids[:1000]) for n in p.lists}, key=str.casefold)
+        if not names:
+            self.statusBar().showMessage("The selected papers are not in a reading list.", 8000)
+            return
+        current = self._sidebar_value() if self._sidebar_kind() == LIST_KIND else None
+        index = names.index(current) if current in names else 0
+        name, ok = QInputDialog.getItem(self, "Remove from Reading List", "Remove from which list?", names, index, False)
+        if ok and name:
+            self.remove_from_list(name, ids)
+
+    def _table_menu(self, pos) -> None:
+        if self.library is None or not self.table.indexAt(pos).isValid():
+            return
+        self._update_actions()
+        menu = QMenu(self)
+        menu.addAction(self.open_page_action)
+        menu.addSeparator()
+        menu.addAction(self.toggle_read_action)
+        menu.addMenu(self.status_menu)
+        menu.addMenu(self.priority_menu)
+        menu.addSeparator()
+        menu.addAction(self.add_tags_action)
+        menu.addAction(self.remove_tags_action)
+        lists_menu = menu.addMenu("Add to Reading List")
+        for name, _count in self.library.lists():
+            lists_menu.addAction(button_text(name), lambda n=name: self.add_to_list(n))
+        lists_menu.addSeparator()
+        lists_menu.addAction("New List…", self._add_to_new_list)
+        menu.addAction(self.remove_from_list_action)
+        menu.addSeparator()
+        menu.addAction(self.note_action)
+        menu.addAction(self.export_selection_action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _add_to_new_list(self) -> None:
+        ids = self._selected()
+        name, ok = QInputDialog.getText(self, "New Reading List", "Name of the new list:")
+        if ok and name.strip():
+            self.add_to_list(name.strip(), ids, create=True)
+
+    # --- Reading lists and saved searches ----------------------------------------
+
+    def _run_simple(self, step: Callable[[], None], reselect: tuple[str, str] | None = None) -> bool:
+        from ..core.errors import PapershelfError
+
+        try:
+            step()
+        except PapershelfError as exc:
+            self.report_error(exc, "")
+            return False
+        self._apply_sidebar(load_sidebar(self.library), reselect)
+        return True
+
+    def new_list(self) -> None:
+        if self.library is None:
+            return
+        name, ok = QInputDialog.getText(self, "New Reading List", "Name of the new list:")
+        if ok and name.strip():
+            clean = " ".join(name.split())
+            self._run_simple(lambda: self.library.create_list(clean))
+            self.statusBar().showMessage(f"Created the reading list {clean}.", 8000)
+
+    def rename_list(self) -> None:
+        if self.library is None or self._sidebar_kind() != LIST_KIND:
+            return
+        old = self._sidebar_value()
+        name, ok = QInputDialog.getText(self, "Rename Reading List", "New name:", text=old)
+        if ok and name.strip() and name.strip() != old:
+            new = " ".join(name.split())
+            self._run_simple(lambda: self.library.rename_list(old, new), (LIST_KIND, new))
+
+    def delete_list(self) -> None:
+        if self.library is None or self._sidebar_kind() != LIST_KIND:
+            return
+        name = self._sidebar_value()
+        answer = QMessageBox.question(
+            self,
+            "Delete Reading List",
+            f"Delete the reading list “{name}”? The papers stay in the library.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run_simple(lambda: self.library.delete_list(name), (ALL, "all"))
+
+    def delete_sidebar_item(self) -> None:
+        if self._sidebar_kind() == SAVED:
+            self.delete_saved_search()
+        else:
+            self.delete_list()
+
+    def save_search(self) -> None:
+        if self.library is None:
+            return
+        query = self.current_query()
+        if not query:
+            self.statusBar().showMessage("Type a search or choose a filter first; there is nothing to save.", 8000)
+            return
+        name, ok = QInputDialog.getText(self, "Save Search", f"Name for the search “{query}”:", text=self.search_field.text().strip())
+        if ok and name.strip():
+            clean = " ".join(name.split())
+            if self._run_simple(lambda: self.library.save_search(clean, query), (SAVED, clean)):
+                self.search_field.set_text_silently("")
+
+    def delete_saved_search(self) -> None:
+        if self.library is None or self._sidebar_kind() != SAVED:
+            return
+        name = self._sidebar_value()
+        self._run_simple(lambda: self.library.delete_saved_search(name), (ALL, "all"))
+
+    # --- Importing ----------------------------------------------------------------
+
+    def _folder(self, key: str) -> str:
+        folder = self.settings.value(key)
+        return str(folder) if folder and Path(str(folder)).is_dir() else str(Path.home())
+
+    def import_files(self) -> None:
+        if self.library is None:
+            return
+        names, _filter = QFileDialog.getOpenFileNames(
+            self,
+            "Import Listings",
+            self._folder("import/lastFolder"),
+            "Listings and BibTeX (*.txt *.json *.bib *.bibtex);;All files (*)",
+        )
+        if names:
+            self.settings.setValue("import/lastFolder", str(Path(names[0]).parent))
+            self.import_paths([Path(n) for n in names])
+
+    def import_paths(self, paths_: list[Path]) -> None:
+        from ..core.importers import Source
+
+        self.import_sources([Source.from_path(p) for p in paths_])
+
+    def import_sources(self, sources: list[Source]) -> None:
+        if self.library is None or self.import_flow is None:
+            return
+        # A pending note save must not wait behind the import's write lock.
+        self.detail.flush()
+        self.import_flow.start(sources)
+
+    def import_clipboard(self) -> None:
+        from ..core.importers import Source
+
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            show_error(self, "The clipboard has no text to import. Copy the daily papers page first.")
+            return
+        self.import_sources([Source.from_text(text, "clipboard")])
+
+    def open_sample(self) -> None:
+        sample = paths.sample_listing()
+        if not sample.is_file():
+            show_error(self, f"The sample listing is missing: {sample}")
+            return
+        self.import_paths([sample])
+
+    def _imported(self, result: ImportResult, chosen: dt.date | None) -> None:
+        text = f"Imported {_plural(result.added, 'new paper')}"
+        if result.existing:
+            text += f"; {result.existing:,} already in the library"
+        if result.problems:
+            text += f"; {len(result.problems)} skipped"
+        self.statusBar().showMessage(text + ".", 15000)
+        day = chosen or (result.listing_dates[0] if result.listing_dates else None)
+        self.search_field.set_text_silently("")
+        self._select_first = True
+        reselect = (DATE, day.isoformat()) if day else (ALL, "all")
+        self._apply_sidebar(load_sidebar(self.library), reselect, force_search=True)
+        # Back from the preview and progress dialogs, ready for the keyboard.
+        self.activateWindow()
+        self.focus_table()
+
+    # --- Exporting ----------------------------------------------------------------
+
+    def open_export(self, scope: str = SEARCH, value: str = "") -> None:
+        if self.library is None:
+            return
+        try:
+            from ..core import exporters
+
+            formats = list(exporters.FORMATS)
+            extensions = dict(getattr(exporters, "EXTENSIONS", {}))
+        except (ImportError, AttributeError) as exc:
+            show_error(self, "Exporting is not available in this build.", f"{type(exc).__name__}: {exc}")
+            return
+        dialog = ExportDialog(
+            formats=formats,
+            extensions=extensions,
+            selection_count=len(self.table.selected_ids()),
+            search_count=self.table_model.rowCount(),
+            lists=[n for n, _ in self.library.lists()],
+            tags=[n for n, _ in self.library.tags()],
+            folder=self._folder("export/lastFolder"),
+            scope=scope,
+            value=value,
+            fmt=str(self.settings.value("export/format", "bibtex")),
+            parent=self,
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        selection = self.table.selected_ids()
+        search_ids = list(self.table_model.ids)
+
+        def done(code: int) -> None:
+            request = dialog.request if code == ExportDialog.DialogCode.Accepted else None
+            dialog.deleteLater()
+            if request is None:
+                return
+            self.settings.setValue("export/lastFolder", str(request.path.parent))
+            self.settings.setValue("export/format", request.fmt)
+            if request.scope == SELECTION:
+                ids = selection
+            elif request.scope == LIST:
+                ids = self.library.list_paper_ids(request.value)
+            elif request.scope == TAG:
+                ids = self.library.search_ids("tag:" + quote_value(request.value))
+            else:
+                ids = search_ids
+            self.export(ids, request.fmt, request.path, abstract=request.abstract, notes=request.notes)
+
+        dialog.finished.connect(done)
+        self.export_dialog = dialog
+        dialog.open()
+
+    def export(self, ids: list[int], fmt: str, path: Path, *, abstract: bool = True, notes: bool = False) -> workers.Task:
+        """Write ``ids`` to ``path`` on a worker, with a progress dialog that can cancel."""
+        from ..core import exporters
+        from ..core.errors import PapershelfError
+
+        library = self.library
+
+        class ExportCancelled(PapershelfError):
+            pass
+
+        def write(progress, cancelled) -> int:
+            def papers():
+                for done, paper in enumerate(library.iter_papers(ids), start=1):
+                    if cancelled():
+                        raise ExportCancelled("export cancelled; no file was written")
+                    if done % 200 == 0:
+                        progress(done)
+                    yield paper
+
+            return exporters.export_to_file(papers(), fmt, path, abstract=abstract, notes=notes)
+
+        task = workers.Task(write, with_progress=True)
+        progress = QProgressDialog(f"Exporting {_plural(len(ids), 'paper')}…", "Cancel", 0, max(len(ids), 1), self)
+        progress.setObjectName("exportProgress")
+        progress.setWindowTitle("Exporting")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.canceled.connect(task.cancel)
+        task.progress.connect(progress.setValue)
+
+        def finish() -> None:
+            progress.canceled.disconnect(task.cancel)
+            progress.close()
+            progress.deleteLater()
+
+        def succeeded(count: int) -> None:
+            finish()
+            self.statusBar().showMessage(f"Exported {_plural(count, 'paper')} to {path}.", 15000)
+
+        def failed(exc: BaseException, details: str) -> None:
+            finish()
+            if isinstance(exc, ExportCancelled):
+                self.statusBar().showMessage("Export cancelled; no file was written.", 10000)
+            else:
+                self.report_error(exc, details)
+
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failed)
+        return task.start("io")
+
+    # --- Help ---------------------------------------------------------------------
+
+    def shortcut_rows(self) -> list[tuple[str, str, list[QKeySequence]]]:
+        rows = []
+        for menu, action in self._shortcut_rows:
+            keys = action.shortcuts()
+            if keys:
+                rows.append((menu, action.text().replace("&", "").rstrip("…").rstrip("."), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self.shortcut_rows(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_dialog = dialog
+        dialog.open()
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        box = QMessageBox(self)
+        box.setWindowTitle("About Papershelf")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"Papershelf {__version__}")
+        box.setInformativeText(
+            "A reading-list manager for research papers: import the daily listing, triage, tag, annotate, cite."
+            + (f"\n\nLibrary: {self.library_path}" if self.library_path else "")
+        )
+        if self._icon is not None:
+            box.setIconPixmap(self._icon.pixmap(64, 64))
+        box.open()
+
+    # --- Errors -------------------------------------------------------------------
+
+    def report_error(self, exc: BaseException, details: str = "") -> None:
+        report_exception(self, exc, details or None)
+
+    def show_error(self, message: str, details: str = "") -> None:
+        show_error(self, message, details or None)
+
+    # --- Refreshing ---------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        """Search again and recount (after changes made by another window or process)."""
+        if self.library is None:
+            return
+        self._remember_current()
+        self.table_model.refresh()
+        self.schedule_sidebar_refresh()
+        if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
+            self.detail.refresh(notes=True)
+
+    def _external_refresh(self) -> None:
+        # Another Papershelf may have changed the library while we were in the background.
+        if self.library is None or (self.import_flow is not None and self.import_flow.busy):
+            return
+        self.table_model.invalidate()
+        self.schedule_sidebar_refresh()
+        if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
+            self.detail.refresh(notes="auto")
+
+    # --- Qt events ----------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
+            if self._pending_open is not None:
+                QTimer.singleShot(0, self._begin_open)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ThemeChange):
+            # Colours come from the palette: redraw what was painted with the old one.
+            self.detail.set_highlight(self.detail.highlight_terms)
+            self.schedule_sidebar_refresh()
+        if event.type() == QEvent.Type.ActivationChange:
+            active = self.isActiveWindow()
+            if active and not self._was_active and self.library is not None and self._painted:
+                self._external_refresh()
+            self._was_active = active
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_paths(event.mimeData()) and self.library is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        found = self._dropped_paths(event.mimeData())
+        if not found or self.library is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # Let the drag finish before the preview opens.
+        QTimer.singleShot(0, lambda: self.import_paths(found))
+
+    @staticmethod
+    def _dropped_paths(mime) -> list[Path]:
+        if not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+    def closeEvent(self, event) -> None:
+        if not self.detail.flush():
+            answer = QMessageBox.question(
+                self,
+                "Unsaved Note",
+                "A note could not be saved. Close anyway and lose the last changes?",
+                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Close:
+                event.ignore()
+                return
+        if self.import_flow is not None and self.import_flow.task is not None and not self.import_flow.task.done:
+            self.import_flow.task.cancel()
+        self.save_state()
+        if self.library is not None:
+            self.close_library()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Item models: the paper table over row ids, and the sidebar tree."""

@@ -1,0 +1,385 @@
+"""The paper table: a model that holds only row ids and fetches visible rows lazily.
+
+Searching and sorting happen in SQL (:meth:`Library.search_ids`), on the
+"search" worker thread; the model keeps the resulting id list and asks the
+library for the columns of a page of rows (:meth:`Library.rows`) when the
+view first paints one of them. A small LRU of pages keeps scrolling cheap and
+memory flat, whatever the size of the library.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import OrderedDict
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
+
+from .. import workers
+
+if TYPE_CHECKING:
+    from ...core.library import Library
+    from ...core.records import PaperRow
+
+SortRole = Qt.ItemDataRole.UserRole + 1
+IdRole = Qt.ItemDataRole.UserRole + 2
+
+#: Drag payload: a JSON array of paper ids.
+MIME_TYPE = "application/x-papershelf-paper-ids"
+
+PRIORITY_LABELS = {0: "", 1: "★", 2: "★★", 3: "★★★"}
+STATUS_LABELS = {"unread": "Unread", "reading": "Reading", "read": "Read"}
+
+
+class Column(IntEnum):
+    TITLE = 0
+    FIRST_AUTHOR = 1
+    STATUS = 2
+    PRIORITY = 3
+    TAGS = 4
+    LISTED_ON = 5
+    ADDED_AT = 6
+
+
+HEADERS = {
+    Column.TITLE: "Title",
+    Column.FIRST_AUTHOR: "First author",
+    Column.STATUS: "Status",
+    Column.PRIORITY: "Priority",
+    Column.TAGS: "Tags",
+    Column.LISTED_ON: "Listing date",
+    Column.ADDED_AT: "Date added",
+}
+
+#: The SQL sort of each column; tags cannot be sorted.
+SORT_KEYS: dict[Column, str | None] = {
+    Column.TITLE: "title",
+    Column.FIRST_AUTHOR: "first_author",
+    Column.STATUS: "status",
+    Column.PRIORITY: "priority",
+    Column.TAGS: None,
+    Column.LISTED_ON: "listed_on",
+    # Ids grow with the time a paper was added, and the id order needs no
+    # row lookups: at 100,000 papers it is several times faster.
+    Column.ADDED_AT: "id",
+}
+
+#: Above this many rows in the last result, a search first fetches one page
+#: (shown at once), then the whole id list.
+FIRST_PAGE_THRESHOLD = 1000
+
+
+def ids_to_mime(ids: list[int]) -> QMimeData:
+    data = QMimeData()
+    data.setData(MIME_TYPE, json.dumps(ids).encode("ascii"))
+    return data
+
+
+def ids_from_mime(data: QMimeData) -> list[int]:
+    """The paper ids in a drag payload; anything malformed gives no ids."""
+    if not data.hasFormat(MIME_TYPE):
+        return []
+    try:
+        value = json.loads(bytes(data.data(MIME_TYPE).data()).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
+
+
+class PaperTableModel(QAbstractTableModel):
+    """Papers matching the current query, in SQL order, as a list of ids."""
+
+    PAGE = 200
+    MAX_PAGES = 16
+
+    #: A search finished and the model shows its results (the hit count).
+    searchFinished = Signal(int)
+    #: The first page of a large result is shown; the rest is on its way.
+    searchPartial = Signal(int)
+    #: A search failed; the message is one line for the status bar.
+    searchFailed = Signal(str)
+    #: A search failed unexpectedly (exception, traceback).
+    searchCrashed = Signal(object, str)
+
+    def __init__(self, library: Library | None = None, parent=None):
+        super().__init__(parent)
+        self._library = library
+        self._ids: list[int] = []
+        self._row_of: dict[int, int] | None = None
+        self._pages: OrderedDict[int, dict[int, PaperRow]] = OrderedDict()
+        self._query = ""
+        self._sort_column = Column.ADDED_AT
+        self._descending = True
+        self._generation = 0
+        self._pending = False
+        #: Papers in the whole library (the window keeps it up to date).
+        self.library_size = 0
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # --- State ------------------------------------------------------------------
+
+    def set_library(self, library: Library | None) -> None:
+        self._library = library
+        self.set_ids([])
+
+    @property
+    def query(self) -> str:
+        return self._query
+
+    @property
+    def sort_column(self) -> Column:
+        return self._sort_column
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    @property
+    def ids(self) -> list[int]:
+        return self._ids
+
+    @property
+    def searching(self) -> bool:
+        """A search was asked for and its result has not arrived yet."""
+        return self._pending
+
+    def set_ids(self, ids: list[int]) -> None:
+        """Show exactly these papers (synchronously), in this order."""
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._row_of = None
+        self._pages.clear()
+        self.endResetModel()
+
+    def paper_id(self, row: int) -> int | None:
+        if 0 <= row < len(self._ids):
+            return self._ids[row]
+        return None
+
+    def row_of(self, paper_id: int) -> int | None:
+        if self._row_of is None:
+            self._row_of = {pid: row for row, pid in enumerate(self._ids)}
+        return self._row_of.get(paper_id)
+
+    def cached_row(self, paper_id: int) -> PaperRow | None:
+        row = self.row_of(paper_id)
+        return self._row(row) if row is not None else None
+
+    def invalidate(self, ids: list[int] | None = None) -> None:
+        """Fetch these rows again (all rows if ``ids`` is None) and repaint them."""
+        if not self._ids:
+            return
+        if ids is None:
+            self._pages.clear()
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(Column) - 1))
+            return
+        rows = [r for r in (self.row_of(i) for i in ids) if r is not None]
+        for page in {r // self.PAGE for r in rows}:
+            self._pages.pop(page, None)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+
+    # --- Searching --------------------------------------------------------------
+
+    def set_query(self, query: str, *, now: bool = False) -> None:
+        self._query = query
+        if now:
+            self.refresh_now()
+        else:
+            self.refresh()
+
+    def set_sort(self, column: Column, descending: bool, *, refresh: bool = True) -> None:
+        if SORT_KEYS.get(Column(column)) is None:
+            return
+        self._sort_column = Column(column)
+        self._descending = descending
+        if refresh:
+            self.refresh()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.set_sort(Column(column), order == Qt.SortOrder.DescendingOrder)
+
+    def refresh(self) -> None:
+        """Run the current query again on the search thread; the newest request wins."""
+        if self._library is None:
+            return
+        self._generation += 1
+        generation = self._generation
+        self._pending = True
+        library, query = self._library, self._query
+        sort, descending = SORT_KEYS[self._sort_column], self._descending
+
+        big = max(len(self._ids), self.library_size) > FIRST_PAGE_THRESHOLD
+        first_page = self.PAGE if big else None
+
+        def search():
+            # A newer request makes this one stale: skip what has not run yet.
+            if generation != self._generation:
+                return None
+            if first_page:
+                # A big library: the first screenful goes to the table as soon as SQL has it.
+                task.deliver(library.search_ids(query, sort=sort, descending=descending, limit=first_page))
+                if generation != self._generation:
+                    return None
+            return library.search_ids(query, sort=sort, descending=descending)
+
+        task = workers.Task(search)
+        task.partial.connect(lambda ids: self._search_partial(generation, ids))
+        task.succeeded.connect(lambda ids: self._search_done(generation, ids))
+        task.failed.connect(lambda exc, details: self._search_failed(generation, exc, details))
+        task.start("search")
+
+    def refresh_now(self) -> None:
+        """Run the current query on this thread (tests, and right after opening)."""
+        if self._library is None:
+            return
+        self._generation += 1
+        sort = SORT_KEYS[self._sort_column]
+        try:
+            ids = self._library.search_ids(self._query, sort=sort, descending=self._descending)
+        except Exception as exc:  # noqa: BLE001 - reported like the async path
+            import traceback
+
+            self._search_failed(self._generation, exc, traceback.format_exc())
+            return
+        self._search_done(self._generation, ids)
+
+    def _search_partial(self, generation: int, ids: list[int] | None) -> None:
+        if generation != self._generation or ids is None or not self._pending:
+            return
+        self.set_ids(ids)
+        self.searchPartial.emit(len(ids))
+
+    def _search_done(self, generation: int, ids: list[int] | None) -> None:
+        if generation != self._generation or ids is None:
+            return
+        self._pending = False
+        self.set_ids(ids)
+        self.searchFinished.emit(len(ids))
+
+    def _search_failed(self, generation: int, exc: BaseException, details: str) -> None:
+        if generation != self._generation:
+            return
+        self._pending = False
+        from ...core.errors import PapershelfError
+
+        if isinstance(exc, PapershelfError):
+            self.searchFailed.emit(str(exc))
+        else:
+            self.searchCrashed.emit(exc, details)
+
+    # --- Qt model ---------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(Column)
+
+    def _row(self, row: int) -> PaperRow | None:
+        page = row // self.PAGE
+        rows = self._pages.get(page)
+        if rows is None:
+            ids = self._ids[page * self.PAGE : (page + 1) * self.PAGE]
+            rows = self._library.rows(ids) if self._library is not None else {}
+            self._pages[page] = rows
+            while len(self._pages) > self.MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page)
+        return rows.get(self._ids[row])
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        column = Column(index.column())
+        if role == IdRole:
+            return self._ids[index.row()]
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.FontRole,
+            Qt.ItemDataRole.TextAlignmentRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+            SortRole,
+        ):
+            return None
+        row = self._row(index.row())
+        if row is None:  # deleted meanwhile (another window)
+            return None
+        if role == SortRole:
+            return self._sort_value(row, column)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if row.status == "unread" and column == Column.TITLE else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column == Column.PRIORITY:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return None
+        text = self._display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.TITLE and text:
+                # Tooltips guess rich text: escape, and say so, so a title shows literally.
+                return "<qt>" + html.escape(text) + "</qt>"
+            return None
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.PRIORITY:
+            return f"priority {row.priority}" if row.priority else "no priority"
+        return text
+
+    @staticmethod
+    def _display(row: PaperRow, column: Column) -> str:
+        if column == Column.TITLE:
+            return row.title
+        if column == Column.FIRST_AUTHOR:
+            return row.first_author
+        if column == Column.STATUS:
+            return STATUS_LABELS.get(row.status, row.status)
+        if column == Column.PRIORITY:
+            return PRIORITY_LABELS.get(row.priority, str(row.priority))
+        if column == Column.TAGS:
+            return row.tags
+        if column == Column.LISTED_ON:
+            return row.listed_on.isoformat() if row.listed_on else ""
+        if column == Column.ADDED_AT:
+            return row.added_at.strftime("%Y-%m-%d") if row.added_at else ""
+        return ""
+
+    @staticmethod
+    def _sort_value(row: PaperRow, column: Column) -> Any:
+        return {
+            Column.TITLE: row.title.casefold(),
+            Column.FIRST_AUTHOR: row.first_author.casefold(),
+            Column.STATUS: row.status,
+            Column.PRIORITY: row.priority,
+            Column.TAGS: row.tags,
+            Column.LISTED_ON: row.listed_on.isoformat() if row.listed_on else "",
+            Column.ADDED_AT: row.added_at.isoformat() if row.added_at else "",
+        }[column]
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[Column(section)]
+            if role == Qt.ItemDataRole.ToolTipRole and SORT_KEYS[Column(section)] is None:
+                return "This column cannot be sorted"
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return ids_to_mime([self._ids[r] for r in rows if 0 <= r < len(self._ids)])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction

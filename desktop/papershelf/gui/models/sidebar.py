@@ -1,0 +1,234 @@
+"""The sidebar tree: library views, reading lists, tags, listings and saved searches.
+
+Each leaf carries the query string its filter stands for (``QueryRole``);
+the window combines it with the search field. Reading lists accept dropped
+papers (the table's drag payload) and hand them to ``drop_handler``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+
+from .paper_table import MIME_TYPE, ids_from_mime
+
+if TYPE_CHECKING:
+    from ...core.library import Library
+
+KindRole = Qt.ItemDataRole.UserRole + 10
+ValueRole = Qt.ItemDataRole.UserRole + 11
+QueryRole = Qt.ItemDataRole.UserRole + 12
+CountRole = Qt.ItemDataRole.UserRole + 13
+
+# Kinds of rows.
+SECTION, ALL, STATUS, LIST, TAG, DATE, SAVED = "section", "all", "status", "list", "tag", "date", "saved"
+LIBRARY_SECTION, LISTS_SECTION, TAGS_SECTION, DATES_SECTION, SAVED_SECTION = (
+    "library",
+    "lists",
+    "tags",
+    "dates",
+    "saved",
+)
+SECTION_TITLES = {
+    LIBRARY_SECTION: "Library",
+    LISTS_SECTION: "Reading lists",
+    TAGS_SECTION: "Tags",
+    DATES_SECTION: "Listings",
+    SAVED_SECTION: "Saved searches",
+}
+
+
+def quote_value(value: str) -> str:
+    """A filter value in the query syntax: quoted when it has spaces or quotes."""
+    if value and not any(c.isspace() or c == '"' for c in value):
+        return value
+    return '"' + value.replace('"', "") + '"'
+
+
+def date_label(day: dt.date) -> str:
+    return day.strftime("%a %d %b %Y")
+
+
+@dataclass
+class SidebarData:
+    """Everything the sidebar shows, fetched in one go (off the GUI thread)."""
+
+    stats: dict[str, int] = field(default_factory=dict)
+    lists: list[tuple[str, int]] = field(default_factory=list)
+    tags: list[tuple[str, int]] = field(default_factory=list)
+    dates: list[tuple[dt.date, int]] = field(default_factory=list)
+    saved: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_sidebar(library: Library) -> SidebarData:
+    return SidebarData(
+        stats=library.stats(),
+        lists=library.lists(),
+        tags=library.tags(),
+        dates=library.listing_dates(),
+        saved=library.saved_searches(),
+    )
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    value: str
+    label: str
+    query: str
+    count: int | None = None
+    tooltip: str | None = None
+
+
+class SidebarModel(QStandardItemModel):
+    """Two columns: a name and a count. Sections are top-level rows."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Name", "Count"])
+        #: Called with (list name, paper ids) when papers are dropped on a list.
+        self.drop_handler: Callable[[str, list[int]], None] | None = None
+        self._sections: dict[str, QStandardItem] = {}
+        bold = QFont()
+        bold.setBold(True)
+        for key in (LIBRARY_SECTION, LISTS_SECTION, TAGS_SECTION, DATES_SECTION, SAVED_SECTION):
+            item = QStandardItem(SECTION_TITLES[key])
+            item.setData(SECTION, KindRole)
+            item.setData(key, ValueRole)
+            item.setFont(bold)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setAccessibleText(SECTION_TITLES[key])
+            count = QStandardItem("")
+            count.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.appendRow([item, count])
+            self._sections[key] = item
+        self.populate(SidebarData(stats={"all": 0, "unread": 0, "reading": 0, "read": 0}))
+
+    def section(self, key: str) -> QModelIndex:
+        return self._sections[key].index()
+
+    def populate(self, data: SidebarData) -> None:
+        """Show ``data``; rows whose keys did not change are updated in place."""
+        stats = data.stats
+        self._fill(
+            LIBRARY_SECTION,
+            [
+                Entry(ALL, "all", "All papers", "", stats.get("all", 0)),
+                Entry(STATUS, "unread", "Unread", "status:unread", stats.get("unread", 0)),
+                Entry(STATUS, "reading", "Reading", "status:reading", stats.get("reading", 0)),
+                Entry(STATUS, "read", "Read", "status:read", stats.get("read", 0)),
+            ],
+        )
+        self._fill(LISTS_SECTION, [Entry(LIST, n, n, "list:" + quote_value(n), c) for n, c in data.lists])
+        self._fill(TAGS_SECTION, [Entry(TAG, n, n, "tag:" + quote_value(n), c) for n, c in data.tags])
+        self._fill(
+            DATES_SECTION,
+            [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
+        )
+        self._fill(
+            SAVED_SECTION,
+            [Entry(SAVED, n, n, q, None, "<qt>" + html.escape(q) + "</qt>") for n, q in data.saved],
+        )
+
+    def _fill(self, section_key: str, entries: list[Entry]) -> None:
+        section = self._sections[section_key]
+        current = [(section.child(r).data(KindRole), section.child(r).data(ValueRole)) for r in range(section.rowCount())]
+        if current == [(e.kind, e.value) for e in entries]:
+            for row, entry in enumerate(entries):
+                self._update(section.child(row, 0), section.child(row, 1), entry)
+            return
+        if section.rowCount():
+            section.removeRows(0, section.rowCount())
+        for entry in entries:
+            name, count = QStandardItem(), QStandardItem()
+            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            if entry.kind == LIST:
+                flags |= Qt.ItemFlag.ItemIsDropEnabled
+            name.setFlags(flags)
+            count.setFlags(flags)
+            name.setData(entry.kind, KindRole)
+            name.setData(entry.value, ValueRole)
+            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self._update(name, count, entry)
+            section.appendRow([name, count])
+        # Empty sections look like headings, not like broken rows.
+        self.setData(section.index().siblingAtColumn(1), "", Qt.ItemDataRole.DisplayRole)
+
+    @staticmethod
+    def _update(name: QStandardItem, count: QStandardItem, entry: Entry) -> None:
+        if name.text() != entry.label:
+            name.setText(entry.label)
+        name.setData(entry.query, QueryRole)
+        name.setData(entry.count, CountRole)
+        name.setAccessibleText(entry.label if entry.count is None else f"{entry.label}, {entry.count}")
+        if entry.tooltip:
+            name.setToolTip(entry.tooltip)
+        text = "" if entry.count is None else f"{entry.count:,}"
+        if count.text() != text:
+            count.setText(text)
+        # A palette role, so counts follow the light or dark theme.
+        brush = QGuiApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
+        if count.foreground() != brush:
+            count.setForeground(brush)
+
+    # --- Lookups ----------------------------------------------------------------
+
+    @staticmethod
+    def key(index: QModelIndex) -> tuple[str, str] | None:
+        if not index.isValid():
+            return None
+        index = index.siblingAtColumn(0)
+        return index.data(KindRole), index.data(ValueRole)
+
+    @staticmethod
+    def filter_query(index: QModelIndex) -> str:
+        if not index.isValid():
+            return ""
+        return index.siblingAtColumn(0).data(QueryRole) or ""
+
+    def find(self, kind: str, value: str) -> QModelIndex:
+        for section in self._sections.values():
+            for row in range(section.rowCount()):
+                child = section.child(row)
+                if child.data(KindRole) == kind and child.data(ValueRole) == value:
+                    return child.index()
+        return QModelIndex()
+
+    def names(self, section_key: str) -> list[str]:
+        section = self._sections[section_key]
+        return [section.child(r).data(ValueRole) for r in range(section.rowCount())]
+
+    # --- Dropping papers on a reading list --------------------------------------
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+    def _list_at(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> str | None:
+        # Only a drop *on* a list row counts, not between rows.
+        if row != -1 or not parent.isValid():
+            return None
+        target = parent.siblingAtColumn(0)
+        if target.data(KindRole) != LIST:
+            return None
+        return target.data(ValueRole)
+
+    def canDropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:
+        return data.hasFormat(MIME_TYPE) and self._list_at(row, parent) is not None
+
+    def dropMimeData(self, data: QMimeData, action, row: int, column: int, parent) -> bool:
+        name = self._list_at(row, parent)
+        ids = ids_from_mime(data)
+        if name is None or not ids or self.drop_handler is None:
+            return False
+        self.drop_handler(name, ids)
+        # The table only offers CopyAction, so it never removes the dragged rows.
+        return True

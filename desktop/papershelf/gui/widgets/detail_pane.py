@@ -1,0 +1,413 @@
+"""The detail pane: everything about the current paper, and the controls to triage it.
+
+Listing text is untrusted: every label uses ``Qt.PlainText``, the abstract is
+a plain-text document (search terms are highlighted with extra selections,
+never with HTML), and links are opened only for http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..links import safe_url
+from .labels import text_label
+from .notes_editor import NotesEditor
+from .status_buttons import PrioritySelector, StatusButtons
+from .tag_editor import TagEditor, button_text
+
+if TYPE_CHECKING:
+    from ...core.library import Library
+    from ...core.records import Paper
+
+
+def plain_label(parent: QWidget, object_name: str, accessible: str, *, selectable: bool = True) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(object_name)
+    label.setAccessibleName(accessible)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def heading(parent: QWidget, text: str) -> QLabel:
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class AbstractView(QTextEdit):
+    """A read-only plain-text view as tall as its text, with highlighted search terms."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("abstractView")
+        self.setAccessibleName("Abstract")
+        self.setReadOnly(True)
+        self.setAcceptRichText(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit())
+        self._terms: list[str] = []
+
+    def set_text(self, text: str, terms: list[str]) -> None:
+        self.setPlainText(text)
+        self.highlight(terms)
+        self._fit()
+
+    def highlight(self, terms: list[str]) -> None:
+        """Mark each word or phrase of the search where a word starts with it."""
+        self._terms = list(terms)
+        fmt = QTextCharFormat()
+        palette = self.palette()
+        fmt.setBackground(palette.brush(QPalette.ColorRole.Highlight))
+        fmt.setForeground(palette.brush(QPalette.ColorRole.HighlightedText))
+        selections = []
+        document = self.document()
+        for term in terms:
+            if not term.strip():
+                continue
+            pattern = QRegularExpression(
+                r"\b" + QRegularExpression.escape(term), QRegularExpression.PatternOption.CaseInsensitiveOption
+            )
+            cursor = QTextCursor(document)
+            while True:
+                cursor = document.find(pattern, cursor)
+                if cursor.isNull() or not cursor.hasSelection():
+                    break
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor = QTextCursor(cursor)
+                selection.format = fmt
+                selections.append(selection)
+        self.setExtraSelections(selections)
+
+    @property
+    def highlighted(self) -> list[str]:
+        return [s.cursor.selectedText() for s in self.extraSelections()]
+
+    def _fit(self) -> None:
+        margins = self.contentsMargins()
+        height = int(self.document().size().height()) + margins.top() + margins.bottom() + 2
+        if self.height() != height:
+            self.setFixedHeight(max(height, self.fontMetrics().height() + 4))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+
+class DetailPane(QStackedWidget):
+    """Shows one paper. Changes that can be undone go out as signals; notes and
+    the citation key are saved here directly."""
+
+    statusChosen = Signal(str)
+    priorityChosen = Signal(int)
+    tagsAdded = Signal(list)
+    tagRemoved = Signal(str)
+    linkActivated = Signal(str)
+    noteDeleteRequested = Signal(int)
+    #: Something changed that other views show (citation key, a note saved).
+    paperEdited = Signal(int)
+    #: A one-line message for the status bar.
+    message = Signal(str)
+
+    def __init__(self, on_error: Callable[[str, str], None], parent=None):
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        self.setAccessibleName("Paper details")
+        self._library: Library | None = None
+        self._on_error = on_error
+        self.paper: Paper | None = None
+        self._terms: list[str] = []
+
+        self.placeholder = QLabel("Select a paper to see its details.", self)
+        self.placeholder.setObjectName("detailPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setTextFormat(Qt.TextFormat.PlainText)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setEnabled(False)
+        self.addWidget(self.placeholder)
+
+        self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("detailScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(self.scroll)
+        body.setObjectName("detailBody")
+        self.scroll.setWidget(body)
+        self.page = QSplitter(Qt.Orientation.Vertical, self)
+        self.page.setObjectName("detailSplitter")
+        self.page.setChildrenCollapsible(False)
+        self.page.addWidget(self.scroll)
+        self.addWidget(self.page)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(8)
+
+        self.title = plain_label(body, "paperTitle", "Title")
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+        self.authors = plain_label(body, "paperAuthors", "Authors")
+        layout.addWidget(self.authors)
+        self.dates = plain_label(body, "paperDates", "Dates")
+        self.dates.setEnabled(False)
+        layout.addWidget(self.dates)
+
+        self.links = QWidget(body)
+        self.links.setObjectName("paperLinks")
+        self.links.setAccessibleName("Links")
+        self._links_layout = QHBoxLayout(self.links)
+        self._links_layout.setContentsMargins(0, 0, 0, 0)
+        self._links_layout.setSpacing(6)
+        self._links_layout.addStretch(1)
+        layout.addWidget(self.links)
+        self.link_buttons: list[QPushButton] = []
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        form.setVerticalSpacing(8)
+        self.status_buttons = StatusButtons(body)
+        self.status_buttons.statusChosen.connect(self.statusChosen)
+        form.addRow(text_label("Status"), self.status_buttons)
+        self.priority = PrioritySelector(body)
+        self.priority.priorityChosen.connect(self.priorityChosen)
+        priority_row = QHBoxLayout()
+        priority_row.addWidget(self.priority)
+        priority_row.addStretch(1)
+        form.addRow(text_label("Priority"), priority_row)
+        key_box = QVBoxLayout()
+        key_box.setSpacing(2)
+        self.citation_key = QLineEdit(body)
+        self.citation_key.setObjectName("citationKeyEdit")
+        self.citation_key.setAccessibleName("Citation key")
+        self.citation_key.editingFinished.connect(self._save_citation_key)
+        key_box.addWidget(self.citation_key)
+        self.citation_key_message = plain_label(body, "citationKeyMessage", "Citation key problem", selectable=False)
+        self.citation_key_message.hide()
+        key_box.addWidget(self.citation_key_message)
+        form.addRow(text_label("Citation key"), key_box)
+        self.lists = plain_label(body, "paperLists", "Reading lists")
+        form.addRow(text_label("Lists"), self.lists)
+        self.tag_editor = TagEditor(body)
+        self.tag_editor.tagsAdded.connect(self.tagsAdded)
+        self.tag_editor.tagRemoved.connect(self.tagRemoved)
+        form.addRow(text_label("Tags"), self.tag_editor)
+        layout.addLayout(form)
+
+        layout.addWidget(heading(body, "Abstract"))
+        self.abstract = AbstractView(body)
+        layout.addWidget(self.abstract)
+
+        layout.addStretch(1)
+
+        # The notes stay in view below, however long the abstract is.
+        self.notes_scroll = QScrollArea(self.page)
+        self.notes_scroll.setObjectName("notesScroll")
+        self.notes_scroll.setWidgetResizable(True)
+        self.notes_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.notes_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        notes_body = QWidget(self.notes_scroll)
+        notes_body.setObjectName("notesBody")
+        notes_layout = QVBoxLayout(notes_body)
+        notes_layout.setContentsMargins(14, 8, 14, 12)
+        notes_layout.setSpacing(6)
+        notes_layout.addWidget(heading(notes_body, "Notes"))
+        self.notes = NotesEditor(on_error, notes_body)
+        self.notes.deleteRequested.connect(self.noteDeleteRequested)
+        self.notes.noteSaved.connect(self.paperEdited)
+        notes_layout.addWidget(self.notes)
+        notes_layout.addStretch(1)
+        self.notes_scroll.setWidget(notes_body)
+        self.page.addWidget(self.notes_scroll)
+        self.page.setStretchFactor(0, 3)
+        self.page.setStretchFactor(1, 1)
+        self.page.setSizes([560, 220])
+        self.setCurrentWidget(self.placeholder)
+
+    # --- Showing a paper ----------------------------------------------------------
+
+    def set_library(self, library: Library | None) -> None:
+        self._library = library
+        self.notes.set_library(library)
+        self.show_paper(None)
+
+    @property
+    def paper_id(self) -> int | None:
+        return self.paper.id if self.paper else None
+
+    def show_paper(self, paper_id: int | None) -> None:
+        """Show another paper (saving the notes of the previous one first)."""
+        self.notes.flush()
+        if paper_id is None or self._library is None:
+            self.paper = None
+            self.notes.set_notes(None, [])
+            self.setCurrentWidget(self.placeholder)
+            return
+        from ...core.errors import NotFoundError
+
+        try:
+            paper = self._library.get(paper_id)
+        except NotFoundError:
+            self.show_paper(None)
+            return
+        self.paper = paper
+        self._fill(paper)
+        self.notes.set_notes(paper.id, paper.notes)
+        self.citation_key_message.hide()
+        self.setCurrentWidget(self.page)
+        self.scroll.verticalScrollBar().setValue(0)
+
+    def refresh(self, *, notes: bool | str = False) -> None:
+        """Show the current paper's latest state.
+
+        The note editors are rebuilt if ``notes`` is True; with ``"auto"``, only
+        if the stored notes differ and nobody is typing in them.
+        """
+        if self.paper is None or self._library is None:
+            return
+        from ...core.errors import NotFoundError
+
+        try:
+            paper = self._library.get(self.paper.id)
+        except NotFoundError:
+            self.show_paper(None)
+            return
+        self.paper = paper
+        self._fill(paper)
+        if notes == "auto":
+            notes = not self.notes.shows(paper.notes) and not self.notes.dirty and not self.notes.has_focus_inside()
+        if notes:
+            self.notes.set_notes(paper.id, paper.notes)
+
+    def set_highlight(self, terms: list[str]) -> None:
+        self._terms = list(terms)
+        if self.paper is not None:
+            self.abstract.highlight(self._terms)
+
+    @property
+    def highlight_terms(self) -> list[str]:
+        return list(self._terms)
+
+    def set_tag_completions(self, names: list[str]) -> None:
+        self.tag_editor.set_completions(names)
+
+    def _fill(self, paper: Paper) -> None:
+        self.title.setText(paper.title)
+        self.authors.setText(", ".join(paper.authors) if paper.authors else "Authors not listed")
+        facts = []
+        if paper.listing_dates:
+            facts.append("Listed " + ", ".join(d.isoformat() for d in paper.listing_dates))
+        facts.append(f"Added {paper.added_at:%Y-%m-%d}")
+        if paper.published:
+            facts.append(f"Published {paper.published.isoformat()}")
+        if paper.read_at:
+            facts.append(f"Read {paper.read_at:%Y-%m-%d}")
+        self.dates.setText(" · ".join(facts))
+        self._fill_links(paper)
+        self.status_buttons.set_status(paper.status)
+        self.priority.set_priority(paper.priority)
+        if not self.citation_key.hasFocus():
+            self.citation_key.setText(paper.citation_key)
+        self.lists.setText(", ".join(paper.lists) if paper.lists else "Not in a reading list")
+        self.tag_editor.set_tags(paper.tags)
+        if self.abstract.toPlainText() != (paper.abstract or "No abstract."):
+            self.abstract.set_text(paper.abstract or "No abstract.", self._terms)
+
+    def _fill_links(self, paper: Paper) -> None:
+        links: list[tuple[str, str]] = []
+        if paper.arxiv_id:
+            links.append(("arXiv", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+        if paper.url and all(paper.url != u for _, u in links):
+            links.append(("Paper page", paper.url))
+        for i, url in enumerate(paper.code_urls):
+            links.append(("Code" if len(paper.code_urls) == 1 else f"Code {i + 1}", url))
+        if paper.project_url:
+            links.append(("Project page", paper.project_url))
+        for button in self.link_buttons:
+            button.deleteLater()
+        self.link_buttons = []
+        for text, url in links:
+            button = QPushButton(button_text(text), self.links)
+            button.setObjectName("linkButton")
+            button.setAccessibleName(f"Open {text}")
+            safe = safe_url(url) is not None
+            button.setToolTip("<qt>" + html.escape(url) + ("" if safe else "<br>(not a web link; will not open)") + "</qt>")
+            button.setProperty("url", url)
+            button.setEnabled(safe)
+            button.clicked.connect(lambda _=False, u=url: self.linkActivated.emit(u))
+            self._links_layout.insertWidget(self._links_layout.count() - 1, button)
+            self.link_buttons.append(button)
+        self.links.setVisible(bool(links))
+
+    # --- Editing ----------------------------------------------------------------
+
+    def focus_tag_editor(self) -> None:
+        if self.paper is not None:
+            self.scroll.ensureWidgetVisible(self.tag_editor)
+            self.tag_editor.focus_input()
+
+    def add_note(self) -> None:
+        if self.paper is None:
+            return
+        editor = self.notes.add_note()
+        if editor is not None:
+            self.notes_scroll.ensureWidgetVisible(editor)
+
+    def _save_citation_key(self) -> None:
+        if self.paper is None or self._library is None:
+            return
+        key = self.citation_key.text().strip()
+        if key == self.paper.citation_key:
+            self.citation_key_message.hide()
+            return
+        from ...core.errors import PapershelfError
+
+        try:
+            self._library.set_citation_key(self.paper.id, key)
+        except PapershelfError as exc:
+            message = f"⚠ Not changed: {exc}"
+            self.citation_key_message.setText(message)
+            self.citation_key_message.show()
+            self.citation_key.setText(self.paper.citation_key)
+            self.message.emit(message)
+            return
+        self.citation_key_message.hide()
+        self.paper.citation_key = key
+        self.message.emit(f"Citation key set to {key}")
+        self.paperEdited.emit(self.paper.id)
+
+    def flush(self) -> bool:
+        return self.notes.flush()

@@ -1,0 +1,104 @@
+"""The tag editor: the paper's tags as removable chips and a field to add more."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import QCompleter, QLineEdit, QToolButton, QVBoxLayout, QWidget
+
+from .flow_layout import FlowLayout, expanding_width_policy
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags typed in the field: comma-separated, blanks dropped, order kept."""
+    seen: dict[str, str] = {}
+    for part in text.split(","):
+        name = " ".join(part.split())
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return list(seen.values())
+
+
+def button_text(text: str) -> str:
+    """User text for a button or action label: ``&`` would make a mnemonic."""
+    return text.replace("&", "&&")
+
+
+class TagEditor(QWidget):
+    tagsAdded = Signal(list)
+    tagRemoved = Signal(str)
+    #: Escape in the field: hand focus back (to the table).
+    finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("tagEditor")
+        self.setAccessibleName("Tags")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self._chips = QWidget(self)
+        self._chips.setObjectName("tagChips")
+        self._chips.setSizePolicy(expanding_width_policy())
+        self._flow = FlowLayout(self._chips)
+        layout.addWidget(self._chips)
+        self.input = QLineEdit(self)
+        self.input.setObjectName("tagInput")
+        self.input.setAccessibleName("Add tags")
+        self.input.setPlaceholderText("Add tags, comma-separated (T)")
+        self.input.setClearButtonEnabled(True)
+        self._names = QStringListModel(self)
+        completer = QCompleter(self._names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.input.setCompleter(completer)
+        self.input.returnPressed.connect(self._commit)
+        layout.addWidget(self.input)
+        self._tags: list[str] = []
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._tags)
+
+    def set_tags(self, tags: list[str]) -> None:
+        if tags == self._tags:
+            return
+        self._tags = list(tags)
+        while self._flow.count():
+            item = self._flow.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for tag in tags:
+            chip = QToolButton(self._chips)
+            chip.setObjectName("tagChip")
+            chip.setText(button_text(tag) + "  ✕")
+            chip.setToolTip("Remove this tag")
+            chip.setAccessibleName(f"Remove tag {tag}")
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            chip.clicked.connect(lambda _=False, t=tag: self.tagRemoved.emit(t))
+            self._flow.addWidget(chip)
+        self._chips.setVisible(bool(tags))
+        self._chips.updateGeometry()
+
+    def set_completions(self, names: list[str]) -> None:
+        self._names.setStringList(names)
+
+    def focus_input(self) -> None:
+        self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.input.selectAll()
+
+    def _commit(self) -> None:
+        popup = self.input.completer().popup()
+        if popup is not None and popup.isVisible():
+            popup.hide()
+        tags = split_tags(self.input.text())
+        self.input.clear()
+        if tags:
+            self.tagsAdded.emit(tags)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.input.clear()
+            self.finished.emit()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,89 @@
+"""The export dialog writes through the core exporters and remembers the folder."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from .conftest import focus_table
+
+
+def entries(text: str) -> int:
+    return len(re.findall(r"(?m)^@\w+\{", text))
+
+
+def _run_export(window, qtbot, monkeypatch, target, choose=None):
+    asked = []
+
+    def fake_save(parent, caption, suggested, filters):
+        asked.append(suggested)
+        return str(target), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    if choose:
+        choose(dialog)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: target.exists(), timeout=10000)
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=10000)
+    return asked
+
+
+def test_export_the_current_search_to_bibtex(imported, qtbot, monkeypatch, tmp_path):
+    window = imported
+    target = tmp_path / "out" / "papers.bib"
+    target.parent.mkdir()
+    _run_export(window, qtbot, monkeypatch, target)
+    text = target.read_text(encoding="ascii")
+    assert entries(text) == 49
+    assert "DocThinker" in text
+    # The folder and format are remembered.
+    asked = _run_export(window, qtbot, monkeypatch, tmp_path / "out" / "again.bib")
+    assert asked[0].startswith(str(target.parent))
+
+
+def test_export_a_reading_list_without_abstracts(imported, qtbot, monkeypatch, tmp_path):
+    window = imported
+    ids = window.table_model.ids[:3]
+    window.add_to_list("Reading group", ids, create=True)
+    target = tmp_path / "group.bib"
+
+    def choose(dialog):
+        dialog.scope_buttons["list"].setChecked(True)
+        dialog.list_combo.setCurrentText("Reading group")
+        dialog.abstract_check.setChecked(False)
+
+    _run_export(window, qtbot, monkeypatch, target, choose)
+    text = target.read_text(encoding="ascii")
+    assert entries(text) == 3
+    assert "abstract" not in text
+
+
+def test_export_the_selection_from_the_paper_menu(imported, qtbot, monkeypatch, tmp_path):
+    window = imported
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    target = tmp_path / "two.bib"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.export_selection_action.trigger()
+    dialog = window.export_dialog
+    assert dialog.scope() == ("selection", "")
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(target.exists, timeout=10000)
+    assert entries(target.read_text(encoding="ascii")) == 2
+
+
+def test_export_to_a_folder_that_is_not_there_shows_an_error(imported, qtbot, monkeypatch, tmp_path, dialogs):
+    window = imported
+    target = tmp_path / "missing" / "x.bib"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.export_action.trigger()
+    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
+    [(text, _info, _details)] = dialogs.take()
+    assert "x.bib" in text
+    assert not target.exists()

@@ -1,0 +1,87 @@
+"""Notes are saved as you type, on focus-out, on paper change and on close; deletion undoes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from .conftest import focus_table, wait_search
+
+
+def test_a_note_survives_closing_and_relaunching(imported, make_window, qtbot, lib_path):
+    window = imported
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_J)
+    pid = window.table.current_id()
+    qtbot.mouseClick(window.detail.notes.add_button, Qt.MouseButton.LeftButton)
+    editor = window.detail.notes.editors[-1]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor)
+    qtbot.keyClicks(editor, "# Idea")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, "Try the *reward* on our data.")
+    # Closed before the debounce fires: the close flushes it.
+    window.close()
+    again = make_window(lib_path)
+    assert [n.text for n in again.library.get(pid).notes] == ["# Idea\nTry the *reward* on our data."]
+    again.search_field.setFocus()
+    qtbot.keyClicks(again.search_field, "reward has:notes")
+    qtbot.waitUntil(lambda: again.table_model.ids == [pid], timeout=3000)
+    again.table.select_row(0)
+    assert again.detail.notes.editors[0].toPlainText() == "# Idea\nTry the *reward* on our data."
+
+
+def test_notes_save_after_a_pause_and_on_paper_change(imported, qtbot):
+    window = imported
+    focus_table(qtbot, window)
+    first = window.table.current_id()
+    qtbot.keyClick(window.table, Qt.Key.Key_N)
+    editor = window.detail.notes.editors[-1]
+    qtbot.keyClicks(editor, "draft")
+    qtbot.waitUntil(lambda: [n.text for n in window.library.get(first).notes] == ["draft"], timeout=3000)
+    qtbot.keyClicks(editor, " two")
+    # Changing paper saves right away (no wait for the debounce).
+    window.table.select_row(3)
+    assert [n.text for n in window.library.get(first).notes] == ["draft two"]
+    assert window.detail.paper_id != first
+
+
+def test_deleting_a_note_can_be_undone(imported, qtbot):
+    window = imported
+    pid = window.table.current_id()
+    note_id = window.library.add_note(pid, "keep me")
+    window.detail.refresh(notes=True)
+    delete = window.detail.notes.findChild(type(window.new_list_button), "deleteNoteButton")
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    assert window.library.get(pid).notes == []
+    assert window.detail.notes.editors == []
+    window.undo_action.trigger()
+    [note] = window.library.get(pid).notes
+    assert (note.id, note.text) == (note_id, "keep me")
+    assert window.detail.notes.editors[0].toPlainText() == "keep me"
+
+
+def test_a_note_that_cannot_be_saved_keeps_its_text(imported, qtbot, monkeypatch, dialogs):
+    from papershelf.core.library import Library
+
+    window = imported
+    pid = window.table.current_id()
+    window.detail.add_note()
+    editor = window.detail.notes.editors[-1]
+
+    def broken(self, *args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Library, "add_note", broken)
+    editor.insertPlainText("precious")
+    assert editor.flush() is False
+    [(text, _info, _details)] = dialogs.take()
+    assert "could not save the note" in text.lower()
+    assert editor.dirty and editor.toPlainText() == "precious"
+    # Moving on to another paper keeps the unsaved text and retries it.
+    window.table.select_row(3)
+    assert window.detail.paper_id != pid
+    assert window.detail.notes.dirty
+    monkeypatch.undo()
+    qtbot.waitUntil(lambda: [n.text for n in window.library.get(pid).notes] == ["precious"], timeout=5000)
+    assert not window.detail.notes.dirty
+    wait_search(qtbot, window)
