@@ -1,0 +1,165 @@
+"""Measure the real app, headless, with a real event loop. Prints one JSON object.
+
+    python bench/gui_probe.py --library LIB --start EPOCH   # start-up: first paint, table ready, RSS
+    python bench/gui_probe.py --library LIB --interact      # search as you type, sort by title
+
+Start-up runs the same path as `papershelf` (gui.app.main): the window paints,
+then the library opens on a worker. ``--start`` is the wall-clock time at which
+the parent started this process, so interpreter start-up counts too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "desktop"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: Queries a researcher types, typed one key at a time.
+QUERIES = [
+    "diffusion",
+    "reinforcement learning",
+    "tag:rl",
+    "llm agent",
+    '"large language"',
+    "status:unread video",
+    "benchmark -vision",
+    "retrieval augmented",
+]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def startup(library: str, start: float) -> dict:
+    from PySide6.QtCore import QTimer
+
+    from papershelf.gui import app as gui_app
+    from papershelf.gui.main_window import MainWindow
+
+    qapp = gui_app.ensure_app()
+    window = MainWindow(icon=qapp.windowIcon())
+    result: dict = {}
+
+    def painted():
+        result.setdefault("first_paint", time.time())
+
+    def opened():
+        # The library is open and its first results are in the table: the next
+        # paint is the first one that shows papers.
+        def shown():
+            if window.table_model.rowCount() or window.library.count() == 0:
+                result["table_ready"] = time.time()
+                result["rows"] = window.table_model.rowCount()
+                window.repaint()
+                result["rss_mb"] = rss_mb()
+                qapp.quit()
+            else:
+                QTimer.singleShot(5, shown)
+
+        shown()
+
+    window.firstPainted.connect(painted)
+    window.libraryOpened.connect(opened)
+    window.open_library_later(Path(library))
+    window.resize(1400, 850)
+    window.show()
+    QTimer.singleShot(60_000, qapp.quit)
+    qapp.exec()
+    window.close()
+    result["start"] = start
+    return result
+
+
+def wait_for(qapp, condition, timeout=10.0, what="") -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        qapp.processEvents()
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"timed out waiting for the table ({what})")
+        time.sleep(0.0005)
+
+
+def interact(library: str) -> dict:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from papershelf.gui import app as gui_app
+
+    qapp = gui_app.ensure_app()
+    window = gui_app.create_window(library)
+    window.resize(1400, 850)
+    window.show()
+    qapp.processEvents()
+    model, field = window.table_model, window.search_field
+    times: list[float] = []
+    done = {"flag": False}
+
+    def finished(*_):
+        done["flag"] = True
+
+    model.searchPartial.connect(finished)
+    model.searchFinished.connect(finished)
+    model.searchFailed.connect(finished)  # "status:" half typed is a query error, shown in the status bar
+    for query in QUERIES:
+        field.clear()
+        field.flush()
+        wait_for(qapp, lambda: not model._pending)
+        for ch in query:
+            done["flag"] = False
+            t0 = time.perf_counter()
+            QTest.keyClicks(field, ch)
+            field.flush()  # skip the typing debounce: measure the work, not the wait
+            wait_for(qapp, lambda: done["flag"], what=f"typing {query!r}")
+            window.table.viewport().repaint()
+            times.append((time.perf_counter() - t0) * 1000)
+        wait_for(qapp, lambda: not model._pending)
+    field.clear()
+    field.flush()
+    wait_for(qapp, lambda: not model._pending)
+    # Sort by title: a click on the header, until the table shows the new order.
+    header = window.table.horizontalHeader()
+    from papershelf.gui.models.paper_table import Column
+
+    done["flag"] = False
+    t0 = time.perf_counter()
+    QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header.rect().center().__class__(
+        header.sectionViewportPosition(Column.TITLE) + 5, header.height() // 2))
+    wait_for(qapp, lambda: done["flag"], what="sorting")
+    wait_for(qapp, lambda: not model._pending)
+    window.table.viewport().repaint()
+    sort_ms = (time.perf_counter() - t0) * 1000
+    assert model.sort_column == Column.TITLE, "the click did not sort by title"
+    times.sort()
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    window.close()
+    return {"search_p95_ms": round(p95, 1), "search_median_ms": round(statistics.median(times), 1),
+            "keystrokes": len(times), "sort_ms": round(sort_ms, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--library", required=True)
+    parser.add_argument("--start", type=float)
+    parser.add_argument("--interact", action="store_true")
+    args = parser.parse_args()
+    result = interact(args.library) if args.interact else startup(args.library, args.start or time.time())
+    print(json.dumps(result))
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: nothing left to measure
+
+
+if __name__ == "__main__":
+    main()
