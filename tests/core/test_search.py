@@ -21,8 +21,30 @@ def titles(lib, query):
 
 def test_words_match_as_prefixes_for_search_as_you_type(lib):
     assert titles(lib, "docth") == ["DocThinker"]
-    assert titles(lib, "d") != []
+    assert titles(lib, "do") and set(titles(lib, "doc")) <= set(titles(lib, "do"))
     assert set(titles(lib, "shapley")) >= {"Collective eXplainable AI"}
+
+
+def test_one_letter_is_a_whole_word_not_a_prefix(lib):
+    # "b" alone matches only a word "b" (there is none), not based, benchmark…
+    assert lib.count("b") == 0 < lib.count("be")
+    assert lib.count("w") == 0 < lib.count("we")
+    assert lib.count('"b') == 0  # a half-typed phrase follows the same rule
+
+
+@pytest.mark.parametrize(
+    "query", ["reinforcement", "learning -reinforcement", "learning status:unread", "tag:rl le", "-le", '"rule-based', ""]
+)
+@pytest.mark.parametrize("descending", [False, True])
+def test_first_page_is_the_start_of_the_full_list(lib, query, descending):
+    ids = lib.search_ids("")
+    lib.add_tags(ids[::3], ["rl"])
+    lib.set_status(ids[::4], "read")
+    full = lib.search_ids(query, descending=descending)
+    for limit in (1, 5, 200):
+        assert lib.search_ids(query, descending=descending, limit=limit) == full[:limit]
+    assert len(full) == lib.count(query)
+    assert full == sorted(full, reverse=descending)
 
 
 def test_all_words_must_match(lib):

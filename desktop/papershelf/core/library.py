@@ -114,12 +114,30 @@ class Library:
         return [self.resolve(i) for i in idents]
 
     def search_ids(self, query: str = "", *, sort: str = "id", descending: bool = False, limit: int | None = None) -> list[int]:
-        """Ids of the papers matching ``query``, in order, sorted in SQL."""
-        column = SORT_COLUMNS[sort]
-        order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
-        statement = select(P.c.id).where(search.where_clause(query)).order_by(*order).limit(limit)
+        """Ids of the papers matching ``query``, in order, sorted in SQL.
+
+        In id order (the order papers were added) a text query is driven by
+        the FTS5 index itself, which yields rowids in order: with ``limit``
+        it stops at the first page instead of collecting every match, which
+        is what keeps search as you type instant at 100,000 papers.
+        """
+        compiled = search.plan(query)
+        if compiled.match and sort == "id":
+            fts = db.fts_table()
+            statement = (
+                select(fts.c.rowid)
+                .where(db.fts_matches(compiled.match))
+                .order_by(fts.c.rowid.desc() if descending else fts.c.rowid.asc())
+                .limit(limit)
+            )
+            if compiled.conditions:
+                statement = statement.join(P, P.c.id == fts.c.rowid).where(*compiled.conditions)
+        else:
+            column = SORT_COLUMNS[sort]
+            order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
+            statement = select(P.c.id).where(search.where_clause(query)).order_by(*order).limit(limit)
         with db.read(self.engine) as conn:
-            return list(conn.execute(statement).scalars())
+            return db.fetch_ids(conn, statement)
 
     def count(self, query: str = "") -> int:
         with db.read(self.engine) as conn:

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, not_, select, true
+from sqlalchemy import ColumnElement, String, and_, func, not_, select, true, type_coerce
 
 from . import db
 from .errors import PapershelfError
@@ -65,8 +65,16 @@ def highlight_terms(query: str) -> list[str]:
     return [t.value for t in parse(query) if t.field is None and not t.negated]
 
 
+#: A word shorter than this is matched whole, not as a prefix. One letter
+#: would match nearly every paper (``d*`` hits 98% of abstracts), so typing the
+#: first letter of a word would redraw the whole library for nothing; from
+#: the second letter on, prefixes are served by the FTS5 prefix index.
+MIN_PREFIX = 2
+
+
 def _fts_expression(term: Term) -> str:
-    return db.fts_quote(term.value, prefix=term.prefix)
+    last_word = re.split(r"\W+", term.value.strip())[-1] if term.value.strip() else ""
+    return db.fts_quote(term.value, prefix=term.prefix and len(last_word) >= MIN_PREFIX)
 
 
 def _filter(term: Term) -> ColumnElement[bool]:
@@ -93,13 +101,16 @@ def _filter(term: Term) -> ColumnElement[bool]:
         return paper.status == value.lower()
     if term.field == "date":
         if re.fullmatch(r"\d{4}-\d{2}", value):
-            condition = func.substr(SightingModel.listing_date, 1, 7) == value
+            condition = SightingModel.listing_date.between(
+                type_coerce(value + "-01", String), type_coerce(value + "-31", String)
+            )
         else:
             try:
                 day = dt.date.fromisoformat(value)
             except ValueError:
                 raise QueryError(f"date:{value}: use date:YYYY-MM-DD or date:YYYY-MM") from None
-            condition = SightingModel.listing_date == day
+            # Compared as text (the column's storage), so the index is used.
+            condition = SightingModel.listing_date == type_coerce(day.isoformat(), String)
         return paper.id.in_(select(SightingModel.paper_id).where(condition))
     if term.field == "has":
         if value.lower() == "notes":
@@ -110,8 +121,17 @@ def _filter(term: Term) -> ColumnElement[bool]:
     raise AssertionError(term.field)
 
 
-def where_clause(query: str) -> ColumnElement[bool]:
-    """A condition on the ``paper`` table that selects the papers matching ``query``."""
+@dataclass(slots=True)
+class Plan:
+    """A query taken apart: one FTS5 match for the positive words, the rest as SQL conditions."""
+
+    match: str | None
+    #: Conditions on ``paper`` other than the positive words (filters, negated words).
+    conditions: list[ColumnElement[bool]]
+
+
+def plan(query: str) -> Plan:
+    """Compile ``query``; raises :class:`QueryError` for a filter value it cannot take."""
     paper = PaperModel.__table__.c
     conditions: list[ColumnElement[bool]] = []
     positive_text: list[str] = []
@@ -125,7 +145,14 @@ def where_clause(query: str) -> ColumnElement[bool]:
         else:
             condition = _filter(term)
             conditions.append(not_(condition) if term.negated else condition)
-    if positive_text:
-        # One MATCH for all positive words: FTS5 intersects them itself.
-        conditions.insert(0, paper.id.in_(db.fts_match_ids(" AND ".join(positive_text))))
+    # One MATCH for all positive words: FTS5 intersects them itself.
+    return Plan(" AND ".join(positive_text) or None, conditions)
+
+
+def where_clause(query: str) -> ColumnElement[bool]:
+    """A condition on the ``paper`` table that selects the papers matching ``query``."""
+    compiled = plan(query)
+    conditions = list(compiled.conditions)
+    if compiled.match:
+        conditions.insert(0, PaperModel.__table__.c.id.in_(db.fts_match_ids(compiled.match)))
     return and_(true(), *conditions)

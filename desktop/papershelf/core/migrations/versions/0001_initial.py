@@ -106,11 +106,12 @@ def upgrade() -> None:
     )
     # The search index; its rowid is paper.id. Kept in sync by db.reindex()
     # inside every write transaction. The prefix index makes as-you-type
-    # prefix queries of one to three letters fast at 100k papers.
+    # prefix queries of two and three letters fast at 100k papers (one letter
+    # is matched as a whole word: see search.MIN_PREFIX).
     op.execute(
         "CREATE VIRTUAL TABLE paper_fts USING fts5("
         "title, abstract, authors, notes, tags, "
-        "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')"
+        "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
     )
 
 
