@@ -15,7 +15,7 @@ from collections import OrderedDict
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 
 from .. import workers
@@ -54,6 +54,19 @@ HEADERS = {
     Column.ADDED_AT: "Date added",
 }
 
+# Plain ints for data(), the model's hottest path.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_SORT_ROLE = int(SortRole)
+_ID_ROLE = int(IdRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, _ALIGN, _ACCESSIBLE, _SORT_ROLE})
+_TITLE = int(Column.TITLE)
+_PRIORITY = int(Column.PRIORITY)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+
 #: The SQL sort of each column; tags cannot be sorted.
 SORT_KEYS: dict[Column, str | None] = {
     Column.TITLE: "title",
@@ -70,6 +83,8 @@ SORT_KEYS: dict[Column, str | None] = {
 #: Above this many rows in the last result, a search first fetches one page
 #: (shown at once), then the whole id list.
 FIRST_PAGE_THRESHOLD = 1000
+#: How long typing must pause before the whole id list of a search is fetched.
+FULL_LIST_DELAY_MS = 120
 
 
 def ids_to_mime(ids: list[int]) -> QMimeData:
@@ -112,6 +127,7 @@ class PaperTableModel(QAbstractTableModel):
         self._ids: list[int] = []
         self._row_of: dict[int, int] | None = None
         self._pages: OrderedDict[int, dict[int, PaperRow]] = OrderedDict()
+        self._text_cache: dict[int, tuple[PaperRow, tuple[str, ...]]] = {}
         self._query = ""
         self._sort_column = Column.ADDED_AT
         self._descending = True
@@ -121,6 +137,10 @@ class PaperTableModel(QAbstractTableModel):
         self.library_size = 0
         self._bold = QFont()
         self._bold.setBold(True)
+        self._full_timer = QTimer(self)
+        self._full_timer.setSingleShot(True)
+        self._full_timer.setInterval(FULL_LIST_DELAY_MS)
+        self._full_timer.timeout.connect(lambda: self._start_full_search())
 
     # --- State ------------------------------------------------------------------
 
@@ -155,6 +175,7 @@ class PaperTableModel(QAbstractTableModel):
         self._ids = list(ids)
         self._row_of = None
         self._pages.clear()
+        self._text_cache.clear()
         self.endResetModel()
 
     def paper_id(self, row: int) -> int | None:
@@ -192,7 +213,7 @@ class PaperTableModel(QAbstractTableModel):
         if now:
             self.refresh_now()
         else:
-            self.refresh()
+            self.refresh(typing=True)
 
     def set_sort(self, column: Column, descending: bool, *, refresh: bool = True) -> None:
         if SORT_KEYS.get(Column(column)) is None:
@@ -205,8 +226,18 @@ class PaperTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.set_sort(Column(column), order == Qt.SortOrder.DescendingOrder)
 
-    def refresh(self) -> None:
-        """Run the current query again on the search thread; the newest request wins."""
+    def refresh(self, *, typing: bool = False) -> None:
+        """Run the current query again; the newest request wins.
+
+        In a big library the first page comes from SQL right here (the core
+        serves it from the index in about a millisecond, whatever the number
+        of matches), so the table follows each keystroke at once. The whole
+        id list, which only the scroll bar and the hit count need, is fetched
+        on the search thread: right away, or when ``typing``, once typing
+        pauses for :data:`FULL_LIST_DELAY_MS` (a keystroke before then cancels
+        it, so a burst of typing never queues stale full searches that compete
+        with the next page).
+        """
         if self._library is None:
             return
         self._generation += 1
@@ -215,22 +246,39 @@ class PaperTableModel(QAbstractTableModel):
         library, query = self._library, self._query
         sort, descending = SORT_KEYS[self._sort_column], self._descending
 
-        big = max(len(self._ids), self.library_size) > FIRST_PAGE_THRESHOLD
-        first_page = self.PAGE if big else None
+        if max(len(self._ids), self.library_size) > FIRST_PAGE_THRESHOLD:
+            try:
+                page = library.search_ids(query, sort=sort, descending=descending, limit=self.PAGE)
+            except Exception as exc:  # noqa: BLE001 - reported like the async path
+                import traceback
+
+                self._search_failed(generation, exc, traceback.format_exc())
+                return
+            self._search_partial(generation, page)
+            if len(page) < self.PAGE:
+                self._full_timer.stop()
+                self._search_done(generation, page)  # that was all of it
+                return
+            if typing:
+                self._full_timer.start()
+                return
+        self._full_timer.stop()
+        self._start_full_search(generation)
+
+    def _start_full_search(self, generation: int | None = None) -> None:
+        generation = self._generation if generation is None else generation
+        if generation != self._generation or self._library is None:
+            return
+        library, query = self._library, self._query
+        sort, descending = SORT_KEYS[self._sort_column], self._descending
 
         def search():
-            # A newer request makes this one stale: skip what has not run yet.
+            # A newer request makes this one stale: skip it if it has not run yet.
             if generation != self._generation:
-                return None
-            if first_page:
-                # A big library: the first screenful goes to the table as soon as SQL has it.
-                task.deliver(library.search_ids(query, sort=sort, descending=descending, limit=first_page))
-                if generation != self._generation:
-                    return None
+                return ()
             return library.search_ids(query, sort=sort, descending=descending)
 
         task = workers.Task(search)
-        task.partial.connect(lambda ids: self._search_partial(generation, ids))
         task.succeeded.connect(lambda ids: self._search_done(generation, ids))
         task.failed.connect(lambda exc, details: self._search_failed(generation, exc, details))
         task.start("search")
@@ -250,14 +298,14 @@ class PaperTableModel(QAbstractTableModel):
             return
         self._search_done(self._generation, ids)
 
-    def _search_partial(self, generation: int, ids: list[int] | None) -> None:
-        if generation != self._generation or ids is None or not self._pending:
+    def _search_partial(self, generation: int, ids: list[int]) -> None:
+        if generation != self._generation or not self._pending:
             return
         self.set_ids(ids)
         self.searchPartial.emit(len(ids))
 
-    def _search_done(self, generation: int, ids: list[int] | None) -> None:
-        if generation != self._generation or ids is None:
+    def _search_done(self, generation: int, ids) -> None:
+        if generation != self._generation:
             return
         self._pending = False
         self.set_ids(ids)
@@ -296,40 +344,44 @@ class PaperTableModel(QAbstractTableModel):
         return rows.get(self._ids[row])
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        # Called about a thousand times per repaint: plain ints, no enum
+        # conversions, and each row's texts computed once per page load.
+        row_number = index.row()
+        if not 0 <= row_number < len(self._ids):
             return None
-        column = Column(index.column())
-        if role == IdRole:
-            return self._ids[index.row()]
-        if role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-            Qt.ItemDataRole.FontRole,
-            Qt.ItemDataRole.TextAlignmentRole,
-            Qt.ItemDataRole.AccessibleTextRole,
-            SortRole,
-        ):
+        role = int(role)
+        if role == _ID_ROLE:
+            return self._ids[row_number]
+        if role not in _ROLES:
             return None
-        row = self._row(index.row())
+        row = self._row(row_number)
         if row is None:  # deleted meanwhile (another window)
             return None
-        if role == SortRole:
-            return self._sort_value(row, column)
-        if role == Qt.ItemDataRole.FontRole:
-            return self._bold if row.status == "unread" and column == Column.TITLE else None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column == Column.PRIORITY:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return None
-        text = self._display(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == Column.TITLE and text:
-                # Tooltips guess rich text: escape, and say so, so a title shows literally.
-                return "<qt>" + html.escape(text) + "</qt>"
-            return None
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.PRIORITY:
+        column = index.column()
+        if role == _DISPLAY:
+            return self._texts(row)[column]
+        if role == _FONT:
+            return self._bold if column == _TITLE and row.status == "unread" else None
+        if role == _ALIGN:
+            return _CENTER if column == _PRIORITY else None
+        if role == _SORT_ROLE:
+            return self._sort_value(row, Column(column))
+        if role == _TOOLTIP:
+            text = row.title if column == _TITLE else ""
+            # Tooltips guess rich text: escape, and say so, so a title shows literally.
+            return "<qt>" + html.escape(text) + "</qt>" if text else None
+        if column == _PRIORITY:  # accessible text
             return f"priority {row.priority}" if row.priority else "no priority"
-        return text
+        return self._texts(row)[column]
+
+    def _texts(self, row: PaperRow) -> tuple[str, ...]:
+        texts = self._text_cache.get(row.id)
+        if texts is None or texts[0] is not row:
+            texts = (row, tuple(self._display(row, c) for c in Column))
+            self._text_cache[row.id] = texts
+            if len(self._text_cache) > self.PAGE * self.MAX_PAGES:
+                self._text_cache.clear()
+        return texts[1]
 
     @staticmethod
     def _display(row: PaperRow, column: Column) -> str:
