@@ -125,6 +125,8 @@ def interact(library: str) -> dict:
             wait_for(qapp, lambda: done["flag"], what=f"typing {query!r}")
             window.table.viewport().repaint()
             times.append((time.perf_counter() - t0) * 1000)
+            if os.environ.get("PROBE_VERBOSE"):
+                print(f"{field.text()!r:28} {times[-1]:7.1f} ms  rows={model.rowCount()}", file=sys.stderr)
         wait_for(qapp, lambda: not model._pending)
     field.clear()
     field.flush()
