@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PACKAGE_STAMP := $(VENV)/.installed-package
 
 .PHONY: run test venv bench package screenshot clean
 
@@ -19,6 +20,19 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The Linux installers in dist/: papershelf-VERSION-linux-x86_64.tar.gz and
+# papershelf_VERSION_amd64.deb, built from packaging/papershelf.spec, then
+# validated, linted and smoke-tested (packaging/linux/build.py). As root on
+# Debian/Ubuntu it first apt-get installs the build machine's packages
+# (packaging/linux/install-build-deps.sh); otherwise it names the missing ones.
+package: $(PACKAGE_STAMP)
+	bash packaging/linux/install-build-deps.sh $(BIN)/python
+	$(BIN)/python packaging/linux/build.py
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,package]'
+	touch $(PACKAGE_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
