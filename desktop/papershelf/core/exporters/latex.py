@@ -143,7 +143,7 @@ _SPACE_RE = re.compile(r"\s+")
 
 def collapse_space(text: str) -> str:
     """One space for every run of white space (a blank line would end a LaTeX argument)."""
-    return _SPACE_RE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def to_latex(text: str, *, utf8: bool = False) -> str:
@@ -152,6 +152,8 @@ def to_latex(text: str, *, utf8: bool = False) -> str:
     With ``utf8`` (the biblatex profile) letters pdflatex can typeset in T1
     are kept as UTF-8; everything else is converted exactly as for BibTeX.
     """
+    if _SPECIALS_RE.search(text) is None:
+        return collapse_space(text)  # printable ASCII with nothing to escape: most text
     text = collapse_space(unicodedata.normalize("NFC", text))
     # Again afterwards: dropped characters can leave double spaces behind.
     return collapse_space(_SPECIALS_RE.sub(lambda m: _char(m.group(), utf8), text))
@@ -169,6 +171,9 @@ def needs_protection(word: str, *, first: bool = False, after_space: bool = True
     title's first word (``Part I``, ``ImageNet-A``) — except the article "A"
     after a space, which sentence case rightly lowercases.
     """
+    rest = word[1:]
+    if rest and word[0].isalnum() and rest == rest.lower():
+        return False  # "Learning", "models", "3d": no capital after the first letter
     # Leading punctuation ("Comment, [J.) does not count as the first letter.
     start = next((i for i, c in enumerate(word) if c.isalnum()), len(word))
     capitals = [c.isupper() and _is_latin(c) for c in word[start:]]
