@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -267,6 +268,8 @@ class MainWindow(QMainWindow):
         )
         self.sample_action = a("Open the &Sample Listing", self.open_sample, name="sampleAction", tip="Import the bundled sample listing")
         self.export_action = a("&Export…", lambda: self.open_export(), ["Ctrl+E"], name="exportAction", tip="Export papers to BibTeX and other formats")
+        self.backup_action = a("&Back Up Now", self.backup_now, name="backupAction", tip="Write a backup of the library to the backups folder")
+        self.restore_action = a("&Restore from Backup…", self.restore_from_backup, name="restoreAction", tip="Replace the library with one of its backups")
         # Some platforms define no Quit key; Ctrl+Q is what users expect there.
         quit_keys = [K.Quit] if QKeySequence.keyBindings(K.Quit) else ["Ctrl+Q"]
         self.quit_action = a("&Quit", self.close, quit_keys, name="quitAction")
@@ -335,7 +338,13 @@ class MainWindow(QMainWindow):
                     self._shortcut_rows.append((title.replace("&", ""), item))
             return m
 
-        menu("&File", [self.import_action, self.clipboard_action, self.sample_action, None, self.export_action, None, self.quit_action])
+        menu(
+            "&File",
+            [
+                self.import_action, self.clipboard_action, self.sample_action, None, self.export_action, None,
+                self.backup_action, self.restore_action, None, self.quit_action,
+            ],
+        )
         menu(
             "&Edit",
             [self.undo_action, self.redo_action, None, self.find_action, self.select_all_action, None, self.save_search_action],
@@ -583,6 +592,47 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.libraryOpened.emit()
         self._daily_backup()
+
+    def backup_now(self) -> None:
+        """File ▸ Back Up Now: a manual backup (never pruned), on a worker."""
+        if self.library is None:
+            return
+        from ..core import backup
+
+        path = self.library_path
+        self.statusBar().showMessage("Backing up the library…")
+        workers.run(
+            backup.backup,
+            path,
+            folder=paths.backups_dir(path),
+            on_result=lambda made: self.statusBar().showMessage(f"Backed up to {made}", 15000),
+            on_error=lambda exc, details: report_exception(self, exc, details),
+        )
+
+    def restore_from_backup(self) -> None:
+        """File ▸ Restore from Backup…: back up the current library, then swap the chosen backup in."""
+        if self.library is None:
+            return
+        from ..core import backup
+        from ..core.errors import PapershelfError
+        from .dialogs.restore import RestoreDialog
+
+        path, folder = self.library_path, paths.backups_dir(self.library_path)
+        dialog = RestoreDialog(path, backup.list_backups(folder), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
+            return
+        self.close_library()
+        message = None
+        try:
+            source, kept = backup.restore(path, dialog.chosen, folder=folder)
+        except (PapershelfError, OSError) as exc:
+            show_error(self, f"Nothing was restored: {exc}")
+        else:
+            message = f"Restored from {source.name}."
+            if kept is not None:
+                message += f" The library as it was is kept in {kept}."
+        if self.open_library(path) and message:
+            self.statusBar().showMessage(message, 20000)
 
     def _daily_backup(self) -> None:
         """The first launch of a day backs the library up, on a worker (it reads the whole file)."""
