@@ -61,6 +61,13 @@ def test_negation(lib):
     everything = lib.count("")
     assert lib.count("-shapley") == everything - lib.count("shapley")
     assert "DocThinker" not in titles(lib, "explainable -docthinker")
+    # A word with a negated word: each keeps its own match expression.
+    with_neg = titles(lib, "explainable -docthinker")
+    assert with_neg and set(with_neg) == set(titles(lib, "explainable")) - {"DocThinker"}
+    assert lib.count("reinforcement -xyzzy") == lib.count("reinforcement") > 0
+    assert lib.count("reinforcement -explain -shapley") == lib.count("reinforcement") - lib.count(
+        "reinforcement explain"
+    ) - lib.count("reinforcement shapley -explain")
 
 
 def test_notes_tags_and_authors_are_searchable(lib, tmp_path):

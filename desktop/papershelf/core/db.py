@@ -119,7 +119,11 @@ def fts_table():
 
 def fts_matches(match: str):
     """The ``paper_fts MATCH …`` condition for an FTS5 expression."""
-    return text(f"{FTS_TABLE} MATCH :m").bindparams(m=match)
+    from sqlalchemy import bindparam
+
+    # unique=True: a query holds several matches (positive words, each negated
+    # word); one shared name would bind them all to the same value.
+    return text(f"{FTS_TABLE} MATCH :m").bindparams(bindparam("m", match, unique=True))
 
 
 def fts_match_ids(match: str):
