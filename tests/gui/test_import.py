@@ -41,6 +41,18 @@ def test_the_user_corrects_the_listing_date(window, qtbot, sample):
     assert window.table_model.rowCount() == 49
 
 
+def test_a_date_typed_just_before_enter_is_the_one_imported(window, qtbot, sample):
+    window.import_paths([sample])
+    preview = wait_preview(qtbot, window)
+    preview.date_edit.setFocus()
+    preview.date_edit.setDate(QDate(2024, 9, 11))  # as if typed over the guess
+    qtbot.keyClick(preview.date_edit, Qt.Key.Key_Return)  # at once, before the preview refreshes
+    qtbot.waitUntil(lambda: not window.import_flow.busy and window.library.count() == 49, timeout=10000)
+    assert window.library.listing_dates() == [(dt.date(2024, 9, 11), 49)]
+    # Citation keys are made with that year too, once and for good.
+    assert all("2024" in p.citation_key for p in window.library.get_many(window.library.search_ids("")))
+
+
 def test_clipboard_import_with_ctrl_shift_v(window, qtbot, sample):
     QGuiApplication.clipboard().setText(sample.read_text(encoding="utf-8"))
     window.activateWindow()

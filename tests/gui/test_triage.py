@@ -286,3 +286,35 @@ def test_citation_key_clash_is_shown_inline_and_reverted(imported, qtbot):
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert window.library.get(window.detail.paper_id).citation_key == "mykey2026"
     assert not window.detail.citation_key_message.isVisible()
+
+
+def test_triage_keys_work_right_after_launch_and_escape_leaves_a_note(make_window, qtbot, lib_path, sample):
+    from papershelf.core.library import Library
+
+    with Library(lib_path) as lib:
+        lib.import_file(sample)
+    window = make_window(lib_path)
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == 49, timeout=5000)
+    assert window.table.hasFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_J)
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert window.library.count("status:read") == 1
+    qtbot.keyClick(window.table, Qt.Key.Key_N)
+    editor = window.detail.notes.editors[-1]
+    qtbot.waitUntil(editor.hasFocus)
+    qtbot.keyClicks(editor, "baseline")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert window.table.hasFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_J)  # moves, and is not typed into the note
+    assert editor.toPlainText() == "baseline"
+    assert window.library.count("has:notes") == 1
+
+
+def test_t_on_several_papers_tags_them_all(imported, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    window = imported
+    window.table.selectAll()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("multi-t", True)))
+    qtbot.keyClick(window.table, Qt.Key.Key_T)
+    assert window.library.count("tag:multi-t") == 49

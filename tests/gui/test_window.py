@@ -131,6 +131,11 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     assert dialogs.questions and "Reading group" in dialogs.questions[0]
     assert window.library.lists() == []
     assert window.sidebar_model.key(window.sidebar.currentIndex()) == ("all", "all")
+    # Deleting a list can be undone, papers and all; then the earlier steps undo too.
+    window.undo_action.trigger()
+    assert len(window.library.list_paper_ids("Reading group")) == 2
+    window.redo_action.trigger()
+    assert window.library.lists() == []
     # A clash is reported, not swallowed.
     window.library.create_list("Taken")
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Taken", True)))

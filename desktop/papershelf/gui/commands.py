@@ -154,6 +154,27 @@ class AddToListCommand(LibraryCommand):
             self.library.remove_from_list(self.name, added)
 
 
+class DeleteListCommand(LibraryCommand):
+    """Delete a reading list; undo brings it back with its papers in their order.
+
+    Undoable so that earlier commands on the stack that name the list (adding
+    papers to it) still find it when they are undone in turn.
+    """
+
+    def __init__(self, library: Library, name: str, notify: Notify, on_error: OnError):
+        members = library.list_paper_ids(name)
+        super().__init__(f"Delete the reading list {name}", library, members, notify, on_error)
+        self.name = name
+
+    def do(self) -> None:
+        self.library.delete_list(self.name)
+
+    def revert(self) -> None:
+        self.library.create_list(self.name)
+        if self.ids:
+            self.library.add_to_list(self.name, self.ids)
+
+
 class RemoveFromListCommand(LibraryCommand):
     def __init__(self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError):
         super().__init__(f"Remove {_papers(len(set(ids)))} from {name}", library, ids, notify, on_error)

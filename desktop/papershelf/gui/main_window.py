@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
         self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.detail.tag_editor.finished.connect(self.focus_table)
+        self.detail.notes.finished.connect(self.focus_table)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -590,6 +591,8 @@ class MainWindow(QMainWindow):
             self._load_sidebar()
             self.table_model.set_query(self.current_query())
         self._update_actions()
+        # The keys of daily triage (J/K, Space…) work on the table: start there.
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         self.libraryOpened.emit()
         self._daily_backup()
 
@@ -918,7 +921,11 @@ class MainWindow(QMainWindow):
         self.table.setFocus()
 
     def edit_tags(self) -> None:
-        self.detail.focus_tag_editor()
+        """T: the tag editor for one paper; for a multi-selection, tags for all of them."""
+        if len(self._selected()) > 1:
+            self.add_tags_dialog()
+        else:
+            self.detail.focus_tag_editor()
 
     def add_note(self) -> None:
         self.detail.add_note()
@@ -1046,8 +1053,8 @@ class MainWindow(QMainWindow):
         name, ok = QInputDialog.getText(self, "New Reading List", "Name of the new list:")
         if ok and name.strip():
             clean = " ".join(name.split())
-            self._run_simple(lambda: self.library.create_list(clean))
-            self.statusBar().showMessage(f"Created the reading list {clean}.", 8000)
+            if self._run_simple(lambda: self.library.create_list(clean)):
+                self.statusBar().showMessage(f"Created the reading list {clean}.", 8000)
 
     def rename_list(self) -> None:
         if self.library is None or self._sidebar_kind() != LIST_KIND:
@@ -1070,7 +1077,8 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._run_simple(lambda: self.library.delete_list(name), (ALL, "all"))
+            self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
+            self._apply_sidebar(load_sidebar(self.library), (ALL, "all"))
 
     def delete_sidebar_item(self) -> None:
         if self._sidebar_kind() == SAVED:

@@ -150,6 +150,20 @@ class ImportPreviewDialog(QDialog):
             text += f"; {len(result.problems)} entr{'ies' if len(result.problems) != 1 else 'y'} will be skipped"
         return text + "."
 
+    def accept(self) -> None:
+        """Import with the date as shown, even if the user typed it a moment ago.
+
+        The preview refresh waits for typing to pause; pressing Enter or
+        Import before then must not import under the old date. (The counts
+        do not depend on the date: papers are matched by id and title.)
+        """
+        self._date_timer.stop()
+        if self.date_edit.isEnabled():
+            chosen = self.date_edit.date().toPython()
+            if chosen != self._shown_date:
+                self._override = chosen
+        super().accept()
+
     def _emit_date(self) -> None:
         chosen = self.date_edit.date().toPython()
         if chosen == self._shown_date:

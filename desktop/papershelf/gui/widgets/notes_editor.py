@@ -35,6 +35,8 @@ class NoteEdit(QPlainTextEdit):
     """One note. A new note gets its id on its first non-empty save."""
 
     saved = Signal(int)
+    #: Escape: the user is done writing; focus goes back to the papers.
+    leave = Signal()
 
     def __init__(
         self,
@@ -104,12 +106,20 @@ class NoteEdit(QPlainTextEdit):
         self.flush()
         super().focusOutEvent(event)
 
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.leave.emit()  # saving happens on focus-out, as for any other way out
+            return
+        super().keyPressEvent(event)
+
 
 class NotesEditor(QWidget):
     """All notes of one paper, with Add and Delete."""
 
     #: The user asked to delete a saved note (the window makes it undoable).
     deleteRequested = Signal(int)
+    #: Escape in a note.
+    finished = Signal()
     #: A note of this paper was saved.
     noteSaved = Signal(int)
 
@@ -226,6 +236,7 @@ class NotesEditor(QWidget):
         box.addLayout(header)
         editor = NoteEdit(self._library, self.paper_id, note, self._on_error, frame)
         editor.saved.connect(self.noteSaved)
+        editor.leave.connect(self.finished)
         # An edit saved after its paper was left has no caption any more.
         editor.saved.connect(lambda _pid, e=editor, l=label: l.setText("Note · saved") if e in self.editors else None)
         box.addWidget(editor)
