@@ -105,9 +105,11 @@ titles = st.text(
 @given(papers=st.lists(st.tuples(titles, titles), min_size=1, max_size=8), crlf=st.booleans())
 def test_any_well_formed_listing_round_trips(papers, crlf):
     # A title that looks like a date line would be a different listing; skip those.
-    from papershelf.core.importers.hf_text import parse_date_line
+    from papershelf.core.importers.hf_text import NOISE, parse_date_line
 
-    if any(parse_date_line(t) for pair in papers for t in pair):
+    # A title that looks like a date line, an upvote count or a bullet is page
+    # chrome by design, not a paper: skip those examples.
+    if any(parse_date_line(t) or NOISE.fullmatch(t) for pair in papers for t in pair):
         return
     nl = "\r\n" if crlf else "\n"
     text = nl.join(["Daily Papers", "", "Sep 11", ""] + [f"{t}{nl}{nl}{a}{nl}" for t, a in papers])
@@ -122,3 +124,15 @@ def test_any_text_either_parses_or_fails_cleanly(text):
         records(text)
     except ListingError as exc:
         assert "\n" not in str(exc)
+
+
+def test_page_chrome_between_title_and_abstract_is_skipped():
+    text = (
+        "Sep 11\n\nFirst Title\n\nSubmitted by akhaliq\n\n42\n\nThe first abstract, long enough.\n\n"
+        "Second Title\n\n·\n\n1.2k\n\nThe second abstract.\n"
+    )
+    _, recs = records(text)
+    assert [(r.title, r.abstract) for r in recs] == [
+        ("First Title", "The first abstract, long enough."),
+        ("Second Title", "The second abstract."),
+    ]

@@ -17,6 +17,9 @@ from . import Source, text_lines
 
 MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 DATE_LINE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
+#: Lines of the page's chrome that a copy picks up between a title and its
+#: abstract: upvote counts, "Submitted by …", bullets. Never a title or abstract.
+NOISE = re.compile(r"(?:\d[\d,.]*\s*[kK]?|(?:Submitted by|Upvote|Upvoted)\b.*|\W*)", re.IGNORECASE)
 CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[^\s()<>\[\]{}\"',;]+",
     re.IGNORECASE,
@@ -97,6 +100,8 @@ def parse(source: Source, listing_date: dt.date | None = None, today: dt.date | 
     position = 0
     pending_title: tuple[int, str] | None = None
     for number, text in paragraphs:
+        if NOISE.fullmatch(text):
+            continue
         if pending_title is None:
             pending_title = (number, text)
             continue
