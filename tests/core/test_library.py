@@ -261,3 +261,19 @@ def test_pragmas(library):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_same_title_from_another_year_is_another_paper(library, tmp_path):
+    bib = tmp_path / "editions.bib"
+    bib.write_text(
+        "@incollection{Gustafsson2010, title = {Arithmetic}, author = {Gustafsson, Oscar}, year = {2010}, booktitle = {Handbook}}\n"
+        "@incollection{Gustafsson2013, title = {Arithmetic}, author = {Gustafsson, Oscar}, year = {2013}, booktitle = {Handbook, 2nd ed.}}\n"
+        "@misc{undated, title = {Arithmetic!}}\n",
+        encoding="utf-8",
+    )
+    result = library.import_file(bib)
+    # Two editions stay two papers; the undated entry cannot be told apart and joins the first.
+    assert (result.added, result.existing) == (2, 1)
+    assert library.import_file(bib).added == 0  # and importing again adds nothing
+    keys = sorted(p.citation_key for p in library.get_many(library.search_ids("")))
+    assert keys == ["Gustafsson2010", "Gustafsson2013"]

@@ -275,8 +275,9 @@ class Library:
         # A paper added in the current batch has a negative placeholder id
         # until its row is inserted.
         seen_arxiv: dict[str, int] = {}
-        seen_title: dict[str, int] = {}
+        seen_title: dict[str, list[int]] = {}
         arxiv_of: dict[int, str | None] = {}
+        year_of: dict[int, int | None] = {}
         dates: set[dt.date] = set()
         now = _now()
         done = 0
@@ -286,14 +287,19 @@ class Library:
                 pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
                 if pid:
                     return pid
-            candidate = seen_title.get(key) or existing["title"].get(key)
-            if candidate is None:
-                return None
-            # Same title but a different arXiv id is a different paper.
-            other = arxiv_of.get(candidate)
-            if record.arxiv_id and other and other != record.arxiv_id:
-                return None
-            return candidate
+            record_year = record.published.year if record.published else None
+            for candidate in seen_title.get(key, []) + existing["title"].get(key, []):
+                # Same title but a different arXiv id is a different paper, and
+                # so is one from another year (a journal version of a conference
+                # paper, a new edition: BibTeX libraries hold both).
+                other = arxiv_of.get(candidate)
+                if record.arxiv_id and other and other != record.arxiv_id:
+                    continue
+                other_year = year_of.get(candidate)
+                if record_year and other_year and record_year != other_year:
+                    continue
+                return candidate
+            return None
 
         for batch in _batched(records, BATCH):
             if cancelled is not None and cancelled():
@@ -301,10 +307,11 @@ class Library:
             keys = [normalize.title_key(r.title) for r in batch]
             existing = self._find_existing(conn, [r.arxiv_id for r in batch if r.arxiv_id], keys)
             arxiv_of.update(existing["arxiv_of"])
+            year_of.update(existing["year_of"])
             new_rows: list[dict] = []
             new_records: list[PaperRecord] = []
             matched: list[tuple[int, PaperRecord]] = []
-            reserved: list[tuple[dict[str, int], str]] = []
+            reserved_arxiv: list[str] = []
             for record, key in zip(batch, keys):
                 if record.listing_date:
                     dates.add(record.listing_date)
@@ -319,22 +326,26 @@ class Library:
                 placeholder = -(len(new_rows) + 1)
                 new_rows.append(self._row_for(record, key, citation_key, now))
                 new_records.append(record)
-                for seen, value in ((seen_title, key), (seen_arxiv, record.arxiv_id)):
-                    if value and value not in seen:
-                        seen[value] = placeholder
-                        reserved.append((seen, value))
+                seen_title.setdefault(key, []).append(placeholder)
+                if record.arxiv_id and record.arxiv_id not in seen_arxiv:
+                    seen_arxiv[record.arxiv_id] = placeholder
+                    reserved_arxiv.append(record.arxiv_id)
                 arxiv_of[placeholder] = record.arxiv_id
+                year_of[placeholder] = record.published.year if record.published else None
             new_ids: list[int] = []
             if new_rows:
                 new_ids = list(conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars())
                 real = {-(i + 1): pid for i, pid in enumerate(new_ids)}
-                for seen, value in reserved:
-                    seen[value] = real[seen[value]]
+                for arxiv in reserved_arxiv:
+                    seen_arxiv[arxiv] = real[seen_arxiv[arxiv]]
+                for key in {row["title_key"] for row in new_rows}:
+                    seen_title[key] = [real.get(pid, pid) for pid in seen_title[key]]
                 abstracts = [{"paper_id": pid, "abstract": r.abstract} for pid, r in zip(new_ids, new_records) if r.abstract]
                 if abstracts:
                     conn.execute(insert(A), abstracts)
                 for placeholder, pid in real.items():
                     arxiv_of[pid] = arxiv_of.pop(placeholder)
+                    year_of[pid] = year_of.pop(placeholder)
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
                 self._add_tags_for_new(conn, zip(new_ids, new_records))
             touched = self._fill_in(conn, matched)
@@ -350,15 +361,16 @@ class Library:
         result.listing_dates = sorted(dates)
 
     def _find_existing(self, conn: Connection, arxiv_ids: list[str], title_keys: list[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {"arxiv": {}, "title": {}, "arxiv_of": {}}
-        statement = select(P.c.id, P.c.arxiv_id, P.c.title_key).where(
+        found: dict[str, dict] = {"arxiv": {}, "title": {}, "arxiv_of": {}, "year_of": {}}
+        statement = select(P.c.id, P.c.arxiv_id, P.c.title_key, P.c.published).where(
             P.c.arxiv_id.in_(arxiv_ids) | P.c.title_key.in_(title_keys)
         )
-        for pid, arxiv, key in conn.execute(statement):
+        for pid, arxiv, key, published in conn.execute(statement):
             if arxiv:
                 found["arxiv"][arxiv] = pid
-            found["title"].setdefault(key, pid)
+            found["title"].setdefault(key, []).append(pid)
             found["arxiv_of"][pid] = arxiv
+            found["year_of"][pid] = published.year if published else None
         return found
 
     @staticmethod
