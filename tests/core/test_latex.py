@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 import bibtexparser
@@ -11,7 +12,10 @@ from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
 from papershelf.core.exporters.latex import (
+    _SPECIALS_RE,
     T1_LETTERS,
+    _is_plain,
+    _title_words_to_latex,
     collapse_space,
     needs_protection,
     title_to_latex,
@@ -280,3 +284,40 @@ def test_text_survives_a_round_trip_through_latex(text):
     expected = collapse_space(unicodedata.normalize("NFC", text))
     assert decode_latex(to_latex(text)) == expected
     assert decode_latex(to_latex(text, utf8=True)) == expected
+
+
+# ---------------------------------------------------------------- fast paths
+#
+# An export of a large library spends most of its time on titles and
+# abstracts, so the common case, printable ASCII with nothing to escape, has
+# shortcuts. Each must give exactly what the general code gives.
+
+_PLAIN_TITLE_ALPHABET = st.sampled_from(list("aAbBiIzZ09 -/:;,.()!\"'*+<=>?@[]`|"))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(_PLAIN_TITLE_ALPHABET, max_size=40))
+def test_plain_title_shortcut_braces_what_the_word_rules_brace(title):
+    assert _is_plain(title)
+    for utf8 in (False, True):
+        assert title_to_latex(title, utf8=utf8) == _title_words_to_latex(title, utf8=utf8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_plain_text_test_agrees_with_the_specials_pattern(text):
+    assert _is_plain(text) == (_SPECIALS_RE.search(text) is None)
+
+
+_SPACES = st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2009\u2028\u3000ab"))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(_SPACES) | st.text())
+def test_collapse_space_shortcut_matches_split_and_join(text):
+    assert collapse_space(text) == " ".join(text.split())
+
+
+def test_printable_text_has_no_white_space_but_the_space():
+    # What collapse_space's shortcut rests on, for every character this Python knows.
+    assert [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and chr(c).isprintable()] == ["0x20"]

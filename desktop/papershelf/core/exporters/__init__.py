@@ -51,11 +51,24 @@ def render(
     return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields)
 
 
+#: Characters gathered before one write: renderers yield a chunk per paper
+#: (a few KB), and a text stream's write costs more than joining them.
+WRITE_SIZE = 1 << 18
+
+
 def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts) -> int:
     """Write ``papers`` to an open text stream; returns how many were written."""
     counted = _Counter(papers)
+    pending: list[str] = []
+    size = 0
     for chunk in render(counted, fmt, **opts):
-        stream.write(chunk)
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= WRITE_SIZE:
+            stream.write("".join(pending))
+            pending.clear()
+            size = 0
+    stream.write("".join(pending))
     return counted.count
 
 

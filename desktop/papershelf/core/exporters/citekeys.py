@@ -105,4 +105,7 @@ def unique_key(base: str, taken: Container[str]) -> str:
 
 def is_valid_user_key(key: str) -> bool:
     """A key a user typed: BibTeX-safe characters, no spaces, braces or commas."""
-    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_:.+\-/]*", key))
+    return _USER_KEY_RE.fullmatch(key) is not None
+
+
+_USER_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+\-/]*")

@@ -41,6 +41,8 @@ SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 def extra_fields(paper: Paper) -> dict[str, str]:
     """The paper's extra BibTeX fields with lowercase names, empty ones left out."""
+    if not paper.extra_fields:
+        return {}  # an arXiv paper: asked for several times per entry
     return {k.lower(): str(v).strip() for k, v in (paper.extra_fields or {}).items() if v is not None and str(v).strip()}
 
 
@@ -156,8 +158,12 @@ def arxiv_base_id(arxiv_id: str | None) -> str | None:
     """The arXiv id without ``arXiv:`` prefix or version: ``2509.01234``."""
     if not arxiv_id:
         return None
-    arxiv_id = re.sub(r"(?i)^arxiv:", "", arxiv_id.strip())
-    return re.sub(r"v\d+$", "", arxiv_id) or None
+    arxiv_id = _ARXIV_PREFIX_RE.sub("", arxiv_id.strip())
+    return _ARXIV_VERSION_RE.sub("", arxiv_id) or None
+
+
+_ARXIV_PREFIX_RE = re.compile(r"(?i)^arxiv:")
+_ARXIV_VERSION_RE = re.compile(r"v\d+$")
 
 
 _DOI_RESOLVER_RE = re.compile(r"(?i)^(https?://[^/\s]*doi[^/\s]*\.org/|doi:\s*)")
@@ -173,7 +179,8 @@ def sighting_note(paper: Paper) -> str | None:
     known = [s for s in paper.sightings if s.source in SOURCE_NAMES]
     if not known:
         return None
-    first = min(known, key=lambda s: (s.listing_date, s.position))
+    # Most papers were listed once: no need for min() and its key function.
+    first = known[0] if len(known) == 1 else min(known, key=lambda s: (s.listing_date, s.position))
     return f"{SOURCE_NAMES[first.source]}, {first.listing_date.isoformat()}"
 
 
