@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("priority", help="set the priority of papers (0 none … 3 highest)")
     p.add_argument("args", nargs="+", metavar="ID... PRIORITY")
 
+    p = sub.add_parser(
+        "delete",
+        help="delete papers (with their notes and tags)",
+        description="Delete papers from the library, with their notes, tags, list places and sightings. "
+        "The daily backups keep them; `papershelf restore` brings a backup back.",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
+
     p = sub.add_parser("note", help="add a note to a paper")
     p.add_argument("id")
     p.add_argument("text", help="the note (Markdown); - reads it from standard input")
@@ -336,6 +344,16 @@ def cmd_note(args) -> int:
     return EXIT_OK
 
 
+def cmd_delete(args) -> int:
+    with _open(args) as library:
+        ids = library.resolve_many(args.ids)
+        titles = [row.title for row in library.rows(ids).values()]
+        library.delete_papers(ids)
+    for title in titles:
+        print(f"deleted: {title}")
+    return EXIT_OK
+
+
 def cmd_key(args) -> int:
     with _open(args) as library:
         pid = library.resolve(args.id)
@@ -444,6 +462,7 @@ COMMANDS = {
     "status": cmd_status,
     "priority": cmd_priority,
     "note": cmd_note,
+    "delete": cmd_delete,
     "key": cmd_key,
     "lists": cmd_lists,
     "export": cmd_export,

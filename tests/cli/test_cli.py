@@ -200,3 +200,10 @@ def test_damage_found_after_the_daily_check_is_reported_cleanly(run, imported, l
     code, out, err = run("list", "--json")
     assert code == 1 and "Traceback" not in err and err.count("\n") == 1
     assert "damaged" in err or "not a Papershelf library" in err
+
+
+def test_delete_command(run, imported):
+    code, out, _ = run("delete", "1", "2")
+    assert code == 0 and out.startswith("deleted: DocThinker")
+    assert len(json.loads(run("list", "--json")[1])) == 47
+    assert run("show", "1")[0] == 1

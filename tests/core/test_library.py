@@ -277,3 +277,25 @@ def test_same_title_from_another_year_is_another_paper(library, tmp_path):
     assert library.import_file(bib).added == 0  # and importing again adds nothing
     keys = sorted(p.citation_key for p in library.get_many(library.search_ids("")))
     assert keys == ["Gustafsson2010", "Gustafsson2013"]
+
+
+def test_delete_papers_and_undo_it_exactly(library, sample_text):
+    library.import_file(sample_text, listing_date=SEP11)
+    a, b, c = library.search_ids("")[:3]
+    library.add_tags([a, b], ["rl", "only-a"][:1])
+    library.add_tags([a], ["only-a"])
+    library.add_note(a, "zebrafish note")
+    library.create_list("To read")
+    library.add_to_list("To read", [c, a, b])
+    library.set_status([a], "read")
+    before = snapshot(library)
+    removed = library.delete_papers([a, b])
+    assert library.count() == 47 and library.search_ids("zebra") == []
+    assert library.tags() == []  # tags nobody carries any more disappear
+    assert library.list_paper_ids("To read") == [c]
+    with pytest.raises(NotFoundError):
+        library.get(a)
+    library.restore_papers(removed)
+    assert snapshot(library) == before
+    assert library.list_paper_ids("To read") == [c, a, b]
+    assert library.search_ids("zebra") == [a]

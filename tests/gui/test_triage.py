@@ -318,3 +318,22 @@ def test_t_on_several_papers_tags_them_all(imported, qtbot, monkeypatch):
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("multi-t", True)))
     qtbot.keyClick(window.table, Qt.Key.Key_T)
     assert window.library.count("tag:multi-t") == 49
+
+
+def test_delete_key_deletes_the_selection_and_undo_brings_it_back(imported, qtbot, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = imported
+    window.library.add_note(window.table_model.paper_id(0), "keep me")
+    focus_table(qtbot, window)
+    window.table.select_row(0)
+    qtbot.keyClick(window.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    dialogs.question = QMessageBox.StandardButton.Yes
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    assert dialogs.questions and "these 2 papers" in dialogs.questions[-1]
+    wait_search(qtbot, window)
+    assert window.library.count() == 47 and window.table_model.rowCount() == 47
+    window.undo_action.trigger()
+    wait_search(qtbot, window)
+    assert window.library.count() == 49 and window.table_model.rowCount() == 49
+    assert window.library.count("has:notes") == 1

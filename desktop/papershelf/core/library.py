@@ -534,6 +534,59 @@ class Library:
         if rows:
             conn.execute(sqlite_insert(S).on_conflict_do_nothing(), rows)
 
+    # --- Deleting ---------------------------------------------------------------
+
+    def delete_papers(self, ids: Sequence[int]) -> dict:
+        """Delete papers with their notes, tags, list places and sightings.
+
+        Returns everything that was removed, as plain rows, so that
+        :meth:`restore_papers` can put it back exactly (undo).
+        """
+        ids = list(dict.fromkeys(ids))
+        with db.write(self.engine) as conn:
+            self._require(conn, ids)
+            snapshot = {
+                "paper": [dict(r._mapping) for r in conn.execute(select(P).where(P.c.id.in_(ids)))],
+                "paper_abstract": [dict(r._mapping) for r in conn.execute(select(A).where(A.c.paper_id.in_(ids)))],
+                "note": [dict(r._mapping) for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)))],
+                "sighting": [dict(r._mapping) for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)))],
+                "tags": [
+                    (pid, name)
+                    for pid, name in conn.execute(
+                        select(PT.c.paper_id, T.c.name).join(T, T.c.id == PT.c.tag_id).where(PT.c.paper_id.in_(ids))
+                    )
+                ],
+                "lists": [
+                    (pid, name, position)
+                    for pid, name, position in conn.execute(
+                        select(LE.c.paper_id, RL.c.name, LE.c.position)
+                        .join(RL, RL.c.id == LE.c.list_id)
+                        .where(LE.c.paper_id.in_(ids))
+                    )
+                ],
+            }
+            # Notes, tags, list entries, sightings and the abstract go by cascade.
+            conn.execute(delete(P).where(P.c.id.in_(ids)))
+            conn.execute(delete(T).where(T.c.id.not_in(select(PT.c.tag_id))))
+            db.reindex(conn, ids)
+            return snapshot
+
+    def restore_papers(self, snapshot: dict) -> None:
+        """Put back papers removed by :meth:`delete_papers`, with their ids and everything else."""
+        with db.write(self.engine) as conn:
+            conn.execute(insert(P), snapshot["paper"])
+            for table, key in ((A, "paper_abstract"), (N, "note"), (S, "sighting")):
+                if snapshot[key]:
+                    conn.execute(insert(table), snapshot[key])
+            if snapshot["tags"]:
+                tag_ids = self._ensure_tags(conn, {name for _, name in snapshot["tags"]})
+                conn.execute(insert(PT), [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in snapshot["tags"]])
+            for pid, name, position in snapshot["lists"]:
+                if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
+                    conn.execute(insert(RL).values(name=name, created_at=_now()))
+                conn.execute(insert(LE).values(list_id=self._list_id(conn, name), paper_id=pid, position=position))
+            db.reindex(conn, [row["id"] for row in snapshot["paper"]])
+
     # --- Tags -----------------------------------------------------------------
 
     @staticmethod

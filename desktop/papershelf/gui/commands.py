@@ -154,6 +154,23 @@ class AddToListCommand(LibraryCommand):
             self.library.remove_from_list(self.name, added)
 
 
+class DeletePapersCommand(LibraryCommand):
+    """Delete papers; undo puts them back exactly, notes, tags and list places included."""
+
+    notes = True
+
+    def __init__(self, library: Library, ids: list[int], notify: Notify, on_error: OnError):
+        super().__init__(f"Delete {_papers(len(set(ids)))}", library, ids, notify, on_error)
+        self.removed: dict | None = None
+
+    def do(self) -> None:
+        self.removed = self.library.delete_papers(self.ids)
+
+    def revert(self) -> None:
+        if self.removed is not None:
+            self.library.restore_papers(self.removed)
+
+
 class DeleteListCommand(LibraryCommand):
     """Delete a reading list; undo brings it back with its papers in their order.
 

@@ -314,6 +314,10 @@ class MainWindow(QMainWindow):
         self.next_action = a("&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True)
         self.previous_action = a("&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True)
         self.export_selection_action = a("Export Selection…", lambda: self.open_export(SELECTION), name="exportSelectionAction")
+        self.delete_papers_action = a(
+            "&Delete Papers…", self.delete_papers, [K.Delete], name="deletePapersAction", table_only=True,
+            tip="Delete the selected papers with their notes (Undo brings them back)",
+        )
 
         self.new_list_action = a("&New Reading List…", self.new_list, [K.New], name="newListAction")
         self.rename_list_action = a("&Rename Reading List…", self.rename_list, name="renameListAction")
@@ -379,6 +383,7 @@ class MainWindow(QMainWindow):
                 self.previous_action,
                 None,
                 self.export_selection_action,
+                self.delete_papers_action,
             ],
         )
         for action in list(self.status_actions.values()) + self.priority_actions:
@@ -865,6 +870,27 @@ class MainWindow(QMainWindow):
         if ids:
             self._push(lambda: commands.SetStatusCommand(self.library, ids, status, self._changed, self.report_error))
 
+    def delete_papers(self) -> None:
+        ids = self._selected()
+        if not ids:
+            return
+        what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
+        answer = QMessageBox.question(
+            self,
+            "Delete Papers",
+            f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._push(lambda: commands.DeletePapersCommand(self.library, ids, self._deleted, self.report_error))
+
+    def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
+        """After papers were deleted or put back: the rows themselves come and go."""
+        self._remember_current()
+        self.table_model.refresh()
+        self._changed(ids, sidebar, notes)
+
     def toggle_read(self) -> None:
         ids = self._selected()
         if not ids:
@@ -1026,6 +1052,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.note_action)
         menu.addAction(self.export_selection_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_papers_action)
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _add_to_new_list(self) -> None:
