@@ -45,7 +45,7 @@ def library(library_path):
 
 @pytest.fixture
 def sample_text(tmp_path) -> Path:
-    target = tmp_path / "listing.txt"
+    target = tmp_path / SAMPLE_TEXT.name
     shutil.copy(SAMPLE_TEXT, target)
     return target
 

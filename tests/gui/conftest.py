@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SAMPLE_TEXT = FIXTURES / "hf-daily-papers-sep-11.txt"
-SAMPLE_JSON = FIXTURES / "hf-daily-papers-api-sample.json"
+from ..conftest import FIXTURES, SAMPLE_JSON, SAMPLE_TEXT  # noqa: F401  (used by GUI tests)
 
 # The offscreen platform plugin warns about every top-level window with a
 # layout and every popup menu; those are the plugin's limits, not the app's.
@@ -66,17 +63,14 @@ def dialogs(monkeypatch):
 
 
 @pytest.fixture
-def sample(tmp_path) -> Path:
-    target = tmp_path / "hf-daily-papers-sep-11.txt"
-    shutil.copy(SAMPLE_TEXT, target)
-    return target
+def sample(sample_text) -> Path:
+    """The sample listing copied to a temporary folder (tests/conftest.py)."""
+    return sample_text
 
 
 @pytest.fixture
-def sample_json_file(tmp_path) -> Path:
-    target = tmp_path / "listing.json"
-    shutil.copy(SAMPLE_JSON, target)
-    return target
+def sample_json_file(sample_json) -> Path:
+    return sample_json
 
 
 @pytest.fixture

@@ -875,15 +875,16 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
+        if self._confirm("Delete Papers", f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back."):
+            self._push(lambda: commands.DeletePapersCommand(self.library, ids, self._deleted, self.report_error))
+
+    def _confirm(self, title: str, text: str) -> bool:
+        """Yes/Cancel, Cancel by default: for changes that remove something (undoable)."""
         answer = QMessageBox.question(
-            self,
-            "Delete Papers",
-            f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            self._push(lambda: commands.DeletePapersCommand(self.library, ids, self._deleted, self.report_error))
+        return answer == QMessageBox.StandardButton.Yes
 
     def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
         """After papers were deleted or put back: the rows themselves come and go."""
@@ -1097,14 +1098,7 @@ class MainWindow(QMainWindow):
         if self.library is None or self._sidebar_kind() != LIST_KIND:
             return
         name = self._sidebar_value()
-        answer = QMessageBox.question(
-            self,
-            "Delete Reading List",
-            f"Delete the reading list “{name}”? The papers stay in the library.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if self._confirm("Delete Reading List", f"Delete the reading list “{name}”? The papers stay in the library."):
             self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
             self._apply_sidebar(load_sidebar(self.library), (ALL, "all"))
 
