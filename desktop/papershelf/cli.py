@@ -156,12 +156,18 @@ SEARCH_HELP = (
 )
 
 
+def _locate(args) -> tuple[Path, Path]:
+    """The library file this command works on, and its backups folder."""
+    path = paths.library_path(args.library)
+    return path, paths.backups_dir(path)
+
+
 def _open(args):
     """The library for a command; SQLite's full quick check runs once a day (it reads every page)."""
     from .core.library import Library
 
-    path = paths.library_path(args.library)
-    return Library(path, backups_dir=paths.backups_dir(path), check="daily")
+    path, folder = _locate(args)
+    return Library(path, backups_dir=folder, check="daily")
 
 
 def _progress_printer(name: str):
@@ -423,8 +429,8 @@ def export_scope_ids(library, args) -> list[int]:
 def cmd_backup(args) -> int:
     from .core import backup
 
-    library = paths.library_path(args.library)
-    target = backup.backup(library, Path(args.file) if args.file else None, folder=paths.backups_dir(library))
+    library, folder = _locate(args)
+    target = backup.backup(library, Path(args.file) if args.file else None, folder=folder)
     print(target)
     return EXIT_OK
 
@@ -432,8 +438,7 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from .core import backup
 
-    library = paths.library_path(args.library)
-    folder = paths.backups_dir(library)
+    library, folder = _locate(args)
     source, safety = backup.restore(library, Path(args.file) if args.file else None, folder=folder)
     print(f"restored {library} from {source}")
     if safety:
@@ -444,12 +449,12 @@ def cmd_restore(args) -> int:
 def cmd_backups(args) -> int:
     from .core import backup
 
-    library = paths.library_path(args.library)
-    found = backup.list_backups(paths.backups_dir(library))
+    _library, folder = _locate(args)
+    found = backup.list_backups(folder)
     for path in found:
         print(path)
     if not found:
-        print(f"no backups yet in {paths.backups_dir(library)}")
+        print(f"no backups yet in {folder}")
     return EXIT_OK
 
 

@@ -1,6 +1,5 @@
 """Every CLI command, as a user types it."""
 
-import io
 import json
 import os
 import subprocess
@@ -12,18 +11,6 @@ import pytest
 from papershelf.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def run(library_path, capsys, monkeypatch):
-    def run(*argv, stdin: str | None = None):
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--library", str(library_path), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

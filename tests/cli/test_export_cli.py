@@ -1,15 +1,12 @@
 """Export end to end, as a user does it: import listings, export with the CLI, check with the real tools."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from papershelf.core.library import Library
 from tests.texcheck import check_bib, require_tex
-
-from .test_cli import run  # noqa: F401  (fixture)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -40,7 +37,7 @@ Attention again and again
 
 
 @pytest.fixture
-def populated(run, tmp_path):  # noqa: F811
+def populated(run, tmp_path):
     hostile = tmp_path / "hostile.txt"
     hostile.write_text(HOSTILE_LISTING, encoding="utf-8")
     for listing in (FIXTURES / "hf-daily-papers-sep-11.txt", FIXTURES / "hf-daily-papers-api-sample.json", hostile):

@@ -60,6 +60,19 @@ def heading(parent: QWidget, text: str) -> QLabel:
     return label
 
 
+
+def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrollArea, QWidget]:
+    """A frameless, vertically scrolling area and the body widget inside it."""
+    scroll = QScrollArea(parent)
+    scroll.setObjectName(name)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    body = QWidget(scroll)
+    body.setObjectName(body_name)
+    scroll.setWidget(body)
+    return scroll, body
+
 class AbstractView(QTextEdit):
     """A read-only plain-text view as tall as its text, with highlighted search terms."""
 
@@ -156,14 +169,7 @@ class DetailPane(QStackedWidget):
         self.placeholder.setEnabled(False)
         self.addWidget(self.placeholder)
 
-        self.scroll = QScrollArea(self)
-        self.scroll.setObjectName("detailScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        body = QWidget(self.scroll)
-        body.setObjectName("detailBody")
-        self.scroll.setWidget(body)
+        self.scroll, body = _vertical_scroll(self, "detailScroll", "detailBody")
         self.page = QSplitter(Qt.Orientation.Vertical, self)
         self.page.setObjectName("detailSplitter")
         self.page.setChildrenCollapsible(False)
@@ -234,13 +240,7 @@ class DetailPane(QStackedWidget):
         layout.addStretch(1)
 
         # The notes stay in view below, however long the abstract is.
-        self.notes_scroll = QScrollArea(self.page)
-        self.notes_scroll.setObjectName("notesScroll")
-        self.notes_scroll.setWidgetResizable(True)
-        self.notes_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.notes_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        notes_body = QWidget(self.notes_scroll)
-        notes_body.setObjectName("notesBody")
+        self.notes_scroll, notes_body = _vertical_scroll(self.page, "notesScroll", "notesBody")
         notes_layout = QVBoxLayout(notes_body)
         notes_layout.setContentsMargins(14, 8, 14, 12)
         notes_layout.setSpacing(6)
@@ -250,7 +250,6 @@ class DetailPane(QStackedWidget):
         self.notes.noteSaved.connect(self.paperEdited)
         notes_layout.addWidget(self.notes)
         notes_layout.addStretch(1)
-        self.notes_scroll.setWidget(notes_body)
         self.page.addWidget(self.notes_scroll)
         self.page.setStretchFactor(0, 3)
         self.page.setStretchFactor(1, 1)
