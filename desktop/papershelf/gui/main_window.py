@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.table_model)
         self.table.sortRequested.connect(self._sort_requested)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        # Ctrl+click can change the selection without moving the current row.
+        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._update_actions())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._table_menu)
 
@@ -407,7 +409,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_library = self.library is not None
-        has_paper = has_library and bool(self.table.selected_ids())
+        has_paper = has_library and self.table.has_selection()
         for action in (
             self.open_page_action,
             self.toggle_read_action,
@@ -729,10 +731,10 @@ class MainWindow(QMainWindow):
         self.table_model.set_sort(Column(column), descending)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            paper_id = self.table_model.paper_id(current.row())
-            if paper_id is not None and paper_id != self.detail.paper_id:
-                self.detail.show_paper(paper_id)
+        # The detail pane shows the current paper, and nothing when no paper is current.
+        paper_id = self.table_model.paper_id(current.row()) if current.isValid() else None
+        if paper_id != self.detail.paper_id:
+            self.detail.show_paper(paper_id)
         self._update_actions()
 
     # --- Sidebar ------------------------------------------------------------------

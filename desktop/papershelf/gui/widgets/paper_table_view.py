@@ -1,8 +1,21 @@
-"""The paper table view: row selection, drag to reading lists, remembered columns."""
+"""The paper table view: row selection, drag to reading lists, remembered columns.
+
+What the user sees is what the window acts on: every way of moving the
+current row also selects it, and the current row is always one of the
+selected rows (or there is neither). The window shows the current paper in
+the detail pane and applies actions to :meth:`PaperTableView.selected_ids`.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from ..models.paper_table import HEADERS, SORT_KEYS, Column, IdRole
@@ -16,6 +29,19 @@ DEFAULT_WIDTHS = {
     Column.LISTED_ON: 88,
     Column.ADDED_AT: 88,
 }
+
+
+Flag = QItemSelectionModel.SelectionFlag
+_ROWS = Flag.Rows
+#: Keys that move the current row (Left/Right move along it).
+_MOVE_KEYS = frozenset(
+    {
+        Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+        Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Left, Qt.Key.Key_Right,
+    }
+)
+_CTRL = Qt.KeyboardModifier.ControlModifier
+_SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 class PaperTableView(QTableView):
@@ -54,6 +80,11 @@ class PaperTableView(QTableView):
         header.sectionClicked.connect(self._header_clicked)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
+        self._plain_select = False
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        self.selectionModel().selectionChanged.connect(self._keep_current_selected)
 
     def apply_default_widths(self) -> None:
         for column, width in DEFAULT_WIDTHS.items():
@@ -90,19 +121,67 @@ class PaperTableView(QTableView):
     def show_sort(self, column: int, descending: bool) -> None:
         self.horizontalHeader().setSortIndicator(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
 
+    # --- Keeping the current row and the selection together ----------------------
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        # A table's Home/End move along the row; in a list of papers they mean the first and last paper.
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd):
+            modifiers |= _CTRL
+        return super().moveCursor(action, modifiers)
+
+    def selectionCommand(self, index: QModelIndex, event: QEvent | None = None) -> QItemSelectionModel.SelectionFlag:
+        if self._plain_select:
+            return Flag.ClearAndSelect | _ROWS
+        if event is not None:
+            kind = event.type()
+            if kind == QEvent.Type.KeyPress and event.key() in _MOVE_KEYS and event.modifiers() & _CTRL:
+                # Qt moves the current row *without selecting it* on Ctrl+key: the
+                # detail pane would show one paper while Space marked another.
+                return (Flag.SelectCurrent if event.modifiers() & _SHIFT else Flag.ClearAndSelect) | _ROWS
+            if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease) and not index.isValid():
+                return Flag.NoUpdate  # a click below the last row keeps the selection
+        return super().selectionCommand(index, event)
+
+    def _keep_current_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        """After Ctrl+click or Ctrl+Space deselected the current row, make a selected row current.
+
+        With nothing selected there is no current row either, so no action can
+        reach a paper that is not highlighted.
+        """
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        if not selection.hasSelection():
+            if current.isValid():
+                selection.setCurrentIndex(QModelIndex(), Flag.NoUpdate)
+            return
+        if current.isValid() and selection.isSelected(current):
+            return
+        row = current.row() if current.isValid() else 0
+        nearest = None
+        for span in selection.selection():
+            candidate = min(max(row, span.top()), span.bottom())
+            if nearest is None or abs(candidate - row) < abs(nearest - row):
+                nearest = candidate
+        if nearest is not None:
+            column = current.column() if current.isValid() else 0
+            selection.setCurrentIndex(self.model().index(nearest, column), Flag.NoUpdate)
+
     # --- Selection helpers --------------------------------------------------------
 
     def selected_ids(self) -> list[int]:
-        """Selected paper ids in table order; the current paper if nothing is selected."""
+        """The highlighted papers' ids, in table order (the current paper is one of them)."""
         model = self.model()
         selection = self.selectionModel()
         if model is None or selection is None:
             return []
         rows = sorted(i.row() for i in selection.selectedRows())
         ids = [model.index(r, 0).data(IdRole) for r in rows]
-        if not ids and self.currentIndex().isValid():
-            ids = [self.currentIndex().siblingAtColumn(0).data(IdRole)]
         return [i for i in ids if i is not None]
+
+    def has_selection(self) -> bool:
+        """Whether any paper is highlighted (cheap, whatever the size of the selection)."""
+        selection = self.selectionModel()
+        return selection is not None and selection.hasSelection()
 
     def current_id(self) -> int | None:
         index = self.currentIndex()
@@ -112,9 +191,14 @@ class PaperTableView(QTableView):
         model = self.model()
         if model is None or not 0 <= row < model.rowCount():
             return
-        index = model.index(row, 0)
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        self.selectionModel().setCurrentIndex(index, flags)
+        current = self.currentIndex()
+        index = model.index(row, current.column() if current.isValid() else 0)
+        # Through the view, so a following Shift+click or Shift+Down extends from this row.
+        self._plain_select = True
+        try:
+            self.setCurrentIndex(index)
+        finally:
+            self._plain_select = False
         self.scrollTo(index)
 
     def move_current(self, delta: int) -> None:
