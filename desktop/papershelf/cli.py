@@ -401,15 +401,18 @@ def cmd_lists(args) -> int:
 
 def cmd_export(args) -> int:
     from .core import exporters
+    from .core.fsutil import Protected
 
     with _open(args) as library:
         ids = export_scope_ids(library, args)
         options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields}
         papers = library.iter_papers(ids)
+        # Never onto the library, its -wal/-shm or a backup: checked before writing, by os.stat only.
+        protect = Protected.library(library.path, library.backups_dir)
         if args.output == "-":
-            exporters.export_to_stream(papers, args.format, sys.stdout, **options)
+            exporters.export_to_file(papers, args.format, "-", protect=protect, **options)
             return EXIT_OK
-        count = exporters.export_to_file(papers, args.format, Path(args.output), **options)
+        count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
     print(f"{args.output}: {count} papers written ({args.format})", file=sys.stderr)
     return EXIT_OK
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -191,3 +192,60 @@ def test_export_files_of_every_other_format(tmp_path):
     for fmt, name in (("csl-json", "x.json"), ("ris", "x.ris"), ("markdown", "x.md")):
         assert export_to_file(papers, fmt, tmp_path / name, notes=True) == len(papers)
     jsonschema.validate(json.loads((tmp_path / "x.json").read_text(encoding="utf-8")), CSL_SCHEMA)
+
+
+# Text from a listing that tries to act on the terminal showing the export:
+# NUL, an ANSI colour, an OSC title change ended by BEL, CSI as one C1 character,
+# DEL, and a bidi override and isolate ("Trojan Source").
+HOSTILE_TEXT = "Bad\x00\x1b[31mred\x1b]0;pwned\x07 \x9b2J\x7fx \u202egnp.exe\u2066iso\u2069"
+PRINTABLE = "Ünïcödé 👩‍💻 中文 \u200fok"  # every one of these must survive (the emoji's ZWJ, RLM too)
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def control_papers():
+    return [
+        make_paper(
+            title=HOSTILE_TEXT + " " + PRINTABLE,
+            authors=["Eve\x1b[8m Hidden", "Ana\u202e Smith"],
+            abstract="Abstract\x1b[2J with\x00 NUL " + PRINTABLE,
+            tags=["\x1b[31mred"],
+            notes=[note("note\x1b]8;;file:///etc/passwd\x07link\x1b]8;;\x07 " + PRINTABLE)],
+        )
+    ]
+
+
+@pytest.mark.parametrize(("fmt", "copies"), [("ris", 3), ("markdown", 2)])  # a reading list has no abstracts
+def test_ris_and_markdown_strip_control_characters_and_keep_every_printable_one(fmt, copies):
+    out = text(control_papers(), fmt, notes=True)
+    assert CONTROLS.findall(out) == []
+    assert out.count(PRINTABLE) == copies
+    visible = out.replace("\\", "")  # Markdown's escapes
+    assert "Bad[31mred]0;pwned 2Jx gnp.exeiso " + PRINTABLE in visible
+    assert "Eve[8m" in visible and "[31mred" in visible
+    assert ("Smith, Ana" if fmt == "ris" else "Ana Smith") in visible
+
+
+def test_csl_json_escapes_control_characters_and_keeps_them():
+    out = text(control_papers(), "csl-json", notes=True)
+    assert CONTROLS.findall(out) == []
+    item = json.loads(out)[0]
+    assert item["title"] == HOSTILE_TEXT + " " + PRINTABLE
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " data:text/html,<script>x</script>",
+     "file:///etc/passwd", "vbscript:msgbox", "https:evil", "//evil.example/x"],
+)
+def test_markdown_links_only_web_pages(url):
+    out = text([make_paper(url=url, arxiv_id=None)], "markdown")
+    assert "(<" not in out and "](" not in out
+    scheme = url.strip().split(":")[0]
+    if ":" in url:
+        assert f"{scheme}\\:" in out  # shown, as text that no renderer takes for a link
+    assert out.count("\n") == 1
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a?b=1#c", "HTTP://example.org/x", "http://[::1]:8080/x"])
+def test_markdown_links_web_pages(url):
+    assert f"(<{url}>)" in text([make_paper(url=url, arxiv_id=None)], "markdown")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from ..errors import ExportError
-from ..fsutil import atomic_write
+from ..fsutil import Protected, UnsafeTarget, write_user_file
 from ..records import Paper
 from .bibtex import render_bibtex
 from .csl_json import render_csl_json
@@ -72,18 +72,29 @@ def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts)
     return counted.count
 
 
-def export_to_file(papers: Iterable[Paper], fmt: str, path: str | os.PathLike[str], **opts) -> int:
-    """Write ``papers`` to ``path`` atomically; returns how many were written.
+def export_to_file(
+    papers: Iterable[Paper], fmt: str, path: str | os.PathLike[str], *, protect: Protected | None = None, **opts
+) -> int:
+    """Write ``papers`` to ``path`` (``"-"``: standard output); returns how many were written.
 
-    On any failure (folder read-only or missing, disk full, ``path`` a folder)
-    an existing file at ``path`` is left untouched, no temporary file remains,
-    and :class:`ExportError` says why in one line.
+    Written with :func:`~papershelf.core.fsutil.write_user_file`: through
+    symlinks, directly onto a FIFO or device, atomically over a regular file.
+    ``protect`` (``Protected.library(...)``) is checked before anything is
+    written. On any failure (folder read-only or missing, disk full, ``path`` a
+    folder or the library) an existing file at ``path`` is left untouched, no
+    temporary file remains, and :class:`ExportError` says why in one line.
     """
     if fmt not in _RENDERERS:
         render((), fmt)  # raises the ExportError for an unknown format
     try:
-        with atomic_write(path) as stream:
+        with write_user_file(path, protect=protect) as stream:
             return export_to_stream(papers, fmt, stream, **opts)
+    except BrokenPipeError:
+        if os.fspath(path) == "-":
+            raise  # `papershelf export -o - | head`: the CLI ends quietly
+        raise ExportError(f"{os.fspath(path)}: the reader closed the pipe before the export ended") from None
+    except UnsafeTarget as exc:
+        raise ExportError(f"{os.fspath(path)}: {exc.reason}") from exc
     except OSError as exc:
         raise ExportError(f"{os.fspath(path)}: {_reason(exc)}") from exc
     except Exception as exc:  # a bad record: still one line, and the old file is kept
@@ -102,6 +113,8 @@ def _reason(exc: OSError) -> str:
         errno.ENOENT: "the folder does not exist",
         errno.ENOTDIR: "part of the path is not a folder",
         errno.ENAMETOOLONG: "the file name is too long",
+        errno.ELOOP: "the symbolic links loop (too many levels of links)",
+        errno.ENXIO: "no device or reader at this path",
     }
     return reasons.get(exc.errno, (exc.strerror or str(exc)).splitlines()[0].lower())
 

@@ -192,3 +192,23 @@ class _CaselessKeys(set):
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and super().__contains__(key.lower())
+
+
+# Characters a terminal or a text viewer acts on instead of showing: C0 and C1
+# controls (ESC starts an escape sequence, CSI is one in a single character),
+# DEL, and the bidi embeddings, overrides and isolates that make text display in
+# another order than it is stored. Tab and newline are kept; the other white
+# space controls become spaces, so that words stay apart.
+_CONTROL_TABLE = {
+    **dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]),
+    **dict.fromkeys(map(ord, "\r\v\f\x1c\x1d\x1e\x1f\x85"), " "),
+    ord("\t"): "\t",
+    ord("\n"): "\n",
+}
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (see ``_CONTROL_TABLE``); every printable character is kept."""
+    if text.isprintable():  # the usual case: controls and bidi marks are not printable
+        return text
+    return text.translate(_CONTROL_TABLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from ..records import Paper
@@ -75,7 +76,8 @@ def render_csl_json(
     yield "["
     first = True
     for paper, key in citation_keys(papers):
-        yield ("\n  " if first else ",\n  ") + json.dumps(item(paper, key, abstract=abstract, notes=notes), ensure_ascii=False)
+        text = json.dumps(item(paper, key, abstract=abstract, notes=notes), ensure_ascii=False)
+        yield ("\n  " if first else ",\n  ") + (text if text.isprintable() else _escape_controls(text))
         first = False
     yield "\n]\n" if not first else "]\n"
 
@@ -136,3 +138,12 @@ def csl_name(name: str) -> dict[str, str]:
     if suffix:
         out["suffix"] = suffix
     return out
+
+
+# json.dumps escapes C0 controls but writes DEL, C1 controls (CSI acts on a
+# terminal) and bidi overrides as they are: escape them too, which keeps them.
+_CONTROLS_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_controls(text: str) -> str:
+    return _CONTROLS_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -6,12 +6,14 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ..records import Paper
-from .common import split_name
+from .common import split_name, strip_controls
 from .latex import verbatim
 
 # Characters Markdown acts on anywhere in a line (with GFM and Obsidian's $math$
 # and #tags); CommonMark allows a backslash before any ASCII punctuation.
 _MARKDOWN_SPECIALS_RE = re.compile(r"([\\`*_\[\]<>#|~&$])")
+# Only web pages are linked; the scheme needs a host after it.
+_WEB_LINK_RE = re.compile(r"(?i)https?://[^\s/?#\\]")
 # At the start of a note line these would begin a nested list or quote.
 _LEADING_MARKER_RE = re.compile(r"^(\d+)([.)])|^([\-+*>=])")
 
@@ -37,9 +39,13 @@ def item(paper: Paper, *, notes: bool = False) -> str:
     if byline:
         line += f" \u2014 {escape(byline)}"
     link = paper.link
-    if link:
-        # An autolink: no spaces (verbatim() encodes them) and no < or > inside.
+    if link and _WEB_LINK_RE.match(link.strip()):
+        # An autolink: no spaces or controls (verbatim() encodes them) and no < or > inside.
         line += f" (<{verbatim(link).replace('<', '%3C').replace('>', '%3E')}>)"
+    elif link:
+        # javascript:, data:, file: and the like: shown, never linked (an escaped colon is no scheme).
+        shown = escape(link).replace(":", "\\:")
+        line += f" ({shown})"
     tags = [hashtag(t) for t in paper.tags]
     tags = [t for t in tags if t]
     if tags:
@@ -54,8 +60,8 @@ def item(paper: Paper, *, notes: bool = False) -> str:
 
 
 def escape(text: str) -> str:
-    """Untrusted text as literal Markdown on one line (no HTML, links or emphasis)."""
-    text = _MARKDOWN_SPECIALS_RE.sub(r"\\\1", " ".join(text.split()))
+    """Untrusted text as literal Markdown on one line (no HTML, links, emphasis or control characters)."""
+    text = _MARKDOWN_SPECIALS_RE.sub(r"\\\1", " ".join(strip_controls(text).split()))
     return _LEADING_MARKER_RE.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text)
 
 

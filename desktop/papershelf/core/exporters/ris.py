@@ -6,7 +6,15 @@ import re
 from collections.abc import Iterable, Iterator
 
 from ..records import Paper
-from .common import arxiv_base_id, date_parts, extra_fields, is_organisation, sighting_note, split_name
+from .common import (
+    arxiv_base_id,
+    date_parts,
+    extra_fields,
+    is_organisation,
+    sighting_note,
+    split_name,
+    strip_controls,
+)
 from .latex import collapse_space
 
 # BibTeX entry type -> RIS type; arXiv preprints and anything else are GEN.
@@ -99,8 +107,10 @@ def record(paper: Paper, *, abstract: bool = True, notes: bool = False) -> str:
         for n in paper.notes:
             if n.text.strip():
                 lines.append(("N1", n.text))
-    # Values are single lines: a newline in untrusted text must not start a tag.
-    body = "".join(f"{tag}  - {collapse_space(value)}\n" for tag, value in lines if collapse_space(value))
+    # Values are single lines: a newline in untrusted text must not start a tag,
+    # and an ESC or a bidi override must not act on the terminal that shows the file.
+    values = ((tag, collapse_space(strip_controls(value))) for tag, value in lines)
+    body = "".join(f"{tag}  - {value}\n" for tag, value in values if value)
     return body + "ER  - \n\n"
 
 
