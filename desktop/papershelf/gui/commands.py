@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
+from ..core.display import visible
+
 if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import Note
@@ -103,7 +105,7 @@ class SetPriorityCommand(LibraryCommand):
 
 class AddTagsCommand(LibraryCommand):
     def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(f"Tag {_papers(len(set(ids)))} with {', '.join(tags)}", library, ids, notify, on_error)
+        super().__init__(f"Tag {_papers(len(set(ids)))} with {visible(', '.join(tags))}", library, ids, notify, on_error)
         self.tags = list(tags)
         self.before = {pid: {t.casefold() for t in names} for pid, names in library.tag_sets(self.ids).items()}
 
@@ -119,7 +121,7 @@ class AddTagsCommand(LibraryCommand):
 
 class RemoveTagsCommand(LibraryCommand):
     def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(f"Remove {', '.join(tags)} from {_papers(len(set(ids)))}", library, ids, notify, on_error)
+        super().__init__(f"Remove {visible(', '.join(tags))} from {_papers(len(set(ids)))}", library, ids, notify, on_error)
         self.tags = list(tags)
         self.before = library.tag_sets(self.ids)
 
@@ -137,7 +139,7 @@ class RemoveTagsCommand(LibraryCommand):
 
 class AddToListCommand(LibraryCommand):
     def __init__(self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError, *, create: bool = False):
-        super().__init__(f"Add {_papers(len(set(ids)))} to {name}", library, ids, notify, on_error)
+        super().__init__(f"Add {_papers(len(set(ids)))} to {visible(name)}", library, ids, notify, on_error)
         self.name = name
         self.created = create and all(n != " ".join(name.split()) for n, _ in library.lists())
         self.before = set() if self.created else set(library.list_paper_ids(name))
@@ -180,7 +182,7 @@ class DeleteListCommand(LibraryCommand):
 
     def __init__(self, library: Library, name: str, notify: Notify, on_error: OnError):
         members = library.list_paper_ids(name)
-        super().__init__(f"Delete the reading list {name}", library, members, notify, on_error)
+        super().__init__(f"Delete the reading list {visible(name)}", library, members, notify, on_error)
         self.name = name
 
     def do(self) -> None:
@@ -194,7 +196,7 @@ class DeleteListCommand(LibraryCommand):
 
 class RemoveFromListCommand(LibraryCommand):
     def __init__(self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError):
-        super().__init__(f"Remove {_papers(len(set(ids)))} from {name}", library, ids, notify, on_error)
+        super().__init__(f"Remove {_papers(len(set(ids)))} from {visible(name)}", library, ids, notify, on_error)
         self.name = name
         wanted = set(self.ids)
         # In list order, so undo appends them back in the order they had.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
 
 from .dialogs.import_preview import ImportPreviewDialog
 from .workers import Task
@@ -76,6 +76,11 @@ class ImportFlow(QObject):
         )
         progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
         progress.setObjectName("importProgress")
+        # The label names the file: plain text, never guessed to be HTML.
+        plain = QLabel(progress)
+        plain.setTextFormat(Qt.TextFormat.PlainText)
+        progress.setLabel(plain)
+        progress.setLabelText(label)
         progress.setAccessibleName("Import progress")
         progress.setWindowTitle("Importing" if not dry_run else "Reading Listing")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
@@ -157,4 +162,6 @@ class ImportFlow(QObject):
 def _short(name: str) -> str:
     from pathlib import Path
 
-    return Path(name).name if "/" in name or "\\" in name else name
+    from ..core.display import visible
+
+    return visible(Path(name).name if "/" in name or "\\" in name else name)

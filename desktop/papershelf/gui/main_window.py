@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
+from ..core.display import visible, visible_choice
 from . import commands, workers
 from .dialogs.errors import report_exception, show_error
 from .dialogs.export import LIST, SEARCH, SELECTION, TAG, ExportDialog
@@ -54,6 +55,7 @@ from .models.sidebar import (
 )
 from .settings import open_settings
 from .widgets.detail_pane import DetailPane
+from .widgets.labels import literal_html
 from .widgets.paper_table_view import PaperTableView
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
@@ -582,7 +584,7 @@ class MainWindow(QMainWindow):
             is_default = self.library_path.resolve() == default.resolve()
         except OSError:
             is_default = False
-        self.setWindowTitle("Papershelf" if is_default else f"Papershelf — {self.library_path.name}")
+        self.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.library_path.name)}")
         self.table_model.set_library(library)
         self.detail.set_library(library)
         self.import_flow = ImportFlow(library, self, self.report_error)
@@ -882,8 +884,9 @@ class MainWindow(QMainWindow):
 
     def _confirm(self, title: str, text: str) -> bool:
         """Yes/Cancel, Cancel by default: for changes that remove something (undoable)."""
+        # question() guesses rich text: a list called <a href=…> must show as typed.
         answer = QMessageBox.question(
-            self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self, title, literal_html(text), QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
@@ -922,7 +925,7 @@ class MainWindow(QMainWindow):
         ids = self._selected(ids)
         if ids:
             self._push(lambda: commands.AddToListCommand(self.library, name, ids, self._changed, self.report_error, create=create))
-            self.statusBar().showMessage(f"Added {_plural(len(ids), 'paper')} to {name}.", 8000)
+            self.statusBar().showMessage(f"Added {_plural(len(ids), 'paper')} to {visible(name)}.", 8000)
 
     def remove_from_list(self, name: str, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
@@ -991,7 +994,7 @@ class MainWindow(QMainWindow):
 
     def open_link(self, url: str) -> None:
         if safe_url(url) is None:
-            shown = url if len(url) <= 60 else url[:59] + "…"
+            shown = visible(url if len(url) <= 60 else url[:59] + "…")
             self.statusBar().showMessage(f"Not opening “{shown}”: only http and https links are opened.", 10000)
             return
         if not open_url(url):
@@ -1015,8 +1018,10 @@ class MainWindow(QMainWindow):
         if not names:
             self.statusBar().showMessage("The selected papers have no tags.", 8000)
             return
-        tag, ok = QInputDialog.getItem(self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", names, 0, False)
-        if ok and tag:
+        shown = [visible(n) for n in names]
+        tag, ok = QInputDialog.getItem(self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", shown, 0, False)
+        tag = visible_choice(tag, names) if ok else None
+        if tag:
             self.remove_tags([tag], ids)
 
     def remove_from_list_dialog(self) -> None:
@@ -1029,8 +1034,10 @@ class MainWindow(QMainWindow):
             return
         current = self._sidebar_value() if self._sidebar_kind() == LIST_KIND else None
         index = names.index(current) if current in names else 0
-        name, ok = QInputDialog.getItem(self, "Remove from Reading List", "Remove from which list?", names, index, False)
-        if ok and name:
+        shown = [visible(n) for n in names]
+        name, ok = QInputDialog.getItem(self, "Remove from Reading List", "Remove from which list?", shown, index, False)
+        name = visible_choice(name, names) if ok else None
+        if name:
             self.remove_from_list(name, ids)
 
     def _table_menu(self, pos) -> None:
@@ -1048,7 +1055,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.remove_tags_action)
         lists_menu = menu.addMenu("Add to Reading List")
         for name, _count in self.library.lists():
-            lists_menu.addAction(button_text(name), lambda n=name: self.add_to_list(n))
+            lists_menu.addAction(button_text(visible(name)), lambda n=name: self.add_to_list(n))
         lists_menu.addSeparator()
         lists_menu.addAction("New List…", self._add_to_new_list)
         menu.addAction(self.remove_from_list_action)
@@ -1085,14 +1092,15 @@ class MainWindow(QMainWindow):
         if ok and name.strip():
             clean = " ".join(name.split())
             if self._run_simple(lambda: self.library.create_list(clean)):
-                self.statusBar().showMessage(f"Created the reading list {clean}.", 8000)
+                self.statusBar().showMessage(f"Created the reading list {visible(clean)}.", 8000)
 
     def rename_list(self) -> None:
         if self.library is None or self._sidebar_kind() != LIST_KIND:
             return
         old = self._sidebar_value()
-        name, ok = QInputDialog.getText(self, "Rename Reading List", "New name:", text=old)
-        if ok and name.strip() and name.strip() != old:
+        name, ok = QInputDialog.getText(self, "Rename Reading List", "New name:", text=visible(old))
+        # The field shows the name through visible(): as shown counts as unchanged.
+        if ok and name.strip() and name.strip() not in (old, visible(old).strip()):
             new = " ".join(name.split())
             self._run_simple(lambda: self.library.rename_list(old, new), (LIST_KIND, new))
 
@@ -1100,7 +1108,7 @@ class MainWindow(QMainWindow):
         if self.library is None or self._sidebar_kind() != LIST_KIND:
             return
         name = self._sidebar_value()
-        if self._confirm("Delete Reading List", f"Delete the reading list “{name}”? The papers stay in the library."):
+        if self._confirm("Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."):
             self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
             self._apply_sidebar(load_sidebar(self.library), (ALL, "all"))
 
@@ -1117,7 +1125,9 @@ class MainWindow(QMainWindow):
         if not query:
             self.statusBar().showMessage("Type a search or choose a filter first; there is nothing to save.", 8000)
             return
-        name, ok = QInputDialog.getText(self, "Save Search", f"Name for the search “{query}”:", text=self.search_field.text().strip())
+        name, ok = QInputDialog.getText(
+            self, "Save Search", literal_html(f"Name for the search “{query}”:"), text=self.search_field.text().strip()
+        )
         if ok and name.strip():
             clean = " ".join(name.split())
             if self._run_simple(lambda: self.library.save_search(clean, query), (SAVED, clean)):

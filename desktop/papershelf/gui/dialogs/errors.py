@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ... import __version__, paths
+from ...core.display import visible
 
 LOG_NAME = "papershelf-error.log"
 
@@ -43,9 +44,10 @@ def show_error(parent: QWidget | None, message: str, details: str | None = None,
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(one_line(message))
+    # Messages quote file names, titles and tags: hidden characters show as marks.
+    box.setText(visible(one_line(message)))
     if details:
-        box.setDetailedText(details)
+        box.setDetailedText(visible(details, multiline=True))
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     box.exec()
 

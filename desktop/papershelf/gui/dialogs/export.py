@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...core.display import visible
 from ..widgets.labels import text_label
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -90,13 +91,15 @@ class ExportDialog(QDialog):
         self.list_combo = QComboBox(scope_box)
         self.list_combo.setObjectName("exportListCombo")
         self.list_combo.setAccessibleName("Reading list to export")
-        self.list_combo.addItems(lists)
+        for name in lists:  # shown through visible(), the stored name kept as item data
+            self.list_combo.addItem(visible(name), name)
         grid.addWidget(self.list_combo, 2, 1)
         radio(TAG, "Tag", 3, bool(tags))
         self.tag_combo = QComboBox(scope_box)
         self.tag_combo.setObjectName("exportTagCombo")
         self.tag_combo.setAccessibleName("Tag to export")
-        self.tag_combo.addItems(tags)
+        for name in tags:
+            self.tag_combo.addItem(visible(name), name)
         grid.addWidget(self.tag_combo, 3, 1)
         grid.setColumnStretch(1, 1)
         layout.addWidget(scope_box)
@@ -132,7 +135,7 @@ class ExportDialog(QDialog):
         self.format_combo.setCurrentIndex(max(index, 0))
         if value:
             combo = self.list_combo if scope == LIST else self.tag_combo
-            combo.setCurrentIndex(max(combo.findText(value, Qt.MatchFlag.MatchExactly), 0))
+            combo.setCurrentIndex(max(combo.findData(value, Qt.ItemDataRole.UserRole, Qt.MatchFlag.MatchExactly), 0))
         wanted = self.scope_buttons.get(scope)
         if wanted is None or not wanted.isEnabled():
             wanted = next((b for b in self.scope_buttons.values() if b.isEnabled()), None)
@@ -144,9 +147,9 @@ class ExportDialog(QDialog):
         for key, button in self.scope_buttons.items():
             if button.isChecked():
                 if key == LIST:
-                    return key, self.list_combo.currentText()
+                    return key, self.list_combo.currentData()
                 if key == TAG:
-                    return key, self.tag_combo.currentText()
+                    return key, self.tag_combo.currentData()
                 return key, ""
         return SEARCH, ""
 

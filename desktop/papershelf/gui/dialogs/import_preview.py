@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from ...core.display import visible
 from ..widgets.labels import text_label
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -49,7 +50,7 @@ class ImportPreviewDialog(QDialog):
         self.setWindowTitle("Import Preview")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        heading = _plain(f"Import {source_name}?", "previewHeading")
+        heading = _plain(f"Import {visible(source_name)}?", "previewHeading")
         font = heading.font()
         font.setBold(True)
         heading.setFont(font)
@@ -132,7 +133,7 @@ class ImportPreviewDialog(QDialog):
             self.date_edit.setEnabled(False)
             self.date_note.setText("This file has no listing date.")
         self.date_edit.blockSignals(False)
-        self.problems.setPlainText("\n".join(result.problems))
+        self.problems.setPlainText("\n".join(visible(p) for p in result.problems))
         self.problems.setVisible(bool(result.problems))
         self.set_busy(False)
 

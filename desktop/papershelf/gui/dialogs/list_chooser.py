@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
+from ...core.display import visible
+
 CREATE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -46,12 +48,12 @@ class ListChooser(QDialog):
         matches = [n for n in self._lists if wanted.casefold() in n.casefold()]
         # Existing lists first: typing part of a name and Enter picks it.
         for name in matches:
-            item = QListWidgetItem(name)
+            item = QListWidgetItem(visible(name))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setData(CREATE_ROLE, False)
             self.view.addItem(item)
         if wanted and all(n.casefold() != wanted.casefold() for n in self._lists):
-            item = QListWidgetItem(f"Create list “{wanted}”")
+            item = QListWidgetItem(f"Create list “{visible(wanted)}”")
             item.setData(Qt.ItemDataRole.UserRole, wanted)
             item.setData(CREATE_ROLE, True)
             self.view.addItem(item)

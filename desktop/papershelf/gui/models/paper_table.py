@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 
+from ...core.display import visible
 from .. import workers
 
 if TYPE_CHECKING:
@@ -367,7 +368,7 @@ class PaperTableModel(QAbstractTableModel):
         if role == _SORT_ROLE:
             return self._sort_value(row, Column(column))
         if role == _TOOLTIP:
-            text = row.title if column == _TITLE else ""
+            text = visible(row.title) if column == _TITLE else ""
             # Tooltips guess rich text: escape, and say so, so a title shows literally.
             return "<qt>" + html.escape(text) + "</qt>" if text else None
         if column == _PRIORITY:  # accessible text
@@ -385,16 +386,17 @@ class PaperTableModel(QAbstractTableModel):
 
     @staticmethod
     def _display(row: PaperRow, column: Column) -> str:
+        # Imported text: control and bidi characters are shown as marks, never acted on.
         if column == Column.TITLE:
-            return row.title
+            return visible(row.title)
         if column == Column.FIRST_AUTHOR:
-            return row.first_author
+            return visible(row.first_author)
         if column == Column.STATUS:
             return STATUS_LABELS.get(row.status, row.status)
         if column == Column.PRIORITY:
             return PRIORITY_LABELS.get(row.priority, str(row.priority))
         if column == Column.TAGS:
-            return row.tags
+            return visible(row.tags)
         if column == Column.LISTED_ON:
             return row.listed_on.isoformat() if row.listed_on else ""
         if column == Column.ADDED_AT:

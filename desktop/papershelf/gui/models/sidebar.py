@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
 
+from ...core.display import visible
 from .paper_table import MIME_TYPE, ids_from_mime
 
 if TYPE_CHECKING:
@@ -125,15 +126,16 @@ class SidebarModel(QStandardItemModel):
                 Entry(STATUS, "read", "Read", "status:read", stats.get("read", 0)),
             ],
         )
-        self._fill(LISTS_SECTION, [Entry(LIST, n, n, "list:" + quote_value(n), c) for n, c in data.lists])
-        self._fill(TAGS_SECTION, [Entry(TAG, n, n, "tag:" + quote_value(n), c) for n, c in data.tags])
+        # Names are imported or typed text: shown through visible(), kept as they are in ValueRole.
+        self._fill(LISTS_SECTION, [Entry(LIST, n, visible(n), "list:" + quote_value(n), c) for n, c in data.lists])
+        self._fill(TAGS_SECTION, [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c) for n, c in data.tags])
         self._fill(
             DATES_SECTION,
             [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
         )
         self._fill(
             SAVED_SECTION,
-            [Entry(SAVED, n, n, q, None, "<qt>" + html.escape(q) + "</qt>") for n, q in data.saved],
+            [Entry(SAVED, n, visible(n), q, None, "<qt>" + html.escape(visible(q)) + "</qt>") for n, q in data.saved],
         )
 
     def _fill(self, section_key: str, entries: list[Entry]) -> None:

@@ -2,7 +2,8 @@
 
 Listing text is untrusted: every label uses ``Qt.PlainText``, the abstract is
 a plain-text document (search terms are highlighted with extra selections,
-never with HTML), and links are opened only for http(s) URLs.
+never with HTML), control and bidi characters are shown as visible marks
+(:func:`core.display.visible`), and links are opened only for http(s) URLs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.display import visible
 from ..links import safe_url
 from .labels import text_label
 from .notes_editor import NotesEditor
@@ -324,8 +326,8 @@ class DetailPane(QStackedWidget):
         self.tag_editor.set_completions(names)
 
     def _fill(self, paper: Paper) -> None:
-        self.title.setText(paper.title)
-        self.authors.setText(", ".join(paper.authors) if paper.authors else "Authors not listed")
+        self.title.setText(visible(paper.title))
+        self.authors.setText(", ".join(visible(a) for a in paper.authors) if paper.authors else "Authors not listed")
         facts = []
         if paper.listing_dates:
             facts.append("Listed " + ", ".join(d.isoformat() for d in paper.listing_dates))
@@ -339,11 +341,12 @@ class DetailPane(QStackedWidget):
         self.status_buttons.set_status(paper.status)
         self.priority.set_priority(paper.priority)
         if not self.citation_key.hasFocus():
-            self.citation_key.setText(paper.citation_key)
-        self.lists.setText(", ".join(paper.lists) if paper.lists else "Not in a reading list")
+            self.citation_key.setText(visible(paper.citation_key))
+        self.lists.setText(", ".join(visible(n) for n in paper.lists) if paper.lists else "Not in a reading list")
         self.tag_editor.set_tags(paper.tags)
-        if self.abstract.toPlainText() != (paper.abstract or "No abstract."):
-            self.abstract.set_text(paper.abstract or "No abstract.", self._terms)
+        abstract = visible(paper.abstract, multiline=True) or "No abstract."
+        if self.abstract.toPlainText() != abstract:
+            self.abstract.set_text(abstract, self._terms)
 
     def _fill_links(self, paper: Paper) -> None:
         links: list[tuple[str, str]] = []
@@ -363,7 +366,8 @@ class DetailPane(QStackedWidget):
             button.setObjectName("linkButton")
             button.setAccessibleName(f"Open {text}")
             safe = safe_url(url) is not None
-            button.setToolTip("<qt>" + html.escape(url) + ("" if safe else "<br>(not a web link; will not open)") + "</qt>")
+            tip = html.escape(visible(url)) + ("" if safe else "<br>(not a web link; will not open)")
+            button.setToolTip("<qt>" + tip + "</qt>")
             button.setProperty("url", url)
             button.setEnabled(safe)
             button.clicked.connect(lambda _=False, u=url: self.linkActivated.emit(u))
@@ -389,7 +393,8 @@ class DetailPane(QStackedWidget):
         if self.paper is None or self._library is None:
             return
         key = self.citation_key.text().strip()
-        if key == self.paper.citation_key:
+        # The field shows the key through visible(): as shown is unchanged too.
+        if key in (self.paper.citation_key, visible(self.paper.citation_key).strip()):
             self.citation_key_message.hide()
             return
         from ...core.errors import PapershelfError

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
+
+from ...core.display import visible
 
 
 def text_label(text: str = "", parent: QWidget | None = None) -> QLabel:
@@ -11,3 +15,11 @@ def text_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
+
+
+def literal_html(text: str) -> str:
+    """HTML showing ``text`` literally, for Qt APIs that guess rich text (QMessageBox.question, QInputDialog).
+
+    Hidden characters become visible marks (:func:`core.display.visible`).
+    """
+    return "<qt>" + html.escape(visible(text, multiline=True), quote=False).replace("\n", "<br>") + "</qt>"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QIdentityProxyModel, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
+from ...core.display import visible
 from .flow_layout import FlowLayout, expanding_width_policy
 
 
@@ -21,6 +22,16 @@ def split_tags(text: str) -> list[str]:
 def button_text(text: str) -> str:
     """User text for a button or action label: ``&`` would make a mnemonic."""
     return text.replace("&", "&&")
+
+
+class VisibleNames(QIdentityProxyModel):
+    """Names shown through :func:`visible`; the completion (EditRole) stays the stored name."""
+
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):
+        value = super().data(index, role)
+        if role == Qt.ItemDataRole.DisplayRole and isinstance(value, str):
+            return visible(value)
+        return value
 
 
 class TagEditor(QWidget):
@@ -47,7 +58,9 @@ class TagEditor(QWidget):
         self.input.setPlaceholderText("Add tags, comma-separated (T)")
         self.input.setClearButtonEnabled(True)
         self._names = QStringListModel(self)
-        completer = QCompleter(self._names, self)
+        self._shown_names = VisibleNames(self)
+        self._shown_names.setSourceModel(self._names)
+        completer = QCompleter(self._shown_names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -71,9 +84,9 @@ class TagEditor(QWidget):
         for tag in tags:
             chip = QToolButton(self._chips)
             chip.setObjectName("tagChip")
-            chip.setText(button_text(tag) + "  ✕")
+            chip.setText(button_text(visible(tag)) + "  ✕")
             chip.setToolTip("Remove this tag")
-            chip.setAccessibleName(f"Remove tag {tag}")
+            chip.setAccessibleName(f"Remove tag {visible(tag)}")
             chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             chip.clicked.connect(lambda _=False, t=tag: self.tagRemoved.emit(t))
             self._flow.addWidget(chip)
