@@ -231,12 +231,19 @@ STATUS_MARK = {"unread": " ", "reading": "~", "read": "x"}
 
 
 def _print_table(library, ids: Sequence[int]) -> None:
-    """One line per paper, fitted to the terminal: id, [status], priority, title, author, tags."""
+    """One line per paper, fitted to the terminal: id, [status], priority, title, author, tags.
+
+    Listing text is shown through :func:`visible`: an ESC, NUL or bidi override
+    in a title is printed as a mark, never acted on by the terminal.
+    """
+    from .core.display import visible
+
     width = shutil.get_terminal_size((100, 20)).columns
     rows = library.rows(ids)
+    shown = {i: (visible(rows[i].title), visible(rows[i].first_author), visible(rows[i].tags)) for i in ids}
     id_width = max(len(str(i)) for i in ids)
-    author_width = min(18, max(len(rows[i].first_author) for i in ids))
-    tags_width = min(24, max(len(rows[i].tags) for i in ids))
+    author_width = min(18, max(len(shown[i][1]) for i in ids))
+    tags_width = min(24, max(len(shown[i][2]) for i in ids))
     fixed = id_width + len(" [x] !!! ") + (author_width + 2 if author_width else 0) + (tags_width + 2 if tags_width else 0)
     title_width = max(20, width - fixed - 1)
 
@@ -245,11 +252,12 @@ def _print_table(library, ids: Sequence[int]) -> None:
 
     for pid in ids:
         row = rows[pid]
-        line = f"{pid:>{id_width}} [{STATUS_MARK[row.status]}] {'!' * row.priority:<3} {fit(row.title, title_width):<{title_width}}"
+        title, author, tags = shown[pid]
+        line = f"{pid:>{id_width}} [{STATUS_MARK[row.status]}] {'!' * row.priority:<3} {fit(title, title_width):<{title_width}}"
         if author_width:
-            line += f"  {fit(row.first_author, author_width):<{author_width}}"
+            line += f"  {fit(author, author_width):<{author_width}}"
         if tags_width:
-            line += f"  {fit(row.tags, tags_width)}"
+            line += f"  {fit(tags, tags_width)}"
         print(line.rstrip())
 
 
@@ -258,7 +266,12 @@ def cmd_list(args) -> int:
     with _open(args) as library:
         ids = library.search_ids(query, sort=args.sort, limit=args.limit)
         if args.json:
-            json.dump([_paper_json(p) for p in library.iter_papers(ids)], sys.stdout, ensure_ascii=False, indent=2)
+            from .core.display import json_safe
+
+            # Streamed; bidi and C1 characters, which json leaves raw, are escaped for the terminal.
+            encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+            for chunk in encoder.iterencode([_paper_json(p) for p in library.iter_papers(ids)]):
+                sys.stdout.write(json_safe(chunk))
             print()
         elif ids:
             _print_table(library, ids)
@@ -268,14 +281,17 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
+    from .core.display import json_safe, visible
+
     with _open(args) as library:
         paper = library.get(library.resolve(args.id))
     if args.json:
-        print(json.dumps(_paper_json(paper), ensure_ascii=False, indent=2))
+        print(json_safe(json.dumps(_paper_json(paper), ensure_ascii=False, indent=2)))
         return EXIT_OK
-    print(paper.title)
+    # Every field is listing or user text: control and bidi characters are printed as marks.
+    print(visible(paper.title))
     if paper.authors:
-        print(", ".join(paper.authors))
+        print(visible(", ".join(paper.authors)))
     print()
     facts = [
         ("id", paper.id),
@@ -293,14 +309,14 @@ def cmd_show(args) -> int:
     ]
     for label, value in facts:
         if value:
-            print(f"{label:>13}: {value}")
+            print(f"{label:>13}: {visible(str(value))}")
     if paper.abstract:
         print()
-        print(paper.abstract)
+        print(visible(paper.abstract, multiline=True))
     for note in paper.notes:
         print()
         print(f"--- note {note.id} ({note.updated:%Y-%m-%d %H:%M})")
-        print(note.text)
+        print(visible(note.text, multiline=True))
     return EXIT_OK
 
 

@@ -194,3 +194,84 @@ def test_delete_command(run, imported):
     assert code == 0 and out.startswith("deleted: DocThinker")
     assert len(json.loads(run("list", "--json")[1])) == 47
     assert run("show", "1")[0] == 1
+
+
+# --- Listing text never drives the terminal ------------------------------------------------
+
+RLO = "\u202e"
+HOSTILE_TITLE = f"Invoice {RLO}exe.txt \x1b]0;pwned\x07 \x1b[2J NUL\x00 CSI\x9b31m"
+HOSTILE_ABSTRACT = f"First\x1b[31m red\nSecond line {RLO}lmth.exe\rOVERWRITE"
+HOSTILE_AUTHOR = f"Eve {RLO}evE\x1b[8m"
+HOSTILE_URL = f"https://github.com/example/{RLO}txt.exe"
+
+
+def _terminal_hazards(text: str) -> list[str]:
+    """Characters a terminal acts on instead of printing (newline excepted)."""
+    import unicodedata
+
+    from papershelf.core.display import BIDI_CONTROLS
+
+    return [c for c in text if c != "\n" and (unicodedata.category(c) == "Cc" or ord(c) in BIDI_CONTROLS)]
+
+
+@pytest.fixture
+def hostile(run, tmp_path):
+    listing = tmp_path / "hostile.json"
+    paper = {
+        "id": "2509.99999",
+        "title": HOSTILE_TITLE,
+        "summary": HOSTILE_ABSTRACT,
+        "authors": [{"name": HOSTILE_AUTHOR}],
+        "publishedAt": "2025-09-10T00:00:00.000Z",
+        "submittedOnDailyAt": "2025-09-11T00:00:00.000Z",
+        "githubRepo": HOSTILE_URL,
+    }
+    listing.write_text(json.dumps([{"paper": paper}]), encoding="utf-8")
+    assert run("import", str(listing))[0] == 0
+    assert run("tag", "1", f"{RLO}gat", "esc\x1b[5mtag")[0] == 0
+    assert run("note", "1", "note \x1b[2J with\ttab\nand a second line")[0] == 0
+    assert run("lists", "create", f"List\x1b[31m{RLO}")[0] == 0
+    assert run("lists", "add", f"List\x1b[31m{RLO}", "1")[0] == 0
+    return paper
+
+
+def test_list_and_lists_show_print_control_characters_as_marks(run, hostile, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # room for the whole title
+    for argv in (["list"], ["lists", "show", f"List\x1b[31m{RLO}"]):
+        code, out, _ = run(*argv)
+        assert code == 0
+        assert not _terminal_hazards(out), argv
+        assert "Invoice <U+202E>exe.txt ␛]0;pwned␇ ␛[2J NUL␀ CSI<U+009B>31m" in out
+        assert "Eve <U+202E>evE␛[" in out  # the author column is 18 wide
+        assert "<U+202E>gat" in out and "esc␛[5mtag" in out
+
+
+def test_show_prints_every_field_with_marks(run, hostile):
+    code, out, _ = run("show", "1")
+    assert code == 0
+    assert not _terminal_hazards(out.replace("\t", ""))
+    lines = out.splitlines()
+    assert lines[0] == "Invoice <U+202E>exe.txt ␛]0;pwned␇ ␛[2J NUL␀ CSI<U+009B>31m"
+    assert lines[1] == "Eve <U+202E>evE␛[8m"
+    assert "         code: https://github.com/example/<U+202E>txt.exe" in lines
+    [tags] = [line for line in lines if line.startswith("         tags: ")]
+    assert sorted(tags[15:].split(", ")) == sorted(["<U+202E>gat", "esc␛[5mtag"])
+    assert "        lists: List␛[31m<U+202E>" in lines
+    # The abstract and notes keep their lines; a lone CR could overprint, so it shows too.
+    assert "First␛[31m red\nSecond line <U+202E>lmth.exe␍OVERWRITE" in out
+    assert "note ␛[2J with\ttab\nand a second line" in out
+
+
+def test_json_output_is_terminal_safe_and_exact(run, hostile):
+    """--json keeps every character (scripts get the data), escaped so a terminal shows it as text."""
+    code, out, _ = run("show", "1", "--json")
+    assert code == 0
+    assert not _terminal_hazards(out)
+    shown = json.loads(out)
+    assert (shown["title"], shown["abstract"], shown["authors"]) == (HOSTILE_TITLE, HOSTILE_ABSTRACT, [HOSTILE_AUTHOR])
+    assert shown["code_urls"] == [HOSTILE_URL]
+    assert sorted(shown["tags"]) == sorted([f"{RLO}gat", "esc\x1b[5mtag"])
+    code, out, _ = run("list", "--json")
+    assert code == 0
+    assert not _terminal_hazards(out)
+    assert json.loads(out) == [shown]

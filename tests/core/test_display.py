@@ -69,3 +69,15 @@ def test_a_choice_shown_visibly_maps_back_to_the_stored_name():
     assert visible_choice(visible(names[1]), names) == names[1]
     assert visible_choice("tab␉name", names) == "tab\tname"
     assert visible_choice("missing", names) is None
+
+
+def test_json_safe_escapes_what_json_leaves_raw_and_keeps_the_data():
+    import json
+
+    from papershelf.core.display import json_safe
+
+    data = {"title": "a\u202eb\x7f\x9b\u2028c", "notes": ["x\x1b[2J\n"], "ok": "Über 日本語"}
+    text = json_safe(json.dumps(data, ensure_ascii=False, indent=2))
+    assert json.loads(text) == data
+    assert "\\u202e" in text and "\\u009b" in text and "Über 日本語" in text
+    assert not [c for c in text if c != "\n" and (unicodedata.category(c) == "Cc" or ord(c) in BIDI_CONTROLS)]

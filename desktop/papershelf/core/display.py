@@ -61,6 +61,20 @@ def visible(text: str | None, *, multiline: bool = False) -> str:
     return pattern.sub(_replace, text)
 
 
+# In JSON text, C0 controls only occur as the encoder's own whitespace (it escapes them inside strings).
+_JSON_HIDDEN = re.compile(f"[\x7f-\x9f{_BIDI}{_OTHER}]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters json leaves raw (DEL, C1, bidi...) written as ``\\uXXXX`` escapes.
+
+    For JSON printed to a terminal: a parser reads back exactly the same strings.
+    """
+    if _JSON_HIDDEN.search(text) is None:
+        return text
+    return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def visible_choice(shown: str, originals: list[str]) -> str | None:
     """The original behind ``shown``, one of ``[visible(o) for o in originals]`` (as a picker returned it)."""
     for original in originals:
