@@ -241,9 +241,9 @@ def test_list_and_lists_show_print_control_characters_as_marks(run, hostile, mon
         code, out, _ = run(*argv)
         assert code == 0
         assert not _terminal_hazards(out), argv
-        assert "Invoice <U+202E>exe.txt ␛]0;pwned␇ ␛[2J NUL␀ CSI<U+009B>31m" in out
-        assert "Eve <U+202E>evE␛[" in out  # the author column is 18 wide
-        assert "<U+202E>gat" in out and "esc␛[5mtag" in out
+        assert "Invoice <U+202E>exe.txt <U+001B>]0;pwned<U+0007> <U+001B>[2J NUL<U+0000> CSI<U+009B>31m" in out
+        assert "Eve <U+202E>ev" in out  # the author column is 18 wide
+        assert "esc<U+001B>[5mtag, <U+2" in out  # the tags column is 24 wide
 
 
 def test_show_prints_every_field_with_marks(run, hostile):
@@ -251,15 +251,15 @@ def test_show_prints_every_field_with_marks(run, hostile):
     assert code == 0
     assert not _terminal_hazards(out.replace("\t", ""))
     lines = out.splitlines()
-    assert lines[0] == "Invoice <U+202E>exe.txt ␛]0;pwned␇ ␛[2J NUL␀ CSI<U+009B>31m"
-    assert lines[1] == "Eve <U+202E>evE␛[8m"
+    assert lines[0] == "Invoice <U+202E>exe.txt <U+001B>]0;pwned<U+0007> <U+001B>[2J NUL<U+0000> CSI<U+009B>31m"
+    assert lines[1] == "Eve <U+202E>evE<U+001B>[8m"
     assert "         code: https://github.com/example/<U+202E>txt.exe" in lines
     [tags] = [line for line in lines if line.startswith("         tags: ")]
-    assert sorted(tags[15:].split(", ")) == sorted(["<U+202E>gat", "esc␛[5mtag"])
-    assert "        lists: List␛[31m<U+202E>" in lines
+    assert sorted(tags[15:].split(", ")) == sorted(["<U+202E>gat", "esc<U+001B>[5mtag"])
+    assert "        lists: List<U+001B>[31m<U+202E>" in lines
     # The abstract and notes keep their lines; a lone CR could overprint, so it shows too.
-    assert "First␛[31m red\nSecond line <U+202E>lmth.exe␍OVERWRITE" in out
-    assert "note ␛[2J with\ttab\nand a second line" in out
+    assert "First<U+001B>[31m red\nSecond line <U+202E>lmth.exe<U+000D>OVERWRITE" in out
+    assert "note <U+001B>[2J with\ttab\nand a second line" in out
 
 
 def test_json_output_is_terminal_safe_and_exact(run, hostile):

@@ -28,18 +28,12 @@ _MULTI_LINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}{_OTHER}]|
 
 
 def mark(char: str) -> str:
-    """The visible stand-in for one hidden character.
+    """The visible stand-in for one hidden character: its code point, as ``<U+001B>``.
 
-    C0 controls and DEL get their Unicode Control Pictures (``␛`` for ESC,
-    ``␀`` for NUL, ``␡`` for DEL); everything else, which has no picture,
-    shows its code point as ``<U+202E>``.
+    Plain ASCII, so every font and terminal can show it (the Unicode Control
+    Pictures, like U+241B for ESC, are missing from common fonts and showed as empty boxes).
     """
-    code = ord(char)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
+    return f"<U+{ord(char):04X}>"
 
 
 def _replace(match: re.Match[str]) -> str:
