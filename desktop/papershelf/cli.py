@@ -421,16 +421,24 @@ def cmd_export(args) -> int:
 
     with _open(args) as library:
         ids = export_scope_ids(library, args)
-        options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields}
+        report = exporters.ExportReport()  # what was written in another form: one warning line each
+        options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields, "report": report}
         papers = library.iter_papers(ids)
         # Never onto the library, its -wal/-shm or a backup: checked before writing, by os.stat only.
         protect = Protected.library(library.path, library.backups_dir)
         if args.output == "-":
             exporters.export_to_file(papers, args.format, "-", protect=protect, **options)
+            _print_warnings(report)
             return EXIT_OK
         count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
     print(f"{args.output}: {count} papers written ({args.format})", file=sys.stderr)
+    _print_warnings(report)
     return EXIT_OK
+
+
+def _print_warnings(report) -> None:
+    for line in report.warnings():
+        print(f"papershelf: warning: {line}", file=sys.stderr)
 
 
 def export_scope_ids(library, args) -> list[int]:

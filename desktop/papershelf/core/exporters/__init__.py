@@ -16,6 +16,7 @@ from ..errors import ExportError
 from ..fsutil import Protected, UnsafeTarget, write_user_file
 from ..records import Paper
 from .bibtex import render_bibtex
+from .common import ExportReport
 from .csl_json import render_csl_json
 from .markdown import render_markdown
 from .ris import render_ris
@@ -35,19 +36,28 @@ _RENDERERS: dict[str, Callable[..., Iterator[str]]] = {
 
 
 def render(
-    papers: Iterable[Paper], fmt: str, *, abstract: bool = True, notes: bool = False, all_fields: bool = False
+    papers: Iterable[Paper],
+    fmt: str,
+    *,
+    abstract: bool = True,
+    notes: bool = False,
+    all_fields: bool = False,
+    report: ExportReport | None = None,
 ) -> Iterator[str]:
     """Text chunks of ``papers`` in format ``fmt`` (one of :data:`FORMATS`).
 
     ``abstract``: include abstracts; ``notes``: include the user's notes;
     ``all_fields``: keep reference-manager fields (JabRef groups, file links…)
     that are normally left out. ``bibtex`` output is pure ASCII; ``biblatex``
-    keeps accented letters as UTF-8 for biber.
+    keeps accented letters as UTF-8 for biber. ``report`` (an
+    :class:`ExportReport`) collects what was written in another form than asked.
     """
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})") from None
+    if fmt in ("bibtex", "biblatex"):  # the only formats that change what they cannot write as it is
+        return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields, report=report)
     return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields)
 
 

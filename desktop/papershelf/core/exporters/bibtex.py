@@ -20,6 +20,7 @@ from . import citekeys
 from .common import (
     NAME_FIELDS,
     VERBATIM_FIELDS,
+    ExportReport,
     arxiv_base_id,
     citation_keys,
     entry_key,
@@ -31,7 +32,15 @@ from .common import (
     year_month,
 )
 from .datamodel import FIELD_ALIASES, export_type, is_valid_field
-from .latex import collapse_space, title_to_latex, to_latex, verbatim
+from .latex import (
+    collapse_space,
+    title_to_latex,
+    to_latex,
+    verbatim,
+    verbatim_arxiv_class,
+    verbatim_arxiv_id,
+    verbatim_doi,
+)
 
 _OTHERS = frozenset({"others", "et al", "et al.", "and others"})
 
@@ -60,16 +69,20 @@ def render_bibtex(
     abstract: bool = True,
     notes: bool = False,
     all_fields: bool = False,
+    report: ExportReport | None = None,
 ) -> Iterator[str]:
     """One entry (a string ending in a blank line) per paper.
 
     ``utf8`` gives the biblatex profile (accented letters kept as UTF-8);
     otherwise the output is pure ASCII. Citation keys are made unique within
-    the export, ignoring case as bibtex does.
+    the export, ignoring case as bibtex does. ``report`` collects what was
+    written in another form than asked (see :class:`ExportReport`).
     """
     for paper, key in citation_keys(papers):
         # One chunk per paper, blank line included: half the writes of two.
-        yield render_entry(paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields) + "\n"
+        yield render_entry(
+            paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
+        ) + "\n"
 
 
 def render_entry(
@@ -80,9 +93,17 @@ def render_entry(
     abstract: bool = True,
     notes: bool = False,
     all_fields: bool = False,
+    report: ExportReport | None = None,
 ) -> str:
-    """The ``@type{key, ...}`` entry for one paper."""
+    """The ``@type{key, ...}`` entry for one paper.
+
+    An arXiv id, class or DOI outside its grammar is written to ``note``
+    instead of its verbatim field, where TeX would read it unescaped (and
+    ``^^5c`` is a backslash); ``report`` names each such field.
+    """
     key = key or entry_key(paper)
+    # (field, label in the note or None to leave it out, value) kept out of a verbatim field.
+    unsafe: list[tuple[str, str | None, str]] = []
     extra = extra_fields(paper)
     authors = format_names(paper.authors, utf8=utf8)
     entry_type = export_type(paper.entry_type, bibtex=not utf8)
@@ -107,15 +128,20 @@ def render_entry(
 
     arxiv = arxiv_base_id(paper.arxiv_id)
     url = paper.url
+    if arxiv and verbatim_arxiv_id(arxiv) is None:
+        unsafe.append(("eprint", "arXiv id", (paper.arxiv_id or "").strip()))
+        arxiv = None
     if arxiv:
         # Zotero keeps only the archive ("cs") as primaryclass; keep what there is.
-        primary = paper.primary_class or extra.get("primaryclass")
+        primary = (paper.primary_class or extra.get("primaryclass") or "").strip()
         if extra:
             extra = {k: v for k, v in extra.items() if k not in _EPRINT_FIELDS}
-        add("  eprint = {" + verbatim(arxiv) + "}")
+        add("  eprint = {" + arxiv + "}")
         add("  archivePrefix = {arXiv}")
-        if primary:
-            add("  primaryClass = {" + verbatim(primary) + "}")
+        if primary and verbatim_arxiv_class(primary):
+            add("  primaryClass = {" + primary + "}")
+        elif primary:
+            unsafe.append(("primaryClass", "arXiv class", primary))
         url = f"https://arxiv.org/abs/{arxiv}"
     if url:
         add("  url = {" + verbatim(url) + "}")
@@ -124,12 +150,19 @@ def render_entry(
             add("  howpublished = {" + _url_text(verbatim(url)) + "}")
 
     if extra:
-        for name, value in _extra_fields(extra, entry_type, utf8=utf8, all_fields=all_fields):
+        for name, value in _extra_fields(extra, entry_type, utf8=utf8, all_fields=all_fields, unsafe=unsafe):
             add(f"  {name} = {value}")
 
-    if paper.tags:
-        add("  keywords = {" + to_latex(", ".join(paper.tags), utf8=utf8) + "}")
+    # Keywords too long to be tags were kept in extra_fields by the BibTeX import.
+    keywords = paper.tags + [extra["keywords"]] if extra.get("keywords") else paper.tags
+    if keywords:
+        add("  keywords = {" + to_latex(", ".join(keywords), utf8=utf8) + "}")
     note = extra.get("note") or sighting_note(paper)
+    if unsafe:
+        # Kept, as escaped text where TeX runs nothing: never dropped silently.
+        note = "; ".join(([note] if note else []) + [f"{label}: {value}" for _, label, value in unsafe if label])
+        if report is not None:
+            report.not_verbatim.extend((key, name) for name, _, _ in unsafe)
     if note:
         add("  note = {" + to_latex(note, utf8=utf8) + "}")
     annote = [v for v in (extra.get("annote"), extra.get("annotation")) if v]
@@ -197,7 +230,11 @@ _TO_BIBTEX_FIELDS = {
 }
 
 
-def _extra_fields(extra: dict[str, str], entry_type: str, *, utf8: bool, all_fields: bool) -> Iterator[tuple[str, str]]:
+def _extra_fields(
+    extra: dict[str, str], entry_type: str, *, utf8: bool, all_fields: bool, unsafe: list[tuple[str, str | None, str]]
+) -> Iterator[tuple[str, str]]:
+    """(name, written value) of the extra fields to export; values unsafe verbatim go to ``unsafe``."""
+    arxiv_eprint = (extra.get("archiveprefix") or extra.get("eprinttype") or "").strip().lower() == "arxiv"
     if not utf8:
         extra = _bibtex_names(extra, entry_type)
     for name, value in extra.items():
@@ -211,7 +248,11 @@ def _extra_fields(extra: dict[str, str], entry_type: str, *, utf8: bool, all_fie
             # ``address`` and ``location`` both: biber maps only one, warns on the other.
             if any(FIELD_ALIASES.get(other) == name for other in extra if other != name):
                 continue
-        yield name, _field_value(name, value, utf8=utf8)
+        written = _verbatim_value(name, value, arxiv_eprint) if name in VERBATIM_FIELDS else None
+        if name in VERBATIM_FIELDS and written is None:
+            unsafe.append((name, _UNSAFE_LABELS.get(name), value))
+            continue
+        yield name, written or _field_value(name, value, utf8=utf8)
 
 
 def _bibtex_names(extra: dict[str, str], entry_type: str) -> dict[str, str]:
@@ -228,14 +269,32 @@ def _bibtex_names(extra: dict[str, str], entry_type: str) -> dict[str, str]:
     return out
 
 
-def _field_value(name: str, value: str, *, utf8: bool) -> str:
-    if name == "file" and _balanced(value):
+# How a value kept out of its verbatim field is labelled in ``note`` (None: left out).
+_UNSAFE_LABELS = {"doi": "DOI", "eprint": "arXiv id"}
+
+
+def _verbatim_value(name: str, value: str, arxiv_eprint: bool) -> str | None:
+    """``{value}`` for a verbatim field, or None when the value has no safe verbatim form."""
+    if name == "file":
         # A local path (only with --all-fields): spaces and backslashes are the
         # user's, and biber reads the field verbatim. Percent-encoding would
-        # break the link to the PDF.
-        return "{" + value + "}"
-    if name in VERBATIM_FIELDS:
-        return "{" + verbatim(strip_doi_resolver(value) if name == "doi" else value) + "}"
+        # break the link to the PDF; a "^" could make TeX read "^^5c" as a backslash.
+        if "^" in value:
+            return None
+        return "{" + (value if _balanced(value) else verbatim(value)) + "}"
+    if name == "doi":
+        doi = verbatim_doi(strip_doi_resolver(value))
+        return None if doi is None else "{" + doi + "}"
+    if name == "eprint" and arxiv_eprint:
+        arxiv = verbatim_arxiv_id(_ARXIV_PREFIX_RE.sub("", value.strip()))
+        return None if arxiv is None else "{" + arxiv + "}"
+    return "{" + verbatim(value) + "}"
+
+
+_ARXIV_PREFIX_RE = re.compile(r"(?i)^arxiv:")
+
+
+def _field_value(name: str, value: str, *, utf8: bool) -> str:
     if name in NAME_FIELDS:
         names = re.split(r"\s+and\s+", collapse_space(value))
         return "{" + format_names(names, utf8=utf8) + "}"

@@ -1,9 +1,10 @@
-"""What every export format needs: keys, dates, names, extra fields."""
+"""What every export format needs: keys, dates, names, extra fields, the report of what was changed."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from ..records import Paper
 from . import citekeys
@@ -37,6 +38,44 @@ ORG_WORDS = frozenset(
 # Matched case-sensitively: "Meta AI" is an organisation, "Qingyao Ai" a person.
 ORG_WORDS_EXACT = frozenset({"AI", "NVIDIA", "IBM", "Google", "Microsoft", "Meta"})
 SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote in another form than asked, filled in while it renders.
+
+    Pass one to :func:`papershelf.core.exporters.export_to_file` (``report=``)
+    and show :meth:`warnings` to the user: nothing is ever dropped silently.
+    """
+
+    #: (citation key, field) of values not written to their verbatim field: an
+    #: arXiv id, class or DOI outside its grammar (written to ``note``), a file
+    #: path TeX could run code from (left out).
+    not_verbatim: list[tuple[str, str]] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """One line per kind of problem, naming the papers; empty when there was none."""
+        lines = []
+        if self.not_verbatim:
+            fields: dict[str, list[str]] = {}
+            for key, name in self.not_verbatim:
+                fields.setdefault(key, []).append(name)
+            named = [f"{key} ({', '.join(names)})" for key, names in fields.items()]
+            lines.append(
+                f"{_papers(len(fields), 'has', 'have')} an arXiv id, class, DOI or file path that is not safe in a"
+                f" verbatim field (written to note instead, a file path left out): {_first(named)}"
+            )
+        return lines
+
+
+def _papers(count: int, one: str, many: str) -> str:
+    return f"1 paper {one}" if count == 1 else f"{count} papers {many}"
+
+
+def _first(names: list[str], shown: int = 20) -> str:
+    """The first ``shown`` names, and how many more: one line even for 100,000 papers."""
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def extra_fields(paper: Paper) -> dict[str, str]:

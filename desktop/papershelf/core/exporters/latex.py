@@ -34,6 +34,9 @@ __all__ = [
     "title_to_latex",
     "needs_protection",
     "verbatim",
+    "verbatim_arxiv_id",
+    "verbatim_arxiv_class",
+    "verbatim_doi",
     "collapse_space",
 ]
 
@@ -284,17 +287,20 @@ def _braced(match: re.Match) -> str:
 
 
 # Characters a verbatim field (url, doi, eprint) may hold as they are; "%" only
-# when it starts an escape.
-_URL_CHARS = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=<>|^`"
+# when it starts an escape. Never "^": TeX reads "^^5c" as a backslash before
+# any package sees it, so "^^5cinput" in a field that is not escaped is a
+# command (RFC 3986 does not allow a bare "^" in a URL either).
+_URL_CHARS = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=<>|`"
 _URL_PLAIN_RE = re.compile(f"[{_URL_CHARS}]*")
 _URL_CHAR_RE = re.compile(f"[{_URL_CHARS}]|%[0-9A-Fa-f]{{2}}")
 
 
 def verbatim(value: str) -> str:
-    """A URL/DOI safe as a BibTeX verbatim field: no white space, braces or backslashes.
+    """A URL safe as a BibTeX verbatim field: no white space, braces, backslashes or carets.
 
     Anything else is percent-encoded (UTF-8), as is a ``%`` that does not start
-    a valid escape, so the entry always parses and the link keeps working.
+    a valid escape, so the entry always parses, the link keeps working and TeX
+    finds nothing to run in it.
     """
     value = value.strip()
     if _URL_PLAIN_RE.fullmatch(value):
@@ -306,6 +312,36 @@ def verbatim(value: str) -> str:
         else:
             out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
     return "".join(out)
+
+
+# Identifiers written to verbatim fields (eprint, primaryClass, doi) must match
+# their grammar; what does not is not an identifier, and goes to a note instead.
+# arXiv: 2509.01234 (2007 on, optional version) or hep-th/9901001, math.AG/0601001.
+_ARXIV_ID_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+# cs.LG, math.AG, hep-th, astro-ph.CO, cond-mat.mes-hall, physics.optics; or the archive alone ("cs").
+_ARXIV_CLASS_RE = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[A-Za-z]+)?)?")
+# 10.<registrant>/<suffix>: the suffix is any printable ASCII but the space.
+_DOI_RE = re.compile(r"10\.\d{4,9}(?:\.\d+)*/[\x21-\x7e]+")
+# Printable ASCII TeX acts on even in a verbatim field: escape, groups, comment,
+# parameter, and the "^^" notation. Percent-encoded: doi.org decodes them.
+_DOI_UNSAFE_RE = re.compile(r"[\^\\{}%#]")
+
+
+def verbatim_arxiv_id(value: str) -> str | None:
+    """``value`` if it is an arXiv id (new or old style, optional version), else None."""
+    return value if _ARXIV_ID_RE.fullmatch(value) else None
+
+
+def verbatim_arxiv_class(value: str) -> str | None:
+    """``value`` if it is an arXiv class (``cs.LG``, ``hep-th``, ``astro-ph.CO``) or archive, else None."""
+    return value if _ARXIV_CLASS_RE.fullmatch(value) else None
+
+
+def verbatim_doi(value: str) -> str | None:
+    """A DOI safe as a verbatim field (``^ \\ { } % #`` percent-encoded), or None if ``value`` is not a DOI."""
+    if not _DOI_RE.fullmatch(value):
+        return None
+    return _DOI_UNSAFE_RE.sub(lambda m: f"%{ord(m.group()):02X}", value)
 
 
 def _is_latin(ch: str) -> bool:
