@@ -17,6 +17,22 @@ SAMPLE_JSON = FIXTURES / "hf-daily-papers-api-sample.json"
 sys.path.insert(0, str(ROOT / "desktop"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from papershelf.core import db as _db  # noqa: E402
+
+# Nothing but SQLite may open a library file, or its -wal/-shm, while this
+# process has a connection to it (closing any descriptor on the file drops
+# SQLite's locks). The guard refuses such an open anywhere in the suite, and
+# the fixture below fails the test even where the code swallowed the error.
+_db.install_open_guard()
+
+
+@pytest.fixture(autouse=True)
+def _no_library_file_opened():
+    _db.violations.clear()
+    yield
+    found, _db.violations[:] = list(_db.violations), []
+    assert not found, f"Python code opened a library file SQLite holds open: {found}"
+
 
 @pytest.fixture(autouse=True)
 def _isolated_profile(tmp_path_factory, monkeypatch):

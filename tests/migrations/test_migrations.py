@@ -4,6 +4,7 @@ import hashlib
 import shutil
 import sqlite3
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,14 @@ def pending_migration(tmp_path, monkeypatch):
     def make(body: str) -> None:
         scripts = tmp_path / "migrations"
         shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-        (scripts / "versions" / "0002_test.py").write_text(
+        (scripts / "versions" / "0003_test.py").write_text(
             textwrap.dedent(
                 '''
                 import sqlalchemy as sa
                 from alembic import op
 
-                revision = "0002"
-                down_revision = "0001"
+                revision = "0003"
+                down_revision = "0002"
                 branch_labels = None
                 depends_on = None
 
@@ -65,7 +66,7 @@ def pending_migration(tmp_path, monkeypatch):
             + textwrap.indent(textwrap.dedent(body), "    ")
         )
         monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
-        monkeypatch.setattr(db, "SCHEMA_HEAD", "0002")
+        monkeypatch.setattr(db, "SCHEMA_HEAD", "0003")
 
     return make
 
@@ -76,10 +77,12 @@ def test_upgrade_takes_a_backup_first_and_keeps_the_data(old_library, tmp_path, 
     with Library(old_library, backups_dir=backups) as lib:
         assert lib.count() == 51
         with lib.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
             assert "rating" in [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(paper)")]
-    (backup,) = backups.glob("library-before-schema-0002-*.sqlite3")
-    conn = sqlite3.connect(backup)
+    (backup,) = backups.glob("library-before-schema-*.sqlite3.zip")
+    unpacked = tmp_path / "unpacked.sqlite3"
+    unpacked.write_bytes(zipfile.ZipFile(backup).read("library.sqlite3"))
+    conn = sqlite3.connect(unpacked)
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
     assert conn.execute("SELECT count(*) FROM paper").fetchone() == (51,)
     assert "rating" not in [r[1] for r in conn.execute("PRAGMA table_info(paper)")]
@@ -101,7 +104,7 @@ def test_a_failing_upgrade_leaves_the_library_as_it_was(old_library, tmp_path, p
     assert "rating" not in [r[1] for r in conn.execute("PRAGMA table_info(paper)")]
     assert conn.execute("SELECT count(*) FROM paper WHERE title = 'broken'").fetchone() == (0,)
     conn.close()
-    assert list((tmp_path / "backups").glob("*.sqlite3"))
+    assert list((tmp_path / "backups").glob("*.sqlite3.zip"))
 
 
 def test_a_library_from_a_newer_papershelf_is_refused_untouched(old_library):
@@ -145,3 +148,69 @@ def test_another_programs_database_is_refused_untouched(tmp_path):
 def test_a_folder_is_not_a_library(tmp_path):
     with pytest.raises(LibraryError, match="is a folder"):
         Library(tmp_path)
+
+
+def test_a_released_0001_library_is_stamped_as_papershelfs(old_library):
+    with Library(old_library) as lib, lib.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA application_id").scalar() == db.APPLICATION_ID
+
+
+def test_a_new_library_is_stamped_private_and_reopens(tmp_path):
+    path = tmp_path / "new" / "library.sqlite3"
+    Library(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == db.APPLICATION_ID
+    conn.close()
+    Library(path).close()
+
+
+def _only_a_view(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIEW v AS SELECT 1")
+    conn.close()
+
+
+def _only_header_fields(path):
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA application_id = 1234")
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+
+
+def _ours_but_empty(path):
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    conn.close()
+
+
+@pytest.mark.parametrize("make", [lambda p: p.touch(), _only_a_view, _only_header_fields, _ours_but_empty])
+def test_an_existing_file_without_a_library_is_not_adopted(tmp_path, make):
+    path = tmp_path / "library.sqlite3"
+    make(path)
+    before = digest(path)
+    with pytest.raises(LibraryError, match="not a Papershelf library|empty"):
+        Library(path)
+    assert digest(path) == before and not Path(str(path) + "-wal").exists()
+
+
+def test_an_empty_file_is_adopted_when_the_user_says_so(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    path.touch()
+    with Library(path, adopt_empty=True) as lib:
+        assert lib.count() == 0
+
+
+@pytest.mark.parametrize("name", ["x%41.sqlite", "what?mode=ro.sqlite", "hash#1.sqlite", "sp ace%20.sqlite"])
+def test_a_library_path_is_taken_literally(tmp_path, name):
+    """'x%41' is not 'xA': another program's database there is never opened, let alone changed."""
+    decoy = tmp_path / name.replace("%41", "A").replace("%20", " ").split("?")[0].split("#")[0]
+    conn = sqlite3.connect(decoy)
+    conn.execute("CREATE TABLE other (x)")
+    conn.commit()
+    conn.close()
+    before = digest(decoy)
+    with Library(tmp_path / name) as lib:
+        assert lib.count() == 0
+    assert (tmp_path / name).is_file() and digest(decoy) == before
+    assert not Path(str(decoy) + "-wal").exists()

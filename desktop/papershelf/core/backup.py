@@ -1,73 +1,373 @@
-"""Backups of the library with SQLite's online backup API, and restoring them.
+"""Backups of the library, and restoring them, all through SQLite.
 
-A backup is a complete, consistent copy taken while the library may be in
-use. Restoring first backs up the current library, then swaps the file in
-atomically; nothing is ever overwritten without a copy kept.
+A backup is a zip archive (``NAME-KIND-STAMP.sqlite3.zip``) holding a
+consistent copy of the library taken with SQLite's online backup API, minus
+the search index (it is rebuilt on restore), plus ``manifest.json``: what kind
+of backup it is, when it was taken and how many papers, notes and lists it
+holds. The manifest, never the file name, decides what may be pruned.
+
+Restoring is all or nothing: the backup is unpacked beside the library,
+checked like a library, upgraded and re-indexed first. Then, holding the
+library's write lock, a safety backup of the current library is written and
+the backup's rows replace the current ones in one transaction, so other
+programs using the library wait for it and keep working on the restored
+content. Only a damaged library is moved aside instead (SQLite cannot write
+into it).
+
+Nothing here opens a library file with Python's ``open()``: see ``db``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
-import re
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import db
+from . import db, fsutil
 from .errors import LibraryError, PapershelfError
 
 KEEP = 10
+SUFFIX = ".sqlite3.zip"
+LEGACY_SUFFIX = ".sqlite3"
+MEMBER = "library.sqlite3"
+MANIFEST = "manifest.json"
+FORMAT = 1
+#: Kinds of backup that :func:`prune` may delete; "manual" ones are kept forever.
+AUTOMATIC = frozenset({"daily", "before-restore", "before-schema"})
 _STAMP = "%Y%m%d-%H%M%S"
 
 
-def _name(library: Path, reason: str, when: dt.datetime | None = None) -> str:
-    return f"{library.stem}-{reason}-{(when or dt.datetime.now()).strftime(_STAMP)}.sqlite3"
+@dataclass(frozen=True)
+class Summary:
+    """What a library or a backup holds, for choosing and for warning before a restore."""
+
+    path: Path
+    kind: str  # "library", "daily", "manual", "before-restore", "before-schema", "legacy"
+    taken: dt.datetime | None
+    schema: str | None
+    papers: int
+    notes: int
+    lists: int
+    tags: int
+
+    def describe(self) -> str:
+        """``2026-11-29 08:00 · daily · 120 papers, 3 notes, 2 lists``."""
+        when = f"{self.taken:%Y-%m-%d %H:%M} · " if self.taken else ""
+        return f"{when}{self.kind} · {_counted(self.papers, 'paper')}, {_counted(self.notes, 'note')}, " + _counted(
+            self.lists, "list"
+        )
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def losses(current: Summary, backup: Summary) -> list[str]:
+    """What restoring ``backup`` over ``current`` would drop, in words (empty when nothing)."""
+    lost = []
+    for noun, now, then in (
+        ("paper", current.papers, backup.papers),
+        ("note", current.notes, backup.notes),
+        ("list", current.lists, backup.lists),
+    ):
+        if now > then:
+            lost.append(_counted(now - then, noun))
+    return lost
+
+
+def _name(library: Path, kind: str, when: dt.datetime | None = None) -> str:
+    return f"{library.stem}-{kind}-{(when or dt.datetime.now()).strftime(_STAMP)}{SUFFIX}"
 
 
 def list_backups(folder: Path) -> list[Path]:
-    """Backups in ``folder``, newest first."""
+    """Backups in ``folder`` (archives and older plain copies), newest first."""
     if not folder.is_dir():
         return []
-    found = [p for p in folder.glob("*.sqlite3") if p.is_file()]
+    found = [p for p in folder.iterdir() if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and p.is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def prune(folder: Path, keep: int = KEEP) -> None:
-    """Keep the newest ``keep`` automatic backups; never delete a manual one."""
-    stamped = []
-    for path in list_backups(folder):
-        match = re.search(r"-(?:daily|before-[\w-]+?)-(\d{8}-\d{6})\.sqlite3$", path.name)
-        if match:
-            stamped.append((match.group(1), path))
-    stamped.sort(reverse=True)
-    for _stamp, old in stamped[keep:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
+# --- Taking a backup -------------------------------------------------------------------
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "papers": one("SELECT count(*) FROM paper"),
+        "notes": one("SELECT count(*) FROM note"),
+        "lists": one("SELECT count(*) FROM reading_list"),
+        "tags": one("SELECT count(*) FROM tag"),
+    }
+
+
+def _require_library_file(library: Path) -> None:
+    try:
+        mode = library.stat().st_mode
+    except FileNotFoundError:
+        raise PapershelfError(f"{library}: no library to back up") from None
+    except OSError as exc:
+        raise PapershelfError(f"{library}: cannot read the library ({exc.strerror})") from None
+    import stat
+
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise PapershelfError(f"{library}: is {what}, not a library file")
+
+
+def _snapshot(source: sqlite3.Connection, work_dir: Path) -> tuple[Path, dict]:
+    """Copy ``source`` into a private temporary file in ``work_dir``, compacted, without the search index.
+
+    Returns the file and its manifest facts. The copy is checked with SQLite's
+    integrity check, so a backup is never a damaged file.
+    """
+    fsutil.make_private_dirs(work_dir)
+    fd, name = tempfile.mkstemp(prefix=".papershelf-backup-", suffix=".sqlite3", dir=work_dir)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        with db.connection(tmp) as copy:
+            source.backup(copy)
+            copy.isolation_level = None
+            copy.execute("PRAGMA journal_mode=DELETE")
+            _empty_search_index(copy)
+            copy.execute("VACUUM")
+            db.integrity_check(copy, tmp)
+            facts = _counts(copy)
+            facts["schema"] = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        return tmp, facts
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _empty_search_index(conn: sqlite3.Connection) -> None:
+    """Drop the search index's content (half the file at 100k papers): re-create the table empty.
+
+    An FTS5 ``DELETE`` leaves its index pages behind until a merge.
+    """
+    (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (db.FTS_TABLE,)).fetchone()
+    conn.execute(f"DROP TABLE {db.FTS_TABLE}")
+    conn.execute(ddl)
+
+
+def _write_archive(snapshot: Path, dest: Path, facts: dict, kind: str, when: dt.datetime, library: Path) -> Path:
+    """Zip ``snapshot`` and its manifest into ``dest`` (atomically, through links, 0600)."""
+    from .. import __version__
+
+    manifest = {
+        "format": FORMAT,
+        "kind": kind,
+        "taken": when.isoformat(timespec="seconds"),
+        "library": str(library),
+        "papershelf": __version__,
+        **facts,
+    }
+    with fsutil.write_user_file(dest, "wb") as stream, zipfile.ZipFile(
+        stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6
+    ) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        archive.write(snapshot, MEMBER)
+    return dest
 
 
 def backup(
     library: Path, dest: Path | None = None, *, folder: Path, reason: str = "manual", when: dt.datetime | None = None
 ) -> Path:
-    """Write a backup of ``library`` to ``dest`` (or into ``folder``) and return its path."""
-    if not library.exists():
-        raise PapershelfError(f"{library}: no library to back up")
-    db.inspect_file(library)
+    """Write a backup of ``library`` to ``dest`` (or into ``folder``) and return its path.
+
+    ``dest`` may be a folder, a new file, or a link (written through). It may
+    not be the library itself or one of its side files.
+    """
+    library = Path(library)
+    _require_library_file(library)
+    when = when or dt.datetime.now()
     if dest is None:
         dest = folder / _name(library, reason, when)
     elif dest.is_dir():
         dest = dest / _name(library, reason, when)
+    db.inspect_file(library, full_check=False)  # a foreign or empty file is not backed up
     try:
-        return db.backup_file(library, dest)
+        fsutil.check_not_protected(dest, fsutil.Protected.library(library))
+        if dest.parent == folder:
+            fsutil.make_private_dirs(folder)
+        work_dir = _work_dir(dest, folder)
+        with db.connection(library, readonly=True) as source:
+            try:
+                snapshot, facts = _snapshot(source, work_dir)
+            except sqlite3.DatabaseError as exc:
+                # The library passed its check: what failed is writing the copy.
+                raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
+        try:
+            return _write_archive(snapshot, dest, facts, reason, when, library)
+        finally:
+            _remove(snapshot)
     except OSError as exc:
-        raise PapershelfError(f"{dest}: cannot write the backup ({exc.strerror or exc})") from None
+        raise PapershelfError(f"{dest}: cannot write the backup ({_reason(exc)})") from None
 
 
-def restore(library: Path, source: Path | None = None, *, folder: Path) -> tuple[Path, Path | None]:
-    """Replace ``library`` with the backup ``source`` (default: the newest good one).
+def _work_dir(dest: Path, folder: Path) -> Path:
+    """Where the temporary copy goes: beside a regular destination, else the backups folder."""
+    target = fsutil.resolve_target(dest)
+    return target.path.parent if target.kind in (fsutil.REPLACE, fsutil.CREATE) else folder
 
-    The current library, if any, is backed up first (or, if damaged, moved
-    aside untouched). Returns the backup used and where the old library went.
+
+def _reason(exc: OSError) -> str:
+    from .exporters import _reason as reason
+
+    return reason(exc)
+
+
+def _remove(path: Path) -> None:
+    for victim in (path, Path(str(path) + "-journal"), Path(str(path) + "-wal"), Path(str(path) + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            victim.unlink()
+
+
+# --- Reading a backup -----------------------------------------------------------------
+
+
+def _manifest(path: Path) -> dict | None:
+    """The manifest of a backup archive, or None for an older plain copy."""
+    if not path.name.endswith(SUFFIX):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(MANIFEST))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise PapershelfError(f"{path}: not a Papershelf backup ({exc})") from None
+
+
+def summarize(path: Path) -> Summary:
+    """What a backup file holds (from its manifest; an older plain copy is read through SQLite)."""
+    manifest = _manifest(path)
+    if manifest is not None:
+        try:
+            return Summary(
+                path,
+                manifest["kind"],
+                dt.datetime.fromisoformat(manifest["taken"]),
+                manifest.get("schema"),
+                int(manifest["papers"]),
+                int(manifest["notes"]),
+                int(manifest["lists"]),
+                int(manifest["tags"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PapershelfError(f"{path}: not a Papershelf backup (manifest: {exc})") from None
+    return _summarize_sqlite(path, "legacy", dt.datetime.fromtimestamp(path.stat().st_mtime))
+
+
+def summarize_library(library: Path) -> Summary:
+    """What the library holds now (read-only, through SQLite)."""
+    return _summarize_sqlite(library, "library", None)
+
+
+def _summarize_sqlite(path: Path, kind: str, taken: dt.datetime | None) -> Summary:
+    try:
+        # immutable for backups: reading one never leaves -wal/-shm files beside it.
+        immutable = kind != "library"
+        revision = db.inspect_file(path, full_check=False, immutable=immutable)
+        with db.connection(path, readonly=True, immutable=immutable) as conn:
+            counts = _counts(conn) if revision else {"papers": 0, "notes": 0, "lists": 0, "tags": 0}
+    except (LibraryError, sqlite3.DatabaseError) as exc:
+        raise PapershelfError(f"{path}: cannot read it ({db.one_line(exc)})") from None
+    return Summary(path, kind, taken, revision, **counts)
+
+
+@contextlib.contextmanager
+def _unpacked(source: Path, work_dir: Path) -> Iterator[Path]:
+    """A private, writable copy of the library inside backup ``source``, checked, upgraded and re-indexed."""
+    fsutil.make_private_dirs(work_dir)
+    fd, name = tempfile.mkstemp(prefix=".papershelf-restore-", suffix=".sqlite3", dir=work_dir)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        if _manifest(source) is not None:
+            with zipfile.ZipFile(source) as archive, archive.open(MEMBER) as packed, open(tmp, "wb") as out:
+                while chunk := packed.read(1 << 20):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        else:
+            try:
+                with db.connection(source, readonly=True, immutable=True) as old, db.connection(tmp) as copy:
+                    old.backup(copy)
+                    copy.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.DatabaseError as exc:
+                raise PapershelfError(f"{source}: not a usable backup ({db.one_line(exc)})") from None
+        _prepare(tmp, source)
+        yield tmp
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise PapershelfError(f"{source}: not a Papershelf backup ({exc})") from None
+    finally:
+        _remove(tmp)
+
+
+def _prepare(candidate: Path, source: Path) -> None:
+    """Check the unpacked backup like a library, bring it to this version's schema, rebuild its index."""
+    from sqlalchemy import select
+
+    from . import migrate
+    from .models import PaperModel
+
+    try:
+        revision = db.inspect_file(candidate, full_check=True)
+    except LibraryError as exc:
+        raise PapershelfError(f"{source}: not a usable backup ({str(exc).split(': ', 1)[-1]})") from None
+    if revision is None:
+        raise PapershelfError(f"{source}: not a usable backup (it holds no library)")
+    if revision != db.SCHEMA_HEAD and revision not in migrate.known_revisions():
+        raise PapershelfError(
+            f"{source}: not a usable backup (written by a newer version of Papershelf, schema {revision})"
+        )
+    engine = db.make_engine(candidate)
+    try:
+        if revision != db.SCHEMA_HEAD:
+            migrate.upgrade(engine)
+        with db.write(engine) as conn:
+            conn.exec_driver_sql(f"DELETE FROM {db.FTS_TABLE}")
+            db.reindex(conn, conn.execute(select(PaperModel.id)).scalars())
+    finally:
+        engine.dispose()
+    with db.connection(candidate) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+def newest_good(folder: Path) -> Path | None:
+    """The newest backup that unpacks and passes SQLite's integrity check."""
+    for candidate in list_backups(folder):
+        try:
+            with _unpacked(candidate, folder):
+                return candidate
+        except (PapershelfError, OSError, sqlite3.Error):
+            continue
+    return None
+
+
+# --- Restoring ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Restored:
+    source: Path
+    kept: Path | None  # the safety backup of the library as it was, or where a damaged one was moved
+    before: Summary | None
+    after: Summary
+
+
+def restore(library: Path, source: Path | None = None, *, folder: Path) -> Restored:
+    """Replace the content of ``library`` with the backup ``source`` (default: the newest good one).
+
+    All or nothing: on any failure (a bad backup, a full disk) the library is
+    as it was. The current library is backed up first, under its write lock,
+    so nothing committed before the restore is lost.
     """
     if source is None:
         source = newest_good(folder)
@@ -75,62 +375,148 @@ def restore(library: Path, source: Path | None = None, *, folder: Path) -> tuple
             raise PapershelfError(f"no usable backup in {folder}")
     if not source.is_file():
         raise PapershelfError(f"{source}: no such backup file")
+    live, _is_link = fsutil.follow_links(library)
+    if os.path.lexists(live):
+        _require_library_file(live)
     try:
-        db.inspect_file(source)
-    except LibraryError as exc:
-        raise PapershelfError(f"{source}: not a usable backup ({exc})") from None
-    kept = None
-    if library.exists():
+        with _unpacked(source, live.parent) as candidate:
+            after = _summarize_sqlite(candidate, "restored", None)
+            if not os.path.lexists(live) or live.stat().st_size == 0:
+                os.replace(candidate, live)
+                return Restored(source, None, None, after)
+            try:
+                before = summarize_library(live)
+                db.inspect_file(live, full_check=True)
+            except (LibraryError, PapershelfError):
+                kept = set_aside(live)
+                os.replace(candidate, live)
+                return Restored(source, kept, None, after)
+            kept = _swap_in(live, candidate, folder)
+            return Restored(source, kept, before, after)
+    except OSError as exc:
+        raise PapershelfError(f"{library}: nothing was restored ({_reason(exc)})") from None
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise PapershelfError(f"{library}: nothing was restored: the library is busy in another program") from None
+        raise PapershelfError(f"{library}: nothing was restored ({db.one_line(exc)})") from None
+
+
+def _swap_in(live: Path, candidate: Path, folder: Path) -> Path:
+    """Under the write lock: back up ``live``, then replace its rows with ``candidate``'s, in one transaction."""
+    writer = db.connect(live)
+    try:
+        writer.isolation_level = None
+        writer.execute("ATTACH DATABASE ? AS restored", (db.sqlite_uri(candidate),))
+        writer.execute("BEGIN IMMEDIATE")
         try:
-            kept = backup(library, folder=folder, reason="before-restore")
-        except (LibraryError, PapershelfError):
-            # A damaged library cannot be copied with SQLite; keep the file itself.
-            kept = set_aside(library)
-    tmp = library.with_name(library.name + ".restoring")
-    db.backup_file(source, tmp)
-    for suffix in ("-wal", "-shm"):
-        stale = Path(str(library) + suffix)
-        if stale.exists():
-            stale.unlink()
-    os.replace(tmp, library)
-    return source, kept
+            # No one else can commit now; a second connection reads exactly
+            # what the transaction below replaces.
+            with db.connection(live, readonly=True) as reader:
+                snapshot, facts = _snapshot(reader, folder)
+            try:
+                when = dt.datetime.now()
+                kept = _write_archive(snapshot, folder / _name(live, "before-restore", when), facts,
+                                      "before-restore", when, live)
+            finally:
+                _remove(snapshot)
+            writer.execute("PRAGMA defer_foreign_keys=ON")
+            for table, columns in _tables(writer):
+                cols = ", ".join(f'"{c}"' for c in columns)
+                writer.execute(f'DELETE FROM main."{table}"')
+                writer.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM restored."{table}"')
+            writer.execute("COMMIT")
+        except BaseException:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            raise
+        writer.execute("DETACH DATABASE restored")
+    finally:
+        db.disconnect(writer, live)
+    prune(folder)
+    return kept
+
+
+def _tables(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """Every table whose rows a restore copies: ours, the search index, and SQLite's sequence table."""
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE ? "
+            "AND (name NOT LIKE 'sqlite_%' OR name = 'sqlite_sequence') ORDER BY name",
+            (db.FTS_TABLE + "_%",),
+        )
+    ]
+    tables = []
+    for name in names:
+        columns = [r[1] for r in conn.execute(f'PRAGMA main.table_info("{name}")')]
+        tables.append((name, ["rowid", *columns] if name == db.FTS_TABLE else columns))
+    return tables
 
 
 def set_aside(library: Path) -> Path:
-    """Move a broken library out of the way, untouched, and return its new path."""
+    """Move a damaged library out of the way, untouched, and return its new path.
+
+    Its -wal goes with it (it may hold the last changes); its -shm is only an
+    index of the -wal and is removed, so no stray side files are left behind.
+    """
     target = library.with_name(f"{library.stem}-damaged-{dt.datetime.now().strftime(_STAMP)}{library.suffix}")
     os.replace(library, target)
-    for suffix in ("-wal", "-shm"):
-        side = Path(str(library) + suffix)
-        if side.exists():
-            os.replace(side, Path(str(target) + suffix))
+    wal = Path(str(library) + "-wal")
+    if wal.exists():
+        os.replace(wal, Path(str(target) + "-wal"))
+    with contextlib.suppress(FileNotFoundError):
+        Path(str(library) + "-shm").unlink()
     return target
+
+
+# --- Daily backups and pruning ---------------------------------------------------------
+
+
+def _kind(path: Path) -> str | None:
+    try:
+        manifest = _manifest(path)
+    except PapershelfError:
+        return None
+    return manifest.get("kind") if manifest else None
+
+
+def prune(folder: Path, keep: int = KEEP) -> None:
+    """Keep the newest ``keep`` automatic backups; never delete a manual one.
+
+    Whether a backup is automatic is read from its manifest, never guessed
+    from its name (a library may well be called ``thesis-before-defense``).
+    """
+    automatic = [p for p in list_backups(folder) if p.name.endswith(SUFFIX) and _kind(p) in AUTOMATIC]
+    for old in automatic[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def taken_today(library: Path, folder: Path, today: dt.date) -> bool:
+    """True when a daily backup of ``library`` was taken on ``today``."""
+    for path in list_backups(folder):
+        if not path.name.endswith(SUFFIX):
+            continue
+        try:
+            summary = summarize(path)
+        except PapershelfError:
+            continue
+        if summary.kind == "daily" and summary.taken and summary.taken.date() == today:
+            return True
+    return False
 
 
 def daily(library: Path, folder: Path, keep: int = KEEP, today: dt.date | None = None) -> Path | None:
     """Take the day's automatic backup unless one exists already; prune old ones.
 
-    Called at each launch of the app; only the first launch of a day writes.
     Returns the new backup, or ``None`` when there was nothing to do.
     """
     if not library.exists() or library.stat().st_size == 0:
         return None
     now = dt.datetime.now()
     when = dt.datetime.combine(today, now.time()) if today else now
-    day = when.strftime("%Y%m%d")
-    if any(p.name.startswith(f"{library.stem}-daily-{day}-") for p in list_backups(folder)):
+    if taken_today(library, folder, when.date()):
         return None
     made = backup(library, folder=folder, reason="daily", when=when)
     prune(folder, keep)
     return made
-
-
-def newest_good(folder: Path) -> Path | None:
-    """The newest backup that passes SQLite's quick check."""
-    for candidate in list_backups(folder):
-        try:
-            db.inspect_file(candidate)
-            return candidate
-        except LibraryError:
-            continue
-    return None

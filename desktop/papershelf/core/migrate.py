@@ -7,11 +7,13 @@ up-to-date library opens without paying for it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import db
+from . import db, fsutil
 from .errors import LibraryError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -37,71 +39,133 @@ def alembic_head() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-def open_library_engine(path: Path, *, backups_dir: Path | None = None, check: str = "full") -> Engine:
+def open_library_engine(
+    path: Path, *, backups_dir: Path | None = None, check: str = "full", adopt_empty: bool = False
+) -> Engine:
     """An engine on an up-to-date library at ``path``, creating it if needed.
 
     Refuses (with :class:`LibraryError`, leaving the file untouched) a file
     that is not a Papershelf library, is damaged, or was written by a newer
-    Papershelf. Before upgrading an existing library it takes a backup.
+    Papershelf. Only a file Papershelf creates here, or one that carries its
+    application id, is adopted; an existing empty file is taken only with
+    ``adopt_empty`` (the app asks first). Before upgrading an existing library
+    it takes a backup.
 
     ``check`` is how much of the file to verify first: ``"full"`` runs
-    SQLite's quick check (it reads every page); ``"daily"`` does that only
-    once a day per library, remembered in ``backups_dir``; ``"header"`` reads
-    only the header and schema (the GUI, which runs the full check after the
-    first paint). A migration always gets the full check.
+    SQLite's integrity check (it reads every page); ``"daily"`` does that
+    once a day per library, and again whenever the file changed while no
+    Papershelf had it open (remembered in ``backups_dir``); ``"header"``
+    reads only the header and schema (the GUI, which runs the full check
+    after the first paint). A migration always gets the full check.
     """
     path = Path(path)
-    if path.is_dir():
-        raise LibraryError(f"{path}: is a folder, not a library file")
+    created = False
+    if not os.path.lexists(path):
+        created = _create_file(path)
+    kind = _file_kind(path)
+    if kind != "file":
+        raise LibraryError(f"{path}: is {kind}, not a library file")
+    size = path.stat().st_size
+    if size == 0 and not (created or adopt_empty):
+        raise EmptyFileError(
+            f"{path}: an empty file, not a Papershelf library; delete it, or choose another file name"
+        )
     revision = None
-    exists = path.exists() and path.stat().st_size > 0
-    if exists:
-        full = check == "full" or (check == "daily" and not _checked_today(path, backups_dir))
+    if size > 0:
+        full = check == "full" or (check == "daily" and not _checked_since_last_use(path, backups_dir))
         revision = db.inspect_file(path, full_check=full)
+        if revision is None:
+            raise LibraryError(f"{path}: an empty SQLite database that Papershelf did not create; not adopted")
         if full and check == "daily":
-            _mark_checked(path, backups_dir)
-        if revision not in (db.SCHEMA_HEAD, None) and not full:
+            remember_state(path, backups_dir)
+        if revision != db.SCHEMA_HEAD and not full:
             db.check_file(path)
         if revision == db.SCHEMA_HEAD:
             return db.make_engine(path)
-        if revision is not None and revision not in known_revisions():
+        if revision not in known_revisions():
             raise LibraryError(
                 f"{path}: written by a newer version of Papershelf (schema {revision}); "
                 "update Papershelf to open it. The file was not changed."
             )
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LibraryError(f"{path}: cannot create the library folder ({exc.strerror})") from None
-    if revision is not None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = backups_dir or path.parent
-        db.backup_file(path, folder / f"{path.stem}-before-schema-{db.SCHEMA_HEAD}-{stamp}.sqlite3")
+        from . import backup
+
+        backup.backup(path, folder=backups_dir or path.parent, reason="before-schema")
     engine = db.make_engine(path)
     upgrade(engine)
     return engine
 
 
-def _stamp(path: Path, backups_dir: Path | None) -> Path | None:
+class EmptyFileError(LibraryError):
+    """The library path is an existing empty file that Papershelf did not just create."""
+
+
+def _file_kind(path: Path) -> str:
+    """``"file"`` for a regular file (through links), else what it is, in words."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a link to nothing"
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot read the library ({exc.strerror})") from None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _create_file(path: Path) -> bool:
+    """Create a new, empty library file readable by the user only; True if this call made it."""
+    try:
+        fsutil.make_private_dirs(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot create the library ({exc.strerror})") from None
+    os.close(fd)
+    return True
+
+
+def _stamp(backups_dir: Path | None) -> Path | None:
     return backups_dir / "last-check" if backups_dir is not None else None
 
 
-def _checked_today(path: Path, backups_dir: Path | None) -> bool:
-    stamp = _stamp(path, backups_dir)
+def _signature(path: Path) -> str:
+    st = path.stat()
+    return f"{dt.date.today().isoformat()} {st.st_size} {st.st_mtime_ns}"
+
+
+def _checked_since_last_use(path: Path, backups_dir: Path | None) -> bool:
+    """True when the full check ran today and the file has not changed since Papershelf last closed it.
+
+    A file changed by anything but Papershelf (a sync client, a disk error, a
+    byte flip) has another size or modification time, and is checked again.
+    """
+    stamp = _stamp(backups_dir)
     try:
-        return stamp is not None and stamp.read_text().strip() == dt.date.today().isoformat()
+        return stamp is not None and stamp.read_text().strip() == _signature(path)
     except OSError:
         return False
 
 
-def _mark_checked(path: Path, backups_dir: Path | None) -> None:
-    stamp = _stamp(path, backups_dir)
+def remember_state(path: Path, backups_dir: Path | None, *, checked: bool = True) -> None:
+    """Record the file's size and time after a full check, or after a clean close of a file checked today.
+
+    See :func:`_checked_since_last_use`.
+    """
+    stamp = _stamp(backups_dir)
     if stamp is None:
         return
     try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(dt.date.today().isoformat() + "\n")
+        if not checked and not stamp.read_text().startswith(dt.date.today().isoformat() + " "):
+            return
+        fsutil.make_private_dirs(stamp.parent)
+        stamp.write_text(_signature(path) + "\n")
     except OSError:
         pass  # the check simply runs again next time
 

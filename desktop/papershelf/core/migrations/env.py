@@ -14,6 +14,9 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables.
     transaction_per_migration=False,
+    # SQLite's DDL is transactional, but Alembic assumes it is not and then
+    # commits after every revision: two pending revisions were not all or nothing.
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()
