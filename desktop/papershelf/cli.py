@@ -142,8 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="write a backup of the library and print its path")
     p.add_argument("file", nargs="?", help="where to write it (default: the backups folder)")
-    p = sub.add_parser("restore", help="restore the library from a backup (the current one is backed up first)")
+    p = sub.add_parser(
+        "restore",
+        help="restore the library from a backup (the current one is backed up first)",
+        description="Show what the backup holds next to the library, then replace the library's content with it. "
+        "The library as it is is backed up first. If the restore would drop papers, notes or lists, it asks "
+        "(or, without a terminal, refuses unless --yes is given).",
+    )
     p.add_argument("file", nargs="?", help="the backup to restore (default: the newest in the backups folder)")
+    p.add_argument("--yes", action="store_true", help="restore even if papers, notes or lists would be dropped")
     p = sub.add_parser("backups", help="list the backups of the library")
 
     return parser
@@ -183,6 +190,7 @@ def _progress_printer(name: str):
 
 
 def cmd_import(args) -> int:
+    from .core.display import visible
     from .core.importers import Source
 
     with _open(args) as library:
@@ -195,9 +203,13 @@ def cmd_import(args) -> int:
                 if progress:
                     sys.stderr.write("\r\x1b[K")
             print(f"{name}: {result.added} added, {result.existing} already in library")
-            for problem in result.problems:
-                print(f"  skipped: {problem}", file=sys.stderr)
-                status = EXIT_USER
+            # What happened to entries goes with the summary; what went wrong, to stderr.
+            # Titles and keys in them come from the file: control characters are shown as marks.
+            for note in result.notes():
+                diagnostic = note.startswith(("warning: ", "skipped: "))
+                print(f"  {visible(note)}", file=sys.stderr if diagnostic else sys.stdout)
+            if result.problems:
+                status = EXIT_USER  # an entry was not imported
         return status
 
 
@@ -357,13 +369,59 @@ def cmd_priority(args) -> int:
 def cmd_note(args) -> int:
     from .core.errors import PapershelfError
 
-    text = sys.stdin.read() if args.text == "-" else args.text
-    if not text.strip():
-        raise PapershelfError("the note is empty; nothing was added")
+    from_stdin = args.text == "-"
     with _open(args) as library:
-        note_id = library.add_note(library.resolve(args.id), text)
+        # The paper first: a wrong id fails before anything is typed.
+        paper_id = library.resolve(args.id)
+        text = _read_note_from_stdin() if from_stdin else args.text
+        if not text.strip():
+            raise PapershelfError("the note is empty; nothing was added")
+        try:
+            note_id = library.add_note(paper_id, text)
+        except PapershelfError as exc:
+            kept = _keep_unsaved_note(text) if from_stdin else None
+            if kept is None:
+                raise
+            raise PapershelfError(f"{exc}; your note was kept in {kept}") from exc
     print(f"note {note_id} added to {args.id}")
     return EXIT_OK
+
+
+def _utf8_problem(data: bytes) -> str | None:
+    """``not UTF-8 text (byte 0xff at offset 3)``, or None for valid UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+    return None
+
+
+def _read_note_from_stdin() -> str:
+    """The note piped or typed on standard input, which must be UTF-8."""
+    from .core.errors import PapershelfError
+
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    binary = getattr(stream, "buffer", None)
+    data = binary.read() if binary is not None else stream.read().encode("utf-8", "surrogateescape")
+    problem = _utf8_problem(data)
+    if problem:
+        raise PapershelfError(f"note from standard input: {problem}; nothing was written")
+    return data.decode("utf-8")
+
+
+def _keep_unsaved_note(text: str) -> Path | None:
+    """Save a typed note that could not be added, so it is not lost; its path, or None."""
+    try:
+        folder = paths.data_dir() / "unsaved-notes"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"note-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.md"
+        with open(target, "x", encoding="utf-8") as fh:
+            fh.write(text)
+        return target
+    except OSError:
+        return None
 
 
 def cmd_delete(args) -> int:
@@ -464,22 +522,51 @@ def cmd_backup(args) -> int:
 
 def cmd_restore(args) -> int:
     from .core import backup
+    from .core.errors import PapershelfError
 
     library, folder = _locate(args)
-    source, safety = backup.restore(library, Path(args.file) if args.file else None, folder=folder)
+    source = Path(args.file) if args.file else backup.newest_good(folder)
+    if source is None:
+        raise PapershelfError(f"no usable backup in {folder}; nothing was restored")
+    if not source.is_file():
+        raise PapershelfError(f"{source}: no such backup file; nothing was restored")
+    chosen = backup.summarize(source)
+    current = None
+    if library.is_file() and library.stat().st_size > 0:
+        try:
+            current = backup.summarize_library(library)
+        except PapershelfError as exc:
+            print(f"library: {library}: cannot be read ({exc}); it will be moved aside, not overwritten")
+    print(f" backup: {source}\n         {chosen.describe()}")
+    if current is not None:
+        print(f"library: {library}\n         {current.describe()}")
+    lost = backup.losses(current, chosen) if current is not None else []
+    if lost and not args.yes:
+        what = f"restoring this backup would drop {' and '.join(lost)} from the library"
+        if not sys.stdin.isatty():
+            raise PapershelfError(f"{source}: {what}; nothing was restored (add --yes to restore anyway)")
+        if input(f"{what}. Restore anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing was restored")
+            return EXIT_USER
+    done = backup.restore(library, source, folder=folder)
     print(f"restored {library} from {source}")
-    if safety:
-        print(f"the library as it was is kept in {safety}")
+    if done.kept:
+        print(f"the library as it was is kept in {done.kept}")
     return EXIT_OK
 
 
 def cmd_backups(args) -> int:
     from .core import backup
+    from .core.errors import PapershelfError
 
     _library, folder = _locate(args)
     found = backup.list_backups(folder)
     for path in found:
-        print(path)
+        try:
+            about = backup.summarize(path).describe()
+        except PapershelfError as exc:
+            about = f"unreadable: {exc}"
+        print(f"{path}\n    {about}")
     if not found:
         print(f"no backups yet in {folder}")
     return EXIT_OK
@@ -518,14 +605,63 @@ def _log_crash() -> Path | None:
         return None
 
 
-def _is_damage(exc: Exception) -> bool:
-    """SQLite found a damaged page while working (the open-time check is daily)."""
-    import sqlite3
+#: Arguments that are text stored or searched in the library (file names are not: any bytes may name a file).
+TEXT_ARGUMENTS = {
+    "id": "paper id",
+    "ids": "paper id",
+    "tags": "tag",
+    "text": "note",
+    "args": "argument",
+    "name": "list name",
+    "new_name": "new list name",
+    "new_key": "citation key",
+    "query": "search",
+    "list": "list name",
+    "tag": "tag",
+}
 
-    cause = getattr(exc, "orig", exc)
-    return isinstance(cause, sqlite3.DatabaseError) and any(
-        s in str(cause) for s in ("malformed", "not a database", "disk image")
-    )
+
+def _check_text_arguments(args) -> None:
+    """Refuse a text argument that is not UTF-8 (Python hands such argv bytes over as surrogate escapes)."""
+    from .core.errors import PapershelfError
+
+    for attribute, label in TEXT_ARGUMENTS.items():
+        value = getattr(args, attribute, None)
+        items = value if isinstance(value, list) else [value]
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, str) or item.isascii():
+                continue
+            try:
+                data = item.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError as exc:
+                problem = f"not valid Unicode text (at character {exc.start})"
+            else:
+                problem = _utf8_problem(data)
+                if problem is None:
+                    continue
+                item = data.decode("utf-8", "backslashreplace")
+            place = f"{label} argument {number}" if len(items) > 1 else f"{label} argument"
+            shown = item if len(item) <= 40 else item[:39] + "…"
+            raise PapershelfError(f'{place} "{shown}": {problem}; nothing was written')
+
+
+def _one_line(message: object) -> str:
+    """A message on one line (SQLite's and SQLAlchemy's span several)."""
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
+def _waiting_notice():
+    """On a terminal: say once that a write waits for another program's lock."""
+    said = False
+
+    def notice() -> None:
+        nonlocal said
+        if not said:
+            said = True
+            sys.stderr.write("papershelf: waiting for the library: another program is writing to it…\n")
+            sys.stderr.flush()
+
+    return notice
 
 
 def _split_gui_files(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -552,22 +688,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv, gui_files = _split_gui_files(argv)
     args = parser.parse_args(argv)
     args.files_to_open = gui_files
+    if args.library is not None and not args.library.strip():
+        parser.print_usage(sys.stderr)
+        print("papershelf: error: --library: the path is empty", file=sys.stderr)
+        return EXIT_USAGE
+    from .core import db
+
+    db.install_open_guard()
     if args.smoke_test:
         from .smoke import run_smoke_test
 
         return run_smoke_test()
     if args.command is None:
         return launch_gui(args, parser)
+    from .core import db
     from .core.errors import PapershelfError
 
+    if sys.stderr.isatty():
+        db.on_lock_wait = _waiting_notice()
     try:
+        _check_text_arguments(args)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)
-        print(f"papershelf: error: {exc}", file=sys.stderr)
+        print(f"papershelf: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except PapershelfError as exc:
-        print(f"papershelf: error: {exc}", file=sys.stderr)
+        print(f"papershelf: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
         print("papershelf: interrupted; nothing from the unfinished step was written", file=sys.stderr)
@@ -577,17 +724,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
-        if _is_damage(exc):
-            print(
-                f"papershelf: error: {paths.library_path(args.library)}: the library file is damaged "
-                f"({getattr(exc, 'orig', exc)}); `papershelf restore` puts back the newest backup",
-                file=sys.stderr,
-            )
+        # SQLite's damage, busy and value errors met outside a Library method (opening, backups).
+        error = db.translate_error(exc, paths.library_path(args.library))
+        if error is not None:
+            print(f"papershelf: error: {_one_line(error)}", file=sys.stderr)
             return EXIT_USER
         log = _log_crash()
         where = f"; details in {log}" if log else ""
-        print(f"papershelf: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        # The driver's message, without SQLAlchemy's [SQL: …] and link lines.
+        detail = _one_line(getattr(exc, "orig", None) or exc)
+        print(f"papershelf: internal error: {type(exc).__name__}: {detail}{where}", file=sys.stderr)
         return 70
+    finally:
+        db.on_lock_wait = None
 
 
 def launch_gui(args, parser) -> int:

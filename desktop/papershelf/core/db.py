@@ -8,34 +8,174 @@ module. The rest of the core talks to the engine through :func:`read` and
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-from .errors import LibraryError
+from .errors import LibraryError, PapershelfError
 
 #: The newest schema revision this version of Papershelf knows. A test checks
 #: that it equals Alembic's head, so opening an up-to-date library does not
 #: need to import Alembic at all (that keeps start-up fast).
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
+
+#: SQLite's header field for "which program's file is this" ("PShf").
+APPLICATION_ID = int.from_bytes(b"PShf", "big")
 
 #: Long enough for a large import in another process to finish its transaction.
 BUSY_TIMEOUT_MS = 30_000
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Files SQLite keeps beside a database while it is open.
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+# --- Which library files this process holds open -------------------------------
+#
+# Closing *any* file descriptor on a database file drops every POSIX lock the
+# process holds on it (SQLite's "How To Corrupt An SQLite Database File",
+# section 2.2), so nothing but SQLite may open a library, or its -wal/-shm,
+# while a connection to it exists. We count live connections per file, and an
+# audit hook refuses Python-level opens of those files.
+
+_connected: dict[str, int] = {}
+_connected_lock = threading.Lock()
+
+
+def _file_key(path: str | os.PathLike[str]) -> str:
+    return os.path.normcase(os.path.realpath(os.fspath(path)))
+
+
+def _track(key: str, delta: int) -> None:
+    with _connected_lock:
+        count = _connected.get(key, 0) + delta
+        if count > 0:
+            _connected[key] = count
+        else:
+            _connected.pop(key, None)
+
+
+def connected_files() -> frozenset[str]:
+    """The real paths of the database files this process has connections to."""
+    with _connected_lock:
+        return frozenset(_connected)
+
+
+def is_connected(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a library file (or its -wal/-shm/-journal) with a live connection here."""
+    if not _connected:
+        return False
+    key = _file_key(path)
+    if key in _connected:
+        return True
+    return any(key.endswith(suffix) and key[: -len(suffix)] in _connected for suffix in SIDE_SUFFIXES)
+
+
+class LibraryFileOpened(RuntimeError):
+    """Python code tried to open a library file that SQLite holds open in this process."""
+
+
+def _open_guard(event_name: str, args: tuple) -> None:
+    if event_name != "open" or not _connected:
+        return
+    target = args[0] if args else None
+    if target is None or isinstance(target, int):
+        return
+    try:
+        hit = is_connected(target)
+    except (TypeError, ValueError, OSError):
+        return
+    if hit:
+        violations.append(os.fsdecode(target))
+        raise LibraryFileOpened(
+            f"{os.fsdecode(target)}: only SQLite may open a library file while this process is connected to it"
+        )
+
+
+_guard_installed = False
+
+#: Every refused open, for the test suite to fail on even where a caller swallowed the error.
+violations: list[str] = []
+
+
+def install_open_guard() -> None:
+    """Refuse Python-level ``open`` of a connected library file, process-wide (idempotent).
+
+    An audit hook cannot be removed, so this lasts for the life of the process.
+    The CLI, the app and the test suite all install it.
+    """
+    global _guard_installed
+    if not _guard_installed:
+        sys.addaudithook(_open_guard)
+        _guard_installed = True
+
+
+def sqlite_uri(path: str | os.PathLike[str], *, readonly: bool = False, immutable: bool = False) -> str:
+    """A ``file:`` URI for ``path`` with every special character quoted.
+
+    ``%``, ``?`` and ``#`` in a file name are part of the name, never URI
+    syntax: ``x%41.sqlite`` must open ``x%41.sqlite``, not ``xA.sqlite``.
+    """
+    uri = Path(os.path.abspath(os.fspath(path))).as_uri()
+    # immutable: a file no one else writes (a backup); SQLite then creates no -wal/-shm beside it.
+    return uri + ("?mode=ro" if readonly else "") + ("&immutable=1" if readonly and immutable else "")
+
+
+def connect(path: str | os.PathLike[str], *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A raw sqlite3 connection on ``path``; tracked until :func:`disconnect`.
+
+    ``readonly`` never creates or changes the file (a damaged or foreign file
+    stays as it is).
+    """
+    key = _file_key(path)
+    conn = sqlite3.connect(
+        sqlite_uri(path, readonly=readonly, immutable=immutable), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
+    _track(key, +1)
+    return conn
+
+
+def disconnect(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> None:
+    """Close a connection made by :func:`connect`."""
+    try:
+        conn.close()
+    finally:
+        _track(_file_key(path), -1)
+
+
+@contextlib.contextmanager
+def connection(
+    path: str | os.PathLike[str], *, readonly: bool = False, immutable: bool = False
+) -> Iterator[sqlite3.Connection]:
+    """:func:`connect` as a context manager."""
+    conn = connect(path, readonly=readonly, immutable=immutable)
+    try:
+        yield conn
+    finally:
+        disconnect(conn, path)
 
 
 def make_engine(path: Path) -> Engine:
-    """An engine on ``path`` with our pragmas and explicit BEGIN handling."""
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
+    """An engine on ``path`` with our pragmas and explicit BEGIN handling.
+
+    The connection comes from :func:`sqlite_uri` (a ``sqlite:///`` URL would
+    un-quote ``%41`` in the file name) and is counted as long as it is open.
+    """
+    key = _file_key(path)
+    uri = sqlite_uri(path)
+
+    def creator() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=creator)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        _track(key, +1)
         # Let us issue BEGIN ourselves: pysqlite's implicit transactions start
         # too late and never as IMMEDIATE.
         dbapi_conn.isolation_level = None
@@ -46,6 +186,14 @@ def make_engine(path: Path) -> Engine:
         # FULL: a committed note survives a power cut, not only a crash.
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn, _record):
+        _track(key, -1)
+
+    @event.listens_for(engine, "close_detached")
+    def _on_close_detached(_dbapi_conn):
+        _track(key, -1)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -154,72 +302,228 @@ def fetch_ids(conn: Connection, statement) -> list[int]:
 # --- Opening a file ------------------------------------------------------------
 
 
-def inspect_file(path: Path, full_check: bool = True) -> str | None:
-    """Check an existing file without changing it; return its schema revision.
+def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False) -> str | None:
+    """Check an existing file through SQLite, read-only; return its schema revision.
 
-    Returns ``None`` for an empty SQLite database (a new library). Raises
-    :class:`LibraryError` when the file is not a Papershelf library or is
-    damaged. ``full_check`` runs ``PRAGMA quick_check``, which reads every
-    page (about half a second at 100,000 papers); without it only the header
-    and the schema are read.
+    Never opens the file with Python's ``open()`` (see the top of this module).
+    Returns ``None`` for an SQLite file that holds nothing at all (a 0-byte
+    file): whether to adopt it is the caller's decision. Raises
+    :class:`LibraryError` when the file is not a Papershelf library, is damaged
+    or is busy. ``full_check`` runs SQLite's ``integrity_check``, which reads
+    every page and every index; without it only the header and schema are read.
     """
-    with open(path, "rb") as fh:
-        magic = fh.read(len(SQLITE_MAGIC))
-    if magic != SQLITE_MAGIC:
-        raise LibraryError(f"{path}: not a Papershelf library (not an SQLite database)")
     try:
-        # Read-only, so a damaged or foreign file is never modified.
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = connect(path, readonly=True, immutable=immutable)
     except sqlite3.Error as exc:
-        raise LibraryError(f"{path}: cannot open the library ({exc})") from None
+        raise LibraryError(f"{path}: cannot open the library ({one_line(exc)})") from None
     try:
-        if full_check:
-            quick_check(conn, path)
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables:
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            has_schema = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+            user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise LibraryError(f"{path}: not a Papershelf library (not an SQLite database)") from None
+            raise
+        if not has_schema and app_id == 0 and user_version == 0:
             return None
+        if app_id not in (0, APPLICATION_ID):
+            raise LibraryError(f"{path}: not a Papershelf library (an SQLite database of another program)")
         if "alembic_version" not in tables or "paper" not in tables:
             raise LibraryError(f"{path}: not a Papershelf library (an SQLite database of another program)")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         if row is None:
             raise LibraryError(f"{path}: not a Papershelf library (no schema version)")
-        return row[0]
+        revision = row[0]
+        if full_check:
+            integrity_check(conn, path)
+        return revision
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             raise LibraryError(f"{path}: the library is busy in another program; try again") from None
-        raise LibraryError(f"{path}: the library file is damaged ({exc})") from None
+        raise LibraryError(f"{path}: the library file is damaged ({one_line(exc)})") from None
     finally:
-        conn.close()
+        disconnect(conn, path)
 
 
-def quick_check(conn: sqlite3.Connection, path: Path) -> None:
-    """Raise :class:`LibraryError` unless SQLite's quick check says ``ok``."""
-    result = conn.execute("PRAGMA quick_check").fetchone()
-    if not result or result[0] != "ok":
-        raise LibraryError(f"{path}: the library file is damaged ({result[0] if result else 'no answer'})")
+def one_line(exc: BaseException | str) -> str:
+    """SQLite's message on one line (its damage reports span several)."""
+    return " ".join(str(exc).split())
+
+
+def integrity_check(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise :class:`LibraryError` unless SQLite's integrity check says ``ok``.
+
+    Unlike ``quick_check`` it also finds damaged indexes ("row N missing from
+    index"), which a write through that index would make worse.
+    """
+    rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
+    if not rows or rows[0][0] != "ok":
+        found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
+        raise LibraryError(f"{path}: the library file is damaged ({found})")
 
 
 def check_file(path: Path) -> None:
     """The full check of an existing library, read-only (the GUI runs it after the first paint)."""
     inspect_file(path, full_check=True)
 
+# --- Errors SQLite reports while working ----------------------------------------
+#
+# Any statement can meet a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB) or
+# another program's write lock (SQLITE_BUSY once the busy timeout has run
+# out). SQLAlchemy wraps these in multi-line messages; translate_error turns
+# them into the one line a user reads, and an EngineGuard makes sure that once
+# a library was seen damaged nothing more is written to it in this process.
 
-def backup_file(src: Path, dest: Path) -> Path:
-    """Copy a library with SQLite's online backup API (safe while it is in use)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    source = sqlite3.connect(f"{src.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        target = sqlite3.connect(tmp)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-    import os
 
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, dest)
-    return dest
+class LibraryBusyError(LibraryError):
+    """Another program held the library's write lock for the whole busy timeout; nothing was written."""
+
+
+class LibraryDamagedError(LibraryError):
+    """SQLite found the library file damaged; no further write is made to it in this process."""
+
+
+#: Called (from a timer thread) when a write has waited a second for another
+#: program's lock; the CLI sets it to say so on a terminal.
+on_lock_wait: Callable[[], None] | None = None
+
+#: How long a write waits before :data:`on_lock_wait` is called.
+LOCK_WAIT_NOTICE_S = 1.0
+
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+# For errors that carry no code (older drivers, messages re-raised as text).
+_DAMAGE_WORDS = ("database disk image is malformed", "file is not a database", "malformed database schema")
+
+#: SQLite's INTEGER is 64-bit signed.
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def _flat(text: object) -> str:
+    """On one line: SQLite's damage reports span several."""
+    return " ".join(str(text).split())
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    """The sqlite3 (or other) exception under SQLAlchemy's wrapper."""
+    orig = getattr(exc, "orig", None)
+    return orig if isinstance(orig, BaseException) else exc
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when ``exc`` (or the driver error it wraps) says the database file is damaged."""
+    cause = _driver_error(exc)
+    if not isinstance(cause, sqlite3.DatabaseError):
+        return False
+    code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _DAMAGE_CODES:
+        return True
+    return any(word in str(cause) for word in _DAMAGE_WORDS)
+
+
+def damage_message(path: Path | None, detail: object, *, wrote_before: bool = False) -> str:
+    """The one line for a damaged library (``wrote_before``: this process committed changes earlier)."""
+    where = f"{path}: " if path is not None else ""
+    written = "nothing more was written" if wrote_before else "nothing was written"
+    return (
+        f"{where}the library file is damaged (SQLite: {_flat(detail)}); {written}. "
+        "Run `papershelf restore` to put back the newest backup."
+    )
+
+
+def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool = False) -> PapershelfError | None:
+    """The user's one-line error for a failure SQLite reported while working, or None for a bug.
+
+    Covers a damaged file, a lock held by another program past the busy
+    timeout, and values SQLite cannot store (text that is not UTF-8, integers
+    beyond 64 bits). Works on SQLAlchemy's wrapped exceptions and on plain
+    sqlite3 ones (the fast read paths use the driver directly).
+    """
+    cause = _driver_error(exc)
+    where = f"{path}: " if path is not None else ""
+    if is_damage(cause):
+        return LibraryDamagedError(damage_message(path, cause, wrote_before=wrote_before))
+    if isinstance(cause, sqlite3.OperationalError):
+        code = getattr(cause, "sqlite_errorcode", None)
+        if (isinstance(code, int) and code & 0xFF in _BUSY_CODES) or "database is locked" in str(cause):
+            return LibraryBusyError(
+                f"{where}the library is busy in another program (still locked after {BUSY_TIMEOUT_MS / 1000:g} s); "
+                "nothing was written. Try again when that program has finished."
+            )
+        return None
+    # The two below are about a value, not the file: no path in front.
+    if isinstance(cause, UnicodeEncodeError) and "surrogates" in str(cause):
+        # A lone surrogate: bytes that were not UTF-8, smuggled in by surrogateescape.
+        bad = cause.object[cause.start : cause.end].encode("utf-8", "surrogateescape")
+        return PapershelfError(f"text that is not UTF-8 (byte 0x{bad[0]:02x} at offset {cause.start}); nothing was written")
+    if isinstance(cause, OverflowError) and "SQLite INTEGER" in str(cause):
+        return PapershelfError(f"a number too large for the library (over {SQLITE_MAX_INT}); nothing was written")
+    return None
+
+
+class EngineGuard:
+    """Watches one library's engine: refuses every write once damage was seen; notices waits for a lock.
+
+    Damage is remembered from any statement through the engine (``handle_error``)
+    and from :meth:`translate` (errors of the driver-level read paths). A write
+    is refused when its ``BEGIN IMMEDIATE`` would start and, for a write already
+    under way in another thread, when it would commit.
+    """
+
+    def __init__(self, engine: Engine, path: Path):
+        self.path = path
+        self.damage: str | None = None
+        self.wrote = False
+        self._timers: dict[int, threading.Timer] = {}
+        # insert=True: run before make_engine's listener issues the BEGIN.
+        event.listen(engine, "begin", self._on_begin, insert=True)
+        event.listen(engine, "commit", self._on_commit, insert=True)
+        event.listen(engine, "handle_error", self._on_error)
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "after_cursor_execute", self._after_execute)
+
+    def translate(self, exc: BaseException) -> PapershelfError | None:
+        """:func:`translate_error` for this library, remembering damage."""
+        if is_damage(exc):
+            self.damage = self.damage or _flat(_driver_error(exc))
+        return translate_error(exc, self.path, wrote_before=self.wrote)
+
+    def _refusal(self) -> LibraryDamagedError:
+        return LibraryDamagedError(damage_message(self.path, self.damage, wrote_before=self.wrote))
+
+    @staticmethod
+    def _is_write(conn: Connection) -> bool:
+        return conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+
+    def _on_begin(self, conn: Connection) -> None:
+        if self.damage is not None and self._is_write(conn):
+            raise self._refusal()
+
+    def _on_commit(self, conn: Connection) -> None:
+        if self.damage is not None and self._is_write(conn):
+            raise self._refusal()  # the caller's transaction then rolls back
+        if self._is_write(conn):
+            self.wrote = True
+
+    def _on_error(self, context) -> None:
+        self._stop_timer(context.connection)
+        if is_damage(context.original_exception):
+            self.damage = self.damage or _flat(context.original_exception)
+
+    def _before_execute(self, conn, _cursor, statement, _params, _context, _many) -> None:
+        notice = on_lock_wait
+        if notice is not None and statement.startswith("BEGIN IMMEDIATE"):
+            timer = threading.Timer(LOCK_WAIT_NOTICE_S, notice)
+            timer.daemon = True
+            self._timers[id(conn)] = timer
+            timer.start()
+
+    def _after_execute(self, conn, *_args) -> None:
+        self._stop_timer(conn)
+
+    def _stop_timer(self, conn) -> None:
+        timer = self._timers.pop(id(conn), None) if self._timers else None
+        if timer is not None:
+            timer.cancel()

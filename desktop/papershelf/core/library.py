@@ -9,8 +9,11 @@ and CLI can use the results after the session is gone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
+import inspect
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -22,7 +25,7 @@ from . import db, normalize, search
 from .errors import ConflictError, NotFoundError, PapershelfError
 from .exporters import citekeys
 from .importers import Source, read_records
-from .migrate import open_library_engine
+from .migrate import open_library_engine, remember_state
 from .models import (
     AbstractModel,
     ListEntryModel,
@@ -77,17 +80,49 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+class _Keys(set):
+    """Citation keys taken, lowercase; ``in`` ignores case, as the unique index does."""
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+
+def _entry_label(record: PaperRecord) -> str:
+    """How import messages name a BibTeX entry: ``smith2020 (line 12)``."""
+    return f"{record.citation_key} ({record.where})" if record.citation_key else f"the entry at {record.where}"
+
+
+def _clean_doi(value: object) -> str | None:
+    """A DOI for matching (DOIs ignore case), or None for anything that is not one."""
+    doi = str(value or "").strip().lower()
+    return doi if doi.startswith("10.") else None
+
+
+def _doi(record: PaperRecord) -> str | None:
+    return _clean_doi(record.extra_fields.get("doi"))
+
+
+def _place(message: str) -> int:
+    """The line or item number a message names, for sorting them in file order."""
+    found = re.search(r": (?:line|item) (\d+)", message)
+    return int(found.group(1)) if found else 0
+
+
 class Library:
     """A Papershelf library file."""
 
-    def __init__(self, path: str | Path, *, backups_dir: Path | None = None, check: str = "full"):
-        """Open (or create) the library at ``path``; see ``migrate.open_library_engine`` for ``check``."""
+    def __init__(
+        self, path: str | Path, *, backups_dir: Path | None = None, check: str = "full", adopt_empty: bool = False
+    ):
+        """Open (or create) the library at ``path``; see ``migrate.open_library_engine`` for the options."""
         self.path = Path(path)
         self.backups_dir = backups_dir
-        self.engine = open_library_engine(self.path, backups_dir=backups_dir, check=check)
+        self.engine = open_library_engine(self.path, backups_dir=backups_dir, check=check, adopt_empty=adopt_empty)
+        self._guard = db.EngineGuard(self.engine, self.path)
 
     def close(self) -> None:
         self.engine.dispose()
+        remember_state(self.path, self.backups_dir, checked=False)
 
     def __enter__(self) -> Library:
         return self
@@ -101,7 +136,9 @@ class Library:
         """A paper id from a numeric id, a citation key or an arXiv id."""
         text = str(ident).strip()
         with db.read(self.engine) as conn:
-            if text.isdigit():
+            # ASCII only: "²" is a digit to str.isdigit but not to int(); and an
+            # id beyond SQLite's 64-bit INTEGER cannot exist (binding it overflows).
+            if text.isascii() and text.isdigit() and int(text) <= db.SQLITE_MAX_INT:
                 found = conn.execute(select(P.c.id).where(P.c.id == int(text))).scalar()
                 if found is not None:
                     return found
@@ -326,7 +363,8 @@ class Library:
             transaction = conn.begin()
             try:
                 self._import_records(conn, reading.records, result, progress, cancelled)
-                result.problems = list(reading.problems)
+                result.problems = list(reading.skipped)
+                result.warnings = sorted(reading.warnings + result.warnings, key=_place)
                 if dry_run:
                     transaction.rollback()
                 else:
@@ -344,7 +382,16 @@ class Library:
         progress: Progress | None,
         cancelled: Callable[[], bool] | None,
     ) -> None:
-        taken_keys = {k for (k,) in conn.execute(select(func.lower(P.c.citation_key)))}
+        """Add or match each record, batch by batch.
+
+        Listings match the library and themselves by arXiv id, else by title
+        (the same daily page imported twice adds nothing). BibTeX entries are
+        stricter: distinct entries of one file are distinct papers, always;
+        against the library an entry merges only on the same arXiv id, DOI or
+        key, and every merge is named in ``result.merged``. An entry with the
+        title and year of another paper is added and named in ``result.duplicates``.
+        """
+        taken_keys = _Keys(k for (k,) in conn.execute(select(func.lower(P.c.citation_key))))
         # Papers met earlier in this same file, so in-file duplicates count once.
         # A paper added in the current batch has a negative placeholder id
         # until its row is inserted.
@@ -352,74 +399,150 @@ class Library:
         seen_title: dict[str, list[int]] = {}
         arxiv_of: dict[int, str | None] = {}
         year_of: dict[int, int | None] = {}
+        # BibTeX only: library papers an entry merged into, papers this file added
+        # (by id) with their "key (line N)", DOIs in the library and in this file.
+        claimed: set[int] = set()
+        label_of: dict[int, str] = {}
+        dois: dict[str, int] | None = None  # loaded at the first entry with a DOI
+        seen_doi: dict[str, int] = {}
+        doi_of: dict[int, str] = {}
+        title_of: dict[int, str] = {}
         dates: set[dt.date] = set()
         now = _now()
         done = 0
+
+        def compatible(record: PaperRecord, candidate: int) -> bool:
+            # Same title but a different arXiv id is a different paper, and
+            # so is one from another year (a journal version of a conference
+            # paper, a new edition: BibTeX libraries hold both).
+            other = arxiv_of.get(candidate)
+            if record.arxiv_id and other and other != record.arxiv_id:
+                return False
+            other_year = year_of.get(candidate)
+            return not (record.published and other_year and record.published.year != other_year)
 
         def match(record: PaperRecord, key: str, existing: dict[str, dict]) -> int | None:
             if record.arxiv_id:
                 pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
                 if pid:
                     return pid
-            record_year = record.published.year if record.published else None
             for candidate in seen_title.get(key, []) + existing["title"].get(key, []):
-                # Same title but a different arXiv id is a different paper, and
-                # so is one from another year (a journal version of a conference
-                # paper, a new edition: BibTeX libraries hold both).
-                other = arxiv_of.get(candidate)
-                if record.arxiv_id and other and other != record.arxiv_id:
-                    continue
-                other_year = year_of.get(candidate)
-                if record_year and other_year and record_year != other_year:
-                    continue
-                return candidate
+                if compatible(record, candidate):
+                    return candidate
+            return None
+
+        def describe(pid: int) -> str:
+            if pid in label_of:
+                return label_of[pid]
+            title = title_of.get(pid, "")
+            return f'paper {pid} "{title[:60]}{"…" if len(title) > 60 else ""}"'
+
+        def match_entry(record: PaperRecord, key: str, existing: dict[str, dict]) -> int | None:
+            nonlocal dois
+            label = _entry_label(record)
+            doi = _doi(record)
+            if doi and dois is None:
+                dois = self._doi_index(conn, doi_of, title_of, arxiv_of, year_of)
+            candidates: list[tuple[int, str]] = []
+            if record.arxiv_id:
+                found = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
+                if found:
+                    candidates.append((found, f"same arXiv id {record.arxiv_id}"))
+            if doi:
+                found = seen_doi.get(doi) or (dois or {}).get(doi)
+                if found:
+                    candidates.append((found, f"same DOI {doi}"))
+            if record.citation_key:
+                found = existing["key"].get(record.citation_key.lower())
+                if found:
+                    candidates.append((found, "same key"))
+            for pid, why in candidates:
+                if pid in label_of or pid in claimed:
+                    continue  # added or merged into by another entry of this file: a distinct paper
+                if why == "same key" and (
+                    record.arxiv_id and arxiv_of.get(pid) not in (None, record.arxiv_id)
+                    or doi and doi_of.get(pid) not in (None, doi)
+                ):
+                    continue  # the same key on another paper (another arXiv id or DOI)
+                claimed.add(pid)
+                result.merged.append(f"{label} into paper {pid} ({why})")
+                return pid
+            like = [(pid, f" ({why})") for pid, why in candidates if why != "same key"]
+            like += [(pid, "") for pid in seen_title.get(key, []) + existing["title"].get(key, []) if compatible(record, pid)]
+            if like:
+                pid, why = like[0]
+                result.duplicates.append(f"{label} looks like {describe(pid)}{why}")
             return None
 
         for batch in _batched(records, BATCH):
             if cancelled is not None and cancelled():
                 raise Cancelled("import cancelled; nothing was imported")
             keys = [normalize.title_key(r.title) for r in batch]
-            existing = self._find_existing(conn, [r.arxiv_id for r in batch if r.arxiv_id], keys)
+            existing = self._find_existing(
+                conn,
+                [r.arxiv_id for r in batch if r.arxiv_id],
+                keys,
+                [r.citation_key.lower() for r in batch if r.citation_key],
+            )
             arxiv_of.update(existing["arxiv_of"])
             year_of.update(existing["year_of"])
+            title_of.update(existing["title_of"])
             new_rows: list[dict] = []
             new_records: list[PaperRecord] = []
             matched: list[tuple[int, PaperRecord]] = []
-            reserved_arxiv: list[str] = []
             for record, key in zip(batch, keys):
                 if record.listing_date:
                     dates.add(record.listing_date)
-                pid = match(record, key, existing)
+                entry = record.source == "bibtex"
+                pid = match_entry(record, key, existing) if entry else match(record, key, existing)
                 if pid is not None:
                     matched.append((pid, record))
                     continue
+                if record.arxiv_id and (record.arxiv_id in seen_arxiv or record.arxiv_id in existing["arxiv"]):
+                    # Another entry of this file has the id (arXiv ids are unique in the
+                    # library): keep it as the entry's eprint field instead.
+                    record.extra_fields.setdefault("eprint", record.arxiv_id)
+                    record.extra_fields.setdefault("archiveprefix", "arXiv")
+                    record.arxiv_id = None
                 year = (record.published or record.listing_date or now.date()).year
                 wanted_key = record.citation_key or citekeys.base_key(record.authors, year, record.title)
                 citation_key = citekeys.unique_key(wanted_key, taken_keys)
                 taken_keys.add(citation_key.lower())
+                if record.citation_key and citation_key != record.citation_key:
+                    result.warnings.append(
+                        f"{result.file}: {record.where}: entry '{record.citation_key}': the key is taken "
+                        f"(keys ignore case); imported as '{citation_key}'"
+                    )
                 placeholder = -(len(new_rows) + 1)
                 new_rows.append(self._row_for(record, key, citation_key, now))
                 new_records.append(record)
                 seen_title.setdefault(key, []).append(placeholder)
-                if record.arxiv_id and record.arxiv_id not in seen_arxiv:
+                if record.arxiv_id:
                     seen_arxiv[record.arxiv_id] = placeholder
-                    reserved_arxiv.append(record.arxiv_id)
                 arxiv_of[placeholder] = record.arxiv_id
                 year_of[placeholder] = record.published.year if record.published else None
+                if entry:
+                    label_of[placeholder] = _entry_label(record)
+                    doi = _doi(record)
+                    if doi:
+                        seen_doi.setdefault(doi, placeholder)
+                        doi_of[placeholder] = doi
             new_ids: list[int] = []
             if new_rows:
                 new_ids = list(conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars())
                 real = {-(i + 1): pid for i, pid in enumerate(new_ids)}
-                for arxiv in reserved_arxiv:
-                    seen_arxiv[arxiv] = real[seen_arxiv[arxiv]]
+                for index in (seen_arxiv, seen_doi):
+                    for name, pid in index.items():
+                        index[name] = real.get(pid, pid)
                 for key in {row["title_key"] for row in new_rows}:
                     seen_title[key] = [real.get(pid, pid) for pid in seen_title[key]]
                 abstracts = [{"paper_id": pid, "abstract": r.abstract} for pid, r in zip(new_ids, new_records) if r.abstract]
                 if abstracts:
                     conn.execute(insert(A), abstracts)
                 for placeholder, pid in real.items():
-                    arxiv_of[pid] = arxiv_of.pop(placeholder)
-                    year_of[pid] = year_of.pop(placeholder)
+                    for by_id in (arxiv_of, year_of, label_of, doi_of):
+                        if placeholder in by_id:
+                            by_id[pid] = by_id.pop(placeholder)
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
                 self._add_tags_for_new(conn, zip(new_ids, new_records))
             touched = self._fill_in(conn, matched)
@@ -434,18 +557,40 @@ class Library:
             raise Cancelled("import cancelled; nothing was imported")
         result.listing_dates = sorted(dates)
 
-    def _find_existing(self, conn: Connection, arxiv_ids: list[str], title_keys: list[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {"arxiv": {}, "title": {}, "arxiv_of": {}, "year_of": {}}
-        statement = select(P.c.id, P.c.arxiv_id, P.c.title_key, P.c.published).where(
-            P.c.arxiv_id.in_(arxiv_ids) | P.c.title_key.in_(title_keys)
+    def _find_existing(
+        self, conn: Connection, arxiv_ids: list[str], title_keys: list[str], citation_keys: list[str]
+    ) -> dict[str, dict]:
+        """Library papers with one of these arXiv ids, title keys or (lowercase) citation keys."""
+        found: dict[str, dict] = {"arxiv": {}, "title": {}, "key": {}, "arxiv_of": {}, "year_of": {}, "title_of": {}}
+        lower_key = func.lower(P.c.citation_key)
+        statement = select(P.c.id, P.c.arxiv_id, P.c.title_key, P.c.published, lower_key, P.c.title).where(
+            P.c.arxiv_id.in_(arxiv_ids) | P.c.title_key.in_(title_keys) | lower_key.in_(citation_keys)
         )
-        for pid, arxiv, key, published in conn.execute(statement):
+        for pid, arxiv, key, published, citation_key, title in conn.execute(statement):
             if arxiv:
                 found["arxiv"][arxiv] = pid
             found["title"].setdefault(key, []).append(pid)
+            found["key"][citation_key] = pid
             found["arxiv_of"][pid] = arxiv
             found["year_of"][pid] = published.year if published else None
+            found["title_of"][pid] = title
         return found
+
+    @staticmethod
+    def _doi_index(conn: Connection, doi_of: dict, title_of: dict, arxiv_of: dict, year_of: dict) -> dict[str, int]:
+        """Library papers by DOI (lowercase), read once per import: DOIs live in extra_fields."""
+        doi = func.json_extract(P.c.extra_fields, "$.doi")
+        index: dict[str, int] = {}
+        rows = conn.execute(select(P.c.id, doi, P.c.title, P.c.arxiv_id, P.c.published).where(doi.is_not(None)))
+        for pid, value, title, arxiv, published in rows:
+            value = _clean_doi(value)
+            if value:
+                index.setdefault(value, pid)
+                doi_of[pid] = value
+                title_of.setdefault(pid, title)
+                arxiv_of.setdefault(pid, arxiv)
+                year_of.setdefault(pid, published.year if published else None)
+        return index
 
     @staticmethod
     def _row_for(record: PaperRecord, key: str, citation_key: str, now: dt.datetime) -> dict:
@@ -865,3 +1010,57 @@ class Library:
         missing = sorted(wanted - found)
         if missing:
             raise NotFoundError(f"no paper with id {missing[0]}")
+
+
+# --- SQLite's errors on every operation ----------------------------------------
+#
+# Every public method runs through _translated: a damaged file, another
+# program's lock or a value SQLite cannot store becomes one PapershelfError
+# line instead of SQLAlchemy's multi-line message. Damage is remembered by
+# the library's EngineGuard (db.py), which refuses every later write.
+
+
+def _translated(method: Callable) -> Callable:
+    """``method`` with SQLite's errors translated by :func:`db.translate_error`."""
+
+    def translate(library: Library, exc: Exception) -> PapershelfError | None:
+        guard = getattr(library, "_guard", None)
+        if guard is not None:
+            return guard.translate(exc)
+        return db.translate_error(exc, getattr(library, "path", None))
+
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Library, *args, **kwargs):
+            try:
+                yield from method(self, *args, **kwargs)
+            except PapershelfError:
+                raise
+            except Exception as exc:
+                error = translate(self, exc)
+                if error is None:
+                    raise
+                raise error from exc
+
+        return generator
+
+    @functools.wraps(method)
+    def call(self: Library, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except PapershelfError:
+            raise
+        except Exception as exc:
+            error = translate(self, exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    return call
+
+
+for _name, _member in list(vars(Library).items()):
+    if inspect.isfunction(_member) and (_name == "__init__" or not _name.startswith("_")) and _name != "close":
+        setattr(Library, _name, _translated(_member))
+del _name, _member
