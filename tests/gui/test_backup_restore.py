@@ -1,5 +1,7 @@
 """Your data: File ▸ Back Up Now and File ▸ Restore from Backup…, and the daily backup."""
 
+import zipfile
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -10,25 +12,45 @@ from papershelf.gui.dialogs.restore import RestoreDialog
 from .conftest import wait_search
 
 
-def test_the_first_launch_of_the_day_backs_up(make_window, qtbot, lib_path, sample):
+def dailies(folder):
+    return [p for p in backup.list_backups(folder) if backup.summarize(p).kind == "daily"]
+
+
+def test_the_first_launch_of_the_day_backs_up_later_not_at_start(make_window, qtbot, lib_path, sample, monkeypatch):
+    """The copy reads the whole library: it waits, and does not compete with the user's first minutes."""
+    from papershelf.core.library import Library
+    from papershelf.gui import main_window
+
+    with Library(lib_path) as lib:
+        lib.import_file(sample)
+    folder = paths.backups_dir(lib_path)
+    monkeypatch.setattr(main_window, "DAILY_BACKUP_DELAY_MS", 1500)
+    first = make_window(lib_path)
+    qtbot.wait(500)
+    assert dailies(folder) == []
+    qtbot.waitUntil(lambda: len(dailies(folder)) == 1, timeout=10000)
+    with zipfile.ZipFile(dailies(folder)[0]) as archive:
+        (lib_path.parent / "unpacked.sqlite3").write_bytes(archive.read(backup.MEMBER))
+    with Library(lib_path.parent / "unpacked.sqlite3") as copy:
+        assert copy.count() == 49
+    first.close()
+    second = make_window(lib_path)  # a second launch the same day adds none
+    qtbot.wait(2000)
+    second.close()
+    assert len(dailies(folder)) == 1
+
+
+def test_closing_early_still_takes_the_days_backup(make_window, qtbot, lib_path, sample):
     from papershelf.core.library import Library
 
     with Library(lib_path) as lib:
         lib.import_file(sample)
     folder = paths.backups_dir(lib_path)
-    first = make_window(lib_path)
-
-    def dailies():
-        return [p for p in backup.list_backups(folder) if "-daily-" in p.name]
-
-    qtbot.waitUntil(lambda: len(dailies()) == 1, timeout=10000)
-    with Library(dailies()[0]) as copy:
-        assert copy.count() == 49
-    first.close()
-    second = make_window(lib_path)  # a second launch the same day adds none
+    window = make_window(lib_path)
     qtbot.wait(200)
-    second.close()
-    assert len(dailies()) == 1
+    assert dailies(folder) == []
+    window.close()
+    assert len(dailies(folder)) == 1
 
 
 def test_back_up_now_then_restore_puts_the_old_state_back(imported, qtbot, lib_path, monkeypatch):
@@ -51,14 +73,17 @@ def test_back_up_now_then_restore_puts_the_old_state_back(imported, qtbot, lib_p
 
     monkeypatch.setattr(RestoreDialog, "exec", pick_first)
     window.restore_action.trigger()
+    qtbot.waitUntil(lambda: "kept in" in window.statusBar().currentMessage(), timeout=20000)
     wait_search(qtbot, window)
-    assert "manual" in shown["items"][0]
+    assert "manual · 49 papers" in shown["items"][0]
     assert window.library.count("status:read") == 0 and window.library.count() == 49
-    assert "kept in" in window.statusBar().currentMessage()
-    kept = [p for p in backup.list_backups(folder) if "-before-restore-" in p.name]
+    qtbot.waitUntil(lambda: "kept in" in window.statusBar().currentMessage(), timeout=10000)
+    kept = [p for p in backup.list_backups(folder) if backup.summarize(p).kind == "before-restore"]
     from papershelf.core.library import Library
 
-    with Library(kept[0]) as previous:
+    unpacked = lib_path.parent / "previous.sqlite3"
+    unpacked.write_bytes(zipfile.ZipFile(kept[0]).read(backup.MEMBER))
+    with Library(unpacked) as previous:
         assert previous.count("status:read") == 1
 
 
@@ -68,3 +93,20 @@ def test_cancelling_the_restore_changes_nothing(imported, qtbot, monkeypatch):
     monkeypatch.setattr(RestoreDialog, "exec", lambda dialog: QDialog.DialogCode.Rejected)
     window.restore_action.trigger()
     assert window.library.count("status:read") == 1
+
+
+def test_the_restore_dialog_shows_both_sides_and_warns_before_dropping_papers(imported, qtbot, lib_path, sample_json):
+    from papershelf.core.library import Library
+
+    window = imported
+    folder = paths.backups_dir(lib_path)
+    with Library(lib_path) as lib:
+        backup.backup(lib_path, folder=folder)
+        lib.import_file(sample_json)
+        now = lib.count()
+    current = backup.summarize_library(lib_path)
+    dialog = RestoreDialog(lib_path, backup.list_backups(folder), window, current=current)
+    qtbot.addWidget(dialog)
+    assert f"{now} papers" in dialog.now_label.text()
+    assert "49 papers" in dialog.view.item(0).text()
+    assert f"drops {now - 49} paper" in dialog.warning.text() and dialog.restore_button.text() == "Restore Anyway"

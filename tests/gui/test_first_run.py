@@ -22,3 +22,21 @@ def test_import_sample_from_welcome_panel(window, qtbot, sample, monkeypatch):
     assert window.table_model.rowCount() == 49
     assert window.center.currentWidget() is window.table_page
     assert window.table.current_id() is not None
+
+
+def test_an_empty_file_is_adopted_only_after_asking(make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    empty = tmp_path / "other.sqlite3"
+    empty.touch()
+    asked = []
+
+    def answer(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(answer))
+    window = make_window(empty)
+    qtbot.waitUntil(lambda: window.library is not None, timeout=10000)
+    assert len(asked) == 1 and "empty file" in asked[0]
+    assert window.library.count() == 0 and empty.stat().st_size > 0

@@ -90,7 +90,10 @@ def list_backups(folder: Path) -> list[Path]:
     """Backups in ``folder`` (archives and older plain copies), newest first."""
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and p.is_file()]
+    # Hidden files are backups and restores still being written.
+    found = [
+        p for p in folder.iterdir() if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and not p.name.startswith(".") and p.is_file()
+    ]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 

@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 
 SIDEBAR_REFRESH_MS = 60
 DEFAULT_SIZE = (1400, 850)
+#: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
+DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
 DEFAULT_SPLITTER = [190, 830, 380]
 
 
@@ -103,6 +105,8 @@ class MainWindow(QMainWindow):
         self._sidebar_generation = 0
         self._populating = False
         self._painted = False
+        self._daily_backup_due = False
+        self._adopt_empty: Path | None = None
         self._pending_open: Path | None = None
         self._was_active = False
         self._shortcut_rows: list[tuple[str, QAction]] = []
@@ -499,7 +503,9 @@ class MainWindow(QMainWindow):
         target: Path | None = Path(path)
         while target is not None:
             try:
-                library = Library(target, backups_dir=paths.backups_dir(target), check="daily")
+                library = Library(
+                    target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
+                )
             except LibraryError as exc:
                 target = self._recover(target, exc)
                 continue
@@ -524,7 +530,9 @@ class MainWindow(QMainWindow):
 
             # SQLite's full quick check reads every page (0.6 s at 100k
             # papers): once a day is enough, as in the CLI.
-            return Library(target, backups_dir=paths.backups_dir(target), check="daily")
+            return Library(
+                target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
+            )
 
         def failed(exc: BaseException, details: str) -> None:
             from ..core.errors import LibraryError
@@ -546,7 +554,20 @@ class MainWindow(QMainWindow):
         """Ask what to do about a library that cannot be opened; the path to try next, or None."""
         from ..core import backup
         from ..core.errors import PapershelfError
+        from ..core.migrate import EmptyFileError
 
+        if isinstance(exc, EmptyFileError):
+            # An empty file is adopted only when the user says so: it may be another program's.
+            answer = QMessageBox.question(
+                self,
+                "Empty File",
+                f"{path} is an empty file, not a Papershelf library. Start a new library in it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._adopt_empty = path
+                return path
         folder = paths.backups_dir(path)
         try:
             newest = backup.newest_good(folder)
@@ -603,7 +624,10 @@ class MainWindow(QMainWindow):
         # The keys of daily triage (J/K, Space…) work on the table: start there.
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         self.libraryOpened.emit()
-        self._daily_backup()
+        self._daily_backup_due = True
+        # Not in the user's first minutes: the copy reads the whole file. If the
+        # app is closed sooner, closeEvent takes it after the window is gone.
+        QTimer.singleShot(DAILY_BACKUP_DELAY_MS, self._daily_backup)
 
     def backup_now(self) -> None:
         """File ▸ Back Up Now: a manual backup (never pruned), on a worker."""
@@ -622,7 +646,7 @@ class MainWindow(QMainWindow):
         )
 
     def restore_from_backup(self) -> None:
-        """File ▸ Restore from Backup…: back up the current library, then swap the chosen backup in."""
+        """File ▸ Restore from Backup…: show what each backup holds, then restore the chosen one on a worker."""
         if self.library is None:
             return
         from ..core import backup
@@ -630,26 +654,36 @@ class MainWindow(QMainWindow):
         from .dialogs.restore import RestoreDialog
 
         path, folder = self.library_path, paths.backups_dir(self.library_path)
-        dialog = RestoreDialog(path, backup.list_backups(folder), self)
+        try:
+            current = backup.summarize_library(path)
+        except PapershelfError:
+            current = None
+        dialog = RestoreDialog(path, backup.list_backups(folder), self, current=current)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
             return
         self.close_library()
-        message = None
-        try:
-            source, kept = backup.restore(path, dialog.chosen, folder=folder)
-        except (PapershelfError, OSError) as exc:
+        self.statusBar().showMessage("Restoring the library…")
+
+        def restored(done) -> None:
+            message = f"Restored from {done.source.name}."
+            if done.kept is not None:
+                message += f" The library as it was is kept in {done.kept}."
+            if self.open_library(path):
+                self.statusBar().showMessage(message, 20000)
+
+        def failed(exc: BaseException, _details: str) -> None:
             show_error(self, f"Nothing was restored: {exc}")
-        else:
-            message = f"Restored from {source.name}."
-            if kept is not None:
-                message += f" The library as it was is kept in {kept}."
-        if self.open_library(path) and message:
-            self.statusBar().showMessage(message, 20000)
+            self.open_library(path)
+
+        workers.run(backup.restore, path, dialog.chosen, folder=folder, on_result=restored, on_error=failed)
 
     def _daily_backup(self) -> None:
-        """The first launch of a day backs the library up, on a worker (it reads the whole file)."""
+        """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
+        if self.library is None or not self._daily_backup_due:
+            return
         from ..core import backup
 
+        self._daily_backup_due = False
         path = self.library_path
         keep = int(self.settings.value("backups/keep", backup.KEEP))
         workers.run(
@@ -1427,5 +1461,9 @@ class MainWindow(QMainWindow):
             self.import_flow.task.cancel()
         self.save_state()
         if self.library is not None:
+            if self._daily_backup_due:
+                # Closed within the first minutes: back up now, with the window already gone.
+                self.hide()
+                self._daily_backup()
             self.close_library()
         super().closeEvent(event)

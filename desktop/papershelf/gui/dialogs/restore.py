@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -18,34 +16,36 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core import backup
+from ...core.errors import PapershelfError
+
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def describe(path: Path) -> str:
-    """``2026-11-27 04:10 · daily · 12.3 MB`` for a backup file."""
-    stat = path.stat()
-    # Backups carry the time they were taken in their name; a copied file keeps it.
-    stamp = re.search(r"-(\d{8}-\d{6})\.sqlite3$", path.name)
-    taken = dt.datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S") if stamp else dt.datetime.fromtimestamp(stat.st_mtime)
-    when = taken.strftime("%Y-%m-%d %H:%M")
-    kind = next((k for k in ("daily", "before-schema", "before-restore", "manual") if f"-{k}-" in path.name), "copy")
-    return f"{when} · {kind.replace('-', ' ')} · {stat.st_size / 1e6:.1f} MB"
+    """``2026-11-27 04:10 · daily · 49 papers, 1 note, 1 list · 0.1 MB`` for a backup file."""
+    try:
+        about = backup.summarize(path).describe()
+    except PapershelfError:
+        about = "not a readable backup"
+    return f"{about} · {path.stat().st_size / 1e6:.1f} MB"
 
 
 class RestoreDialog(QDialog):
-    """Lists the backups newest first; ``chosen`` is the file to restore after accept()."""
+    """Lists the backups newest first, each with what it holds next to the library; ``chosen`` after accept()."""
 
-    def __init__(self, library: Path, backups: list[Path], parent=None):
+    def __init__(self, library: Path, backups: list[Path], parent=None, current: backup.Summary | None = None):
         super().__init__(parent)
         self.setObjectName("restoreDialog")
         self.setAccessibleName("Restore from backup")
         self.setWindowTitle("Restore from Backup")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(520)
         self.chosen: Path | None = None
+        self._current = current
         layout = QVBoxLayout(self)
         text = QLabel(
-            f"Replace {library.name} with a backup. The library as it is now is backed up first, "
-            "so this can be undone by restoring that copy.",
+            f"Replace the content of {library.name} with a backup. The library as it is now is backed up "
+            "first, so this can be undone by restoring that copy.",
             self,
         )
         text.setTextFormat(Qt.TextFormat.PlainText)
@@ -63,10 +63,21 @@ class RestoreDialog(QDialog):
             empty = QListWidgetItem("No backups yet")
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.view.addItem(empty)
-        else:
-            self.view.setCurrentRow(0)
         self.view.itemActivated.connect(lambda _item: self.accept())
         layout.addWidget(self.view)
+        self.now_label = QLabel(
+            f"The library now: {current.describe().split(' · ', 1)[-1]}" if current else "The library now: unreadable",
+            self,
+        )
+        self.now_label.setObjectName("libraryNow")
+        self.now_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.now_label)
+        self.warning = QLabel(self)
+        self.warning.setObjectName("restoreWarning")
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b00020; font-weight: bold;")
+        layout.addWidget(self.warning)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.restore_button = buttons.addButton("Restore", QDialogButtonBox.ButtonRole.AcceptRole)
         self.restore_button.setObjectName("restoreButton")
@@ -79,10 +90,27 @@ class RestoreDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._folder = backups[0].parent if backups else library.parent
+        self.view.currentItemChanged.connect(lambda item, _old: self._show_losses(item))
+        if backups:
+            self.view.setCurrentRow(0)
+
+    def _show_losses(self, item: QListWidgetItem | None) -> None:
+        """Warn, next to the choice, when restoring it would drop papers, notes or lists."""
+        text = ""
+        if item is not None and item.data(PATH_ROLE) and self._current is not None:
+            try:
+                lost = backup.losses(self._current, backup.summarize(Path(item.data(PATH_ROLE))))
+            except PapershelfError:
+                lost = []
+            if lost:
+                text = f"Restoring this backup drops {' and '.join(lost)} that the library holds now."
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
+        self.restore_button.setText("Restore Anyway" if text else "Restore")
 
     def _choose_file(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(
-            self, "Restore from a File", str(self._folder), "Papershelf libraries (*.sqlite3);;All files (*)"
+            self, "Restore from a File", str(self._folder), "Papershelf backups (*.sqlite3.zip *.sqlite3);;All files (*)"
         )
         if name:
             self.chosen = Path(name)
