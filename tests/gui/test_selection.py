@@ -27,11 +27,11 @@ def highlighted(window) -> list[int]:
     return sorted(i.row() for i in window.table.selectionModel().selectedRows())
 
 
-def click(qtbot, window, row: int, modifiers=NONE) -> None:
+def click(qtbot, window, row: int, modifiers=NONE, button=Qt.MouseButton.LeftButton) -> None:
     table = window.table
     table.scrollTo(window.table_model.index(row, 0))
     rect = table.visualRect(window.table_model.index(row, 0))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, modifiers, rect.center())
+    qtbot.mouseClick(table.viewport(), button, modifiers, rect.center())
 
 
 def key(qtbot, window, which: Qt.Key, modifiers=NONE) -> None:
@@ -97,11 +97,14 @@ Move = Callable[[object, object], None]
 
 
 def _seq(*steps: tuple) -> Move:
-    """A sequence of ("click", row, modifiers) and ("key", Qt.Key, modifiers) steps."""
+    """A sequence of ("click", row, modifiers), ("right", row, modifiers) and ("key", Qt.Key, modifiers) steps."""
 
     def run(qtbot, window) -> None:
         for kind, what, modifiers in steps:
-            (click if kind == "click" else key)(qtbot, window, what, modifiers)
+            if kind == "right":
+                click(qtbot, window, what, modifiers, Qt.MouseButton.RightButton)
+            else:
+                (click if kind == "click" else key)(qtbot, window, what, modifiers)
 
     return run
 
@@ -135,6 +138,8 @@ MOVES = {
     "Shift+click": (_seq(_c(10), _c(13, SHIFT)), [10, 11, 12, 13]),
     "Ctrl+click adds": (_seq(_c(10), _c(13, CTRL)), [10, 13]),
     "Ctrl+click removes the current paper": (_seq(_c(10), _c(13, SHIFT), _c(13, CTRL)), [10, 11, 12]),
+    "right-click outside the selection": (_seq(_c(10), _c(11, SHIFT), ("right", 5, NONE)), [5]),
+    "right-click inside the selection": (_seq(_c(10), _c(12, SHIFT), ("right", 11, NONE)), [10, 11, 12]),
     "Ctrl+Space removes the current paper": (_seq(_c(10), _k(K.Key_Down, SHIFT), _k(K.Key_Space, CTRL)), [10]),
 }
 
