@@ -87,3 +87,18 @@ def test_export_to_a_folder_that_is_not_there_shows_an_error(imported, qtbot, mo
     [(text, _info, _details)] = dialogs.take()
     assert "x.bib" in text
     assert not target.exists()
+
+
+def test_export_onto_the_library_through_a_link_is_refused(imported, qtbot, monkeypatch, tmp_path, dialogs):
+    """Choosing the library (here through a symlink) as the .bib never overwrites it."""
+    window = imported
+    link = tmp_path / "refs.bib"
+    link.symlink_to(window.library.path)
+    before = window.library.count()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(link), "")))
+    window.export_action.trigger()
+    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
+    [(text, _info, _details)] = dialogs.take()
+    assert "library" in text
+    assert link.is_symlink() and window.library.count() == before

@@ -1292,7 +1292,11 @@ class MainWindow(QMainWindow):
         from ..core import exporters
         from ..core.errors import PapershelfError
 
+        from ..core.fsutil import Protected
+
         library = self.library
+        # Never onto the library, its -wal/-shm or a backup, even through a link.
+        protect = Protected.library(library.path, library.backups_dir)
 
         class ExportCancelled(PapershelfError):
             pass
@@ -1306,7 +1310,7 @@ class MainWindow(QMainWindow):
                         progress(done)
                     yield paper
 
-            return exporters.export_to_file(papers(), fmt, path, abstract=abstract, notes=notes)
+            return exporters.export_to_file(papers(), fmt, path, abstract=abstract, notes=notes, protect=protect)
 
         task = workers.Task(write, with_progress=True)
         progress = QProgressDialog(f"Exporting {_plural(len(ids), 'paper')}…", "Cancel", 0, max(len(ids), 1), self)
