@@ -72,3 +72,20 @@ def test_a_file_changed_outside_papershelf_is_checked_again_the_same_day(tmp_pat
     path.write_bytes(bytes(data))
     with pytest.raises(LibraryError, match="damaged"):
         Library(path, backups_dir=backups, check="daily")
+
+
+def test_papershelfs_own_writes_do_not_trigger_the_full_check_again(tmp_path, sample_text, monkeypatch):
+    """The full check reads every page (seconds at 100k papers): once a day, and after outside changes only."""
+    calls = []
+    real = db.integrity_check
+    monkeypatch.setattr(db, "integrity_check", lambda conn, path: (calls.append(path), real(conn, path)))
+    path, backups = tmp_path / "lib.sqlite3", tmp_path / "backups"
+    with Library(path, backups_dir=backups, check="daily") as lib:  # new: nothing to check
+        lib.import_file(sample_text)
+    with Library(path, backups_dir=backups, check="daily") as lib:
+        lib.add_tags([1], ["x"])
+    Library(path, backups_dir=backups, check="daily").close()
+    assert calls == []
+    os.utime(path, ns=(1, 1))  # something else touched the file
+    Library(path, backups_dir=backups, check="daily").close()
+    assert len(calls) == 1

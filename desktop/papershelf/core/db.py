@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -222,6 +223,17 @@ def write(engine: Engine) -> Iterator[Connection]:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+    after = _after_write.get(engine)
+    if after is not None:
+        after()
+
+
+_after_write: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def on_write(engine: Engine, callback: Callable[[], None]) -> None:
+    """Call ``callback`` after every committed :func:`write` transaction on ``engine``."""
+    _after_write[engine] = callback
 
 
 # --- Full-text search --------------------------------------------------------

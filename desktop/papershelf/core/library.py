@@ -118,6 +118,9 @@ class Library:
         self.path = Path(path)
         self.backups_dir = backups_dir
         self.engine = open_library_engine(self.path, backups_dir=backups_dir, check=check, adopt_empty=adopt_empty)
+        # Our own commits (and the checkpoints they trigger) change the file:
+        # remember it as ours, so the next open does not take it for outside damage.
+        db.on_write(self.engine, lambda: remember_state(self.path, self.backups_dir, checked=False))
         self._guard = db.EngineGuard(self.engine, self.path)
 
     def close(self) -> None:
@@ -468,7 +471,8 @@ class Library:
                 result.merged.append(f"{label} into paper {pid} ({why})")
                 return pid
             like = [(pid, f" ({why})") for pid, why in candidates if why != "same key"]
-            like += [(pid, "") for pid in seen_title.get(key, []) + existing["title"].get(key, []) if compatible(record, pid)]
+            titled = seen_title.get(key, []) + existing["title"].get(key, [])
+            like += [(pid, "") for pid in islice((p for p in titled if compatible(record, p)), 1)]
             if like:
                 pid, why = like[0]
                 result.duplicates.append(f"{label} looks like {describe(pid)}{why}")

@@ -92,6 +92,8 @@ def open_library_engine(
         backup.backup(path, folder=backups_dir or path.parent, reason="before-schema")
     engine = db.make_engine(path)
     upgrade(engine)
+    if created:
+        remember_state(path, backups_dir)  # new and whole: nothing to check until something else changes it
     return engine
 
 
