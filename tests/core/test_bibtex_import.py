@@ -338,11 +338,15 @@ def test_real_world_samples_round_trip_through_the_real_tools(tmp_path, fmt):
     papers, records = _import_samples()
     path = tmp_path / "round-trip.bib"
     assert export_to_file(papers, fmt, path) == len(papers) == len(records)
-    problems = check_bib(path, utf8=fmt == "biblatex")
+    # Kept as UTF-8 (never dropped): U+200E marks, and in biblatex Greek such as Δ, which
+    # pdflatex with T1 cannot print; everything else is checked.
+    problems = check_bib(path, utf8=fmt == "biblatex", unicode_ok=True)
     unexpected = [p for p in problems if not source_data_problem(p, records)]
     assert unexpected == []
     if fmt == "bibtex":
-        assert path.read_text(encoding="utf-8").isascii()
+        # ASCII but for characters with no LaTeX form.
+        kept = {c for c in path.read_text(encoding="utf-8") if not c.isascii()}
+        assert kept and all(to_latex(c) == c for c in kept)
     # Nothing reference managers keep for themselves comes along by default.
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"(?m)^  (groups|timestamp|file|owner|bibsource|biburl|urldate|bdsk-url-1) = ", text)

@@ -34,6 +34,7 @@ from .common import (
 from .datamodel import FIELD_ALIASES, export_type, is_valid_field
 from .latex import (
     collapse_space,
+    protect_unicode,
     title_to_latex,
     to_latex,
     verbatim,
@@ -76,13 +77,15 @@ def render_bibtex(
     ``utf8`` gives the biblatex profile (accented letters kept as UTF-8);
     otherwise the output is pure ASCII. Citation keys are made unique within
     the export, ignoring case as bibtex does. ``report`` collects what was
-    written in another form than asked (see :class:`ExportReport`).
+    written in another form than asked (see :class:`ExportReport`), such as
+    the papers whose ``bibtex`` entry keeps characters with no LaTeX form.
     """
     for paper, key in citation_keys(papers):
+        entry = render_entry(paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report)
+        if report is not None and not utf8 and not entry.isascii():
+            report.unicode_kept.append(key)
         # One chunk per paper, blank line included: half the writes of two.
-        yield render_entry(
-            paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
-        ) + "\n"
+        yield entry + "\n"
 
 
 def render_entry(
@@ -118,8 +121,9 @@ def render_entry(
 
     if authors:
         add("  author = {" + authors + "}")
-    if paper.title.strip():
-        add("  title = {" + title_to_latex(paper.title, utf8=utf8) + "}")
+    title = title_to_latex(paper.title, utf8=utf8)
+    if title:
+        add("  title = {" + title + "}")
     year, month = year_month(paper)
     if year:
         add("  year = {" + to_latex(year, utf8=utf8) + "}")
@@ -170,11 +174,14 @@ def render_entry(
         annote += [n.text for n in paper.notes if n.text.strip()]
     if annote:
         add("  annote = {" + to_latex("; ".join(annote), utf8=utf8) + "}")
-    if abstract and paper.abstract.strip():
-        add("  abstract = {" + to_latex(paper.abstract, utf8=utf8) + "}")
+    text = to_latex(paper.abstract, utf8=utf8) if abstract else ""
+    if text:
+        add("  abstract = {" + text + "}")
     if not authors or "key" in extra:
-        # Without author or key, plain and alpha cannot sort or label the entry.
-        add("  key = {" + to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8) + "}")
+        # Without author or key, plain and alpha cannot sort or label the entry
+        # (alpha takes its first three characters: see protect_unicode).
+        sort_key = to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8)
+        add("  key = {" + (sort_key if utf8 else protect_unicode(sort_key)) + "}")
     return "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
 
 
@@ -184,8 +191,9 @@ def render_entry(
 def format_names(names: Iterable[str], *, utf8: bool = False) -> str:
     """``Last, First and Last, First`` with organisations in braces.
 
-    Names with nothing LaTeX can write (a name in Chinese characters only)
-    are left out; "" if none is left.
+    In the ``bibtex`` profile characters kept as UTF-8 are grouped as
+    ``{\\relax{}王}`` (see :func:`~.latex.protect_unicode`), so that
+    bibtex never cuts one into bytes for initials or labels.
     """
     return " and ".join(filter(None, [_format_name(n, utf8) for n in names]))
 
@@ -199,23 +207,26 @@ def format_name(name: str, *, utf8: bool = False) -> str:
 # most of 100,000 papers), and the result depends on the name alone.
 @functools.lru_cache(maxsize=1 << 16)
 def _format_name(name: str, utf8: bool) -> str:
-    name = _writable(name, utf8=utf8)
+    name = collapse_space(name)
     if not name:
         return ""
     if name.lower() in _OTHERS:
         return "others"
     if is_organisation(name) or re.search(r"\band\b", name, re.IGNORECASE) or name.count(",") > 2:
         # One brace group: bibtex neither splits it nor reads " and " inside.
-        return "{" + to_latex(name, utf8=utf8) + "}"
+        latex = to_latex(name, utf8=utf8)
+        if not utf8 and not latex.isascii():
+            # One special character to bibtex, so alpha's label takes it whole (see protect_unicode).
+            return "{\\relax{}" + latex + "}"
+        return "{" + latex + "}"
     last, suffix, first = split_name(name)
     parts = [last] + ([suffix] if suffix else []) + ([first] if first else [])
-    return ", ".join(to_latex(p, utf8=utf8) for p in parts)
+    return ", ".join(_name_part(p, utf8) for p in parts)
 
 
-def _writable(name: str, *, utf8: bool) -> str:
-    """The name without characters LaTeX cannot write, and brackets left empty."""
-    name = "".join(c for c in name.replace("\u00a0", " ") if c.isascii() or to_latex(c, utf8=utf8))
-    return collapse_space(re.sub(r"\(\s*\)|\[\s*\]", " ", name))
+def _name_part(text: str, utf8: bool) -> str:
+    latex = to_latex(text, utf8=utf8)
+    return latex if utf8 else protect_unicode(latex)
 
 
 # ---------------------------------------------------------------- fields

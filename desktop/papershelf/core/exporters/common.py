@@ -52,10 +52,18 @@ class ExportReport:
     #: arXiv id, class or DOI outside its grammar (written to ``note``), a file
     #: path TeX could run code from (left out).
     not_verbatim: list[tuple[str, str]] = field(default_factory=list)
+    #: Citation keys of papers whose ``bibtex`` entry keeps characters with no
+    #: LaTeX form as UTF-8 (CJK, Arabic, Cyrillic, emoji...): not pure ASCII.
+    unicode_kept: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """One line per kind of problem, naming the papers; empty when there was none."""
         lines = []
+        if self.unicode_kept:
+            lines.append(
+                f"{_papers(len(self.unicode_kept), 'keeps', 'keep')} characters with no LaTeX form (kept as UTF-8;"
+                f" use biblatex with XeLaTeX/LuaLaTeX): {_first(self.unicode_kept)}"
+            )
         if self.not_verbatim:
             fields: dict[str, list[str]] = {}
             for key, name in self.not_verbatim:

@@ -1,30 +1,39 @@
 """Unicode text to LaTeX for BibTeX and biblatex fields.
 
 Text from listings is untrusted, so every character LaTeX treats specially is
-escaped and nothing the text contains can act as a command. The output is
-checked (see tests/core/test_latex.py) against bibtex with four styles and
-against biber + biblatex + pdflatex with the T1 font encoding, which decides
-several rules here:
+escaped and nothing the text contains can act as a command. No character is
+ever dropped: whatever goes in decodes back to the same text (the importer's
+:func:`~papershelf.core.importers.bibtex.decode_latex`, pylatexenc), which
+tests/core/test_export_unicode.py checks on arbitrary Unicode. Two profiles:
 
-* Accented letters are written as braced accent macros, ``M{\\"u}ller``,
-  ``{\\'i}`` (never ``{\\'\\i}``: biber turns that into a combining accent
-  pdflatex rejects). Biber decodes such macros back to Unicode, so a macro is
-  only written when the character it decodes to is one pdflatex can typeset
-  in T1 (:data:`T1_LETTERS`).
-* A second accent goes around an extra pair of braces, ``{\\~{{\\^{e}}}}``
-  for U+1EC5: biber decodes only the inner accent, and with one pair of braces
-  it writes ``\\~ê``, where ``\\~`` takes the first byte of a UTF-8 character.
-  Accents that cannot be written that way (below-accents, hooks) are dropped
-  rather than producing a file pdflatex cannot read.
-* Greek and mathematical symbols become math macros in braces, ``{$\\Sigma$}``;
-  the braces stop bibtex styles from lowercasing ``\\Sigma``.
-* Characters with no LaTeX form are transliterated (NFKC) or dropped; the
-  ``bibtex`` profile output is pure ASCII.
+* ``biblatex`` (``utf8=True``): every character that is not an ASCII LaTeX
+  special stays UTF-8. Biber reads it; XeLaTeX/LuaLaTeX (or pdflatex with a
+  package for the script) prints it.
+* ``bibtex``: a LaTeX macro wherever one exists that pdflatex knows without
+  packages and that decodes back to the same character: accent macros
+  (``M{\\"u}ller``, ``{\\c{s}}``, ``{\\k{e}}``, ``{\\d{a}}``), stacked
+  accents (``{\\~{{\\^{e}}}}`` for U+1EC5), text symbols (``\\textendash{}``),
+  Greek and mathematical symbols as math in braces (``{$\\Sigma$}``, the
+  braces stop bibtex styles from lowercasing ``\\Sigma``). A character with no
+  such form (CJK, Arabic, Cyrillic, emoji, ``ư``) stays UTF-8: the caller
+  reports those papers, since the file is then not pure ASCII.
+
+Rules that come from the real tools (tests/core/test_latex.py):
+
+* ``{\\'i}``, never ``{\\'\\i}``: biber turns that into a combining accent
+  pdflatex rejects.
+* Stacked accents nest with an extra pair of braces, innermost the accent that
+  makes a T1 letter (biber decodes only the inner one and pdflatex must print
+  it); pylatexenc decodes a nest only if every inner step is one precomposed
+  character, so other stacks stay UTF-8.
+* TeX's ligatures (``--``, ``''``, ``!`` followed by a backquote...) are broken
+  with ``{}`` so that two hyphens stay two hyphens.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -38,6 +47,7 @@ __all__ = [
     "verbatim_arxiv_class",
     "verbatim_doi",
     "collapse_space",
+    "protect_unicode",
 ]
 
 # Letters the T1 font encoding covers (LaTeX's t1enc.dfu, without the digraph
@@ -73,8 +83,8 @@ _LETTER_MACROS = {
 }
 
 # Combining mark -> accent macro. "Symbol" accents (\' \" ...) may be stacked
-# around a braced inner accent; "letter" accents (\v \c ...) may not, because
-# biber decodes "\v{" as an accent on the brace.
+# around a braced inner accent; "letter" accents (\v \c ...) are best innermost,
+# because biber decodes "\v{" as an accent on the brace.
 _SYMBOL_ACCENTS = {
     0x300: "`", 0x301: "'", 0x302: "^", 0x303: "~", 0x304: "=", 0x307: ".", 0x308: '"',
 }
@@ -82,69 +92,95 @@ _LETTER_ACCENTS = {
     0x306: "u", 0x30A: "r", 0x30B: "H", 0x30C: "v", 0x323: "d", 0x326: "textcommabelow",
     0x327: "c", 0x328: "k", 0x331: "b",
 }
+# Accents on a Greek letter, in math: {$\acute{\alpha}$}.
+_MATH_ACCENTS = {
+    0x300: "grave", 0x301: "acute", 0x302: "hat", 0x303: "tilde", 0x306: "breve", 0x307: "dot",
+    0x308: "ddot", 0x30C: "check",
+}
+# Only the accents of the first block of combining marks have macros.
+_MARK_RE = re.compile("[\u0300-\u036f]")
 
 _GREEK = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
     "ϵ": r"\epsilon", "ζ": r"\zeta", "η": r"\eta", "θ": r"\theta", "ϑ": r"\vartheta",
-    "ι": r"\iota", "κ": r"\kappa", "ϰ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu",
-    "ξ": r"\xi", "ο": "o", "π": r"\pi", "ϖ": r"\varpi", "ρ": r"\rho", "ϱ": r"\varrho",
+    "ι": r"\iota", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu",
+    "ξ": r"\xi", "π": r"\pi", "ϖ": r"\varpi", "ρ": r"\rho", "ϱ": r"\varrho",
     "σ": r"\sigma", "ς": r"\varsigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\varphi",
     "ϕ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega",
     "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi",
     "Π": r"\Pi", "Σ": r"\Sigma", "Υ": r"\Upsilon", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
-    # Capitals that look Latin have no macro of their own.
-    "Α": r"\mathrm{A}", "Β": r"\mathrm{B}", "Ε": r"\mathrm{E}", "Ζ": r"\mathrm{Z}",
-    "Η": r"\mathrm{H}", "Ι": r"\mathrm{I}", "Κ": r"\mathrm{K}", "Μ": r"\mathrm{M}",
-    "Ν": r"\mathrm{N}", "Ο": r"\mathrm{O}", "Ρ": r"\mathrm{P}", "Τ": r"\mathrm{T}",
-    "Χ": r"\mathrm{X}",
+    # Omicron and the capitals that look Latin have no macro: \mathrm{A} would
+    # come back as a Latin A, so they stay UTF-8.
 }
 
-# Only macros of base LaTeX math: no amssymb in the reader's preamble is assumed.
+# Only macros of base LaTeX math (no amssymb in the reader's preamble is
+# assumed), each decoding back to its own character.
 _MATH = {
     "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv",
     "∼": r"\sim", "≃": r"\simeq", "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg",
-    "±": r"\pm", "∓": r"\mp", "×": r"\times", "÷": r"\div", "⋅": r"\cdot", "·": r"\cdot",
-    "∘": r"\circ", "∗": r"\ast", "⋆": r"\star", "★": r"\star", "⊕": r"\oplus",
+    "±": r"\pm", "∓": r"\mp", "×": r"\times", "÷": r"\div", "·": r"\cdot",
+    "∘": r"\circ", "∗": r"\ast", "⋆": r"\star", "⊕": r"\oplus",
     "⊗": r"\otimes", "⊙": r"\odot", "∞": r"\infty", "∂": r"\partial", "∇": r"\nabla",
     "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∮": r"\oint", "√": r"\surd",
     "∈": r"\in", "∉": r"\notin", "∋": r"\ni", "⊂": r"\subset", "⊃": r"\supset",
     "⊆": r"\subseteq", "⊇": r"\supseteq", "∪": r"\cup", "∩": r"\cap", "∅": r"\emptyset",
-    "∀": r"\forall", "∃": r"\exists", "¬": r"\neg", "∧": r"\wedge", "∨": r"\vee",
+    "∀": r"\forall", "∃": r"\exists", "∧": r"\wedge", "∨": r"\vee",
     "→": r"\rightarrow", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow",
     "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow", "↦": r"\mapsto", "↑": r"\uparrow",
     "↓": r"\downarrow", "⟶": r"\longrightarrow", "⟵": r"\longleftarrow", "⟨": r"\langle",
-    "⟩": r"\rangle", "∣": r"\mid", "∥": r"\parallel", "⊥": r"\perp", "⊤": r"\top",
-    "∠": r"\angle", "ℓ": r"\ell", "ℏ": r"\hbar", "ℵ": r"\aleph", "∆": r"\Delta",
+    "⟩": r"\rangle", "∥": r"\parallel", "⊥": r"\perp", "⊤": r"\top",
+    "∠": r"\angle", "ℓ": r"\ell", "ℵ": r"\aleph",
     "∖": r"\setminus", "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil",
-    "⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots", "′": r"\prime", "″": r"\prime\prime",
-    "−": "-", "≺": r"\prec", "≻": r"\succ", "⊢": r"\vdash", "⊨": r"\models",
+    "⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots", "≺": r"\prec", "≻": r"\succ",
+    "⊢": r"\vdash",
 }
 
-# Text symbols: each is a macro of the LaTeX kernel (T1/TS1, no packages).
+# Text symbols: each a macro of the LaTeX kernel (T1/TS1, no packages).
 _TEXT = {
-    "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u2007": "~",
-    "\u00ad": "", "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
-    "–": "--", "—": "---", "‐": "-", "‑": "-", "‒": "--", "―": "---", "⁄": "/",
-    "‘": "`", "’": "'", "‚": ",", "“": "``", "”": "''", "„": ",,", "´": "'", "`": "`",
+    "\u00ad": r"\-",
+    "–": "--", "—": "---", "−": r"\textminus{}", "⁄": r"\textfractionsolidus{}",
+    "‘": r"\textquoteleft{}", "’": r"\textquoteright{}", "“": r"\textquotedblleft{}",
+    "”": r"\textquotedblright{}", "‚": r"\quotesinglbase{}", "„": r"\quotedblbase{}",
     "«": r"\guillemotleft{}", "»": r"\guillemotright{}",
     "‹": r"\guilsinglleft{}", "›": r"\guilsinglright{}",
-    "…": r"\ldots{}", "•": r"\textbullet{}", "†": r"\dag{}", "‡": r"\ddag{}",
+    "…": r"\ldots{}", "•": r"\textbullet{}", "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}",
     "§": r"\S{}", "¶": r"\P{}", "©": r"\textcopyright{}", "®": r"\textregistered{}",
-    "™": r"\texttrademark{}", "°": r"\textdegree{}", "€": r"\texteuro{}", "£": r"\pounds{}",
-    "¥": r"\textyen{}", "¢": r"\textcent{}", "¡": r"\textexclamdown{}",
-    "¿": r"\textquestiondown{}", "‰": r"\textperthousand{}",
-    "ª": r"\textordfeminine{}", "º": r"\textordmasculine{}",
-    "ˆ": r"\textasciicircum{}", "˜": r"\textasciitilde{}", "¨": "", "¸": "", "¯": "",
-    # Common letters with no T1 glyph: the nearest ASCII.
-    "ə": "e", "Ə": "E", "ʻ": "'", "ʼ": "'", "ʿ": "'", "ʾ": "'", "ơ": "o", "Ơ": "O",
-    "ư": "u", "Ư": "U",
+    "™": r"\texttrademark{}", "°": r"\textdegree{}", "€": r"\texteuro{}", "£": r"\textsterling{}",
+    "¥": r"\textyen{}", "¢": r"\textcent{}", "¤": r"\textcurrency{}", "¦": r"\textbrokenbar{}",
+    "¡": r"\textexclamdown{}", "¿": r"\textquestiondown{}", "‰": r"\textperthousand{}",
+    "ª": r"\textordfeminine{}", "º": r"\textordmasculine{}", "µ": r"\textmu{}", "¬": r"\textlnot{}",
+    "´": r"\textasciiacute{}", "¨": r"\textasciidieresis{}", "¯": r"\textasciimacron{}",
+    "¹": r"\textonesuperior{}", "²": r"\texttwosuperior{}", "³": r"\textthreesuperior{}",
+    "¼": r"\textonequarter{}", "½": r"\textonehalf{}", "¾": r"\textthreequarters{}",
 }
+# Superscript and subscript digits and signs: \textsuperscript{4}, \textsubscript{2}.
+_SUPERSCRIPTS = dict(zip("⁰⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾", ["0", "4", "5", "6", "7", "8", "9", "+", r"\textminus{}", "=", "(", ")"]))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", [*"0123456789+", r"\textminus{}", "=", "(", ")"]))
+for _ch, _arg in _SUPERSCRIPTS.items():
+    _TEXT[_ch] = r"\textsuperscript{" + _arg + "}"
+for _ch, _arg in _SUBSCRIPTS.items():
+    _TEXT[_ch] = r"\textsubscript{" + _arg + "}"
+
+# Bidi embeddings, overrides and isolates: display directives that would make
+# the file show in another order than it is stored (other exporters strip them too).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 # A LaTeX special or anything but printable ASCII. One character class, not an
 # alternation ("[...]|[^\x20-\x7e]"): the regex engine scans a class several
 # times faster, and this runs over every abstract.
 _SPECIALS_RE = re.compile(r"[\\{}&%#_$^~\x00-\x1f\x7f-\U0010ffff]")
+# The biblatex profile converts only ASCII specials, controls and bidi controls.
+_UTF8_SPECIALS_RE = re.compile("[\\\\{}&%#_$^~\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# In the bibtex profile, an ASCII letter with accents NFC could not compose (q́).
+_CLUSTER_RE = re.compile("[A-Za-z][\u0300-\u036f]+|" + _SPECIALS_RE.pattern)
 _SPACE_RE = re.compile(r"\s+")
+# TeX ligatures of ASCII characters: "--" is an en dash, "''" a closing quote,
+# "!`" an inverted "!", ",," a low quote and "<<" a guillemet in T1. "{}"
+# between the two keeps the characters as they were typed. Runs of hyphens and
+# dashes are written piece by piece ("–-" is "--{}-"), the others afterwards.
+_LIGATURES = ("--", "``", "''", "!`", "?`", ",,", "<<", ">>")
+_LIGATURE_RE = re.compile(r"`(?=`)|'(?=')|[!?](?=`)|,(?=,)|<(?=<)|>(?=>)")
+_DASH_RUN_RE = re.compile("([-\u2013\u2014]{2,})")
 
 
 def collapse_space(text: str) -> str:
@@ -167,28 +203,76 @@ def _collapse_printable(text: str) -> str:
 
 
 def to_latex(text: str, *, utf8: bool = False) -> str:
-    """Escape ``text`` for a BibTeX field; pure ASCII unless ``utf8``.
+    """Escape ``text`` for a BibTeX field, dropping no character.
 
-    With ``utf8`` (the biblatex profile) letters pdflatex can typeset in T1
-    are kept as UTF-8; everything else is converted exactly as for BibTeX.
+    ``utf8`` (the biblatex profile) keeps every character but the ASCII
+    specials as UTF-8. Otherwise characters with a LaTeX macro become that
+    macro, and the rest stay UTF-8 (the output is ASCII when all have one).
+    White space collapses to single spaces (a blank line would end a LaTeX
+    argument); controls and bidi overrides, which are not text, are left out.
     """
     if _is_plain(text):
         return _collapse_printable(text)  # nothing to escape: most text
     text = collapse_space(unicodedata.normalize("NFC", text))
-    # Again afterwards: dropped characters can leave double spaces behind.
-    return collapse_space(_SPECIALS_RE.sub(lambda m: _char(m.group(), utf8), text))
+    # Again afterwards: a control left out can leave a double space behind.
+    return _break_ligatures(collapse_space(_convert(text, utf8)))
 
 
-# The LaTeX specials that are printable ASCII (_SPECIALS_RE matches them too).
-_PLAIN_SPECIALS = tuple(_ASCII_SPECIALS)
+def _convert(text: str, utf8: bool) -> str:
+    """``text`` with each special or non-ASCII character converted (no white space handling)."""
+    if ("--" in text or "\u2013" in text or "\u2014" in text) and _DASH_RUN_RE.search(text):
+        parts = _DASH_RUN_RE.split(text)  # odd parts: runs of hyphens and dashes
+        return "".join(_dashes(part, utf8) if i % 2 else _convert(part, utf8) for i, part in enumerate(parts))
+    if utf8:
+        return _UTF8_SPECIALS_RE.sub(_utf8_char, text)
+    if _MARK_RE.search(text):  # accents NFC could not compose onto their letter
+        return _CLUSTER_RE.sub(_ascii_cluster, text)
+    return _SPECIALS_RE.sub(_ascii_char, text)
+
+
+def _utf8_char(match: re.Match) -> str:
+    return _char(match[0], True)
+
+
+def _ascii_char(match: re.Match) -> str:
+    return _char(match[0], False)
+
+
+def _ascii_cluster(match: re.Match) -> str:
+    return _char(match[0], False) if len(match[0]) == 1 else _cluster(match[0])
+
+
+def _dashes(run: str, utf8: bool) -> str:
+    """A run of hyphens and dashes, ``{}`` wherever TeX would join two into one."""
+    pieces = [_char(c, utf8) if c != "-" else "-" for c in run]
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out += ("{}" if out.endswith("-") and piece.startswith("-") else "") + piece
+    return out
+
+
+def _break_ligatures(latex: str) -> str:
+    """Two backquotes as ``\\`{}\\``` and so on: TeX would print one character for the two."""
+    if "`" in latex or "''" in latex or ",," in latex or "<<" in latex or ">>" in latex:
+        return _LIGATURE_RE.sub(_emptied, latex)
+    return latex
+
+
+def _emptied(match: re.Match) -> str:
+    return match[0] + "{}"
+
+
+# The LaTeX specials that are printable ASCII (_SPECIALS_RE matches them too),
+# and the pairs TeX makes a ligature of.
+_PLAIN_SPECIALS = tuple(_ASCII_SPECIALS) + _LIGATURES
 
 
 def _is_plain(text: str) -> bool:
-    """Whether ``text`` is printable ASCII without LaTeX specials, so escaping leaves it as it is.
+    """Whether ``text`` is printable ASCII without LaTeX specials or ligatures: escaping leaves it as it is.
 
-    The same test as ``_SPECIALS_RE.search(text) is None``, several times
-    faster on long text (an abstract): three scans in C, the last a memchr
-    per special character.
+    The same test as ``_SPECIALS_RE.search(text) is None`` and no
+    :data:`_LIGATURES`, several times faster on long text (an abstract):
+    two scans in C, then a memchr-like search per special.
     """
     if not (text.isascii() and text.isprintable()):
         return False
@@ -198,7 +282,7 @@ def _is_plain(text: str) -> bool:
     return True
 
 
-# Word boundaries for case protection (the dashes become "--" and "---").
+# Word boundaries for case protection.
 _WORD_SPLIT_RE = re.compile(r"([\s\-/:;,.()\u2010-\u2015]+)")
 
 
@@ -244,7 +328,7 @@ def _title_words_to_latex(title: str, *, utf8: bool) -> str:
     out = []
     for i, part in enumerate(parts):
         if i % 2:  # a separator: white space, dashes and -/:;,.()
-            out.append(_SPECIALS_RE.sub(lambda m: _char(m.group(), utf8), _SPACE_RE.sub(" ", part)))
+            out.append(_convert(_SPACE_RE.sub(" ", part), utf8))
             continue
         if not part:
             continue
@@ -253,7 +337,7 @@ def _title_words_to_latex(title: str, *, utf8: bool) -> str:
         if needs_protection(part, first=i == 0, after_space=not before or before[-1].isspace()):
             latex = "{" + latex + "}"
         out.append(latex)
-    return collapse_space("".join(out))
+    return _break_ligatures(collapse_space("".join(out)))
 
 
 # The words of a plain (printable ASCII, no specials) title that
@@ -353,73 +437,122 @@ def _char(ch: str, utf8: bool) -> str:
     """LaTeX for one character that is special or not printable ASCII."""
     if ch in _ASCII_SPECIALS:
         return _ASCII_SPECIALS[ch]
+    if ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+        return " " if ch.isspace() else ""  # not text (white space is collapsed before)
+    if utf8:
+        return ch
     if ch in _TEXT:
         return _TEXT[ch]
+    if ch in _LETTER_MACROS:
+        return "{" + _LETTER_MACROS[ch] + "}"
     if ch in _GREEK:
         return "{$" + _GREEK[ch] + "$}"
     if ch in _MATH:
         return "{$" + _MATH[ch] + "$}"
-    category = unicodedata.category(ch)
-    if category in ("Cc", "Cf", "Co", "Cs", "Cn", "Mn", "Me", "Mc"):
-        return " " if ch in "\t\n\r" else ""  # controls and stray combining marks
-    if category == "Zs":
-        return " "
-    if utf8 and ch in T1_LETTERS:
-        return ch
-    if ch in _LETTER_MACROS:
-        return "{" + _LETTER_MACROS[ch] + "}"
-    if category.startswith("L"):
-        accented = _accented(ch, utf8)
+    decomposed = unicodedata.normalize("NFD", ch)
+    if len(decomposed) > 1:
+        accented = _compose(decomposed[0], decomposed[1:])
         if accented is not None:
             return accented
-    return _fallback(ch, utf8)
+    return ch  # no LaTeX form: kept as UTF-8
 
 
-def _accented(ch: str, utf8: bool) -> str | None:
-    """A letter with accents as nested accent macros, or None if it has none."""
-    decomposed = unicodedata.normalize("NFD", ch)
-    base, marks = decomposed[0], [ord(m) for m in decomposed[1:]]
-    if not marks:
+@functools.lru_cache(maxsize=4096)
+def _cluster(text: str) -> str:
+    """An ASCII letter with accents that have no precomposed character (``q́``), or the text as it is."""
+    accented = _compose(text[0], unicodedata.normalize("NFD", text)[1:])
+    return text if accented is None else accented
+
+
+def _compose(base: str, marks: str) -> str | None:
+    """Nested accent macros for ``base`` + combining ``marks`` (NFD order), or None when there are none.
+
+    pylatexenc decodes ``\\~{{\\^{e}}}`` by adding U+0303 to what the inner
+    accent gave, which is right only when that is one precomposed character:
+    the order of the marks is chosen so that it is at every step. Marks of
+    different combining classes commute; of the same class, they keep their order.
+    """
+    greek = base in _GREEK
+    if greek:
+        accents = _MATH_ACCENTS
+    elif base.isascii() and base.isalpha() or base in _LETTER_MACROS:
+        accents = {**_SYMBOL_ACCENTS, **_LETTER_ACCENTS}
+    else:
         return None
-    if not base.isascii():
-        # e.g. Greek with tonos: keep the letter, drop the accent.
-        return _char(base, utf8)
-    # The innermost accent must give a T1 letter once biber decodes it. Marks of
-    # different combining classes commute, so any of them may go first.
-    inner, rest = None, marks
-    for i, mark in enumerate(marks):
-        ccc = unicodedata.combining(chr(mark))
-        if any(unicodedata.combining(chr(m)) == ccc for m in marks[:i]):
-            break
-        macro = _SYMBOL_ACCENTS.get(mark) or _LETTER_ACCENTS.get(mark)
-        if macro and unicodedata.normalize("NFC", base + chr(mark)) in T1_LETTERS:
-            inner, rest = _accent(macro, base, nested=len(marks) > 1), marks[:i] + marks[i + 1:]
-            break
-    if inner is None:
-        # No T1 letter to build on, and an accent on a braced bare letter
-        # breaks biber: keep the plain letter.
-        return base
-    for mark in rest:
-        # Only symbol accents nest (see the module docstring); others are dropped.
-        if mark in _SYMBOL_ACCENTS:
-            inner = "\\" + _SYMBOL_ACCENTS[mark] + "{{" + inner + "}}"
-    return "{" + inner + "}"
+    codes = [ord(m) for m in marks]
+    if not all(code in accents for code in codes):
+        return None
+    best: tuple[int, list[int]] | None = None
+    for order in itertools.permutations(codes):
+        if not _keeps_class_order(order, codes) or not _decodes_step_by_step(base, order):
+            continue
+        # Prefer only symbol accents around the inner one (biber misreads
+        # "\v{{"), then a T1 letter innermost (biber decodes it, pdflatex prints it).
+        inner = unicodedata.normalize("NFC", base + chr(order[0]))
+        rank = all(code in _SYMBOL_ACCENTS for code in order[1:]) * 2 + (inner in T1_LETTERS)
+        if best is None or rank > best[0]:
+            best = (rank, list(order))
+    if best is None:
+        return None
+    order = best[1]
+    if greek:
+        latex = _GREEK[base]
+        for code in order:
+            latex = "\\" + accents[code] + "{" + latex + "}"
+        return "{$" + latex + "$}"
+    latex = _LETTER_MACROS.get(base, base)
+    if len(order) == 1:
+        return "{" + _accent(accents[order[0]], latex) + "}"
+    latex = _accent(accents[order[0]], latex, nested=True)
+    for code in order[1:]:
+        latex = "\\" + accents[code] + "{{" + latex + "}}"
+    return "{" + latex + "}"
+
+
+def _keeps_class_order(order: tuple[int, ...], codes: list[int]) -> bool:
+    """Whether marks of one combining class come in ``order`` as they did in ``codes``."""
+    for ccc in {unicodedata.combining(chr(c)) for c in codes}:
+        if [c for c in order if unicodedata.combining(chr(c)) == ccc] != [
+            c for c in codes if unicodedata.combining(chr(c)) == ccc
+        ]:
+            return False
+    return True
+
+
+def _decodes_step_by_step(base: str, order: tuple[int, ...]) -> bool:
+    """Whether every inner step of the nest is one precomposed character."""
+    text = base
+    for code in order[:-1]:
+        text = unicodedata.normalize("NFC", text + chr(code))
+        if len(text) != 1:
+            return False
+    return True
 
 
 def _accent(macro: str, base: str, *, nested: bool = False) -> str:
-    """``\\"u`` for symbol accents, ``\\v{s}`` for letter accents; braced when nested."""
-    if macro in _SYMBOL_ACCENTS.values() and not nested:
+    """``\\"u`` for symbol accents on a letter, ``\\v{s}`` for letter accents; braced when nested."""
+    if macro in _SYMBOL_ACCENTS.values() and not nested and len(base) == 1:
         return "\\" + macro + base
     return "\\" + macro + "{" + base + "}"
 
 
-def _fallback(ch: str, utf8: bool) -> str:
-    """Superscripts, ligatures, full-width forms... via NFKC; otherwise drop."""
-    decomposition = unicodedata.decomposition(ch)
-    compat = unicodedata.normalize("NFKC", ch)
-    if decomposition.startswith(("<super>", "<sub>")) and re.fullmatch(r"[A-Za-z0-9+\-=()]+", compat):
-        script = "^" if decomposition.startswith("<super>") else "_"
-        return "{$" + script + "{" + compat + "}$}"
-    if compat != ch and ch not in compat:
-        return _SPECIALS_RE.sub(lambda m: _char(m.group(), utf8), compat)
-    return ""
+# Runs of characters kept as UTF-8 in a bibtex-profile name.
+_UNICODE_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def protect_unicode(latex: str) -> str:
+    """Each run of UTF-8 in ASCII LaTeX as ``{\\relax{}…}``: one "special character" for bibtex.
+
+    bibtex counts bytes: ``abbrv`` abbreviates 小明 to its first byte and
+    ``alpha`` builds labels from the first bytes of surnames, which leaves
+    invalid UTF-8 in the .bbl. A brace group starting with a command is one
+    character to bibtex, taken whole; ``\\relax{}`` prints nothing, and biber
+    keeps it as it is.
+    """
+    if latex.isascii():
+        return latex
+    return _UNICODE_RUN_RE.sub(_relaxed, latex)
+
+
+def _relaxed(match: re.Match) -> str:
+    return "{\\relax{}" + match[0] + "}"

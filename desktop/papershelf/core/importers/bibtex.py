@@ -175,12 +175,27 @@ def _arg_text(node, l2tobj) -> str:
     return l2tobj.nodelist_to_text([args[-1]]) if args else ""
 
 
+# \textsuperscript{2} and \textsubscript{2}, as the exporter writes ² and ₂; other text stays as it is.
+_SCRIPTS = {
+    "textsuperscript": dict(zip("0123456789+\u2212=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾")),
+    "textsubscript": dict(zip("0123456789+\u2212=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")),
+}
+
+
+def _script_text(node, l2tobj) -> str:
+    text = _arg_text(node, l2tobj)
+    table = _SCRIPTS[node.macroname]
+    return "".join(table[c] for c in text) if text and all(c in table for c in text) else text
+
+
 def _build_decoder():
     walker_db = latexwalker.get_default_latex_context_db()
     walker_db.add_context_category(
         "papershelf",
         prepend=True,
-        macros=[macrospec.MacroSpec("textcommabelow", "{"), macrospec.MacroSpec("url", "{")],
+        macros=[
+            macrospec.MacroSpec(name, "{") for name in ("textcommabelow", "url", "textsuperscript", "textsubscript")
+        ],
     )
     text_db = latex2text.get_default_latex_context_db()
     text_db.add_context_category(
@@ -201,6 +216,9 @@ def _build_decoder():
             latex2text.MacroTextSpec("SS", "ẞ"),
             latex2text.MacroTextSpec("textcommabelow", simplify_repl=lambda n, l2tobj: _arg_text(n, l2tobj) + "\u0326"),
             latex2text.MacroTextSpec("url", simplify_repl=_arg_text),
+            latex2text.MacroTextSpec("textminus", "\u2212"),
+            latex2text.MacroTextSpec("textsuperscript", simplify_repl=_script_text),
+            latex2text.MacroTextSpec("textsubscript", simplify_repl=_script_text),
         ],
     )
     converter = latex2text.LatexNodes2Text(
