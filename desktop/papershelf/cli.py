@@ -413,11 +413,13 @@ def _read_note_from_stdin() -> str:
 
 def _keep_unsaved_note(text: str) -> Path | None:
     """Save a typed note that could not be added, so it is not lost; its path, or None."""
+    from .core.fsutil import make_private_dirs
+
     try:
-        folder = paths.data_dir() / "unsaved-notes"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_private_dirs(paths.data_dir() / "unsaved-notes")
         target = folder / f"note-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.md"
-        with open(target, "x", encoding="utf-8") as fh:
+        # Private, like the library: notes are the user's own words.
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as fh:
             fh.write(text)
         return target
     except OSError:

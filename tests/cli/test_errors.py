@@ -173,6 +173,7 @@ def test_a_note_that_cannot_be_written_is_kept(run, imported, library_path, lock
     kept = Path(err.rstrip("\n").rsplit("; your note was kept in ", 1)[1])
     assert kept.parent == paths.data_dir() / "unsaved-notes"
     assert kept.read_text(encoding="utf-8") == "an idea I typed\n"
+    assert kept.stat().st_mode & 0o777 == 0o600  # private, like the library
 
 
 @pytest.mark.parametrize("ident", ["99999999999999999999999", "9223372036854775808", "²"])
