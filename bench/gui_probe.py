@@ -2,6 +2,7 @@
 
     python bench/gui_probe.py --library LIB --start EPOCH   # start-up: first paint, table ready, RSS
     python bench/gui_probe.py --library LIB --interact      # search as you type, sort by title
+    python bench/gui_probe.py --library LIB --settle 5      # CPU used in the 5 s after the papers show
 
 Start-up runs the same path as `papershelf` (gui.app.main): the window paints,
 then the library opens on a worker. ``--start`` is the wall-clock time at which
@@ -43,7 +44,7 @@ def rss_mb() -> float:
     return 0.0
 
 
-def startup(library: str, start: float) -> dict:
+def startup(library: str, start: float, settle: float = 0.0) -> dict:
     from PySide6.QtCore import QTimer
 
     from papershelf.gui import app as gui_app
@@ -65,7 +66,14 @@ def startup(library: str, start: float) -> dict:
                 result["rows"] = window.table_model.rowCount()
                 window.repaint()
                 result["rss_mb"] = rss_mb()
-                qapp.quit()
+                if settle:
+                    # CPU the app spends (all threads) once the papers show: what
+                    # competes with the user's first minutes.
+                    cpu = time.process_time()
+                    QTimer.singleShot(int(settle * 1000), lambda: (
+                        result.__setitem__("cpu_after_ready_s", round(time.process_time() - cpu, 3)), qapp.quit()))
+                else:
+                    qapp.quit()
             else:
                 QTimer.singleShot(5, shown)
 
@@ -156,8 +164,12 @@ def main() -> None:
     parser.add_argument("--library", required=True)
     parser.add_argument("--start", type=float)
     parser.add_argument("--interact", action="store_true")
+    parser.add_argument("--settle", type=float, default=0.0, help="stay SECONDS after the papers show; report CPU used")
     args = parser.parse_args()
-    result = interact(args.library) if args.interact else startup(args.library, args.start or time.time())
+    if args.interact:
+        result = interact(args.library)
+    else:
+        result = startup(args.library, args.start or time.time(), args.settle)
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: nothing left to measure

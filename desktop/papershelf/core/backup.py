@@ -124,11 +124,15 @@ def _require_library_file(library: Path) -> None:
         raise PapershelfError(f"{library}: is {what}, not a library file")
 
 
-def _snapshot(source: sqlite3.Connection, work_dir: Path) -> tuple[Path, dict]:
-    """Copy ``source`` into a private temporary file in ``work_dir``, compacted, without the search index.
+def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
+    """Copy ``library`` into a private temporary file in ``work_dir``, without the search index's content.
 
-    Returns the file and its manifest facts. The copy is checked with SQLite's
-    integrity check, so a backup is never a damaged file.
+    One read transaction on the library gives a consistent copy while it is
+    in use. The schema is copied as SQLite stores it; the rows of every table
+    but the search index (more than half of the file at 100k papers, and
+    rebuilt on restore) follow, then the indexes. The copy is built from
+    scratch, so its indexes match its rows; SQLite's quick check then
+    verifies every page. Returns the file and its manifest facts.
     """
     fsutil.make_private_dirs(work_dir)
     fd, name = tempfile.mkstemp(prefix=".papershelf-backup-", suffix=".sqlite3", dir=work_dir)
@@ -136,28 +140,41 @@ def _snapshot(source: sqlite3.Connection, work_dir: Path) -> tuple[Path, dict]:
     tmp = Path(name)
     try:
         with db.connection(tmp) as copy:
-            source.backup(copy)
             copy.isolation_level = None
+            copy.execute("PRAGMA journal_mode=OFF")  # a scratch file: removed on any failure
+            copy.execute("ATTACH DATABASE ? AS src", (db.sqlite_uri(library, readonly=True),))
+            copy.execute("BEGIN")
+            schema = copy.execute(
+                "SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE ? ORDER BY rowid",
+                (db.FTS_TABLE + "_%",),
+            ).fetchall()
+            for kind, table, sql in schema:
+                if kind == "table":
+                    copy.execute(sql)
+                    if table != db.FTS_TABLE:
+                        copy.execute(f'INSERT INTO main."{table}" SELECT * FROM src."{table}"')
+            if copy.execute("SELECT 1 FROM src.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+                copy.execute("DELETE FROM main.sqlite_sequence")
+                copy.execute("INSERT INTO main.sqlite_sequence SELECT * FROM src.sqlite_sequence")
+            for kind, _name, sql in schema:
+                if kind != "table":
+                    copy.execute(sql)
+            for pragma in ("application_id", "user_version"):
+                value = int(copy.execute(f"PRAGMA src.{pragma}").fetchone()[0])
+                copy.execute(f"PRAGMA main.{pragma} = {value}")
+            copy.execute("COMMIT")
+            copy.execute("DETACH DATABASE src")
             copy.execute("PRAGMA journal_mode=DELETE")
-            _empty_search_index(copy)
-            copy.execute("VACUUM")
-            db.integrity_check(copy, tmp)
+            result = copy.execute("PRAGMA quick_check").fetchone()
+            if not result or result[0] != "ok":
+                raise LibraryError(f"{library}: the library file is damaged ({db.one_line(result[0] if result else '?')})")
             facts = _counts(copy)
             facts["schema"] = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         return tmp, facts
     except BaseException:
         _remove(tmp)
         raise
-
-
-def _empty_search_index(conn: sqlite3.Connection) -> None:
-    """Drop the search index's content (half the file at 100k papers): re-create the table empty.
-
-    An FTS5 ``DELETE`` leaves its index pages behind until a merge.
-    """
-    (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (db.FTS_TABLE,)).fetchone()
-    conn.execute(f"DROP TABLE {db.FTS_TABLE}")
-    conn.execute(ddl)
 
 
 def _write_archive(snapshot: Path, dest: Path, facts: dict, kind: str, when: dt.datetime, library: Path) -> Path:
@@ -202,12 +219,12 @@ def backup(
         if dest.parent == folder:
             fsutil.make_private_dirs(folder)
         work_dir = _work_dir(dest, folder)
-        with db.connection(library, readonly=True) as source:
-            try:
-                snapshot, facts = _snapshot(source, work_dir)
-            except sqlite3.DatabaseError as exc:
-                # The library passed its check: what failed is writing the copy.
-                raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
+        try:
+            snapshot, facts = _snapshot(library, work_dir)
+        except sqlite3.DatabaseError as exc:
+            if db.is_damage(exc):
+                raise LibraryError(f"{library}: the library file is damaged ({db.one_line(exc)})") from None
+            raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
         try:
             return _write_archive(snapshot, dest, facts, reason, when, library)
         finally:
@@ -413,10 +430,9 @@ def _swap_in(live: Path, candidate: Path, folder: Path) -> Path:
         writer.execute("ATTACH DATABASE ? AS restored", (db.sqlite_uri(candidate),))
         writer.execute("BEGIN IMMEDIATE")
         try:
-            # No one else can commit now; a second connection reads exactly
-            # what the transaction below replaces.
-            with db.connection(live, readonly=True) as reader:
-                snapshot, facts = _snapshot(reader, folder)
+            # No one else can commit now; the snapshot's own connection reads
+            # exactly what the transaction below replaces.
+            snapshot, facts = _snapshot(live, folder)
             try:
                 when = dt.datetime.now()
                 kept = _write_archive(snapshot, folder / _name(live, "before-restore", when), facts,
