@@ -164,12 +164,13 @@ def test_help_for_every_command():
 def test_backup_and_restore_commands(run, imported, library_path, tmp_path):
     code, out, _ = run("backup")
     made = out.strip()
-    assert code == 0 and made.endswith(".sqlite3")
+    assert code == 0 and made.endswith(".sqlite3.zip")
     run("status", "1", "read")
-    target = tmp_path / "explicit.sqlite3"
+    target = tmp_path / "explicit.sqlite3.zip"
     assert run("backup", str(target))[1].strip() == str(target)
     code, out, _ = run("restore", made)
-    assert code == 0 and out.startswith(f"restored {library_path} from {made}")
+    assert code == 0 and f"restored {library_path} from {made}" in out
+    assert "49 papers" in out  # what the backup holds, shown first
     assert json.loads(run("show", "1", "--json")[1])["status"] == "unread"
     assert made in run("backups")[1]
     code, _, err = run("restore", str(tmp_path / "missing.sqlite3"))

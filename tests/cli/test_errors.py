@@ -265,3 +265,38 @@ def test_byte_flips_never_crash_and_a_refusal_writes_nothing(run, imported, libr
     with capsys.disabled():
         print(f"\nbyte flips: {sorted(outcomes.items())}")
     assert sum(outcomes.values()) == 36
+
+
+def test_an_import_onto_a_full_disk_is_one_line_and_writes_nothing(tmp_path):
+    """A write past the limit fails as on a full disk (RLIMIT_FSIZE): one line, exit 1, the library as it was."""
+    import json as _json
+
+    library = tmp_path / "lib.sqlite3"
+    listing = tmp_path / "big.json"
+    papers = [
+        {"paper": {"id": f"2509.{i:05d}", "title": f"Paper number {i} about things", "summary": "word " * 400,
+                   "authors": [{"name": "A. Author"}], "publishedAt": "2025-09-10T00:00:00.000Z"}}
+        for i in range(3000)
+    ]
+    listing.write_text(_json.dumps(papers))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"))
+    subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), "list"], env=env, check=True,
+                   capture_output=True)
+
+    def limit():
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "papershelf", "--library", str(library), "import", str(listing)],
+        env=env, capture_output=True, text=True, preexec_fn=limit, timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
+    after = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), "list"], env=env,
+                           capture_output=True, text=True)
+    assert after.returncode == 0 and "empty" in after.stdout
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith((".part", ".tmp"))] == []

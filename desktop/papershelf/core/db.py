@@ -354,7 +354,7 @@ def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             raise LibraryError(f"{path}: the library is busy in another program; try again") from None
-        raise LibraryError(f"{path}: the library file is damaged ({one_line(exc)})") from None
+        raise LibraryDamagedError(damage_message(path, exc)) from None
     finally:
         disconnect(conn, path)
 
@@ -373,7 +373,7 @@ def integrity_check(conn: sqlite3.Connection, path: Path) -> None:
     rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
     if not rows or rows[0][0] != "ok":
         found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
-        raise LibraryError(f"{path}: the library file is damaged ({found})")
+        raise LibraryDamagedError(damage_message(path, found))
 
 
 def check_file(path: Path) -> None:
@@ -408,6 +408,15 @@ _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 # For errors that carry no code (older drivers, messages re-raised as text).
 _DAMAGE_WORDS = ("database disk image is malformed", "file is not a database", "malformed database schema")
+
+#: The file, not the data: a full disk, a read-only file or folder, a failing disk.
+_FILE_ERRORS = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the library cannot be written (a read-only file or folder)",
+    sqlite3.SQLITE_IOERR: "the disk reported an error while reading or writing the library",
+    sqlite3.SQLITE_CANTOPEN: "the library cannot be opened (its folder or side files cannot be written)",
+    sqlite3.SQLITE_PERM: "the library cannot be written (permission denied)",
+}
 
 #: SQLite's INTEGER is 64-bit signed.
 SQLITE_MAX_INT = 2**63 - 1
@@ -464,6 +473,11 @@ def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool
                 f"{where}the library is busy in another program (still locked after {BUSY_TIMEOUT_MS / 1000:g} s); "
                 "nothing was written. Try again when that program has finished."
             )
+    if isinstance(cause, sqlite3.DatabaseError):
+        code = getattr(cause, "sqlite_errorcode", None)
+        reason = _FILE_ERRORS.get(code & 0xFF) if isinstance(code, int) else None
+        if reason is not None:
+            return PapershelfError(f"{where}{reason} ({_flat(cause)}); nothing was written")
         return None
     # The two below are about a value, not the file: no path in front.
     if isinstance(cause, UnicodeEncodeError) and "surrogates" in str(cause):
