@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from papershelf.core.exporters import export_to_file
 from papershelf.core.exporters.common import citation_keys
 from papershelf.core.exporters.latex import to_latex
-from papershelf.core.importers.bibtex import decode_latex, decode_name, parse_bibtex
+from papershelf.core.importers.bibtex import decode_latex, decode_name, parse_bibtex, read_bibtex
 from tests.core.bib_samples import paper_from_record
 from tests.texcheck import check_bib, require_tex
 
@@ -397,3 +398,49 @@ def test_damaged_real_files_import_without_crashing(data):
         text = text[:i] + data.draw(st.sampled_from(["", "{", "}", "@", '"', ",", "\\", "#", "="])) + text[i + 1:]
     records, problems = parse_bibtex(text, "complex.bib")
     assert len(records) + len(problems) >= 1
+
+
+# ---------------------------------------------------------------- one odd value never loses other entries
+
+# As Zotero writes an article's printed "Key words" line: one keyword of 145 characters.
+ZOTERO_KEYWORDS = (
+    "Key words: Program verification – Java – Refinement calculus – Hoare logic – "
+    "Specification languages – Separation logic – Model checking"
+)
+
+
+def test_a_keyword_too_long_for_a_tag_is_kept_whole_in_the_keywords_field():
+    text = f"@article{{leino2004, title = {{Verification}}, keywords = {{{ZOTERO_KEYWORDS}}}}}\n"
+    text += "@article{other, title = {Other}, keywords = {short one; " + ZOTERO_KEYWORDS + "}}\n"
+    reading = read_bibtex(text, "zotero.bib")
+    first, second = reading.records
+    assert first.tags == [] and first.extra_fields["keywords"] == ZOTERO_KEYWORDS
+    assert second.tags == ["short one"] and second.extra_fields["keywords"] == ZOTERO_KEYWORDS
+    assert reading.skipped == []
+    assert reading.warnings == [
+        f"zotero.bib: line {n}: entry '{key}': keyword 'Key words: Program verification – Java –…' "
+        "is longer than 100 characters: kept in the keywords field, not as a tag"
+        for n, key in ((1, "leino2004"), (2, "other"))
+    ]
+
+
+def test_kept_entries_are_warnings_and_only_entries_not_imported_are_skipped():
+    reading = read_bibtex(BROKEN, "refs.bib")
+    assert [r.citation_key for r in reading.records] == ["good1", "good2", "dupfield", None, "undefined"]
+    assert [m.split(": ", 2)[1] for m in reading.skipped] == ["line 11", "line 29", "line 34"]
+    assert all("not imported" in m for m in reading.skipped)
+    assert [m.split(": ", 2)[1] for m in reading.warnings] == ["line 22", "line 26", "line 32"]
+    assert not any("not imported" in m for m in reading.warnings)
+
+
+def test_long_values_are_kept_as_latex_source_instead_of_decoded_slowly():
+    value = r"{\em x} \"o " * 20_000  # 220 KB of LaTeX: pylatexenc takes seconds on this
+    started = time.perf_counter()
+    reading = read_bibtex("@misc{big, title = {T}, abstract = {" + value + "}, note = {M{\\\"u}ller}}", "x.bib")
+    assert time.perf_counter() - started < 2
+    (record,) = reading.records
+    assert record.abstract == " ".join(value.split())  # every character kept
+    assert record.extra_fields["note"] == "Müller"  # short values are still decoded
+    assert reading.warnings == [
+        "x.bib: line 1: entry 'big': field 'abstract' is longer than 64 KiB: kept as LaTeX source, not decoded"
+    ]

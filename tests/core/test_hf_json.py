@@ -92,3 +92,17 @@ def test_any_json_parses_or_fails_cleanly(value):
         parse(json.dumps(value))
     except ListingError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_lone_surrogate_is_kept_as_a_replacement_character_with_a_warning():
+    # JSON may escape half of a character; it cannot be stored as UTF-8 text.
+    data = '[{"paper": {"id": "2509.00001", "title": "Broken \\ud800 title", "summary": "ok \\udc00\\ud83d\\ude00", '
+    data += '"submittedOnDailyAt": "2025-09-11"}}]'
+    reading = read_records(Source(name="api.json", data=data.encode()))
+    (record,) = list(reading.records)
+    assert record.title == "Broken \ufffd title"
+    assert record.abstract == "ok \ufffd\U0001f600"  # a proper pair is one character, kept
+    assert reading.warnings == [
+        "api.json: item 1: title: a lone surrogate \\ud800 (half a character) is not text; kept as U+FFFD",
+        "api.json: item 1: abstract: a lone surrogate \\udc00 (half a character) is not text; kept as U+FFFD",
+    ]

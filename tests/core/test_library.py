@@ -271,11 +271,14 @@ def test_same_title_from_another_year_is_another_paper(library, tmp_path):
         encoding="utf-8",
     )
     result = library.import_file(bib)
-    # Two editions stay two papers; the undated entry cannot be told apart and joins the first.
-    assert (result.added, result.existing) == (2, 1)
-    assert library.import_file(bib).added == 0  # and importing again adds nothing
+    # Two editions stay two papers; the undated entry has its own key, so it is a
+    # third paper, flagged because it cannot be told apart from the first.
+    assert (result.added, result.existing) == (3, 0)
+    assert result.duplicates == ["undated (line 3) looks like Gustafsson2010 (line 1)"]
+    again = library.import_file(bib)
+    assert (again.added, again.existing, again.duplicates) == (0, 3, [])  # importing again adds nothing
     keys = sorted(p.citation_key for p in library.get_many(library.search_ids("")))
-    assert keys == ["Gustafsson2010", "Gustafsson2013"]
+    assert keys == ["Gustafsson2010", "Gustafsson2013", "undated"]
 
 
 def test_delete_papers_and_undo_it_exactly(library, sample_text):
@@ -298,3 +301,114 @@ def test_delete_papers_and_undo_it_exactly(library, sample_text):
     assert snapshot(library) == before
     assert library.list_paper_ids("To read") == [c, a, b]
     assert library.search_ids("zebra") == [a]
+
+
+# --- BibTeX: distinct entries are distinct papers; merges are named ---------------------
+
+TWO_INTRODUCTIONS = """@inproceedings{smith-conf, title = {Introduction}, author = {Smith, Ana}, booktitle = {Proc. of Things}, year = {2020}}
+
+@incollection{doe-chapter, title = {Introduction}, author = {Doe, John}, booktitle = {Handbook of Stuff}, year = {2020}}
+
+@article{yin2023large,
+  title = {Do Large Language Models Know What They Don't Know?},
+  author = {Yin, Zhangyue and Sun, Qiushi},
+  journal = {arXiv preprint arXiv:2305.18153}, eprint = {2305.18153}, archivePrefix = {arXiv}, year = {2023}
+}
+
+@inproceedings{yin-etal-2023-selfaware,
+  title = "Do Large Language Models Know What They Don{'}t Know?",
+  author = "Yin, Zhangyue and Sun, Qiushi",
+  booktitle = ijcai, year = "2023", doi = "10.18653/v1/2023.findings-acl.551"
+}
+"""
+
+
+def bib(tmp_path: Path, text: str, name: str = "refs.bib") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_distinct_keys_in_one_file_are_distinct_papers_and_likely_duplicates_are_named(library, tmp_path):
+    result = library.import_file(bib(tmp_path, TWO_INTRODUCTIONS))
+    assert (result.added, result.existing, result.merged) == (4, 0, [])
+    assert result.duplicates == [
+        "doe-chapter (line 3) looks like smith-conf (line 1)",
+        "yin-etal-2023-selfaware (line 11) looks like yin2023large (line 5)",
+    ]
+    assert result.warnings == [
+        f"{tmp_path / 'refs.bib'}: line 11: entry 'yin-etal-2023-selfaware': field 'booktitle': "
+        "undefined @string 'ijcai' (kept as text)"
+    ]
+    assert result.problems == []  # nothing was skipped
+    papers = {p.citation_key: p for p in library.get_many(library.search_ids(""))}
+    assert sorted(papers) == ["doe-chapter", "smith-conf", "yin-etal-2023-selfaware", "yin2023large"]
+    assert papers["doe-chapter"].authors == ["John Doe"] and papers["smith-conf"].authors == ["Ana Smith"]
+    assert papers["yin2023large"].arxiv_id == "2305.18153"
+    assert papers["yin-etal-2023-selfaware"].extra_fields["doi"] == "10.18653/v1/2023.findings-acl.551"
+
+
+def test_against_the_library_only_the_same_key_arxiv_id_or_doi_merges(library, tmp_path):
+    library.import_file(bib(tmp_path, TWO_INTRODUCTIONS))
+    ids = {p.citation_key: p.id for p in library.get_many(library.search_ids(""))}
+    again = bib(tmp_path, """@inproceedings{smith-conf, title = {Introduction (revised)}, year = {2020}, pages = {1--9}}
+@misc{preprint-of-yin, title = {Other words}, eprint = {2305.18153v2}, archivePrefix = {arXiv}}
+@misc{acl-yin, title = {Same DOI}, doi = {https://doi.org/10.18653/V1/2023.findings-acl.551}}
+@book{intro-book, title = {Introduction}, author = {Roe, Rita}, year = {2020}}
+@book{intro-1999, title = {Introduction}, year = {1999}}
+""", "more.bib")
+    result = library.import_file(again)
+    assert result.merged == [
+        f"smith-conf (line 1) into paper {ids['smith-conf']} (same key)",
+        f"preprint-of-yin (line 2) into paper {ids['yin2023large']} (same arXiv id 2305.18153)",
+        f"acl-yin (line 3) into paper {ids['yin-etal-2023-selfaware']} (same DOI 10.18653/v1/2023.findings-acl.551)",
+    ]
+    assert result.duplicates == [f'intro-book (line 4) looks like paper {ids["smith-conf"]} "Introduction"']
+    assert (result.added, result.existing) == (2, 3)
+    # A merge fills in what the paper lacked and changes nothing it had.
+    smith = library.get(ids["smith-conf"])
+    assert smith.title == "Introduction" and smith.extra_fields["pages"] == "1–9"
+
+
+def test_a_listing_imported_twice_still_adds_nothing_and_a_bib_entry_with_its_title_is_flagged(library, tmp_path, sample_text):
+    library.import_file(sample_text, listing_date=SEP11)
+    assert library.import_file(sample_text, listing_date=SEP11).existing == 49
+    pid = library.search_ids('"DocThinker"')[0]
+    title = library.get(pid).title
+    result = library.import_file(bib(tmp_path, f"@misc{{yu2025doc, title = {{{title}}}, year = {{2025}}}}\n"))
+    assert (result.added, result.merged) == (1, [])
+    assert result.duplicates == [f'yu2025doc (line 1) looks like paper {pid} "{title[:60]}…"']
+
+
+def test_keys_that_differ_only_in_case_import_without_a_crash(library, tmp_path):
+    result = library.import_file(bib(tmp_path, "@misc{smith2020, title = {A}}\n@misc{Smith2020, title = {B}}\n"))
+    assert result.added == 2
+    assert result.warnings == [
+        f"{tmp_path / 'refs.bib'}: line 2: entry 'Smith2020': the key is taken (keys ignore case); imported as 'Smith2020a'"
+    ]
+    assert sorted(p.citation_key for p in library.get_many(library.search_ids(""))) == ["Smith2020a", "smith2020"]
+
+
+def test_two_entries_with_one_arxiv_id_stay_two_papers(library, tmp_path):
+    text = "@misc{a, title = {One}, eprint = {2401.00001}, archivePrefix = {arXiv}}\n"
+    text += "@misc{b, title = {One, again}, eprint = {2401.00001v2}, archivePrefix = {arXiv}}\n"
+    result = library.import_file(bib(tmp_path, text))
+    assert result.added == 2
+    assert result.duplicates == ["b (line 2) looks like a (line 1) (same arXiv id 2401.00001)"]
+    a, b = library.get_many(library.search_ids(""))
+    assert a.arxiv_id == "2401.00001"
+    # arXiv ids are unique in the library: the second keeps its id as its eprint field.
+    assert b.arxiv_id is None and (b.extra_fields["eprint"], b.extra_fields["archiveprefix"]) == ("2401.00001", "arXiv")
+
+
+def test_a_keyword_longer_than_a_tag_never_aborts_the_import_and_exports_as_written(library, tmp_path):
+    keyword = "Key words: Program verification – Java – Refinement calculus – Hoare logic – Specification languages – Separation logic"
+    text = f"@article{{leino2004, title = {{Verification}}, keywords = {{{keyword}}}}}\n@article{{b, title = {{B}}, keywords = {{rl}}}}\n"
+    result = library.import_file(bib(tmp_path, text))
+    assert (result.added, result.problems) == (2, [])
+    paper = library.get(library.resolve("leino2004"))
+    assert paper.tags == [] and paper.extra_fields["keywords"] == keyword
+    from papershelf.core.exporters import render
+
+    exported = "".join(render([paper], "biblatex"))
+    assert f"keywords = {{{keyword}}}" in exported

@@ -120,7 +120,22 @@ class ImportResult:
     listing_dates: list[dt.date] = field(default_factory=list)
     #: Entries skipped with a reason (BibTeX), each naming the file and line.
     problems: list[str] = field(default_factory=list)
+    #: Entries imported with a change worth knowing (an undefined @string kept as text).
+    warnings: list[str] = field(default_factory=list)
+    #: BibTeX entries merged into a library paper, and why: "k (line 3) into paper 7 (same key)".
+    merged: list[str] = field(default_factory=list)
+    #: BibTeX entries added although they look like another paper (same title and year).
+    duplicates: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.added + self.existing
+
+    def notes(self) -> list[str]:
+        """Every message of the import, one line each, labelled as the CLI and the preview show them."""
+        return (
+            [f"merged: {m}" for m in self.merged]
+            + [f"possible duplicate: {d}" for d in self.duplicates]
+            + [f"warning: {w}" for w in self.warnings]
+            + [f"skipped: {p}" for p in self.problems]
+        )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,7 +61,16 @@ class Source:
 
 
 def sniff(source: Source) -> str:
-    """The format of ``source``: ``hf-json``, ``bibtex`` or ``hf-text``."""
+    """The format of ``source``: ``hf-json``, ``bibtex`` or ``hf-text``, from its structure.
+
+    Only the first :data:`SNIFF_BYTES` are read, and each of their lines is
+    looked at once: see :func:`shape`.
+    """
+    return shape(_head(source))
+
+
+def _head(source: Source) -> str:
+    """The decoded start of ``source``; empty, binary and non-UTF-8 files raise here."""
     with source.open() as fh:
         head = fh.read(SNIFF_BYTES)
     if not head:
@@ -75,29 +85,76 @@ def sniff(source: Source) -> str:
     except UnicodeDecodeError as exc:
         line = head[: exc.start].count(b"\n") + 1
         raise ListingError(f"{source.name}: line {line}: invalid UTF-8") from None
-    stripped = text.lstrip()
-    if not stripped:
+    if not text.strip() and len(head) < SNIFF_BYTES:  # a longer file may have content after the blanks
         raise ListingError(f"{source.name}: the file is empty")
-    if stripped[0] in "[{":
-        return "hf-json"
-    import re
+    return text
 
-    if re.search(r"(?m)^\s*@\s*[A-Za-z]+\s*[{(]", text):
-        return "bibtex"
+
+# A BibTeX block: "@article{", "@string{", "@comment{" (or "@misc(key," with parentheses)
+# at the start of a line. Not "@AK (Twitter)" in a page header.
+_BIB_BLOCK_START = r"[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*(?:\{|\((?=[^)\n]*[,=]))"
+_BIB_BLOCK = re.compile(_BIB_BLOCK_START)
+_BIB_BLOCK_ANYWHERE = re.compile("(?m)^" + _BIB_BLOCK_START)
+# JSON: an array of objects, arrays or strings (or an empty one), or an object, which
+# the JSON reader then refuses clearly. Not a text line such as "[Re] Reproducing …".
+_JSON_START = re.compile(r"\s*(?:\[\s*(?:[{\[\]\"]|$)|\{\s*(?:[\"}]|$))")
+
+
+def shape(text: str) -> str:
+    """The format whose structure the start of a file has.
+
+    - ``hf-json``: a JSON array of objects, arrays or strings, or a JSON object
+      (the JSON reader then says clearly what is wrong).
+    - ``bibtex``: the first line with content is a ``@type{`` block or a ``%``
+      comment; or a ``@type{`` line comes before anything that could be a
+      listing's date line (free text before the first entry is a comment in
+      BibTeX, e.g. JabRef's "This file was created with JabRef").
+    - ``hf-text``: anything else, in particular a listing whose date line comes
+      before an abstract that holds a line starting ``@misc{``.
+
+    Linear in ``text``: each line is matched once, with anchored patterns.
+    """
+    from .hf_text import parse_date_line
+
+    if _JSON_START.match(text):
+        return "hf-json"
+    first = True
+    for line in text.splitlines():
+        content = line.strip()
+        if not content:
+            continue
+        if _BIB_BLOCK.match(line) or (first and content.startswith("%")):
+            return "bibtex"
+        first = False
+        if len(content) < 40 and parse_date_line(content):
+            return "hf-text"
     return "hf-text"
+
+
+def _looks_like_bibtex(text: str) -> bool:
+    """Whether ``text`` has at least one BibTeX block (a line starting ``@type{``)."""
+    return _BIB_BLOCK_ANYWHERE.search(text) is not None or shape(text[:SNIFF_BYTES]) == "bibtex"
 
 
 @dataclass(slots=True)
 class Reading:
-    """A listing being read: its format, its records, and problems found so far.
+    """A listing being read: its format, its records, and what was found so far.
 
-    ``problems`` are entries that were skipped but reported (BibTeX only);
-    anything worse raises :class:`ListingError` while iterating.
+    ``skipped`` names entries that were not imported (BibTeX only);
+    ``warnings`` names records kept with a change worth knowing. Anything
+    worse raises :class:`ListingError` while iterating. Both lists fill as
+    the records are consumed.
     """
 
     format: str
     records: Iterator[PaperRecord]
-    problems: list[str]
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """The skipped entries (the name this list had before warnings were told apart)."""
+        return self.skipped
 
 
 def read_records(
@@ -108,26 +165,29 @@ def read_records(
     Later problems are raised while iterating, so callers must consume the
     records inside their transaction.
     """
+    head = _head(source)  # refuses empty, binary and undecodable files up front
+    detected = shape(head)
     if fmt == "auto":
-        fmt = sniff(source)
+        fmt = detected
     elif fmt not in FORMATS:
         raise ListingError(f"{source.name}: unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
-    else:
-        sniff(source)  # still refuse empty, binary and undecodable files up front
-    problems: list[str] = []
+    reading = Reading(fmt, iter(()))
     if fmt == "hf-text":
         from .hf_text import parse
 
-        return Reading(fmt, parse(source, listing_date=listing_date, today=today), problems)
-    if fmt == "hf-json":
+        records = parse(source, listing_date=listing_date, today=today)
+    elif fmt == "hf-json":
         from .hf_json import parse
 
-        return Reading(fmt, parse(source, listing_date=listing_date), problems)
-    return Reading(fmt, _bibtex_records(source, problems), problems)
+        records = parse(source, listing_date=listing_date)
+    else:
+        records = _bibtex_records(source, reading, checked=detected == "bibtex")
+    reading.records = _whole_characters(records, source.name, reading.warnings)
+    return reading
 
 
-def _bibtex_records(source: Source, problems: list[str]) -> Iterator[PaperRecord]:
-    from .bibtex import parse_bibtex
+def _bibtex_records(source: Source, reading: Reading, checked: bool) -> Iterator[PaperRecord]:
+    from .bibtex import read_bibtex
 
     with source.open() as fh:
         data = fh.read()
@@ -136,9 +196,59 @@ def _bibtex_records(source: Source, problems: list[str]) -> Iterator[PaperRecord
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ListingError(f"{source.name}: line {line}: invalid UTF-8") from None
-    records, found = parse_bibtex(text, source.name)
-    problems.extend(found)
-    yield from records
+    del data
+    if not checked and not _looks_like_bibtex(text):
+        # --format bibtex on a listing would import nothing and say "0 added".
+        raise ListingError(
+            f"{source.name}: not BibTeX: no line starts an entry such as '@article{{key,'"
+            f" (it looks like {FORMAT_NAMES[shape(text[:SNIFF_BYTES])]}; try --format auto)"
+        )
+    found = read_bibtex(text, source.name)
+    reading.skipped.extend(found.skipped)
+    reading.warnings.extend(found.warnings)
+    yield from found.records
+
+
+FORMAT_NAMES = {"hf-text": "a daily papers text listing", "hf-json": "daily papers JSON", "bibtex": "BibTeX"}
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(records: Iterator[PaperRecord], name: str, warnings: list[str]) -> Iterator[PaperRecord]:
+    """The records, with any lone surrogate replaced by U+FFFD and a warning.
+
+    JSON can escape half of a character (``"\\ud800"``); it is not a
+    character, cannot be stored as UTF-8, and would fail the whole import.
+    The rest of the text is kept, and the warning says where it was.
+    """
+    for record in records:
+        for attr in ("title", "abstract", "url", "project_url", "citation_key", "primary_class"):
+            value = getattr(record, attr)
+            if value and _SURROGATE.search(value):
+                setattr(record, attr, _replace_surrogates(value, name, record.where, attr, warnings))
+        for attr in ("authors", "code_urls", "tags"):
+            values = getattr(record, attr)
+            if any(_SURROGATE.search(v) for v in values):
+                setattr(record, attr, [_replace_surrogates(v, name, record.where, attr, warnings) for v in values])
+        if any(_SURROGATE.search(k + v) for k, v in record.extra_fields.items()):
+            record.extra_fields = {
+                _replace_surrogates(k, name, record.where, "field name", warnings): _replace_surrogates(
+                    v, name, record.where, k, warnings
+                )
+                for k, v in record.extra_fields.items()
+            }
+        yield record
+
+
+def _replace_surrogates(value: str, name: str, where: str, what: str, warnings: list[str]) -> str:
+    found = _SURROGATE.search(value)
+    if found is None:
+        return value
+    warnings.append(
+        f"{name}: {where}: {what}: a lone surrogate \\u{ord(found.group()):04x} (half a character) "
+        "is not text; kept as U+FFFD"
+    )
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def text_lines(source: Source) -> Iterator[tuple[int, str]]:

@@ -4,16 +4,24 @@ bibtexparser v2 splits the file into blocks; the field values are evaluated
 here (``@string`` macros, month macros, ``#`` concatenation) and LaTeX is
 decoded to Unicode with pylatexenc. A broken entry never stops the import:
 it is reported with its line and key, and every readable entry is kept.
+
+Input is untrusted, so work is bounded: a field may hold at most
+:data:`MAX_FIELD` characters (before and after ``@string`` expansion), all
+expansions of a file together at most :data:`MAX_EXPANSION`, and LaTeX is
+decoded only up to :data:`DECODE_LIMIT` characters per value (pylatexenc
+takes about 10 µs and a few hundred bytes of memory per character).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import bibtexparser
 from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
@@ -44,24 +52,83 @@ _ARXIV_ARCHIVES = frozenset("cs math physics q-bio q-fin stat eess econ".split()
 _ENTRY_START_RE = re.compile(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)")
 _NON_ENTRIES = frozenset({"comment", "string", "preamble"})
 
+#: The most characters one field value may hold, as written and after @string expansion.
+MAX_FIELD = 1024 * 1024
+#: The most characters @string expansion may produce in one file, all fields together.
+MAX_EXPANSION = 32 * 1024 * 1024
+#: Longer values are kept as their LaTeX source: decoding is slow and memory-hungry.
+DECODE_LIMIT = 64 * 1024
+#: Longer keywords do not become tags (tags are short labels); the exporter writes them back.
+MAX_TAG = 100
+
+
+class _TooLarge(Exception):
+    """A value over a limit; the entry holding it is skipped.
+
+    ``inherited`` when the value only uses a @string already reported as too large.
+    """
+
+    def __init__(self, reason: str, inherited: bool = False):
+        super().__init__(reason)
+        self.inherited = inherited
+
+
+class _Expansion:
+    """What is left of a file's @string expansion budget."""
+
+    def __init__(self, budget: int = MAX_EXPANSION):
+        self.left = budget
+
+    def take(self, value: str, what: str) -> str:
+        self.left -= len(value)
+        if self.left < 0:
+            raise _TooLarge(f"{what}: @string and crossref expansions in this file exceed {_size(MAX_EXPANSION)}")
+        return value
+
+
+# A @string whose value was too large: using it skips the entry.
+_OVERSIZED = "\x00oversized"
+
+
+@dataclass(slots=True)
+class BibtexReading:
+    """The records of a .bib file and what was said about its entries.
+
+    ``skipped`` names entries that were not imported; ``warnings`` name
+    entries that were imported but not quite as written. Both are one line
+    each, like ``refs.bib: line 12: entry 'foo': <reason>``, in file order.
+    """
+
+    records: list[PaperRecord]
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
 
 def parse_bibtex(text: str, name: str) -> tuple[list[PaperRecord], list[str]]:
-    """Records for the entries of a .bib file, and a list of problems found.
+    """Records for the entries of a .bib file, and every problem found (skipped or warned), in file order."""
+    reading = read_bibtex(text, name)
+    found = reading.skipped + reading.warnings
+    found.sort(key=_line_of)
+    return reading.records, found
 
-    ``name`` is the file name used in problem messages, which look like
-    ``refs.bib: line 12: entry 'foo': <reason>``. Broken entries are reported
+
+def read_bibtex(text: str, name: str) -> BibtexReading:
+    """Records for the entries of a .bib file, with the entries skipped and the warnings.
+
+    ``name`` is the file name used in messages. Broken entries are reported
     (never dropped silently) while the others import.
     """
     text = text.lstrip("\ufeff")
     with _quiet(logging.getLogger("bibtexparser")):
         library = bibtexparser.parse_string(text, parse_stack=[])
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, bool, str]] = []  # (line, skipped?, message)
 
-    def report(line: int, key: str | None, reason: str) -> None:
+    def report(line: int, key: str | None, reason: str, skipped: bool = False) -> None:
         where = f"{name}: line {line}"
-        problems.append((line, f"{where}: entry '{key}': {reason}" if key else f"{where}: {reason}"))
+        problems.append((line, skipped, f"{where}: entry '{key}': {reason}" if key else f"{where}: {reason}"))
 
-    strings = _evaluate_strings(library.strings, report)
+    budget = _Expansion()
+    strings = _evaluate_strings(library.strings, report, budget)
     found: list[tuple[Entry, str | None]] = []  # (entry, key to import it under)
     for block in library.failed_blocks:
         line = block.start_line + 1
@@ -80,9 +147,9 @@ def parse_bibtex(text: str, name: str) -> tuple[list[PaperRecord], list[str]]:
         elif isinstance(block, ParsingFailedBlock) and _block_type(block.raw) == "string":
             report(line, None, f"@string '{_raw_key(block.raw)}' cannot be read: {_parse_error(block.error)}")
         elif isinstance(block, ParsingFailedBlock):
-            report(line, _raw_key(block.raw), f"not imported: {_parse_error(block.error)}")
+            report(line, _raw_key(block.raw), f"not imported: {_parse_error(block.error)}", skipped=True)
         else:
-            report(line, _raw_key(getattr(block, "raw", "")), f"not imported: {_first_line(block.error)}")
+            report(line, _raw_key(getattr(block, "raw", "")), f"not imported: {_first_line(block.error)}", skipped=True)
     found += [(entry, entry.key) for entry in library.entries]
     found.sort(key=lambda pair: pair[0].start_line)
 
@@ -91,63 +158,110 @@ def parse_bibtex(text: str, name: str) -> tuple[list[PaperRecord], list[str]]:
         isinstance(b, ParsingFailedBlock) and _block_type(b.raw) not in _NON_ENTRIES for b in library.failed_blocks
     )
     if raw_count > read_count:
-        problems.append((0, f"{name}: {raw_count - read_count} entries could not be located by the parser"))
+        problems.append((0, True, f"{name}: {raw_count - read_count} entries could not be located by the parser"))
 
     entries = []
     for entry, key in found:
-        fields = _evaluate_fields(entry, strings, lambda reason: report(entry.start_line + 1, entry.key, reason))
+        line = entry.start_line + 1
+        try:
+            fields = _evaluate_fields(entry, strings, budget, functools.partial(report, line, entry.key))
+        except _TooLarge as exc:
+            report(line, entry.key, f"{exc}; not imported", skipped=True)
+            continue
         entries.append((entry, key, fields))
-    _resolve_crossrefs(entries, report)
+    entries = _resolve_crossrefs(entries, report, budget)
 
     records = []
     for entry, key, fields in entries:
-        record = _record(entry, key, fields, lambda reason: report(entry.start_line + 1, entry.key, reason))
+        line = entry.start_line + 1
+        record = _record(entry, key, fields, functools.partial(report, line, entry.key))
         if record is not None:
             records.append(record)
     problems.sort(key=lambda p: p[0])
-    return records, [message for _, message in problems]
+    return BibtexReading(
+        records,
+        skipped=[message for _, skipped, message in problems if skipped],
+        warnings=[message for _, skipped, message in problems if not skipped],
+    )
+
+
+def _line_of(message: str) -> int:
+    m = re.search(r": line (\d+): ", message)
+    return int(m.group(1)) if m else 0
+
+
+def _size(chars: int) -> str:
+    return f"{chars // (1024 * 1024)} MiB" if chars >= 1024 * 1024 else f"{chars // 1024} KiB"
 
 
 # ---------------------------------------------------------------- values
 
 
-def _evaluate_strings(blocks, report) -> dict[str, str]:
-    """@string macros, each able to use the ones before it."""
+def _evaluate_strings(blocks, report, budget: _Expansion) -> dict[str, str]:
+    """@string macros, each able to use the ones before it.
+
+    A macro whose value is over :data:`MAX_FIELD` is reported once and
+    marked, so that every entry using it is skipped with a clear reason.
+    """
     strings = {m: str(i + 1) for i, m in enumerate(MONTHS)}
     for block in blocks:
-        value = _evaluate(block.value, strings, lambda reason: report(block.start_line + 1, None, reason))
+        line = block.start_line + 1
+        try:
+            value = _evaluate(block.value, strings, budget, functools.partial(report, line, None))
+        except _TooLarge as exc:
+            if not exc.inherited:  # a chain of macros built on this one is reported once
+                report(line, None, f"@string '{block.key}': {exc}; entries using it are not imported")
+            value = _OVERSIZED
         strings[block.key.lower()] = value
     return strings
 
 
-def _evaluate_fields(entry: Entry, strings: dict[str, str], report) -> dict[str, str]:
+def _evaluate_fields(entry: Entry, strings: dict[str, str], budget: _Expansion, report) -> dict[str, str]:
+    """The entry's fields, evaluated; raises :class:`_TooLarge` for a value over the limits."""
     fields: dict[str, str] = {}
-    for field in entry.fields:
-        key = field.key.lower()
+    for item in entry.fields:
+        key = item.key.lower()
         if key in fields:
             continue  # a duplicate field: bibtex, too, keeps the first
-        raw = field.value
+        raw = item.value
+        if len(raw) > MAX_FIELD:
+            raise _TooLarge(f"field '{key}' is longer than {_size(MAX_FIELD)}")
         if key == "month" and raw.strip().lower() in MONTHS:
             fields[key] = raw.strip().lower()  # keep the macro itself
             continue
-        fields[key] = _evaluate(raw, strings, lambda reason, key=key: report(f"field '{key}': {reason}"))
+        try:
+            fields[key] = _evaluate(raw, strings, budget, lambda reason, key=key: report(f"field '{key}': {reason}"))
+        except _TooLarge as exc:
+            raise _TooLarge(f"field '{key}': {exc}") from None
     return fields
 
 
-def _evaluate(raw: str, strings: dict[str, str], report) -> str:
-    """A field value with quotes/braces removed, macros expanded, ``#`` joined."""
+def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report) -> str:
+    """A field value with quotes/braces removed, macros expanded, ``#`` joined.
+
+    Raises :class:`_TooLarge` when the value would exceed :data:`MAX_FIELD`
+    or the file's expansion budget: a chain of ``@string{b = a # a}``
+    doubles at every step.
+    """
     parts = []
+    length = 0
     for part in _split_concatenation(raw):
         part = part.strip()
         if part.startswith("{") and part.endswith("}") or part.startswith('"') and part.endswith('"'):
-            parts.append(part[1:-1])
+            part = part[1:-1]
         elif part.isdigit():
-            parts.append(part)
+            pass
         elif part.lower() in strings:
-            parts.append(strings[part.lower()])
+            value = strings[part.lower()]
+            if value is _OVERSIZED:
+                raise _TooLarge(f"@string '{part}' is longer than {_size(MAX_FIELD)}", inherited=True)
+            part = budget.take(value, f"@string '{part}'")
         elif part:
             report(f"undefined @string '{part}' (kept as text)")
-            parts.append(part)
+        length += len(part)
+        if length > MAX_FIELD:
+            raise _TooLarge(f"longer than {_size(MAX_FIELD)} after @string expansion")
+        parts.append(part)
     return "".join(parts)
 
 
@@ -231,8 +345,12 @@ _WALKER_DB, _CONVERTER = _build_decoder()
 
 
 def decode_latex(value: str) -> str:
-    """LaTeX to Unicode text: ``M{\\"u}ller`` -> ``Müller``; braces and markup removed."""
-    if not re.search(r"[\\{}$~%]|--|``|''", value):
+    """LaTeX to Unicode text: ``M{\\"u}ller`` -> ``Müller``; braces and markup removed.
+
+    A value longer than :data:`DECODE_LIMIT` is returned as written (spaces
+    collapsed): decoding it would take seconds and hundreds of megabytes.
+    """
+    if len(value) > DECODE_LIMIT or not re.search(r"[\\{}$~%]|--|``|''", value):
         return " ".join(value.split())
     try:
         walker = latexwalker.LatexWalker(value, latex_context=_WALKER_DB, tolerant_parsing=True)
@@ -260,7 +378,8 @@ def _decode_verbatim(value: str) -> str:
 def _split_names(raw: str) -> list[str]:
     """Names of a name list: split at " and " outside braces."""
     names, depth, start = [], 0, 0
-    for m in re.finditer(r"[{}]|\s+and\s+", raw, re.IGNORECASE):
+    # "and" between spaces; lookarounds keep this linear on long runs of spaces.
+    for m in re.finditer(r"[{}]|(?<=\s)and(?=\s)", raw, re.IGNORECASE):
         token = m.group()
         if token == "{":
             depth += 1
@@ -324,27 +443,42 @@ def _matching_brace(text: str, start: int) -> int:
 # ---------------------------------------------------------------- records
 
 
-def _resolve_crossrefs(entries, report) -> None:
-    """Copy a crossref parent's fields into each child that lacks them, like bibtex."""
+def _resolve_crossrefs(entries: list, report, budget: _Expansion) -> list:
+    """Copy a crossref parent's fields into each child that lacks them, like bibtex.
+
+    Inherited text counts against the expansion budget (10,000 children of
+    a parent with a 1 MiB note would otherwise be 10 GB); a child over it is
+    skipped. Returns the entries that remain.
+    """
     by_key = {entry.key.lower(): fields for entry, _, fields in entries}
-    for entry, _, fields in entries:
+    kept = []
+    for entry, key, fields in entries:
         target = fields.get("crossref", "").strip()
-        if not target:
-            continue
-        parent = by_key.get(target.lower())
-        if parent is None:
+        parent = by_key.get(target.lower()) if target else None
+        if target and parent is None:
             report(entry.start_line + 1, entry.key, f"crossref '{target}' is not in the file")
-            continue
-        if "booktitle" not in fields and "title" in parent:
-            fields["booktitle"] = parent["title"]
-        for name, value in parent.items():
-            if name not in _NOT_INHERITED and name not in fields:
-                fields[name] = value
+        if parent is not None:
+            try:
+                if "booktitle" not in fields and "title" in parent:
+                    fields["booktitle"] = budget.take(parent["title"], f"crossref '{target}'")
+                for name, value in parent.items():
+                    if name not in _NOT_INHERITED and name not in fields:
+                        fields[name] = budget.take(value, f"crossref '{target}'")
+            except _TooLarge as exc:
+                report(entry.start_line + 1, entry.key, f"{exc}; not imported", True)
+                continue
+        kept.append((entry, key, fields))
+    return kept
 
 
 def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> PaperRecord | None:
     entry_type = entry.entry_type.lower()
     raw = dict(fields)
+    for name, value in raw.items():
+        if len(value) <= DECODE_LIMIT or name in VERBATIM_FIELDS:
+            continue
+        if name not in NAME_FIELDS or any(len(n) > DECODE_LIMIT for n in _split_names(value)):
+            report(f"field '{name}' is longer than {_size(DECODE_LIMIT)}: kept as LaTeX source, not decoded")
     # Name lists are decoded name by name, so braces can still mark an organisation.
     decoded = {
         name: (_decode_verbatim(value) if name in VERBATIM_FIELDS else decode_latex(value))
@@ -355,7 +489,7 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
     if not title and entry_type in _VOLUME_TYPES:
         title = decoded.pop("booktitle", "")
     if not title:
-        report("no title; not imported")
+        report("no title; not imported", True)
         return None
 
     record = PaperRecord(
@@ -369,7 +503,12 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
     for name in (NAME_FIELDS - {"author"}) & raw.keys():
         decoded[name] = " and ".join(decode_name(n) for n in _split_names(raw[name]))
     record.abstract = decoded.pop("abstract", "")
-    record.tags = _tags(decoded.pop("keywords", ""))
+    record.tags, long_keywords = _tags(decoded.pop("keywords", ""))
+    if long_keywords:
+        # Kept whole in the keywords field, which the exporter writes back after the tags.
+        decoded["keywords"] = ", ".join(long_keywords)
+        for keyword in long_keywords:
+            report(f"keyword '{keyword[:40]}…' is longer than {MAX_TAG} characters: kept in the keywords field, not as a tag")
     record.url = decoded.pop("url", None) or None
     if "doi" in decoded:
         decoded["doi"] = strip_doi_resolver(decoded["doi"])
@@ -441,13 +580,17 @@ def _published(fields: dict[str, str], report) -> dt.date | None:
         return dt.date(int(year), month, 1)
 
 
-def _tags(keywords: str) -> list[str]:
+def _tags(keywords: str) -> tuple[list[str], list[str]]:
+    """Tags from a keywords field, and the keywords too long to be tags."""
     seen: dict[str, None] = {}
+    long: dict[str, None] = {}
     for tag in re.split(r"[,;]", keywords):
         tag = " ".join(tag.split())
-        if tag:
+        if len(tag) > MAX_TAG:
+            long.setdefault(tag, None)
+        elif tag:
             seen.setdefault(tag, None)
-    return list(seen)
+    return list(seen), list(long)
 
 
 # ---------------------------------------------------------------- errors

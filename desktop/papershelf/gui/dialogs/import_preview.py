@@ -78,7 +78,7 @@ class ImportPreviewDialog(QDialog):
         layout.addLayout(form)
         self.problems = QPlainTextEdit(self)
         self.problems.setObjectName("previewProblems")
-        self.problems.setAccessibleName("Entries that will be skipped")
+        self.problems.setAccessibleName("Entries merged, flagged, warned about or skipped")
         self.problems.setReadOnly(True)
         self.problems.setMaximumHeight(120)
         layout.addWidget(self.problems)
@@ -133,8 +133,9 @@ class ImportPreviewDialog(QDialog):
             self.date_edit.setEnabled(False)
             self.date_note.setText("This file has no listing date.")
         self.date_edit.blockSignals(False)
-        self.problems.setPlainText("\n".join(visible(p) for p in result.problems))
-        self.problems.setVisible(bool(result.problems))
+        notes = result.notes()  # merges, possible duplicates, warnings, skipped entries
+        self.problems.setPlainText("\n".join(visible(p) for p in notes))
+        self.problems.setVisible(bool(notes))
         self.set_busy(False)
 
     def _summary(self) -> str:
