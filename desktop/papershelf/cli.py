@@ -340,7 +340,9 @@ def cmd_tag(args) -> int:
         else:
             library.remove_tags([pid], args.tags)
         tags = library.get(pid).tags
-    print(f"{args.id}: tags: {', '.join(tags) or '(none)'}")
+    from .core.display import visible
+
+    print(visible(f"{args.id}: tags: {', '.join(tags) or '(none)'}"))
     return EXIT_OK
 
 
@@ -431,8 +433,10 @@ def cmd_delete(args) -> int:
         ids = library.resolve_many(args.ids)
         titles = [row.title for row in library.rows(ids).values()]
         library.delete_papers(ids)
+    from .core.display import visible
+
     for title in titles:
-        print(f"deleted: {title}")
+        print(f"deleted: {visible(title)}")
     return EXIT_OK
 
 
@@ -449,8 +453,10 @@ def cmd_lists(args) -> int:
     with _open(args) as library:
         if args.action is None:
             lists = library.lists()
+            from .core.display import visible
+
             for name, count in lists:
-                print(f"{name} ({count})")
+                print(f"{visible(name)} ({count})")
             if not lists:
                 print("no reading lists yet; create one with `papershelf lists create NAME`")
         elif args.action == "create":
@@ -648,8 +654,10 @@ def _check_text_arguments(args) -> None:
 
 
 def _one_line(message: object) -> str:
-    """A message on one line (SQLite's and SQLAlchemy's span several)."""
-    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    """A message on one line (SQLite's and SQLAlchemy's span several), with control characters shown as marks."""
+    from .core.display import visible
+
+    return visible(" ".join(line.strip() for line in str(message).splitlines() if line.strip()))
 
 
 def _waiting_notice():

@@ -276,3 +276,15 @@ def test_json_output_is_terminal_safe_and_exact(run, hostile):
     assert code == 0
     assert not _terminal_hazards(out)
     assert json.loads(out) == [shown]
+
+
+def test_tags_list_names_titles_and_errors_never_reach_the_terminal_raw(run, imported):
+    """ESC, BEL and a bidi override in a tag, a list name or an error line are printed as visible marks."""
+    evil = "x\x1b]0;owned\x07\u202ey"
+    code, out, _ = run("tag", "1", evil)
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out and "<U+001B>" in out
+    run("lists", "create", evil)
+    code, out, _ = run("lists")
+    assert "\x1b" not in out and "\u202e" not in out and "<U+202E>" in out
+    code, _, err = run("lists", "show", evil + "nope")
+    assert code == 1 and "\x1b" not in err and "\u202e" not in err
