@@ -102,3 +102,29 @@ def test_export_onto_the_library_through_a_link_is_refused(imported, qtbot, monk
     [(text, _info, _details)] = dialogs.take()
     assert "library" in text
     assert link.is_symlink() and window.library.count() == before
+
+
+def test_export_says_which_papers_keep_characters_with_no_latex_form(
+    imported, qtbot, monkeypatch, tmp_path, dialogs
+):
+    window = imported
+    import json
+
+    listing = tmp_path / "cjk.json"
+    listing.write_text(json.dumps([{"paper": {"id": "2509.00001", "title": "多模态大模型 survey", "summary": "摘要",
+                                              "authors": [{"name": "王小明"}], "publishedAt": "2025-09-10T00:00:00Z"}}]))
+    import datetime as dt
+
+    shown = dt.date.fromisoformat(window.current_query().removeprefix("date:"))  # the listing the window shows
+    window.library.import_file(listing, listing_date=shown)
+    window.run_search()
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == 50, timeout=10000)
+    target = tmp_path / "out.bib"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.export_action.trigger()
+    qtbot.waitUntil(window.export_dialog.isVisible)
+    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
+    [(text, info, _details)] = dialogs.take()
+    assert "Exported 50 papers" in text and "1 paper keeps characters with no LaTeX form" in info
+    assert "多模态大模型" in target.read_text(encoding="utf-8")

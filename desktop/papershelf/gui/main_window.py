@@ -1297,6 +1297,7 @@ class MainWindow(QMainWindow):
         library = self.library
         # Never onto the library, its -wal/-shm or a backup, even through a link.
         protect = Protected.library(library.path, library.backups_dir)
+        report = exporters.ExportReport()  # what was written in another form than asked: never silent
 
         class ExportCancelled(PapershelfError):
             pass
@@ -1310,7 +1311,9 @@ class MainWindow(QMainWindow):
                         progress(done)
                     yield paper
 
-            return exporters.export_to_file(papers(), fmt, path, abstract=abstract, notes=notes, protect=protect)
+            return exporters.export_to_file(
+                papers(), fmt, path, abstract=abstract, notes=notes, protect=protect, report=report
+            )
 
         task = workers.Task(write, with_progress=True)
         progress = QProgressDialog(f"Exporting {_plural(len(ids), 'paper')}…", "Cancel", 0, max(len(ids), 1), self)
@@ -1331,6 +1334,12 @@ class MainWindow(QMainWindow):
         def succeeded(count: int) -> None:
             finish()
             self.statusBar().showMessage(f"Exported {_plural(count, 'paper')} to {path}.", 15000)
+            if report.warnings():
+                box = QMessageBox(QMessageBox.Icon.Information, "Exported, with a Note",
+                                  f"Exported {_plural(count, 'paper')} to {path}.", parent=self)
+                box.setTextFormat(Qt.TextFormat.PlainText)
+                box.setInformativeText("\n\n".join(line[0].upper() + line[1:] + "." for line in report.warnings()))
+                box.exec()
 
         def failed(exc: BaseException, details: str) -> None:
             finish()
