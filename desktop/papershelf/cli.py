@@ -22,7 +22,9 @@ EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
 BIBTEX_IMPORT_HELP = (
     "BibTeX files import every entry that parses; a broken entry is skipped and reported by key and "
-    "line in the summary, never dropped silently."
+    "line in the summary, never dropped silently. An entry joins a paper already in the library only "
+    "with the same key, arXiv id or DOI; each merge, and each possible duplicate (same title and year), "
+    "is listed."
 )
 
 

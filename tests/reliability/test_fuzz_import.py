@@ -15,9 +15,13 @@ from papershelf.core.errors import ListingError
 from papershelf.core.importers import Source
 from papershelf.core.library import Library
 
-from ..conftest import SAMPLE_JSON, SAMPLE_TEXT
+from ..conftest import FIXTURES, SAMPLE_JSON, SAMPLE_TEXT
 
-SAMPLES = {"text": SAMPLE_TEXT.read_bytes(), "json": SAMPLE_JSON.read_bytes()}
+SAMPLES = {
+    "text": SAMPLE_TEXT.read_bytes(),
+    "json": SAMPLE_JSON.read_bytes(),
+    "bib": (FIXTURES / "real-world" / "zotero-better-bibtex-export.bib").read_bytes(),
+}
 
 
 def state(lib: Library) -> str:
