@@ -337,8 +337,10 @@ def test_distinct_keys_in_one_file_are_distinct_papers_and_likely_duplicates_are
         "yin-etal-2023-selfaware (line 11) looks like yin2023large (line 5)",
     ]
     assert result.warnings == [
-        f"{tmp_path / 'refs.bib'}: line 11: entry 'yin-etal-2023-selfaware': field 'booktitle': "
-        "undefined @string 'ijcai' (kept as text)"
+        (
+            f"{tmp_path / 'refs.bib'}: line 11: entry 'yin-etal-2023-selfaware': field 'booktitle': "
+            "undefined @string 'ijcai' (kept as text)"
+        )
     ]
     assert result.problems == []  # nothing was skipped
     papers = {p.citation_key: p for p in library.get_many(library.search_ids(""))}

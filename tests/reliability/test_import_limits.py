@@ -45,6 +45,7 @@ def run_import(tmp_path: Path, name: str, text: str) -> dict:
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
+        check=False,
     )
     assert child.returncode == 0, child.stderr[-2000:]
     return json.loads(child.stdout)

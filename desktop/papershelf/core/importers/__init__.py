@@ -151,11 +151,6 @@ class Reading:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def problems(self) -> list[str]:
-        """The skipped entries (the name this list had before warnings were told apart)."""
-        return self.skipped
-
 
 def read_records(
     source: Source, fmt: str = "auto", listing_date: dt.date | None = None, today: dt.date | None = None
@@ -222,22 +217,33 @@ def _whole_characters(records: Iterator[PaperRecord], name: str, warnings: list[
     The rest of the text is kept, and the warning says where it was.
     """
     for record in records:
-        for attr in ("title", "abstract", "url", "project_url", "citation_key", "primary_class"):
-            value = getattr(record, attr)
-            if value and _SURROGATE.search(value):
-                setattr(record, attr, _replace_surrogates(value, name, record.where, attr, warnings))
-        for attr in ("authors", "code_urls", "tags"):
-            values = getattr(record, attr)
-            if any(_SURROGATE.search(v) for v in values):
-                setattr(record, attr, [_replace_surrogates(v, name, record.where, attr, warnings) for v in values])
-        if any(_SURROGATE.search(k + v) for k, v in record.extra_fields.items()):
-            record.extra_fields = {
-                _replace_surrogates(k, name, record.where, "field name", warnings): _replace_surrogates(
-                    v, name, record.where, k, warnings
-                )
-                for k, v in record.extra_fields.items()
-            }
+        text = "".join(
+            [record.title, record.abstract, *record.authors, *record.code_urls, *record.tags, *record.extra_fields]
+            + [*record.extra_fields.values()]
+            + [v for v in (record.url, record.project_url, record.citation_key, record.primary_class) if v]
+        )
+        # One scan per record, and none for ASCII text (isascii() is O(1)): imports of 100,000 papers run this.
+        if not text.isascii() and _SURROGATE.search(text):
+            _repair(record, name, warnings)
         yield record
+
+
+def _repair(record: PaperRecord, name: str, warnings: list[str]) -> None:
+    for attr in ("title", "abstract", "url", "project_url", "citation_key", "primary_class"):
+        value = getattr(record, attr)
+        if value and _SURROGATE.search(value):
+            setattr(record, attr, _replace_surrogates(value, name, record.where, attr, warnings))
+    for attr in ("authors", "code_urls", "tags"):
+        values = getattr(record, attr)
+        if any(_SURROGATE.search(v) for v in values):
+            setattr(record, attr, [_replace_surrogates(v, name, record.where, attr, warnings) for v in values])
+    if any(_SURROGATE.search(k) or _SURROGATE.search(v) for k, v in record.extra_fields.items()):
+        record.extra_fields = {
+            _replace_surrogates(k, name, record.where, "field name", warnings): _replace_surrogates(
+                v, name, record.where, k, warnings
+            )
+            for k, v in record.extra_fields.items()
+        }
 
 
 def _replace_surrogates(value: str, name: str, where: str, what: str, warnings: list[str]) -> str:
