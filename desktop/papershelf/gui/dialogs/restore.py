@@ -28,7 +28,8 @@ def describe(path: Path) -> str:
         about = backup.summarize(path).describe()
     except PapershelfError:
         about = "not a readable backup"
-    return f"{about} · {path.stat().st_size / 1e6:.1f} MB"
+    size = path.stat().st_size
+    return f"{about} · {size / 1e6:.1f} MB" if size >= 100_000 else f"{about} · {max(1, round(size / 1e3))} KB"
 
 
 class RestoreDialog(QDialog):
