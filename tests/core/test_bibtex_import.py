@@ -444,3 +444,16 @@ def test_long_values_are_kept_as_latex_source_instead_of_decoded_slowly():
     assert reading.warnings == [
         "x.bib: line 1: entry 'big': field 'abstract' is longer than 64 KiB: kept as LaTeX source, not decoded"
     ]
+
+
+def test_a_month_that_is_not_a_month_is_kept_as_text(library, tmp_path):
+    """'Spring' is not a month macro, but it is the user's data: warned about, kept, written back."""
+    from papershelf.core import exporters
+
+    bib = tmp_path / "spring.bib"
+    bib.write_text("@inproceedings{k1,\n  title = {A Paper},\n  author = {Doe, Jane},\n  year = {2020},\n"
+                   "  month = {Spring},\n  booktitle = {Proc. X}\n}\n")
+    result = library.import_file(bib)
+    assert any("kept as text" in w for w in result.warnings)
+    out = "".join(exporters.render(library.iter_papers(library.search_ids("")), "bibtex"))
+    assert "month = {Spring}" in out

@@ -129,6 +129,8 @@ def render_entry(
         add("  year = {" + to_latex(year, utf8=utf8) + "}")
     if month:
         add("  month = " + month)  # a macro, unbraced: styles print it in their language
+    elif extra.get("month", "").strip():
+        add("  month = {" + to_latex(extra["month"], utf8=utf8) + "}")  # "Spring": not a month, still the user's
 
     arxiv = arxiv_base_id(paper.arxiv_id)
     url = paper.url

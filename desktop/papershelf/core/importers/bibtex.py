@@ -570,8 +570,7 @@ def _published(fields: dict[str, str], report) -> dt.date | None:
     month_text = fields.get("month", "")
     macro = month_macro(month_text)
     if month_text and macro is None:
-        report(f"month '{month_text}' is not a month; ignored")
-        fields.pop("month")
+        report(f"month '{month_text}' is not a month; kept as text")
     month = MONTHS.index(macro) + 1 if macro else 1
     day = fields.get("day", "")
     try:
