@@ -133,3 +133,60 @@ def test_any_typed_text_is_a_valid_query_or_a_clear_error(text):
         where_clause(text)
     except QueryError:
         pass
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("tag:", 'search: "tag:" needs a tag name (tag:NAME)'),
+        ('tag:""', 'search: "tag:" needs a tag name (tag:NAME)'),
+        ("-tag: learning", 'search: "tag:" needs a tag name (tag:NAME)'),
+        ("learning list:", 'search: "list:" needs a list name (list:NAME)'),
+        ("STATUS:", 'search: "status:" needs a status (status:unread, status:reading or status:read)'),
+        ("date:", 'search: "date:" needs a date (date:YYYY-MM-DD or date:YYYY-MM)'),
+        ("has:", 'search: "has:" needs has:notes or has:code'),
+    ],
+)
+def test_a_filter_without_a_value_is_named_not_searched_as_a_word(lib, query, message):
+    # "tag:" used to search for the word "tag" and list whatever matched.
+    with pytest.raises(QueryError) as info:
+        lib.search_ids(query)
+    assert str(info.value) == message
+    assert highlight_terms(query) == [w for w in ("learning",) if w in query]  # highlighting never raises
+
+
+def test_an_unknown_tag_or_list_is_named_with_close_matches(lib):
+    ids = lib.search_ids("")
+    lib.add_tags(ids[:2], ["nlp", "vision"])
+    lib.create_list("Thesis")
+    lib.add_to_list("Thesis", ids[:1])
+    cases = {
+        "tag:nosuch": 'search: no tag named "nosuch"',
+        "-tag:nosuch": 'search: no tag named "nosuch"',
+        "tag:nlpp": 'search: no tag named "nlpp"; did you mean "nlp"?',
+        "learning tag:visoin": 'search: no tag named "visoin"; did you mean "vision"?',
+        "tag:vi": 'search: no tag named "vi"; did you mean "vision"?',  # half-typed in the search box
+        "list:NoSuch": 'search: no reading list named "NoSuch"',
+        'list:"thesis draft"': 'search: no reading list named "thesis draft"; did you mean "Thesis"?',
+    }
+    for query, message in cases.items():
+        for call in (lib.search_ids, lib.count):
+            with pytest.raises(QueryError) as info:
+                call(query)
+            assert str(info.value) == message, query
+    # Names match whatever their case, as before.
+    assert lib.search_ids("tag:NLP") == ids[:2] and lib.search_ids("list:thesis") == ids[:1]
+    assert lib.count("-tag:nlp") == len(ids) - 2
+
+
+def test_no_tags_at_all_says_so(lib):
+    with pytest.raises(QueryError, match=r'^search: no tag named "nlp" \(the library has no tags yet\)$'):
+        lib.search_ids("tag:nlp")
+
+
+@pytest.mark.parametrize("value", ["2025-13", "2025-00", "0000-01", "2025-02-30", "2025-9"])
+def test_impossible_dates_are_rejected(lib, value):
+    # date:2025-13 used to run and say nothing matched.
+    with pytest.raises(QueryError) as info:
+        lib.search_ids(f"date:{value}")
+    assert str(info.value) == f'search: "date:{value}" is not a date (use date:YYYY-MM-DD or date:YYYY-MM)'

@@ -179,11 +179,14 @@ class Library:
             order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
             statement = select(P.c.id).where(search.where_clause(query)).order_by(*order).limit(limit)
         with db.read(self.engine) as conn:
+            search.check_names(conn, query)  # a tag or list that does not exist is named, not "no match"
             return db.fetch_ids(conn, statement)
 
     def count(self, query: str = "") -> int:
+        condition = search.where_clause(query)
         with db.read(self.engine) as conn:
-            return conn.execute(select(func.count()).select_from(P).where(search.where_clause(query))).scalar_one()
+            search.check_names(conn, query)
+            return conn.execute(select(func.count()).select_from(P).where(condition)).scalar_one()
 
     def rows(self, ids: Sequence[int]) -> dict[int, PaperRow]:
         """The table columns for these papers (the GUI asks only for visible rows)."""

@@ -5,15 +5,22 @@ phrases", and filters ``tag:NAME``, ``list:NAME`` (quotes allowed),
 ``status:unread|reading|read``, ``date:YYYY-MM-DD`` (or ``YYYY-MM``, the
 listing date), ``has:notes`` and ``has:code``. All terms must hold (AND);
 ``-term`` negates a term.
+
+A filter that cannot select anything the user meant is a :class:`QueryError`
+with a one-line message, never a silent "no match": a missing value
+(``tag:``), an impossible value (``date:2025-13``) or, checked against the
+library by :func:`check_names`, a tag or list that does not exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, String, and_, func, not_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Connection, String, and_, func, not_, select, true, type_coerce
 
 from . import db
 from .errors import PapershelfError
@@ -23,6 +30,15 @@ from .records import STATUSES
 FILTERS = ("tag", "list", "status", "date", "has")
 _TERM = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)("?)|(\S+))')
 _WORDISH = re.compile(r"\w", re.UNICODE)
+_BARE_FILTER = re.compile(r"(\w+):")
+#: What each filter needs, for the message when its value is missing.
+NEEDS = {
+    "tag": "a tag name (tag:NAME)",
+    "list": "a list name (list:NAME)",
+    "status": "a status (status:unread, status:reading or status:read)",
+    "date": "a date (date:YYYY-MM-DD or date:YYYY-MM)",
+    "has": "has:notes or has:code",
+}
 
 
 class QueryError(PapershelfError):
@@ -41,11 +57,19 @@ class Term:
 
 
 def parse(query: str) -> list[Term]:
-    """Split a query into terms; an unknown ``word:`` prefix is plain text."""
+    """Split a query into terms; an unknown ``word:`` prefix is plain text.
+
+    Never raises (the GUI highlights with it while the user types): a filter
+    with no value (``tag:``) is a term with an empty value, refused by :func:`plan`.
+    """
     terms = []
     for match in _TERM.finditer(query):
         negated, field, quoted, closed, bare = match.groups()
         value = quoted if quoted is not None else bare
+        empty = _BARE_FILTER.fullmatch(bare or "")
+        if field is None and empty and empty.group(1).lower() in FILTERS:
+            terms.append(Term(bool(negated), empty.group(1).lower(), "", prefix=False))
+            continue
         if field and field.lower() not in FILTERS:
             value = f"{field}:{value}"
             field = None
@@ -85,6 +109,8 @@ def _filter(term: Term) -> ColumnElement[bool]:
     """
     paper = PaperModel.__table__.c
     value = term.value
+    if not value:
+        raise QueryError(f'search: "{term.field}:" needs {NEEDS[str(term.field)]}')
     if term.field == "tag":
         return paper.id.in_(
             select(PaperTagModel.paper_id).join(TagModel, TagModel.id == PaperTagModel.tag_id).where(TagModel.name == value)
@@ -97,18 +123,15 @@ def _filter(term: Term) -> ColumnElement[bool]:
         )
     if term.field == "status":
         if value.lower() not in STATUSES:
-            raise QueryError(f"status:{value}: use status:unread, status:reading or status:read")
+            raise QueryError(f'search: "status:{value}" is not a status (use status:unread, status:reading or status:read)')
         return paper.status == value.lower()
     if term.field == "date":
-        if re.fullmatch(r"\d{4}-\d{2}", value):
+        day = _date(value)
+        if len(value) == 7:  # a month: YYYY-MM
             condition = SightingModel.listing_date.between(
                 type_coerce(value + "-01", String), type_coerce(value + "-31", String)
             )
         else:
-            try:
-                day = dt.date.fromisoformat(value)
-            except ValueError:
-                raise QueryError(f"date:{value}: use date:YYYY-MM-DD or date:YYYY-MM") from None
             # Compared as text (the column's storage), so the index is used.
             condition = SightingModel.listing_date == type_coerce(day.isoformat(), String)
         return paper.id.in_(select(SightingModel.paper_id).where(condition))
@@ -117,8 +140,69 @@ def _filter(term: Term) -> ColumnElement[bool]:
             return paper.id.in_(select(NoteModel.paper_id).where(NoteModel.text != ""))
         if value.lower() == "code":
             return func.json_array_length(paper.code_urls) > 0
-        raise QueryError(f"has:{value}: use has:notes or has:code")
+        raise QueryError(f'search: "has:{value}": use has:notes or has:code')
     raise AssertionError(term.field)
+
+
+def _date(value: str) -> dt.date:
+    """The day of ``date:YYYY-MM-DD``, or the first of the month of ``date:YYYY-MM``; a month 13 is no date."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            return dt.date(int(value[:4]), int(value[5:]), 1)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise QueryError(f'search: "date:{value}" is not a date (use date:YYYY-MM-DD or date:YYYY-MM)')
+
+
+#: How many close names a message suggests.
+SUGGESTIONS = 3
+#: Names looked at for suggestions; past this, a library with that many tags gets no "did you mean".
+MAX_SUGGESTION_CANDIDATES = 20_000
+
+
+def _close_names(value: str, names: Sequence[str]) -> list[str]:
+    """Names that start like ``value`` (a half-typed name), then names spelled alike (difflib), by case-folded text."""
+    if len(names) > MAX_SUGGESTION_CANDIDATES:
+        return []
+    by_folded: dict[str, str] = {}
+    for name in names:
+        by_folded.setdefault(name.casefold(), name)
+    wanted = value.casefold()
+    starting = sorted(folded for folded in by_folded if folded.startswith(wanted))
+    alike = difflib.get_close_matches(wanted, list(by_folded), n=SUGGESTIONS)
+    chosen = list(dict.fromkeys(starting[:SUGGESTIONS] + alike))[:SUGGESTIONS]
+    return [by_folded[folded] for folded in chosen]
+
+
+def _unknown_name(kind: str, value: str, names: Sequence[str]) -> QueryError:
+    message = f'search: no {kind} named "{value}"'
+    close = _close_names(value, names)
+    if close:
+        quoted = [f'"{name}"' for name in close]
+        choices = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        message += f"; did you mean {choices}?"
+    elif not names:
+        message += f" (the library has no {'tags' if kind == 'tag' else 'reading lists'} yet)"
+    return QueryError(message)
+
+
+def check_names(conn: Connection, query: str) -> None:
+    """Raise :class:`QueryError` for a ``tag:`` or ``list:`` filter naming no tag or list in the library.
+
+    A typo would otherwise match nothing (or, negated, everything) and look
+    like an answer. Names compare without case, as the filters do.
+    """
+    for term in parse(query):
+        if term.field not in ("tag", "list") or not term.value:
+            continue
+        model = TagModel if term.field == "tag" else ReadingListModel
+        # The column's NOCASE collation makes this the same comparison as the filter's.
+        if conn.execute(select(model.id).where(model.name == term.value)).first() is not None:
+            continue
+        names = list(conn.execute(select(model.name).limit(MAX_SUGGESTION_CANDIDATES + 1)).scalars())
+        raise _unknown_name("tag" if term.field == "tag" else "reading list", term.value, names)
 
 
 @dataclass(slots=True)
