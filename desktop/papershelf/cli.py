@@ -158,6 +158,91 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Options whose value is a search or a name, which may start with "-" (``export --query -status:read``).
+QUERY_OPTIONS = ("--query", "--tag", "--list")
+
+
+def _option(parser: argparse.ArgumentParser, word: str) -> argparse.Action | None:
+    """The option of ``parser`` that ``word`` names (``--lim`` and ``--limit=5`` name ``--limit``), else None."""
+    options = parser._option_string_actions  # argparse has no public way to look options up
+    name = word.split("=", 1)[0] if word.startswith("--") else word
+    if name in options:
+        return options[name]
+    if not name.startswith("--") or len(name) < 3:
+        return None
+    matches = {action for option, action in options.items() if option.startswith(name)}
+    return matches.pop() if len(matches) == 1 else None
+
+
+def _takes_value(action: argparse.Action, word: str) -> bool:
+    return action.nargs != 0 and "=" not in word
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def protect_query_terms(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Let search terms start with "-" without `--`: ``list -status:read``, ``export --query -tag:x``.
+
+    argparse takes any word that starts with "-" for an option (and ``-has:code``
+    for ``-h``). In ``list``, a word that is none of its options is a search
+    term: the terms go after a `--`. An option whose value is a search or a name
+    gets a value that starts with "-" glued on with "=". Real options
+    (``--json``, ``--limit N``, ``-h``) still work anywhere, and unknown
+    ``--words`` are still reported by argparse.
+    """
+    i = 0
+    while i < len(argv) and argv[i] not in COMMANDS:
+        action = _option(parser, argv[i])
+        if argv[i] == "--" or not argv[i].startswith("-"):
+            return argv  # no command, or a word argparse will report
+        i += 2 if action is not None and _takes_value(action, argv[i]) else 1
+    if i >= len(argv):
+        return argv
+    command = _command_parsers(parser).get(argv[i])
+    if command is None:
+        return argv
+    searching = argv[i] == "list"  # its positional arguments are search terms
+    head, rest = argv[: i + 1], argv[i + 1 :]
+    options: list[str] = []
+    terms: list[str] = []
+    j = 0
+    while j < len(rest):
+        word = rest[j]
+        if word == "--":
+            if searching:
+                terms += rest[j + 1 :]
+            else:
+                options += rest[j:]
+            break
+        action = _option(command, word)
+        if action is None and not word.startswith("--") and (searching or not word.startswith("-")):
+            # A positional argument: in `list`, a search term even when it starts with "-".
+            (terms if searching else options).append(word)
+            j += 1
+            continue
+        options.append(word)
+        j += 1
+        if action is not None and _takes_value(action, word) and j < len(rest):
+            value = rest[j]
+            glue = value.startswith("-") and value != "-" and _option(command, value) is None
+            if glue and any(option in QUERY_OPTIONS for option in action.option_strings):
+                options[-1] = f"{word}={value}"
+                j += 1
+            elif not value.startswith("-") and action.nargs in (None, 1):
+                options.append(value)
+                j += 1
+    if not searching:
+        return head + options
+    if not any(term.startswith("-") for term in terms):
+        return argv
+    return head + options + ["--"] + terms
+
+
 SEARCH_HELP = (
     "Search syntax: words match as prefixes; \"quoted phrases\" match exactly; filters tag:NAME, list:NAME "
     "(quote names with spaces), status:unread|reading|read, date:YYYY-MM-DD (listing date), has:notes, has:code; "
@@ -335,15 +420,25 @@ def cmd_show(args) -> int:
 
 
 def cmd_tag(args) -> int:
+    from .core.display import visible
+    from .core.errors import PapershelfError
+
+    missing: list[str] = []
     with _open(args) as library:
         pid = library.resolve(args.id)
+        before = library.get(pid).tags
         if args.command == "tag":
             library.add_tags([pid], args.tags)
         else:
-            library.remove_tags([pid], args.tags)
+            missing = library.remove_tags([pid], args.tags)
         tags = library.get(pid).tags
-    from .core.display import visible
-
+    if missing:
+        # `untag 1 typo` must not look like it worked.
+        names = ", ".join(f'"{name}"' for name in missing)
+        what = f"{args.id}: no tag{'s' if len(missing) > 1 else ''} {names} on this paper"
+        if tags == before:
+            raise PapershelfError(f"{what}; nothing changed")
+        print(f"papershelf: warning: {visible(what)}; the rest were removed", file=sys.stderr)
     print(visible(f"{args.id}: tags: {', '.join(tags) or '(none)'}"))
     return EXIT_OK
 
@@ -698,7 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     argv, gui_files = _split_gui_files(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(protect_query_terms(parser, argv))
     args.files_to_open = gui_files
     if args.library is not None and not args.library.strip():
         parser.print_usage(sys.stderr)

@@ -770,15 +770,22 @@ class Library:
             )
             db.reindex(conn, ids)
 
-    def remove_tags(self, ids: Sequence[int], tags: Iterable[str]) -> None:
-        names = [self._clean_tag(t) for t in tags]
+    def remove_tags(self, ids: Sequence[int], tags: Iterable[str]) -> list[str]:
+        """Remove tags from papers; return the (cleaned) names none of the papers had, so nothing was removed."""
+        names = list(dict.fromkeys(self._clean_tag(t) for t in tags))
         with db.write(self.engine) as conn:
             self._require(conn, ids)
             tag_ids = select(T.c.id).where(T.c.name.in_(names))
+            # Tag names compare without case (NOCASE): "NLP" removes "nlp".
+            carried = select(T.c.name).join(PT, PT.c.tag_id == T.c.id).where(
+                PT.c.paper_id.in_(list(ids)), T.c.id.in_(tag_ids)
+            )
+            present = {name.casefold() for name in conn.execute(carried).scalars()}
             conn.execute(delete(PT).where(PT.c.paper_id.in_(list(ids)), PT.c.tag_id.in_(tag_ids)))
             # A tag nobody uses any more disappears from the sidebar.
             conn.execute(delete(T).where(T.c.id.not_in(select(PT.c.tag_id))))
             db.reindex(conn, ids)
+        return [name for name in names if name.casefold() not in present]
 
     def tags(self) -> list[tuple[str, int]]:
         """Every tag with the number of papers carrying it, by name."""
