@@ -1273,14 +1273,20 @@ class MainWindow(QMainWindow):
                 return
             self.settings.setValue("export/lastFolder", str(request.path.parent))
             self.settings.setValue("export/format", request.fmt)
-            if request.scope == SELECTION:
-                ids = selection
-            elif request.scope == LIST:
-                ids = self.library.list_paper_ids(request.value)
-            elif request.scope == TAG:
-                ids = self.library.search_ids("tag:" + quote_value(request.value))
-            else:
-                ids = search_ids
+            from ..core.errors import PapershelfError
+
+            try:
+                if request.scope == SELECTION:
+                    ids = selection
+                elif request.scope == LIST:
+                    ids = self.library.list_paper_ids(request.value)
+                elif request.scope == TAG:
+                    ids = self.library.search_ids("tag:" + quote_value(request.value))
+                else:
+                    ids = search_ids
+            except PapershelfError as exc:  # the list or tag went away while the dialog was open
+                show_error(self, f"Nothing was exported: {exc}")
+                return
             self.export(ids, request.fmt, request.path, abstract=request.abstract, notes=request.notes)
 
         dialog.finished.connect(done)
