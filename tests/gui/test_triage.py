@@ -33,26 +33,61 @@ def test_j_k_and_arrows_move(imported, qtbot):
     assert window.detail.paper_id == window.table_model.ids[2]
 
 
-def test_space_toggles_read_and_undo_restores(imported, qtbot):
+def test_space_marks_read_and_moves_on_shift_space_and_u_mark_unread_and_stay(imported, qtbot):
     window = imported
     focus_table(qtbot, window)
-    pid = window.table.current_id()
+    first, second = window.table_model.ids[:2]
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    assert window.library.get(pid).status == "read"
-    assert window.detail.status_buttons.status() == "read"
+    assert window.library.get(first).status == "read"
+    assert window.library.get(first).read_at is not None
     assert window.table_model.index(0, 2).data() == "Read"
+    # On to the next paper, as in a mail client; it is the one shown.
+    assert window.table.selected_ids() == [second] and window.detail.paper_id == second
+    assert window.library.get(second).status == "unread"
+    qtbot.keyClick(window.table, Qt.Key.Key_K)
+    qtbot.keyClick(window.table, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)
+    assert window.library.get(first).status == "unread" and window.library.get(first).read_at is None
+    assert window.table.selected_ids() == [first]  # Shift+Space stays
+    assert window.detail.status_buttons.status() == "unread"
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    assert window.library.get(pid).status == "unread"
-    qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    assert window.library.get(pid).read_at is not None
+    qtbot.keyClick(window.table, Qt.Key.Key_K)
+    qtbot.keyClick(window.table, Qt.Key.Key_U)
+    assert window.library.get(first).status == "unread"
+    assert window.table.selected_ids() == [first]  # U stays too
+    # Each key is one step of Undo.
     qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.library.get(pid).status == "unread"
-    assert window.library.get(pid).read_at is None
+    assert window.library.get(first).status == "read"
+    qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.library.get(first).status == "unread"
     qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert window.library.get(pid).status == "read"
+    assert window.library.get(first).status == "read"
     wait_sidebar(qtbot, window)
     read = window.sidebar_model.find("status", "read")
     assert read.siblingAtColumn(1).data() == "1"
+
+
+def test_space_on_a_read_paper_moves_on_without_an_empty_undo_step(imported, qtbot):
+    window = imported
+    first = window.table_model.ids[0]
+    window.library.set_status([first], "read")
+    window.refresh_all()
+    wait_search(qtbot, window)
+    focus_table(qtbot, window)
+    depth = window.undo_stack.count()
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert window.library.get(first).status == "read"
+    assert window.table.currentIndex().row() == 1
+    assert window.undo_stack.count() == depth
+
+
+def test_space_on_the_last_paper_marks_it_and_stays(imported, qtbot):
+    window = imported
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_End)
+    last = window.table.current_id()
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    assert window.library.get(last).status == "read"
+    assert window.table.selected_ids() == [last] and window.detail.paper_id == last
 
 
 def test_number_keys_set_priority(imported, qtbot):
@@ -82,10 +117,12 @@ def test_t_focuses_the_tag_editor_and_enter_adds_tags(imported, qtbot):
     assert sorted(window.library.get(pid).tags) == ["reasoning", "rl"]
     assert window.detail.tag_editor.tags == ["reasoning", "rl"]
     assert field.text() == ""
+    assert QApplication.focusWidget() is window.table  # Enter hands the keyboard back
     wait_sidebar(qtbot, window)
     assert window.sidebar_model.find("tag", "rl").isValid()
     assert window.table_model.index(0, 4).data() in ("reasoning, rl", "rl, reasoning")
-    # Escape goes back to the table; the completer now knows the tags.
+    # Escape goes back to the table too; the completer now knows the tags.
+    qtbot.keyClick(window.table, Qt.Key.Key_T)
     qtbot.keyClick(field, Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is window.table
     assert "rl" in window.detail.tag_editor._names.stringList()
@@ -243,7 +280,7 @@ def test_context_menus_offer_the_paper_and_list_actions(imported, qtbot):
     menus = [m for m in window.findChildren(QMenu) if m.isVisible()]
     assert menus
     texts = [a.text() for a in menus[-1].actions()]
-    assert "&Toggle Read" in texts and "Add to Reading List" in texts
+    assert "Mark &Read and Next" in texts and "Add to Reading List" in texts
     menus[-1].close()
     index = window.sidebar_model.find("list", "Later")
     window._sidebar_menu(index, window.sidebar.viewport().mapToGlobal(window.sidebar.visualRect(index).center()))

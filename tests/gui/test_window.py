@@ -170,7 +170,7 @@ def test_the_shortcuts_dialog_lists_every_shortcut(imported, qtbot):
     shown = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
     assert shown["Next Paper"] == "J"
     assert shown["Previous Paper"] == "K"
-    assert shown["Toggle Read"] == "Space"
+    assert shown["Mark Read and Next"] == "Space"
     assert shown["Edit Tags"] == "T"
     assert shown["Add to Reading List"] == "L"
     assert shown["Add Note"] == "N"

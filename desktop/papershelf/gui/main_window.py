@@ -9,6 +9,7 @@ a worker thread.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +54,16 @@ from .models.sidebar import (
     load_sidebar,
     quote_value,
 )
-from .settings import open_settings
+from .settings import (
+    FAVOURITE_SLOTS,
+    chosen_sort,
+    favourite_tags,
+    last_tags,
+    open_settings,
+    set_chosen_sort,
+    set_favourite_tags,
+    set_last_tags,
+)
 from .widgets.detail_pane import DetailPane
 from .widgets.labels import literal_html
 from .widgets.paper_table_view import PaperTableView
@@ -110,6 +120,8 @@ class MainWindow(QMainWindow):
         self._pending_open: Path | None = None
         self._was_active = False
         self._shortcut_rows: list[tuple[str, QAction]] = []
+        #: The sort the user chose by clicking a header; None: the default order of each view.
+        self._chosen_sort: tuple[Column, bool] | None = None
         self._icon = icon
 
         self._build_widgets()
@@ -298,9 +310,18 @@ class MainWindow(QMainWindow):
         self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
 
         self.open_page_action = a("&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True)
-        self.toggle_read_action = a("&Toggle Read", self.toggle_read, ["Space"], name="toggleReadAction", table_only=True)
+        # Space as in mail clients: this one is done, show the next.
+        self.read_next_action = a(
+            "Mark &Read and Next", self.read_and_next, ["Space"], name="readNextAction", table_only=True
+        )
         self.status_actions = {
-            status: a(f"Mark as {status.capitalize()}", lambda s=status: self.set_status(s), name=f"mark{status.capitalize()}Action")
+            status: a(
+                f"Mark as {status.capitalize()}",
+                lambda s=status: self.set_status(s),
+                ["U", "Shift+Space"] if status == "unread" else None,
+                name=f"mark{status.capitalize()}Action",
+                table_only=status == "unread",
+            )
             for status in ("unread", "reading", "read")
         }
         self.priority_actions = [
@@ -316,6 +337,18 @@ class MainWindow(QMainWindow):
         self.tag_action = a("Edit &Tags", self.edit_tags, ["T"], name="editTagsAction", table_only=True)
         self.add_tags_action = a("&Add Tags to Selection…", self.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
         self.remove_tags_action = a("R&emove Tags from Selection…", self.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction")
+        # Alt+digit: the plain digits set the priority. Table only: Alt+digit types on some keyboards.
+        self.favourite_actions = [
+            a(
+                f"Favourite Tag {n}", lambda n=n: self.apply_favourite(n), [f"Alt+{n}"],
+                name=f"favouriteTag{n}Action", table_only=True,
+            )
+            for n in range(1, FAVOURITE_SLOTS + 1)
+        ]
+        self.assign_favourites_action = a(
+            "Assign &Favourite Tags…", self.assign_favourite_tags, name="assignFavouritesAction",
+            tip="Choose the tags that Alt+1 to Alt+9 add",
+        )
         self.list_action = a("Add to Reading &List…", self.choose_list, ["L"], name="addToListAction", table_only=True)
         self.remove_from_list_action = a("Remove from Reading List…", self.remove_from_list_dialog, name="removeFromListAction")
         self.note_action = a("Add &Note", self.add_note, ["N"], name="addNoteAction", table_only=True)
@@ -369,16 +402,22 @@ class MainWindow(QMainWindow):
         self.priority_menu = QMenu("Set &Priority", self)
         for action in self.priority_actions:
             self.priority_menu.addAction(action)
+        self.favourites_menu = QMenu("&Favourite Tags", self)
+        for action in self.favourite_actions:
+            self.favourites_menu.addAction(action)
+        self.favourites_menu.addSeparator()
+        self.favourites_menu.addAction(self.assign_favourites_action)
         paper = menu(
             "&Paper",
             [
                 self.open_page_action,
                 None,
-                self.toggle_read_action,
+                self.read_next_action,
                 self.status_menu,
                 self.priority_menu,
                 None,
                 self.tag_action,
+                self.favourites_menu,
                 self.add_tags_action,
                 self.remove_tags_action,
                 None,
@@ -394,8 +433,9 @@ class MainWindow(QMainWindow):
                 self.delete_papers_action,
             ],
         )
-        for action in list(self.status_actions.values()) + self.priority_actions:
+        for action in list(self.status_actions.values()) + self.priority_actions + self.favourite_actions:
             self._shortcut_rows.append(("Paper", action))
+        self._show_favourites()
         paper.aboutToShow.connect(self._update_actions)
         menu("&Lists", [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action])
         menu("&Help", [self.shortcuts_action, None, self.about_action])
@@ -418,7 +458,7 @@ class MainWindow(QMainWindow):
         has_paper = has_library and self.table.has_selection()
         for action in (
             self.open_page_action,
-            self.toggle_read_action,
+            self.read_next_action,
             self.tag_action,
             self.add_tags_action,
             self.remove_tags_action,
@@ -428,6 +468,7 @@ class MainWindow(QMainWindow):
             self.export_selection_action,
             *self.status_actions.values(),
             *self.priority_actions,
+            *self.favourite_actions,
         ):
             action.setEnabled(has_paper)
         for action in (
@@ -478,11 +519,11 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         if not (isinstance(header_state, QByteArray) and header.restoreState(header_state)):
             self.table.apply_default_widths()
-            self.table.show_sort(Column.ADDED_AT, True)
-        column = header.sortIndicatorSection()
-        if 0 <= column < len(Column):
-            self.table_model.set_sort(Column(column), header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder, refresh=False)
-        self.table.show_sort(self.table_model.sort_column, self.table_model.descending)
+        # Only a sort the user chose is kept: the header state of older versions holds the default.
+        chosen = chosen_sort(s)
+        if chosen is not None and 0 <= chosen[0] < len(Column):
+            self._chosen_sort = (Column(chosen[0]), chosen[1])
+        self._use_view_sort()
 
     def save_state(self) -> None:
         s = self.settings
@@ -491,6 +532,8 @@ class MainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/detailSplitter", self.detail.page.saveState())
         s.setValue("table/header", self.table.horizontalHeader().saveState())
+        if self._chosen_sort is not None:
+            set_chosen_sort(s, *self._chosen_sort)
         s.sync()
 
     # --- Opening the library ---------------------------------------------------------
@@ -613,6 +656,8 @@ class MainWindow(QMainWindow):
         self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.undo_stack.clear()
         self.statusBar().clearMessage()
+        # Start on the first paper, so the first J goes to paper 2, not past paper 1.
+        self._select_first = True
         self._select_sidebar(ALL, "all")
         if sync:
             self._apply_sidebar(load_sidebar(library))
@@ -713,6 +758,7 @@ class MainWindow(QMainWindow):
         if self.library is None:
             return
         query = self.current_query()
+        self._use_view_sort()
         self.table_model.set_query(query)
         try:
             from ..core.search import highlight_terms
@@ -754,6 +800,11 @@ class MainWindow(QMainWindow):
 
     def _search_partial(self, count: int) -> None:
         self.hit_count.setText(f"{count:,}+ papers…")
+        if self._select_first and count:
+            # The first page is enough to start on; the full list keeps the current paper.
+            self._select_first = False
+            self.table.select_row(0)
+            return
         row = self.table_model.row_of(self._keep_id) if self._keep_id is not None else None
         if row is not None:
             self.table.select_row(row)
@@ -764,7 +815,21 @@ class MainWindow(QMainWindow):
 
     def _sort_requested(self, column: int, descending: bool) -> None:
         self._remember_current()
+        self._chosen_sort = (Column(column), descending)
         self.table_model.set_sort(Column(column), descending)
+
+    def _use_view_sort(self) -> None:
+        """Sort the table as the user chose, or else in the default order of the sidebar's view.
+
+        A listing (a date in the sidebar) reads in its page order: its papers
+        were added in that order, so that is the date added, ascending. Other
+        views show the newest papers first. Both are the id order, the one
+        that search as you type serves from the index at 100,000 papers.
+        """
+        column, descending = self._chosen_sort or (Column.ADDED_AT, self._sidebar_kind() != DATE)
+        if (column, descending) != (self.table_model.sort_column, self.table_model.descending):
+            self.table_model.set_sort(column, descending, refresh=False)
+        self.table.show_sort(column, descending)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # The detail pane shows the current paper, and nothing when no paper is current.
@@ -883,17 +948,21 @@ class MainWindow(QMainWindow):
     def _detail_ids(self) -> list[int]:
         return [self.detail.paper_id] if self.detail.paper_id is not None else []
 
-    def _push(self, factory: Callable[[], commands.LibraryCommand]) -> None:
+    def _push(self, factory: Callable[[], commands.LibraryCommand]) -> bool:
+        """Do the change as an undoable command; False if it was refused (and reported)."""
         if self.library is None:
-            return
+            return False
         from ..core.errors import PapershelfError
 
         try:
             command = factory()
         except PapershelfError as exc:
             self.report_error(exc, "")
-            return
+            return False
+        done = self.undo_stack.index()
         self.undo_stack.push(command)
+        # A refused command makes itself obsolete and the stack drops it.
+        return self.undo_stack.index() != done
 
     def _changed(self, ids: list[int], sidebar: bool, notes: bool) -> None:
         self.table_model.invalidate(ids)
@@ -931,14 +1000,18 @@ class MainWindow(QMainWindow):
         self.table_model.refresh()
         self._changed(ids, sidebar, notes)
 
-    def toggle_read(self) -> None:
+    def read_and_next(self) -> None:
+        """Space: mark the highlighted papers read; with one paper, go on to the next."""
         ids = self._selected()
         if not ids:
             return
         rows = [self.table_model.cached_row(i) for i in ids]
         if any(r is None for r in rows):
             rows = list(self.library.rows(ids).values())
-        self.set_status("unread" if rows and all(r.status == "read" for r in rows) else "read", ids)
+        if not all(r.status == "read" for r in rows):  # no empty step on the undo stack
+            self.set_status("read", ids)
+        if len(ids) == 1:
+            self.table.move_current(1)
 
     def set_priority(self, priority: int, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
@@ -948,7 +1021,8 @@ class MainWindow(QMainWindow):
     def add_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids and tags:
-            self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error))
+            if self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error)):
+                set_last_tags(self.settings, tags)  # T offers them next time
 
     def remove_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
@@ -987,11 +1061,49 @@ class MainWindow(QMainWindow):
         self.table.setFocus()
 
     def edit_tags(self) -> None:
-        """T: the tag editor for one paper; for a multi-selection, tags for all of them."""
+        """T: the tag editor for one paper, the last tags used filled in; for a multi-selection, tags for all."""
         if len(self._selected()) > 1:
             self.add_tags_dialog()
         else:
-            self.detail.focus_tag_editor()
+            self.detail.focus_tag_editor(", ".join(last_tags(self.settings)))
+
+    def apply_favourite(self, slot: int) -> None:
+        """Alt+digit: add the favourite tag of ``slot`` (1-9), or take it off papers that all have it."""
+        ids = self._selected()
+        tag = favourite_tags(self.settings)[slot - 1]
+        if not tag:
+            self.statusBar().showMessage(
+                f"Alt+{slot} has no tag yet: Paper ▸ Favourite Tags ▸ Assign Favourite Tags.", 8000
+            )
+            return
+        if not ids or self.library is None:
+            return
+        folded = tag.casefold()
+        if all(any(t.casefold() == folded for t in tags) for tags in self.library.tag_sets(ids).values()):
+            self.remove_tags([tag], ids)
+        else:
+            self.add_tags([tag], ids)
+
+    def assign_favourite_tags(self) -> None:
+        """Paper ▸ Favourite Tags ▸ Assign: the tags of Alt+1 … Alt+9, comma-separated, in order."""
+        current = [t for t in favourite_tags(self.settings) if t]
+        text, ok = QInputDialog.getText(
+            self, "Favourite Tags", f"Tags for Alt+1 to Alt+{FAVOURITE_SLOTS}, in order (comma-separated):",
+            text=", ".join(current),
+        )
+        if not ok:
+            return
+        names = split_tags(text)
+        if len(names) > FAVOURITE_SLOTS:
+            self.statusBar().showMessage(f"Only the first {FAVOURITE_SLOTS} tags have a key.", 8000)
+        set_favourite_tags(self.settings, names[:FAVOURITE_SLOTS])
+        self._show_favourites()
+
+    def _show_favourites(self) -> None:
+        """Name each favourite action after its tag (menus and the shortcuts dialog show them)."""
+        for slot, (action, tag) in enumerate(zip(self.favourite_actions, favourite_tags(self.settings)), start=1):
+            action.setData(tag)
+            action.setText(f"Tag “{button_text(visible(tag))}”" if tag else f"Favourite Tag {slot} (none yet)")
 
     def add_note(self) -> None:
         self.detail.add_note()
@@ -1040,7 +1152,10 @@ class MainWindow(QMainWindow):
         ids = self._selected()
         if not ids:
             return
-        text, ok = QInputDialog.getText(self, "Add Tags", f"Tags for {_plural(len(ids), 'paper')} (comma-separated):")
+        text, ok = QInputDialog.getText(
+            self, "Add Tags", f"Tags for {_plural(len(ids), 'paper')} (comma-separated):",
+            text=", ".join(last_tags(self.settings)),
+        )
         if ok and split_tags(text):
             self.add_tags(split_tags(text), ids)
 
@@ -1081,7 +1196,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.open_page_action)
         menu.addSeparator()
-        menu.addAction(self.toggle_read_action)
+        menu.addAction(self.read_next_action)
         menu.addMenu(self.status_menu)
         menu.addMenu(self.priority_menu)
         menu.addSeparator()
@@ -1364,8 +1479,12 @@ class MainWindow(QMainWindow):
         rows = []
         for menu, action in self._shortcut_rows:
             keys = action.shortcuts()
+            if action in self.favourite_actions and not action.data():
+                continue  # a key with no tag yet
             if keys:
-                rows.append((menu, action.text().replace("&", "").rstrip("…").rstrip("."), keys))
+                # "&&" is a literal "&" (a tag "R&D"); a lone "&" marks the mnemonic.
+                text = re.sub("&(.)", r"\1", action.text())
+                rows.append((menu, text.rstrip("…").rstrip("."), keys))
         return rows
 
     def show_shortcuts(self) -> None:

@@ -1,10 +1,19 @@
-"""Help ▸ Keyboard Shortcuts: every shortcut of the window, in a table."""
+"""Help ▸ Keyboard Shortcuts: every shortcut of the window, in a table, one key per action."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+
+def key_text(keys: list[QKeySequence]) -> str:
+    """The key to show for an action: its first sequence, as the platform writes it.
+
+    The others are alternatives of the platform (Undo is also F14 and the
+    Undo key on X11) or of the app (Shift+Space beside U): one key reads better.
+    """
+    return keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
 
 
 class ShortcutsDialog(QDialog):
@@ -26,9 +35,7 @@ class ShortcutsDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         for row, (menu, text, keys) in enumerate(rows):
-            for column, value in enumerate(
-                (menu, text, ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys))
-            ):
+            for column, value in enumerate((menu, text, key_text(keys))):
                 item = QTableWidgetItem(value)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(row, column, item)

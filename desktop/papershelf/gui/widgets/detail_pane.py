@@ -377,10 +377,11 @@ class DetailPane(QStackedWidget):
 
     # --- Editing ----------------------------------------------------------------
 
-    def focus_tag_editor(self) -> None:
+    def focus_tag_editor(self, suggestion: str = "") -> None:
+        """Put the keyboard in the tag field, ``suggestion`` (the last tags used) selected in it."""
         if self.paper is not None:
             self.scroll.ensureWidgetVisible(self.tag_editor)
-            self.tag_editor.focus_input()
+            self.tag_editor.focus_input(suggestion)
 
     def add_note(self) -> None:
         if self.paper is None:

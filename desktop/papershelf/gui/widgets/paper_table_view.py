@@ -142,6 +142,16 @@ class PaperTableView(QTableView):
                 return Flag.NoUpdate  # a click below the last row keeps the selection
         return super().selectionCommand(index, event)
 
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        # Qt makes the first row current, *without selecting it*, when the table gets the focus
+        # after a new search: the detail pane showed that paper while Space acted on nothing and
+        # the first J skipped it. Select it, as any other move of the current row does.
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        if current.isValid() and selection is not None and not selection.hasSelection():
+            self.select_row(current.row())
+
     def _keep_current_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         """After Ctrl+click or Ctrl+Space deselected the current row, make a selected row current.
 

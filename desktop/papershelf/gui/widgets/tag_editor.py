@@ -1,4 +1,9 @@
-"""The tag editor: the paper's tags as removable chips and a field to add more."""
+"""The tag editor: the paper's tags as removable chips and a field to add more.
+
+Made for triage by keyboard: T opens it with the last tags filled in and
+selected (typing replaces them), the completion works on the tag being typed
+after a comma, and Enter adds the tags and hands the keyboard back.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +39,23 @@ class VisibleNames(QIdentityProxyModel):
         return value
 
 
+class TagCompleter(QCompleter):
+    """Completes the tag after the last comma, keeping the tags typed before it."""
+
+    def splitPath(self, path: str) -> list[str]:
+        return [path.rsplit(",", 1)[-1].lstrip()]
+
+    def pathFromIndex(self, index) -> str:
+        widget = self.widget()
+        typed = widget.text() if isinstance(widget, QLineEdit) else ""
+        before = typed.rsplit(",", 1)[0] + ", " if "," in typed else ""
+        return before + str(index.data(self.completionRole()))
+
+
 class TagEditor(QWidget):
     tagsAdded = Signal(list)
     tagRemoved = Signal(str)
-    #: Escape in the field: hand focus back (to the table).
+    #: Enter or Escape in the field: hand the keyboard back (to the table).
     finished = Signal()
 
     def __init__(self, parent=None):
@@ -60,7 +78,7 @@ class TagEditor(QWidget):
         self._names = QStringListModel(self)
         self._shown_names = VisibleNames(self)
         self._shown_names.setSourceModel(self._names)
-        completer = QCompleter(self._shown_names, self)
+        completer = TagCompleter(self._shown_names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -96,11 +114,15 @@ class TagEditor(QWidget):
     def set_completions(self, names: list[str]) -> None:
         self._names.setStringList(names)
 
-    def focus_input(self) -> None:
+    def focus_input(self, suggestion: str = "") -> None:
+        """Put the keyboard in the field, with ``suggestion`` selected unless something is typed there."""
+        if suggestion and not self.input.text().strip():
+            self.input.setText(suggestion)
         self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.input.selectAll()
 
     def _commit(self) -> None:
+        # A completion highlighted in the popup is already in the field (pathFromIndex).
         popup = self.input.completer().popup()
         if popup is not None and popup.isVisible():
             popup.hide()
@@ -108,6 +130,7 @@ class TagEditor(QWidget):
         self.input.clear()
         if tags:
             self.tagsAdded.emit(tags)
+        self.finished.emit()
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:
