@@ -1477,13 +1477,15 @@ class MainWindow(QMainWindow):
 
     def shortcut_rows(self) -> list[tuple[str, str, list[QKeySequence]]]:
         rows = []
+        # Undo and Redo name the step they would take ("Undo Mark 1 paper read"): not a key's name.
+        fixed = {self.undo_action: "Undo", self.redo_action: "Redo"}
         for menu, action in self._shortcut_rows:
             keys = action.shortcuts()
             if action in self.favourite_actions and not action.data():
                 continue  # a key with no tag yet
             if keys:
                 # "&&" is a literal "&" (a tag "R&D"); a lone "&" marks the mnemonic.
-                text = re.sub("&(.)", r"\1", action.text())
+                text = fixed.get(action) or re.sub("&(.)", r"\1", action.text())
                 rows.append((menu, text.rstrip("…").rstrip("."), keys))
         return rows
 
