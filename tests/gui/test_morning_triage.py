@@ -97,8 +97,10 @@ def test_on_launch_the_first_paper_is_selected_so_j_goes_to_the_second(qtbot, li
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # shortcuts reach only the active window
     qtbot.waitUntil(lambda: window.library is not None and window.table_model.rowCount() == 49, timeout=5000)
     wait_search(qtbot, window)
+    qtbot.waitUntil(window.table.isVisible)  # "Opening the library…" gives way once the sidebar is in
     first, second = window.table_model.ids[:2]
     assert window.table.selected_ids() == [first]
     assert window.detail.paper_id == first
@@ -116,11 +118,12 @@ def test_after_an_import_the_first_paper_of_the_listing_is_selected(imported, qt
     assert window.detail.paper_id == window.table_model.ids[0]
 
 
-def test_a_listing_is_shown_in_its_page_order_and_all_papers_newest_first(imported, qtbot):
+def test_a_listing_is_shown_in_its_page_order_and_all_papers_newest_first(imported, qtbot, make_window, lib_path):
     from papershelf.gui.models.paper_table import Column
 
     window = imported
-    assert window.sidebar_model.key(window.sidebar.currentIndex())[0] == "date"
+    listing = window.sidebar_model.key(window.sidebar.currentIndex())
+    assert listing[0] == "date"
     shown = window.table_model.ids
     positions = [min(s.position for s in window.library.get(pid).sightings) for pid in shown]
     assert positions == sorted(positions) and len(set(positions)) == 49
@@ -134,10 +137,18 @@ def test_a_listing_is_shown_in_its_page_order_and_all_papers_newest_first(import
     header.setSortIndicator(Column.TITLE, Qt.SortOrder.AscendingOrder)
     window.table._header_clicked(Column.TITLE)
     wait_search(qtbot, window)
-    window.sidebar.setCurrentIndex(window.sidebar_model.find("date", "2025-09-11"))
+    window.sidebar.setCurrentIndex(window.sidebar_model.find(*listing))
     wait_search(qtbot, window)
+    assert window.table_model.rowCount() == 49 and window.current_query().startswith("date:")
     titles = [window.table_model.index(r, Column.TITLE).data() for r in range(window.table_model.rowCount())]
     assert titles == sorted(titles, key=str.casefold)
+    # View ▸ Default Order goes back to the page order, for good.
+    window.default_order_action.trigger()
+    wait_search(qtbot, window)
+    assert window.table_model.ids == shown
+    window.close()
+    again = make_window(lib_path)
+    assert again.table_model.ids == sorted(shown, reverse=True)  # All papers: newest first
 
 
 def test_t_offers_the_last_tags_selected_and_enter_hands_back_to_the_table(imported, qtbot, make_window, lib_path):

@@ -308,6 +308,10 @@ class MainWindow(QMainWindow):
         self.select_all_action = a("Select &All Papers", self.select_all, name="selectAllAction")
         self.save_search_action = a("&Save Search…", self.save_search, name="saveSearchAction")
         self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
+        self.default_order_action = a(
+            "&Default Order", self.use_default_order, name="defaultOrderAction",
+            tip="Listings in their page order, other views newest first (after sorting by a column)",
+        )
 
         self.open_page_action = a("&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True)
         # Space as in mail clients: this one is done, show the next.
@@ -395,7 +399,7 @@ class MainWindow(QMainWindow):
             "&Edit",
             [self.undo_action, self.redo_action, None, self.find_action, self.select_all_action, None, self.save_search_action],
         )
-        menu("&View", [self.refresh_action])
+        menu("&View", [self.refresh_action, None, self.default_order_action])
         self.status_menu = QMenu("Set &Status", self)
         for action in self.status_actions.values():
             self.status_menu.addAction(action)
@@ -532,8 +536,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/detailSplitter", self.detail.page.saveState())
         s.setValue("table/header", self.table.horizontalHeader().saveState())
-        if self._chosen_sort is not None:
-            set_chosen_sort(s, *self._chosen_sort)
+        set_chosen_sort(s, self._chosen_sort)
         s.sync()
 
     # --- Opening the library ---------------------------------------------------------
@@ -817,6 +820,12 @@ class MainWindow(QMainWindow):
         self._remember_current()
         self._chosen_sort = (Column(column), descending)
         self.table_model.set_sort(Column(column), descending)
+
+    def use_default_order(self) -> None:
+        """View ▸ Default Order: forget the column the user sorted by."""
+        self._chosen_sort = None
+        self._remember_current()
+        self.run_search()
 
     def _use_view_sort(self) -> None:
         """Sort the table as the user chose, or else in the default order of the sidebar's view.

@@ -74,5 +74,9 @@ def chosen_sort(settings: QSettings) -> tuple[int, bool] | None:
         return None
 
 
-def set_chosen_sort(settings: QSettings, column: int, descending: bool) -> None:
-    settings.setValue(_SORT, f"{int(column)},{int(descending)}")
+def set_chosen_sort(settings: QSettings, choice: tuple[int, bool] | None) -> None:
+    """Keep the user's sort (column, descending); None goes back to the default order."""
+    if choice is None:
+        settings.remove(_SORT)
+    else:
+        settings.setValue(_SORT, f"{int(choice[0])},{int(choice[1])}")
