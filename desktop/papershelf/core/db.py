@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import QueuePool
 
 from .errors import LibraryError, PapershelfError
 
@@ -172,7 +173,10 @@ def make_engine(path: Path) -> Engine:
     def creator() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=creator)
+    # A file's pool, said outright: for "sqlite://" SQLAlchemy assumes :memory: and keeps one
+    # connection per thread for at most 5 threads, closing another thread's connection, even in
+    # the middle of its transaction, when a sixth thread connects (the app has more threads).
+    engine = create_engine("sqlite://", creator=creator, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
