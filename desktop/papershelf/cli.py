@@ -620,12 +620,15 @@ def cmd_backup(args) -> int:
     from .core import backup
 
     library, folder = _locate(args)
-    target = backup.backup(library, Path(args.file) if args.file else None, folder=folder)
+    target = backup.backup(
+        library, Path(args.file) if args.file else None, folder=folder, backups_root=paths.backups_dir()
+    )
     print(target)
     return EXIT_OK
 
 
 def cmd_restore(args) -> int:
+    """Restore, after comparing what the unpacked backup holds with the library (not the manifest's counts)."""
     from .core import backup
     from .core.errors import PapershelfError
 
@@ -635,29 +638,31 @@ def cmd_restore(args) -> int:
         raise PapershelfError(f"no usable backup in {folder}; nothing was restored")
     if not source.is_file():
         raise PapershelfError(f"{source}: no such backup file; nothing was restored")
-    chosen = backup.summarize(source)
-    current = None
-    if library.is_file() and library.stat().st_size > 0:
-        try:
-            current = backup.summarize_library(library)
-        except PapershelfError as exc:
-            print(f"library: {library}: cannot be read ({exc}); it will be moved aside, not overwritten")
-    print(f" backup: {source}\n         {chosen.describe()}")
-    if current is not None:
-        print(f"library: {library}\n         {current.describe()}")
-    lost = backup.losses(current, chosen) if current is not None else []
-    if lost and not args.yes:
-        what = f"restoring this backup would drop {' and '.join(lost)} from the library"
+    try:
+        done = backup.restore(library, source, folder=folder, force=args.yes)
+    except backup.WouldDropError as refused:
+        _print_sides(source, refused.after, library, refused.before)
         if not sys.stdin.isatty():
-            raise PapershelfError(f"{source}: {what}; nothing was restored (add --yes to restore anyway)")
-        if input(f"{what}. Restore anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise PapershelfError(f"{refused} (add --yes to restore anyway)") from None
+        answer = input(f"Restoring would drop {' and '.join(refused.lost)}. Restore anyway? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
             print("nothing was restored")
             return EXIT_USER
-    done = backup.restore(library, source, folder=folder)
+        done = backup.restore(library, source, folder=folder, force=True)
+    _print_sides(source, done.after, library, done.before)
     print(f"restored {library} from {source}")
     if done.kept:
         print(f"the library as it was is kept in {done.kept}")
     return EXIT_OK
+
+
+def _print_sides(source: Path, restored, library: Path, current) -> None:
+    """What the backup holds (as unpacked) next to what the library held."""
+    from .core.display import visible
+
+    print(visible(f" backup: {source}\n         {restored.describe()}"))
+    if current is not None:
+        print(visible(f"library: {library}\n         {current.describe()}"))
 
 
 def cmd_backups(args) -> int:

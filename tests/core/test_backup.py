@@ -120,7 +120,9 @@ def test_restore_backs_up_the_current_library_first(filled, tmp_path):
     with Library(filled) as lib:
         lib.set_status([1, 2, 3], "read")
         lib.add_note(3, "written after the backup")
-    done = backup.restore(filled, saved, folder=folder)
+    with pytest.raises(backup.WouldDropError, match="1 note"):
+        backup.restore(filled, saved, folder=folder)
+    done = backup.restore(filled, saved, folder=folder, force=True)
     assert done.source == saved and done.before.notes == 2 and done.after.notes == 1
     with Library(filled) as lib:
         assert lib.count("status:read") == 0

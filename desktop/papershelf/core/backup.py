@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -142,7 +143,9 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
         with db.connection(tmp) as copy:
             copy.isolation_level = None
             copy.execute("PRAGMA journal_mode=OFF")  # a scratch file: removed on any failure
-            copy.execute("ATTACH DATABASE ? AS src", (db.sqlite_uri(library, readonly=True),))
+            # Read-write (nothing is written to it): as the last connection, SQLite
+            # then removes the -wal/-shm that a read-only one would leave behind.
+            copy.execute("ATTACH DATABASE ? AS src", (db.sqlite_uri(library),))
             copy.execute("BEGIN")
             schema = copy.execute(
                 "SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL "
@@ -199,12 +202,19 @@ def _write_archive(snapshot: Path, dest: Path, facts: dict, kind: str, when: dt.
 
 
 def backup(
-    library: Path, dest: Path | None = None, *, folder: Path, reason: str = "manual", when: dt.datetime | None = None
+    library: Path,
+    dest: Path | None = None,
+    *,
+    folder: Path,
+    reason: str = "manual",
+    when: dt.datetime | None = None,
+    backups_root: Path | None = None,
 ) -> Path:
     """Write a backup of ``library`` to ``dest`` (or into ``folder``) and return its path.
 
-    ``dest`` may be a folder, a new file, or a link (written through). It may
-    not be the library itself or one of its side files.
+    ``dest`` may be a folder, a new file, a link (written through), a FIFO or
+    ``-``. It may not be the library itself, one of its side files (through
+    links too), or an existing backup in ``folder`` or ``backups_root``.
     """
     library = Path(library)
     _require_library_file(library)
@@ -213,9 +223,15 @@ def backup(
         dest = folder / _name(library, reason, when)
     elif dest.is_dir():
         dest = dest / _name(library, reason, when)
-    db.inspect_file(library, full_check=False)  # a foreign or empty file is not backed up
+    if db.inspect_file(library, full_check=False) is None:
+        raise PapershelfError(f"{library}: an empty file, not a Papershelf library; nothing to back up")
     try:
-        fsutil.check_not_protected(dest, fsutil.Protected.library(library))
+        protect = fsutil.Protected.library(library)
+        if os.fspath(dest) == "-":
+            fsutil.check_stream_not_protected(sys.stdout, "-", protect)
+        else:
+            fsutil.check_not_protected(dest, protect)
+            _refuse_existing_backup(dest, [folder] + ([backups_root] if backups_root else []))
         if dest.parent == folder:
             fsutil.make_private_dirs(folder)
         work_dir = _work_dir(dest, folder)
@@ -223,7 +239,7 @@ def backup(
             snapshot, facts = _snapshot(library, work_dir)
         except sqlite3.DatabaseError as exc:
             if db.is_damage(exc):
-                raise LibraryError(f"{library}: the library file is damaged ({db.one_line(exc)})") from None
+                raise LibraryError(db.damage_message(library, exc)) from None
             raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
         try:
             return _write_archive(snapshot, dest, facts, reason, when, library)
@@ -231,6 +247,24 @@ def backup(
             _remove(snapshot)
     except OSError as exc:
         raise PapershelfError(f"{dest}: cannot write the backup ({_reason(exc)})") from None
+
+
+def _refuse_existing_backup(dest: Path, folders: list[Path]) -> None:
+    """A backup never replaces another one (through links and hard links too): backups are only ever added."""
+    try:
+        st = os.stat(dest)
+    except OSError:
+        return  # a new file
+    for top in folders:
+        if not top.is_dir():
+            continue
+        for existing in top.rglob("*"):
+            try:
+                other = existing.stat()
+            except OSError:
+                continue
+            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                raise fsutil.UnsafeTarget(dest, f"is an existing backup ({existing}); nothing was written")
 
 
 def _work_dir(dest: Path, folder: Path) -> Path:
@@ -256,7 +290,7 @@ def _remove(path: Path) -> None:
 
 def _manifest(path: Path) -> dict | None:
     """The manifest of a backup archive, or None for an older plain copy."""
-    if not path.name.endswith(SUFFIX):
+    if db.is_connected(path) or not zipfile.is_zipfile(path):  # by content: a backup may be renamed
         return None
     try:
         with zipfile.ZipFile(path) as archive:
@@ -295,7 +329,8 @@ def _summarize_sqlite(path: Path, kind: str, taken: dt.datetime | None) -> Summa
         # immutable for backups: reading one never leaves -wal/-shm files beside it.
         immutable = kind != "library"
         revision = db.inspect_file(path, full_check=False, immutable=immutable)
-        with db.connection(path, readonly=True, immutable=immutable) as conn:
+        # The library read-write (nothing is written): the last connection removes -wal/-shm.
+        with db.connection(path, readonly=immutable, immutable=immutable) as conn:
             counts = _counts(conn) if revision else {"papers": 0, "notes": 0, "lists": 0, "tags": 0}
     except (LibraryError, sqlite3.DatabaseError) as exc:
         raise PapershelfError(f"{path}: cannot read it ({db.one_line(exc)})") from None
@@ -348,6 +383,8 @@ def _prepare(candidate: Path, source: Path) -> None:
         raise PapershelfError(
             f"{source}: not a usable backup (written by a newer version of Papershelf, schema {revision})"
         )
+    from sqlalchemy.exc import SQLAlchemyError
+
     engine = db.make_engine(candidate)
     try:
         if revision != db.SCHEMA_HEAD:
@@ -355,6 +392,9 @@ def _prepare(candidate: Path, source: Path) -> None:
         with db.write(engine) as conn:
             conn.exec_driver_sql(f"DELETE FROM {db.FTS_TABLE}")
             db.reindex(conn, conn.execute(select(PaperModel.id)).scalars())
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        # Papershelf's tables are not all there, or not as this version wrote them.
+        raise PapershelfError(f"{source}: not a usable backup ({db.one_line(getattr(exc, 'orig', exc))})") from None
     finally:
         engine.dispose()
     with db.connection(candidate) as conn:
@@ -383,12 +423,24 @@ class Restored:
     after: Summary
 
 
-def restore(library: Path, source: Path | None = None, *, folder: Path) -> Restored:
+class WouldDropError(PapershelfError):
+    """Restoring would drop papers, notes or lists the library holds; nothing was restored."""
+
+    def __init__(self, message: str, lost: list[str], before: Summary, after: Summary):
+        super().__init__(message)
+        self.lost, self.before, self.after = lost, before, after
+
+
+def restore(library: Path, source: Path | None = None, *, folder: Path, force: bool = False) -> Restored:
     """Replace the content of ``library`` with the backup ``source`` (default: the newest good one).
 
-    All or nothing: on any failure (a bad backup, a full disk) the library is
-    as it was. The current library is backed up first, under its write lock,
-    so nothing committed before the restore is lost.
+    All or nothing: on any failure (a bad backup, a full disk, a busy library)
+    the library is as it was. Unless ``force``, it raises
+    :class:`WouldDropError` when the library holds papers, notes or lists the
+    backup does not (compared by what they are, in the unpacked backup, not by
+    counts). The current library is backed up first, under its write lock.
+    Only a damaged library is moved aside; another program's file, an empty
+    file or one written by a newer Papershelf is refused, unchanged.
     """
     if source is None:
         source = newest_good(folder)
@@ -397,21 +449,45 @@ def restore(library: Path, source: Path | None = None, *, folder: Path) -> Resto
     if not source.is_file():
         raise PapershelfError(f"{source}: no such backup file")
     live, _is_link = fsutil.follow_links(library)
-    if os.path.lexists(live):
+    exists = os.path.lexists(live)
+    if exists:
         _require_library_file(live)
+        if os.path.samefile(live, source):
+            raise PapershelfError(f"{source}: is the library itself, not a backup; nothing was restored")
+        if live.stat().st_size == 0:
+            raise PapershelfError(f"{library}: an empty file, not a Papershelf library; nothing was restored")
+    damaged = False
+    if exists:
+        try:
+            revision = db.inspect_file(live, full_check=True)
+        except db.LibraryDamagedError:
+            damaged = True
+        except LibraryError as exc:
+            raise PapershelfError(f"{exc}; nothing was restored") from None
+        else:
+            _require_current_schema(live, revision)
     try:
+        try:
+            meta: Summary | None = summarize(source)
+        except PapershelfError:
+            meta = None
         with _unpacked(source, live.parent) as candidate:
-            after = _summarize_sqlite(candidate, "restored", None)
-            if not os.path.lexists(live) or live.stat().st_size == 0:
+            # What the backup really holds, with the manifest's kind and date.
+            after = _summarize_sqlite(candidate, meta.kind if meta else "backup", meta.taken if meta else None)
+            if not exists:
                 os.replace(candidate, live)
                 return Restored(source, None, None, after)
-            try:
-                before = summarize_library(live)
-                db.inspect_file(live, full_check=True)
-            except (LibraryError, PapershelfError):
+            if damaged:
                 kept = set_aside(live)
                 os.replace(candidate, live)
                 return Restored(source, kept, None, after)
+            before = summarize_library(live)
+            lost = _lost(live, candidate)
+            if lost and not force:
+                raise WouldDropError(
+                    f"{source}: restoring it would drop {' and '.join(lost)} from {library}; nothing was restored",
+                    lost, before, after,
+                )
             kept = _swap_in(live, candidate, folder)
             return Restored(source, kept, before, after)
     except OSError as exc:
@@ -420,6 +496,43 @@ def restore(library: Path, source: Path | None = None, *, folder: Path) -> Resto
         if "locked" in str(exc) or "busy" in str(exc):
             raise PapershelfError(f"{library}: nothing was restored: the library is busy in another program") from None
         raise PapershelfError(f"{library}: nothing was restored ({db.one_line(exc)})") from None
+
+
+def _require_current_schema(live: Path, revision: str | None) -> None:
+    """A library written by a newer Papershelf is refused; an older one is upgraded first, as any open does."""
+    from . import migrate
+
+    if revision is None:
+        raise PapershelfError(f"{live}: an empty SQLite database, not a Papershelf library; nothing was restored")
+    if revision == db.SCHEMA_HEAD:
+        return
+    if revision not in migrate.known_revisions():
+        raise PapershelfError(
+            f"{live}: written by a newer version of Papershelf (schema {revision}); nothing was restored"
+        )
+    migrate.open_library_engine(live, backups_dir=None, check="header").dispose()
+
+
+def _lost(live: Path, candidate: Path) -> list[str]:
+    """What the library holds that the unpacked backup does not: papers (by id and key), notes, lists."""
+    with db.connection(candidate) as conn:
+        conn.execute("ATTACH DATABASE ? AS live", (db.sqlite_uri(live),))
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        papers = one(
+            "SELECT count(*) FROM live.paper AS l WHERE NOT EXISTS "
+            "(SELECT 1 FROM main.paper AS m WHERE m.id = l.id AND m.citation_key = l.citation_key)"
+        )
+        notes = one(
+            "SELECT count(*) FROM live.note AS l JOIN live.paper AS lp ON lp.id = l.paper_id WHERE NOT EXISTS "
+            "(SELECT 1 FROM main.note AS m JOIN main.paper AS mp ON mp.id = m.paper_id "
+            "WHERE mp.citation_key = lp.citation_key AND m.text = l.text)"
+        )
+        lists = one(
+            "SELECT count(*) FROM live.reading_list AS l WHERE NOT EXISTS "
+            "(SELECT 1 FROM main.reading_list AS m WHERE m.name = l.name)"
+        )
+        conn.execute("DETACH DATABASE live")
+    return [_counted(n, noun) for n, noun in ((papers, "paper"), (notes, "note"), (lists, "list")) if n]
 
 
 def _swap_in(live: Path, candidate: Path, folder: Path) -> Path:

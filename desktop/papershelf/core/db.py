@@ -340,7 +340,7 @@ def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False
             user_version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc):
-                raise LibraryError(f"{path}: not a Papershelf library (not an SQLite database)") from None
+                raise _NotADatabase(exc) from None
             raise
         if not has_schema and app_id == 0 and user_version == 0:
             return None
@@ -355,12 +355,48 @@ def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False
         if full_check:
             integrity_check(conn, path)
         return revision
+    except _NotADatabase as exc:
+        not_a_database = exc.args[0]
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise LibraryError(f"{path}: the library is busy in another program; try again") from None
-        raise LibraryDamagedError(damage_message(path, exc)) from None
+        # Only SQLite's damage codes mean damage: a disk that is full or fails,
+        # or a -shm that cannot be created, is not a reason to restore.
+        if is_damage(exc):
+            raise LibraryDamagedError(damage_message(path, exc)) from None
+        known = translate_error(exc, path)
+        if known is not None:
+            raise (known if isinstance(known, LibraryError) else LibraryError(str(known))) from None
+        raise LibraryError(f"{path}: cannot read the library ({one_line(exc)})") from None
     finally:
         disconnect(conn, path)
+    # Our connection is closed now: the header may be read, unless another is open.
+    if _has_sqlite_header(path):
+        raise LibraryDamagedError(damage_message(path, not_a_database))
+    raise LibraryError(f"{path}: not a Papershelf library (not an SQLite database)")
+
+
+class _NotADatabase(Exception):
+    """SQLite says "file is not a database": damaged, or not SQLite at all (the header tells)."""
+
+
+def _has_sqlite_header(path: Path) -> bool:
+    """True when the file starts as SQLite files do: one that then fails to open is damaged, not foreign.
+
+    Reading it with Python is safe only while this process has no connection
+    to it (see the top of this module); with one, it was a database anyway.
+    """
+    if is_connected(path):
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    finally:
+        os.close(fd)
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def one_line(exc: BaseException | str) -> str:

@@ -79,8 +79,10 @@ class Protected:
         """An SQLite library, the files SQLite keeps beside it, and its backups folder."""
         library = Path(library)
         files = [(library, "the library itself")]
-        for suffix, what in (("-wal", "write-ahead log"), ("-shm", "shared-memory file"), ("-journal", "journal")):
-            files.append((library.with_name(library.name + suffix), f"the library's {what}"))
+        # SQLite keeps its side files beside the file a link points to: protect both places.
+        for place in dict.fromkeys([library, Path(os.path.realpath(library))]):
+            for suffix, what in (("-wal", "write-ahead log"), ("-shm", "shared-memory file"), ("-journal", "journal")):
+                files.append((place.with_name(place.name + suffix), f"the library's {what}"))
         folders = [(Path(backups), "in the library's backups folder")] if backups is not None else []
         return cls(tuple(files), tuple(folders))
 

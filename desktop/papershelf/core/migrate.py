@@ -167,7 +167,9 @@ def remember_state(path: Path, backups_dir: Path | None, *, checked: bool = True
         if not checked and not stamp.read_text().startswith(dt.date.today().isoformat() + " "):
             return
         fsutil.make_private_dirs(stamp.parent)
-        stamp.write_text(_signature(path) + "\n")
+        fd = os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(_signature(path) + "\n")
     except OSError:
         pass  # the check simply runs again next time
 

@@ -712,6 +712,11 @@ class MainWindow(QMainWindow):
         self.close_library()
         self.statusBar().showMessage("Restoring the library…")
 
+        chosen = dialog.chosen
+        # The dialog warned from the backup's manifest; the restore compares what
+        # it really holds, and asks again if that drops more than was shown.
+        warned = bool(dialog.warning.text())
+
         def restored(done) -> None:
             message = f"Restored from {done.source.name}."
             if done.kept is not None:
@@ -720,10 +725,25 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(message, 20000)
 
         def failed(exc: BaseException, _details: str) -> None:
-            show_error(self, f"Nothing was restored: {exc}")
+            if isinstance(exc, backup.WouldDropError):
+                answer = QMessageBox.question(
+                    self,
+                    "Restore from Backup",
+                    f"Restoring {chosen.name} drops {' and '.join(exc.lost)} that the library holds now. "
+                    "Restore anyway? The library as it is is backed up first.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel,
+                )
+                if answer == QMessageBox.StandardButton.Yes:
+                    workers.run(backup.restore, path, chosen, folder=folder, force=True,
+                                on_result=restored, on_error=failed)
+                    return
+                self.statusBar().showMessage("Nothing was restored.", 10000)
+            else:
+                show_error(self, f"Nothing was restored: {exc}")
             self.open_library(path)
 
-        workers.run(backup.restore, path, dialog.chosen, folder=folder, on_result=restored, on_error=failed)
+        workers.run(backup.restore, path, chosen, folder=folder, force=warned, on_result=restored, on_error=failed)
 
     def _daily_backup(self) -> None:
         """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
@@ -1426,7 +1446,7 @@ class MainWindow(QMainWindow):
 
         library = self.library
         # Never onto the library, its -wal/-shm or a backup, even through a link.
-        protect = Protected.library(library.path, library.backups_dir)
+        protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
         report = exporters.ExportReport()  # what was written in another form than asked: never silent
 
         class ExportCancelled(PapershelfError):
