@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +31,18 @@ MAX_LINE = 1024 * 1024
 
 @dataclass(slots=True)
 class Source:
-    """An input: a display name and a way to open it as bytes."""
+    """An input: a display name and a way to open it as bytes.
+
+    A regular file is opened afresh each time (the format is told from its
+    start, then it is read as a stream). A pipe, a FIFO or standard input can
+    be read only once: the first :meth:`open` reads it into memory, up to
+    :data:`MAX_STREAM` bytes, and every later one reads that copy.
+    """
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    stream: BinaryIO | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike) -> Source:
@@ -44,20 +52,94 @@ class Source:
     def from_text(cls, text: str, name: str = "clipboard") -> Source:
         return cls(name=name, data=text.encode("utf-8", "surrogatepass"))
 
+    @classmethod
+    def from_stream(cls, stream: BinaryIO, name: str = "standard input") -> Source:
+        """A stream read once, at the first :meth:`open` (for ``papershelf import -``)."""
+        return cls(name=name, stream=stream)
+
     def open(self) -> BinaryIO:
+        """The input as bytes from its start; problems raise :class:`ListingError` naming it."""
+        if self.data is None and self.stream is not None:
+            self.data = _read_once(self.stream, self.name)
+            self.stream = None
         if self.data is not None:
             return io.BytesIO(self.data)
         assert self.path is not None
         try:
-            if self.path.is_dir():
+            # stat first: a device is never opened (opening one can act), a FIFO only once.
+            kind = stat.S_IFMT(os.stat(self.path).st_mode)
+            if kind == stat.S_IFDIR:
                 raise ListingError(f"{self.name}: is a folder, not a listing file")
-            return open(self.path, "rb")
+            if kind == stat.S_IFIFO:
+                with open(self.path, "rb", buffering=0) as pipe:
+                    self.data = _read_once(pipe, self.name)
+                return io.BytesIO(self.data)
+            if kind != stat.S_IFREG:
+                what = "a socket" if kind == stat.S_IFSOCK else "a device"
+                raise ListingError(f"{self.name}: is {what}, not a listing file")
+            # O_NONBLOCK: if a FIFO took the file's place since the stat, opening it must not wait.
+            fd = os.open(self.path, os.O_RDONLY | _OPEN_FLAGS)
         except FileNotFoundError:
             raise ListingError(f"{self.name}: no such file") from None
         except PermissionError:
             raise ListingError(f"{self.name}: permission denied") from None
         except OSError as exc:
-            raise ListingError(f"{self.name}: cannot read ({exc.strerror or exc})") from None
+            raise ListingError(f"{self.name}: cannot read ({_reason(exc)})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ListingError(f"{self.name}: was replaced while being read; nothing was imported")
+        return io.BufferedReader(_Guarded(io.FileIO(fd, "rb"), self.name), buffer_size=SNIFF_BYTES)
+
+
+# Binary on Windows; not inherited by child processes.
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+#: The most bytes read from a pipe, FIFO or standard input. Unlike a file it
+#: cannot be read twice (once to tell its format, once to import), so it is
+#: held in memory; a larger listing is imported from a file.
+MAX_STREAM = 256 * 1024 * 1024
+
+
+def _read_once(stream: BinaryIO, name: str) -> bytes:
+    """All of ``stream`` (a pipe: read to its end, once), at most :data:`MAX_STREAM` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_STREAM:
+                limit = f"{MAX_STREAM // (1024 * 1024)} MiB"
+                raise ListingError(f"{name}: more than {limit} from a pipe; save it to a file and import that")
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ListingError(f"{name}: cannot read ({_reason(exc)})") from None
+    return b"".join(chunks)
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+class _Guarded(io.RawIOBase):
+    """A file whose read errors are one line naming it (``/proc/self/mem: cannot read (input/output error)``)."""
+
+    def __init__(self, raw: io.RawIOBase, name: str):
+        super().__init__()
+        self._raw = raw
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+        try:
+            return self._raw.readinto(buffer)
+        except OSError as exc:
+            raise ListingError(f"{self._name}: cannot read ({_reason(exc)})") from None
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def sniff(source: Source) -> str:
