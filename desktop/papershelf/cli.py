@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -283,13 +285,15 @@ def cmd_import(args) -> int:
     with _open(args) as library:
         status = EXIT_OK
         for name in args.files:
-            progress = _progress_printer(name)
+            source = _stdin_source() if name == "-" else Source.from_path(name)
+            # File names are any bytes: an ESC in one is shown as a mark, never sent to the terminal.
+            progress = _progress_printer(visible(source.name))
             try:
-                result = library.import_file(Source.from_path(name), fmt=args.format, listing_date=args.date, progress=progress)
+                result = library.import_file(source, fmt=args.format, listing_date=args.date, progress=progress)
             finally:
                 if progress:
                     sys.stderr.write("\r\x1b[K")
-            print(f"{name}: {result.added} added, {result.existing} already in library")
+            print(f"{visible(source.name)}: {result.added} added, {result.existing} already in library")
             # What happened to entries goes with the summary; what went wrong, to stderr.
             # Titles and keys in them come from the file: control characters are shown as marks.
             for note in result.notes():
@@ -298,6 +302,22 @@ def cmd_import(args) -> int:
             if result.problems:
                 status = EXIT_USER  # an entry was not imported
         return status
+
+
+def _stdin_source():
+    """``import -``: standard input, read once (a pipe cannot be read twice)."""
+    from .core.errors import ListingError
+    from .core.importers import Source
+
+    stream = sys.stdin
+    if stream is None:
+        raise ListingError("standard input: closed; nothing to import")
+    if stream.isatty():
+        print("papershelf: reading standard input (end with Ctrl-D)…", file=sys.stderr)
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # replaced by a text stream (an embedding program, a test)
+        binary = io.BytesIO(stream.read().encode("utf-8", "surrogateescape"))
+    return Source.from_stream(binary, "standard input")
 
 
 def _paper_json(paper) -> dict:
@@ -327,6 +347,8 @@ def _paper_json(paper) -> dict:
 
 
 STATUS_MARK = {"unread": " ", "reading": "~", "read": "x"}
+#: A mark :func:`~papershelf.core.display.visible` puts for a hidden character, like ``<U+202E>``.
+_MARK = re.compile(r"<U\+[0-9A-F]{4,6}>")
 
 
 def _print_table(library, ids: Sequence[int]) -> None:
@@ -347,7 +369,14 @@ def _print_table(library, ids: Sequence[int]) -> None:
     title_width = max(20, width - fixed - 1)
 
     def fit(text: str, size: int) -> str:
-        return text if len(text) <= size else text[: size - 1] + "…"
+        if len(text) <= size:
+            return text
+        cut = size - 1
+        # Never half a mark ("<U+20…"): a mark the cut would split goes whole.
+        for found in _MARK.finditer(text, max(0, cut - 9), cut + 9):
+            if found.start() < cut < found.end():
+                cut = found.start()
+        return text[:cut] + "…"
 
     for pid in ids:
         row = rows[pid]
@@ -538,39 +567,43 @@ def cmd_delete(args) -> int:
 
 
 def cmd_key(args) -> int:
+    from .core.display import visible
+
     with _open(args) as library:
         pid = library.resolve(args.id)
         if args.new_key:
             library.set_citation_key(pid, args.new_key)
-        print(library.get(pid).citation_key)
+        # A key imported by an older version may hold an ESC or a bidi override.
+        print(visible(library.get(pid).citation_key))
     return EXIT_OK
 
 
 def cmd_lists(args) -> int:
+    from .core.display import visible
+
+    # List names are typed or imported text: control and bidi characters are shown as marks.
     with _open(args) as library:
         if args.action is None:
             lists = library.lists()
-            from .core.display import visible
-
             for name, count in lists:
                 print(f"{visible(name)} ({count})")
             if not lists:
                 print("no reading lists yet; create one with `papershelf lists create NAME`")
         elif args.action == "create":
             library.create_list(args.name)
-            print(f"created list {args.name!r}")
+            print(f"created list {visible(args.name)!r}")
         elif args.action == "add":
             added = library.add_to_list(args.name, library.resolve_many(args.ids))
-            print(f"{args.name}: {added} added")
+            print(f"{visible(args.name)}: {added} added")
         elif args.action == "remove":
             removed = library.remove_from_list(args.name, library.resolve_many(args.ids))
-            print(f"{args.name}: {removed} removed")
+            print(f"{visible(args.name)}: {removed} removed")
         elif args.action == "rename":
             library.rename_list(args.name, args.new_name)
-            print(f"renamed {args.name!r} to {args.new_name!r}")
+            print(f"renamed {visible(args.name)!r} to {visible(args.new_name)!r}")
         elif args.action == "delete":
             library.delete_list(args.name)
-            print(f"deleted list {args.name!r}")
+            print(f"deleted list {visible(args.name)!r}")
         elif args.action == "show":
             ids = library.list_paper_ids(args.name)
             if ids:
@@ -580,6 +613,7 @@ def cmd_lists(args) -> int:
 
 def cmd_export(args) -> int:
     from .core import exporters
+    from .core.display import visible
     from .core.fsutil import Protected
 
     with _open(args) as library:
@@ -588,13 +622,13 @@ def cmd_export(args) -> int:
         options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields, "report": report}
         papers = library.iter_papers(ids)
         # Never onto the library, its -wal/-shm or a backup: checked before writing, by os.stat only.
-        protect = Protected.library(library.path, library.backups_dir)
+        protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
         if args.output == "-":
             exporters.export_to_file(papers, args.format, "-", protect=protect, **options)
             _print_warnings(report)
             return EXIT_OK
         count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
-    print(f"{args.output}: {count} papers written ({args.format})", file=sys.stderr)
+    print(f"{visible(args.output)}: {count} papers written ({args.format})", file=sys.stderr)
     _print_warnings(report)
     return EXIT_OK
 
@@ -702,17 +736,14 @@ COMMANDS = {
 
 
 def _log_crash() -> Path | None:
+    """Append the traceback to the error log, which is private (argv may hold a note's text); its path or None."""
     import traceback
 
-    try:
-        log = paths.data_dir() / "papershelf-error.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {dt.datetime.now().isoformat()} papershelf {__version__} {sys.argv!r}\n")
-            traceback.print_exc(file=fh)
-        return log
-    except OSError:
-        return None
+    from .core import errorlog
+
+    return errorlog.append(
+        f"--- {dt.datetime.now().isoformat()} papershelf {__version__} {sys.argv!r}\n{traceback.format_exc()}"
+    )
 
 
 #: Arguments that are text stored or searched in the library (file names are not: any bytes may name a file).

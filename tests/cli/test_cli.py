@@ -244,7 +244,8 @@ def test_list_and_lists_show_print_control_characters_as_marks(run, hostile, mon
         assert not _terminal_hazards(out), argv
         assert "Invoice <U+202E>exe.txt <U+001B>]0;pwned<U+0007> <U+001B>[2J NUL<U+0000> CSI<U+009B>31m" in out
         assert "Eve <U+202E>ev" in out  # the author column is 18 wide
-        assert "esc<U+001B>[5mtag, <U+2" in out  # the tags column is 24 wide
+        # The tags column is 24 wide: the cut falls inside the next mark, so the mark goes whole.
+        assert "esc<U+001B>[5mtag, …" in out
 
 
 def test_show_prints_every_field_with_marks(run, hostile):

@@ -26,6 +26,7 @@ from .common import (
     entry_key,
     extra_fields,
     is_organisation,
+    own_url,
     sighting_note,
     split_name,
     strip_doi_resolver,
@@ -52,6 +53,11 @@ TOOL_FIELDS = frozenset(
     comment comments mendeley-tags mendeley-groups citeulike-article-id citeulike-linkout
     local-url read review lccn pmid pmcid pii""".split()
 )
+#: Fields whose value biblatex runs as TeX code when it reads the entry: never
+#: exported, not even with all_fields (an imported .bib could run anything in the
+#: user's document). Kept in the library; the export report names the papers.
+#: Other biblatex fields are data: ``options`` sets only declared entry options.
+CODE_FIELDS = frozenset({"execute"})
 #: Fields naming other entries, which may not be part of the export.
 LINK_FIELDS = frozenset("crossref xref xdata related relatedtype relatedoptions relatedstring entryset ids".split())
 #: Fields bibtex styles (or biblatex's sentence case) may change the case of.
@@ -133,7 +139,7 @@ def render_entry(
         add("  month = {" + to_latex(extra["month"], utf8=utf8) + "}")  # "Spring": not a month, still the user's
 
     arxiv = arxiv_base_id(paper.arxiv_id)
-    url = paper.url
+    url = own_url(paper)
     if arxiv and verbatim_arxiv_id(arxiv) is None:
         unsafe.append(("eprint", "arXiv id", (paper.arxiv_id or "").strip()))
         arxiv = None
@@ -148,7 +154,8 @@ def render_entry(
             add("  primaryClass = {" + primary + "}")
         elif primary:
             unsafe.append(("primaryClass", "arXiv class", primary))
-        url = f"https://arxiv.org/abs/{arxiv}"
+        # A GitHub or publisher URL stays: eprint and archivePrefix already link the arXiv page.
+        url = url or f"https://arxiv.org/abs/{arxiv}"
     if url:
         add("  url = {" + verbatim(url) + "}")
         if not arxiv and entry_type == "misc" and "howpublished" not in extra:
@@ -156,6 +163,8 @@ def render_entry(
             add("  howpublished = {" + _url_text(verbatim(url)) + "}")
 
     if extra:
+        if report is not None and not CODE_FIELDS.isdisjoint(extra):
+            report.code_left_out.append(key)
         for name, value in _extra_fields(extra, entry_type, utf8=utf8, all_fields=all_fields, unsafe=unsafe):
             add(f"  {name} = {value}")
 
@@ -251,7 +260,7 @@ def _extra_fields(
     if not utf8:
         extra = _bibtex_names(extra, entry_type)
     for name, value in extra.items():
-        if name in _OWN_FIELDS or not _FIELD_NAME_RE.fullmatch(name):
+        if name in _OWN_FIELDS or name in CODE_FIELDS or not _FIELD_NAME_RE.fullmatch(name):
             continue
         if not all_fields:
             if name in TOOL_FIELDS or name in LINK_FIELDS or name.startswith(("bdsk-", "jabref")):

@@ -55,6 +55,8 @@ class ExportReport:
     #: Citation keys of papers whose ``bibtex`` entry keeps characters with no
     #: LaTeX form as UTF-8 (CJK, Arabic, Cyrillic, emoji...): not pure ASCII.
     unicode_kept: list[str] = field(default_factory=list)
+    #: Citation keys of papers whose ``execute`` field (TeX code biblatex runs) was left out.
+    code_left_out: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """One line per kind of problem, naming the papers; empty when there was none."""
@@ -73,6 +75,11 @@ class ExportReport:
                 f"{_papers(len(fields), 'has', 'have')} an arXiv id, class, DOI or file path that is not safe in a"
                 f" verbatim field (written to note instead, a file path left out): {_first(named)}"
             )
+        if self.code_left_out:
+            lines.append(
+                f"{_papers(len(self.code_left_out), 'has', 'have')} an 'execute' field, TeX code biblatex would run"
+                f" (left out of the export, kept in the library): {_first(self.code_left_out)}"
+            )
         return lines
 
 
@@ -84,6 +91,29 @@ def _first(names: list[str], shown: int = 20) -> str:
     """The first ``shown`` names, and how many more: one line even for 100,000 papers."""
     more = f", and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
+
+
+def own_url(paper: Paper) -> str | None:
+    """The paper's own URL, or None when it has none or it only names its arXiv id.
+
+    A GitHub, publisher or project URL is the paper's own. Its arXiv page, and
+    the Hugging Face page a daily listing gives each paper, follow from the
+    arXiv id, which every format writes (``eprint``, ``AN``, ``number``): for
+    such a paper the formats link the canonical arXiv abstract page instead.
+    """
+    url = (paper.url or "").strip()
+    arxiv = arxiv_base_id(paper.arxiv_id)
+    if url and arxiv:
+        derived = _ID_PAGE_RE.fullmatch(url)
+        if derived and arxiv_base_id(derived.group(1)) == arxiv:
+            return None
+    return url or None
+
+
+# An arXiv abstract or PDF page, or a Hugging Face paper page: (id).
+_ID_PAGE_RE = re.compile(
+    r"(?i)https?://(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/([\w./-]+?)(?:\.pdf)?/?"
+)
 
 
 def extra_fields(paper: Paper) -> dict[str, str]:

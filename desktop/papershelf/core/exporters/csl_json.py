@@ -13,6 +13,7 @@ from .common import (
     date_parts,
     extra_fields,
     is_organisation,
+    own_url,
     sighting_note,
     split_name,
 )
@@ -106,10 +107,9 @@ def item(paper: Paper, key: str, *, abstract: bool = True, notes: bool = False) 
     if arxiv and out["type"] == "article":
         out["publisher"] = "arXiv"
         out["number"] = f"arXiv:{arxiv}"
-    if arxiv:
-        out["URL"] = f"https://arxiv.org/abs/{arxiv}"
-    elif paper.url:
-        out["URL"] = paper.url
+    url = own_url(paper)  # a GitHub or publisher URL is kept; the arXiv page only stands in for none
+    if url or arxiv:
+        out["URL"] = url or f"https://arxiv.org/abs/{arxiv}"
     if extra.get("doi"):
         out["DOI"] = extra["doi"]
     if abstract and paper.abstract.strip():

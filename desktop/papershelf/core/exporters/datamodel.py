@@ -5,6 +5,9 @@ here, so the BibTeX exporter leaves such fields out (they are mostly tool
 bookkeeping such as ``groups`` or ``bdsk-url-1``) unless asked for all fields.
 Taken from biblatex 3.18's ``blx-dm.def``; the aliases are its BibTeX
 source map (``biblatex.def``), which biber applies before validating.
+
+``execute`` is in the data model, but its value is TeX code biblatex runs:
+the exporter never writes it (``CODE_FIELDS`` in :mod:`.bibtex`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from .common import (
     date_parts,
     extra_fields,
     is_organisation,
+    own_url,
     sighting_note,
     split_name,
     strip_controls,
@@ -89,11 +90,11 @@ def record(paper: Paper, *, abstract: bool = True, notes: bool = False) -> str:
         lines.append(("SP", first.strip()))
         if last.strip():
             lines.append(("EP", last.strip()))
+    url = own_url(paper)  # a GitHub or publisher URL is kept; the arXiv page only stands in for none
     if arxiv:
         lines.append(("AN", f"arXiv:{arxiv}"))
-        lines.append(("UR", f"https://arxiv.org/abs/{arxiv}"))
-    elif paper.url:
-        lines.append(("UR", paper.url))
+    if url or arxiv:
+        lines.append(("UR", url or f"https://arxiv.org/abs/{arxiv}"))
     if extra.get("doi"):
         lines.append(("DO", extra["doi"]))
     if abstract and paper.abstract.strip():

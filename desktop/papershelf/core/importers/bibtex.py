@@ -174,9 +174,12 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     records = []
     for entry, key, fields in entries:
         line = entry.start_line + 1
-        record = _record(entry, key, fields, functools.partial(report, line, entry.key))
+        unsafe = key is not None and key_problem(key)
+        record = _record(entry, None if unsafe else key, fields, functools.partial(report, line, entry.key))
         if record is not None:
             records.append(record)
+            if unsafe:
+                _keep_unsafe_key(record, entry.key, unsafe, functools.partial(report, line, entry.key))
     problems.sort(key=lambda p: p[0])
     return BibtexReading(
         records,
@@ -519,6 +522,41 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
     record.published = _published(decoded, report)
     record.extra_fields = decoded
     return record
+
+
+# Characters a key cannot hold: bibtex ends the key at ",", "{}()=\"#" break the entry or
+# \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command.
+_KEY_SPECIALS = frozenset(',{}()=\\"#%\'~')
+
+
+def key_problem(key: str) -> str | None:
+    """What makes ``key`` unusable as a citation key (``a control character U+001B``), or None.
+
+    Control, format (bidi overrides among them) and other invisible characters
+    would act on a terminal or hide part of the key; white space and BibTeX's
+    special characters break ``\\cite``. Letters of any script are fine.
+    """
+    for char in key:
+        category = unicodedata.category(char)
+        if category.startswith("C"):
+            return f"an invisible or control character U+{ord(char):04X}"
+        if category.startswith("Z"):
+            return "white space" if char == " " else f"a white-space character U+{ord(char):04X}"
+        if char in _KEY_SPECIALS:
+            return f"the character '{char}'"
+    return None
+
+
+def _keep_unsafe_key(record: PaperRecord, key: str, problem: str, report) -> None:
+    """Keep an unusable key in the entry's ``ids`` field (biblatex's other keys of an entry), with a warning.
+
+    The paper gets a key made from its data; ``ids`` is never exported by
+    default (it names keys that may not be in the export), so the original
+    key reaches no .bib file unless asked with all fields, escaped like any text.
+    """
+    others = record.extra_fields.get("ids", "").strip()
+    record.extra_fields["ids"] = f"{others}, {key}" if others else key
+    report(f"the key has {problem}; imported with a generated key (the original is kept in the field 'ids')")
 
 
 def _take_arxiv(record: PaperRecord, fields: dict[str, str]) -> None:

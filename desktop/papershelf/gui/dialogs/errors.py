@@ -12,23 +12,16 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ... import __version__, paths
+from ... import __version__
+from ...core import errorlog
 from ...core.display import visible
-
-LOG_NAME = "papershelf-error.log"
 
 
 def log_error(details: str) -> Path | None:
-    """Append a traceback to the error log; its path, or None if it cannot be written."""
-    try:
-        log = paths.data_dir() / LOG_NAME
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')} papershelf {__version__}\n")
-            fh.write(details.rstrip() + "\n")
-        return log
-    except OSError:
-        return None
+    """Append a traceback to the private error log (0600, folder 0700); its path, or None if it cannot be written."""
+    return errorlog.append(
+        f"--- {dt.datetime.now().isoformat(timespec='seconds')} papershelf {__version__}\n{details.rstrip()}\n"
+    )
 
 
 def one_line(text: str, limit: int = 300) -> str:
