@@ -89,3 +89,25 @@ def test_papershelfs_own_writes_do_not_trigger_the_full_check_again(tmp_path, sa
     os.utime(path, ns=(1, 1))  # something else touched the file
     Library(path, backups_dir=backups, check="daily").close()
     assert len(calls) == 1
+
+
+def test_a_new_day_runs_the_quick_check_and_a_changed_file_the_full_one(tmp_path, sample_text, monkeypatch):
+    """Silent decay is caught daily by the quick check; a file changed behind our back gets the index check too."""
+    from papershelf.core import migrate
+
+    checks = []
+    monkeypatch.setattr(db, "integrity_check", lambda conn, path: checks.append("full"))
+    monkeypatch.setattr(db, "quick_check", lambda conn, path: checks.append("quick"))
+    path, backups = tmp_path / "lib.sqlite3", tmp_path / "backups"
+    with Library(path, backups_dir=backups, check="daily") as lib:
+        lib.import_file(sample_text)
+    stamp = backups / "last-check"
+    stamp.write_text("2000-01-01 " + stamp.read_text().split(" ", 1)[1])  # as if checked long ago
+    Library(path, backups_dir=backups, check="daily").close()
+    assert checks == ["quick"]
+    Library(path, backups_dir=backups, check="daily").close()
+    assert checks == ["quick"]
+    os.utime(path, ns=(1, 1))
+    Library(path, backups_dir=backups, check="daily").close()
+    assert checks == ["quick", "full"]
+    assert migrate._check_needed(tmp_path / "unseen.sqlite3", tmp_path / "nowhere") == "full"

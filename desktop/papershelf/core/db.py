@@ -318,7 +318,7 @@ def fetch_ids(conn: Connection, statement) -> list[int]:
 # --- Opening a file ------------------------------------------------------------
 
 
-def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False) -> str | None:
+def inspect_file(path: Path, full_check: bool | str = True, *, immutable: bool = False) -> str | None:
     """Check an existing file through SQLite, read-only; return its schema revision.
 
     Never opens the file with Python's ``open()`` (see the top of this module).
@@ -326,7 +326,8 @@ def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False
     file): whether to adopt it is the caller's decision. Raises
     :class:`LibraryError` when the file is not a Papershelf library, is damaged
     or is busy. ``full_check`` runs SQLite's ``integrity_check``, which reads
-    every page and every index; without it only the header and schema are read.
+    every page and every index (``"quick"``: ``quick_check``, every page but no
+    index cross-check); without it only the header and schema are read.
     """
     try:
         conn = connect(path, readonly=True, immutable=immutable)
@@ -352,7 +353,9 @@ def inspect_file(path: Path, full_check: bool = True, *, immutable: bool = False
         if row is None:
             raise LibraryError(f"{path}: not a Papershelf library (no schema version)")
         revision = row[0]
-        if full_check:
+        if full_check == "quick":
+            quick_check(conn, path)
+        elif full_check:
             integrity_check(conn, path)
         return revision
     except _NotADatabase as exc:
@@ -411,6 +414,14 @@ def integrity_check(conn: sqlite3.Connection, path: Path) -> None:
     index"), which a write through that index would make worse.
     """
     rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
+    if not rows or rows[0][0] != "ok":
+        found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
+        raise LibraryDamagedError(damage_message(path, found))
+
+
+def quick_check(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise :class:`LibraryDamagedError` unless SQLite's quick check (every page, no index cross-check) says ok."""
+    rows = conn.execute("PRAGMA quick_check(5)").fetchall()
     if not rows or rows[0][0] != "ok":
         found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
         raise LibraryDamagedError(damage_message(path, found))
