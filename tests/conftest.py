@@ -71,3 +71,35 @@ def sample_json(tmp_path) -> Path:
     target = tmp_path / "listing.json"
     shutil.copy(SAMPLE_JSON, target)
     return target
+
+
+HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.fixture
+def lock_holder():
+    """``hold(path)``: another process holding the library's write lock (BEGIN IMMEDIATE) until its stdin closes."""
+    import subprocess
+
+    holders = []
+
+    def hold(path) -> "subprocess.Popen":
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout.readline().strip() == "locked"
+        holders.append(proc)
+        return proc
+
+    yield hold
+    for proc in holders:
+        if not proc.stdin.closed:
+            proc.stdin.close()
+        proc.wait(10)

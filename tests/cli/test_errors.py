@@ -51,38 +51,10 @@ def one_line_error(err: str) -> bool:
 
 # --- Busy: another program holds the write lock --------------------------------
 
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.read()
-conn.execute("ROLLBACK")
-"""
-
-
-@pytest.fixture
-def lock_holder(library_path):
-    """Start another process that holds the library's write lock until its stdin closes."""
-    holders = []
-
-    def hold() -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(library_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout.readline().strip() == "locked"
-        holders.append(proc)
-        return proc
-
-    yield hold
-    for proc in holders:
-        if not proc.stdin.closed:
-            proc.stdin.close()
-        proc.wait(10)
 
 
 def test_a_busy_library_is_one_line_and_exit_1(run, imported, library_path, lock_holder):
-    holder = lock_holder()
+    holder = lock_holder(library_path)
     started = time.monotonic()
     proc = cli_process(
         library_path, "tag", "1", "busy-test", busy_timeout_ms=500, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -100,7 +72,7 @@ def test_a_busy_library_is_one_line_and_exit_1(run, imported, library_path, lock
 
 
 def test_on_a_terminal_a_write_says_once_that_it_waits(run, imported, library_path, lock_holder):
-    holder = lock_holder()
+    holder = lock_holder(library_path)
     leader, follower = pty.openpty()
     try:
         proc = cli_process(
@@ -157,7 +129,7 @@ def test_a_note_on_stdin_that_is_not_utf8(run, imported, library_path):
 
 
 def test_a_note_that_cannot_be_written_is_kept(run, imported, library_path, lock_holder):
-    lock_holder()
+    lock_holder(library_path)
     proc = cli_process(
         library_path,
         "note",

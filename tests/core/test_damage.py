@@ -111,34 +111,6 @@ def test_a_write_under_way_when_damage_is_seen_elsewhere_does_not_commit(lib, li
     assert lib.count() == before
 
 
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.read()
-conn.execute("ROLLBACK")
-"""
-
-
-@pytest.fixture
-def lock_holder(library_path):
-    """Another process that holds the library's write lock until ``release()``."""
-    holders = []
-
-    def hold():
-        proc = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(library_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout.readline().strip() == "locked"
-        holders.append(proc)
-        return proc
-
-    yield hold
-    for proc in holders:
-        proc.stdin.close()
-        proc.wait(10)
-
 
 def test_a_write_that_waits_out_the_busy_timeout_is_one_line(lib, library_path, lock_holder, monkeypatch):
     lib.close()
@@ -147,7 +119,7 @@ def test_a_write_that_waits_out_the_busy_timeout_is_one_line(lib, library_path, 
     monkeypatch.setattr(db, "on_lock_wait", lambda: waits.append(time.monotonic()), raising=False)
     monkeypatch.setattr(db, "LOCK_WAIT_NOTICE_S", 0.1, raising=False)
     library = Library(library_path)
-    lock_holder()
+    lock_holder(library_path)
     started = time.monotonic()
     with pytest.raises(PapershelfError) as info:
         library.add_tags([1], ["x"])

@@ -9,14 +9,6 @@ import pytest
 
 from .conftest import focus_table
 
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.read()
-conn.execute("ROLLBACK")
-"""
 
 
 @pytest.fixture
@@ -27,15 +19,14 @@ def short_busy_timeout(monkeypatch):
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
 
 
-def test_a_change_while_another_program_writes_is_one_line(short_busy_timeout, imported, qtbot, dialogs, lib_path):
+def test_a_change_while_another_program_writes_is_one_line(
+    short_busy_timeout, imported, qtbot, dialogs, lib_path, lock_holder
+):
     window = imported
     focus_table(qtbot, window)
     pid = window.table.current_id()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(lib_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    holder = lock_holder(lib_path)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         window.add_tags(["busy-test"], [pid])
         [(text, _info, _details)] = dialogs.take()
     finally:

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from typing import NoReturn
 from pathlib import Path
 
 from sqlalchemy import Connection, case, delete, func, insert, select, update
@@ -1037,11 +1038,12 @@ class Library:
 def _translated(method: Callable) -> Callable:
     """``method`` with SQLite's errors translated by :func:`db.translate_error`."""
 
-    def translate(library: Library, exc: Exception) -> PapershelfError | None:
+    def reraise(library: Library, exc: Exception) -> NoReturn:
         guard = getattr(library, "_guard", None)
-        if guard is not None:
-            return guard.translate(exc)
-        return db.translate_error(exc, getattr(library, "path", None))
+        error = guard.translate(exc) if guard is not None else db.translate_error(exc, getattr(library, "path", None))
+        if error is None:
+            raise exc  # a bug, not the file: the caller's crash report gets it as it is
+        raise error from exc
 
     if inspect.isgeneratorfunction(method):
 
@@ -1052,10 +1054,7 @@ def _translated(method: Callable) -> Callable:
             except PapershelfError:
                 raise
             except Exception as exc:
-                error = translate(self, exc)
-                if error is None:
-                    raise
-                raise error from exc
+                reraise(self, exc)
 
         return generator
 
@@ -1066,10 +1065,7 @@ def _translated(method: Callable) -> Callable:
         except PapershelfError:
             raise
         except Exception as exc:
-            error = translate(self, exc)
-            if error is None:
-                raise
-            raise error from exc
+            reraise(self, exc)
 
     return call
 
