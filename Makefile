@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test venv bench package screenshot clean
+.PHONY: run test lint venv bench package screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/papershelf
 
-test: $(STAMP)
+test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# ruff's lint and its formatter (pyproject.toml says which rules and why).
+lint: $(STAMP)
+	$(BIN)/ruff check desktop tests bench packaging
+	$(BIN)/ruff format --check desktop tests bench packaging
 
 # The Linux installers in dist/: papershelf-VERSION-linux-x86_64.tar.gz and
 # papershelf_VERSION_amd64.deb, built from packaging/papershelf.spec, then

@@ -27,8 +27,21 @@ def main(library: str, listing: str) -> None:
         p = item["paper"]
         authors = [a["name"] for a in p["authors"]]
         day = p["submittedOnDailyAt"][:10]
-        papers.append((pid, p["title"], p["title"].lower(), json.dumps(authors), authors[0] if authors else "",
-                       p["id"], f"https://huggingface.co/papers/{p['id']}", p["publishedAt"][:10], day, now, f"key{pid}"))
+        papers.append(
+            (
+                pid,
+                p["title"],
+                p["title"].lower(),
+                json.dumps(authors),
+                authors[0] if authors else "",
+                p["id"],
+                f"https://huggingface.co/papers/{p['id']}",
+                p["publishedAt"][:10],
+                day,
+                now,
+                f"key{pid}",
+            )
+        )
         abstracts.append((pid, p["summary"]))
         sightings.append((pid, "hf-daily", day, pid))
         fts.append((pid, p["title"], p["summary"], ", ".join(authors), None, None))
@@ -38,8 +51,12 @@ def main(library: str, listing: str) -> None:
         papers,
     )
     conn.executemany("INSERT OR IGNORE INTO paper_abstract (paper_id, abstract) VALUES (?, ?)", abstracts)
-    conn.executemany("INSERT OR IGNORE INTO sighting (paper_id, source, listing_date, position) VALUES (?, ?, ?, ?)", sightings)
-    conn.executemany("INSERT INTO paper_fts (rowid, title, abstract, authors, notes, tags) VALUES (?, ?, ?, ?, ?, ?)", fts)
+    conn.executemany(
+        "INSERT OR IGNORE INTO sighting (paper_id, source, listing_date, position) VALUES (?, ?, ?, ?)", sightings
+    )
+    conn.executemany(
+        "INSERT INTO paper_fts (rowid, title, abstract, authors, notes, tags) VALUES (?, ?, ?, ?, ?, ?)", fts
+    )
     conn.execute("COMMIT")
     conn.close()
 

@@ -30,7 +30,9 @@ WORDS = (
     "hallucination factuality safety jailbreak adversarial attack defense watermark token tokenizer embedding"
 ).split()
 CAPITALISED = "LLM LLMs MLLM RLHF GPT-4o CLIP ViT BERT LoRA DPO PPO RAG SAM NeRF Gaussian Splatting Mamba".split()
-FIRST = "Wei Yu Jing Li Ana Maria Lukas Sofia Hiroshi Priya Ahmed Olga Carlos Emma Noah Chen Zhang Yuki Ivan Fatima".split()
+FIRST = (
+    "Wei Yu Jing Li Ana Maria Lukas Sofia Hiroshi Priya Ahmed Olga Carlos Emma Noah Chen Zhang Yuki Ivan Fatima".split()
+)
 LAST = "Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Smith Müller García Rossi Kowalski Nguyen Kim Tanaka Ivanova".split()
 
 
@@ -99,7 +101,9 @@ def abstract(rng: random.Random, subject: list[str]) -> str:
     while sum(len(p) for p in parts) < 1400:
         parts.append(sentence(rng, rng.randint(12, 25), subject) + ".")
     if rng.random() < 0.4:
-        parts.append(f"Code is available at https://github.com/{rng.choice(LAST).lower()}/{rng.choice(WORDS)}-{rng.randint(1, 999)}.")
+        parts.append(
+            f"Code is available at https://github.com/{rng.choice(LAST).lower()}/{rng.choice(WORDS)}-{rng.randint(1, 999)}."
+        )
     return " ".join(parts)
 
 

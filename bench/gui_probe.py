@@ -70,8 +70,13 @@ def startup(library: str, start: float, settle: float = 0.0) -> dict:
                     # CPU the app spends (all threads) once the papers show: what
                     # competes with the user's first minutes.
                     cpu = time.process_time()
-                    QTimer.singleShot(int(settle * 1000), lambda: (
-                        result.__setitem__("cpu_after_ready_s", round(time.process_time() - cpu, 3)), qapp.quit()))
+                    QTimer.singleShot(
+                        int(settle * 1000),
+                        lambda: (
+                            result.__setitem__("cpu_after_ready_s", round(time.process_time() - cpu, 3)),
+                            qapp.quit(),
+                        ),
+                    )
                 else:
                     qapp.quit()
             else:
@@ -145,8 +150,11 @@ def interact(library: str) -> dict:
 
     done["flag"] = False
     t0 = time.perf_counter()
-    QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header.rect().center().__class__(
-        header.sectionViewportPosition(Column.TITLE) + 5, header.height() // 2))
+    QTest.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=header.rect().center().__class__(header.sectionViewportPosition(Column.TITLE) + 5, header.height() // 2),
+    )
     wait_for(qapp, lambda: done["flag"], what="sorting")
     wait_for(qapp, lambda: not model._pending)
     window.table.viewport().repaint()
@@ -155,8 +163,12 @@ def interact(library: str) -> dict:
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
     window.close()
-    return {"search_p95_ms": round(p95, 1), "search_median_ms": round(statistics.median(times), 1),
-            "keystrokes": len(times), "sort_ms": round(sort_ms, 1)}
+    return {
+        "search_p95_ms": round(p95, 1),
+        "search_median_ms": round(statistics.median(times), 1),
+        "keystrokes": len(times),
+        "sort_ms": round(sort_ms, 1),
+    }
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The baseline for the export benchmark: a naive loop writing the same fields, no escaping.
 
-    python bench/naive_export.py LIBRARY OUT.bib
+python bench/naive_export.py LIBRARY OUT.bib
 """
 
 import json

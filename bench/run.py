@@ -105,7 +105,9 @@ def row(what, baseline, value, base, unit, limit, kind) -> Row:
         ratio = value / base
         return Row(what, baseline, value, base, unit, f"<= {limit}x", round(ratio, 2), ratio <= limit)
     if kind == "delta":
-        return Row(what, baseline, value, base, unit, f"<= +{limit} {unit}", round(value - base, 1), value - base <= limit)
+        return Row(
+            what, baseline, value, base, unit, f"<= +{limit} {unit}", round(value - base, 1), value - base <= limit
+        )
     return Row(what, baseline, value, base, unit, f"<= {limit} {unit}", None, value <= limit)
 
 
@@ -121,10 +123,30 @@ def bench_import(n: int, rows: list[Row], work: Path) -> Path:
     floor = run([sys.executable, str(HERE / "floor_import.py"), str(floor_lib), str(listing)])
     big = fresh_library(work / "big.sqlite3")
     first = papershelf("--library", str(big), "import", str(listing))
-    rows.append(row(f"import {n:,} hf-json into an empty library", "plain sqlite3 floor", first.seconds, floor.seconds, "s", 2.0, "ratio"))
-    rows.append(row(f"peak RSS of that import", "-", first.peak_rss_mb, None, "MB", 300, "abs"))
+    rows.append(
+        row(
+            f"import {n:,} hf-json into an empty library",
+            "plain sqlite3 floor",
+            first.seconds,
+            floor.seconds,
+            "s",
+            2.0,
+            "ratio",
+        )
+    )
+    rows.append(row("peak RSS of that import", "-", first.peak_rss_mb, None, "MB", 300, "abs"))
     again = papershelf("--library", str(big), "import", str(listing))
-    rows.append(row(f"re-import the same {n:,} (nothing new)", "the first import", again.seconds, first.seconds, "s", 0.5, "ratio"))
+    rows.append(
+        row(
+            f"re-import the same {n:,} (nothing new)",
+            "the first import",
+            again.seconds,
+            first.seconds,
+            "s",
+            0.5,
+            "ratio",
+        )
+    )
 
     small = fresh_library(work / "small.sqlite3")
     into_empty = papershelf("--library", str(small), "import", str(extra))
@@ -132,7 +154,17 @@ def bench_import(n: int, rows: list[Row], work: Path) -> Path:
     shutil.copy(big, copy)
     checked(copy)  # a library not seen before gets the full check first: bench_check measures that
     into_big = papershelf("--library", str(copy), "import", str(extra))
-    rows.append(row(f"import 1k new papers into {n:,}", "the same into an empty library", into_big.seconds, into_empty.seconds, "s", 3.0, "ratio"))
+    rows.append(
+        row(
+            f"import 1k new papers into {n:,}",
+            "the same into an empty library",
+            into_big.seconds,
+            into_empty.seconds,
+            "s",
+            3.0,
+            "ratio",
+        )
+    )
     return big
 
 
@@ -147,7 +179,17 @@ def bench_check(library: Path, n: int, rows: list[Row], work: Path) -> None:
     shutil.copy(library, copy)
     first = checked(copy)
     later = checked(copy)
-    rows.append(row(f"first command on a {n:,}-paper library not seen before (integrity check)", "a later command", first.seconds, later.seconds, "s", 8.0, "delta"))
+    rows.append(
+        row(
+            f"first command on a {n:,}-paper library not seen before (integrity check)",
+            "a later command",
+            first.seconds,
+            later.seconds,
+            "s",
+            8.0,
+            "delta",
+        )
+    )
 
 
 def bench_export(library: Path, n: int, rows: list[Row], work: Path) -> None:
@@ -155,7 +197,11 @@ def bench_export(library: Path, n: int, rows: list[Row], work: Path) -> None:
     out = work / "all.bib"
     exported = papershelf("--library", str(library), "export", "--all", "-o", str(out))
     naive = run([sys.executable, str(HERE / "naive_export.py"), str(library), str(work / "naive.bib")])
-    rows.append(row(f"BibTeX export of all {n:,}", "naive loop, no escaping", exported.seconds, naive.seconds, "s", 3.0, "ratio"))
+    rows.append(
+        row(
+            f"BibTeX export of all {n:,}", "naive loop, no escaping", exported.seconds, naive.seconds, "s", 3.0, "ratio"
+        )
+    )
 
 
 def bench_gui(library: Path, n: int, rows: list[Row], work: Path) -> None:
@@ -175,13 +221,45 @@ def bench_gui(library: Path, n: int, rows: list[Row], work: Path) -> None:
 
     empty_paint, empty_ready, empty_rss = measure(empty)
     big_paint, big_ready, big_rss = measure(library)
-    rows.append(row(f"start to first painted window, {n:,} papers", "the same, empty library", big_paint, empty_paint, "s", 1.2, "ratio"))
+    rows.append(
+        row(
+            f"start to first painted window, {n:,} papers",
+            "the same, empty library",
+            big_paint,
+            empty_paint,
+            "s",
+            1.2,
+            "ratio",
+        )
+    )
     # Not in the table, but what a user waits for: the library open and
     # its first papers on screen (the empty library shows its welcome panel).
-    rows.append(row(f"start to papers on screen, {n:,}", "the same, empty library", big_ready, empty_ready, "s", 2.0, "ratio"))
-    rows.append(row(f"resident memory with papers on screen, {n:,}", "the same, empty library", big_rss, empty_rss, "MB", 40, "delta"))
+    rows.append(
+        row(f"start to papers on screen, {n:,}", "the same, empty library", big_ready, empty_ready, "s", 2.0, "ratio")
+    )
+    rows.append(
+        row(
+            f"resident memory with papers on screen, {n:,}",
+            "the same, empty library",
+            big_rss,
+            empty_rss,
+            "MB",
+            40,
+            "delta",
+        )
+    )
     interactive = json.loads(run(probe + ["--library", str(library), "--interact"]).stdout)
-    rows.append(row(f"search as you type, p95 keystroke to table, {n:,}", "-", interactive["search_p95_ms"], None, "ms", 30, "abs"))
+    rows.append(
+        row(
+            f"search as you type, p95 keystroke to table, {n:,}",
+            "-",
+            interactive["search_p95_ms"],
+            None,
+            "ms",
+            30,
+            "abs",
+        )
+    )
     rows.append(row(f"sort the table by title, {n:,}", "-", interactive["sort_ms"], None, "ms", 100, "abs"))
 
 
@@ -194,14 +272,34 @@ def bench_backup(library: Path, n: int, rows: list[Row], work: Path) -> None:
     copied = time.perf_counter() - start
     made = papershelf("--library", str(library), "backup", str(folder / "bench.sqlite3.zip"))
     size_mb, library_mb = (folder / "bench.sqlite3.zip").stat().st_size / 1e6, library.stat().st_size / 1e6
-    rows.append(row(f"backup size, {n:,} papers ({library_mb:.0f} MB library)", "the library file", size_mb, library_mb, "MB", 0.25, "ratio"))
+    rows.append(
+        row(
+            f"backup size, {n:,} papers ({library_mb:.0f} MB library)",
+            "the library file",
+            size_mb,
+            library_mb,
+            "MB",
+            0.25,
+            "ratio",
+        )
+    )
     rows.append(row(f"backup time, {n:,}", "plain file copy", made.seconds, copied, "s", 20.0, "ratio"))
     probe = [sys.executable, str(HERE / "gui_probe.py"), "--library", str(library), "--settle", "5"]
     # A fresh profile has no backup of today: this is the first launch of the day.
     shutil.rmtree(HOME, ignore_errors=True)
     first = json.loads(run(probe).stdout)["cpu_after_ready_s"]
     later = json.loads(run(probe).stdout)["cpu_after_ready_s"]
-    rows.append(row(f"CPU in the 5 s after papers show, first launch of a day, {n:,}", "a later launch", first, later, "s", 0.5, "delta"))
+    rows.append(
+        row(
+            f"CPU in the 5 s after papers show, first launch of a day, {n:,}",
+            "a later launch",
+            first,
+            later,
+            "s",
+            0.5,
+            "delta",
+        )
+    )
 
 
 def print_table(rows: list[Row]) -> None:
@@ -211,7 +309,9 @@ def print_table(rows: list[Row]) -> None:
     for r in rows:
         base = f"{r.base:.3f}" if r.base is not None else "-"
         ratio = f"{r.ratio}" if r.ratio is not None else "-"
-        print(f"{r.what:<52} {r.value:>8.3f}{r.unit:>2} {base:>10} {ratio:>7} {r.target:>12}  {'yes' if r.ok else 'NO'}")
+        print(
+            f"{r.what:<52} {r.value:>8.3f}{r.unit:>2} {base:>10} {ratio:>7} {r.target:>12}  {'yes' if r.ok else 'NO'}"
+        )
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Render resources/icons/papershelf.svg to the PNG sizes the app and desktop files use.
 
-    QT_QPA_PLATFORM=offscreen python packaging/render_icons.py
+QT_QPA_PLATFORM=offscreen python packaging/render_icons.py
 """
 
 from __future__ import annotations

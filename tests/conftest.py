@@ -90,7 +90,7 @@ def lock_holder():
 
     holders = []
 
-    def hold(path) -> "subprocess.Popen":
+    def hold(path) -> subprocess.Popen:
         proc = subprocess.Popen(
             [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )

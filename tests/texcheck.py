@@ -117,9 +117,17 @@ def _biber_messages(output: str, work: Path) -> list[str]:
 
 def _check_biber_tool(work: Path, env: dict) -> list[str]:
     done = _run(
-        ["biber", "--tool", "--validate-datamodel", "--nolog", f"--output-directory={work}",
-         "--output-file=biber_tool_out.bib", "refs.bib"],
-        work, env,
+        [
+            "biber",
+            "--tool",
+            "--validate-datamodel",
+            "--nolog",
+            f"--output-directory={work}",
+            "--output-file=biber_tool_out.bib",
+            "refs.bib",
+        ],
+        work,
+        env,
     )
     problems = [f"biber-tool: {m}" for m in _biber_messages(done.stdout + done.stderr, work)]
     if done.returncode:
@@ -137,7 +145,7 @@ def _tex_log_errors(log: Path, *, skip_biber_echo: bool = False) -> list[str]:
     for i, line in enumerate(lines):
         if not _TEX_ERROR_RE.search(line):
             continue
-        context = " ".join(lines[i:i + 3])
+        context = " ".join(lines[i : i + 3])
         # biblatex repeats each biber warning in the log; biber's own line is reported.
         if skip_biber_echo and "Biber reported the following issues" in context:
             continue
@@ -153,19 +161,28 @@ def _check_bibtex(work: Path, env: dict, style: str) -> list[str]:
     name = f"bt_{style}"
     natbib = r"\usepackage[numbers]{natbib}" if style == "plainnat" else ""
     (work / f"{name}.tex").write_text(
-        "\n".join([
-            r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage{url}", natbib,
-            r"\begin{document}", r"\nocite{*}", rf"\bibliographystyle{{{style}}}", r"\bibliography{refs}",
-            r"\end{document}", "",
-        ])
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage[T1]{fontenc}",
+                r"\usepackage{url}",
+                natbib,
+                r"\begin{document}",
+                r"\nocite{*}",
+                rf"\bibliographystyle{{{style}}}",
+                r"\bibliography{refs}",
+                r"\end{document}",
+                "",
+            ]
+        )
     )
     _pdflatex(work, env, name)
     done = _run(["bibtex", name], work, env)
     _pdflatex(work, env, name)
     _pdflatex(work, env, name)
-    messages = [l for l in done.stdout.splitlines() if l.strip() and not _BIBTEX_NOISE_RE.match(l)]
+    messages = [line for line in done.stdout.splitlines() if line.strip() and not _BIBTEX_NOISE_RE.match(line)]
     # "(There were 3 warnings)" only counts the lines already reported.
-    messages = [l for l in messages if not re.match(r"^\(There (was|were) \d+ (warning|error)", l)]
+    messages = [line for line in messages if not re.match(r"^\(There (was|were) \d+ (warning|error)", line)]
     problems = [f"bibtex/{style}: {m}" for m in messages]
     if done.returncode and not messages:
         problems.append(f"bibtex/{style}: exit status {done.returncode}")
@@ -175,11 +192,19 @@ def _check_bibtex(work: Path, env: dict, style: str) -> list[str]:
 
 def _check_biblatex(work: Path, env: dict) -> list[str]:
     (work / "blx.tex").write_text(
-        "\n".join([
-            r"\documentclass{article}", r"\usepackage[T1]{fontenc}",
-            r"\usepackage[backend=biber,style=numeric]{biblatex}", r"\addbibresource{refs.bib}",
-            r"\begin{document}", r"\nocite{*}", r"\printbibliography", r"\end{document}", "",
-        ])
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage[T1]{fontenc}",
+                r"\usepackage[backend=biber,style=numeric]{biblatex}",
+                r"\addbibresource{refs.bib}",
+                r"\begin{document}",
+                r"\nocite{*}",
+                r"\printbibliography",
+                r"\end{document}",
+                "",
+            ]
+        )
     )
     _pdflatex(work, env, "blx")
     done = _run(["biber", "--validate-datamodel", "blx"], work, env)
@@ -204,7 +229,8 @@ def _check_python(text: str, biber_out: Path) -> list[str]:
     non_entries = {"comment", "string", "preamble"}
     counts: dict[str, object] = {
         "raw-scan": sum(
-            1 for m in re.finditer(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", text)
+            1
+            for m in re.finditer(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", text)
             if m.group(1).lower() not in non_entries
         )
     }
@@ -228,7 +254,9 @@ def _check_python(text: str, biber_out: Path) -> list[str]:
         if not KEY_RE.match(entry.key):
             problems.append(f"lint: {entry.key!r}: citation key should match {KEY_RE.pattern}")
         for field in entry.fields:
-            problems += [f"lint: {entry.key}: {field.key.lower()}: {p}" for p in lint_field(field.key.lower(), str(field.value))]
+            problems += [
+                f"lint: {entry.key}: {field.key.lower()}: {p}" for p in lint_field(field.key.lower(), str(field.value))
+            ]
     return problems
 
 
@@ -294,6 +322,7 @@ def unprotected_capitals(title: str) -> list[str]:
         else:
             buf.append(c if depth == 0 else " ")
     return [
-        w for w in re.split(r"[\s\-/:;,.()]+", "".join(buf))
+        w
+        for w in re.split(r"[\s\-/:;,.()]+", "".join(buf))
         if re.search(r"^[A-Za-z0-9]+$", w) and re.search(r".[A-Z]", w)
     ]

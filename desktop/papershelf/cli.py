@@ -246,7 +246,7 @@ def protect_query_terms(parser: argparse.ArgumentParser, argv: list[str]) -> lis
 
 
 SEARCH_HELP = (
-    "Search syntax: words match as prefixes; \"quoted phrases\" match exactly; filters tag:NAME, list:NAME "
+    'Search syntax: words match as prefixes; "quoted phrases" match exactly; filters tag:NAME, list:NAME '
     "(quote names with spaces), status:unread|reading|read, date:YYYY-MM-DD (listing date), has:notes, has:code; "
     "-term negates; all terms must match."
 )
@@ -365,7 +365,9 @@ def _print_table(library, ids: Sequence[int]) -> None:
     id_width = max(len(str(i)) for i in ids)
     author_width = min(18, max(len(shown[i][1]) for i in ids))
     tags_width = min(24, max(len(shown[i][2]) for i in ids))
-    fixed = id_width + len(" [x] !!! ") + (author_width + 2 if author_width else 0) + (tags_width + 2 if tags_width else 0)
+    fixed = (
+        id_width + len(" [x] !!! ") + (author_width + 2 if author_width else 0) + (tags_width + 2 if tags_width else 0)
+    )
     title_width = max(20, width - fixed - 1)
 
     def fit(text: str, size: int) -> str:
@@ -404,7 +406,9 @@ def cmd_list(args) -> int:
         elif ids:
             _print_table(library, ids)
         else:
-            print("no papers match" if query else "the library is empty; import a listing with `papershelf import FILE`")
+            print(
+                "no papers match" if query else "the library is empty; import a listing with `papershelf import FILE`"
+            )
     return EXIT_OK
 
 
@@ -619,7 +623,12 @@ def cmd_export(args) -> int:
     with _open(args) as library:
         ids = export_scope_ids(library, args)
         report = exporters.ExportReport()  # what was written in another form: one warning line each
-        options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields, "report": report}
+        options = {
+            "abstract": not args.no_abstract,
+            "notes": args.notes,
+            "all_fields": args.all_fields,
+            "report": report,
+        }
         papers = library.iter_papers(ids)
         # Never onto the library, its -wal/-shm or a backup: checked before writing, by os.stat only.
         protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
@@ -866,7 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `papershelf list | head`: the reader went away; that is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+    except Exception as exc:
         # SQLite's damage, busy and value errors met outside a Library method (opening, backups).
         error = db.translate_error(exc, paths.library_path(args.library))
         if error is not None:

@@ -43,7 +43,11 @@ def _temporary_profile() -> Iterator[Path]:
         root = Path(tmp)
         os.environ["PAPERSHELF_HOME"] = str(root / "home")
         os.environ.pop("PAPERSHELF_LIBRARY", None)
-        for key, sub in (("XDG_CONFIG_HOME", "xdg-config"), ("XDG_DATA_HOME", "xdg-data"), ("XDG_CACHE_HOME", "xdg-cache")):
+        for key, sub in (
+            ("XDG_CONFIG_HOME", "xdg-config"),
+            ("XDG_DATA_HOME", "xdg-data"),
+            ("XDG_CACHE_HOME", "xdg-cache"),
+        ):
             os.environ[key] = str(root / sub)
         try:
             yield root
@@ -168,7 +172,9 @@ def _check_window(library_file: Path) -> str:
             raise SmokeFailure(f"window: not painted within {PAINT_TIMEOUT_S:.0f} s of show()")
         rows_ok = _wait_until(app, lambda: window.table_model.rowCount() == EXPECTED_PAPERS, PAINT_TIMEOUT_S)
         if not rows_ok:
-            raise SmokeFailure(f"window: the paper table shows {window.table_model.rowCount()} rows, expected {EXPECTED_PAPERS}")
+            raise SmokeFailure(
+                f"window: the paper table shows {window.table_model.rowCount()} rows, expected {EXPECTED_PAPERS}"
+            )
         image = window.grab().toImage()
         if image.isNull() or image.width() < 100 or image.height() < 100:
             raise SmokeFailure(f"window: grab() gave an empty image ({image.width()}x{image.height()})")
@@ -230,7 +236,7 @@ def run_smoke_test() -> int:
             except SmokeFailure as exc:
                 failed.add(name)
                 failures.append(str(exc))
-            except Exception as exc:  # noqa: BLE001 - report every failure as one line, never a traceback
+            except Exception as exc:
                 failed.add(name)
                 first = str(exc).splitlines()[0] if str(exc) else ""
                 failures.append(f"{name}: {type(exc).__name__}: {first}")

@@ -134,8 +134,17 @@ def pyinstaller() -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
     log = WORK / "pyinstaller.log"
     cmd = [
-        sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "INFO",
-        "--distpath", DIST, "--workpath", PYI_WORK, ROOT / "packaging" / "papershelf.spec",
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "INFO",
+        "--distpath",
+        DIST,
+        "--workpath",
+        PYI_WORK,
+        ROOT / "packaging" / "papershelf.spec",
     ]
     with open(log, "w", encoding="utf-8") as fh:
         result = run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -251,9 +260,12 @@ def _add_sorted(tar: tarfile.TarFile, src: Path, arcname: str, epoch: int) -> No
 @step("the .tar.gz")
 def make_tarball(ver: str, epoch: int) -> Path:
     out = DIST / f"papershelf-{ver}-linux-x86_64.tar.gz"
-    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=epoch) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            _add_sorted(tar, BUNDLE, f"papershelf-{ver}", epoch)
+    with (
+        open(out, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=epoch) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        _add_sorted(tar, BUNDLE, f"papershelf-{ver}", epoch)
     size = out.stat().st_size
     print(f"    {out.relative_to(ROOT)}: {size / 1e6:.1f} MB (budget {TARBALL_BUDGET / 1e6:.0f} MB)")
     if size > TARBALL_BUDGET:
@@ -270,7 +282,7 @@ def _dpkg_owned(path: str) -> bool:
     candidates = {path, real}
     for p in list(candidates):
         if p.startswith("/usr/lib/"):
-            candidates.add(p[len("/usr"):])
+            candidates.add(p[len("/usr") :])
         elif p.startswith("/lib/"):
             candidates.add("/usr" + p)
     return any(run(["dpkg", "-S", c], capture_output=True).returncode == 0 for c in candidates)
@@ -302,9 +314,12 @@ def _normalize_modes(tree: Path) -> None:
 
 
 def _gzip_file(src: Path, dest: Path) -> None:
-    with open(src, "rb") as fin, open(dest, "wb") as raw:
-        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:  # gzip -9n
-            gz.write(fin.read())
+    with (
+        open(src, "rb") as fin,
+        open(dest, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz,  # gzip -9n
+    ):
+        gz.write(fin.read())
 
 
 def _shlib_depends(root: Path, opt: Path) -> str:
@@ -381,17 +396,20 @@ def make_deb(ver: str, epoch: int) -> Path:
     control_dir = root / "DEBIAN"
     control_dir.mkdir()  # dpkg-shlibdeps finds the package root (and so its private libraries) by it
     depends = _shlib_depends(root, opt)
-    installed_kb = sum(
-        (p.stat().st_size + 1023) // 1024 for p in root.rglob("*") if p.is_file() and not p.is_symlink()
-    )
+    installed_kb = sum((p.stat().st_size + 1023) // 1024 for p in root.rglob("*") if p.is_file() and not p.is_symlink())
     control = (DEBIAN / "control.in").read_text(encoding="utf-8")
     for key, value in {
-        "VERSION": ver, "MAINTAINER": MAINTAINER, "INSTALLED_SIZE": str(installed_kb), "DEPENDS": depends,
+        "VERSION": ver,
+        "MAINTAINER": MAINTAINER,
+        "INSTALLED_SIZE": str(installed_kb),
+        "DEPENDS": depends,
     }.items():
         control = control.replace(f"@{key}@", value)
     (control_dir / "control").write_text(control, encoding="utf-8")
     md5 = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and control_dir not in p.parents):
+    for path in sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and control_dir not in p.parents
+    ):
         md5.append(f"{hashlib.md5(path.read_bytes()).hexdigest()}  {path.relative_to(root).as_posix()}\n")
     (control_dir / "md5sums").write_text("".join(md5), encoding="utf-8")
     for path in control_dir.iterdir():

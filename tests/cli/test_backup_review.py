@@ -23,7 +23,12 @@ def cli(*args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, **kwargs):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"))
     return subprocess.run(
         [sys.executable, "-m", "papershelf", *args],
-        stdout=stdout, stderr=subprocess.PIPE, text=True, env=env, stdin=stdin, **kwargs,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=stdin,
+        **kwargs,
     )
 
 
@@ -117,10 +122,21 @@ def test_restore_refuses_while_another_program_holds_the_library_exclusively(lib
     try:
         # A short busy timeout, so the test takes a second, not thirty.
         proc = subprocess.run(
-            [sys.executable, "-c", "import sys; from papershelf.core import db; db.BUSY_TIMEOUT_MS = 1000; "
-             "from papershelf.cli import main; sys.exit(main(sys.argv[1:]))",
-             "--library", str(lib), "restore", "--yes", str(saved)],
-            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")), timeout=120,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from papershelf.core import db; db.BUSY_TIMEOUT_MS = 1000; "
+                "from papershelf.cli import main; sys.exit(main(sys.argv[1:]))",
+                "--library",
+                str(lib),
+                "restore",
+                "--yes",
+                str(saved),
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")),
+            timeout=120,
         )
         assert proc.returncode == 1 and "busy" in proc.stderr and "nothing was restored" in proc.stderr, proc.stderr
     finally:
@@ -134,10 +150,22 @@ def test_restore_compares_papers_not_counts(tmp_path):
     a, b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
     for path, names in ((a, ("Alpha one", "Alpha two")), (b, ("Beta one", "Beta two"))):
         listing = tmp_path / f"{path.stem}.json"
-        listing.write_text(json.dumps([{"paper": {"id": f"2509.{i:05d}{path.stem == 'b' and 9 or 0}", "title": t,
-                                                  "summary": "s", "authors": [{"name": "X"}],
-                                                  "publishedAt": "2025-09-10T00:00:00Z"}}
-                                       for i, t in enumerate(names)]))
+        listing.write_text(
+            json.dumps(
+                [
+                    {
+                        "paper": {
+                            "id": f"2509.{i:05d}{path.stem == 'b' and 9 or 0}",
+                            "title": t,
+                            "summary": "s",
+                            "authors": [{"name": "X"}],
+                            "publishedAt": "2025-09-10T00:00:00Z",
+                        }
+                    }
+                    for i, t in enumerate(names)
+                ]
+            )
+        )
         with Library(path) as library:
             library.import_file(listing)
     saved = Path(cli("--library", str(a), "backup").stdout.strip())
@@ -201,6 +229,7 @@ def test_no_stray_side_files_after_a_backup_or_a_refused_restore(lib, tmp_path):
 
 def test_a_failing_disk_is_not_called_damage(lib):
     """A -shm that cannot be written is a disk problem: 'restore' is the wrong advice."""
+
     def limit():
         import resource
         import signal

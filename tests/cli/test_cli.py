@@ -23,7 +23,10 @@ def imported(run, sample_text):
 def test_import_prints_one_line_per_file(run, sample_text, sample_json):
     code, out, err = run("import", str(sample_text), str(sample_json), "--date", "2025-09-11")
     assert code == 0, err
-    assert out.splitlines() == [f"{sample_text}: 49 added, 0 already in library", f"{sample_json}: 2 added, 0 already in library"]
+    assert out.splitlines() == [
+        f"{sample_text}: 49 added, 0 already in library",
+        f"{sample_json}: 2 added, 0 already in library",
+    ]
     code, out, _ = run("import", str(sample_text), "--date", "2025-09-11")
     assert out.strip() == f"{sample_text}: 0 added, 49 already in library"
 
@@ -47,8 +50,23 @@ def test_list_json_has_the_documented_keys(run, imported):
     code, out, _ = run("list", "--json", "--limit", "2")
     data = json.loads(out)
     assert len(data) == 2
-    keys = {"id", "title", "abstract", "authors", "arxiv_id", "url", "code_urls", "status", "read_at", "priority",
-            "tags", "lists", "notes", "citation_key", "listing_dates"}
+    keys = {
+        "id",
+        "title",
+        "abstract",
+        "authors",
+        "arxiv_id",
+        "url",
+        "code_urls",
+        "status",
+        "read_at",
+        "priority",
+        "tags",
+        "lists",
+        "notes",
+        "citation_key",
+        "listing_dates",
+    }
     assert keys <= set(data[0])
     first = data[0]
     assert first["tags"] == ["rl"] and first["lists"] == ["Thesis"]
@@ -63,7 +81,10 @@ def test_show_by_id_key_and_arxiv_id(run, imported, sample_json):
     assert code == 0 and out.startswith("DocThinker:")
     key = json.loads(run("show", "1", "--json")[1])["citation_key"]
     assert json.loads(run("show", key, "--json")[1])["id"] == 1
-    assert json.loads(run("show", "2509.90002v1", "--json")[1])["authors"] == ["Émilie du Châtelet", "Carl Friedrich Gauß"]
+    assert json.loads(run("show", "2509.90002v1", "--json")[1])["authors"] == [
+        "Émilie du Châtelet",
+        "Carl Friedrich Gauß",
+    ]
 
 
 def test_tag_untag_status_priority_note_key(run, imported):
@@ -129,7 +150,9 @@ def cli(*argv, env=None, input=None):
     environment = {k: v for k, v in os.environ.items() if k not in ("PAPERSHELF_LIBRARY",)}
     environment.update(env or {})
     environment["PYTHONPATH"] = str(ROOT / "desktop")
-    return subprocess.run([sys.executable, "-m", "papershelf", *argv], capture_output=True, text=True, env=environment, input=input)
+    return subprocess.run(
+        [sys.executable, "-m", "papershelf", *argv], capture_output=True, text=True, env=environment, input=input
+    )
 
 
 def test_real_process_env_var_default_location_and_no_tracebacks(tmp_path, sample_text):

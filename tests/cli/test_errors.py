@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from papershelf import paths
 from papershelf.cli import main
 
@@ -50,7 +51,6 @@ def one_line_error(err: str) -> bool:
 
 
 # --- Busy: another program holds the write lock --------------------------------
-
 
 
 def test_a_busy_library_is_one_line_and_exit_1(run, imported, library_path, lock_holder):
@@ -246,14 +246,25 @@ def test_an_import_onto_a_full_disk_is_one_line_and_writes_nothing(tmp_path):
     library = tmp_path / "lib.sqlite3"
     listing = tmp_path / "big.json"
     papers = [
-        {"paper": {"id": f"2509.{i:05d}", "title": f"Paper number {i} about things", "summary": "word " * 400,
-                   "authors": [{"name": "A. Author"}], "publishedAt": "2025-09-10T00:00:00.000Z"}}
+        {
+            "paper": {
+                "id": f"2509.{i:05d}",
+                "title": f"Paper number {i} about things",
+                "summary": "word " * 400,
+                "authors": [{"name": "A. Author"}],
+                "publishedAt": "2025-09-10T00:00:00.000Z",
+            }
+        }
         for i in range(3000)
     ]
     listing.write_text(_json.dumps(papers))
     env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"))
-    subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), "list"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "papershelf", "--library", str(library), "list"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
     def limit():
         import resource
@@ -264,11 +275,16 @@ def test_an_import_onto_a_full_disk_is_one_line_and_writes_nothing(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-m", "papershelf", "--library", str(library), "import", str(listing)],
-        env=env, capture_output=True, text=True, preexec_fn=limit, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=120,
     )
     assert result.returncode == 1, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
-    after = subprocess.run([sys.executable, "-m", "papershelf", "--library", str(library), "list"], env=env,
-                           capture_output=True, text=True)
+    after = subprocess.run(
+        [sys.executable, "-m", "papershelf", "--library", str(library), "list"], env=env, capture_output=True, text=True
+    )
     assert after.returncode == 0 and "empty" in after.stdout
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith((".part", ".tmp"))] == []

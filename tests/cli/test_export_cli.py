@@ -77,7 +77,13 @@ def test_scopes_and_standard_output(populated, tmp_path):
     run("lists", "create", "Reading group")
     run("lists", "add", "Reading group", "3", "1")
     keys = {}
-    for argv in (["--list", "Reading group"], ["--tag", "rl"], ["--query", "docthinker"], ["--ids", "2", "50"], ["--all"]):
+    for argv in (
+        ["--list", "Reading group"],
+        ["--tag", "rl"],
+        ["--query", "docthinker"],
+        ["--ids", "2", "50"],
+        ["--all"],
+    ):
         code, out, _ = run("export", *argv, "-o", "-")
         assert code == 0
         keys[argv[0]] = [line.split("{", 1)[1].rstrip(",") for line in out.splitlines() if line.startswith("@")]
@@ -128,7 +134,11 @@ def test_round_trip_through_an_empty_library(populated, tmp_path, library_path):
             else:
                 # By default, every field biblatex allows for the entry type comes back
                 # (Zotero's publisher = {arXiv} on @misc is one it does not allow).
-                kept = {k: v for k, v in b.extra_fields.items() if k in ("doi", "journal", "journaltitle", "volume", "pages")}
+                kept = {
+                    k: v
+                    for k, v in b.extra_fields.items()
+                    if k in ("doi", "journal", "journaltitle", "volume", "pages")
+                }
                 assert {k: a.extra_fields.get(k) for k in kept} == kept
 
 

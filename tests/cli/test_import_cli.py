@@ -33,10 +33,18 @@ def test_a_skipped_entry_is_named_and_exits_1(run, tmp_path):
 
 
 def test_merges_and_possible_duplicates_are_listed_with_the_summary(run, tmp_path):
-    first = write(tmp_path, "a.bib", "@misc{intro-a, title = {Introduction}, year = 2020, eprint = {2305.18153}, archivePrefix = {arXiv}}\n")
+    first = write(
+        tmp_path,
+        "a.bib",
+        "@misc{intro-a, title = {Introduction}, year = 2020, eprint = {2305.18153}, archivePrefix = {arXiv}}\n",
+    )
     assert run("import", str(first))[0] == 0
-    second = write(tmp_path, "b.bib", "@misc{yin2023large, title = {Other}, eprint = {2305.18153}, archivePrefix = {arXiv}}\n"
-                   "\n@misc{intro-b, title = {Introduction}, year = 2020}\n")
+    second = write(
+        tmp_path,
+        "b.bib",
+        "@misc{yin2023large, title = {Other}, eprint = {2305.18153}, archivePrefix = {arXiv}}\n"
+        "\n@misc{intro-b, title = {Introduction}, year = 2020}\n",
+    )
     code, out, err = run("import", str(second))
     assert (code, err) == (0, "")
     assert out.splitlines() == [
@@ -48,17 +56,28 @@ def test_merges_and_possible_duplicates_are_listed_with_the_summary(run, tmp_pat
 
 def test_a_keyword_longer_than_a_tag_imports_with_a_warning(run, tmp_path):
     keyword = "Key words: " + " – ".join(f"topic {i}" for i in range(20))
-    path = write(tmp_path, "zotero.bib", f"@article{{k, title = {{T}}, keywords = {{{keyword}}}}}\n@article{{j, title = {{U}}}}\n")
+    path = write(
+        tmp_path,
+        "zotero.bib",
+        f"@article{{k, title = {{T}}, keywords = {{{keyword}}}}}\n@article{{j, title = {{U}}}}\n",
+    )
     code, out, err = run("import", str(path))
     assert code == 0 and out == f"{path}: 2 added, 0 already in library\n"
     assert "is longer than 100 characters: kept in the keywords field, not as a tag" in err
 
 
 def test_a_lone_surrogate_in_json_is_a_warning_not_an_internal_error(run, tmp_path):
-    path = write(tmp_path, "api.json", '[{"paper": {"id": "2509.00001", "title": "Broken \\ud800", "submittedOnDailyAt": "2025-09-11"}}]')
+    path = write(
+        tmp_path,
+        "api.json",
+        '[{"paper": {"id": "2509.00001", "title": "Broken \\ud800", "submittedOnDailyAt": "2025-09-11"}}]',
+    )
     code, out, err = run("import", str(path))
     assert code == 0 and out == f"{path}: 1 added, 0 already in library\n"
-    assert err == f"  warning: {path}: item 1: title: a lone surrogate \\ud800 (half a character) is not text; kept as U+FFFD\n"
+    assert (
+        err
+        == f"  warning: {path}: item 1: title: a lone surrogate \\ud800 (half a character) is not text; kept as U+FFFD\n"
+    )
     assert "Broken \ufffd" in run("list")[1]
 
 

@@ -115,7 +115,13 @@ def test_untag_removes_what_is_there_and_names_what_was_not(run, imported):
 
 @pytest.mark.parametrize(
     "fmt, sample",
-    [("hf-json", SAMPLE_TEXT), ("hf-text", SAMPLE_JSON), ("hf-text", "bib"), ("hf-json", "bib"), ("bibtex", SAMPLE_JSON)],
+    [
+        ("hf-json", SAMPLE_TEXT),
+        ("hf-text", SAMPLE_JSON),
+        ("hf-text", "bib"),
+        ("hf-json", "bib"),
+        ("bibtex", SAMPLE_JSON),
+    ],
 )
 def test_an_import_format_that_does_not_fit_the_file_is_one_line(run, tmp_path, fmt, sample):
     if sample == "bib":

@@ -46,10 +46,18 @@ def make_paper(**overrides) -> Paper:
 def paper_from_record(record: PaperRecord, paper_id: int = 1) -> Paper:
     """The Paper the library would make of an imported record (no notes, no sightings)."""
     return make_paper(
-        id=paper_id, title=record.title, abstract=record.abstract, authors=record.authors,
-        arxiv_id=record.arxiv_id, url=record.url, published=record.published,
-        citation_key=record.citation_key or "", entry_type=record.entry_type,
-        primary_class=record.primary_class, extra_fields=record.extra_fields, tags=record.tags,
+        id=paper_id,
+        title=record.title,
+        abstract=record.abstract,
+        authors=record.authors,
+        arxiv_id=record.arxiv_id,
+        url=record.url,
+        published=record.published,
+        citation_key=record.citation_key or "",
+        entry_type=record.entry_type,
+        primary_class=record.primary_class,
+        extra_fields=record.extra_fields,
+        tags=record.tags,
     )
 
 
@@ -95,10 +103,24 @@ def hostile_papers() -> list[Paper]:
         make_paper(
             title="Müller–Łukasz Gauß Martínez Nguyễn Trần Đặng Phạm Lǚ Søren Ærø Œuvre İstanbul ı ș ț",
             authors=[
-                "Jörg Müller", "Łukasz Kaiser", "José Martínez", "Nguyễn Văn An", "Ayşe Yılmaz",
-                "Søren Kierkegaard", "Đặng Thị Hoa", "Ludwig van Beethoven", "Jan van der Berg",
-                "Maria de la Cruz", "Phạm Ngọc Thạch", "Lǚ Xùn", "Ștefan Țurcanu", "Håkan Åström",
-                "Íñigo Ëvïl", "Ørjan Ødegård", "Ľudovít Štúr", "Zoë Brontë-Œ",
+                "Jörg Müller",
+                "Łukasz Kaiser",
+                "José Martínez",
+                "Nguyễn Văn An",
+                "Ayşe Yılmaz",
+                "Søren Kierkegaard",
+                "Đặng Thị Hoa",
+                "Ludwig van Beethoven",
+                "Jan van der Berg",
+                "Maria de la Cruz",
+                "Phạm Ngọc Thạch",
+                "Lǚ Xùn",
+                "Ștefan Țurcanu",
+                "Håkan Åström",
+                "Íñigo Ëvïl",
+                "Ørjan Ødegård",
+                "Ľudovít Štúr",
+                "Zoë Brontë-Œ",
             ],
             citation_key="accents2025",
             primary_class="cs.CL",
@@ -128,16 +150,26 @@ def hostile_papers() -> list[Paper]:
         make_paper(
             title="Organisations as Authors",
             authors=[
-                "OpenAI Team", "The CMS Collaboration", "Google DeepMind", "Meta AI",
-                "Johnson and Johnson", "A Very Long Name With Many Words Here", "Qingyao Ai",
+                "OpenAI Team",
+                "The CMS Collaboration",
+                "Google DeepMind",
+                "Meta AI",
+                "Johnson and Johnson",
+                "A Very Long Name With Many Words Here",
+                "Qingyao Ai",
             ],
             citation_key="orgs2025",
         ),
         make_paper(
             title="Names in Every Form",
             authors=[
-                "Smith, John", "Reagle, Jr., Joseph M.", "van den Huevel, Jr., Johan A",
-                "Joseph M. Reagle Jr.", "Plato", "a, b, c, d, e", "others",
+                "Smith, John",
+                "Reagle, Jr., Joseph M.",
+                "van den Huevel, Jr., Johan A",
+                "Joseph M. Reagle Jr.",
+                "Plato",
+                "a, b, c, d, e",
+                "others",
             ],
             citation_key="names2025",
         ),
@@ -151,7 +183,7 @@ def hostile_papers() -> list[Paper]:
             authors=["Web Master"],
             arxiv_id=None,
             primary_class=None,
-            url="https://example.org/a b/{x}/ü\\y?q=50%&r=100%25#frag_1\"",
+            url='https://example.org/a b/{x}/ü\\y?q=50%&r=100%25#frag_1"',
             citation_key="url2025",
         ),
         make_paper(
@@ -262,9 +294,9 @@ def generated_papers(count: int, seed: int = 7) -> list[Paper]:
                 url=None if arxiv else f"https://example.org/p/{i}?a=1&b={rng.choice(['x_y', '50%', 'z'])}",
                 primary_class=rng.choice(["cs.CL", "cs.LG", None]) if arxiv else None,
                 # Without a date only when the arXiv id gives year and month.
-                published=None if arxiv and rng.random() < 0.2 else dt.date(
-                    rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28)
-                ),
+                published=None
+                if arxiv and rng.random() < 0.2
+                else dt.date(rng.randint(2015, 2025), rng.randint(1, 12), rng.randint(1, 28)),
                 citation_key="",
                 tags=rng.sample(_WORDS, rng.randint(0, 3)),
                 sightings=[hf_sighting(rng.randint(1, 30))] if rng.random() < 0.5 else [],

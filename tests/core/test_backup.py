@@ -48,7 +48,9 @@ def count(path, table="paper"):
 
 def cli(*args, env=None, **kwargs):
     env = dict(os.environ if env is None else env, PYTHONPATH=str(ROOT / "desktop"))
-    return subprocess.run([sys.executable, "-m", "papershelf", *args], capture_output=True, text=True, env=env, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "papershelf", *args], capture_output=True, text=True, env=env, **kwargs
+    )
 
 
 def test_backup_is_a_complete_copy_even_while_the_library_is_open(filled, tmp_path):
@@ -214,7 +216,9 @@ def test_restore_waits_for_a_writer_and_keeps_its_commit_in_the_safety_backup(fi
     writer.execute("UPDATE paper SET priority = 3 WHERE id = 9")
     restoring = subprocess.Popen(
         [sys.executable, "-m", "papershelf", "--library", str(filled), "restore", str(saved), "--yes"],
-        env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
@@ -260,7 +264,9 @@ def test_restore_on_a_full_disk_changes_nothing(filled, tmp_path):
 
 def test_backup_on_a_full_disk_leaves_nothing_behind(filled, tmp_path):
     folder = tmp_path / "backups"
-    result = cli("--library", str(filled), "backup", str(folder / "b.sqlite3.zip"), preexec_fn=_limited_file_size(100_000))
+    result = cli(
+        "--library", str(filled), "backup", str(folder / "b.sqlite3.zip"), preexec_fn=_limited_file_size(100_000)
+    )
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "cannot write the backup" in result.stderr
     assert list(folder.iterdir()) == [] if folder.exists() else True

@@ -92,8 +92,13 @@ def test_unknown_authors_give_a_key_field_never_anonymous():
 
 
 def test_arxiv_paper_is_misc_with_eprint_fields():
-    paper = make_paper(arxiv_id="2509.01234v2", primary_class="cs.CV", published=dt.date(2025, 9, 11),
-                       citation_key="k", url="https://huggingface.co/papers/2509.01234")
+    paper = make_paper(
+        arxiv_id="2509.01234v2",
+        primary_class="cs.CV",
+        published=dt.date(2025, 9, 11),
+        citation_key="k",
+        url="https://huggingface.co/papers/2509.01234",
+    )
     out = bib([paper])
     assert out.startswith("@misc{k,\n")
     f = fields_of(out)["k"]
@@ -134,9 +139,17 @@ def test_paper_without_any_link_has_no_url_fields():
 
 def test_imported_entry_type_and_extra_fields_are_written_back():
     paper = make_paper(
-        arxiv_id=None, entry_type="inproceedings", citation_key="k",
-        extra_fields={"booktitle": "Proc. of ACL & EMNLP", "pages": "1–10", "publisher": "ACL",
-                      "doi": "10.18653/v1/2020.acl-main.1", "address": "Online", "editor": "Jan van der Berg and Ana Smith"},
+        arxiv_id=None,
+        entry_type="inproceedings",
+        citation_key="k",
+        extra_fields={
+            "booktitle": "Proc. of ACL & EMNLP",
+            "pages": "1–10",
+            "publisher": "ACL",
+            "doi": "10.18653/v1/2020.acl-main.1",
+            "address": "Online",
+            "editor": "Jan van der Berg and Ana Smith",
+        },
     )
     out = bib([paper])
     assert out.startswith("@inproceedings{k,")
@@ -150,8 +163,17 @@ def test_imported_entry_type_and_extra_fields_are_written_back():
 
 
 def test_tool_fields_left_out_unless_all_fields():
-    tool = {"groups": "G", "timestamp": "2020", "file": ":a.pdf:PDF", "owner": "me", "bibsource": "dblp",
-            "biburl": "https://dblp.org/x", "urldate": "2024-01-01", "jabref-meta": "x", "bdsk-url-1": "http://x"}
+    tool = {
+        "groups": "G",
+        "timestamp": "2020",
+        "file": ":a.pdf:PDF",
+        "owner": "me",
+        "bibsource": "dblp",
+        "biburl": "https://dblp.org/x",
+        "urldate": "2024-01-01",
+        "jabref-meta": "x",
+        "bdsk-url-1": "http://x",
+    }
     paper = make_paper(entry_type="article", citation_key="k", extra_fields={"journal": "J", **tool})
     f = fields_of(bib([paper]))["k"]
     assert f["journal"] == "{J}"
@@ -162,14 +184,18 @@ def test_tool_fields_left_out_unless_all_fields():
 
 def test_fields_biblatex_does_not_allow_for_the_type_are_left_out():
     # Zotero writes number and publisher on @misc preprints; biber warns about both.
-    paper = make_paper(citation_key="k", extra_fields={"number": "arXiv:1706.03762", "publisher": "arXiv", "note": "Kept"})
+    paper = make_paper(
+        citation_key="k", extra_fields={"number": "arXiv:1706.03762", "publisher": "arXiv", "note": "Kept"}
+    )
     f = fields_of(bib([paper]))["k"]
     assert "number" not in f and "publisher" not in f
     assert f["note"] == "{Kept}"
 
 
 def test_biblatex_field_names_become_bibtex_ones_for_bibtex():
-    paper = make_paper(entry_type="article", citation_key="k", extra_fields={"journaltitle": "J. Chem. Phys.", "location": "Berlin"})
+    paper = make_paper(
+        entry_type="article", citation_key="k", extra_fields={"journaltitle": "J. Chem. Phys.", "location": "Berlin"}
+    )
     f = fields_of(bib([paper]))["k"]
     assert f["journal"] == "{J. Chem. Phys.}" and "journaltitle" not in f
     f = fields_of(bib([paper], "biblatex"))["k"]
@@ -217,8 +243,15 @@ def test_year_and_month_only_when_known():
 
 
 def test_no_empty_fields_are_written():
-    paper = make_paper(abstract="  ", tags=[], arxiv_id=None, url=None, published=None, citation_key="k",
-                       extra_fields={"journal": "", "volume": "  "})
+    paper = make_paper(
+        abstract="  ",
+        tags=[],
+        arxiv_id=None,
+        url=None,
+        published=None,
+        citation_key="k",
+        extra_fields={"journal": "", "volume": "  "},
+    )
     out = bib([paper])
     assert "{}" not in out.replace("\\textbraceleft{}", "")
 
@@ -246,7 +279,10 @@ def test_hostile_titles_stay_inert():
     assert "\\input{" not in out and "\\write18{" not in out
     assert "\\textbackslash{}input\\textbraceleft{}/etc/passwd\\textbraceright{}" in out
     parsed = fields_of(out)
-    assert parsed["caps2025"]["title"] == "{{DocThinker}: Teaching {MLLMs} with {RLHF} to Beat {GPT}-4o on {3D} {ImageNet}-{A}, Part {II}}"
+    assert (
+        parsed["caps2025"]["title"]
+        == "{{DocThinker}: Teaching {MLLMs} with {RLHF} to Beat {GPT}-4o on {3D} {ImageNet}-{A}, Part {II}}"
+    )
 
 
 def test_render_entry_alone():
@@ -421,11 +457,13 @@ def test_a_paper_without_any_date_warns_only_about_the_missing_year(tmp_path):
     path = tmp_path / "undated.bib"
     export_to_file([p for p in hostile_papers() if p.citation_key == "website"], "bibtex", path)
     # No date is known, so there is no year to give; these warnings say exactly that.
-    assert sorted(check_bib(path)) == sorted([
-        "biber-tool: WARN - Datamodel: Entry 'website' (refs.bib): Missing mandatory field - one of 'date, year' must be defined",
-        "biblatex/biber: WARN - Datamodel: Entry 'website' (refs.bib): Missing mandatory field - one of 'date, year' must be defined",
-        "bibtex/plainnat: Warning--empty year in website",
-    ])
+    assert sorted(check_bib(path)) == sorted(
+        [
+            "biber-tool: WARN - Datamodel: Entry 'website' (refs.bib): Missing mandatory field - one of 'date, year' must be defined",
+            "biblatex/biber: WARN - Datamodel: Entry 'website' (refs.bib): Missing mandatory field - one of 'date, year' must be defined",
+            "bibtex/plainnat: Warning--empty year in website",
+        ]
+    )
 
 
 def test_1000_generated_papers_pass_the_real_tools(tmp_path):

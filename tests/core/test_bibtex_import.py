@@ -249,7 +249,7 @@ def test_url_in_howpublished_becomes_the_url():
 @pytest.mark.parametrize(
     ("latex", "text"),
     [
-        (r'M{\"u}ller', "Müller"),
+        (r"M{\"u}ller", "Müller"),
         (r"Bostr\"{o}m", "Boström"),
         (r"{\L}ukasz {\ss} H{\aa}kan", "Łukasz ß Håkan"),
         (r"Nguy{\~{{\^{e}}}}n", "Nguyễn"),
@@ -302,10 +302,20 @@ def _import_samples():
 # themselves; each is checked against the imported record before it is allowed.
 _BIBTEX_EMPTY = re.compile(r"^bibtex/\w+: Warning--empty (\w+) in (\S+)$")
 _BIBTEX_VOLUME_NUMBER = re.compile(r"^bibtex/\w+: Warning--can't use both volume and number fields in (\S+)$")
-_BIBER_MISSING = re.compile(r"^(?:biber-tool|biblatex/biber): WARN - Datamodel: Entry '([^']+)' \(refs\.bib\): Missing mandatory field (?:'(\w+)'|- one of 'date, year' must be defined)$")
-_BIBER_NOT_INTEGER = re.compile(r"^(?:biber-tool|biblatex/biber): WARN - Datamodel: Entry '([^']+)' \(refs\.bib\): Invalid value of field '(\w+)' must be datatype 'integer' - ignoring field$")
+_BIBER_MISSING = re.compile(
+    r"^(?:biber-tool|biblatex/biber): WARN - Datamodel: Entry '([^']+)' \(refs\.bib\): Missing mandatory field (?:'(\w+)'|- one of 'date, year' must be defined)$"
+)
+_BIBER_NOT_INTEGER = re.compile(
+    r"^(?:biber-tool|biblatex/biber): WARN - Datamodel: Entry '([^']+)' \(refs\.bib\): Invalid value of field '(\w+)' must be datatype 'integer' - ignoring field$"
+)
 # BibTeX and biblatex names of the same data.
-_SAME_AS = {"journaltitle": "journal", "institution": "school", "school": "institution", "journal": "journaltitle", "date": "year"}
+_SAME_AS = {
+    "journaltitle": "journal",
+    "institution": "school",
+    "school": "institution",
+    "journal": "journaltitle",
+    "date": "year",
+}
 
 
 def _source_lacks(record, field: str) -> bool:
@@ -367,7 +377,9 @@ def test_round_trip_keeps_the_data(tmp_path):
         assert after.authors == before.authors
         assert after.arxiv_id == before.arxiv_id
         # BibTeX has no day field (biblatex drops "day"): year and month survive.
-        assert (after.published and after.published.replace(day=1)) == (before.published and before.published.replace(day=1))
+        assert (after.published and after.published.replace(day=1)) == (
+            before.published and before.published.replace(day=1)
+        )
         assert after.tags == before.tags
 
 
@@ -395,7 +407,7 @@ def test_damaged_real_files_import_without_crashing(data):
     text = next(p for p in SAMPLES if p.name == "complex.bib").read_text(encoding="utf-8")
     for _ in range(data.draw(st.integers(1, 5))):
         i = data.draw(st.integers(0, len(text) - 1))
-        text = text[:i] + data.draw(st.sampled_from(["", "{", "}", "@", '"', ",", "\\", "#", "="])) + text[i + 1:]
+        text = text[:i] + data.draw(st.sampled_from(["", "{", "}", "@", '"', ",", "\\", "#", "="])) + text[i + 1 :]
     records, problems = parse_bibtex(text, "complex.bib")
     assert len(records) + len(problems) >= 1
 
@@ -436,7 +448,7 @@ def test_kept_entries_are_warnings_and_only_entries_not_imported_are_skipped():
 def test_long_values_are_kept_as_latex_source_instead_of_decoded_slowly():
     value = r"{\em x} \"o " * 20_000  # 220 KB of LaTeX: pylatexenc takes seconds on this
     started = time.perf_counter()
-    reading = read_bibtex("@misc{big, title = {T}, abstract = {" + value + "}, note = {M{\\\"u}ller}}", "x.bib")
+    reading = read_bibtex("@misc{big, title = {T}, abstract = {" + value + '}, note = {M{\\"u}ller}}', "x.bib")
     assert time.perf_counter() - started < 2
     (record,) = reading.records
     assert record.abstract == " ".join(value.split())  # every character kept
@@ -451,8 +463,10 @@ def test_a_month_that_is_not_a_month_is_kept_as_text(library, tmp_path):
     from papershelf.core import exporters
 
     bib = tmp_path / "spring.bib"
-    bib.write_text("@inproceedings{k1,\n  title = {A Paper},\n  author = {Doe, Jane},\n  year = {2020},\n"
-                   "  month = {Spring},\n  booktitle = {Proc. X}\n}\n")
+    bib.write_text(
+        "@inproceedings{k1,\n  title = {A Paper},\n  author = {Doe, Jane},\n  year = {2020},\n"
+        "  month = {Spring},\n  booktitle = {Proc. X}\n}\n"
+    )
     result = library.import_file(bib)
     assert any("kept as text" in w for w in result.warnings)
     out = "".join(exporters.render(library.iter_papers(library.search_ids("")), "bibtex"))

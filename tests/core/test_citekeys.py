@@ -13,8 +13,16 @@ from papershelf.core.exporters.citekeys import ascii_fold, base_key, is_valid_us
 
 @pytest.mark.parametrize(
     ("text", "folded"),
-    [("Gauß", "gauss"), ("Müller", "muller"), ("Łukasz", "lukasz"), ("Ærø", "aero"), ("O'Neil-Smith", "oneilsmith"),
-     ("Nguyễn", "nguyen"), ("Σωκράτης", ""), ("İstanbul", "istanbul")],
+    [
+        ("Gauß", "gauss"),
+        ("Müller", "muller"),
+        ("Łukasz", "lukasz"),
+        ("Ærø", "aero"),
+        ("O'Neil-Smith", "oneilsmith"),
+        ("Nguyễn", "nguyen"),
+        ("Σωκράτης", ""),
+        ("İstanbul", "istanbul"),
+    ],
 )
 def test_ascii_fold(text, folded):
     assert ascii_fold(text) == folded

@@ -7,12 +7,11 @@ with no connection open to it, as a disk or another program would.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
 from papershelf.core import db
 from papershelf.core.errors import PapershelfError
 from papershelf.core.library import Library
@@ -109,7 +108,6 @@ def test_a_write_under_way_when_damage_is_seen_elsewhere_does_not_commit(lib, li
     with pytest.raises(PapershelfError, match="the library file is damaged"):
         lib.import_file(listing, progress=progress)
     assert lib.count() == before
-
 
 
 def test_a_write_that_waits_out_the_busy_timeout_is_one_line(lib, library_path, lock_holder, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+
 from papershelf.core.display import BIDI_CONTROLS, mark, visible, visible_choice
 
 BIDI = sorted(BIDI_CONTROLS)
@@ -12,7 +13,9 @@ BIDI = sorted(BIDI_CONTROLS)
 
 def _hidden(text: str) -> list[str]:
     """Characters a screen or terminal acts on instead of showing."""
-    return [c for c in text if unicodedata.category(c) in ("Cc", "Cs") or ord(c) in BIDI_CONTROLS or c in "\u2028\u2029"]
+    return [
+        c for c in text if unicodedata.category(c) in ("Cc", "Cs") or ord(c) in BIDI_CONTROLS or c in "\u2028\u2029"
+    ]
 
 
 def test_a_right_to_left_override_cannot_disguise_a_file_name():

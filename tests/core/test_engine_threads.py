@@ -23,7 +23,7 @@ def test_threads_reading_at_once_never_lose_their_connection(library, sample_tex
                 conn.exec_driver_sql("SELECT count(*) FROM paper").scalar_one()
                 barrier.wait(timeout=20)  # every thread holds its read transaction now
                 counts.append(conn.exec_driver_sql("SELECT count(*) FROM paper").scalar_one())
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
             barrier.abort()
 

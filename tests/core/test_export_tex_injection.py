@@ -19,6 +19,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
+
 from papershelf.core.exporters import ExportReport, render
 from papershelf.core.exporters.latex import (
     verbatim,
@@ -26,7 +27,6 @@ from papershelf.core.exporters.latex import (
     verbatim_arxiv_id,
     verbatim_doi,
 )
-
 from tests.core.bib_samples import make_paper
 from tests.texcheck import BIBTEX_STYLES, require_tex
 
@@ -48,41 +48,69 @@ def hostile_papers() -> list:
     """Papers whose every verbatim-written value carries a payload (tag = the field)."""
     return [
         make_paper(
-            id=1, citation_key="arxivclass", arxiv_id="2509.01234", primary_class="cs.LG" + payload("primaryclass"),
+            id=1,
+            citation_key="arxivclass",
+            arxiv_id="2509.01234",
+            primary_class="cs.LG" + payload("primaryclass"),
             # Not a DOI (a registrant has 4 to 9 digits): goes to the note.
             extra_fields={"doi": "10.12/abc" + payload("doi")},
         ),
         make_paper(
-            id=2, citation_key="badid", arxiv_id="2509.01234" + payload("eprint"), primary_class=None,
-            url="https://example.com/x" + payload("url"), entry_type="misc",
+            id=2,
+            citation_key="badid",
+            arxiv_id="2509.01234" + payload("eprint"),
+            primary_class=None,
+            url="https://example.com/x" + payload("url"),
+            entry_type="misc",
             extra_fields={
-                "file": "/home/me/x" + payload("file") + ".pdf", "pdf": "/tmp/" + payload("pdf"),
-                "urlraw": "https://e.org/" + payload("urlraw"), "verba": payload("verba"),
-                "verbb": payload("verbb"), "verbc": payload("verbc"),
+                "file": "/home/me/x" + payload("file") + ".pdf",
+                "pdf": "/tmp/" + payload("pdf"),
+                "urlraw": "https://e.org/" + payload("urlraw"),
+                "verba": payload("verba"),
+                "verbb": payload("verbb"),
+                "verbc": payload("verbc"),
             },
         ),
         make_paper(
-            id=3, citation_key="extraeprint", arxiv_id=None, primary_class=None, url=None,
+            id=3,
+            citation_key="extraeprint",
+            arxiv_id=None,
+            primary_class=None,
+            url=None,
             extra_fields={
-                "eprint": "2509.01234" + payload("xeprint"), "archiveprefix": "arXiv" + payload("archiveprefix"),
+                "eprint": "2509.01234" + payload("xeprint"),
+                "archiveprefix": "arXiv" + payload("archiveprefix"),
                 "primaryclass": "cs.LG" + payload("xprimaryclass"),
                 # A DOI by its grammar (printable ASCII): written, percent-encoded.
                 "doi": "https://doi.org/10.1234/abc" + payload("gooddoi"),
             },
         ),
         make_paper(
-            id=4, citation_key="biblatexnames", arxiv_id=None, primary_class=None, url=None,
+            id=4,
+            citation_key="biblatexnames",
+            arxiv_id=None,
+            primary_class=None,
+            url=None,
             extra_fields={
-                "eprint": payload("beprint"), "eprinttype": "arxiv" + payload("eprinttype"),
+                "eprint": payload("beprint"),
+                "eprinttype": "arxiv" + payload("eprinttype"),
                 "eprintclass": payload("eprintclass"),
             },
         ),
         make_paper(
-            id=5, citation_key="otherprint", arxiv_id=None, primary_class=None, url=None,
+            id=5,
+            citation_key="otherprint",
+            arxiv_id=None,
+            primary_class=None,
+            url=None,
             extra_fields={"eprint": "hal-0123" + payload("haleprint"), "eprinttype": "hal"},
         ),
         make_paper(
-            id=6, citation_key="arxivprefix", arxiv_id=None, primary_class=None, url=None,
+            id=6,
+            citation_key="arxivprefix",
+            arxiv_id=None,
+            primary_class=None,
+            url=None,
             extra_fields={"eprint": "2509.0" + payload("prefixeprint"), "archiveprefix": "arXiv"},
         ),
     ]
@@ -122,11 +150,22 @@ def run_bibtex(bib: str, style: str, package: str, work: Path) -> list[str]:
     work.mkdir()
     (work / "refs.bib").write_text(bib, encoding="utf-8")
     natbib = r"\usepackage[numbers]{natbib}" if style == "plainnat" else ""
-    (work / "doc.tex").write_text("\n".join([
-        r"\documentclass{article}", r"\usepackage[T1]{fontenc}", natbib, PACKAGES[package],
-        r"\begin{document}", r"\nocite{*}", rf"\bibliographystyle{{{style}}}", r"\bibliography{refs}",
-        r"\end{document}", "",
-    ]))
+    (work / "doc.tex").write_text(
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage[T1]{fontenc}",
+                natbib,
+                PACKAGES[package],
+                r"\begin{document}",
+                r"\nocite{*}",
+                rf"\bibliographystyle{{{style}}}",
+                r"\bibliography{refs}",
+                r"\end{document}",
+                "",
+            ]
+        )
+    )
     _pdflatex(work, "doc")
     _run(["bibtex", "doc"], work)
     _pdflatex(work, "doc")
@@ -138,11 +177,22 @@ def run_biber(bib: str, package: str, work: Path, style: str = "numeric") -> lis
     """biblatex + biber and pdflatex -shell-escape; the marker files left behind."""
     work.mkdir()
     (work / "refs.bib").write_text(bib, encoding="utf-8")
-    (work / "doc.tex").write_text("\n".join([
-        r"\documentclass{article}", r"\usepackage[T1]{fontenc}", PACKAGES[package],
-        rf"\usepackage[backend=biber,style={style}]{{biblatex}}", r"\addbibresource{refs.bib}",
-        r"\begin{document}", r"\nocite{*}", r"\printbibliography", r"\end{document}", "",
-    ]))
+    (work / "doc.tex").write_text(
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage[T1]{fontenc}",
+                PACKAGES[package],
+                rf"\usepackage[backend=biber,style={style}]{{biblatex}}",
+                r"\addbibresource{refs.bib}",
+                r"\begin{document}",
+                r"\nocite{*}",
+                r"\printbibliography",
+                r"\end{document}",
+                "",
+            ]
+        )
+    )
     _pdflatex(work, "doc")
     _run(["biber", "doc"], work)
     _pdflatex(work, "doc")
@@ -256,15 +306,28 @@ def test_arxiv_ids_of_both_styles_pass(good):
 
 
 @pytest.mark.parametrize(
-    "bad", ["2509.01234^^5c", "2509.1", "25090.01234", "hep-th/990100", "HEP-TH/9901001", "2509.01234 x",
-            "2509.01234v", "../etc/passwd", "2509.01234\\input", ""]
+    "bad",
+    [
+        "2509.01234^^5c",
+        "2509.1",
+        "25090.01234",
+        "hep-th/990100",
+        "HEP-TH/9901001",
+        "2509.01234 x",
+        "2509.01234v",
+        "../etc/passwd",
+        "2509.01234\\input",
+        "",
+    ],
 )
 def test_arxiv_ids_outside_the_grammar_fail(bad):
     assert verbatim_arxiv_id(bad) is None
 
 
-@pytest.mark.parametrize("good", ["cs.LG", "math.AG", "hep-th", "astro-ph.CO", "cond-mat.mes-hall", "q-bio.NC",
-                                  "physics.optics", "cs", "stat.ML"])
+@pytest.mark.parametrize(
+    "good",
+    ["cs.LG", "math.AG", "hep-th", "astro-ph.CO", "cond-mat.mes-hall", "q-bio.NC", "physics.optics", "cs", "stat.ML"],
+)
 def test_arxiv_classes_pass(good):
     assert verbatim_arxiv_class(good) == good
 
@@ -281,7 +344,6 @@ def test_dois_keep_their_printable_ascii_but_nothing_tex_reads():
     assert verbatim_doi("10.1000/a^^5cb{c}%d\\e") == "10.1000/a%5E%5E5cb%7Bc%7D%25d%5Ce"
     for bad in ["10.1000", "11.1000/x", "10.12/x", "10.1000/a b", "10.1000/ü", "doi 10.1000/x", ""]:
         assert verbatim_doi(bad) is None, bad
-
 
 
 # ---------------------------------------------------------------- as a user meets it
@@ -325,6 +387,8 @@ def test_the_warning_stays_one_line_for_many_papers():
     report = ExportReport(not_verbatim=[(f"k{i}", "doi") for i in range(25)])
     [line] = report.warnings()
     assert line.startswith("25 papers have an arXiv id")
-    assert line.endswith(": k0 (doi), k1 (doi), k2 (doi), k3 (doi), k4 (doi), k5 (doi), k6 (doi), k7 (doi), k8 (doi),"
-                         " k9 (doi), k10 (doi), k11 (doi), k12 (doi), k13 (doi), k14 (doi), k15 (doi), k16 (doi),"
-                         " k17 (doi), k18 (doi), k19 (doi), and 5 more")
+    assert line.endswith(
+        ": k0 (doi), k1 (doi), k2 (doi), k3 (doi), k4 (doi), k5 (doi), k6 (doi), k7 (doi), k8 (doi),"
+        " k9 (doi), k10 (doi), k11 (doi), k12 (doi), k13 (doi), k14 (doi), k15 (doi), k16 (doi),"
+        " k17 (doi), k18 (doi), k19 (doi), and 5 more"
+    )

@@ -19,10 +19,10 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from papershelf.core.exporters import ExportReport, export_to_file, render
 from papershelf.core.exporters.latex import to_latex
 from papershelf.core.importers.bibtex import decode_latex, parse_bibtex
-
 from tests.core.bib_samples import make_paper
 from tests.texcheck import check_bib, require_tex
 
@@ -39,16 +39,23 @@ ANY_CHARACTER = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_chara
 # The hard cases, often: letters of every script, combining marks, emoji and
 # their joiners, LaTeX specials, TeX ligatures, dashes, typography.
 HARD = st.sampled_from(
-    list("aZq0 -'`,!?<>\\{}&%#_$^~.\"") + [chr(c) for c in range(0x300, 0x370)]
+    list("aZq0 -'`,!?<>\\{}&%#_$^~.\"")
+    + [chr(c) for c in range(0x300, 0x370)]
     + list("中文日本語한국어العربيةОбучениеעבריתहिन्दी😀🚀\u200d\u200c\ufe0f\u00ad")
     + list("ßøıĐđÆŁαΣωΑοϊΐἀươễệặậẩŢḑǅﬁＡ—–“”‘’„−₂⁴²×≤ℝ…")
 )
 TEXT = st.text(ANY_CHARACTER | HARD, max_size=40)
 # A person's name: words of any script, with no comma or " and " (which are syntax in a name list).
-NAME_WORD = st.text(st.characters(whitelist_categories=("L", "M", "N"), blacklist_characters=_BIDI) | HARD.filter(
-    lambda c: c not in ",{}\\ " and not c.isspace()), min_size=1, max_size=8)
-NAME = st.lists(NAME_WORD, min_size=1, max_size=3).map(" ".join).filter(
-    lambda n: n.lower() not in ("and", "others", "et al", "et al.") and " and " not in f" {n.lower()} "
+NAME_WORD = st.text(
+    st.characters(whitelist_categories=("L", "M", "N"), blacklist_characters=_BIDI)
+    | HARD.filter(lambda c: c not in ",{}\\ " and not c.isspace()),
+    min_size=1,
+    max_size=8,
+)
+NAME = (
+    st.lists(NAME_WORD, min_size=1, max_size=3)
+    .map(" ".join)
+    .filter(lambda n: n.lower() not in ("and", "others", "et al", "et al.") and " and " not in f" {n.lower()} ")
 )
 
 
@@ -81,8 +88,9 @@ def test_only_characters_with_no_latex_form_stay_utf8_in_bibtex(text):
     assert decode_latex(out) == expected(text)
     # biblatex keeps exactly the non-ASCII characters (but white space and controls).
     assert {c for c in to_latex(text, utf8=True) if not c.isascii()} == {
-        c for c in unicodedata.normalize("NFC", text) if not c.isascii() and not c.isspace()
-        and unicodedata.category(c) != "Cc"
+        c
+        for c in unicodedata.normalize("NFC", text)
+        if not c.isascii() and not c.isspace() and unicodedata.category(c) != "Cc"
     }
 
 
@@ -171,9 +179,12 @@ def _listing(path):
     items = []
     for i, (title, summary, authors) in enumerate(LISTING, 1):
         paper = {
-            "id": f"2509.9{i:04d}", "title": title, "summary": summary,
+            "id": f"2509.9{i:04d}",
+            "title": title,
+            "summary": summary,
             "authors": [{"_id": str(j), "name": n, "hidden": False} for j, n in enumerate(authors)],
-            "publishedAt": "2025-09-08T17:59:59.000Z", "submittedOnDailyAt": "2025-09-11T04:12:00.000Z",
+            "publishedAt": "2025-09-08T17:59:59.000Z",
+            "submittedOnDailyAt": "2025-09-11T04:12:00.000Z",
         }
         items.append({"paper": paper, "title": title, "summary": summary, "publishedAt": paper["publishedAt"]})
     path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
@@ -193,14 +204,14 @@ def test_the_cli_counts_every_paper_and_warns_once(tmp_path, library_path, capsy
     assert err[0] == f"{out}: 5 papers written ({fmt})"
     if fmt == "bibtex":
         assert len(err) == 2
-        assert err[1].startswith("papershelf: warning: 4 papers keep characters with no LaTeX form (kept as UTF-8;")  # ư has none
+        assert err[1].startswith(
+            "papershelf: warning: 4 papers keep characters with no LaTeX form (kept as UTF-8;"
+        )  # ư has none
     else:
         assert len(err) == 1
     records, problems = parse_bibtex(out.read_text(encoding="utf-8"), "out.bib")
     assert problems == []
-    assert sorted((r.title, r.abstract, r.authors) for r in records) == sorted(
-        (t, s, a) for t, s, a in LISTING
-    )
+    assert sorted((r.title, r.abstract, r.authors) for r in records) == sorted((t, s, a) for t, s, a in LISTING)
 
 
 # ---------------------------------------------------------------- the real tools
@@ -214,8 +225,9 @@ def test_non_latin_text_is_accepted_by_bibtex_and_biber(tmp_path, fmt):
     (pdflatex with T1 has no glyphs for CJK or Cyrillic; that is not checked.)
     """
     require_tex()
-    papers = [make_paper(id=i, citation_key=f"p{i}", title=t, abstract=s, authors=a)
-              for i, (t, s, a) in enumerate(LISTING, 1)]
+    papers = [
+        make_paper(id=i, citation_key=f"p{i}", title=t, abstract=s, authors=a) for i, (t, s, a) in enumerate(LISTING, 1)
+    ]
     papers.append(make_paper(id=9, citation_key="org", title="T", authors=["山田太郎", "Émoji 😀 Person"]))
     path = tmp_path / "unicode.bib"
     export_to_file(papers, fmt, path)
@@ -230,8 +242,9 @@ def test_every_macro_the_exporter_writes_compiles(tmp_path):
 
     symbols = "".join([*latex._TEXT, *latex._MATH, *latex._GREEK, *latex._LETTER_MACROS])
     accented = "ạẹọụ ậệộ ặ ắằẵ ễ ḑ Ţ ţ ę ǫ ṯ ǘ ǿ ǽ ά ΐ q\u0301 x\u0323"
-    paper = make_paper(citation_key="macros", title="Symbols", abstract=symbols + " " + accented,
-                       authors=["Ngọc Đặng", "Ǿrjan Ţiriac"])
+    paper = make_paper(
+        citation_key="macros", title="Symbols", abstract=symbols + " " + accented, authors=["Ngọc Đặng", "Ǿrjan Ţiriac"]
+    )
     path = tmp_path / "macros.bib"
     export_to_file([paper], "bibtex", path)
     assert path.read_text(encoding="ascii")  # all of them have a macro
@@ -248,18 +261,38 @@ def test_vietnamese_prints_through_biber_with_safeinputenc(tmp_path):
     """
     require_tex()
     path = tmp_path / "refs.bib"
-    export_to_file([make_paper(citation_key="vn", title="Tạp chí Khoa học: Nghiên ệ ậ ễ",
-                               authors=["Phạm Ngọc Thạch", "Lê Thị Hoa"])], "bibtex", path)
-    (tmp_path / "doc.tex").write_text("\n".join([
-        r"\documentclass{article}", r"\usepackage[T1]{fontenc}", r"\usepackage[utf8]{inputenc}",
-        r"\usepackage[backend=biber,safeinputenc]{biblatex}", r"\addbibresource{refs.bib}",
-        r"\begin{document}", r"\nocite{*}", r"\printbibliography", r"\end{document}", "",
-    ]))
+    export_to_file(
+        [
+            make_paper(
+                citation_key="vn", title="Tạp chí Khoa học: Nghiên ệ ậ ễ", authors=["Phạm Ngọc Thạch", "Lê Thị Hoa"]
+            )
+        ],
+        "bibtex",
+        path,
+    )
+    (tmp_path / "doc.tex").write_text(
+        "\n".join(
+            [
+                r"\documentclass{article}",
+                r"\usepackage[T1]{fontenc}",
+                r"\usepackage[utf8]{inputenc}",
+                r"\usepackage[backend=biber,safeinputenc]{biblatex}",
+                r"\addbibresource{refs.bib}",
+                r"\begin{document}",
+                r"\nocite{*}",
+                r"\printbibliography",
+                r"\end{document}",
+                "",
+            ]
+        )
+    )
     env = {"HOME": str(tmp_path), "TEXMFVAR": str(tmp_path / "texmf-var"), "PATH": os.environ["PATH"]}
-    for cmd in (["pdflatex", "-draftmode", "-interaction=nonstopmode", "doc.tex"], ["biber", "doc"],
-                ["pdflatex", "-draftmode", "-interaction=nonstopmode", "doc.tex"]):
+    for cmd in (
+        ["pdflatex", "-draftmode", "-interaction=nonstopmode", "doc.tex"],
+        ["biber", "doc"],
+        ["pdflatex", "-draftmode", "-interaction=nonstopmode", "doc.tex"],
+    ):
         subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, timeout=300, check=False)
     log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
     assert "\\entry{vn}" in (tmp_path / "doc.bbl").read_text(encoding="utf-8")
     assert [line for line in log.splitlines() if line.startswith("!")] == []
-

@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from papershelf.core.errors import ListingError
-from papershelf.core.importers import Source, read_records
-from papershelf.core.importers import hf_json
+from papershelf.core.importers import Source, hf_json, read_records
 
 from ..conftest import SAMPLE_JSON
 
@@ -18,7 +17,12 @@ def parse(data: str | bytes, name="api.json", **kw):
 
 
 def item(**paper):
-    base = {"id": "2509.00001", "title": "A Title", "summary": "An abstract.", "submittedOnDailyAt": "2025-09-11T04:00:00Z"}
+    base = {
+        "id": "2509.00001",
+        "title": "A Title",
+        "summary": "An abstract.",
+        "submittedOnDailyAt": "2025-09-11T04:00:00Z",
+    }
     return {"paper": base | paper}
 
 
@@ -37,7 +41,11 @@ def test_sample_items():
 
 
 def test_unknown_fields_ignored_and_optional_ones_may_be_missing():
-    recs = parse(json.dumps([{"paper": {"title": "Only a title", "submittedOnDailyAt": "2025-09-11", "new": {"x": 1}}, "extra": 3}]))
+    recs = parse(
+        json.dumps(
+            [{"paper": {"title": "Only a title", "submittedOnDailyAt": "2025-09-11", "new": {"x": 1}}, "extra": 3}]
+        )
+    )
     assert recs[0].title == "Only a title"
     assert recs[0].authors == [] and recs[0].arxiv_id is None and recs[0].abstract == ""
 
@@ -59,10 +67,16 @@ def test_date_option_overrides():
     [
         ('{"papers": []}', "expected a JSON array"),
         ("[]", "holds no papers"),
-        ('[{"paper": {"title": 5, "submittedOnDailyAt": "2025-09-11"}}]', "item 1: paper.title should be a string, not int"),
+        (
+            '[{"paper": {"title": 5, "submittedOnDailyAt": "2025-09-11"}}]',
+            "item 1: paper.title should be a string, not int",
+        ),
         ('[{"title": "no paper object"}]', "item 1: not a daily papers item"),
         ('[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11"}}, 3]', "item 2: not a daily papers item"),
-        ('[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11", "authors": [{"name": 7}]}}]', r"paper.authors\[1\].name should be a string"),
+        (
+            '[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11", "authors": [{"name": 7}]}}]',
+            r"paper.authors\[1\].name should be a string",
+        ),
         ('[{"paper": {"title": "t"}}]', "no listing date"),
         ('[{"paper": {"title": "t", "submittedOnDailyAt": "soon"}}]', "not a date"),
         ('[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11"}}', "item 1 .*expected ',' or ']'"),

@@ -94,11 +94,15 @@ def test_broken_listings_name_the_problem(text, message):
     assert "\n" not in str(info.value)
 
 
-titles = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\u0085\ufeff"),
-    min_size=1,
-    max_size=80,
-).map(lambda s: " ".join(s.split())).filter(bool)
+titles = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\u0085\ufeff"),
+        min_size=1,
+        max_size=80,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -31,7 +31,7 @@ def run_with_timeout(job, seconds: float = 10.0):
     def target():
         try:
             result["value"] = job()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)

@@ -9,6 +9,8 @@ import bibtexparser
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pybtex.database import parse_string as pybtex_parse
+
 from papershelf.core.exporters.latex import (
     _LIGATURES,
     _SPECIALS_RE,
@@ -22,8 +24,6 @@ from papershelf.core.exporters.latex import (
     verbatim,
 )
 from papershelf.core.importers.bibtex import decode_latex
-from pybtex.database import parse_string as pybtex_parse
-
 from tests.texcheck import lint_field, unprotected_capitals
 
 # ---------------------------------------------------------------- accents
@@ -36,7 +36,7 @@ from tests.texcheck import lint_field, unprotected_capitals
         ("Martínez", "Mart{\\'i}nez"),
         ("Łukasz", "{\\L}ukasz"),
         ("Gauß", "Gau{\\ss}"),
-        ("Søren Åström", "S{\\o}ren {\\AA}str{\\\"o}m"),
+        ("Søren Åström", 'S{\\o}ren {\\AA}str{\\"o}m'),
         ("Œuvre ærø", "{\\OE}uvre {\\ae}r{\\o}"),
         ("Ayşe Yılmaz", "Ay{\\c{s}}e Y{\\i}lmaz"),
         ("Škoda Erdős", "{\\v{S}}koda Erd{\\H{o}}s"),
@@ -147,7 +147,20 @@ def test_commands_and_braces_come_out_inert(hostile):
     assert not lint_field("title", out)  # balanced, nothing unescaped
     # Every backslash left starts one of our own macros or escapes.
     for piece in out.split("\\")[1:]:
-        assert piece.startswith(("textbackslash{}", "textbraceleft{}", "textbraceright{}", "&", "%", "#", "_", "$", "textasciicircum{}", "textasciitilde{}")), piece
+        assert piece.startswith(
+            (
+                "textbackslash{}",
+                "textbraceleft{}",
+                "textbraceright{}",
+                "&",
+                "%",
+                "#",
+                "_",
+                "$",
+                "textasciicircum{}",
+                "textasciitilde{}",
+            )
+        ), piece
     assert decode_latex(out) == collapse_space(hostile)
 
 
@@ -191,7 +204,10 @@ def test_tex_ligatures_of_ascii_are_broken():
 def test_biblatex_profile_keeps_every_character_as_utf8():
     text = "Müller Łukasz Nguyễn Phạm Hưng Σ ≤ – “q” 中文 😀 x² ﬁ"
     assert to_latex(text, utf8=True) == text
-    assert to_latex("50% {x} \\ ~", utf8=True) == "50\\% \\textbraceleft{}x\\textbraceright{} \\textbackslash{} \\textasciitilde{}"
+    assert (
+        to_latex("50% {x} \\ ~", utf8=True)
+        == "50\\% \\textbraceleft{}x\\textbraceright{} \\textbackslash{} \\textasciitilde{}"
+    )
 
 
 # ---------------------------------------------------------------- capitals
@@ -206,7 +222,7 @@ def test_biblatex_profile_keeps_every_character_as_utf8():
         ("ImageNet-A and Part II", "{ImageNet}-{A} and Part {II}"),
         ("Chapter X: a Survey, A Study", "Chapter {X}: a Survey, A Study"),
         ("iPhone and eBay", "{iPhone} and {eBay}"),
-        ("Reply to \"Comment on it\"", "Reply to \"Comment on it\""),
+        ('Reply to "Comment on it"', 'Reply to "Comment on it"'),
         ("Müller–Łukasz", 'M{\\"u}ller--{\\L}ukasz'),
         ("ÉCOLE Normale", "{{\\'E}COLE} Normale"),
         ("Q&A for LLMs", "{Q\\&A} for {LLMs}"),

@@ -15,8 +15,18 @@ def snapshot(library: Library) -> str:
     """Everything a user could see, as one comparable value."""
     ids = library.search_ids("")
     papers = [
-        (p.title, p.abstract, p.authors, p.arxiv_id, p.status, p.tags, p.lists, [n.text for n in p.notes],
-         p.citation_key, [(s.source, s.listing_date, s.position) for s in p.sightings])
+        (
+            p.title,
+            p.abstract,
+            p.authors,
+            p.arxiv_id,
+            p.status,
+            p.tags,
+            p.lists,
+            [n.text for n in p.notes],
+            p.citation_key,
+            [(s.source, s.listing_date, s.position) for s in p.sightings],
+        )
         for p in library.get_many(ids)
     ]
     return json.dumps([papers, library.lists(), library.tags()], default=str)
@@ -67,12 +77,23 @@ def test_json_enriches_a_paper_first_seen_in_text_without_duplicating(library, t
     library.set_status([pid], "reading")
     key = library.get(pid).citation_key
     title = library.get(pid).title
-    listing = json_listing(tmp_path, [{"paper": {
-        "id": "2507.12345v2", "title": "docthinker:  explainable multimodal large language models with rule-based "
-        "reinforcement learning for document understanding",
-        "authors": [{"name": "Wenwen Yu"}, {"name": "Zhibo Yang"}], "summary": "different abstract",
-        "publishedAt": "2025-07-16T00:00:00Z", "submittedOnDailyAt": "2025-09-12T00:00:00Z",
-        "githubRepo": "https://github.com/wenwenyu/DocThinker"}}])
+    listing = json_listing(
+        tmp_path,
+        [
+            {
+                "paper": {
+                    "id": "2507.12345v2",
+                    "title": "docthinker:  explainable multimodal large language models with rule-based "
+                    "reinforcement learning for document understanding",
+                    "authors": [{"name": "Wenwen Yu"}, {"name": "Zhibo Yang"}],
+                    "summary": "different abstract",
+                    "publishedAt": "2025-07-16T00:00:00Z",
+                    "submittedOnDailyAt": "2025-09-12T00:00:00Z",
+                    "githubRepo": "https://github.com/wenwenyu/DocThinker",
+                }
+            }
+        ],
+    )
     result = library.import_file(listing)
     assert (result.added, result.existing) == (0, 1)
     assert library.count("") == 49
@@ -93,8 +114,14 @@ def test_json_enriches_a_paper_first_seen_in_text_without_duplicating(library, t
 
 
 def test_same_arxiv_id_is_the_same_paper_even_with_another_title(library, tmp_path):
-    one = json_listing(tmp_path, [{"paper": {"id": "2509.00001", "title": "Old Title", "submittedOnDailyAt": "2025-09-11"}}], "a.json")
-    two = json_listing(tmp_path, [{"paper": {"id": "2509.00001v2", "title": "New Title v2", "submittedOnDailyAt": "2025-09-12"}}], "b.json")
+    one = json_listing(
+        tmp_path, [{"paper": {"id": "2509.00001", "title": "Old Title", "submittedOnDailyAt": "2025-09-11"}}], "a.json"
+    )
+    two = json_listing(
+        tmp_path,
+        [{"paper": {"id": "2509.00001v2", "title": "New Title v2", "submittedOnDailyAt": "2025-09-12"}}],
+        "b.json",
+    )
     library.import_file(one)
     assert library.import_file(two).existing == 1
     assert [p.title for p in library.get_many(library.search_ids(""))] == ["Old Title"]
@@ -116,7 +143,9 @@ def test_duplicates_inside_one_file_count_once(library, tmp_path):
 def test_a_failing_import_writes_nothing(library, tmp_path, sample_text):
     library.import_file(sample_text, listing_date=SEP11)
     before = snapshot(library)
-    good = [{"paper": {"id": f"2510.{i:05d}", "title": f"New {i}", "submittedOnDailyAt": "2025-10-01"}} for i in range(1200)]
+    good = [
+        {"paper": {"id": f"2510.{i:05d}", "title": f"New {i}", "submittedOnDailyAt": "2025-10-01"}} for i in range(1200)
+    ]
     bad = good + [{"paper": {"title": 42}}]
     with pytest.raises(ListingError, match="item 1201: paper.title should be a string"):
         library.import_file(json_listing(tmp_path, bad))
@@ -162,7 +191,9 @@ def test_preview_counts_without_writing(library, sample_text):
 
 
 def test_cancel_rolls_back(library, tmp_path):
-    items = [{"paper": {"id": f"2510.{i:05d}", "title": f"P {i}", "submittedOnDailyAt": "2025-10-01"}} for i in range(1500)]
+    items = [
+        {"paper": {"id": f"2510.{i:05d}", "title": f"P {i}", "submittedOnDailyAt": "2025-10-01"}} for i in range(1500)
+    ]
     calls = []
     with pytest.raises(Cancelled):
         library.import_file(json_listing(tmp_path, items), progress=calls.append, cancelled=lambda: len(calls) >= 2)
@@ -172,10 +203,24 @@ def test_cancel_rolls_back(library, tmp_path):
 
 def test_citation_keys_are_readable_unique_and_stable(library, tmp_path):
     items = [
-        {"paper": {"id": "1706.03762", "title": "Attention Is All You Need", "authors": [{"name": "Ashish Vaswani"}],
-                   "publishedAt": "2017-06-12", "submittedOnDailyAt": "2025-09-11"}},
-        {"paper": {"id": "1706.99999", "title": "Attention, again", "authors": [{"name": "A. Vaswani"}],
-                   "publishedAt": "2017-06-13", "submittedOnDailyAt": "2025-09-11"}},
+        {
+            "paper": {
+                "id": "1706.03762",
+                "title": "Attention Is All You Need",
+                "authors": [{"name": "Ashish Vaswani"}],
+                "publishedAt": "2017-06-12",
+                "submittedOnDailyAt": "2025-09-11",
+            }
+        },
+        {
+            "paper": {
+                "id": "1706.99999",
+                "title": "Attention, again",
+                "authors": [{"name": "A. Vaswani"}],
+                "publishedAt": "2017-06-13",
+                "submittedOnDailyAt": "2025-09-11",
+            }
+        },
         {"paper": {"title": "Gauß meets Émilie: the Ærodynamics", "submittedOnDailyAt": "2025-09-11"}},
     ]
     library.import_file(json_listing(tmp_path, items))
@@ -353,12 +398,16 @@ def test_distinct_keys_in_one_file_are_distinct_papers_and_likely_duplicates_are
 def test_against_the_library_only_the_same_key_arxiv_id_or_doi_merges(library, tmp_path):
     library.import_file(bib(tmp_path, TWO_INTRODUCTIONS))
     ids = {p.citation_key: p.id for p in library.get_many(library.search_ids(""))}
-    again = bib(tmp_path, """@inproceedings{smith-conf, title = {Introduction (revised)}, year = {2020}, pages = {1--9}}
+    again = bib(
+        tmp_path,
+        """@inproceedings{smith-conf, title = {Introduction (revised)}, year = {2020}, pages = {1--9}}
 @misc{preprint-of-yin, title = {Other words}, eprint = {2305.18153v2}, archivePrefix = {arXiv}}
 @misc{acl-yin, title = {Same DOI}, doi = {https://doi.org/10.18653/V1/2023.findings-acl.551}}
 @book{intro-book, title = {Introduction}, author = {Roe, Rita}, year = {2020}}
 @book{intro-1999, title = {Introduction}, year = {1999}}
-""", "more.bib")
+""",
+        "more.bib",
+    )
     result = library.import_file(again)
     assert result.merged == [
         f"smith-conf (line 1) into paper {ids['smith-conf']} (same key)",
@@ -372,7 +421,9 @@ def test_against_the_library_only_the_same_key_arxiv_id_or_doi_merges(library, t
     assert smith.title == "Introduction" and smith.extra_fields["pages"] == "1–9"
 
 
-def test_a_listing_imported_twice_still_adds_nothing_and_a_bib_entry_with_its_title_is_flagged(library, tmp_path, sample_text):
+def test_a_listing_imported_twice_still_adds_nothing_and_a_bib_entry_with_its_title_is_flagged(
+    library, tmp_path, sample_text
+):
     library.import_file(sample_text, listing_date=SEP11)
     assert library.import_file(sample_text, listing_date=SEP11).existing == 49
     pid = library.search_ids('"DocThinker"')[0]

@@ -19,7 +19,11 @@ def test_core_imports_no_qt():
         "assert not qt, qt\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT / "desktop")}, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "desktop")},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     # The walk really imported the core's modules (library, importers, search, …).

@@ -51,7 +51,9 @@ def test_backups_and_checks_never_open_the_library(library, tmp_path):
 def test_the_cli_refuses_an_empty_library_path():
     result = subprocess.run(
         [sys.executable, "-m", "papershelf", "--library", "", "list"],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")),
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "desktop")),
     )
     assert result.returncode == 2 and "--library: the path is empty" in result.stderr
 

@@ -40,9 +40,13 @@ def test_csl_json_of_nothing_is_an_empty_array():
 
 def test_csl_arxiv_preprint():
     paper = make_paper(
-        arxiv_id="2509.01234v2", published=dt.date(2025, 9, 11), tags=["llm", "rl"],
-        authors=["Jan van der Berg", "OpenAI Team"], citation_key="berg2025",
-        sightings=[hf_sighting(11)], extra_fields={"doi": "10.1/x"},
+        arxiv_id="2509.01234v2",
+        published=dt.date(2025, 9, 11),
+        tags=["llm", "rl"],
+        authors=["Jan van der Berg", "OpenAI Team"],
+        citation_key="berg2025",
+        sightings=[hf_sighting(11)],
+        extra_fields={"doi": "10.1/x"},
     )
     (item,) = csl([paper])
     assert item["id"] == "berg2025"
@@ -60,8 +64,18 @@ def test_csl_arxiv_preprint():
 
 def test_csl_journal_article_from_bibtex():
     paper = make_paper(
-        arxiv_id=None, entry_type="article", published=dt.date(2005, 5, 1), citation_key="k",
-        extra_fields={"journal": "BPTrends", "volume": "3", "number": "5", "pages": "1--11", "year": "2005", "month": "may"},
+        arxiv_id=None,
+        entry_type="article",
+        published=dt.date(2005, 5, 1),
+        citation_key="k",
+        extra_fields={
+            "journal": "BPTrends",
+            "volume": "3",
+            "number": "5",
+            "pages": "1--11",
+            "year": "2005",
+            "month": "may",
+        },
     )
     (item,) = csl([paper])
     assert item["type"] == "article-journal"
@@ -99,8 +113,11 @@ def parse_ris(data: str) -> list[list[tuple[str, str]]]:
 
 def test_ris_record():
     paper = make_paper(
-        authors=["Ashish Vaswani", "Jan van der Berg", "OpenAI Team"], tags=["nlp", "attention"],
-        notes=[note("my note")], extra_fields={"doi": "10.1/x"}, sightings=[hf_sighting(11)],
+        authors=["Ashish Vaswani", "Jan van der Berg", "OpenAI Team"],
+        tags=["nlp", "attention"],
+        notes=[note("my note")],
+        extra_fields={"doi": "10.1/x"},
+        sightings=[hf_sighting(11)],
     )
     (record,) = parse_ris(text([paper], "ris", notes=True))
     assert record[0] == ("TY", "GEN")
@@ -116,8 +133,13 @@ def test_ris_record():
 
 
 def test_ris_journal_article_and_no_notes_by_default():
-    paper = make_paper(arxiv_id=None, url="https://e.org", entry_type="article", notes=[note("secret")],
-                       extra_fields={"journal": "J", "volume": "2", "pages": "10--20"})
+    paper = make_paper(
+        arxiv_id=None,
+        url="https://e.org",
+        entry_type="article",
+        notes=[note("secret")],
+        extra_fields={"journal": "J", "volume": "2", "pages": "10--20"},
+    )
     (record,) = parse_ris(text([paper], "ris"))
     tags = dict(record)
     assert tags["TY"] == "JOUR"
@@ -141,7 +163,9 @@ def test_ris_of_many_papers():
 
 
 def test_markdown_item():
-    paper = make_paper(status="read", tags=["llm", "machine learning"], authors=["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"])
+    paper = make_paper(
+        status="read", tags=["llm", "machine learning"], authors=["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
+    )
     assert text([paper], "markdown") == (
         "- [x] **Attention Is All You Need** — Ashish Vaswani et al. "
         "(<https://arxiv.org/abs/1706.03762>) #llm #machine-learning\n"
@@ -171,8 +195,10 @@ def test_markdown_notes_are_indented_when_asked():
 
 
 def test_markdown_escapes_untrusted_text():
-    paper = make_paper(title="<img src=x onerror=alert(1)> **bold** [link](http://evil) `code` #notatag $x$ | ~~s~~ &amp;",
-                       authors=["_Under_ Score"])
+    paper = make_paper(
+        title="<img src=x onerror=alert(1)> **bold** [link](http://evil) `code` #notatag $x$ | ~~s~~ &amp;",
+        authors=["_Under_ Score"],
+    )
     line = text([paper], "markdown")
     assert "\\<img src=x onerror=alert(1)\\>" in line
     assert "\\*\\*bold\\*\\*" in line and "\\[link\\](http://evil)" in line
@@ -234,8 +260,15 @@ def test_csl_json_escapes_control_characters_and_keeps_them():
 
 @pytest.mark.parametrize(
     "url",
-    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " data:text/html,<script>x</script>",
-     "file:///etc/passwd", "vbscript:msgbox", "https:evil", "//evil.example/x"],
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " data:text/html,<script>x</script>",
+        "file:///etc/passwd",
+        "vbscript:msgbox",
+        "https:evil",
+        "//evil.example/x",
+    ],
 )
 def test_markdown_links_only_web_pages(url):
     out = text([make_paper(url=url, arxiv_id=None)], "markdown")

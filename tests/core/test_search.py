@@ -33,7 +33,8 @@ def test_one_letter_is_a_whole_word_not_a_prefix(lib):
 
 
 @pytest.mark.parametrize(
-    "query", ["reinforcement", "learning -reinforcement", "learning status:unread", "tag:rl le", "-le", '"rule-based', ""]
+    "query",
+    ["reinforcement", "learning -reinforcement", "learning status:unread", "tag:rl le", "-le", '"rule-based', ""],
 )
 @pytest.mark.parametrize("descending", [False, True])
 def test_first_page_is_the_start_of_the_full_list(lib, query, descending):
@@ -119,7 +120,10 @@ def test_sorting_in_sql(lib):
 
 def test_parse_and_highlight_terms():
     assert parse('tag:"a b" -status:read "x y" z') == [
-        parse('tag:"a b"')[0], parse("-status:read")[0], parse('"x y"')[0], parse("z")[0]
+        parse('tag:"a b"')[0],
+        parse("-status:read")[0],
+        parse('"x y"')[0],
+        parse("z")[0],
     ]
     assert highlight_terms('tag:x "exact phrase" word -not') == ["exact phrase", "word"]
 

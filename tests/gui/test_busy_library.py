@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from .conftest import focus_table
-
 
 
 @pytest.fixture

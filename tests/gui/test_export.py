@@ -104,15 +104,26 @@ def test_export_onto_the_library_through_a_link_is_refused(imported, qtbot, monk
     assert link.is_symlink() and window.library.count() == before
 
 
-def test_export_says_which_papers_keep_characters_with_no_latex_form(
-    imported, qtbot, monkeypatch, tmp_path, dialogs
-):
+def test_export_says_which_papers_keep_characters_with_no_latex_form(imported, qtbot, monkeypatch, tmp_path, dialogs):
     window = imported
     import json
 
     listing = tmp_path / "cjk.json"
-    listing.write_text(json.dumps([{"paper": {"id": "2509.00001", "title": "多模态大模型 survey", "summary": "摘要",
-                                              "authors": [{"name": "王小明"}], "publishedAt": "2025-09-10T00:00:00Z"}}]))
+    listing.write_text(
+        json.dumps(
+            [
+                {
+                    "paper": {
+                        "id": "2509.00001",
+                        "title": "多模态大模型 survey",
+                        "summary": "摘要",
+                        "authors": [{"name": "王小明"}],
+                        "publishedAt": "2025-09-10T00:00:00Z",
+                    }
+                }
+            ]
+        )
+    )
     import datetime as dt
 
     shown = dt.date.fromisoformat(window.current_query().removeprefix("date:"))  # the listing the window shows

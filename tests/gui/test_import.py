@@ -31,7 +31,10 @@ def test_the_user_corrects_the_listing_date(window, qtbot, sample):
     assert (detected.month, detected.day) == (9, 11)
     preview.date_edit.setDate(QDate(2025, 9, 11))
     # The preview runs again with the corrected date before Import is possible.
-    qtbot.waitUntil(lambda: preview.import_button.isEnabled() and preview.result.listing_dates == [dt.date(2025, 9, 11)], timeout=5000)
+    qtbot.waitUntil(
+        lambda: preview.import_button.isEnabled() and preview.result.listing_dates == [dt.date(2025, 9, 11)],
+        timeout=5000,
+    )
     assert preview.new_label.text() == "49"
     qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.import_flow.busy, timeout=10000)
@@ -88,7 +91,14 @@ def _drop(window, paths):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QDropEvent.Type.DragEnter)
+    enter = QDropEvent(
+        pos,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        QDropEvent.Type.DragEnter,
+    )
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
     drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -122,7 +132,9 @@ def test_dropping_several_files_previews_each(window, qtbot, sample, sample_json
     first = wait_preview(qtbot, window)
     assert first.new_label.text() == "49"
     qtbot.mouseClick(first.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.import_flow.preview is not None and window.import_flow.preview is not first, timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.import_flow.preview is not None and window.import_flow.preview is not first, timeout=10000
+    )
     second = wait_preview(qtbot, window)
     assert second.format_label.text() == "Daily papers (JSON)"
     qtbot.mouseClick(second.import_button, Qt.MouseButton.LeftButton)
@@ -152,7 +164,9 @@ def test_a_cancelled_import_writes_nothing(window, qtbot, sample, monkeypatch):
     window.import_paths([sample])
     preview = wait_preview(qtbot, window)
     qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.import_flow.progress is not None and window.import_flow.progress.isVisible(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.import_flow.progress is not None and window.import_flow.progress.isVisible(), timeout=5000
+    )
     progress = window.import_flow.progress
     assert progress.objectName() == "importProgress"
     cancel = [b for b in progress.findChildren(type(preview.import_button)) if b.text() == "Cancel"][0]

@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, Qt
 
-from papershelf.gui.models.paper_table import MIME_TYPE, Column, IdRole, PaperTableModel, SortRole, ids_from_mime, ids_to_mime
+from papershelf.gui.models.paper_table import (
+    MIME_TYPE,
+    Column,
+    IdRole,
+    PaperTableModel,
+    SortRole,
+    ids_from_mime,
+    ids_to_mime,
+)
 from papershelf.gui.models.sidebar import (
     CountRole,
     KindRole,

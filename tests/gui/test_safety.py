@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from papershelf.gui.links import open_url, safe_url
-from papershelf.gui.models.paper_table import Column
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QToolButton
+
+from papershelf.gui.links import open_url, safe_url
+from papershelf.gui.models.paper_table import Column
 
 from .conftest import focus_table, import_through_preview, wait_sidebar
 
@@ -73,7 +74,16 @@ def test_a_javascript_link_is_never_opened(make_window, qtbot, tmp_path, monkeyp
 def test_link_checks():
     assert safe_url("https://arxiv.org/abs/2509.00001") is not None
     assert safe_url("http://example.org/x") is not None
-    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", "file:///etc/passwd", "data:text/html,x", "https://", "", None, "ftp://x.org"):
+    for bad in (
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "file:///etc/passwd",
+        "data:text/html,x",
+        "https://",
+        "",
+        None,
+        "ftp://x.org",
+    ):
         assert safe_url(bad) is None, bad
         assert open_url(bad) is False
 
@@ -105,9 +115,11 @@ def test_enter_refuses_a_javascript_paper_link(make_window, qtbot, tmp_path, mon
 # --- Hidden characters: bidi overrides, terminal escapes, NUL, C1 ---------------------------
 
 RLO, LRI, PDI = "\u202e", "\u2066", "\u2069"
-SPOOF_TITLE = f"Invoice {RLO}exe.txt {LRI}isolated{PDI} and <a href=\"file:///etc/passwd\">click</a>"
+SPOOF_TITLE = f'Invoice {RLO}exe.txt {LRI}isolated{PDI} and <a href="file:///etc/passwd">click</a>'
 SPOOF_AUTHOR = f"Eve {RLO}evE"
-SPOOF_ABSTRACT = "Line one\x1b[2J and\x1b]8;;http://evil.example\x07a link\nNUL:\x00 DEL:\x7f C1:\x9b31m RLM:\u200f\rOVER"
+SPOOF_ABSTRACT = (
+    "Line one\x1b[2J and\x1b]8;;http://evil.example\x07a link\nNUL:\x00 DEL:\x7f C1:\x9b31m RLM:\u200f\rOVER"
+)
 SPOOF_URL = f"https://example.org/{RLO}fdp.exe"
 SPOOF_TAG = f"{RLO}gat"
 SPOOF_LIST = f"<b>List</b> \x1b[31mred{RLO}"
@@ -139,9 +151,7 @@ def _hidden(text: str, *, multiline: bool = False) -> list[str]:
     from papershelf.core.display import BIDI_CONTROLS
 
     keep = "\n\t" if multiline else ""
-    return [
-        c for c in text if c not in keep and (unicodedata.category(c) in ("Cc", "Cs") or ord(c) in BIDI_CONTROLS)
-    ]
+    return [c for c in text if c not in keep and (unicodedata.category(c) in ("Cc", "Cs") or ord(c) in BIDI_CONTROLS)]
 
 
 def _rendered(rich: str) -> str:
@@ -181,7 +191,9 @@ def test_bidi_and_control_characters_are_shown_as_marks_everywhere(spoofed):
     assert detail.title.textFormat() == Qt.TextFormat.PlainText
     assert detail.authors.text() == "Eve <U+202E>evE, <i>Mallory</i><U+001B>[31m"
     abstract = detail.abstract.toPlainText()
-    assert abstract.startswith("Line one<U+001B>[2J and<U+001B>]8;;http://evil.example<U+0007>a link\nNUL:<U+0000> DEL:<U+007F> C1:<U+009B>31m")
+    assert abstract.startswith(
+        "Line one<U+001B>[2J and<U+001B>]8;;http://evil.example<U+0007>a link\nNUL:<U+0000> DEL:<U+007F> C1:<U+009B>31m"
+    )
     assert abstract.endswith("RLM:<U+200F><U+000D>OVER")
     row = [window.table_model.index(0, c).data() for c in Column]
     assert row[Column.TITLE] == detail.title.text()
@@ -261,11 +273,22 @@ def test_the_list_chooser_and_export_dialog_show_marks_and_use_stored_names(spoo
     window = spoofed
     chooser = ListChooser([SPOOF_LIST, "Plain"], 1, window)
     qtbot.addWidget(chooser)
-    assert [chooser.view.item(i).text() for i in range(chooser.view.count())] == ["<b>List</b> <U+001B>[31mred<U+202E>", "Plain"]
+    assert [chooser.view.item(i).text() for i in range(chooser.view.count())] == [
+        "<b>List</b> <U+001B>[31mred<U+202E>",
+        "Plain",
+    ]
     assert chooser.choice() == (SPOOF_LIST, False)
     dialog = ExportDialog(
-        formats=["bibtex"], extensions={}, selection_count=1, search_count=1, lists=["Plain", SPOOF_LIST],
-        tags=[SPOOF_TAG], folder=".", scope=LIST, value=SPOOF_LIST, parent=window,
+        formats=["bibtex"],
+        extensions={},
+        selection_count=1,
+        search_count=1,
+        lists=["Plain", SPOOF_LIST],
+        tags=[SPOOF_TAG],
+        folder=".",
+        scope=LIST,
+        value=SPOOF_LIST,
+        parent=window,
     )
     qtbot.addWidget(dialog)
     assert dialog.list_combo.currentText() == "<b>List</b> <U+001B>[31mred<U+202E>"

@@ -14,9 +14,7 @@ def test_half_typed_and_unknown_filters_are_named_in_the_status_bar(imported, qt
     qtbot.waitUntil(lambda: status.currentMessage() == 'search: "tag:" needs a tag name (tag:NAME)', timeout=3000)
     assert window.table_model.rowCount() == 49  # the last good results stay while typing
     qtbot.keyClicks(window.search_field, "n")
-    qtbot.waitUntil(
-        lambda: status.currentMessage() == 'search: no tag named "n"; did you mean "nlp"?', timeout=3000
-    )
+    qtbot.waitUntil(lambda: status.currentMessage() == 'search: no tag named "n"; did you mean "nlp"?', timeout=3000)
     qtbot.keyClicks(window.search_field, "lp")
     qtbot.waitUntil(lambda: status.currentMessage() == "", timeout=3000)
     wait_search(qtbot, window)

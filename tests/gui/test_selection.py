@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from papershelf.core.display import visible
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+
+from papershelf.core.display import visible
 
 from .conftest import focus_table, wait_search
 

@@ -175,7 +175,9 @@ def test_n_adds_a_note_and_focuses_it(imported, qtbot):
     editor = window.detail.notes.editors[-1]
     assert QApplication.focusWidget() is editor
     qtbot.keyClicks(editor, "Read the *method* section.")
-    qtbot.waitUntil(lambda: [n.text for n in window.library.get(pid).notes] == ["Read the *method* section."], timeout=3000)
+    qtbot.waitUntil(
+        lambda: [n.text for n in window.library.get(pid).notes] == ["Read the *method* section."], timeout=3000
+    )
 
 
 def test_enter_opens_the_paper_page(make_window, qtbot, sample_json_file, monkeypatch):

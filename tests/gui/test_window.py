@@ -178,7 +178,9 @@ def test_the_shortcuts_dialog_lists_every_shortcut(imported, qtbot):
     assert shown["Clear Priority"] == "0"
     assert shown["Find"] == QKeySequence(QKeySequence.StandardKey.Find).toString(QKeySequence.SequenceFormat.NativeText)
     assert "Undo" in shown and "Redo" in shown and "Quit" in shown
-    assert shown["Import from Clipboard"] == QKeySequence("Ctrl+Shift+V").toString(QKeySequence.SequenceFormat.NativeText)
+    assert shown["Import from Clipboard"] == QKeySequence("Ctrl+Shift+V").toString(
+        QKeySequence.SequenceFormat.NativeText
+    )
     dialog.close()
 
 

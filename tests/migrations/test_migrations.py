@@ -21,7 +21,7 @@ def digest(path: Path) -> str:
 
 
 def test_schema_head_constant_matches_alembic():
-    assert db.SCHEMA_HEAD == migrate.alembic_head()
+    assert migrate.alembic_head() == db.SCHEMA_HEAD
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def pending_migration(tmp_path, monkeypatch):
         shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
         (scripts / "versions" / "0003_test.py").write_text(
             textwrap.dedent(
-                '''
+                """
                 import sqlalchemy as sa
                 from alembic import op
 
@@ -61,7 +61,7 @@ def pending_migration(tmp_path, monkeypatch):
 
 
                 def upgrade():
-                '''
+                """
             )
             + textwrap.indent(textwrap.dedent(body), "    ")
         )
@@ -91,11 +91,11 @@ def test_upgrade_takes_a_backup_first_and_keeps_the_data(old_library, tmp_path, 
 
 def test_a_failing_upgrade_leaves_the_library_as_it_was(old_library, tmp_path, pending_migration):
     pending_migration(
-        '''
+        """
         op.add_column("paper", sa.Column("rating", sa.Integer))
         op.execute("UPDATE paper SET title = 'broken'")
         raise RuntimeError("simulated failure halfway through a migration")
-        '''
+        """
     )
     with pytest.raises(RuntimeError):
         Library(old_library, backups_dir=tmp_path / "backups")

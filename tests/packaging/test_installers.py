@@ -130,7 +130,10 @@ def test_tarball_has_no_build_machine_paths(tarball_root):
 def test_deb_metadata():
     deb = _require(DEB)
     fields = subprocess.run(
-        ["dpkg-deb", "-f", deb, "Package", "Version", "Architecture", "Depends"], capture_output=True, text=True, check=True
+        ["dpkg-deb", "-f", deb, "Package", "Version", "Architecture", "Depends"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "Package: papershelf" in fields
     assert f"Version: {__version__}" in fields
@@ -138,8 +141,19 @@ def test_deb_metadata():
     depends = re.search(r"^Depends: (.*)$", fields, re.M).group(1)
     # What Qt's xcb platform plugin links, and what it needs to draw and find fonts.
     for package in (
-        "libxcb-cursor0", "libxkbcommon-x11-0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0",
-        "libxcb-render-util0", "libxcb-shape0", "libxcb-xkb1", "libegl1", "libgl1", "libfontconfig1", "libdbus-1-3",
+        "libxcb-cursor0",
+        "libxkbcommon-x11-0",
+        "libxcb-icccm4",
+        "libxcb-image0",
+        "libxcb-keysyms1",
+        "libxcb-randr0",
+        "libxcb-render-util0",
+        "libxcb-shape0",
+        "libxcb-xkb1",
+        "libegl1",
+        "libgl1",
+        "libfontconfig1",
+        "libdbus-1-3",
     ):
         assert re.search(rf"(^|, ){re.escape(package)}( |,|$)", depends), f"{package} not in Depends: {depends}"
 

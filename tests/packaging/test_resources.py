@@ -15,9 +15,7 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 def test_desktop_entry_validates():
     if not shutil.which("desktop-file-validate"):
         pytest.skip("desktop-file-validate is not installed (Debian: desktop-file-utils)")
-    result = subprocess.run(
-        ["desktop-file-validate", RESOURCES / "papershelf.desktop"], capture_output=True, text=True
-    )
+    result = subprocess.run(["desktop-file-validate", RESOURCES / "papershelf.desktop"], capture_output=True, text=True)
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     assert not re.search(r": (error|warning): ", report), report

@@ -24,7 +24,11 @@ def test_smoke_test_passes_headless_without_touching_the_profile(tmp_path):
     env = _clean_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "papershelf", "--smoke-test"],
-        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     line = result.stdout.strip()

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="need
 def run_cli(env, library, *args):
     result = subprocess.run(
         [sys.executable, "-m", "papershelf", "--library", str(library), *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -46,7 +49,11 @@ class App:
     def __init__(self, env, library):
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("gui_driver.py")), str(library)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert self.proc.stdout.readline().strip() == "ready", self.proc.stderr.read()
 
@@ -61,7 +68,10 @@ class App:
 def test_app_and_cli_on_one_library_lose_nothing(tmp_path):
     library = tmp_path / "L.sqlite3"
     env = dict(
-        os.environ, PYTHONPATH=str(ROOT / "desktop"), QT_QPA_PLATFORM="offscreen", PAPERSHELF_HOME=str(tmp_path / "home")
+        os.environ,
+        PYTHONPATH=str(ROOT / "desktop"),
+        QT_QPA_PLATFORM="offscreen",
+        PAPERSHELF_HOME=str(tmp_path / "home"),
     )
     run_cli(env, library, "import", str(SAMPLE), "--date", "2025-09-11")
     app = App(env, library)  # the first launch of the day: its daily backup runs now
@@ -91,9 +101,12 @@ def test_app_and_cli_on_one_library_lose_nothing(tmp_path):
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM paper WHERE status = 'read'").fetchone()[0] == 2
-        assert conn.execute(
-            "SELECT count(*) FROM paper_tag JOIN tag ON tag.id = paper_tag.tag_id WHERE paper_id = 1 AND name = 'probe'"
-        ).fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM paper_tag JOIN tag ON tag.id = paper_tag.tag_id WHERE paper_id = 1 AND name = 'probe'"
+            ).fetchone()[0]
+            == 1
+        )
         notes = {row[0] for row in conn.execute("SELECT text FROM note")}
         assert notes == {"from the app", "from the CLI"}
         assert conn.execute("SELECT status FROM paper WHERE id = 3").fetchone()[0] == "reading"

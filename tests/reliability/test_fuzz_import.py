@@ -26,7 +26,13 @@ SAMPLES = {
 
 def state(lib: Library) -> str:
     papers = lib.get_many(lib.search_ids(""))
-    return json.dumps([(p.title, p.abstract, p.authors, p.arxiv_id, [(s.listing_date, s.position) for s in p.sightings]) for p in papers], default=str)
+    return json.dumps(
+        [
+            (p.title, p.abstract, p.authors, p.arxiv_id, [(s.listing_date, s.position) for s in p.sightings])
+            for p in papers
+        ],
+        default=str,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +75,9 @@ def mutate(data: bytes, steps) -> bytes:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(kind=st.sampled_from(sorted(SAMPLES)), steps=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_samples(lib, kind, steps):
     check(lib, mutate(SAMPLES[kind], steps))
@@ -85,10 +93,22 @@ def test_random_bytes(lib, data):
     "data",
     [
         pytest.param(b"[" * 200_000, id="deeply nested json"),
-        pytest.param(b"[" + b'{"paper": {"title": "x", "submittedOnDailyAt": "2025-09-11", "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}]", id="deep field"),
+        pytest.param(
+            b"["
+            + b'{"paper": {"title": "x", "submittedOnDailyAt": "2025-09-11", "deep": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}}]",
+            id="deep field",
+        ),
         pytest.param(b'[{"paper": {"title": 1e999, "submittedOnDailyAt": "2025-09-11"}}]', id="number for a string"),
-        pytest.param(b'[{"paper": {"title": "t", "authors": "Ann", "submittedOnDailyAt": "2025-09-11"}}]', id="string for a list"),
-        pytest.param(b'[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11", "githubRepo": ["x"]}}]', id="list for a string"),
+        pytest.param(
+            b'[{"paper": {"title": "t", "authors": "Ann", "submittedOnDailyAt": "2025-09-11"}}]', id="string for a list"
+        ),
+        pytest.param(
+            b'[{"paper": {"title": "t", "submittedOnDailyAt": "2025-09-11", "githubRepo": ["x"]}}]',
+            id="list for a string",
+        ),
         pytest.param(SAMPLES["text"].replace(b"\n", b"\x00\n", 3), id="NUL bytes in text"),
         pytest.param(b"Sep 11\n\n" + b"A" * (100 * 1024 * 1024), id="100 MB line"),
         pytest.param(SAMPLES["text"][: len(SAMPLES["text"]) // 2], id="truncated text"),

@@ -62,7 +62,9 @@ def test_a_chain_of_string_macros_is_cut_at_one_mebibyte(tmp_path):
     result = run_import(tmp_path, "chain.bib", text)
     name = tmp_path / "chain.bib"
     assert result["titles"] == ["Good entry"]
-    assert result["skipped"] == [f"{name}: line 41: entry 'k': field 'title': @string 's39' is longer than 1 MiB; not imported"]
+    assert result["skipped"] == [
+        f"{name}: line 41: entry 'k': field 'title': @string 's39' is longer than 1 MiB; not imported"
+    ]
     # The macro that first grew too large is named once, not every macro built on it.
     assert result["warnings"] == [
         f"{name}: line 18: @string 's17': longer than 1 MiB after @string expansion; entries using it are not imported"
@@ -73,7 +75,9 @@ def test_an_18_mb_abstract_full_of_latex_skips_that_entry_quickly(tmp_path):
     abstract = r"The {\"o} $\alpha$ \textit{x} \emph{y} {{z}} -- ``q'' " * (18 * MIB // 52)
     result = run_import(tmp_path, "big.bib", "@misc{big, title = {Big}, abstract = {" + abstract + "}}\n" + GOOD)
     assert result["titles"] == ["Good entry"]
-    assert result["skipped"] == [f"{tmp_path / 'big.bib'}: line 1: entry 'big': field 'abstract' is longer than 1 MiB; not imported"]
+    assert result["skipped"] == [
+        f"{tmp_path / 'big.bib'}: line 1: entry 'big': field 'abstract' is longer than 1 MiB; not imported"
+    ]
     assert result["seconds"] < 30  # bibtexparser reads 18 MB in a few seconds; the old import took minutes
 
 
@@ -87,7 +91,13 @@ def test_a_long_latex_value_under_the_field_limit_is_kept_undecoded(tmp_path):
 
 def test_one_large_macro_used_by_thousands_of_entries_stays_within_the_budget(tmp_path):
     big = "x" * (MIB - 10)
-    text = "@string{big = {" + big + "}}\n" + "".join(f'@misc{{k{i}, title = big # "{i}"}}\n' for i in range(20_000)) + GOOD
+    text = (
+        "@string{big = {"
+        + big
+        + "}}\n"
+        + "".join(f'@misc{{k{i}, title = big # "{i}"}}\n' for i in range(20_000))
+        + GOOD
+    )
     result = run_import(tmp_path, "fan.bib", text)
     assert "Good entry" in result["titles"]
     assert 0 < result["added"] < 100  # the first entries fit the 32 MiB budget; 20 GB would not
@@ -100,7 +110,9 @@ def test_one_large_crossref_parent_inherited_by_thousands_of_children_stays_with
     result = run_import(tmp_path, "xref.bib", parent + children + GOOD)
     assert "Good entry" in result["titles"]
     assert len(result["skipped"]) > 19_000
-    assert "crossref 'p': @string and crossref expansions in this file exceed 32 MiB; not imported" in result["skipped"][0]
+    assert (
+        "crossref 'p': @string and crossref expansions in this file exceed 32 MiB; not imported" in result["skipped"][0]
+    )
 
 
 @pytest.mark.parametrize("spaces", [" ", "\n", " \t"])

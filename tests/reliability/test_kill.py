@@ -30,7 +30,10 @@ def start(library: Path, mode: str, arg: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"))
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("worker.py")), str(library), mode, arg],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
     return proc
@@ -65,7 +68,9 @@ def test_killed_imports_are_all_or_nothing(tmp_path):
         assert integrity(library) == "ok"
         with Library(library) as lib:
             after_kill = lib.count()
-            assert after_kill in (before, before + new), f"round {round_}: a partial import ({after_kill - before} of {new})"
+            assert after_kill in (before, before + new), (
+                f"round {round_}: a partial import ({after_kill - before} of {new})"
+            )
             outcomes.add(after_kill == before)
             # The next run works, and running the same import again completes it.
             assert lib.import_file(listing).added == before + new - after_kill

@@ -30,12 +30,20 @@ def test_gui_and_two_cli_imports_at_once(tmp_path, sample_text):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"), QT_QPA_PLATFORM="offscreen")
     gui = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("gui_writer.py")), str(library), "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert gui.stdout.readline().strip() == "ready"
     cli = [
-        subprocess.Popen([sys.executable, "-m", "papershelf", "--library", str(library), "import", str(path)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "papershelf", "--library", str(library), "import", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for path in (one, two)
     ]
     outputs = [p.communicate(timeout=300) for p in cli]

@@ -93,7 +93,9 @@ def list_backups(folder: Path) -> list[Path]:
         return []
     # Hidden files are backups and restores still being written.
     found = [
-        p for p in folder.iterdir() if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and not p.name.startswith(".") and p.is_file()
+        p
+        for p in folder.iterdir()
+        if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and not p.name.startswith(".") and p.is_file()
     ]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
@@ -171,7 +173,9 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
             copy.execute("PRAGMA journal_mode=DELETE")
             result = copy.execute("PRAGMA quick_check").fetchone()
             if not result or result[0] != "ok":
-                raise LibraryError(f"{library}: the library file is damaged ({db.one_line(result[0] if result else '?')})")
+                raise LibraryError(
+                    f"{library}: the library file is damaged ({db.one_line(result[0] if result else '?')})"
+                )
             facts = _counts(copy)
             facts["schema"] = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         return tmp, facts
@@ -193,9 +197,10 @@ def _write_archive(snapshot: Path, dest: Path, facts: dict, kind: str, when: dt.
         **facts,
     }
     # Level 1: at 100k papers 81 MB in 4 s, against 70 MB in 18 s at level 6.
-    with fsutil.write_user_file(dest, "wb") as stream, zipfile.ZipFile(
-        stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
-    ) as archive:
+    with (
+        fsutil.write_user_file(dest, "wb") as stream,
+        zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+    ):
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         archive.write(snapshot, MEMBER)
     return dest
@@ -486,7 +491,9 @@ def restore(library: Path, source: Path | None = None, *, folder: Path, force: b
             if lost and not force:
                 raise WouldDropError(
                     f"{source}: restoring it would drop {' and '.join(lost)} from {library}; nothing was restored",
-                    lost, before, after,
+                    lost,
+                    before,
+                    after,
                 )
             kept = _swap_in(live, candidate, folder)
             return Restored(source, kept, before, after)
@@ -548,8 +555,9 @@ def _swap_in(live: Path, candidate: Path, folder: Path) -> Path:
             snapshot, facts = _snapshot(live, folder)
             try:
                 when = dt.datetime.now()
-                kept = _write_archive(snapshot, folder / _name(live, "before-restore", when), facts,
-                                      "before-restore", when, live)
+                kept = _write_archive(
+                    snapshot, folder / _name(live, "before-restore", when), facts, "before-restore", when, live
+                )
             finally:
                 _remove(snapshot)
             writer.execute("PRAGMA defer_foreign_keys=ON")

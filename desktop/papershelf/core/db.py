@@ -135,7 +135,10 @@ def connect(path: str | os.PathLike[str], *, readonly: bool = False, immutable: 
     """
     key = _file_key(path)
     conn = sqlite3.connect(
-        sqlite_uri(path, readonly=readonly, immutable=immutable), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        sqlite_uri(path, readonly=readonly, immutable=immutable),
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
     )
     _track(key, +1)
     return conn
@@ -431,6 +434,7 @@ def check_file(path: Path) -> None:
     """The full check of an existing library, read-only (the GUI runs it after the first paint)."""
     inspect_file(path, full_check=True)
 
+
 # --- Errors SQLite reports while working ----------------------------------------
 #
 # Any statement can meet a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB) or
@@ -534,7 +538,9 @@ def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool
     if isinstance(cause, UnicodeEncodeError) and "surrogates" in str(cause):
         # A lone surrogate: bytes that were not UTF-8, smuggled in by surrogateescape.
         bad = cause.object[cause.start : cause.end].encode("utf-8", "surrogateescape")
-        return PapershelfError(f"text that is not UTF-8 (byte 0x{bad[0]:02x} at offset {cause.start}); nothing was written")
+        return PapershelfError(
+            f"text that is not UTF-8 (byte 0x{bad[0]:02x} at offset {cause.start}); nothing was written"
+        )
     if isinstance(cause, OverflowError) and "SQLite INTEGER" in str(cause):
         return PapershelfError(f"a number too large for the library (over {SQLITE_MAX_INT}); nothing was written")
     return None

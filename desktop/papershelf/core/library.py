@@ -16,8 +16,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import Connection, case, delete, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -156,7 +156,9 @@ class Library:
     def resolve_many(self, idents: Iterable[str | int]) -> list[int]:
         return [self.resolve(i) for i in idents]
 
-    def search_ids(self, query: str = "", *, sort: str = "id", descending: bool = False, limit: int | None = None) -> list[int]:
+    def search_ids(
+        self, query: str = "", *, sort: str = "id", descending: bool = False, limit: int | None = None
+    ) -> list[int]:
         """Ids of the papers matching ``query``, in order, sorted in SQL.
 
         In id order (the order papers were added) a text query is driven by
@@ -203,7 +205,9 @@ class Library:
             P.c.id, P.c.title, P.c.first_author, P.c.status, P.c.priority, tags, P.c.listed_on, P.c.added_at
         ).where(P.c.id.in_(list(ids)))
         with db.read(self.engine) as conn:
-            return {r.id: PaperRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], r[7]) for r in conn.execute(statement)}
+            return {
+                r.id: PaperRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], r[7]) for r in conn.execute(statement)
+            }
 
     def get(self, paper_id: int) -> Paper:
         """Everything about one paper."""
@@ -256,8 +260,7 @@ class Library:
         f" WHERE le.paper_id IN {_IDS} ORDER BY rl.name"
     )
     _LOAD_NOTES = (
-        f"SELECT paper_id, id, text, created_at, updated_at FROM note WHERE paper_id IN {_IDS}"
-        " ORDER BY created_at, id"
+        f"SELECT paper_id, id, text, created_at, updated_at FROM note WHERE paper_id IN {_IDS} ORDER BY created_at, id"
     )
     _LOAD_SIGHTINGS = (
         f"SELECT paper_id, source, listing_date, position FROM sighting WHERE paper_id IN {_IDS}"
@@ -467,8 +470,10 @@ class Library:
                 if pid in label_of or pid in claimed:
                     continue  # added or merged into by another entry of this file: a distinct paper
                 if why == "same key" and (
-                    record.arxiv_id and arxiv_of.get(pid) not in (None, record.arxiv_id)
-                    or doi and doi_of.get(pid) not in (None, doi)
+                    record.arxiv_id
+                    and arxiv_of.get(pid) not in (None, record.arxiv_id)
+                    or doi
+                    and doi_of.get(pid) not in (None, doi)
                 ):
                     continue  # the same key on another paper (another arXiv id or DOI)
                 claimed.add(pid)
@@ -537,14 +542,18 @@ class Library:
                         doi_of[placeholder] = doi
             new_ids: list[int] = []
             if new_rows:
-                new_ids = list(conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars())
+                new_ids = list(
+                    conn.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True), new_rows).scalars()
+                )
                 real = {-(i + 1): pid for i, pid in enumerate(new_ids)}
                 for index in (seen_arxiv, seen_doi):
                     for name, pid in index.items():
                         index[name] = real.get(pid, pid)
                 for key in {row["title_key"] for row in new_rows}:
                     seen_title[key] = [real.get(pid, pid) for pid in seen_title[key]]
-                abstracts = [{"paper_id": pid, "abstract": r.abstract} for pid, r in zip(new_ids, new_records) if r.abstract]
+                abstracts = [
+                    {"paper_id": pid, "abstract": r.abstract} for pid, r in zip(new_ids, new_records) if r.abstract
+                ]
                 if abstracts:
                     conn.execute(insert(A), abstracts)
                 for placeholder, pid in real.items():
@@ -733,7 +742,10 @@ class Library:
                     conn.execute(insert(table), snapshot[key])
             if snapshot["tags"]:
                 tag_ids = self._ensure_tags(conn, {name for _, name in snapshot["tags"]})
-                conn.execute(insert(PT), [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in snapshot["tags"]])
+                conn.execute(
+                    insert(PT),
+                    [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in snapshot["tags"]],
+                )
             for pid, name, position in snapshot["lists"]:
                 if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
                     conn.execute(insert(RL).values(name=name, created_at=_now()))
@@ -778,8 +790,10 @@ class Library:
             self._require(conn, ids)
             tag_ids = select(T.c.id).where(T.c.name.in_(names))
             # Tag names compare without case (NOCASE): "NLP" removes "nlp".
-            carried = select(T.c.name).join(PT, PT.c.tag_id == T.c.id).where(
-                PT.c.paper_id.in_(list(ids)), T.c.id.in_(tag_ids)
+            carried = (
+                select(T.c.name)
+                .join(PT, PT.c.tag_id == T.c.id)
+                .where(PT.c.paper_id.in_(list(ids)), T.c.id.in_(tag_ids))
             )
             present = {name.casefold() for name in conn.execute(carried).scalars()}
             conn.execute(delete(PT).where(PT.c.paper_id.in_(list(ids)), PT.c.tag_id.in_(tag_ids)))
@@ -853,9 +867,7 @@ class Library:
             raise PapershelfError("a title cannot be empty")
         with db.write(self.engine) as conn:
             self._require(conn, [paper_id])
-            conn.execute(
-                update(P).where(P.c.id == paper_id).values(title=title, title_edited=1)
-            )
+            conn.execute(update(P).where(P.c.id == paper_id).values(title=title, title_edited=1))
             db.reindex(conn, [paper_id])
 
     # --- Notes ----------------------------------------------------------------
@@ -938,7 +950,9 @@ class Library:
         """Delete a list (not its papers); return its paper ids in order, for undo."""
         with db.write(self.engine) as conn:
             list_id = self._list_id(conn, name)
-            members = list(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars())
+            members = list(
+                conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars()
+            )
             conn.execute(delete(RL).where(RL.c.id == list_id))
             return members
 
@@ -946,17 +960,24 @@ class Library:
         """The papers of a list, in list order."""
         with db.read(self.engine) as conn:
             list_id = self._list_id(conn, name)
-            return list(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars())
+            return list(
+                conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars()
+            )
 
     def add_to_list(self, name: str, ids: Sequence[int], *, create: bool = False) -> int:
         """Append papers to a list (those already in it stay where they are); return how many were added."""
         with db.write(self.engine) as conn:
             self._require(conn, ids)
-            if create and conn.execute(select(RL.c.id).where(RL.c.name == self._clean_list_name(name))).scalar() is None:
+            if (
+                create
+                and conn.execute(select(RL.c.id).where(RL.c.name == self._clean_list_name(name))).scalar() is None
+            ):
                 conn.execute(insert(RL).values(name=self._clean_list_name(name), created_at=_now()))
             list_id = self._list_id(conn, name)
             present = set(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id)).scalars())
-            position = conn.execute(select(func.coalesce(func.max(LE.c.position), 0)).where(LE.c.list_id == list_id)).scalar_one()
+            position = conn.execute(
+                select(func.coalesce(func.max(LE.c.position), 0)).where(LE.c.list_id == list_id)
+            ).scalar_one()
             rows = []
             for pid in dict.fromkeys(ids):
                 if pid not in present:
@@ -1001,7 +1022,9 @@ class Library:
         search.where_clause(query)  # refuse a query that cannot run
         with db.write(self.engine) as conn:
             conn.execute(
-                sqlite_insert(SS).values(name=name, query=query).on_conflict_do_update(index_elements=["name"], set_={"query": query})
+                sqlite_insert(SS)
+                .values(name=name, query=query)
+                .on_conflict_do_update(index_elements=["name"], set_={"query": query})
             )
 
     def delete_saved_search(self, name: str) -> None:

@@ -67,9 +67,7 @@ def open_library_engine(
         raise LibraryError(f"{path}: is {kind}, not a library file")
     size = path.stat().st_size
     if size == 0 and not (created or adopt_empty):
-        raise EmptyFileError(
-            f"{path}: an empty file, not a Papershelf library; delete it, or choose another file name"
-        )
+        raise EmptyFileError(f"{path}: an empty file, not a Papershelf library; delete it, or choose another file name")
     revision = None
     if size > 0:
         level = {"full": "full", "header": None}.get(check) or _check_needed(path, backups_dir)

@@ -93,9 +93,7 @@ class PaperTagModel(Base):
     __tablename__ = "paper_tag"
 
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
-    tag_id: Mapped[int] = mapped_column(
-        ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class ReadingListModel(Base):
@@ -109,12 +107,8 @@ class ReadingListModel(Base):
 class ListEntryModel(Base):
     __tablename__ = "list_entry"
 
-    list_id: Mapped[int] = mapped_column(
-        ForeignKey("reading_list.id", ondelete="CASCADE"), primary_key=True
-    )
-    paper_id: Mapped[int] = mapped_column(
-        ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    list_id: Mapped[int] = mapped_column(ForeignKey("reading_list.id", ondelete="CASCADE"), primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True, index=True)
     #: Order within the list; new entries go to the end.
     position: Mapped[int] = mapped_column(Integer)
 

@@ -113,7 +113,9 @@ def _filter(term: Term) -> ColumnElement[bool]:
         raise QueryError(f'search: "{term.field}:" needs {NEEDS[str(term.field)]}')
     if term.field == "tag":
         return paper.id.in_(
-            select(PaperTagModel.paper_id).join(TagModel, TagModel.id == PaperTagModel.tag_id).where(TagModel.name == value)
+            select(PaperTagModel.paper_id)
+            .join(TagModel, TagModel.id == PaperTagModel.tag_id)
+            .where(TagModel.name == value)
         )
     if term.field == "list":
         return paper.id.in_(
@@ -123,7 +125,9 @@ def _filter(term: Term) -> ColumnElement[bool]:
         )
     if term.field == "status":
         if value.lower() not in STATUSES:
-            raise QueryError(f'search: "status:{value}" is not a status (use status:unread, status:reading or status:read)')
+            raise QueryError(
+                f'search: "status:{value}" is not a status (use status:unread, status:reading or status:read)'
+            )
         return paper.status == value.lower()
     if term.field == "date":
         day = _date(value)

@@ -80,7 +80,7 @@ def install_excepthook(parent_getter=lambda: None) -> None:
             from .dialogs.errors import report_exception
 
             report_exception(parent_getter(), exc, details)
-        except Exception:  # noqa: BLE001 - the hook itself must never raise
+        except Exception:
             from .dialogs.errors import log_error
 
             log_error(details)

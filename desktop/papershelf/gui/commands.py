@@ -49,7 +49,7 @@ class LibraryCommand(QUndoCommand):
     def _run(self, step: Callable[[], None], first: bool) -> None:
         try:
             step()
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost
+        except Exception as exc:
             import traceback
 
             if first:
@@ -105,7 +105,9 @@ class SetPriorityCommand(LibraryCommand):
 
 class AddTagsCommand(LibraryCommand):
     def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(f"Tag {_papers(len(set(ids)))} with {visible(', '.join(tags))}", library, ids, notify, on_error)
+        super().__init__(
+            f"Tag {_papers(len(set(ids)))} with {visible(', '.join(tags))}", library, ids, notify, on_error
+        )
         self.tags = list(tags)
         self.before = {pid: {t.casefold() for t in names} for pid, names in library.tag_sets(self.ids).items()}
 
@@ -121,7 +123,9 @@ class AddTagsCommand(LibraryCommand):
 
 class RemoveTagsCommand(LibraryCommand):
     def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(f"Remove {visible(', '.join(tags))} from {_papers(len(set(ids)))}", library, ids, notify, on_error)
+        super().__init__(
+            f"Remove {visible(', '.join(tags))} from {_papers(len(set(ids)))}", library, ids, notify, on_error
+        )
         self.tags = list(tags)
         self.before = library.tag_sets(self.ids)
 
@@ -138,7 +142,9 @@ class RemoveTagsCommand(LibraryCommand):
 
 
 class AddToListCommand(LibraryCommand):
-    def __init__(self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError, *, create: bool = False):
+    def __init__(
+        self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError, *, create: bool = False
+    ):
         super().__init__(f"Add {_papers(len(set(ids)))} to {visible(name)}", library, ids, notify, on_error)
         self.name = name
         self.created = create and all(n != " ".join(name.split()) for n, _ in library.lists())

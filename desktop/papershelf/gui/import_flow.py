@@ -71,9 +71,7 @@ class ImportFlow(QObject):
     # --- Running a step on the worker ---------------------------------------------
 
     def _run(self, source: Source, listing_date: dt.date | None, *, dry_run: bool, label: str, done) -> None:
-        task = Task(
-            self._library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True
-        )
+        task = Task(self._library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True)
         progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
         progress.setObjectName("importProgress")
         # The label names the file: plain text, never guessed to be HTML.

@@ -46,13 +46,15 @@ from .models.paper_table import Column, PaperTableModel
 from .models.sidebar import (
     ALL,
     DATE,
-    CountRole,
-    LIST as LIST_KIND,
     SAVED,
+    CountRole,
     SidebarData,
     SidebarModel,
     load_sidebar,
     quote_value,
+)
+from .models.sidebar import (
+    LIST as LIST_KIND,
 )
 from .settings import (
     FAVOURITE_SLOTS,
@@ -149,8 +151,12 @@ class MainWindow(QMainWindow):
         buttons = QHBoxLayout()
         buttons.setContentsMargins(4, 0, 4, 4)
         self.new_list_button = self._tool_button("newListButton", "New List", "Create a reading list", self.new_list)
-        self.rename_list_button = self._tool_button("renameListButton", "Rename", "Rename the selected reading list", self.rename_list)
-        self.delete_list_button = self._tool_button("deleteListButton", "Delete", "Delete the selected reading list or saved search", self.delete_sidebar_item)
+        self.rename_list_button = self._tool_button(
+            "renameListButton", "Rename", "Rename the selected reading list", self.rename_list
+        )
+        self.delete_list_button = self._tool_button(
+            "deleteListButton", "Delete", "Delete the selected reading list or saved search", self.delete_sidebar_item
+        )
         for button in (self.new_list_button, self.rename_list_button, self.delete_list_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -282,15 +288,42 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         a = self._action
         K = QKeySequence.StandardKey
-        self.import_action = a("&Import Listing…", self.import_files, [K.Open], name="importAction", tip="Import daily listings or BibTeX files")
+        self.import_action = a(
+            "&Import Listing…",
+            self.import_files,
+            [K.Open],
+            name="importAction",
+            tip="Import daily listings or BibTeX files",
+        )
         self.clipboard_action = a(
-            "Import from &Clipboard", self.import_clipboard, ["Ctrl+Shift+V"], name="importClipboardAction",
+            "Import from &Clipboard",
+            self.import_clipboard,
+            ["Ctrl+Shift+V"],
+            name="importClipboardAction",
             tip="Import the daily papers page copied to the clipboard",
         )
-        self.sample_action = a("Open the &Sample Listing", self.open_sample, name="sampleAction", tip="Import the bundled sample listing")
-        self.export_action = a("&Export…", lambda: self.open_export(), ["Ctrl+E"], name="exportAction", tip="Export papers to BibTeX and other formats")
-        self.backup_action = a("&Back Up Now", self.backup_now, name="backupAction", tip="Write a backup of the library to the backups folder")
-        self.restore_action = a("&Restore from Backup…", self.restore_from_backup, name="restoreAction", tip="Replace the library with one of its backups")
+        self.sample_action = a(
+            "Open the &Sample Listing", self.open_sample, name="sampleAction", tip="Import the bundled sample listing"
+        )
+        self.export_action = a(
+            "&Export…",
+            lambda: self.open_export(),
+            ["Ctrl+E"],
+            name="exportAction",
+            tip="Export papers to BibTeX and other formats",
+        )
+        self.backup_action = a(
+            "&Back Up Now",
+            self.backup_now,
+            name="backupAction",
+            tip="Write a backup of the library to the backups folder",
+        )
+        self.restore_action = a(
+            "&Restore from Backup…",
+            self.restore_from_backup,
+            name="restoreAction",
+            tip="Replace the library with one of its backups",
+        )
         # Some platforms define no Quit key; Ctrl+Q is what users expect there.
         quit_keys = [K.Quit] if QKeySequence.keyBindings(K.Quit) else ["Ctrl+Q"]
         self.quit_action = a("&Quit", self.close, quit_keys, name="quitAction")
@@ -309,11 +342,15 @@ class MainWindow(QMainWindow):
         self.save_search_action = a("&Save Search…", self.save_search, name="saveSearchAction")
         self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
         self.default_order_action = a(
-            "&Default Order", self.use_default_order, name="defaultOrderAction",
+            "&Default Order",
+            self.use_default_order,
+            name="defaultOrderAction",
             tip="Listings in their page order, other views newest first (after sorting by a column)",
         )
 
-        self.open_page_action = a("&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True)
+        self.open_page_action = a(
+            "&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True
+        )
         # Space as in mail clients: this one is done, show the next.
         self.read_next_action = a(
             "Mark &Read and Next", self.read_and_next, ["Space"], name="readNextAction", table_only=True
@@ -340,27 +377,46 @@ class MainWindow(QMainWindow):
         ]
         self.tag_action = a("Edit &Tags", self.edit_tags, ["T"], name="editTagsAction", table_only=True)
         self.add_tags_action = a("&Add Tags to Selection…", self.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
-        self.remove_tags_action = a("R&emove Tags from Selection…", self.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction")
+        self.remove_tags_action = a(
+            "R&emove Tags from Selection…", self.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
+        )
         # Alt+digit: the plain digits set the priority. Table only: Alt+digit types on some keyboards.
         self.favourite_actions = [
             a(
-                f"Favourite Tag {n}", lambda n=n: self.apply_favourite(n), [f"Alt+{n}"],
-                name=f"favouriteTag{n}Action", table_only=True,
+                f"Favourite Tag {n}",
+                lambda n=n: self.apply_favourite(n),
+                [f"Alt+{n}"],
+                name=f"favouriteTag{n}Action",
+                table_only=True,
             )
             for n in range(1, FAVOURITE_SLOTS + 1)
         ]
         self.assign_favourites_action = a(
-            "Assign &Favourite Tags…", self.assign_favourite_tags, name="assignFavouritesAction",
+            "Assign &Favourite Tags…",
+            self.assign_favourite_tags,
+            name="assignFavouritesAction",
             tip="Choose the tags that Alt+1 to Alt+9 add",
         )
         self.list_action = a("Add to Reading &List…", self.choose_list, ["L"], name="addToListAction", table_only=True)
-        self.remove_from_list_action = a("Remove from Reading List…", self.remove_from_list_dialog, name="removeFromListAction")
+        self.remove_from_list_action = a(
+            "Remove from Reading List…", self.remove_from_list_dialog, name="removeFromListAction"
+        )
         self.note_action = a("Add &Note", self.add_note, ["N"], name="addNoteAction", table_only=True)
-        self.next_action = a("&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True)
-        self.previous_action = a("&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True)
-        self.export_selection_action = a("Export Selection…", lambda: self.open_export(SELECTION), name="exportSelectionAction")
+        self.next_action = a(
+            "&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True
+        )
+        self.previous_action = a(
+            "&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True
+        )
+        self.export_selection_action = a(
+            "Export Selection…", lambda: self.open_export(SELECTION), name="exportSelectionAction"
+        )
         self.delete_papers_action = a(
-            "&Delete Papers…", self.delete_papers, [K.Delete], name="deletePapersAction", table_only=True,
+            "&Delete Papers…",
+            self.delete_papers,
+            [K.Delete],
+            name="deletePapersAction",
+            table_only=True,
             tip="Delete the selected papers with their notes (Undo brings them back)",
         )
 
@@ -391,13 +447,29 @@ class MainWindow(QMainWindow):
         menu(
             "&File",
             [
-                self.import_action, self.clipboard_action, self.sample_action, None, self.export_action, None,
-                self.backup_action, self.restore_action, None, self.quit_action,
+                self.import_action,
+                self.clipboard_action,
+                self.sample_action,
+                None,
+                self.export_action,
+                None,
+                self.backup_action,
+                self.restore_action,
+                None,
+                self.quit_action,
             ],
         )
         menu(
             "&Edit",
-            [self.undo_action, self.redo_action, None, self.find_action, self.select_all_action, None, self.save_search_action],
+            [
+                self.undo_action,
+                self.redo_action,
+                None,
+                self.find_action,
+                self.select_all_action,
+                None,
+                self.save_search_action,
+            ],
         )
         menu("&View", [self.refresh_action, None, self.default_order_action])
         self.status_menu = QMenu("Set &Status", self)
@@ -441,7 +513,10 @@ class MainWindow(QMainWindow):
             self._shortcut_rows.append(("Paper", action))
         self._show_favourites()
         paper.aboutToShow.connect(self._update_actions)
-        menu("&Lists", [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action])
+        menu(
+            "&Lists",
+            [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action],
+        )
         menu("&Help", [self.shortcuts_action, None, self.about_action])
 
         toolbar = self.addToolBar("Main")
@@ -550,7 +625,10 @@ class MainWindow(QMainWindow):
         while target is not None:
             try:
                 library = Library(
-                    target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
+                    target,
+                    backups_dir=paths.backups_dir(target),
+                    check="daily",
+                    adopt_empty=target == self._adopt_empty,
                 )
             except LibraryError as exc:
                 target = self._recover(target, exc)
@@ -594,7 +672,9 @@ class MainWindow(QMainWindow):
             self._pending_open = retry
             self._begin_open()
 
-        workers.run(open_it, path, on_result=lambda library: self.set_library(library, path, sync=False), on_error=failed)
+        workers.run(
+            open_it, path, on_result=lambda library: self.set_library(library, path, sync=False), on_error=failed
+        )
 
     def _recover(self, path: Path, exc: BaseException) -> Path | None:
         """Ask what to do about a library that cannot be opened; the path to try next, or None."""
@@ -626,7 +706,9 @@ class MainWindow(QMainWindow):
             except (PapershelfError, OSError) as error:
                 show_error(self, f"The backup could not be restored: {error}")
             else:
-                self.statusBar().showMessage(f"Restored {path.name} from {newest.name}; the old file was kept aside.", 15000)
+                self.statusBar().showMessage(
+                    f"Restored {path.name} from {newest.name}; the old file was kept aside.", 15000
+                )
             return path
         if answer == CHOOSE:
             chosen, _filter = QFileDialog.getSaveFileName(
@@ -735,8 +817,9 @@ class MainWindow(QMainWindow):
                     QMessageBox.StandardButton.Cancel,
                 )
                 if answer == QMessageBox.StandardButton.Yes:
-                    workers.run(backup.restore, path, chosen, folder=folder, force=True,
-                                on_result=restored, on_error=failed)
+                    workers.run(
+                        backup.restore, path, chosen, folder=folder, force=True, on_result=restored, on_error=failed
+                    )
                     return
                 self.statusBar().showMessage("Nothing was restored.", 10000)
             else:
@@ -787,7 +870,7 @@ class MainWindow(QMainWindow):
             from ..core.search import highlight_terms
 
             terms = highlight_terms(query)
-        except Exception:  # noqa: BLE001 - a query the parser rejects highlights nothing
+        except Exception:
             terms = []
         self.detail.set_highlight(terms)
 
@@ -921,7 +1004,9 @@ class MainWindow(QMainWindow):
 
         workers.run(load_sidebar, library, on_result=done, on_error=failed, pool_name="sidebar")
 
-    def _apply_sidebar(self, data: SidebarData, reselect: tuple[str, str] | None = None, *, force_search: bool = False) -> None:
+    def _apply_sidebar(
+        self, data: SidebarData, reselect: tuple[str, str] | None = None, *, force_search: bool = False
+    ) -> None:
         self._sidebar_generation += 1
         key = reselect or self.sidebar_model.key(self.sidebar.selected_index()) or (ALL, "all")
         self._populating = True
@@ -1018,7 +1103,10 @@ class MainWindow(QMainWindow):
         """Yes/Cancel, Cancel by default: for changes that remove something (undoable)."""
         # question() guesses rich text: a list called <a href=…> must show as typed.
         answer = QMessageBox.question(
-            self, title, literal_html(text), QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+            title,
+            literal_html(text),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
@@ -1045,13 +1133,18 @@ class MainWindow(QMainWindow):
     def set_priority(self, priority: int, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(lambda: commands.SetPriorityCommand(self.library, ids, priority, self._changed, self.report_error))
+            self._push(
+                lambda: commands.SetPriorityCommand(self.library, ids, priority, self._changed, self.report_error)
+            )
 
     def add_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
-        if ids and tags:
-            if self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error)):
-                set_last_tags(self.settings, tags)  # T offers them next time
+        if (
+            ids
+            and tags
+            and self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error))
+        ):
+            set_last_tags(self.settings, tags)  # T offers them next time
 
     def remove_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
@@ -1061,18 +1154,26 @@ class MainWindow(QMainWindow):
     def add_to_list(self, name: str, ids: list[int] | None = None, *, create: bool = False) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(lambda: commands.AddToListCommand(self.library, name, ids, self._changed, self.report_error, create=create))
+            self._push(
+                lambda: commands.AddToListCommand(
+                    self.library, name, ids, self._changed, self.report_error, create=create
+                )
+            )
             self.statusBar().showMessage(f"Added {_plural(len(ids), 'paper')} to {visible(name)}.", 8000)
 
     def remove_from_list(self, name: str, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(lambda: commands.RemoveFromListCommand(self.library, name, ids, self._changed, self.report_error))
+            self._push(
+                lambda: commands.RemoveFromListCommand(self.library, name, ids, self._changed, self.report_error)
+            )
 
     def delete_note(self, note_id: int) -> None:
         paper_id = self.detail.paper_id
         if paper_id is not None:
-            self._push(lambda: commands.DeleteNoteCommand(self.library, note_id, paper_id, self._changed, self.report_error))
+            self._push(
+                lambda: commands.DeleteNoteCommand(self.library, note_id, paper_id, self._changed, self.report_error)
+            )
 
     # --- Triage -------------------------------------------------------------------
 
@@ -1117,7 +1218,9 @@ class MainWindow(QMainWindow):
         """Paper ▸ Favourite Tags ▸ Assign: the tags of Alt+1 … Alt+9, comma-separated, in order."""
         current = [t for t in favourite_tags(self.settings) if t]
         text, ok = QInputDialog.getText(
-            self, "Favourite Tags", f"Tags for Alt+1 to Alt+{FAVOURITE_SLOTS}, in order (comma-separated):",
+            self,
+            "Favourite Tags",
+            f"Tags for Alt+1 to Alt+{FAVOURITE_SLOTS}, in order (comma-separated):",
             text=", ".join(current),
         )
         if not ok:
@@ -1182,7 +1285,9 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         text, ok = QInputDialog.getText(
-            self, "Add Tags", f"Tags for {_plural(len(ids), 'paper')} (comma-separated):",
+            self,
+            "Add Tags",
+            f"Tags for {_plural(len(ids), 'paper')} (comma-separated):",
             text=", ".join(last_tags(self.settings)),
         )
         if ok and split_tags(text):
@@ -1197,7 +1302,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("The selected papers have no tags.", 8000)
             return
         shown = [visible(n) for n in names]
-        tag, ok = QInputDialog.getItem(self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", shown, 0, False)
+        tag, ok = QInputDialog.getItem(
+            self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", shown, 0, False
+        )
         tag = visible_choice(tag, names) if ok else None
         if tag:
             self.remove_tags([tag], ids)
@@ -1213,7 +1320,9 @@ class MainWindow(QMainWindow):
         current = self._sidebar_value() if self._sidebar_kind() == LIST_KIND else None
         index = names.index(current) if current in names else 0
         shown = [visible(n) for n in names]
-        name, ok = QInputDialog.getItem(self, "Remove from Reading List", "Remove from which list?", shown, index, False)
+        name, ok = QInputDialog.getItem(
+            self, "Remove from Reading List", "Remove from which list?", shown, index, False
+        )
         name = visible_choice(name, names) if ok else None
         if name:
             self.remove_from_list(name, ids)
@@ -1286,7 +1395,9 @@ class MainWindow(QMainWindow):
         if self.library is None or self._sidebar_kind() != LIST_KIND:
             return
         name = self._sidebar_value()
-        if self._confirm("Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."):
+        if self._confirm(
+            "Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."
+        ):
             self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
             self._apply_sidebar(load_sidebar(self.library), (ALL, "all"))
 
@@ -1437,11 +1548,12 @@ class MainWindow(QMainWindow):
         self.export_dialog = dialog
         dialog.open()
 
-    def export(self, ids: list[int], fmt: str, path: Path, *, abstract: bool = True, notes: bool = False) -> workers.Task:
+    def export(
+        self, ids: list[int], fmt: str, path: Path, *, abstract: bool = True, notes: bool = False
+    ) -> workers.Task:
         """Write ``ids`` to ``path`` on a worker, with a progress dialog that can cancel."""
         from ..core import exporters
         from ..core.errors import PapershelfError
-
         from ..core.fsutil import Protected
 
         library = self.library
@@ -1485,8 +1597,12 @@ class MainWindow(QMainWindow):
             finish()
             self.statusBar().showMessage(f"Exported {_plural(count, 'paper')} to {path}.", 15000)
             if report.warnings():
-                box = QMessageBox(QMessageBox.Icon.Information, "Exported, with a Note",
-                                  f"Exported {_plural(count, 'paper')} to {path}.", parent=self)
+                box = QMessageBox(
+                    QMessageBox.Icon.Information,
+                    "Exported, with a Note",
+                    f"Exported {_plural(count, 'paper')} to {path}.",
+                    parent=self,
+                )
                 box.setTextFormat(Qt.TextFormat.PlainText)
                 box.setInformativeText("\n\n".join(line[0].upper() + line[1:] + "." for line in report.warnings()))
                 box.exec()

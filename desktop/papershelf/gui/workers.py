@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 _running: set[Task] = set()
 _pools: dict[str, QThreadPool] = {}
@@ -97,7 +97,7 @@ class Task(QObject):
     def _run(self) -> None:
         try:
             result = self._fn(*self._args, **self._kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
+        except BaseException as exc:
             self._error.emit(exc, traceback.format_exc())
         else:
             self._done.emit(result)

@@ -87,7 +87,9 @@ def render_bibtex(
     the papers whose ``bibtex`` entry keeps characters with no LaTeX form.
     """
     for paper, key in citation_keys(papers):
-        entry = render_entry(paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report)
+        entry = render_entry(
+            paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
+        )
         if report is not None and not utf8 and not entry.isascii():
             report.unicode_kept.append(key)
         # One chunk per paper, blank line included: half the writes of two.
@@ -351,5 +353,3 @@ def _sort_key(paper: Paper, cite_key: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", folded.encode("ascii", "ignore").decode())
     significant = [w for w in words if w.lower() not in citekeys.STOPWORDS]
     return (significant or words or [cite_key])[0]
-
-

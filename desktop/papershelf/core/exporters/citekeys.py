@@ -19,15 +19,27 @@ STOPWORDS = frozenset(
     why when where which who not no new""".split()
 )
 
-PARTICLES = frozenset(
-    "van von der den de del della di da dos das du la le ten ter vom zu y".split()
-)
+PARTICLES = frozenset("van von der den de del della di da dos das du la le ten ter vom zu y".split())
 
 _SPECIAL_FOLD = str.maketrans(
     {
-        "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
-        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th",
-        "Þ": "Th", "ı": "i", "ŋ": "ng",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ı": "i",
+        "ŋ": "ng",
     }
 )
 

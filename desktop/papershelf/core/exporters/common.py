@@ -12,8 +12,18 @@ from .latex import collapse_space
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_NAMES = (
-    "january", "february", "march", "april", "may", "june", "july", "august",
-    "september", "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 
 #: BibTeX fields holding URLs, DOIs or paths: not LaTeX, written as they are.
@@ -120,7 +130,9 @@ def extra_fields(paper: Paper) -> dict[str, str]:
     """The paper's extra BibTeX fields with lowercase names, empty ones left out."""
     if not paper.extra_fields:
         return {}  # an arXiv paper: asked for several times per entry
-    return {k.lower(): str(v).strip() for k, v in (paper.extra_fields or {}).items() if v is not None and str(v).strip()}
+    return {
+        k.lower(): str(v).strip() for k, v in (paper.extra_fields or {}).items() if v is not None and str(v).strip()
+    }
 
 
 def citation_keys(papers: Iterable[Paper]) -> Iterator[tuple[Paper, str]]:

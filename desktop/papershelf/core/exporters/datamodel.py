@@ -165,14 +165,24 @@ ENTRY_FIELDS: dict[str, frozenset[str]] = {
 
 #: BibTeX names biber maps to biblatex ones (only when the target is absent).
 FIELD_ALIASES = {
-    "address": "location", "school": "institution", "annote": "annotation",
-    "archiveprefix": "eprinttype", "journal": "journaltitle", "primaryclass": "eprintclass",
-    "key": "sortkey", "pdf": "file", "hyphenation": "langid",
+    "address": "location",
+    "school": "institution",
+    "annote": "annotation",
+    "archiveprefix": "eprinttype",
+    "journal": "journaltitle",
+    "primaryclass": "eprintclass",
+    "key": "sortkey",
+    "pdf": "file",
+    "hyphenation": "langid",
 }
 #: BibTeX entry types biber maps to biblatex ones.
 TYPE_ALIASES = {
-    "conference": "inproceedings", "electronic": "online", "www": "online",
-    "mastersthesis": "thesis", "phdthesis": "thesis", "techreport": "report",
+    "conference": "inproceedings",
+    "electronic": "online",
+    "www": "online",
+    "mastersthesis": "thesis",
+    "phdthesis": "thesis",
+    "techreport": "report",
 }
 #: The entry types of BibTeX's standard styles (plain, abbrv, alpha, plainnat).
 BIBTEX_TYPES = frozenset(
@@ -181,9 +191,16 @@ BIBTEX_TYPES = frozenset(
 )
 # biblatex-only types -> the closest standard BibTeX type.
 _TO_BIBTEX = {
-    "report": "techreport", "collection": "book", "mvcollection": "book", "reference": "book",
-    "mvreference": "book", "mvbook": "book", "bookinbook": "inbook", "suppbook": "inbook",
-    "inreference": "incollection", "suppcollection": "incollection",
+    "report": "techreport",
+    "collection": "book",
+    "mvcollection": "book",
+    "reference": "book",
+    "mvreference": "book",
+    "mvbook": "book",
+    "bookinbook": "inbook",
+    "suppbook": "inbook",
+    "inreference": "incollection",
+    "suppcollection": "incollection",
     "mvproceedings": "proceedings",
 }
 

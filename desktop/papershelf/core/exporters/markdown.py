@@ -83,7 +83,7 @@ def _byline(authors: list[str]) -> str:
 
 
 def _display_name(name: str) -> str:
-    """"First Last" whatever form the name is stored in."""
+    """ "First Last" whatever form the name is stored in."""
     if "," not in name:
         return " ".join(name.split())
     last, suffix, first = split_name(name)

@@ -142,7 +142,11 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
         elif isinstance(block, DuplicateFieldKeyBlock):
             entry = block.ignore_error_block
             duplicates = re.findall(r"'([^']+)'", _first_line(block.error))
-            report(line, entry.key, f"field '{duplicates[0] if duplicates else '?'}' is given twice; the first value is kept")
+            report(
+                line,
+                entry.key,
+                f"field '{duplicates[0] if duplicates else '?'}' is given twice; the first value is kept",
+            )
             found.append((entry, entry.key))
         elif isinstance(block, ParsingFailedBlock) and _block_type(block.raw) == "string":
             report(line, None, f"@string '{_raw_key(block.raw)}' cannot be read: {_parse_error(block.error)}")
@@ -389,7 +393,7 @@ def _split_names(raw: str) -> list[str]:
         elif token == "}":
             depth = max(depth - 1, 0)
         elif depth == 0:
-            names.append(raw[start:m.start()])
+            names.append(raw[start : m.start()])
             start = m.end()
     names.append(raw[start:])
     return [n.strip() for n in names if n.strip()]
@@ -511,7 +515,9 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
         # Kept whole in the keywords field, which the exporter writes back after the tags.
         decoded["keywords"] = ", ".join(long_keywords)
         for keyword in long_keywords:
-            report(f"keyword '{keyword[:40]}…' is longer than {MAX_TAG} characters: kept in the keywords field, not as a tag")
+            report(
+                f"keyword '{keyword[:40]}…' is longer than {MAX_TAG} characters: kept in the keywords field, not as a tag"
+            )
     record.url = decoded.pop("url", None) or None
     if "doi" in decoded:
         decoded["doi"] = strip_doi_resolver(decoded["doi"])
@@ -526,7 +532,7 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
 
 # Characters a key cannot hold: bibtex ends the key at ",", "{}()=\"#" break the entry or
 # \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command.
-_KEY_SPECIALS = frozenset(',{}()=\\"#%\'~')
+_KEY_SPECIALS = frozenset(",{}()=\\\"#%'~")
 
 
 def key_problem(key: str) -> str | None:

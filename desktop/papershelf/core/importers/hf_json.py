@@ -79,7 +79,9 @@ def iter_array(source: Source) -> Iterator[tuple[int, Any]]:
                         break
                     except json.JSONDecodeError as exc:
                         if len(buf) - pos > MAX_ITEM:
-                            raise ListingError(f"{source.name}: item {index}: larger than 16 MiB; not a daily papers item") from None
+                            raise ListingError(
+                                f"{source.name}: item {index}: larger than 16 MiB; not a daily papers item"
+                            ) from None
                         if not fill():
                             raise ListingError(
                                 f"{source.name}: item {index} (line {line_no(exc.pos)}): invalid JSON: {exc.msg}"

@@ -118,6 +118,8 @@ def parse(source: Source, listing_date: dt.date | None = None, today: dt.date | 
             where=f"line {title_line}",
         )
     if pending_title is not None:
-        raise ListingError(f"{source.name}: line {pending_title[0]}: a title with no abstract after it (truncated file?)")
+        raise ListingError(
+            f"{source.name}: line {pending_title[0]}: a title with no abstract after it (truncated file?)"
+        )
     if position == 0:
         raise ListingError(f"{source.name}: no papers after the date line")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core.display import visible
-from ..widgets.labels import text_label
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -21,6 +19,9 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QVBoxLayout,
 )
+
+from ...core.display import visible
+from ..widgets.labels import text_label
 
 FORMAT_LABELS = {
     "bibtex": "BibTeX (ASCII, for bibtex and natbib)",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ...core.display import visible
-from ..widgets.labels import text_label
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
@@ -17,6 +15,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QVBoxLayout,
 )
+
+from ...core.display import visible
+from ..widgets.labels import text_label
 
 if TYPE_CHECKING:
     from ...core.records import ImportResult

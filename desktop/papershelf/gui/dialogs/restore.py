@@ -111,7 +111,10 @@ class RestoreDialog(QDialog):
 
     def _choose_file(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(
-            self, "Restore from a File", str(self._folder), "Papershelf backups (*.sqlite3.zip *.sqlite3);;All files (*)"
+            self,
+            "Restore from a File",
+            str(self._folder),
+            "Papershelf backups (*.sqlite3.zip *.sqlite3);;All files (*)",
         )
         if name:
             self.chosen = Path(name)

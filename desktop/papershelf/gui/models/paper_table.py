@@ -250,7 +250,7 @@ class PaperTableModel(QAbstractTableModel):
         if max(len(self._ids), self.library_size) > FIRST_PAGE_THRESHOLD:
             try:
                 page = library.search_ids(query, sort=sort, descending=descending, limit=self.PAGE)
-            except Exception as exc:  # noqa: BLE001 - reported like the async path
+            except Exception as exc:
                 import traceback
 
                 self._search_failed(generation, exc, traceback.format_exc())
@@ -292,7 +292,7 @@ class PaperTableModel(QAbstractTableModel):
         sort = SORT_KEYS[self._sort_column]
         try:
             ids = self._library.search_ids(self._query, sort=sort, descending=self._descending)
-        except Exception as exc:  # noqa: BLE001 - reported like the async path
+        except Exception as exc:
             import traceback
 
             self._search_failed(self._generation, exc, traceback.format_exc())

@@ -140,7 +140,9 @@ class SidebarModel(QStandardItemModel):
 
     def _fill(self, section_key: str, entries: list[Entry]) -> None:
         section = self._sections[section_key]
-        current = [(section.child(r).data(KindRole), section.child(r).data(ValueRole)) for r in range(section.rowCount())]
+        current = [
+            (section.child(r).data(KindRole), section.child(r).data(ValueRole)) for r in range(section.rowCount())
+        ]
         if current == [(e.kind, e.value) for e in entries]:
             for row, entry in enumerate(entries):
                 self._update(section.child(row, 0), section.child(row, 1), entry)

@@ -62,7 +62,6 @@ def heading(parent: QWidget, text: str) -> QLabel:
     return label
 
 
-
 def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrollArea, QWidget]:
     """A frameless, vertically scrolling area and the body widget inside it."""
     scroll = QScrollArea(parent)
@@ -74,6 +73,7 @@ def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrol
     body.setObjectName(body_name)
     scroll.setWidget(body)
     return scroll, body
+
 
 class AbstractView(QTextEdit):
     """A read-only plain-text view as tall as its text, with highlighted search terms."""
@@ -89,7 +89,9 @@ class AbstractView(QTextEdit):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.viewport().setAutoFillBackground(False)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit())
         self._terms: list[str] = []
 

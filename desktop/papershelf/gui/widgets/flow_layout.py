@@ -54,7 +54,11 @@ class FlowLayout(QLayout):
         x, y, line_height = area.x(), area.y(), 0
         space = self.spacing()
         if space < 0:
-            space = self.parentWidget().style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing) if self.parentWidget() else 4
+            space = (
+                self.parentWidget().style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing)
+                if self.parentWidget()
+                else 4
+            )
         for item in self._items:
             if item.widget() is not None and not item.widget().isVisibleTo(item.widget().parentWidget()):
                 continue

@@ -89,7 +89,7 @@ class NoteEdit(QPlainTextEdit):
                 self.note_id = self._library.add_note(self.paper_id, text)
             else:
                 self._library.update_note(self.note_id, text)
-        except Exception as exc:  # noqa: BLE001 - keep the text, tell the user, retry
+        except Exception as exc:
             import traceback
 
             self._timer.start(RETRY_DELAY_MS)
@@ -238,7 +238,9 @@ class NotesEditor(QWidget):
         editor.saved.connect(self.noteSaved)
         editor.leave.connect(self.finished)
         # An edit saved after its paper was left has no caption any more.
-        editor.saved.connect(lambda _pid, e=editor, l=label: l.setText("Note · saved") if e in self.editors else None)
+        editor.saved.connect(
+            lambda _pid, e=editor, caption=label: caption.setText("Note · saved") if e in self.editors else None
+        )
         box.addWidget(editor)
         delete.clicked.connect(lambda _=False, e=editor: self._delete(e))
         self._list.addWidget(frame)

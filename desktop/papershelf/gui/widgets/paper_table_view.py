@@ -36,8 +36,14 @@ _ROWS = Flag.Rows
 #: Keys that move the current row (Left/Right move along it).
 _MOVE_KEYS = frozenset(
     {
-        Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
-        Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Left, Qt.Key.Key_Right,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_PageUp,
+        Qt.Key.Key_PageDown,
+        Qt.Key.Key_Home,
+        Qt.Key.Key_End,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
     }
 )
 _CTRL = Qt.KeyboardModifier.ControlModifier
@@ -113,13 +119,17 @@ class PaperTableView(QTableView):
         if SORT_KEYS.get(Column(logical)) is None:
             # Not sortable: put the indicator back where the sort really is.
             if current is not None:
-                header.setSortIndicator(int(current), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+                header.setSortIndicator(
+                    int(current), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+                )
             return
         descending = header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
         self.sortRequested.emit(logical, descending)
 
     def show_sort(self, column: int, descending: bool) -> None:
-        self.horizontalHeader().setSortIndicator(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        self.horizontalHeader().setSortIndicator(
+            column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        )
 
     # --- Keeping the current row and the selection together ----------------------
 

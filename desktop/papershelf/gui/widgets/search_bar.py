@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLineEdit
 #: results are shown; the pause only folds bursts (auto-repeat, paste) into one.
 DEBOUNCE_MS = 40
 SEARCH_TIP = (
-    "Words match as prefixes; \"quoted phrases\" match exactly.\n"
+    'Words match as prefixes; "quoted phrases" match exactly.\n'
     "Filters: tag:NAME  list:NAME  status:unread|reading|read  date:YYYY-MM-DD  has:notes  has:code\n"
     "-term excludes a term; all terms must match."
 )

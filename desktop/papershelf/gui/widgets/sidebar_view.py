@@ -27,9 +27,11 @@ class SidebarView(QTreeView):
         self.setDropIndicatorShown(True)
         self.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(lambda pos: self.menuRequested.emit(self.indexAt(pos), self.viewport().mapToGlobal(pos)))
+        self.customContextMenuRequested.connect(
+            lambda pos: self.menuRequested.emit(self.indexAt(pos), self.viewport().mapToGlobal(pos))
+        )
 
-    def setModel(self, model: SidebarModel) -> None:  # noqa: N802 - Qt override
+    def setModel(self, model: SidebarModel) -> None:
         super().setModel(model)
         header = self.header()
         header.setStretchLastSection(False)

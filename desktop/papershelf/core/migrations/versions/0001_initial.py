@@ -118,6 +118,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE paper_fts")
     for table in (
-        "saved_search", "sighting", "note", "list_entry", "reading_list", "paper_tag", "tag", "paper_abstract", "paper"
+        "saved_search",
+        "sighting",
+        "note",
+        "list_entry",
+        "reading_list",
+        "paper_tag",
+        "tag",
+        "paper_abstract",
+        "paper",
     ):
         op.drop_table(table)
