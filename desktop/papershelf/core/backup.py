@@ -103,28 +103,36 @@ def list_backups(folder: Path) -> list[Path]:
 # --- Taking a backup -------------------------------------------------------------------
 
 
+def _scalar(conn: sqlite3.Connection, sql: str) -> int:
+    return conn.execute(sql).fetchone()[0]
+
+
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
-    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
     return {
-        "papers": one("SELECT count(*) FROM paper"),
-        "notes": one("SELECT count(*) FROM note"),
-        "lists": one("SELECT count(*) FROM reading_list"),
-        "tags": one("SELECT count(*) FROM tag"),
+        "papers": _scalar(conn, "SELECT count(*) FROM paper"),
+        "notes": _scalar(conn, "SELECT count(*) FROM note"),
+        "lists": _scalar(conn, "SELECT count(*) FROM reading_list"),
+        "tags": _scalar(conn, "SELECT count(*) FROM tag"),
     }
 
 
 def _require_library_file(library: Path) -> None:
-    try:
-        mode = library.stat().st_mode
-    except FileNotFoundError:
-        raise PapershelfError(f"{library}: no library to back up") from None
-    except OSError as exc:
-        raise PapershelfError(f"{library}: cannot read the library ({exc.strerror})") from None
-    import stat
+    """A regular file (through links), as opening a library requires: not a folder, a FIFO or a device."""
+    from .migrate import file_kind
 
-    if not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise PapershelfError(f"{library}: is {what}, not a library file")
+    if not os.path.lexists(library):
+        raise PapershelfError(f"{library}: no library to back up")
+    kind = file_kind(library)
+    if kind != "file":
+        raise PapershelfError(f"{library}: is {kind}, not a library file")
+
+
+def _private_temp(work_dir: Path, prefix: str) -> Path:
+    """A new, empty 0600 file in ``work_dir`` (made 0700 if new), hidden from :func:`list_backups`."""
+    fsutil.make_private_dirs(work_dir)
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".sqlite3", dir=work_dir)
+    os.close(fd)
+    return Path(name)
 
 
 def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
@@ -137,10 +145,7 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
     scratch, so its indexes match its rows; SQLite's quick check then
     verifies every page. Returns the file and its manifest facts.
     """
-    fsutil.make_private_dirs(work_dir)
-    fd, name = tempfile.mkstemp(prefix=".papershelf-backup-", suffix=".sqlite3", dir=work_dir)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _private_temp(work_dir, ".papershelf-backup-")
     try:
         with db.connection(tmp) as copy:
             copy.isolation_level = None
@@ -171,11 +176,7 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
             copy.execute("COMMIT")
             copy.execute("DETACH DATABASE src")
             copy.execute("PRAGMA journal_mode=DELETE")
-            result = copy.execute("PRAGMA quick_check").fetchone()
-            if not result or result[0] != "ok":
-                raise LibraryError(
-                    f"{library}: the library file is damaged ({db.one_line(result[0] if result else '?')})"
-                )
+            db.quick_check(copy, library)  # damage in the copy came from the library
             facts = _counts(copy)
             facts["schema"] = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         return tmp, facts
@@ -285,7 +286,7 @@ def _reason(exc: OSError) -> str:
 
 
 def _remove(path: Path) -> None:
-    for victim in (path, Path(str(path) + "-journal"), Path(str(path) + "-wal"), Path(str(path) + "-shm")):
+    for victim in (path, *(Path(str(path) + suffix) for suffix in db.SIDE_SUFFIXES)):
         with contextlib.suppress(FileNotFoundError):
             victim.unlink()
 
@@ -345,10 +346,7 @@ def _summarize_sqlite(path: Path, kind: str, taken: dt.datetime | None) -> Summa
 @contextlib.contextmanager
 def _unpacked(source: Path, work_dir: Path) -> Iterator[Path]:
     """A private, writable copy of the library inside backup ``source``, checked, upgraded and re-indexed."""
-    fsutil.make_private_dirs(work_dir)
-    fd, name = tempfile.mkstemp(prefix=".papershelf-restore-", suffix=".sqlite3", dir=work_dir)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _private_temp(work_dir, ".papershelf-restore-")
     try:
         if _manifest(source) is not None:
             with zipfile.ZipFile(source) as archive, archive.open(MEMBER) as packed, open(tmp, "wb") as out:
@@ -363,7 +361,7 @@ def _unpacked(source: Path, work_dir: Path) -> Iterator[Path]:
                     copy.execute("PRAGMA journal_mode=DELETE")
             except sqlite3.DatabaseError as exc:
                 raise PapershelfError(f"{source}: not a usable backup ({db.one_line(exc)})") from None
-        _prepare(tmp, source)
+        _prepare(tmp, source, _check_backup(tmp, source))
         yield tmp
     except (zipfile.BadZipFile, KeyError) as exc:
         raise PapershelfError(f"{source}: not a Papershelf backup ({exc})") from None
@@ -371,12 +369,9 @@ def _unpacked(source: Path, work_dir: Path) -> Iterator[Path]:
         _remove(tmp)
 
 
-def _prepare(candidate: Path, source: Path) -> None:
-    """Check the unpacked backup like a library, bring it to this version's schema, rebuild its index."""
-    from sqlalchemy import select
-
+def _check_backup(candidate: Path, source: Path) -> str:
+    """Check the unpacked backup like a library (integrity, a known schema); return its revision."""
     from . import migrate
-    from .models import PaperModel
 
     try:
         revision = db.inspect_file(candidate, full_check=True)
@@ -388,7 +383,16 @@ def _prepare(candidate: Path, source: Path) -> None:
         raise PapershelfError(
             f"{source}: not a usable backup (written by a newer version of Papershelf, schema {revision})"
         )
+    return revision
+
+
+def _prepare(candidate: Path, source: Path, revision: str) -> None:
+    """Bring the checked backup to this version's schema and rebuild its search index."""
+    from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
+
+    from . import migrate
+    from .models import PaperModel
 
     engine = db.make_engine(candidate)
     try:
@@ -524,19 +528,21 @@ def _lost(live: Path, candidate: Path) -> list[str]:
     """What the library holds that the unpacked backup does not: papers (by id and key), notes, lists."""
     with db.connection(candidate) as conn:
         conn.execute("ATTACH DATABASE ? AS live", (db.sqlite_uri(live),))
-        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-        papers = one(
+        papers = _scalar(
+            conn,
             "SELECT count(*) FROM live.paper AS l WHERE NOT EXISTS "
-            "(SELECT 1 FROM main.paper AS m WHERE m.id = l.id AND m.citation_key = l.citation_key)"
+            "(SELECT 1 FROM main.paper AS m WHERE m.id = l.id AND m.citation_key = l.citation_key)",
         )
-        notes = one(
+        notes = _scalar(
+            conn,
             "SELECT count(*) FROM live.note AS l JOIN live.paper AS lp ON lp.id = l.paper_id WHERE NOT EXISTS "
             "(SELECT 1 FROM main.note AS m JOIN main.paper AS mp ON mp.id = m.paper_id "
-            "WHERE mp.citation_key = lp.citation_key AND m.text = l.text)"
+            "WHERE mp.citation_key = lp.citation_key AND m.text = l.text)",
         )
-        lists = one(
+        lists = _scalar(
+            conn,
             "SELECT count(*) FROM live.reading_list AS l WHERE NOT EXISTS "
-            "(SELECT 1 FROM main.reading_list AS m WHERE m.name = l.name)"
+            "(SELECT 1 FROM main.reading_list AS m WHERE m.name = l.name)",
         )
         conn.execute("DETACH DATABASE live")
     return [_counted(n, noun) for n, noun in ((papers, "paper"), (notes, "note"), (lists, "list")) if n]

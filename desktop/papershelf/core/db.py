@@ -134,14 +134,14 @@ def connect(path: str | os.PathLike[str], *, readonly: bool = False, immutable: 
     stays as it is).
     """
     key = _file_key(path)
-    conn = sqlite3.connect(
-        sqlite_uri(path, readonly=readonly, immutable=immutable),
-        uri=True,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-        check_same_thread=False,
-    )
+    conn = _open_uri(sqlite_uri(path, readonly=readonly, immutable=immutable))
     _track(key, +1)
     return conn
+
+
+def _open_uri(uri: str) -> sqlite3.Connection:
+    """The one place a connection is made: URI syntax, our busy timeout, usable from any thread."""
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
 
 
 def disconnect(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> None:
@@ -174,7 +174,7 @@ def make_engine(path: Path) -> Engine:
     uri = sqlite_uri(path)
 
     def creator() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        return _open_uri(uri)
 
     # A file's pool, said outright: for "sqlite://" SQLAlchemy assumes :memory: and keeps one
     # connection per thread for at most 5 threads, closing another thread's connection, even in
@@ -405,7 +405,7 @@ def _has_sqlite_header(path: Path) -> bool:
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def one_line(exc: BaseException | str) -> str:
+def one_line(exc: object) -> str:
     """SQLite's message on one line (its damage reports span several)."""
     return " ".join(str(exc).split())
 
@@ -416,15 +416,16 @@ def integrity_check(conn: sqlite3.Connection, path: Path) -> None:
     Unlike ``quick_check`` it also finds damaged indexes ("row N missing from
     index"), which a write through that index would make worse.
     """
-    rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
-    if not rows or rows[0][0] != "ok":
-        found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
-        raise LibraryDamagedError(damage_message(path, found))
+    _run_check(conn, path, "integrity_check")
 
 
 def quick_check(conn: sqlite3.Connection, path: Path) -> None:
     """Raise :class:`LibraryDamagedError` unless SQLite's quick check (every page, no index cross-check) says ok."""
-    rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+    _run_check(conn, path, "quick_check")
+
+
+def _run_check(conn: sqlite3.Connection, path: Path, pragma: str) -> None:
+    rows = conn.execute(f"PRAGMA {pragma}(5)").fetchall()
     if not rows or rows[0][0] != "ok":
         found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
         raise LibraryDamagedError(damage_message(path, found))
@@ -477,11 +478,6 @@ _FILE_ERRORS = {
 SQLITE_MAX_INT = 2**63 - 1
 
 
-def _flat(text: object) -> str:
-    """On one line: SQLite's damage reports span several."""
-    return " ".join(str(text).split())
-
-
 def _driver_error(exc: BaseException) -> BaseException:
     """The sqlite3 (or other) exception under SQLAlchemy's wrapper."""
     orig = getattr(exc, "orig", None)
@@ -504,7 +500,7 @@ def damage_message(path: Path | None, detail: object, *, wrote_before: bool = Fa
     where = f"{path}: " if path is not None else ""
     written = "nothing more was written" if wrote_before else "nothing was written"
     return (
-        f"{where}the library file is damaged (SQLite: {_flat(detail)}); {written}. "
+        f"{where}the library file is damaged (SQLite: {one_line(detail)}); {written}. "
         "Run `papershelf restore` to put back the newest backup."
     )
 
@@ -532,7 +528,7 @@ def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool
         code = getattr(cause, "sqlite_errorcode", None)
         reason = _FILE_ERRORS.get(code & 0xFF) if isinstance(code, int) else None
         if reason is not None:
-            return PapershelfError(f"{where}{reason} ({_flat(cause)}); nothing was written")
+            return PapershelfError(f"{where}{reason} ({one_line(cause)}); nothing was written")
         return None
     # The two below are about a value, not the file: no path in front.
     if isinstance(cause, UnicodeEncodeError) and "surrogates" in str(cause):
@@ -570,7 +566,7 @@ class EngineGuard:
     def translate(self, exc: BaseException) -> PapershelfError | None:
         """:func:`translate_error` for this library, remembering damage."""
         if is_damage(exc):
-            self.damage = self.damage or _flat(_driver_error(exc))
+            self.damage = self.damage or one_line(_driver_error(exc))
         return translate_error(exc, self.path, wrote_before=self.wrote)
 
     def _refusal(self) -> LibraryDamagedError:
@@ -593,7 +589,7 @@ class EngineGuard:
     def _on_error(self, context) -> None:
         self._stop_timer(context.connection)
         if is_damage(context.original_exception):
-            self.damage = self.damage or _flat(context.original_exception)
+            self.damage = self.damage or one_line(context.original_exception)
 
     def _before_execute(self, conn, _cursor, statement, _params, _context, _many) -> None:
         notice = on_lock_wait

@@ -62,7 +62,7 @@ def open_library_engine(
     created = False
     if not os.path.lexists(path):
         created = _create_file(path)
-    kind = _file_kind(path)
+    kind = file_kind(path)
     if kind != "file":
         raise LibraryError(f"{path}: is {kind}, not a library file")
     size = path.stat().st_size
@@ -100,7 +100,7 @@ class EmptyFileError(LibraryError):
     """The library path is an existing empty file that Papershelf did not just create."""
 
 
-def _file_kind(path: Path) -> str:
+def file_kind(path: Path) -> str:
     """``"file"`` for a regular file (through links), else what it is, in words."""
     try:
         mode = path.stat().st_mode
