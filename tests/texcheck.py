@@ -157,24 +157,42 @@ def _pdflatex(work: Path, env: dict, name: str) -> None:
     _run(["pdflatex", "-draftmode", "-interaction=nonstopmode", f"{name}.tex"], work, env)
 
 
+def latex_document(preamble: list[str], bibliography: list[str]) -> str:
+    """A document that cites every entry of ``refs.bib``; ``bibliography`` prints them."""
+    return "\n".join(
+        [
+            r"\documentclass{article}",
+            r"\usepackage[T1]{fontenc}",
+            *preamble,
+            r"\begin{document}",
+            r"\nocite{*}",
+            *bibliography,
+            r"\end{document}",
+            "",
+        ]
+    )
+
+
+def natbib_for(style: str) -> str:
+    """plainnat needs natbib; the other styles nothing (an empty preamble line)."""
+    return r"\usepackage[numbers]{natbib}" if style == "plainnat" else ""
+
+
+def bibtex_bibliography(style: str) -> list[str]:
+    return [rf"\bibliographystyle{{{style}}}", r"\bibliography{refs}"]
+
+
+def biblatex_preamble(options: str) -> list[str]:
+    return [rf"\usepackage[{options}]{{biblatex}}", r"\addbibresource{refs.bib}"]
+
+
+BIBLATEX_BIBLIOGRAPHY = [r"\printbibliography"]
+
+
 def _check_bibtex(work: Path, env: dict, style: str) -> list[str]:
     name = f"bt_{style}"
-    natbib = r"\usepackage[numbers]{natbib}" if style == "plainnat" else ""
     (work / f"{name}.tex").write_text(
-        "\n".join(
-            [
-                r"\documentclass{article}",
-                r"\usepackage[T1]{fontenc}",
-                r"\usepackage{url}",
-                natbib,
-                r"\begin{document}",
-                r"\nocite{*}",
-                rf"\bibliographystyle{{{style}}}",
-                r"\bibliography{refs}",
-                r"\end{document}",
-                "",
-            ]
-        )
+        latex_document([r"\usepackage{url}", natbib_for(style)], bibtex_bibliography(style))
     )
     _pdflatex(work, env, name)
     done = _run(["bibtex", name], work, env)
@@ -192,19 +210,7 @@ def _check_bibtex(work: Path, env: dict, style: str) -> list[str]:
 
 def _check_biblatex(work: Path, env: dict) -> list[str]:
     (work / "blx.tex").write_text(
-        "\n".join(
-            [
-                r"\documentclass{article}",
-                r"\usepackage[T1]{fontenc}",
-                r"\usepackage[backend=biber,style=numeric]{biblatex}",
-                r"\addbibresource{refs.bib}",
-                r"\begin{document}",
-                r"\nocite{*}",
-                r"\printbibliography",
-                r"\end{document}",
-                "",
-            ]
-        )
+        latex_document(biblatex_preamble("backend=biber,style=numeric"), BIBLATEX_BIBLIOGRAPHY)
     )
     _pdflatex(work, env, "blx")
     done = _run(["biber", "--validate-datamodel", "blx"], work, env)

@@ -28,7 +28,15 @@ from papershelf.core.exporters.latex import (
     verbatim_doi,
 )
 from tests.core.bib_samples import make_paper
-from tests.texcheck import BIBTEX_STYLES, require_tex
+from tests.texcheck import (
+    BIBLATEX_BIBLIOGRAPHY,
+    BIBTEX_STYLES,
+    biblatex_preamble,
+    bibtex_bibliography,
+    latex_document,
+    natbib_for,
+    require_tex,
+)
 
 pytestmark = pytest.mark.tex
 
@@ -149,23 +157,7 @@ def run_bibtex(bib: str, style: str, package: str, work: Path) -> list[str]:
     """bibtex with ``style`` and pdflatex -shell-escape; the marker files left behind."""
     work.mkdir()
     (work / "refs.bib").write_text(bib, encoding="utf-8")
-    natbib = r"\usepackage[numbers]{natbib}" if style == "plainnat" else ""
-    (work / "doc.tex").write_text(
-        "\n".join(
-            [
-                r"\documentclass{article}",
-                r"\usepackage[T1]{fontenc}",
-                natbib,
-                PACKAGES[package],
-                r"\begin{document}",
-                r"\nocite{*}",
-                rf"\bibliographystyle{{{style}}}",
-                r"\bibliography{refs}",
-                r"\end{document}",
-                "",
-            ]
-        )
-    )
+    (work / "doc.tex").write_text(latex_document([natbib_for(style), PACKAGES[package]], bibtex_bibliography(style)))
     _pdflatex(work, "doc")
     _run(["bibtex", "doc"], work)
     _pdflatex(work, "doc")
@@ -178,20 +170,7 @@ def run_biber(bib: str, package: str, work: Path, style: str = "numeric") -> lis
     work.mkdir()
     (work / "refs.bib").write_text(bib, encoding="utf-8")
     (work / "doc.tex").write_text(
-        "\n".join(
-            [
-                r"\documentclass{article}",
-                r"\usepackage[T1]{fontenc}",
-                PACKAGES[package],
-                rf"\usepackage[backend=biber,style={style}]{{biblatex}}",
-                r"\addbibresource{refs.bib}",
-                r"\begin{document}",
-                r"\nocite{*}",
-                r"\printbibliography",
-                r"\end{document}",
-                "",
-            ]
-        )
+        latex_document([PACKAGES[package], *biblatex_preamble(f"backend=biber,style={style}")], BIBLATEX_BIBLIOGRAPHY)
     )
     _pdflatex(work, "doc")
     _run(["biber", "doc"], work)

@@ -24,7 +24,7 @@ from papershelf.core.exporters import ExportReport, export_to_file, render
 from papershelf.core.exporters.latex import to_latex
 from papershelf.core.importers.bibtex import decode_latex, parse_bibtex
 from tests.core.bib_samples import make_paper
-from tests.texcheck import check_bib, require_tex
+from tests.texcheck import BIBLATEX_BIBLIOGRAPHY, biblatex_preamble, check_bib, latex_document, require_tex
 
 
 def expected(text: str) -> str:
@@ -271,19 +271,8 @@ def test_vietnamese_prints_through_biber_with_safeinputenc(tmp_path):
         path,
     )
     (tmp_path / "doc.tex").write_text(
-        "\n".join(
-            [
-                r"\documentclass{article}",
-                r"\usepackage[T1]{fontenc}",
-                r"\usepackage[utf8]{inputenc}",
-                r"\usepackage[backend=biber,safeinputenc]{biblatex}",
-                r"\addbibresource{refs.bib}",
-                r"\begin{document}",
-                r"\nocite{*}",
-                r"\printbibliography",
-                r"\end{document}",
-                "",
-            ]
+        latex_document(
+            [r"\usepackage[utf8]{inputenc}", *biblatex_preamble("backend=biber,safeinputenc")], BIBLATEX_BIBLIOGRAPHY
         )
     )
     env = {"HOME": str(tmp_path), "TEXMFVAR": str(tmp_path / "texmf-var"), "PATH": os.environ["PATH"]}
