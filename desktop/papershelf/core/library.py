@@ -19,11 +19,12 @@ from itertools import islice
 from pathlib import Path
 from typing import NoReturn
 
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import db, normalize, search
-from .errors import ConflictError, NotFoundError, PapershelfError
+from . import operations as ops
+from .errors import NotFoundError, PapershelfError
 from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
@@ -133,6 +134,13 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # --- Changing the library ---------------------------------------------------
+
+    def run(self, operation: ops.Operation) -> ops.Outcome:
+        """Apply one operation in one write transaction; return what changed and its inverse."""
+        with db.write(self.engine) as conn:
+            return operation.apply(conn)
 
     # --- Finding papers -------------------------------------------------------
 
@@ -680,7 +688,7 @@ class Library:
         links = [(pid, tag) for pid, record in pairs for tag in record.tags]
         if not links:
             return
-        tag_ids = self._ensure_tags(conn, {tag for _, tag in links})
+        tag_ids = ops.ensure_tags(conn, {tag for _, tag in links})
         conn.execute(
             sqlite_insert(PT).on_conflict_do_nothing(),
             [{"paper_id": pid, "tag_id": tag_ids[tag.casefold()]} for pid, tag in links],
@@ -699,108 +707,21 @@ class Library:
     # --- Deleting ---------------------------------------------------------------
 
     def delete_papers(self, ids: Sequence[int]) -> dict:
-        """Delete papers with their notes, tags, list places and sightings.
-
-        Returns everything that was removed, as plain rows, so that
-        :meth:`restore_papers` can put it back exactly (undo).
-        """
-        ids = list(dict.fromkeys(ids))
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            snapshot = {
-                "paper": [dict(r._mapping) for r in conn.execute(select(P).where(P.c.id.in_(ids)))],
-                "paper_abstract": [dict(r._mapping) for r in conn.execute(select(A).where(A.c.paper_id.in_(ids)))],
-                "note": [dict(r._mapping) for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)))],
-                "sighting": [dict(r._mapping) for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)))],
-                "tags": [
-                    (pid, name)
-                    for pid, name in conn.execute(
-                        select(PT.c.paper_id, T.c.name).join(T, T.c.id == PT.c.tag_id).where(PT.c.paper_id.in_(ids))
-                    )
-                ],
-                "lists": [
-                    (pid, name, position)
-                    for pid, name, position in conn.execute(
-                        select(LE.c.paper_id, RL.c.name, LE.c.position)
-                        .join(RL, RL.c.id == LE.c.list_id)
-                        .where(LE.c.paper_id.in_(ids))
-                    )
-                ],
-            }
-            # Notes, tags, list entries, sightings and the abstract go by cascade.
-            conn.execute(delete(P).where(P.c.id.in_(ids)))
-            conn.execute(delete(T).where(T.c.id.not_in(select(PT.c.tag_id))))
-            db.reindex(conn, ids)
-            return snapshot
+        """Delete papers with their notes, tags, list places and sightings; return what was removed."""
+        return self.run(ops.DeletePapers(tuple(ids))).result
 
     def restore_papers(self, snapshot: dict) -> None:
         """Put back papers removed by :meth:`delete_papers`, with their ids and everything else."""
-        with db.write(self.engine) as conn:
-            conn.execute(insert(P), snapshot["paper"])
-            for table, key in ((A, "paper_abstract"), (N, "note"), (S, "sighting")):
-                if snapshot[key]:
-                    conn.execute(insert(table), snapshot[key])
-            if snapshot["tags"]:
-                tag_ids = self._ensure_tags(conn, {name for _, name in snapshot["tags"]})
-                conn.execute(
-                    insert(PT),
-                    [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in snapshot["tags"]],
-                )
-            for pid, name, position in snapshot["lists"]:
-                if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
-                    conn.execute(insert(RL).values(name=name, created_at=_now()))
-                conn.execute(insert(LE).values(list_id=self._list_id(conn, name), paper_id=pid, position=position))
-            db.reindex(conn, [row["id"] for row in snapshot["paper"]])
+        self.run(ops.RestorePapers(snapshot))
 
     # --- Tags -----------------------------------------------------------------
 
-    @staticmethod
-    def _clean_tag(tag: str) -> str:
-        name = " ".join(tag.split())
-        if not name:
-            raise PapershelfError("a tag cannot be empty")
-        if len(name) > 100:
-            raise PapershelfError(f"tag {name[:20]!r}…: longer than 100 characters")
-        return name
-
-    def _ensure_tags(self, conn: Connection, names: Iterable[str]) -> dict[str, int]:
-        """Tag ids by case-folded name, creating missing tags."""
-        names = {self._clean_tag(n) for n in names}
-        if not names:
-            return {}
-        conn.execute(sqlite_insert(T).on_conflict_do_nothing(), [{"name": n} for n in sorted(names)])
-        rows = conn.execute(select(T.c.id, T.c.name).where(T.c.name.in_(names)))
-        return {name.casefold(): tid for tid, name in rows}
-
     def add_tags(self, ids: Sequence[int], tags: Iterable[str]) -> None:
-        tags = list(tags)
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            tag_ids = self._ensure_tags(conn, tags)
-            conn.execute(
-                sqlite_insert(PT).on_conflict_do_nothing(),
-                [{"paper_id": pid, "tag_id": tid} for pid in ids for tid in tag_ids.values()],
-            )
-            db.reindex(conn, ids)
+        self.run(ops.AddTags(tuple(ids), tuple(tags)))
 
     def remove_tags(self, ids: Sequence[int], tags: Iterable[str]) -> list[str]:
         """Remove tags from papers; return the (cleaned) names none of the papers had, so nothing was removed."""
-        names = list(dict.fromkeys(self._clean_tag(t) for t in tags))
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            tag_ids = select(T.c.id).where(T.c.name.in_(names))
-            # Tag names compare without case (NOCASE): "NLP" removes "nlp".
-            carried = (
-                select(T.c.name)
-                .join(PT, PT.c.tag_id == T.c.id)
-                .where(PT.c.paper_id.in_(list(ids)), T.c.id.in_(tag_ids))
-            )
-            present = {name.casefold() for name in conn.execute(carried).scalars()}
-            conn.execute(delete(PT).where(PT.c.paper_id.in_(list(ids)), PT.c.tag_id.in_(tag_ids)))
-            # A tag nobody uses any more disappears from the sidebar.
-            conn.execute(delete(T).where(T.c.id.not_in(select(PT.c.tag_id))))
-            db.reindex(conn, ids)
-        return [name for name in names if name.casefold() not in present]
+        return self.run(ops.RemoveTags(tuple(ids), tuple(tags))).result
 
     def tags(self) -> list[tuple[str, int]]:
         """Every tag with the number of papers carrying it, by name."""
@@ -826,89 +747,32 @@ class Library:
     # --- Status, priority, key, title ----------------------------------------
 
     def set_status(self, ids: Sequence[int], status: str) -> None:
-        if status not in STATUSES:
-            raise PapershelfError(f"unknown status {status!r}: use unread, reading or read")
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            read_at = case((P.c.status == "read", P.c.read_at), else_=_now()) if status == "read" else None
-            conn.execute(update(P).where(P.c.id.in_(list(ids))).values(status=status, read_at=read_at))
-
-    def restore_status(self, states: dict[int, tuple[str, dt.datetime | None]]) -> None:
-        """Put back earlier (status, read_at) pairs exactly (for undo)."""
-        with db.write(self.engine) as conn:
-            for pid, (status, read_at) in states.items():
-                conn.execute(update(P).where(P.c.id == pid).values(status=status, read_at=read_at))
+        self.run(ops.SetStatus(tuple(ids), status))
 
     def set_priority(self, ids: Sequence[int], priority: int) -> None:
-        if not 0 <= priority <= 3:
-            raise PapershelfError(f"priority {priority}: use 0 (none) to 3 (highest)")
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            conn.execute(update(P).where(P.c.id.in_(list(ids))).values(priority=priority))
+        self.run(ops.SetPriority(tuple(ids), priority))
 
     def set_citation_key(self, paper_id: int, key: str) -> None:
-        key = key.strip()
-        if not citekeys.is_valid_user_key(key):
-            raise PapershelfError(
-                f"citation key {key!r}: use letters, digits and - _ : . / +, starting with a letter or digit"
-            )
-        with db.write(self.engine) as conn:
-            self._require(conn, [paper_id])
-            clash = conn.execute(
-                select(P.c.id).where(func.lower(P.c.citation_key) == key.lower(), P.c.id != paper_id)
-            ).scalar()
-            if clash is not None:
-                raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
-            conn.execute(update(P).where(P.c.id == paper_id).values(citation_key=key))
+        self.run(ops.SetCitationKey(paper_id, key))
 
     def set_title(self, paper_id: int, title: str) -> None:
-        title = " ".join(title.split())
-        if not title:
-            raise PapershelfError("a title cannot be empty")
-        with db.write(self.engine) as conn:
-            self._require(conn, [paper_id])
-            conn.execute(update(P).where(P.c.id == paper_id).values(title=title, title_edited=1))
-            db.reindex(conn, [paper_id])
+        self.run(ops.SetTitle(paper_id, title))
 
     # --- Notes ----------------------------------------------------------------
 
     def add_note(self, paper_id: int, text: str) -> int:
-        now = _now()
-        with db.write(self.engine) as conn:
-            self._require(conn, [paper_id])
-            note_id = conn.execute(
-                insert(N).values(paper_id=paper_id, text=text, created_at=now, updated_at=now).returning(N.c.id)
-            ).scalar_one()
-            db.reindex(conn, [paper_id])
-            return note_id
+        return self.run(ops.AddNote(paper_id, text)).result
 
     def update_note(self, note_id: int, text: str) -> None:
-        with db.write(self.engine) as conn:
-            paper_id = conn.execute(select(N.c.paper_id).where(N.c.id == note_id)).scalar()
-            if paper_id is None:
-                raise NotFoundError(f"no note with id {note_id}")
-            conn.execute(update(N).where(N.c.id == note_id).values(text=text, updated_at=_now()))
-            db.reindex(conn, [paper_id])
+        self.run(ops.UpdateNote(note_id, text))
 
     def delete_note(self, note_id: int) -> Note:
         """Delete a note and return it, so the caller can offer undo."""
-        with db.write(self.engine) as conn:
-            row = conn.execute(select(N).where(N.c.id == note_id)).one_or_none()
-            if row is None:
-                raise NotFoundError(f"no note with id {note_id}")
-            conn.execute(delete(N).where(N.c.id == note_id))
-            db.reindex(conn, [row.paper_id])
-            return Note(row.id, row.paper_id, row.text, row.created_at, row.updated_at)
+        return self.run(ops.DeleteNote(note_id)).result
 
     def restore_note(self, note: Note) -> None:
         """Put a deleted note back with its id and times (for undo)."""
-        with db.write(self.engine) as conn:
-            conn.execute(
-                insert(N).values(
-                    id=note.id, paper_id=note.paper_id, text=note.text, created_at=note.created, updated_at=note.updated
-                )
-            )
-            db.reindex(conn, [note.paper_id])
+        self.run(ops.RestoreNote(note))
 
     # --- Reading lists --------------------------------------------------------
 
@@ -923,81 +787,30 @@ class Library:
         with db.read(self.engine) as conn:
             return [(n, c) for n, c in conn.execute(statement)]
 
-    @staticmethod
-    def _clean_list_name(name: str) -> str:
-        name = " ".join(name.split())
-        if not name:
-            raise PapershelfError("a reading list needs a name")
-        return name
-
     def create_list(self, name: str) -> None:
-        name = self._clean_list_name(name)
-        with db.write(self.engine) as conn:
-            if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is not None:
-                raise ConflictError(f"a reading list named {name!r} already exists")
-            conn.execute(insert(RL).values(name=name, created_at=_now()))
+        self.run(ops.CreateList(name))
 
     def rename_list(self, old: str, new: str) -> None:
-        new = self._clean_list_name(new)
-        with db.write(self.engine) as conn:
-            list_id = self._list_id(conn, old)
-            clash = conn.execute(select(RL.c.id).where(RL.c.name == new, RL.c.id != list_id)).scalar()
-            if clash is not None:
-                raise ConflictError(f"a reading list named {new!r} already exists")
-            conn.execute(update(RL).where(RL.c.id == list_id).values(name=new))
+        self.run(ops.RenameList(old, new))
 
     def delete_list(self, name: str) -> list[int]:
-        """Delete a list (not its papers); return its paper ids in order, for undo."""
-        with db.write(self.engine) as conn:
-            list_id = self._list_id(conn, name)
-            members = list(
-                conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars()
-            )
-            conn.execute(delete(RL).where(RL.c.id == list_id))
-            return members
+        """Delete a list (not its papers); return its paper ids in order."""
+        return self.run(ops.DeleteList(name)).result
 
     def list_paper_ids(self, name: str) -> list[int]:
         """The papers of a list, in list order."""
         with db.read(self.engine) as conn:
-            list_id = self._list_id(conn, name)
+            list_id = ops.list_id(conn, name)
             return list(
                 conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id).order_by(LE.c.position)).scalars()
             )
 
     def add_to_list(self, name: str, ids: Sequence[int], *, create: bool = False) -> int:
         """Append papers to a list (those already in it stay where they are); return how many were added."""
-        with db.write(self.engine) as conn:
-            self._require(conn, ids)
-            if (
-                create
-                and conn.execute(select(RL.c.id).where(RL.c.name == self._clean_list_name(name))).scalar() is None
-            ):
-                conn.execute(insert(RL).values(name=self._clean_list_name(name), created_at=_now()))
-            list_id = self._list_id(conn, name)
-            present = set(conn.execute(select(LE.c.paper_id).where(LE.c.list_id == list_id)).scalars())
-            position = conn.execute(
-                select(func.coalesce(func.max(LE.c.position), 0)).where(LE.c.list_id == list_id)
-            ).scalar_one()
-            rows = []
-            for pid in dict.fromkeys(ids):
-                if pid not in present:
-                    position += 1
-                    rows.append({"list_id": list_id, "paper_id": pid, "position": position})
-            if rows:
-                conn.execute(insert(LE), rows)
-            return len(rows)
+        return self.run(ops.AddToList(name, tuple(ids), create)).result
 
     def remove_from_list(self, name: str, ids: Sequence[int]) -> int:
-        with db.write(self.engine) as conn:
-            list_id = self._list_id(conn, name)
-            result = conn.execute(delete(LE).where(LE.c.list_id == list_id, LE.c.paper_id.in_(list(ids))))
-            return result.rowcount
-
-    def _list_id(self, conn: Connection, name: str) -> int:
-        list_id = conn.execute(select(RL.c.id).where(RL.c.name == " ".join(name.split()))).scalar()
-        if list_id is None:
-            raise NotFoundError(f"no reading list named {name!r}")
-        return list_id
+        return self.run(ops.RemoveFromList(name, tuple(ids))).result
 
     # --- Listings and saved searches -----------------------------------------
 
@@ -1016,20 +829,10 @@ class Library:
             return [(n, q) for n, q in conn.execute(select(SS.c.name, SS.c.query).order_by(SS.c.name))]
 
     def save_search(self, name: str, query: str) -> None:
-        name = " ".join(name.split())
-        if not name:
-            raise PapershelfError("a saved search needs a name")
-        search.where_clause(query)  # refuse a query that cannot run
-        with db.write(self.engine) as conn:
-            conn.execute(
-                sqlite_insert(SS)
-                .values(name=name, query=query)
-                .on_conflict_do_update(index_elements=["name"], set_={"query": query})
-            )
+        self.run(ops.SaveSearch(name, query))
 
     def delete_saved_search(self, name: str) -> None:
-        with db.write(self.engine) as conn:
-            conn.execute(delete(SS).where(SS.c.name == name))
+        self.run(ops.DeleteSavedSearch(name))
 
     def stats(self) -> dict[str, int]:
         """Counts for the sidebar: all papers and each status."""
@@ -1041,13 +844,7 @@ class Library:
 
     @staticmethod
     def _require(conn: Connection, ids: Sequence[int]) -> None:
-        wanted = set(ids)
-        if not wanted:
-            raise PapershelfError("no papers given")
-        found = set(conn.execute(select(P.c.id).where(P.c.id.in_(list(wanted)))).scalars())
-        missing = sorted(wanted - found)
-        if missing:
-            raise NotFoundError(f"no paper with id {missing[0]}")
+        ops.require(conn, ids)
 
 
 # --- SQLite's errors on every operation ----------------------------------------
