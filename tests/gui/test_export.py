@@ -23,7 +23,7 @@ def _run_export(window, qtbot, monkeypatch, target, choose=None):
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
     window.export_action.trigger()
-    dialog = window.export_dialog
+    dialog = window.export_flow.dialog
     qtbot.waitUntil(dialog.isVisible)
     if choose:
         choose(dialog)
@@ -70,7 +70,7 @@ def test_export_the_selection_from_the_paper_menu(imported, qtbot, monkeypatch, 
     target = tmp_path / "two.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     window.export_selection_action.trigger()
-    dialog = window.export_dialog
+    dialog = window.export_flow.dialog
     assert dialog.scope() == ("selection", "")
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(target.exists, timeout=10000)
@@ -82,7 +82,7 @@ def test_export_to_a_folder_that_is_not_there_shows_an_error(imported, qtbot, mo
     target = tmp_path / "missing" / "x.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     window.export_action.trigger()
-    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
     [(text, _info, _details)] = dialogs.take()
     assert "x.bib" in text
@@ -97,7 +97,7 @@ def test_export_onto_the_library_through_a_link_is_refused(imported, qtbot, monk
     before = window.library.count()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(link), "")))
     window.export_action.trigger()
-    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
     [(text, _info, _details)] = dialogs.take()
     assert "library" in text
@@ -133,8 +133,8 @@ def test_export_says_which_papers_keep_characters_with_no_latex_form(imported, q
     target = tmp_path / "out.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     window.export_action.trigger()
-    qtbot.waitUntil(window.export_dialog.isVisible)
-    qtbot.mouseClick(window.export_dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(window.export_flow.dialog.isVisible)
+    qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
     [(text, info, _details)] = dialogs.take()
     assert "Exported 50 papers" in text and "1 paper keeps characters with no LaTeX form" in info

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressDialog,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -37,10 +36,11 @@ from .. import paths
 from ..core.display import visible, visible_choice
 from . import commands, workers
 from .dialogs.errors import report_exception, show_error
-from .dialogs.export import LIST, SEARCH, SELECTION, TAG, ExportDialog
+from .dialogs.export import LIST, SELECTION, TAG
 from .dialogs.list_chooser import ListChooser
 from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
+from .export_flow import ExportFlow
 from .links import open_url, safe_url
 from .models.paper_table import Column, PaperTableModel
 from .models.sidebar import (
@@ -51,7 +51,6 @@ from .models.sidebar import (
     SidebarData,
     SidebarModel,
     load_sidebar,
-    quote_value,
 )
 from .models.sidebar import (
     LIST as LIST_KIND,
@@ -127,6 +126,9 @@ class MainWindow(QMainWindow):
         self._icon = icon
 
         self._build_widgets()
+        self.export_flow = ExportFlow(
+            self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
+        )
         self._build_actions()
         self._build_menus()
         self._restore_state()
@@ -307,7 +309,7 @@ class MainWindow(QMainWindow):
         )
         self.export_action = a(
             "&Export…",
-            lambda: self.open_export(),
+            lambda: self.export_flow.open_export(),
             ["Ctrl+E"],
             name="exportAction",
             tip="Export papers to BibTeX and other formats",
@@ -409,7 +411,7 @@ class MainWindow(QMainWindow):
             "&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True
         )
         self.export_selection_action = a(
-            "Export Selection…", lambda: self.open_export(SELECTION), name="exportSelectionAction"
+            "Export Selection…", lambda: self.export_flow.open_export(SELECTION), name="exportSelectionAction"
         )
         self.delete_papers_action = a(
             "&Delete Papers…",
@@ -1042,13 +1044,13 @@ class MainWindow(QMainWindow):
             menu.addAction(self.rename_list_action)
             menu.addAction(self.delete_list_action)
             menu.addSeparator()
-            menu.addAction("Export This List…", lambda: self.open_export(LIST, value))
+            menu.addAction("Export This List…", lambda: self.export_flow.open_export(LIST, value))
             menu.addSeparator()
         elif kind == SAVED:
             menu.addAction(self.delete_saved_action)
             menu.addSeparator()
         elif kind == "tag":
-            menu.addAction("Export Papers with This Tag…", lambda: self.open_export(TAG, value))
+            menu.addAction("Export Papers with This Tag…", lambda: self.export_flow.open_export(TAG, value))
             menu.addSeparator()
         menu.addAction(self.new_list_action)
         menu.addAction(self.save_search_action)
@@ -1490,133 +1492,6 @@ class MainWindow(QMainWindow):
         # Back from the preview and progress dialogs, ready for the keyboard.
         self.activateWindow()
         self.focus_table()
-
-    # --- Exporting ----------------------------------------------------------------
-
-    def open_export(self, scope: str = SEARCH, value: str = "") -> None:
-        if self.library is None:
-            return
-        try:
-            from ..core import exporters
-
-            formats = list(exporters.FORMATS)
-            extensions = dict(getattr(exporters, "EXTENSIONS", {}))
-        except (ImportError, AttributeError) as exc:
-            show_error(self, "Exporting is not available in this build.", f"{type(exc).__name__}: {exc}")
-            return
-        dialog = ExportDialog(
-            formats=formats,
-            extensions=extensions,
-            selection_count=len(self.table.selected_ids()),
-            search_count=self.table_model.rowCount(),
-            lists=[n for n, _ in self.library.lists()],
-            tags=[n for n, _ in self.library.tags()],
-            folder=self._folder("export/lastFolder"),
-            scope=scope,
-            value=value,
-            fmt=str(self.settings.value("export/format", "bibtex")),
-            parent=self,
-        )
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        selection = self.table.selected_ids()
-        search_ids = list(self.table_model.ids)
-
-        def done(code: int) -> None:
-            request = dialog.request if code == ExportDialog.DialogCode.Accepted else None
-            dialog.deleteLater()
-            if request is None:
-                return
-            self.settings.setValue("export/lastFolder", str(request.path.parent))
-            self.settings.setValue("export/format", request.fmt)
-            from ..core.errors import PapershelfError
-
-            try:
-                if request.scope == SELECTION:
-                    ids = selection
-                elif request.scope == LIST:
-                    ids = self.library.list_paper_ids(request.value)
-                elif request.scope == TAG:
-                    ids = self.library.search_ids("tag:" + quote_value(request.value))
-                else:
-                    ids = search_ids
-            except PapershelfError as exc:  # the list or tag went away while the dialog was open
-                show_error(self, f"Nothing was exported: {exc}")
-                return
-            self.export(ids, request.fmt, request.path, abstract=request.abstract, notes=request.notes)
-
-        dialog.finished.connect(done)
-        self.export_dialog = dialog
-        dialog.open()
-
-    def export(
-        self, ids: list[int], fmt: str, path: Path, *, abstract: bool = True, notes: bool = False
-    ) -> workers.Task:
-        """Write ``ids`` to ``path`` on a worker, with a progress dialog that can cancel."""
-        from ..core import exporters
-        from ..core.errors import PapershelfError
-        from ..core.fsutil import Protected
-
-        library = self.library
-        # Never onto the library, its -wal/-shm or a backup, even through a link.
-        protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
-        report = exporters.ExportReport()  # what was written in another form than asked: never silent
-
-        class ExportCancelled(PapershelfError):
-            pass
-
-        def write(progress, cancelled) -> int:
-            def papers():
-                for done, paper in enumerate(library.iter_papers(ids), start=1):
-                    if cancelled():
-                        raise ExportCancelled("export cancelled; no file was written")
-                    if done % 200 == 0:
-                        progress(done)
-                    yield paper
-
-            return exporters.export_to_file(
-                papers(), fmt, path, abstract=abstract, notes=notes, protect=protect, report=report
-            )
-
-        task = workers.Task(write, with_progress=True)
-        progress = QProgressDialog(f"Exporting {_plural(len(ids), 'paper')}…", "Cancel", 0, max(len(ids), 1), self)
-        progress.setObjectName("exportProgress")
-        progress.setWindowTitle("Exporting")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(400)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
-        progress.canceled.connect(task.cancel)
-        task.progress.connect(progress.setValue)
-
-        def finish() -> None:
-            progress.canceled.disconnect(task.cancel)
-            progress.close()
-            progress.deleteLater()
-
-        def succeeded(count: int) -> None:
-            finish()
-            self.statusBar().showMessage(f"Exported {_plural(count, 'paper')} to {path}.", 15000)
-            if report.warnings():
-                box = QMessageBox(
-                    QMessageBox.Icon.Information,
-                    "Exported, with a Note",
-                    f"Exported {_plural(count, 'paper')} to {path}.",
-                    parent=self,
-                )
-                box.setTextFormat(Qt.TextFormat.PlainText)
-                box.setInformativeText("\n\n".join(line[0].upper() + line[1:] + "." for line in report.warnings()))
-                box.exec()
-
-        def failed(exc: BaseException, details: str) -> None:
-            finish()
-            if isinstance(exc, ExportCancelled):
-                self.statusBar().showMessage("Export cancelled; no file was written.", 10000)
-            else:
-                self.report_error(exc, details)
-
-        task.succeeded.connect(succeeded)
-        task.failed.connect(failed)
-        return task.start("io")
 
     # --- Help ---------------------------------------------------------------------
 
