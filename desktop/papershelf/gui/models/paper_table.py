@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,11 @@ SORT_KEYS: dict[Column, str | None] = {
     Column.ADDED_AT: "id",
 }
 
+#: Columns filled from the imported source, which often leaves them empty for every paper (listings
+#: name no authors; a .bib file has no listing date). The view hides them while no loaded row has a
+#: value. Status, priority and tags always stay: the triage keys fill them.
+OPTIONAL_COLUMNS = (Column.FIRST_AUTHOR, Column.LISTED_ON)
+
 #: Above this many rows in the last result, a search first fetches one page
 #: (shown at once), then the whole id list.
 FIRST_PAGE_THRESHOLD = 1000
@@ -121,6 +127,9 @@ class PaperTableModel(QAbstractTableModel):
     searchFailed = Signal(str)
     #: A search failed unexpectedly (exception, traceback).
     searchCrashed = Signal(object, str)
+    #: Rows were loaded that fill an optional column for the first time (see :meth:`empty_columns`).
+    #: Emitted while the view paints: connect it queued.
+    columnsFilled = Signal()
 
     def __init__(self, library: Library | None = None, parent=None):
         super().__init__(parent)
@@ -130,6 +139,9 @@ class PaperTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, dict[int, PaperRow]] = OrderedDict()
         self._text_cache: dict[int, tuple[PaperRow, tuple[str, ...]]] = {}
         self._query = ""
+        self._result_query = ""
+        #: Optional columns some loaded row has a value in; None until a row was loaded.
+        self._filled: set[Column] | None = None
         self._sort_column = Column.ADDED_AT
         self._descending = True
         self._generation = 0
@@ -147,11 +159,46 @@ class PaperTableModel(QAbstractTableModel):
 
     def set_library(self, library: Library | None) -> None:
         self._library = library
+        self._result_query = ""
+        self._filled = None
         self.set_ids([])
+
+    @property
+    def has_library(self) -> bool:
+        return self._library is not None
 
     @property
     def query(self) -> str:
         return self._query
+
+    @property
+    def result_query(self) -> str:
+        """The query of the rows shown (``query`` may be newer while its search runs)."""
+        return self._result_query
+
+    def empty_columns(self) -> frozenset[Column] | None:
+        """The optional columns no row loaded since the library was opened has a value in.
+
+        None while no row was loaded, so nothing is decided on no evidence. The set only
+        shrinks (until another library is opened): a column does not come and go while
+        the user types a search.
+        """
+        if self._filled is None:
+            return None
+        return frozenset(c for c in OPTIONAL_COLUMNS if c not in self._filled)
+
+    def _note_filled(self, rows: Iterable[PaperRow]) -> None:
+        first = self._filled is None
+        filled = self._filled if self._filled is not None else set()
+        before = len(filled)
+        for row in rows:
+            if Column.FIRST_AUTHOR not in filled and row.first_author:
+                filled.add(Column.FIRST_AUTHOR)
+            if Column.LISTED_ON not in filled and row.listed_on is not None:
+                filled.add(Column.LISTED_ON)
+        self._filled = filled
+        if first or len(filled) != before:
+            self.columnsFilled.emit()
 
     @property
     def sort_column(self) -> Column:
@@ -309,6 +356,7 @@ class PaperTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._pending = False
+        self._result_query = self._query
         self.set_ids(ids)
         self.searchFinished.emit(len(ids))
 
@@ -338,6 +386,8 @@ class PaperTableModel(QAbstractTableModel):
             ids = self._ids[page * self.PAGE : (page + 1) * self.PAGE]
             rows = self._library.rows(ids) if self._library is not None else {}
             self._pages[page] = rows
+            if rows:
+                self._note_filled(rows.values())
             while len(self._pages) > self.MAX_PAGES:
                 self._pages.popitem(last=False)
         else:

@@ -4,21 +4,31 @@ What the user sees is what the window acts on: every way of moving the
 current row also selects it, and the current row is always one of the
 selected rows (or there is neither). The window shows the current paper in
 the detail pane and applies actions to :meth:`PaperTableView.selected_ids`.
+
+The title takes the width the other columns leave; optional columns that no
+loaded paper fills are hidden (never one the user resized or chose in the
+header menu); an empty table says why it is empty.
 """
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import (
+    QByteArray,
     QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QRect,
     Qt,
     Signal,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtGui import QFont, QKeySequence, QPainter, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
-from ..models.paper_table import HEADERS, SORT_KEYS, Column, IdRole
+from ...core.display import visible
+from ..models.paper_table import HEADERS, OPTIONAL_COLUMNS, SORT_KEYS, Column, IdRole, PaperTableModel
 
 DEFAULT_WIDTHS = {
     Column.TITLE: 320,
@@ -29,6 +39,108 @@ DEFAULT_WIDTHS = {
     Column.LISTED_ON: 88,
     Column.ADDED_AT: 88,
 }
+
+
+#: What an empty search result suggests (Esc in the search field clears it).
+EMPTY_SEARCH_HINT = "Clear the search (Esc) or choose “All papers” in the sidebar."
+#: At most this much of a query is measured for the empty-table message (the rest is elided anyway).
+_MAX_SHOWN_QUERY = 300
+#: Marks the header state's trailer: which columns the user set and which were hidden automatically.
+_STATE_MARK = b"\n#papershelf-columns:"
+
+
+class PaperHeader(QHeaderView):
+    """The table's column header: tells the user's column choices from automatic ones.
+
+    A column the user resized with the mouse, or showed or hid from the header
+    menu, is theirs: automatic hiding leaves it alone. Both sets travel with the
+    saved header state (a trailer after Qt's own bytes), and a column hidden
+    automatically is saved as shown, so it is decided again at the next start.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        #: Columns the user resized or showed/hid (by logical index).
+        self.user_set: set[int] = set()
+        #: Columns hidden because they were empty (never ones the user set).
+        self.auto_hidden: set[int] = set()
+        self._pressed = False
+        self.sectionResized.connect(self._resized)
+        self.sectionHandleDoubleClicked.connect(lambda logical: self.user_set.add(logical))
+
+    def mousePressEvent(self, event) -> None:
+        self._pressed = True
+        try:
+            super().mousePressEvent(event)
+        finally:
+            self._pressed = event.buttons() != Qt.MouseButton.NoButton
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        self._pressed = False
+
+    def _resized(self, logical: int, _old: int, _new: int) -> None:
+        # Dragging a divider resizes that column; the stretched title follows, which is not a choice.
+        if self._pressed and logical != Column.TITLE:
+            self.user_set.add(logical)
+
+    def set_user_hidden(self, logical: int, hidden: bool) -> None:
+        """Show or hide a column because the user said so (the header menu)."""
+        self.user_set.add(logical)
+        self.auto_hidden.discard(logical)
+        self.setSectionHidden(logical, hidden)
+
+    def set_auto_hidden(self, logical: int, hidden: bool) -> None:
+        """Hide an empty column or show it again, unless the user made it theirs."""
+        if logical in self.user_set:
+            return
+        if hidden and not self.isSectionHidden(logical):
+            self.auto_hidden.add(logical)
+            self.setSectionHidden(logical, True)
+        elif not hidden and logical in self.auto_hidden:
+            self.auto_hidden.discard(logical)
+            self.setSectionHidden(logical, False)
+
+    def stretch_title(self) -> None:
+        if self.count() > Column.TITLE:
+            self.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+
+    def saveState(self) -> QByteArray:
+        trailer = json.dumps({"user": sorted(self.user_set), "auto": sorted(self.auto_hidden)})
+        return QByteArray(bytes(super().saveState().data()) + _STATE_MARK + trailer.encode("ascii"))
+
+    def restoreState(self, state: QByteArray | bytes) -> bool:
+        data = bytes(state.data()) if isinstance(state, QByteArray) else bytes(state)
+        qt_state, mark, trailer = data.rpartition(_STATE_MARK)
+        if not mark:
+            qt_state, trailer = data, b""
+        if not super().restoreState(QByteArray(qt_state)):
+            return False
+        choices = _parse_trailer(trailer)
+        self.user_set = {c for c in choices.get("user", []) if 0 <= c < self.count()}
+        # Hidden only because they were empty then: decided again from this start's papers.
+        self.auto_hidden = set()
+        for column in choices.get("auto", []):
+            if 0 <= column < self.count() and column not in self.user_set:
+                self.setSectionHidden(column, False)
+        # States saved by older versions may have a fixed-width title.
+        self.stretch_title()
+        return True
+
+
+def _parse_trailer(trailer: bytes) -> dict[str, list[int]]:
+    """The column choices in a saved header state's trailer; anything malformed is no choices."""
+    try:
+        value = json.loads(trailer.decode("ascii")) if trailer else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        key: [c for c in value.get(key, []) if isinstance(c, int) and not isinstance(c, bool)]
+        for key in ("user", "auto")
+        if isinstance(value.get(key), list)
+    }
 
 
 Flag = QItemSelectionModel.SelectionFlag
@@ -56,6 +168,7 @@ class PaperTableView(QTableView):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setHorizontalHeader(PaperHeader(self))
         self.setObjectName("paperTable")
         self.setAccessibleName("Papers")
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -88,19 +201,39 @@ class PaperTableView(QTableView):
         header.customContextMenuRequested.connect(self._header_menu)
         self._plain_select = False
 
+    def paper_header(self) -> PaperHeader:
+        header = self.horizontalHeader()
+        assert isinstance(header, PaperHeader)
+        return header
+
     def setModel(self, model) -> None:
         super().setModel(model)
         self.selectionModel().selectionChanged.connect(self._keep_current_selected)
+        # The title takes the room the other columns leave.
+        self.paper_header().stretch_title()
+        if isinstance(model, PaperTableModel):
+            # Queued: the model finds filled columns while this view paints.
+            model.columnsFilled.connect(self.hide_empty_columns, Qt.ConnectionType.QueuedConnection)
+            model.modelReset.connect(self._describe_empty)
 
     def apply_default_widths(self) -> None:
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
-        # The title takes the room the other columns leave.
-        self.horizontalHeader().setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self.paper_header().stretch_title()
+
+    def hide_empty_columns(self) -> None:
+        """Hide the optional columns no loaded paper fills, and show them again once one does."""
+        model = self.model()
+        empty = model.empty_columns() if isinstance(model, PaperTableModel) else None
+        if empty is None:
+            return
+        header = self.paper_header()
+        for column in OPTIONAL_COLUMNS:
+            header.set_auto_hidden(column, column in empty)
 
     def _header_menu(self, pos) -> None:
         """Show or hide columns (the title always stays)."""
-        header = self.horizontalHeader()
+        header = self.paper_header()
         menu = QMenu(self)
         for column in Column:
             if column == Column.TITLE:
@@ -108,8 +241,63 @@ class PaperTableView(QTableView):
             action = menu.addAction(HEADERS[column])
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
-            action.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+            action.toggled.connect(lambda shown, c=column: header.set_user_hidden(c, not shown))
         menu.popup(header.mapToGlobal(pos))
+
+    # --- The empty table ------------------------------------------------------------
+
+    def empty_message(self) -> tuple[str, str] | None:
+        """What the table says when it shows no papers: a headline and a hint; None when it has rows.
+
+        The query is the user's (or a listing's) text: it is only ever drawn as plain text.
+        """
+        model = self.model()
+        if not isinstance(model, PaperTableModel) or not model.has_library or model.rowCount():
+            return None
+        query = model.result_query.strip()
+        if query:
+            return f"No papers match {visible(query[:_MAX_SHOWN_QUERY])}", EMPTY_SEARCH_HINT
+        if model.searching:
+            return None  # the first search after opening has not arrived yet
+        shortcut = QKeySequence(QKeySequence.StandardKey.Open).toString(QKeySequence.SequenceFormat.NativeText)
+        return (
+            "No papers in this library yet",
+            f"Import a listing or a BibTeX file: File ▸ Import Listing… ({shortcut})",
+        )
+
+    def _describe_empty(self) -> None:
+        # Painted text is invisible to screen readers: say it in the accessible description too.
+        message = self.empty_message()
+        self.setAccessibleDescription(" ".join(message) if message else "")
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        message = self.empty_message()
+        if message is not None:
+            self._paint_empty(*message)
+
+    def _paint_empty(self, headline: str, hint: str) -> None:
+        viewport = self.viewport()
+        area = viewport.rect().adjusted(16, 0, -16, 0)
+        if area.width() <= 0:
+            return
+        painter = QPainter(viewport)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        # One line: a long query is elided in the middle, so both of its ends show.
+        metrics = painter.fontMetrics()
+        headline = metrics.elidedText(headline, Qt.TextElideMode.ElideMiddle, area.width())
+        top = max(area.top() + 8, area.height() // 3 - metrics.height())
+        line = QRect(area.left(), top, area.width(), metrics.height())
+        painter.drawText(line, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), headline)
+        if hint:
+            painter.setFont(self.font())
+            below = QRect(area.left(), line.bottom() + 8, area.width(), max(0, area.bottom() - line.bottom() - 8))
+            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+            painter.drawText(below, int(flags), hint)
+        painter.end()
 
     def _header_clicked(self, logical: int) -> None:
         header = self.horizontalHeader()

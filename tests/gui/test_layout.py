@@ -1,0 +1,179 @@
+"""The window's layout as a new user meets it: empty tables, column widths, names, small windows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QHeaderView
+
+from papershelf.core.importers import Source
+from papershelf.gui.models.paper_table import Column, PaperTableModel
+from papershelf.gui.widgets.paper_table_view import PaperTableView
+
+from .conftest import wait_search
+
+BIB_WITH_AUTHOR = """@article{ada2026,
+  title = {Engines of Analysis},
+  author = {Lovelace, Ada and Babbage, Charles},
+  year = {2026},
+}
+"""
+
+
+def _ink(image: QImage, background: QColor, alternate: QColor) -> int:
+    """How many pixels differ clearly from both row backgrounds (text drawn on them)."""
+    count = 0
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            c = image.pixelColor(x, y)
+            if all(abs(c.lightness() - b.lightness()) > 60 for b in (background, alternate)):
+                count += 1
+    return count
+
+
+def _search(qtbot, window, text: str) -> None:
+    window.search_field.setText(text)
+    window.search_field.flush()
+    wait_search(qtbot, window)
+
+
+# --- The empty table says why it is empty -------------------------------------------------------
+
+
+def test_a_search_with_no_results_says_so_in_the_table(imported, qtbot):
+    window = imported
+    table = window.table
+    palette = table.palette()
+    background, alternate = palette.color(palette.ColorRole.Base), palette.color(palette.ColorRole.AlternateBase)
+    _search(qtbot, window, "nothing-matches-this")
+    assert window.table_model.rowCount() == 0
+    headline, hint = table.empty_message()
+    # The whole query: the listing chosen in the sidebar and the search text.
+    assert window.current_query() == "date:2026-09-11 nothing-matches-this"
+    assert headline == "No papers match date:2026-09-11 nothing-matches-this"
+    assert "Esc" in hint
+    # Painted in the table, not only stored: the viewport is no longer blank.
+    assert _ink(table.viewport().grab().toImage(), background, alternate) > 50
+    assert "No papers match" in table.accessibleDescription()
+    # A query is the user's text: markup shows literally (QPainter.drawText is plain text).
+    _search(qtbot, window, "<b>zzqx</b>")
+    assert table.empty_message()[0] == "No papers match date:2026-09-11 <b>zzqx</b>"
+    # Results again: no message over the rows.
+    _search(qtbot, window, "")
+    assert window.table_model.rowCount() == 49
+    assert table.empty_message() is None
+    assert table.accessibleDescription() == ""
+
+
+def test_an_empty_library_says_something_else_than_an_empty_search(qtbot, library):
+    model = PaperTableModel(library)
+    view = PaperTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    model.refresh_now()
+    empty_library = view.empty_message()
+    assert empty_library is not None and "Import" in empty_library[1]
+    palette = view.palette()
+    image = view.viewport().grab().toImage()
+    assert _ink(image, palette.color(palette.ColorRole.Base), palette.color(palette.ColorRole.AlternateBase)) > 50
+    model.set_query("nothing", now=True)
+    assert view.empty_message() is not None and view.empty_message() != empty_library
+
+
+# --- Columns: the title gets the room; empty columns go ------------------------------------------
+
+
+def _visible_width(header: QHeaderView) -> int:
+    return sum(header.sectionSize(c) for c in Column if not header.isSectionHidden(c))
+
+
+def test_a_column_no_paper_fills_is_hidden_and_the_title_takes_the_room(imported, qtbot):
+    window = imported
+    header = window.table.horizontalHeader()
+    viewport = window.table.viewport()
+    # The sample listing names no authors: "First author" would be an empty column.
+    qtbot.waitUntil(lambda: header.isSectionHidden(Column.FIRST_AUTHOR), timeout=3000)
+    assert not header.isSectionHidden(Column.LISTED_ON)  # the listing has a date
+    assert header.sectionResizeMode(Column.TITLE) == QHeaderView.ResizeMode.Stretch
+    qtbot.waitUntil(lambda: _visible_width(header) == viewport.width(), timeout=3000)
+    # A paper with an author arrives: the column comes back.
+    window.library.import_file(Source.from_text(BIB_WITH_AUTHOR, "ada.bib"))
+    window.refresh_all()
+    window.sidebar.setCurrentIndex(window.sidebar_model.find("all", "all"))
+    _search(qtbot, window, "Engines")
+    assert window.table_model.rowCount() == 1
+    qtbot.waitUntil(lambda: not header.isSectionHidden(Column.FIRST_AUTHOR), timeout=3000)
+    assert window.table_model.index(0, Column.FIRST_AUTHOR).data() == "Ada Lovelace"
+
+
+def test_columns_the_user_chose_are_kept(imported, qtbot, make_window, lib_path):
+    window = imported
+    header = window.table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.isSectionHidden(Column.FIRST_AUTHOR), timeout=3000)
+    # The user hides a filled column and shows the empty one (the header menu does this).
+    header.set_user_hidden(Column.TAGS, True)
+    header.set_user_hidden(Column.FIRST_AUTHOR, False)
+    window.table.hide_empty_columns()
+    assert not header.isSectionHidden(Column.FIRST_AUTHOR) and header.isSectionHidden(Column.TAGS)
+    window.close()
+    again = make_window(lib_path)
+    header = again.table.horizontalHeader()
+    wait_search(qtbot, again)
+    qtbot.waitUntil(lambda: again.table_model.empty_columns() is not None, timeout=3000)
+    again.table.hide_empty_columns()
+    assert not header.isSectionHidden(Column.FIRST_AUTHOR)
+    assert header.isSectionHidden(Column.TAGS)
+
+
+def test_a_column_hidden_because_it_was_empty_is_saved_as_shown(imported, qtbot):
+    header = imported.table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.isSectionHidden(Column.FIRST_AUTHOR), timeout=3000)
+    state = header.saveState()
+    assert isinstance(state, QByteArray)
+    fresh = PaperTableView()
+    qtbot.addWidget(fresh)
+    fresh.setModel(PaperTableModel(None))
+    assert fresh.horizontalHeader().restoreState(state)
+    assert not fresh.horizontalHeader().isSectionHidden(Column.FIRST_AUTHOR)
+    assert fresh.horizontalHeader().sectionResizeMode(Column.TITLE) == QHeaderView.ResizeMode.Stretch
+    # A state without the trailer (older versions) and a damaged trailer restore too.
+    plain = QHeaderView.saveState(header)
+    assert fresh.horizontalHeader().restoreState(plain)
+    assert fresh.horizontalHeader().restoreState(QByteArray(bytes(plain.data()) + b"\n#papershelf-columns:{bad"))
+
+
+def test_a_column_the_user_resized_with_the_mouse_is_never_hidden(qtbot, library):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    library.import_file(Source.from_text(BIB_WITH_AUTHOR, "ada.bib"))
+    model = PaperTableModel(library)
+    view = PaperTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.apply_default_widths()
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.horizontalHeader()
+    # Drag the right edge of "Listing date" 40 px to the right.
+    edge = header.sectionViewportPosition(Column.LISTED_ON) + header.sectionSize(Column.LISTED_ON) - 1
+    y = header.height() // 2
+    before = header.sectionSize(Column.LISTED_ON)
+    QTest.mousePress(header.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(edge, y))
+    QTest.mouseMove(header.viewport(), QPoint(edge + 20, y))
+    QTest.mouseMove(header.viewport(), QPoint(edge + 40, y))
+    QTest.mouseRelease(
+        header.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(edge + 40, y)
+    )
+    assert header.sectionSize(Column.LISTED_ON) > before
+    assert Column.LISTED_ON in header.user_set
+    # The .bib paper has no listing date: the column is empty, but the user sized it, so it stays.
+    model.refresh_now()
+    qtbot.waitUntil(lambda: model.empty_columns() is not None, timeout=3000)
+    assert Column.LISTED_ON in model.empty_columns()
+    view.hide_empty_columns()
+    assert not header.isSectionHidden(Column.LISTED_ON)
