@@ -744,17 +744,6 @@ COMMANDS = {
 }
 
 
-def _log_crash() -> Path | None:
-    """Append the traceback to the error log, which is private (argv may hold a note's text); its path or None."""
-    import traceback
-
-    from .core import errorlog
-
-    return errorlog.append(
-        f"--- {dt.datetime.now().isoformat()} papershelf {__version__} {sys.argv!r}\n{traceback.format_exc()}"
-    )
-
-
 #: Arguments that are text stored or searched in the library (file names are not: any bytes may name a file).
 TEXT_ARGUMENTS = {
     "id": "paper id",
@@ -844,8 +833,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("papershelf: error: --library: the path is empty", file=sys.stderr)
         return EXIT_USAGE
+    from . import logs
     from .core import db
 
+    logs.setup()
     db.install_open_guard()
     if args.smoke_test:
         from .smoke import run_smoke_test
@@ -881,7 +872,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if error is not None:
             print(f"papershelf: error: {_one_line(error)}", file=sys.stderr)
             return EXIT_USER
-        log = _log_crash()
+        # The log is private: argv may hold a note's text, and that is what makes the record useful.
+        log = logs.write_crash(exc, context=f"the command line {sys.argv!r}")
         where = f"; details in {log}" if log else ""
         # The driver's message, without SQLAlchemy's [SQL: …] and link lines.
         detail = _one_line(getattr(exc, "orig", None) or exc)

@@ -2,7 +2,7 @@
 
 Every path the app uses comes from here. ``PAPERSHELF_LIBRARY`` points at a
 library file; ``PAPERSHELF_HOME`` moves *all* app folders (data, backups,
-settings) under one folder, which is what the tests and ``make run`` in a
+settings, logs) under one folder, which is what the tests and ``make run`` in a
 sandbox use, so that nothing touches the real profile.
 """
 
@@ -38,6 +38,16 @@ def config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Where the app's log file goes: the platform's log folder (on Linux under ``~/.local/state``)."""
+    home = _home()
+    if home is not None:
+        return home / "log"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 def default_library() -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from papershelf import cli, paths
+from papershelf import cli, logs
 from papershelf.core.library import Library, P
 
 ESC, BEL, RLO = "\x1b", "\x07", "\u202e"
@@ -196,20 +196,21 @@ def test_the_error_log_is_private(run, crash, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["papershelf", "list", "secret note text"])  # what the log records
     code, _, err = run("list", "secret note text")
     assert code == 70 and "internal error: RuntimeError: unexpected" in err
-    log = paths.data_dir() / "papershelf-error.log"
+    log = logs.log_file()
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
     assert "secret note text" in log.read_text(encoding="utf-8")  # argv is what makes it private
 
 
 def test_an_error_log_left_readable_becomes_private(run, crash):
-    log = paths.data_dir() / "papershelf-error.log"
+    log = logs.log_file()
     log.parent.mkdir(parents=True)
-    log.write_text("--- an older entry\n", encoding="utf-8")
+    log.write_text("an older entry\n", encoding="utf-8")
     log.chmod(0o644)
     assert run("list")[0] == 70
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
-    assert log.read_text(encoding="utf-8").startswith("--- an older entry\n--- ")
+    older, crash_record = log.read_text(encoding="utf-8").split("\n", 1)
+    assert older == "an older entry" and "RuntimeError: unexpected" in crash_record
 
 
 def test_the_desktop_apps_error_log_is_private():
@@ -221,7 +222,7 @@ def test_the_desktop_apps_error_log_is_private():
         log = log_error("Traceback: a title from a note")
     finally:
         os.umask(old)
-    assert log == paths.data_dir() / "papershelf-error.log"
+    assert log == logs.log_file()
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
     assert "a title from a note" in log.read_text(encoding="utf-8")

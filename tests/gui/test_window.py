@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QPushButton, QWidget
 
-from papershelf import paths
+from papershelf import logs, paths
 from papershelf.gui.models.paper_table import Column
 
 from .conftest import SAMPLE_TEXT, wait_search, wait_sidebar
@@ -252,7 +252,7 @@ def test_the_error_hook_logs_and_shows_a_dialog(window, dialogs, monkeypatch):
     [(text, _info, details)] = dialogs.take()
     assert text == "Something went wrong: RuntimeError: kaboom"
     assert "Traceback" in details
-    log = paths.data_dir() / "papershelf-error.log"
+    log = logs.log_file()
     assert "RuntimeError: kaboom" in log.read_text()
 
 

@@ -8,15 +8,16 @@ the whole library.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QMessageLogContext, QSize, QtMsgType, qInstallMessageHandler, qVersion
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from .. import paths
+from .. import logs, paths
 from .main_window import MainWindow
 
 ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
@@ -68,8 +69,38 @@ def create_window(library_path: str | Path | None = None, *, deferred: bool = Fa
     return window
 
 
+#: Qt's message types as logging levels (a Qt "fatal" aborts the process right after the handler).
+QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def install_qt_log_handler() -> None:
+    """Send Qt's own messages (warnings about fonts, platform plugins, …) to the log as ``papershelf.qt``.
+
+    Each message also goes where it went before (the handler this replaces,
+    or stderr as Qt's default), so a terminal shows what it always showed.
+    """
+    log = logging.getLogger("papershelf.qt")
+    previous = None
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        category = context.category if context.category and context.category != "default" else ""
+        log.log(QT_LEVELS.get(mode, logging.WARNING), "%s%s", f"{category}: " if category else "", message)
+        if previous is not None:
+            previous(mode, context, message)
+        elif sys.stderr is not None:  # None in a windowed frozen build
+            sys.stderr.write(message + "\n")
+
+    previous = qInstallMessageHandler(handler)
+
+
 def install_excepthook(parent_getter=lambda: None) -> None:
-    """Unexpected errors: logged to the error log and shown in a dialog, never printed."""
+    """Unexpected errors: written to the log by the crash writer and shown in a dialog, never printed."""
 
     def hook(exc_type, exc, tb):
         if issubclass(exc_type, KeyboardInterrupt):
@@ -94,12 +125,16 @@ def main(library_path: str | Path | None = None, files: list[str | Path] | None 
     ``files`` (e.g. from the desktop file's ``%F``) are imported, each through
     its preview, once the library is open.
     """
+    logs.setup()
     app = ensure_app()
+    # Here, not in ensure_app(): under pytest-qt its own handler must keep failing tests on Qt warnings.
+    install_qt_log_handler()
+    logging.getLogger("papershelf.gui").info("desktop app started (Qt %s)", qVersion())
     window = MainWindow(icon=app.windowIcon())
     install_excepthook(lambda: window if window.isVisible() else None)
     window.quitRequested.connect(lambda code: (window.close(), app.exit(code)))
     if files:
-        window.libraryOpened.connect(lambda: window.import_paths([Path(f) for f in files]))
+        window.libraryOpened.connect(lambda: window.import_flow.import_paths([Path(f) for f in files]))
     window.open_library_later(paths.library_path(library_path))
     window.show()
     return app.exec()

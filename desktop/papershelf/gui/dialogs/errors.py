@@ -1,27 +1,24 @@
 """Errors as the user sees them: one line, with the details one click away.
 
-Unexpected errors are also appended to ``papershelf-error.log`` in the data
-folder, so a bug report can include them; nothing is printed to stderr.
+Unexpected errors are also written to the app's log (:mod:`papershelf.logs`,
+the same crash writer the command line uses), so a bug report can include
+them; nothing is printed to stderr.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ... import __version__
-from ...core import errorlog
+from ... import logs
 from ...core.display import visible
 
 
 def log_error(details: str) -> Path | None:
-    """Append a traceback to the private error log (0600, folder 0700); its path, or None if it cannot be written."""
-    return errorlog.append(
-        f"--- {dt.datetime.now().isoformat(timespec='seconds')} papershelf {__version__}\n{details.rstrip()}\n"
-    )
+    """Write a traceback to the private log (0600, folder 0700); its path, or None if it cannot be written."""
+    return logs.write_crash(details=details, context="the desktop app")
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -52,7 +49,7 @@ def report_exception(parent: QWidget | None, exc: BaseException, details: str | 
     if isinstance(exc, PapershelfError):
         show_error(parent, str(exc), f"{type(exc).__name__}: {exc}")
         return
-    log = log_error(details or f"{type(exc).__name__}: {exc}")
+    log = logs.write_crash(exc, details=details, context="the desktop app")
     where = f"\n\nThe details were saved in {log}." if log else ""
     show_error(
         parent,
