@@ -177,3 +177,46 @@ def test_a_column_the_user_resized_with_the_mouse_is_never_hidden(qtbot, library
     assert Column.LISTED_ON in model.empty_columns()
     view.hide_empty_columns()
     assert not header.isSectionHidden(Column.LISTED_ON)
+
+
+# --- The sidebar shows whole list names, or their two ends and a tooltip ------------------------
+
+
+def _text_room(view, index) -> int:
+    """The width the view gives an item's text (its cell less the decoration and margins)."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    option.rect = view.visualRect(index)
+    option.index = index
+    option.text = index.data()
+    option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+    return view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
+
+
+def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+
+    from .conftest import wait_sidebar
+
+    window = imported
+    window.resize(1600, 1000)
+    name = "Reading group: diffusion models 2026"
+    window.library.add_to_list(name, window.table_model.ids[:3], create=True)
+    window.library.add_tags(window.table_model.ids[:1], ["a-rather-long-tag-name-for-a-sidebar"])
+    window._load_sidebar()
+    wait_sidebar(qtbot, window)
+    sidebar = window.sidebar
+    for kind, value in (("list", name), ("tag", "a-rather-long-tag-name-for-a-sidebar")):
+        index = window.sidebar_model.find(kind, value)
+        assert index.isValid()
+        width = sidebar.fontMetrics().horizontalAdvance(index.data())
+        if width <= _text_room(sidebar, index):
+            continue  # shown whole
+        # Cut: in the middle, so the start and the end (the year) both show, and the tooltip has it all.
+        assert sidebar.textElideMode() == Qt.TextElideMode.ElideMiddle
+        tip = QTextDocument()
+        tip.setHtml(index.data(Qt.ItemDataRole.ToolTipRole) or "")
+        assert tip.toPlainText() == value

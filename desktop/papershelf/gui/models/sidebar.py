@@ -56,6 +56,11 @@ def date_label(day: dt.date) -> str:
     return day.strftime("%a %d %b %Y")
 
 
+def literal_tip(*lines: str) -> str:
+    """A tooltip showing ``lines`` literally (tooltips guess rich text), hidden characters as marks."""
+    return "<qt>" + "<br>".join(html.escape(visible(line)) for line in lines) + "</qt>"
+
+
 @dataclass
 class SidebarData:
     """Everything the sidebar shows, fetched in one go (off the GUI thread)."""
@@ -127,15 +132,21 @@ class SidebarModel(QStandardItemModel):
             ],
         )
         # Names are imported or typed text: shown through visible(), kept as they are in ValueRole.
-        self._fill(LISTS_SECTION, [Entry(LIST, n, visible(n), "list:" + quote_value(n), c) for n, c in data.lists])
-        self._fill(TAGS_SECTION, [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c) for n, c in data.tags])
+        # A long name is elided in the middle (the view); the tooltip holds all of it.
+        self._fill(
+            LISTS_SECTION,
+            [Entry(LIST, n, visible(n), "list:" + quote_value(n), c, literal_tip(n)) for n, c in data.lists],
+        )
+        self._fill(
+            TAGS_SECTION, [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c, literal_tip(n)) for n, c in data.tags]
+        )
         self._fill(
             DATES_SECTION,
             [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
         )
         self._fill(
             SAVED_SECTION,
-            [Entry(SAVED, n, visible(n), q, None, "<qt>" + html.escape(visible(q)) + "</qt>") for n, q in data.saved],
+            [Entry(SAVED, n, visible(n), q, None, literal_tip(n, q)) for n, q in data.saved],
         )
 
     def _fill(self, section_key: str, entries: list[Entry]) -> None:

@@ -19,6 +19,9 @@ class SidebarView(QTreeView):
         self.setHeaderHidden(True)
         self.setRootIsDecorated(True)
         self.setUniformRowHeights(True)
+        # "Reading group: diffusion models 2026" keeps both its start and its year in a narrow
+        # sidebar; the tooltip (the model's) holds the whole name.
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
