@@ -110,7 +110,7 @@ def wait_sidebar(qtbot, window) -> None:
 
 def import_through_preview(qtbot, window, path: Path, *, expect_new: int | None = None) -> None:
     """Import ``path`` the way a user does: the preview opens, they click Import."""
-    window.import_paths([path])
+    window.import_flow.import_paths([path])
     preview = wait_preview(qtbot, window)
     if expect_new is not None:
         assert preview.new_label.text() == f"{expect_new:,}"

@@ -14,7 +14,7 @@ from .conftest import wait_preview, wait_search
 
 def test_reimporting_shows_papers_already_in_the_library(imported, qtbot, sample):
     window = imported
-    window.import_paths([sample])
+    window.import_flow.import_paths([sample])
     preview = wait_preview(qtbot, window)
     assert preview.new_label.text() == "0"
     assert preview.existing_label.text() == "49"
@@ -25,7 +25,7 @@ def test_reimporting_shows_papers_already_in_the_library(imported, qtbot, sample
 
 
 def test_the_user_corrects_the_listing_date(window, qtbot, sample):
-    window.import_paths([sample])
+    window.import_flow.import_paths([sample])
     preview = wait_preview(qtbot, window)
     detected = preview.date_edit.date().toPython()
     assert (detected.month, detected.day) == (9, 11)
@@ -45,7 +45,7 @@ def test_the_user_corrects_the_listing_date(window, qtbot, sample):
 
 
 def test_a_date_typed_just_before_enter_is_the_one_imported(window, qtbot, sample):
-    window.import_paths([sample])
+    window.import_flow.import_paths([sample])
     preview = wait_preview(qtbot, window)
     preview.date_edit.setFocus()
     preview.date_edit.setDate(QDate(2024, 9, 11))  # as if typed over the guess
@@ -161,7 +161,7 @@ def test_a_cancelled_import_writes_nothing(window, qtbot, sample, monkeypatch):
         return original(self, source, **kwargs)
 
     monkeypatch.setattr(Library, "import_file", slow_import)
-    window.import_paths([sample])
+    window.import_flow.import_paths([sample])
     preview = wait_preview(qtbot, window)
     qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(

@@ -13,7 +13,7 @@ def test_the_preview_tells_warnings_from_skipped_entries(window, qtbot, tmp_path
         "@misc{notitle, year = 2020}\n",
         encoding="utf-8",
     )
-    window.import_paths([path])
+    window.import_flow.import_paths([path])
     preview = wait_preview(qtbot, window)
     assert preview.new_label.text() == "2"
     assert preview.problems.toPlainText().splitlines() == [

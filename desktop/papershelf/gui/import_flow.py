@@ -1,4 +1,4 @@
-"""Importing listings: preview (a dry run), let the user check it, then commit.
+"""Importing listings: where an import starts (files, clipboard, sample, drops), its preview (a dry run), then commit.
 
 Both the preview and the import run on a worker thread with a progress
 dialog; cancelling rolls the import back (the library raises ``Cancelled``
@@ -11,11 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QProgressDialog, QWidget
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QLabel, QProgressDialog, QWidget
 
+from .. import paths
+from .dialogs.errors import show_error
+from .dialogs.folders import last_folder, remember_folder
 from .dialogs.import_preview import ImportPreviewDialog
 from .workers import Task
 
@@ -25,10 +30,11 @@ if TYPE_CHECKING:
     from ..core.records import ImportResult
 
 PROGRESS_DELAY_MS = 400
+FOLDER_KEY = "import/lastFolder"
 
 
 class ImportFlow(QObject):
-    """Drives the import of a queue of sources for one window."""
+    """Drives the import of a queue of sources for one window, into the library it has open."""
 
     #: An import was committed: (result, the listing date chosen or None).
     imported = Signal(object, object)
@@ -37,21 +43,80 @@ class ImportFlow(QObject):
     #: The queue is done (imported, skipped or failed).
     idle = Signal()
 
-    def __init__(self, library: Library, parent: QWidget, on_error: Callable[[BaseException, str], None]):
+    def __init__(
+        self,
+        library: Callable[[], Library | None],
+        parent: QWidget,
+        settings: QSettings,
+        on_error: Callable[[BaseException, str], None],
+        before: Callable[[], object] = lambda: None,
+    ):
         super().__init__(parent)
         self._library = library
         self._parent = parent
+        self._settings = settings
         self._on_error = on_error
+        #: Called before an import starts (the window saves a pending note: it must not wait behind the import).
+        self._before = before
         self._queue: deque[Source] = deque()
         self.busy = False
         self.preview: ImportPreviewDialog | None = None
         self.progress: QProgressDialog | None = None
         self.task: Task | None = None
 
+    # --- Where an import starts ----------------------------------------------------
+
+    def import_files(self) -> None:
+        """File ▸ Import Listing: choose files, starting in the folder of the last import."""
+        if self._library() is None:
+            return
+        names, _filter = QFileDialog.getOpenFileNames(
+            self._parent,
+            "Import Listings",
+            last_folder(self._settings, FOLDER_KEY),
+            "Listings and BibTeX (*.txt *.json *.bib *.bibtex);;All files (*)",
+        )
+        if names:
+            remember_folder(self._settings, FOLDER_KEY, Path(names[0]).parent)
+            self.import_paths([Path(n) for n in names])
+
+    def import_paths(self, files: list[Path]) -> None:
+        """Import ``files`` (chosen, dropped or named on the command line), each through its preview."""
+        from ..core.importers import Source
+
+        self.start([Source.from_path(p) for p in files])
+
+    def import_clipboard(self) -> None:
+        """File ▸ Import from Clipboard: the daily papers page the user copied."""
+        from ..core.importers import Source
+
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            show_error(self._parent, "The clipboard has no text to import. Copy the daily papers page first.")
+            return
+        self.start([Source.from_text(text, "clipboard")])
+
+    def open_sample(self) -> None:
+        """File ▸ Open the Sample Listing: import the listing shipped with the app."""
+        sample = paths.sample_listing()
+        if not sample.is_file():
+            show_error(self._parent, f"The sample listing is missing: {sample}")
+            return
+        self.import_paths([sample])
+
     def start(self, sources: list[Source]) -> None:
+        """Queue ``sources``; each gets its preview in turn."""
+        if self._library() is None:
+            return
+        self._before()
         self._queue.extend(sources)
         if not self.busy:
             self._next()
+
+    def cancel(self) -> None:
+        """Cancel the step running on the worker, if any (the window is closing)."""
+        if self.task is not None and not self.task.done:
+            self.task.cancel()
 
     def _next(self) -> None:
         if not self._queue:
@@ -71,7 +136,12 @@ class ImportFlow(QObject):
     # --- Running a step on the worker ---------------------------------------------
 
     def _run(self, source: Source, listing_date: dt.date | None, *, dry_run: bool, label: str, done) -> None:
-        task = Task(self._library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True)
+        library = self._library()
+        if library is None:  # closed meanwhile: drop the queue
+            self._queue.clear()
+            self._next()
+            return
+        task = Task(library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True)
         progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
         progress.setObjectName("importProgress")
         # The label names the file: plain text, never guessed to be HTML.
@@ -158,8 +228,6 @@ class ImportFlow(QObject):
 
 
 def _short(name: str) -> str:
-    from pathlib import Path
-
     from ..core.display import visible
 
     return visible(Path(name).name if "/" in name or "\\" in name else name)

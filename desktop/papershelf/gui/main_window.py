@@ -41,6 +41,7 @@ from .dialogs.list_chooser import ListChooser
 from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
 from .export_flow import ExportFlow
+from .import_flow import ImportFlow
 from .links import open_url, safe_url
 from .models.paper_table import Column, PaperTableModel
 from .models.sidebar import (
@@ -74,7 +75,6 @@ from .widgets.tag_editor import button_text, split_tags
 from .widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
-    from ..core.importers import Source
     from ..core.library import Library
     from ..core.records import ImportResult
 
@@ -105,7 +105,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.library: Library | None = None
         self.library_path: Path | None = None
-        self.import_flow = None
         self.settings = open_settings()
         self.undo_stack = QUndoStack(self)
         self._filter_query = ""
@@ -126,6 +125,14 @@ class MainWindow(QMainWindow):
         self._icon = icon
 
         self._build_widgets()
+        self.import_flow = ImportFlow(
+            lambda: self.library, self, self.settings, self.report_error, before=lambda: self.detail.flush()
+        )
+        self.import_flow.imported.connect(self._imported)
+        self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.welcome.import_button.clicked.connect(self.import_flow.import_files)
+        self.welcome.clipboard_button.clicked.connect(self.import_flow.import_clipboard)
+        self.welcome.sample_button.clicked.connect(self.import_flow.open_sample)
         self.export_flow = ExportFlow(
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
@@ -199,9 +206,6 @@ class MainWindow(QMainWindow):
         self.table_page = table_page
 
         self.welcome = WelcomePanel(self._icon, self)
-        self.welcome.import_button.clicked.connect(self.import_files)
-        self.welcome.clipboard_button.clicked.connect(self.import_clipboard)
-        self.welcome.sample_button.clicked.connect(self.open_sample)
 
         self.loading = QLabel("Opening the library…", self)
         self.loading.setObjectName("loadingLabel")
@@ -292,20 +296,23 @@ class MainWindow(QMainWindow):
         K = QKeySequence.StandardKey
         self.import_action = a(
             "&Import Listing…",
-            self.import_files,
+            self.import_flow.import_files,
             [K.Open],
             name="importAction",
             tip="Import daily listings or BibTeX files",
         )
         self.clipboard_action = a(
             "Import from &Clipboard",
-            self.import_clipboard,
+            self.import_flow.import_clipboard,
             ["Ctrl+Shift+V"],
             name="importClipboardAction",
             tip="Import the daily papers page copied to the clipboard",
         )
         self.sample_action = a(
-            "Open the &Sample Listing", self.open_sample, name="sampleAction", tip="Import the bundled sample listing"
+            "Open the &Sample Listing",
+            self.import_flow.open_sample,
+            name="sampleAction",
+            tip="Import the bundled sample listing",
         )
         self.export_action = a(
             "&Export…",
@@ -724,8 +731,6 @@ class MainWindow(QMainWindow):
         return None
 
     def set_library(self, library: Library, path: Path, *, sync: bool = True) -> None:
-        from .import_flow import ImportFlow
-
         if self.library is not None:
             self.close_library()
         self.library = library
@@ -738,9 +743,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.library_path.name)}")
         self.table_model.set_library(library)
         self.detail.set_library(library)
-        self.import_flow = ImportFlow(library, self, self.report_error)
-        self.import_flow.imported.connect(self._imported)
-        self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.undo_stack.clear()
         self.statusBar().clearMessage()
         # Start on the first paper, so the first J goes to paper 2, not past paper 1.
@@ -1430,52 +1432,11 @@ class MainWindow(QMainWindow):
         name = self._sidebar_value()
         self._run_simple(lambda: self.library.delete_saved_search(name), (ALL, "all"))
 
-    # --- Importing ----------------------------------------------------------------
+    # --- After an import -----------------------------------------------------------
 
-    def _folder(self, key: str) -> str:
-        folder = self.settings.value(key)
-        return str(folder) if folder and Path(str(folder)).is_dir() else str(Path.home())
-
-    def import_files(self) -> None:
-        if self.library is None:
-            return
-        names, _filter = QFileDialog.getOpenFileNames(
-            self,
-            "Import Listings",
-            self._folder("import/lastFolder"),
-            "Listings and BibTeX (*.txt *.json *.bib *.bibtex);;All files (*)",
-        )
-        if names:
-            self.settings.setValue("import/lastFolder", str(Path(names[0]).parent))
-            self.import_paths([Path(n) for n in names])
-
-    def import_paths(self, paths_: list[Path]) -> None:
-        from ..core.importers import Source
-
-        self.import_sources([Source.from_path(p) for p in paths_])
-
-    def import_sources(self, sources: list[Source]) -> None:
-        if self.library is None or self.import_flow is None:
-            return
-        # A pending note save must not wait behind the import's write lock.
-        self.detail.flush()
-        self.import_flow.start(sources)
-
-    def import_clipboard(self) -> None:
-        from ..core.importers import Source
-
-        text = QGuiApplication.clipboard().text()
-        if not text.strip():
-            show_error(self, "The clipboard has no text to import. Copy the daily papers page first.")
-            return
-        self.import_sources([Source.from_text(text, "clipboard")])
-
-    def open_sample(self) -> None:
-        sample = paths.sample_listing()
-        if not sample.is_file():
-            show_error(self, f"The sample listing is missing: {sample}")
-            return
-        self.import_paths([sample])
+    def import_paths(self, files: list[Path]) -> None:
+        """Import ``files`` (app.py: the files named on the command line)."""
+        self.import_flow.import_paths(files)
 
     def _imported(self, result: ImportResult, chosen: dt.date | None) -> None:
         text = f"Imported {_plural(result.added, 'new paper')}"
@@ -1552,7 +1513,7 @@ class MainWindow(QMainWindow):
 
     def _external_refresh(self) -> None:
         # Another Papershelf may have changed the library while we were in the background.
-        if self.library is None or (self.import_flow is not None and self.import_flow.busy):
+        if self.library is None or self.import_flow.busy:
             return
         self.table_model.invalidate()
         self.schedule_sidebar_refresh()
@@ -1597,7 +1558,7 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         # Let the drag finish before the preview opens.
-        QTimer.singleShot(0, lambda: self.import_paths(found))
+        QTimer.singleShot(0, lambda: self.import_flow.import_paths(found))
 
     @staticmethod
     def _dropped_paths(mime) -> list[Path]:
@@ -1617,8 +1578,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
-        if self.import_flow is not None and self.import_flow.task is not None and not self.import_flow.task.done:
-            self.import_flow.task.cancel()
+        self.import_flow.cancel()
         self.save_state()
         if self.library is not None:
             if self._daily_backup_due:
