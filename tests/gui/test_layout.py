@@ -220,3 +220,64 @@ def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
         tip = QTextDocument()
         tip.setHtml(index.data(Qt.ItemDataRole.ToolTipRole) or "")
         assert tip.toPlainText() == value
+
+
+# --- The detail pane's dates line: readable, and whole phrases -----------------------------------
+
+
+def _luminance(color: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG 2 contrast ratio of two colours."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _lines(text: str, font, width: int) -> list[str]:
+    """How Qt breaks ``text`` into lines ``width`` pixels wide (as a word-wrapping label does)."""
+    from PySide6.QtGui import QTextLayout, QTextOption
+
+    layout = QTextLayout(text, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    lines = []
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        lines.append(text[line.textStart() : line.textStart() + line.textLength()])
+    layout.endLayout()
+    return lines
+
+
+def test_the_dates_line_is_readable_and_wraps_only_between_phrases(imported, qtbot):
+    from PySide6.QtGui import QPalette
+
+    window = imported
+    paper = window.table.current_id()
+    window.library.set_status([paper], "read")
+    window.detail.refresh()
+    label = window.detail.dates
+    text = label.text()
+    assert text.replace("\u00a0", " ").startswith("Listed 2026-09-11 · Added ")
+    assert " · Read " in text.replace("\u00a0", " ")
+    # Drawn in a colour that reads: WCAG AA, 4.5:1 against the window background.
+    group = QPalette.ColorGroup.Active if label.isEnabled() else QPalette.ColorGroup.Disabled
+    foreground = label.palette().color(group, label.foregroundRole())
+    background = window.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Window)
+    assert contrast(foreground, background) >= 4.5
+    # However narrow the pane, a line never ends between a label and its date.
+    labels = ("Listed", "Added", "Read")
+    for width in range(60, 500, 7):
+        lines = [line.strip() for line in _lines(text, label.font(), width)]
+        assert all(line.startswith(labels) for line in lines), (width, lines)
+        assert not any(line.endswith(labels) for line in lines), (width, lines)
+    assert len(_lines(text, label.font(), 80)) == 3  # narrow: one phrase a line

@@ -75,6 +75,27 @@ def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrol
     return scroll, body
 
 
+_NBSP = "\u00a0"
+
+
+def dates_line(paper: Paper) -> str:
+    """The dates line, e.g. "Listed 2026-09-11 · Added 2026-12-01": it wraps only between phrases.
+
+    A no-break space ties each label to its date and each dot to the phrase before
+    it, so a narrow pane never shows "Added" at the end of one line and its date on
+    the next, nor starts a line with the dot.
+    """
+    facts = []
+    if paper.listing_dates:
+        facts.append("Listed" + _NBSP + ", ".join(d.isoformat() for d in paper.listing_dates))
+    facts.append(f"Added{_NBSP}{paper.added_at:%Y-%m-%d}")
+    if paper.published:
+        facts.append(f"Published{_NBSP}{paper.published.isoformat()}")
+    if paper.read_at:
+        facts.append(f"Read{_NBSP}{paper.read_at:%Y-%m-%d}")
+    return f"{_NBSP}· ".join(facts)
+
+
 class AbstractView(QTextEdit):
     """A read-only plain-text view as tall as its text, with highlighted search terms."""
 
@@ -191,8 +212,8 @@ class DetailPane(QStackedWidget):
         layout.addWidget(self.title)
         self.authors = plain_label(body, "paperAuthors", "Authors")
         layout.addWidget(self.authors)
+        # In the palette's text colour: a disabled (grey) label was hard to read.
         self.dates = plain_label(body, "paperDates", "Dates")
-        self.dates.setEnabled(False)
         layout.addWidget(self.dates)
 
         self.links = QWidget(body)
@@ -330,15 +351,7 @@ class DetailPane(QStackedWidget):
     def _fill(self, paper: Paper) -> None:
         self.title.setText(visible(paper.title))
         self.authors.setText(", ".join(visible(a) for a in paper.authors) if paper.authors else "Authors not listed")
-        facts = []
-        if paper.listing_dates:
-            facts.append("Listed " + ", ".join(d.isoformat() for d in paper.listing_dates))
-        facts.append(f"Added {paper.added_at:%Y-%m-%d}")
-        if paper.published:
-            facts.append(f"Published {paper.published.isoformat()}")
-        if paper.read_at:
-            facts.append(f"Read {paper.read_at:%Y-%m-%d}")
-        self.dates.setText(" · ".join(facts))
+        self.dates.setText(dates_line(paper))
         self._fill_links(paper)
         self.status_buttons.set_status(paper.status)
         self.priority.set_priority(paper.priority)
