@@ -1,0 +1,188 @@
+"""Run the library's changes one at a time, in order, on a writer thread, and report them on the GUI thread.
+
+Every change the app makes goes through one :class:`OperationRunner`. The GUI
+thread only queues work and never waits on the library's write lock, so the
+window keeps painting and taking keys while another program (a CLI import,
+say) holds that lock; queued changes land, in the order they were made, when
+the lock frees. A write that found the lock held past SQLite's busy timeout
+wrote nothing, so it is simply tried again: a change is never lost and never
+applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ..core import db
+from ..core.operations import Changes, Operation, Outcome
+
+if TYPE_CHECKING:
+    from ..core.library import Library
+
+log = logging.getLogger("papershelf.gui")
+
+#: A job runs on the writer thread with the library; it returns an Outcome (or None: nothing changed).
+Job = Callable[["Library"], "Outcome | None"]
+OnDone = Callable[[Any], None]
+OnError = Callable[[BaseException, str], None]
+
+#: How long to pause between tries while another program holds the write lock.
+RETRY_PAUSE_S = 0.2
+#: After this long, a change in progress is shown as waiting.
+SLOW_S = 1.0
+
+
+@dataclass
+class _Work:
+    library: Library
+    job: Job
+    on_done: OnDone | None
+    on_error: OnError | None
+
+
+class OperationRunner(QObject):
+    """A queue of changes, applied in order by one writer thread."""
+
+    #: Something was applied: the views refresh from these changes.
+    applied = Signal(object)
+    #: How many changes are queued or being applied (0: everything is saved).
+    pending = Signal(int)
+    #: True while a change has taken over a second (most likely: another program holds the write lock).
+    waiting = Signal(bool)
+
+    _finished = Signal(object, object, object)
+    _failed = Signal(object, object, str)
+    _waiting = Signal(bool)
+    _pending = Signal(int)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._queue: queue.Queue[_Work | None] = queue.Queue()
+        self._count = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._closing = threading.Event()
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self._failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._waiting.connect(self.waiting, Qt.ConnectionType.QueuedConnection)
+        self._pending.connect(self.pending, Qt.ConnectionType.QueuedConnection)
+        self._thread = threading.Thread(target=self._work, name="papershelf-writer", daemon=True)
+        self._thread.start()
+
+    # --- GUI thread -----------------------------------------------------------------
+
+    def submit(
+        self,
+        library: Library,
+        work: Operation | Job,
+        *,
+        on_done: OnDone | None = None,
+        on_error: OnError | None = None,
+    ) -> None:
+        """Queue an operation (or a job) on ``library``; ``on_done(result)`` or ``on_error`` follow on this thread.
+
+        ``on_done`` gets the operation's :class:`Outcome` (a job's return value).
+        """
+        job: Job = _running(work) if isinstance(work, Operation) else work
+        with self._lock:
+            self._count += 1
+            count = self._count
+        self._queue.put(_Work(library, job, on_done, on_error))
+        self.pending.emit(count)
+
+    @property
+    def busy(self) -> bool:
+        """Whether changes are still queued or being applied."""
+        with self._lock:
+            return self._count > 0
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until every queued change is applied (at close); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._idle:
+            while self._count > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def stop(self) -> None:
+        """Give up changes that still wait (the user chose to close without them) and end the thread."""
+        self._closing.set()
+        self._queue.put(None)
+
+    @Slot(object, object, object)
+    def _on_finished(self, work: _Work, result: Any, changes: Changes | None) -> None:
+        if changes is not None:
+            self.applied.emit(changes)
+        if work.on_done is not None:
+            work.on_done(result)
+
+    @Slot(object, object, str)
+    def _on_failed(self, work: _Work, exc: BaseException, details: str) -> None:
+        if work.on_error is not None:
+            work.on_error(exc, details)
+        else:
+            log.error("a change failed: %s\n%s", exc, details)
+
+    # --- The writer thread ----------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None or self._closing.is_set():
+                return
+            try:
+                self._apply(work)
+            finally:
+                # Counted down here, not on the GUI thread, so wait_idle works while the GUI thread waits.
+                with self._idle:
+                    self._count -= 1
+                    count = self._count
+                    self._idle.notify_all()
+                self._pending.emit(count)
+
+    def _apply(self, work: _Work) -> None:
+        fired = threading.Event()
+
+        def taking_long() -> None:
+            fired.set()
+            self._waiting.emit(True)
+
+        slow = threading.Timer(SLOW_S, taking_long)
+        slow.daemon = True
+        slow.start()
+        try:
+            while True:
+                try:
+                    result = work.job(work.library)
+                except db.LibraryBusyError:
+                    # Nothing was written (BEGIN IMMEDIATE never got the lock): try again.
+                    if self._closing.wait(RETRY_PAUSE_S):
+                        return
+                    continue
+                except BaseException as exc:
+                    self._failed.emit(work, exc, traceback.format_exc())
+                    return
+                changes = result.changes if isinstance(result, Outcome) else None
+                self._finished.emit(work, result, changes)
+                return
+        finally:
+            slow.cancel()
+            slow.join()  # a notice already under way is sent before the one that ends it
+            if fired.is_set():
+                self._waiting.emit(False)
+
+
+def _running(operation: Operation) -> Job:
+    return lambda library: library.run(operation)
