@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -35,6 +36,7 @@ from . import db, fsutil
 from .errors import LibraryError, PapershelfError
 
 KEEP = 10
+_log = logging.getLogger("papershelf.backup")
 SUFFIX = ".sqlite3.zip"
 LEGACY_SUFFIX = ".sqlite3"
 MEMBER = "library.sqlite3"
@@ -248,9 +250,11 @@ def backup(
                 raise LibraryError(db.damage_message(library, exc)) from None
             raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
         try:
-            return _write_archive(snapshot, dest, facts, reason, when, library)
+            made = _write_archive(snapshot, dest, facts, reason, when, library)
         finally:
             _remove(snapshot)
+        _log.info("backup taken (%s) of %s: %s", reason, library, made)
+        return made
     except OSError as exc:
         raise PapershelfError(f"{dest}: cannot write the backup ({_reason(exc)})") from None
 

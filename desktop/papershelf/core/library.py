@@ -13,6 +13,7 @@ import functools
 import gc
 import inspect
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -110,6 +111,11 @@ def _place(message: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+#: Opening and closing (paths only) for the app's log; see papershelf.logs.
+_log = logging.getLogger("papershelf.db")
+_import_log = logging.getLogger("papershelf.import")
+
+
 class Library:
     """A Papershelf library file."""
 
@@ -124,10 +130,12 @@ class Library:
         # remember it as ours, so the next open does not take it for outside damage.
         db.on_write(self.engine, lambda: remember_state(self.path, self.backups_dir, checked=False))
         self._guard = db.EngineGuard(self.engine, self.path)
+        _log.info("library opened: %s", self.path)
 
     def close(self) -> None:
         self.engine.dispose()
         remember_state(self.path, self.backups_dir, checked=False)
+        _log.info("library closed: %s", self.path)
 
     def __enter__(self) -> Library:
         return self
@@ -390,6 +398,16 @@ class Library:
             except BaseException:
                 transaction.rollback()
                 raise
+        if not dry_run:  # counts and the file's name, never its text
+            _import_log.info(
+                "imported %s (%s): %d added, %d already in the library, %d skipped, %d merged",
+                source.name,
+                result.format,
+                result.added,
+                result.existing,
+                len(result.problems),
+                len(result.merged),
+            )
         return result
 
     def _import_records(

@@ -230,3 +230,86 @@ class DeleteNoteCommand(LibraryCommand):
     def revert(self) -> None:
         if self.note is not None:
             self.library.restore_note(self.note)
+
+
+class OperationCommand(QUndoCommand):
+    """One core operation on the undo stack.
+
+    Redo and undo each queue one operation on the writer thread: first the
+    operation itself, then its inverse, then the inverse's inverse. The sides
+    live in a plain object the writer thread updates as each lands, so an undo
+    pressed before the change itself was saved runs after it, with its inverse.
+    If the change is refused the first time, it is reported and dropped from
+    the stack, so Undo never claims to reverse a change that did not happen.
+    """
+
+    def __init__(
+        self,
+        runner: OperationRunner,
+        library: Library,
+        operation: Operation,
+        on_error: OnError,
+        on_done: Callable[[Outcome], None] | None = None,
+    ):
+        super().__init__(visible(operation.label))
+        self._runner = runner
+        self._library = library
+        self._sides = _Sides(operation)
+        self._on_error = on_error
+        self._on_done = on_done
+        self._first = True
+
+    def redo(self) -> None:
+        first, self._first = self._first, False
+        sides = self._sides
+        self._runner.submit(
+            self._library,
+            sides.forward,
+            on_done=self._on_done if first else None,
+            on_error=self._refused if first else self._on_error,
+        )
+
+    def undo(self) -> None:
+        if self.isObsolete():
+            return
+        self._runner.submit(self._library, self._sides.backward, on_error=self._on_error)
+
+    def _refused(self, exc: BaseException, details: str) -> None:
+        on_error, stack = self._on_error, self._stack
+        self.setObsolete(True)
+        if stack is not None and stack.index() > 0 and stack.command(stack.index() - 1) is self:
+            stack.undo()  # the stack drops an obsolete command as it undoes it (self is gone after this)
+        on_error(exc, details)
+
+    _stack: QUndoStack | None = None
+
+    def push_to(self, stack: QUndoStack) -> None:
+        """Push onto ``stack`` (which applies it)."""
+        self._stack = stack
+        stack.push(self)
+
+
+class _Sides:
+    """What redo and undo apply next; changed only by the writer thread, one job at a time."""
+
+    def __init__(self, operation: Operation):
+        self.next_forward: Operation | None = operation
+        self.next_backward: Operation | None = None
+
+    # A side is cleared only once it has landed: the runner tries again after a busy lock.
+
+    def forward(self, library: Library) -> Outcome | None:
+        operation = self.next_forward
+        if operation is None:
+            return None  # its undo failed, so it is still done
+        outcome = library.run(operation)
+        self.next_forward, self.next_backward = None, outcome.inverse
+        return outcome
+
+    def backward(self, library: Library) -> Outcome | None:
+        operation = self.next_backward
+        if operation is None:
+            return None  # the change itself was refused: nothing to put back
+        outcome = library.run(operation)
+        self.next_backward, self.next_forward = None, outcome.inverse
+        return outcome

@@ -8,6 +8,7 @@ failed export leaves any existing file as it was.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO
@@ -22,6 +23,7 @@ from .markdown import render_markdown
 from .ris import render_ris
 
 FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "markdown")
+_log = logging.getLogger("papershelf.export")
 
 #: The usual file name extension of each format.
 EXTENSIONS = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris", "markdown": ".md"}
@@ -98,7 +100,9 @@ def export_to_file(
         render((), fmt)  # raises the ExportError for an unknown format
     try:
         with write_user_file(path, protect=protect) as stream:
-            return export_to_stream(papers, fmt, stream, **opts)
+            count = export_to_stream(papers, fmt, stream, **opts)
+        _log.info("exported %d papers (%s) to %s", count, fmt, os.fspath(path))
+        return count
     except BrokenPipeError:
         if os.fspath(path) == "-":
             raise  # `papershelf export -o - | head`: the CLI ends quietly
