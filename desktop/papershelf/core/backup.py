@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import db, fsutil
 from .errors import LibraryError, PapershelfError
@@ -106,7 +107,8 @@ def list_backups(folder: Path) -> list[Path]:
 
 
 def _scalar(conn: sqlite3.Connection, sql: str) -> int:
-    return conn.execute(sql).fetchone()[0]
+    value: int = conn.execute(sql).fetchone()[0]
+    return value
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -137,7 +139,7 @@ def _private_temp(work_dir: Path, prefix: str) -> Path:
     return Path(name)
 
 
-def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
+def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict[str, int | str]]:
     """Copy ``library`` into a private temporary file in ``work_dir``, without the search index's content.
 
     One read transaction on the library gives a consistent copy while it is
@@ -179,7 +181,7 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
             copy.execute("DETACH DATABASE src")
             copy.execute("PRAGMA journal_mode=DELETE")
             db.quick_check(copy, library)  # damage in the copy came from the library
-            facts = _counts(copy)
+            facts: dict[str, int | str] = dict(_counts(copy))  # and the schema revision, a str
             facts["schema"] = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         return tmp, facts
     except BaseException:
@@ -187,7 +189,9 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict]:
         raise
 
 
-def _write_archive(snapshot: Path, dest: Path, facts: dict, kind: str, when: dt.datetime, library: Path) -> Path:
+def _write_archive(
+    snapshot: Path, dest: Path, facts: dict[str, int | str], kind: str, when: dt.datetime, library: Path
+) -> Path:
     """Zip ``snapshot`` and its manifest into ``dest`` (atomically, through links, 0600)."""
     from .. import __version__
 
@@ -298,13 +302,14 @@ def _remove(path: Path) -> None:
 # --- Reading a backup -----------------------------------------------------------------
 
 
-def _manifest(path: Path) -> dict | None:
+def _manifest(path: Path) -> dict[str, Any] | None:
     """The manifest of a backup archive, or None for an older plain copy."""
     if db.is_connected(path) or not zipfile.is_zipfile(path):  # by content: a backup may be renamed
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read(MANIFEST))
+            manifest: dict[str, Any] = json.loads(archive.read(MANIFEST))
+            return manifest
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise PapershelfError(f"{path}: not a Papershelf backup ({exc})") from None
 

@@ -15,11 +15,17 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import ClauseElement, Connection, Engine, FromClause, Select, TextClause, create_engine, event, text
 from sqlalchemy.pool import QueuePool
 
 from .errors import LibraryError, PapershelfError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExceptionContext
+    from sqlalchemy.pool import ConnectionPoolEntry
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 #: The newest schema revision this version of Papershelf knows. A test checks
 #: that it equals Alembic's head, so opening an up-to-date library does not
@@ -81,7 +87,7 @@ class LibraryFileOpened(RuntimeError):
     """Python code tried to open a library file that SQLite holds open in this process."""
 
 
-def _open_guard(event_name: str, args: tuple) -> None:
+def _open_guard(event_name: str, args: tuple[Any, ...]) -> None:  # an audit event's arguments: any values
     if event_name != "open" or not _connected:
         return
     target = args[0] if args else None
@@ -182,7 +188,7 @@ def make_engine(path: Path) -> Engine:
     engine = create_engine("sqlite://", creator=creator, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         _track(key, +1)
         # Let us issue BEGIN ourselves: pysqlite's implicit transactions start
         # too late and never as IMMEDIATE.
@@ -196,15 +202,15 @@ def make_engine(path: Path) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "close")
-    def _on_close(_dbapi_conn, _record):
+    def _on_close(_dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         _track(key, -1)
 
     @event.listens_for(engine, "close_detached")
-    def _on_close_detached(_dbapi_conn):
+    def _on_close_detached(_dbapi_conn: DBAPIConnection) -> None:
         _track(key, -1)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -277,14 +283,14 @@ def fts_quote(term: str, prefix: bool) -> str:
     return '"' + term.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
-def fts_table():
+def fts_table() -> FromClause:
     """The FTS5 table as a selectable with its ``rowid`` (= ``paper.id``)."""
     from sqlalchemy import Integer, column, table
 
     return table(FTS_TABLE, column("rowid", Integer))
 
 
-def fts_matches(match: str):
+def fts_matches(match: str) -> TextClause:
     """The ``paper_fts MATCH …`` condition for an FTS5 expression."""
     from sqlalchemy import bindparam
 
@@ -293,7 +299,7 @@ def fts_matches(match: str):
     return text(f"{FTS_TABLE} MATCH :m").bindparams(bindparam("m", match, unique=True))
 
 
-def fts_match_ids(match: str):
+def fts_match_ids(match: str) -> Select[int]:
     """A ``paper.id IN (…)`` subquery for an FTS5 match expression."""
     from sqlalchemy import select
 
@@ -301,17 +307,20 @@ def fts_match_ids(match: str):
     return select(fts.c.rowid).where(fts_matches(match))
 
 
-def fetch_ids(conn: Connection, statement) -> list[int]:
+def fetch_ids(conn: Connection, statement: ClauseElement) -> list[int]:
     """The first column of every row, fetched straight from the driver.
 
     For id lists of 100,000 rows SQLAlchemy's per-row result processing costs
     as much as the query; ids need none of it. Every parameter our search
     builds is a plain str or int, which sqlite3 binds as is.
     """
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    # A SELECT compiles with the dialect's SQL compiler, which has the positional parameter order.
+    compiled = cast("SQLCompiler", statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True}))
     params = compiled.construct_params()
     args = [params[name] for name in compiled.positiontup] if compiled.positiontup else []
-    cursor = conn.connection.driver_connection.execute(str(compiled), args)
+    # A live pooled connection always has its driver's connection (make_engine's creator: sqlite3).
+    driver = cast(sqlite3.Connection, conn.connection.driver_connection)
+    cursor = driver.execute(str(compiled), args)
     try:
         return [row[0] for row in cursor.fetchall()]
     finally:
@@ -355,7 +364,7 @@ def inspect_file(path: Path, full_check: bool | str = True, *, immutable: bool =
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         if row is None:
             raise LibraryError(f"{path}: not a Papershelf library (no schema version)")
-        revision = row[0]
+        revision: str = row[0]
         if full_check == "quick":
             quick_check(conn, path)
         elif full_check:
@@ -586,12 +595,14 @@ class EngineGuard:
         if self._is_write(conn):
             self.wrote = True
 
-    def _on_error(self, context) -> None:
+    def _on_error(self, context: ExceptionContext) -> None:
         self._stop_timer(context.connection)
         if is_damage(context.original_exception):
             self.damage = self.damage or one_line(context.original_exception)
 
-    def _before_execute(self, conn, _cursor, statement, _params, _context, _many) -> None:
+    def _before_execute(
+        self, conn: Connection, _cursor: DBAPICursor, statement: str, _params: object, _context: object, _many: bool
+    ) -> None:
         notice = on_lock_wait
         if notice is not None and statement.startswith("BEGIN IMMEDIATE"):
             timer = threading.Timer(LOCK_WAIT_NOTICE_S, notice)
@@ -599,10 +610,10 @@ class EngineGuard:
             self._timers[id(conn)] = timer
             timer.start()
 
-    def _after_execute(self, conn, *_args) -> None:
+    def _after_execute(self, conn: Connection, *_args: object) -> None:
         self._stop_timer(conn)
 
-    def _stop_timer(self, conn) -> None:
+    def _stop_timer(self, conn: Connection | None) -> None:
         timer = self._timers.pop(id(conn), None) if self._timers else None
         if timer is not None:
             timer.cancel()

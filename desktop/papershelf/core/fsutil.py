@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Literal, overload
 
 #: Permission bits of a file the app creates (umask may only narrow them).
 NEW_FILE_MODE = 0o600
@@ -163,7 +163,7 @@ def check_not_protected(path: str | os.PathLike[str], protect: Protected | None)
     _check_identity(path, st, real, protect)
 
 
-def check_stream_not_protected(stream: IO, name: str | os.PathLike[str], protect: Protected | None) -> None:
+def check_stream_not_protected(stream: IO[Any], name: str | os.PathLike[str], protect: Protected | None) -> None:
     """:func:`check_not_protected` for an open stream (``-`` redirected to the library: ``>> library.sqlite3``)."""
     if protect is None:
         return
@@ -215,10 +215,27 @@ def replacing(path: str | os.PathLike[str], *, protect: Protected | None = None)
         yield tmp
 
 
+# Text for mode "w", bytes for "wb": the overloads tell the type checker which.
+@overload
+def write_user_file(
+    path: str | os.PathLike[str],
+    mode: Literal["w"] = "w",
+    encoding: str | None = "utf-8",
+    *,
+    protect: Protected | None = None,
+) -> contextlib.AbstractContextManager[IO[str]]: ...
+@overload
+def write_user_file(
+    path: str | os.PathLike[str],
+    mode: Literal["wb"],
+    encoding: str | None = "utf-8",
+    *,
+    protect: Protected | None = None,
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
 @contextlib.contextmanager
 def write_user_file(
     path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8", *, protect: Protected | None = None
-) -> Iterator[IO]:
+) -> Iterator[IO[Any]]:
     """Open ``path`` for writing the safe way; the one place that writes a user-named path.
 
     ``"-"`` is standard output (left open). A FIFO, a character device or
@@ -295,7 +312,7 @@ def _replacing(target: Target, given: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _open_stream(path: Path, mode: str, encoding: str | None) -> Iterator[IO]:
+def _open_stream(path: Path, mode: str, encoding: str | None) -> Iterator[IO[Any]]:
     """A FIFO, device or kernel link, written in place. A regular file behind one is truncated first."""
     flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     if stat.S_ISREG(os.stat(path).st_mode):
@@ -304,7 +321,7 @@ def _open_stream(path: Path, mode: str, encoding: str | None) -> Iterator[IO]:
         yield stream
 
 
-def _fdopen(fd: int, mode: str, encoding: str | None) -> IO:
+def _fdopen(fd: int, mode: str, encoding: str | None) -> IO[Any]:
     if mode == "wb":
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding=encoding, newline="")

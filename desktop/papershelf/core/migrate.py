@@ -10,16 +10,20 @@ import datetime as dt
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from . import db, fsutil
 from .errors import LibraryError
 
+if TYPE_CHECKING:  # imported where used: Alembic is slow to import and rarely needed
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _alembic_config():
+def _alembic_config() -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -33,7 +37,8 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
 
 
-def alembic_head() -> str:
+def alembic_head() -> str | None:
+    """The newest revision of the migration scripts (None: there are none)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()

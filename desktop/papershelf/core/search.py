@@ -131,6 +131,7 @@ def _filter(term: Term) -> ColumnElement[bool]:
         return paper.status == value.lower()
     if term.field == "date":
         day = _date(value)
+        condition: ColumnElement[bool]
         if len(value) == 7:  # a month: YYYY-MM
             condition = SightingModel.listing_date.between(
                 type_coerce(value + "-01", String), type_coerce(value + "-31", String)

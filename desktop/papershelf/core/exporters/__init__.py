@@ -11,7 +11,7 @@ import errno
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypedDict
 
 from ..errors import ExportError
 from ..fsutil import Protected, UnsafeTarget, write_user_file
@@ -21,6 +21,11 @@ from .common import ExportReport
 from .csl_json import render_csl_json
 from .markdown import render_markdown
 from .ris import render_ris
+
+if TYPE_CHECKING:  # typing.Unpack is new in Python 3.11; annotations are not evaluated at run time
+    from typing import Unpack
+
+__all__ = ["EXTENSIONS", "FORMATS", "ExportReport", "RenderOptions", "export_to_file", "export_to_stream", "render"]
 
 FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "markdown")
 _log = logging.getLogger("papershelf.export")
@@ -35,6 +40,15 @@ _RENDERERS: dict[str, Callable[..., Iterator[str]]] = {
     "ris": render_ris,
     "markdown": render_markdown,
 }
+
+
+class RenderOptions(TypedDict, total=False):
+    """The keyword options of :func:`render`, which the export functions pass on."""
+
+    abstract: bool
+    notes: bool
+    all_fields: bool
+    report: ExportReport | None
 
 
 def render(
@@ -68,7 +82,7 @@ def render(
 WRITE_SIZE = 1 << 18
 
 
-def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts) -> int:
+def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts: Unpack[RenderOptions]) -> int:
     """Write ``papers`` to an open text stream; returns how many were written."""
     counted = _Counter(papers)
     pending: list[str] = []
@@ -85,7 +99,12 @@ def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts)
 
 
 def export_to_file(
-    papers: Iterable[Paper], fmt: str, path: str | os.PathLike[str], *, protect: Protected | None = None, **opts
+    papers: Iterable[Paper],
+    fmt: str,
+    path: str | os.PathLike[str],
+    *,
+    protect: Protected | None = None,
+    **opts: Unpack[RenderOptions],
 ) -> int:
     """Write ``papers`` to ``path`` (``"-"``: standard output); returns how many were written.
 
@@ -117,7 +136,7 @@ def export_to_file(
 
 def _reason(exc: OSError) -> str:
     """A short, user-facing reason for an OSError."""
-    reasons = {
+    reasons: dict[int | None, str] = {  # OSError.errno may be None
         errno.EACCES: "permission denied",
         errno.EPERM: "permission denied",
         errno.EROFS: "the folder is read-only",

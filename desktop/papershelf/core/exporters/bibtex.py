@@ -284,7 +284,7 @@ def _bibtex_names(extra: dict[str, str], entry_type: str) -> dict[str, str]:
     renames = dict(_TO_BIBTEX_FIELDS)
     if entry_type in ("phdthesis", "mastersthesis"):
         renames["institution"] = "school"
-    out = {}
+    out: dict[str, str] = {}
     for name, value in extra.items():
         target = renames.get(name)
         if target and target not in extra:
@@ -350,6 +350,6 @@ def _url_text(url: str) -> str:
 def _sort_key(paper: Paper, cite_key: str) -> str:
     """A ``key`` for an entry without authors: the first title word, else the cite key."""
     folded = unicodedata.normalize("NFKD", paper.title)
-    words = re.findall(r"[A-Za-z0-9]+", folded.encode("ascii", "ignore").decode())
+    words: list[str] = re.findall(r"[A-Za-z0-9]+", folded.encode("ascii", "ignore").decode())
     significant = [w for w in words if w.lower() not in citekeys.STOPWORDS]
     return (significant or words or [cite_key])[0]

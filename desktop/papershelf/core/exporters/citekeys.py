@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterator, Sequence
 
 # Words that say nothing about a paper, skipped when picking the title word.
 STOPWORDS = frozenset(
@@ -87,12 +87,12 @@ def base_key(authors: Sequence[str], year: int | None, title: str) -> str:
     return key if key != year_part else "paper" + year_part
 
 
-def _suffixes():
+def _suffixes() -> Iterator[str]:
     letters = "abcdefghijklmnopqrstuvwxyz"
     n = 1
     while True:
         # a..z, then aa..zz, and so on.
-        def gen(length):
+        def gen(length: int) -> Iterator[str]:
             if length == 0:
                 yield ""
                 return

@@ -273,7 +273,7 @@ def sighting_note(paper: Paper) -> str | None:
     return f"{SOURCE_NAMES[first.source]}, {first.listing_date.isoformat()}"
 
 
-class _CaselessKeys(set):
+class _CaselessKeys(set[str]):
     """Keys taken so far; bibtex treats keys differing only in case as the same."""
 
     def add(self, key: str) -> None:

@@ -83,12 +83,12 @@ def render_csl_json(
     yield "\n]\n" if not first else "]\n"
 
 
-def item(paper: Paper, key: str, *, abstract: bool = True, notes: bool = False) -> dict:
+def item(paper: Paper, key: str, *, abstract: bool = True, notes: bool = False) -> dict[str, object]:
     """The CSL-JSON object for one paper."""
     extra = extra_fields(paper)
     arxiv = arxiv_base_id(paper.arxiv_id)
     entry_type = (paper.entry_type or "misc").lower()
-    out: dict = {"id": key}
+    out: dict[str, object] = {"id": key}  # a JSON object
     if arxiv and entry_type == "misc":
         out["type"] = "article"  # CSL's type for preprints
     else:

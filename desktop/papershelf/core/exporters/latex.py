@@ -390,15 +390,15 @@ def _convert(text: str, utf8: bool) -> str:
     return _SPECIALS_RE.sub(_ascii_char, text)
 
 
-def _utf8_char(match: re.Match) -> str:
+def _utf8_char(match: re.Match[str]) -> str:
     return _char(match[0], True)
 
 
-def _ascii_char(match: re.Match) -> str:
+def _ascii_char(match: re.Match[str]) -> str:
     return _char(match[0], False)
 
 
-def _ascii_cluster(match: re.Match) -> str:
+def _ascii_cluster(match: re.Match[str]) -> str:
     return _char(match[0], False) if len(match[0]) == 1 else _cluster(match[0])
 
 
@@ -418,7 +418,7 @@ def _break_ligatures(latex: str) -> str:
     return latex
 
 
-def _emptied(match: re.Match) -> str:
+def _emptied(match: re.Match[str]) -> str:
     return match[0] + "{}"
 
 
@@ -524,7 +524,7 @@ _PROTECT_PLAIN_RE = re.compile(
 )
 
 
-def _braced(match: re.Match) -> str:
+def _braced(match: re.Match[str]) -> str:
     # A function, not the template r"{\g<0>}": Python 3.11 expands templates in
     # Python code, which is slower than this call.
     return "{" + match[0] + "}"
@@ -642,7 +642,7 @@ def _compose(base: str, marks: str) -> str | None:
     codes = [ord(m) for m in marks]
     if not all(code in accents for code in codes):
         return None
-    best: tuple[int, list[int]] | None = None
+    best: tuple[int, tuple[int, ...]] | None = None
     for order in itertools.permutations(codes):
         if not _keeps_class_order(order, codes) or not _decodes_step_by_step(base, order):
             continue
@@ -651,7 +651,7 @@ def _compose(base: str, marks: str) -> str | None:
         inner = unicodedata.normalize("NFC", base + chr(order[0]))
         rank = all(code in _SYMBOL_ACCENTS for code in order[1:]) * 2 + (inner in T1_LETTERS)
         if best is None or rank > best[0]:
-            best = (rank, list(order))
+            best = (rank, order)
     if best is None:
         return None
     order = best[1]
@@ -714,5 +714,5 @@ def protect_unicode(latex: str) -> str:
     return _UNICODE_RUN_RE.sub(_relaxed, latex)
 
 
-def _relaxed(match: re.Match) -> str:
+def _relaxed(match: re.Match[str]) -> str:
     return "{\\relax{}" + match[0] + "}"

@@ -17,10 +17,13 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import ListingError
 from ..records import PaperRecord
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 FORMATS = ("hf-text", "hf-json", "bibtex")
 #: How much of the start of a file is read to tell its format.
@@ -45,7 +48,7 @@ class Source:
     stream: BinaryIO | None = None
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike) -> Source:
+    def from_path(cls, path: str | os.PathLike[str]) -> Source:
         return cls(name=str(path), path=Path(path))
 
     @classmethod
@@ -131,7 +134,7 @@ class _Guarded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
         try:
             return self._raw.readinto(buffer)
         except OSError as exc:
@@ -250,13 +253,13 @@ def read_records(
         raise ListingError(f"{source.name}: unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
     reading = Reading(fmt, iter(()))
     if fmt == "hf-text":
-        from .hf_text import parse
+        from .hf_text import parse as parse_text
 
-        records = parse(source, listing_date=listing_date, today=today)
+        records = parse_text(source, listing_date=listing_date, today=today)
     elif fmt == "hf-json":
-        from .hf_json import parse
+        from .hf_json import parse as parse_json
 
-        records = parse(source, listing_date=listing_date)
+        records = parse_json(source, listing_date=listing_date)
     else:
         records = _bibtex_records(source, reading, checked=detected == "bibtex")
     reading.records = _whole_characters(records, source.name, reading.warnings)

@@ -67,7 +67,8 @@ def resolve_year(month: int, day: int, today: dt.date) -> dt.date:
 
 def _paragraphs(source: Source) -> Iterator[tuple[int, str]]:
     """(first line number, text) of each paragraph; lines inside one are joined."""
-    start, lines = 0, []
+    start = 0
+    lines: list[str] = []
     for number, line in text_lines(source):
         line = line.strip()
         if line:
