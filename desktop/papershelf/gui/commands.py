@@ -12,13 +12,15 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..core.display import visible
 
 if TYPE_CHECKING:
     from ..core.library import Library
+    from ..core.operations import Operation, Outcome
     from ..core.records import Note
+    from .operations import OperationRunner
 
 #: Tell the views what changed: (paper ids, whether sidebar counts may change, whether notes changed).
 Notify = Callable[[list[int], bool, bool], None]
