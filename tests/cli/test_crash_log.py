@@ -63,6 +63,7 @@ def test_the_cli_and_the_desktop_app_share_one_crash_writer(run, crash, monkeypa
     assert calls == ["the command line ['papershelf', 'list', 'tag:x']", "the desktop app"]
     text = logs.log_file().read_text(encoding="utf-8")
     assert "RuntimeError: unexpected state" in text and "KeyError: 'from a worker'" in text
+    assert "WARNING papershelf.gui: error shown: Something went wrong: KeyError: 'from a worker'" in text
 
 
 def test_a_crash_with_no_log_still_says_one_line(run, crash):

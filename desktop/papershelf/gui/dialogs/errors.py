@@ -7,6 +7,7 @@ them; nothing is printed to stderr.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ... import logs
 from ...core.display import visible
+
+_log = logging.getLogger("papershelf.gui")
 
 
 def log_error(details: str) -> Path | None:
@@ -27,7 +30,8 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def show_error(parent: QWidget | None, message: str, details: str | None = None, *, title: str = "Papershelf") -> None:
-    """A modal error with a one-line message and a Details button."""
+    """A modal error with a one-line message and a Details button (the message also goes to the log)."""
+    _log.warning("error shown: %s", one_line(message))
     box = QMessageBox(parent)
     box.setObjectName("errorDialog")
     box.setAccessibleName("Error")
