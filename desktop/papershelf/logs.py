@@ -73,7 +73,7 @@ class PrivateLogHandler(RotatingFileHandler):
         """``papershelf.log`` becomes ``.1``, ``.1`` becomes ``.2`` …; nothing is renamed over what is not a file."""
         if self.stream:
             self.stream.close()
-            self.stream = None  # type: ignore[assignment]  # reopened by the next record (delay=True)
+            self.stream = None  # reopened by the next record (delay=True)
         for number in range(self.backupCount, 0, -1):
             source = self.baseFilename if number == 1 else f"{self.baseFilename}.{number - 1}"
             dest = f"{self.baseFilename}.{number}"

@@ -39,9 +39,9 @@ def app_icon() -> QIcon:
 
 
 def ensure_app() -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
+    """The one QApplication (made here if there is none yet), with the app's names and icon."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Papershelf")
     app.setOrganizationName("Papershelf")
     app.setDesktopFileName(DESKTOP_FILE)
