@@ -20,11 +20,12 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
+from bibtexparser.model import Block, DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 from pylatexenc import latex2text, latexwalker, macrospec
 
 from ..exporters.common import (
@@ -90,6 +91,27 @@ class _Expansion:
 _OVERSIZED = "\x00oversized"
 
 
+class _Report(Protocol):
+    """Says one problem of the file: at ``line``, of entry ``key`` (None: of the file), skipped or a warning."""
+
+    def __call__(self, line: int, key: str | None, reason: str, skipped: bool = False) -> None: ...
+
+
+class _EntryReport(Protocol):
+    """:class:`_Report` for one entry: its line and key already given."""
+
+    def __call__(self, reason: str, skipped: bool = False) -> None: ...
+
+
+#: (entry, key to import it under, its evaluated fields)
+_Evaluated = tuple[Entry, str | None, dict[str, str]]
+
+
+def _line(block: Block) -> int:
+    """The 1-based line a block starts at (the parser sets ``start_line`` on every block)."""
+    return (block.start_line or 0) + 1
+
+
 @dataclass(slots=True)
 class BibtexReading:
     """The records of a .bib file and what was said about its entries.
@@ -131,16 +153,16 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     strings = _evaluate_strings(library.strings, report, budget)
     found: list[tuple[Entry, str | None]] = []  # (entry, key to import it under)
     for block in library.failed_blocks:
-        line = block.start_line + 1
+        line = _line(block)
         duplicate = getattr(block, "ignore_error_block", None)
         if duplicate is not None and not isinstance(duplicate, Entry):
             report(line, None, f"@string '{duplicate.key}' is defined twice; the first is used")
-        elif isinstance(block, DuplicateBlockKeyBlock):
-            entry = block.ignore_error_block
+        elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(duplicate, Entry):
+            entry = duplicate
             report(line, entry.key, "the key is used by an earlier entry; imported without it")
             found.append((entry, None))
-        elif isinstance(block, DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
+        elif isinstance(block, DuplicateFieldKeyBlock) and isinstance(duplicate, Entry):
+            entry = duplicate
             duplicates = re.findall(r"'([^']+)'", _first_line(block.error))
             report(
                 line,
@@ -155,7 +177,7 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
         else:
             report(line, _raw_key(getattr(block, "raw", "")), f"not imported: {_first_line(block.error)}", skipped=True)
     found += [(entry, entry.key) for entry in library.entries]
-    found.sort(key=lambda pair: pair[0].start_line)
+    found.sort(key=lambda pair: _line(pair[0]))
 
     raw_count = sum(1 for m in _ENTRY_START_RE.finditer(text) if m.group(1).lower() not in _NON_ENTRIES)
     read_count = len(found) + sum(
@@ -164,9 +186,9 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     if raw_count > read_count:
         problems.append((0, True, f"{name}: {raw_count - read_count} entries could not be located by the parser"))
 
-    entries = []
+    entries: list[_Evaluated] = []
     for entry, key in found:
-        line = entry.start_line + 1
+        line = _line(entry)
         try:
             fields = _evaluate_fields(entry, strings, budget, functools.partial(report, line, entry.key))
         except _TooLarge as exc:
@@ -177,7 +199,7 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
 
     records = []
     for entry, key, fields in entries:
-        line = entry.start_line + 1
+        line = _line(entry)
         unsafe = key is not None and key_problem(key)
         record = _record(entry, None if unsafe else key, fields, functools.partial(report, line, entry.key))
         if record is not None:
@@ -204,7 +226,7 @@ def _size(chars: int) -> str:
 # ---------------------------------------------------------------- values
 
 
-def _evaluate_strings(blocks, report, budget: _Expansion) -> dict[str, str]:
+def _evaluate_strings(blocks: list[String], report: _Report, budget: _Expansion) -> dict[str, str]:
     """@string macros, each able to use the ones before it.
 
     A macro whose value is over :data:`MAX_FIELD` is reported once and
@@ -212,7 +234,7 @@ def _evaluate_strings(blocks, report, budget: _Expansion) -> dict[str, str]:
     """
     strings = {m: str(i + 1) for i, m in enumerate(MONTHS)}
     for block in blocks:
-        line = block.start_line + 1
+        line = _line(block)
         try:
             value = _evaluate(block.value, strings, budget, functools.partial(report, line, None))
         except _TooLarge as exc:
@@ -223,7 +245,9 @@ def _evaluate_strings(blocks, report, budget: _Expansion) -> dict[str, str]:
     return strings
 
 
-def _evaluate_fields(entry: Entry, strings: dict[str, str], budget: _Expansion, report) -> dict[str, str]:
+def _evaluate_fields(
+    entry: Entry, strings: dict[str, str], budget: _Expansion, report: Callable[[str], None]
+) -> dict[str, str]:
     """The entry's fields, evaluated; raises :class:`_TooLarge` for a value over the limits."""
     fields: dict[str, str] = {}
     for item in entry.fields:
@@ -236,14 +260,18 @@ def _evaluate_fields(entry: Entry, strings: dict[str, str], budget: _Expansion, 
         if key == "month" and raw.strip().lower() in MONTHS:
             fields[key] = raw.strip().lower()  # keep the macro itself
             continue
+
+        def field_report(reason: str, key: str = key) -> None:
+            report(f"field '{key}': {reason}")
+
         try:
-            fields[key] = _evaluate(raw, strings, budget, lambda reason, key=key: report(f"field '{key}': {reason}"))
+            fields[key] = _evaluate(raw, strings, budget, field_report)
         except _TooLarge as exc:
             raise _TooLarge(f"field '{key}': {exc}") from None
     return fields
 
 
-def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report) -> str:
+def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report: Callable[[str], None]) -> str:
     """A field value with quotes/braces removed, macros expanded, ``#`` joined.
 
     Raises :class:`_TooLarge` when the value would exceed :data:`MAX_FIELD`
@@ -291,9 +319,10 @@ def _split_concatenation(raw: str) -> Iterator[str]:
 # ---------------------------------------------------------------- LaTeX
 
 
-def _arg_text(node, l2tobj) -> str:
+def _arg_text(node: latexwalker.LatexMacroNode, l2tobj: latex2text.LatexNodes2Text) -> str:
     args = [a for a in node.nodeargd.argnlist if a is not None]
-    return l2tobj.nodelist_to_text([args[-1]]) if args else ""
+    text: str = l2tobj.nodelist_to_text([args[-1]]) if args else ""
+    return text
 
 
 # \textsuperscript{2} and \textsubscript{2}, as the exporter writes ² and ₂; other text stays as it is.
@@ -303,13 +332,13 @@ _SCRIPTS = {
 }
 
 
-def _script_text(node, l2tobj) -> str:
+def _script_text(node: latexwalker.LatexMacroNode, l2tobj: latex2text.LatexNodes2Text) -> str:
     text = _arg_text(node, l2tobj)
     table = _SCRIPTS[node.macroname]
     return "".join(table[c] for c in text) if text and all(c in table for c in text) else text
 
 
-def _build_decoder():
+def _build_decoder() -> tuple[macrospec.LatexContextDb, latex2text.LatexNodes2Text]:
     walker_db = latexwalker.get_default_latex_context_db()
     walker_db.add_context_category(
         "papershelf",
@@ -450,7 +479,7 @@ def _matching_brace(text: str, start: int) -> int:
 # ---------------------------------------------------------------- records
 
 
-def _resolve_crossrefs(entries: list, report, budget: _Expansion) -> list:
+def _resolve_crossrefs(entries: list[_Evaluated], report: _Report, budget: _Expansion) -> list[_Evaluated]:
     """Copy a crossref parent's fields into each child that lacks them, like bibtex.
 
     Inherited text counts against the expansion budget (10,000 children of
@@ -463,7 +492,7 @@ def _resolve_crossrefs(entries: list, report, budget: _Expansion) -> list:
         target = fields.get("crossref", "").strip()
         parent = by_key.get(target.lower()) if target else None
         if target and parent is None:
-            report(entry.start_line + 1, entry.key, f"crossref '{target}' is not in the file")
+            report(_line(entry), entry.key, f"crossref '{target}' is not in the file")
         if parent is not None:
             try:
                 if "booktitle" not in fields and "title" in parent:
@@ -472,13 +501,13 @@ def _resolve_crossrefs(entries: list, report, budget: _Expansion) -> list:
                     if name not in _NOT_INHERITED and name not in fields:
                         fields[name] = budget.take(value, f"crossref '{target}'")
             except _TooLarge as exc:
-                report(entry.start_line + 1, entry.key, f"{exc}; not imported", True)
+                report(_line(entry), entry.key, f"{exc}; not imported", True)
                 continue
         kept.append((entry, key, fields))
     return kept
 
 
-def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> PaperRecord | None:
+def _record(entry: Entry, key: str | None, fields: dict[str, str], report: _EntryReport) -> PaperRecord | None:
     entry_type = entry.entry_type.lower()
     raw = dict(fields)
     for name, value in raw.items():
@@ -502,7 +531,7 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report) -> Pa
     record = PaperRecord(
         title=title,
         source="bibtex",
-        where=f"line {entry.start_line + 1}",
+        where=f"line {_line(entry)}",
         entry_type=entry_type,
         citation_key=key,
     )
@@ -553,7 +582,7 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-def _keep_unsafe_key(record: PaperRecord, key: str, problem: str, report) -> None:
+def _keep_unsafe_key(record: PaperRecord, key: str, problem: str, report: Callable[[str], None]) -> None:
     """Keep an unusable key in the entry's ``ids`` field (biblatex's other keys of an entry), with a warning.
 
     The paper gets a key made from its data; ``ids`` is never exported by
@@ -591,7 +620,7 @@ def _take_arxiv(record: PaperRecord, fields: dict[str, str]) -> None:
             record.url = None  # the exporter writes the canonical abstract URL
 
 
-def _published(fields: dict[str, str], report) -> dt.date | None:
+def _published(fields: dict[str, str], report: Callable[[str], None]) -> dt.date | None:
     """The date from ``date`` or ``year``/``month``/``day``; missing parts become 1.
 
     ``year`` (and ``month`` when given) stay in the fields, so the exporter
@@ -649,12 +678,12 @@ def _raw_key(raw: str | None) -> str | None:
     return m.group(2) or None if m else None
 
 
-def _first_line(error) -> str:
+def _first_line(error: object) -> str:
     lines = str(error or "").strip().splitlines()
     return lines[0] if lines else "cannot be read"
 
 
-def _parse_error(error) -> str:
+def _parse_error(error: object) -> str:
     """bibtexparser's message, shortened to what a user can act on."""
     message = " ".join((getattr(error, "abort_reason", None) or str(error or "")).split())
     if "Unexpected block start" in message:
@@ -667,7 +696,7 @@ def _parse_error(error) -> str:
 
 
 @contextlib.contextmanager
-def _quiet(logger: logging.Logger):
+def _quiet(logger: logging.Logger) -> Iterator[None]:
     """bibtexparser logs every broken block; they are reported here instead."""
     level = logger.level
     logger.setLevel(logging.CRITICAL + 1)
