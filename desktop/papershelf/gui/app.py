@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMessageLogContext, QSize, QtMsgType, qInstallMessageHandler, qVersion
@@ -79,11 +80,12 @@ QT_LEVELS = {
 }
 
 
-def install_qt_log_handler() -> None:
+def install_qt_log_handler() -> Callable[[QtMsgType, QMessageLogContext, str], None] | None:
     """Send Qt's own messages (warnings about fonts, platform plugins, …) to the log as ``papershelf.qt``.
 
     Each message also goes where it went before (the handler this replaces,
     or stderr as Qt's default), so a terminal shows what it always showed.
+    Returns the replaced handler (None: Qt's default).
     """
     log = logging.getLogger("papershelf.qt")
     previous = None
@@ -97,6 +99,7 @@ def install_qt_log_handler() -> None:
             sys.stderr.write(message + "\n")
 
     previous = qInstallMessageHandler(handler)
+    return previous
 
 
 def install_excepthook(parent_getter=lambda: None) -> None:
