@@ -15,10 +15,15 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, paths
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from .core.importers import Source
+    from .core.library import Library
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -252,13 +257,13 @@ SEARCH_HELP = (
 )
 
 
-def _locate(args) -> tuple[Path, Path]:
+def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
     """The library file this command works on, and its backups folder."""
     path = paths.library_path(args.library)
     return path, paths.backups_dir(path)
 
 
-def _open(args):
+def _open(args: argparse.Namespace) -> Library:
     """The library for a command; SQLite's full quick check runs once a day (it reads every page)."""
     from .core.library import Library
 
@@ -266,7 +271,7 @@ def _open(args):
     return Library(path, backups_dir=folder, check="daily")
 
 
-def _progress_printer(name: str):
+def _progress_printer(name: str) -> Callable[[int], None] | None:
     """A progress callback that redraws one line on a terminal, else None."""
     if not sys.stderr.isatty():
         return None
@@ -278,7 +283,7 @@ def _progress_printer(name: str):
     return show
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from .core.display import visible
     from .core.importers import Source
 
@@ -304,7 +309,7 @@ def cmd_import(args) -> int:
         return status
 
 
-def _stdin_source():
+def _stdin_source() -> Source:
     """``import -``: standard input, read once (a pipe cannot be read twice)."""
     from .core.errors import ListingError
     from .core.importers import Source
@@ -391,7 +396,7 @@ def _print_table(library, ids: Sequence[int]) -> None:
         print(line.rstrip())
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     with _open(args) as library:
         ids = library.search_ids(query, sort=args.sort, limit=args.limit)
@@ -412,7 +417,7 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     from .core.display import json_safe, visible
 
     with _open(args) as library:
@@ -452,7 +457,7 @@ def cmd_show(args) -> int:
     return EXIT_OK
 
 
-def cmd_tag(args) -> int:
+def cmd_tag(args: argparse.Namespace) -> int:
     from .core.display import visible
     from .core.errors import PapershelfError
 
@@ -476,7 +481,7 @@ def cmd_tag(args) -> int:
     return EXIT_OK
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from .core.records import STATUSES
 
     if len(args.args) < 2 or args.args[-1] not in STATUSES:
@@ -488,7 +493,7 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
-def cmd_priority(args) -> int:
+def cmd_priority(args: argparse.Namespace) -> int:
     if len(args.args) < 2 or args.args[-1] not in {"0", "1", "2", "3"}:
         raise UsageError("priority: give one or more paper ids, then 0, 1, 2 or 3")
     with _open(args) as library:
@@ -498,7 +503,7 @@ def cmd_priority(args) -> int:
     return EXIT_OK
 
 
-def cmd_note(args) -> int:
+def cmd_note(args: argparse.Namespace) -> int:
     from .core.errors import PapershelfError
 
     from_stdin = args.text == "-"
@@ -558,7 +563,7 @@ def _keep_unsaved_note(text: str) -> Path | None:
         return None
 
 
-def cmd_delete(args) -> int:
+def cmd_delete(args: argparse.Namespace) -> int:
     with _open(args) as library:
         ids = library.resolve_many(args.ids)
         titles = [row.title for row in library.rows(ids).values()]
@@ -570,7 +575,7 @@ def cmd_delete(args) -> int:
     return EXIT_OK
 
 
-def cmd_key(args) -> int:
+def cmd_key(args: argparse.Namespace) -> int:
     from .core.display import visible
 
     with _open(args) as library:
@@ -582,7 +587,7 @@ def cmd_key(args) -> int:
     return EXIT_OK
 
 
-def cmd_lists(args) -> int:
+def cmd_lists(args: argparse.Namespace) -> int:
     from .core.display import visible
 
     # List names are typed or imported text: control and bidi characters are shown as marks.
@@ -615,7 +620,7 @@ def cmd_lists(args) -> int:
     return EXIT_OK
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from .core import exporters
     from .core.display import visible
     from .core.fsutil import Protected
@@ -623,7 +628,7 @@ def cmd_export(args) -> int:
     with _open(args) as library:
         ids = export_scope_ids(library, args)
         report = exporters.ExportReport()  # what was written in another form: one warning line each
-        options = {
+        options: exporters.RenderOptions = {
             "abstract": not args.no_abstract,
             "notes": args.notes,
             "all_fields": args.all_fields,
@@ -659,7 +664,7 @@ def export_scope_ids(library, args) -> list[int]:
     return library.search_ids("")
 
 
-def cmd_backup(args) -> int:
+def cmd_backup(args: argparse.Namespace) -> int:
     from .core import backup
 
     library, folder = _locate(args)
@@ -670,7 +675,7 @@ def cmd_backup(args) -> int:
     return EXIT_OK
 
 
-def cmd_restore(args) -> int:
+def cmd_restore(args: argparse.Namespace) -> int:
     """Restore, after comparing what the unpacked backup holds with the library (not the manifest's counts)."""
     from .core import backup
     from .core.errors import PapershelfError
@@ -708,7 +713,7 @@ def _print_sides(source: Path, restored, library: Path, current) -> None:
         print(visible(f"library: {library}\n         {current.describe()}"))
 
 
-def cmd_backups(args) -> int:
+def cmd_backups(args: argparse.Namespace) -> int:
     from .core import backup
     from .core.errors import PapershelfError
 
@@ -760,7 +765,7 @@ TEXT_ARGUMENTS = {
 }
 
 
-def _check_text_arguments(args) -> None:
+def _check_text_arguments(args: argparse.Namespace) -> None:
     """Refuse a text argument that is not UTF-8 (Python hands such argv bytes over as surrogate escapes)."""
     from .core.errors import PapershelfError
 
@@ -770,6 +775,7 @@ def _check_text_arguments(args) -> None:
         for number, item in enumerate(items, 1):
             if not isinstance(item, str) or item.isascii():
                 continue
+            problem: str | None
             try:
                 data = item.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError as exc:
@@ -791,7 +797,7 @@ def _one_line(message: object) -> str:
     return visible(" ".join(line.strip() for line in str(message).splitlines() if line.strip()))
 
 
-def _waiting_notice():
+def _waiting_notice() -> Callable[[], None]:
     """On a terminal: say once that a write waits for another program's lock."""
     said = False
 
@@ -883,7 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db.on_lock_wait = None
 
 
-def launch_gui(args, parser) -> int:
+def launch_gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Open the desktop app; without a usable Qt, say so in one line (the CLI still works)."""
     try:
         from .gui.app import main as gui_main

@@ -54,7 +54,7 @@ def default_library() -> Path:
     return data_dir() / LIBRARY_FILENAME
 
 
-def library_path(cli_value: str | os.PathLike | None = None) -> Path:
+def library_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     """The library to open: ``--library``, else ``PAPERSHELF_LIBRARY``, else the default."""
     if cli_value:
         return Path(cli_value).expanduser()

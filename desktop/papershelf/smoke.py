@@ -155,7 +155,7 @@ def _check_window(library_file: Path) -> str:
     app = gui_app.ensure_app()
     if app.windowIcon().isNull():
         raise SmokeFailure("icons: the application icon did not load from resources/icons")
-    formats = {bytes(f).decode() for f in QImageReader.supportedImageFormats()}
+    formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
     missing = {"png", "svg"} - formats
     if missing:
         raise SmokeFailure(f"Qt image format plugins missing: {', '.join(sorted(missing))}")
