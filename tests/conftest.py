@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -42,7 +43,18 @@ def _isolated_profile(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("PAPERSHELF_LIBRARY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "xdg-state"))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_left():
+    """The log handler a test set up (papershelf.logs.setup) goes with it, so no test writes into another's profile."""
+    yield
+    root = logging.getLogger("papershelf")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
 
 
 @pytest.fixture

@@ -7,22 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
 from papershelf import logs, paths
-
-
-@pytest.fixture(autouse=True)
-def _fresh_handler():
-    """Each test starts without the handler an earlier test left on the ``papershelf`` logger."""
-    root = logging.getLogger(logs.ROOT)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
 
 
 def test_the_log_lands_in_the_redirected_profile(_isolated_profile):

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import pytest
 
 from papershelf import cli, logs, paths
-
-
-@pytest.fixture(autouse=True)
-def _fresh_handler():
-    """Each test starts without the handler an earlier test left on the ``papershelf`` logger."""
-    root = logging.getLogger(logs.ROOT)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    yield
 
 
 @pytest.fixture

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
-import pytest
-
 from papershelf import logs
 
 from ..conftest import SAMPLE_TEXT
 
 NOTE = "my private thought about paper one"
 ABSTRACT_WORDS = "catastrophic forgetting"  # from the first abstract of the sample listing
-
-
-@pytest.fixture(autouse=True)
-def _fresh_handler():
-    root = logging.getLogger(logs.ROOT)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    yield
 
 
 def test_the_log_says_what_happened_in_paths_and_counts_only(run, library_path, tmp_path):

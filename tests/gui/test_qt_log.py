@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
-import pytest
 from PySide6.QtCore import qInfo, qInstallMessageHandler
 
 from papershelf import logs
 from papershelf.gui.app import install_qt_log_handler
 
 
-@pytest.fixture
-def log_file():
-    path = logs.setup()
-    yield path
-    root = logging.getLogger(logs.ROOT)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-
-
-def test_qt_messages_go_to_the_log_and_on_to_the_previous_handler(qapp, qtlog, log_file):
+def test_qt_messages_go_to_the_log_and_on_to_the_previous_handler(qapp, qtlog):
+    log_file = logs.setup()
     previous = install_qt_log_handler()
     try:
         qInfo("a message from Qt about fonts")
