@@ -135,7 +135,15 @@ class ImportFlow(QObject):
 
     # --- Running a step on the worker ---------------------------------------------
 
-    def _run(self, source: Source, listing_date: dt.date | None, *, dry_run: bool, label: str, done) -> None:
+    def _run(
+        self,
+        source: Source,
+        listing_date: dt.date | None,
+        *,
+        dry_run: bool,
+        label: str,
+        done: Callable[[ImportResult], None],
+    ) -> None:
         library = self._library()
         if library is None:  # closed meanwhile: drop the queue
             self._queue.clear()
@@ -160,15 +168,23 @@ class ImportFlow(QObject):
         task.progress.connect(lambda n: progress.setLabelText(f"{label}\n{n:,} papers {verb}"))
         self.progress, self.task = progress, task
 
-        def finish():
+        def finish() -> None:
             progress.canceled.disconnect(task.cancel)
             progress.close()
             progress.deleteLater()
             if self.progress is progress:
                 self.progress = None
 
-        task.succeeded.connect(lambda result: (finish(), done(result)))
-        task.failed.connect(lambda exc, details: (finish(), self._failed(source, exc, details)))
+        def succeeded(result: ImportResult) -> None:
+            finish()
+            done(result)
+
+        def failed(exc: BaseException, details: str) -> None:
+            finish()
+            self._failed(source, exc, details)
+
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failed)
         task.start("io")
 
     def _failed(self, source: Source, exc: BaseException, details: str) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QRadioButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from ...core.display import visible
@@ -60,7 +61,7 @@ class ExportDialog(QDialog):
         scope: str = SEARCH,
         value: str = "",
         fmt: str = "bibtex",
-        parent=None,
+        parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("exportDialog")

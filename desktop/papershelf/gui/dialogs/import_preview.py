@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QVBoxLayout,
+    QWidget,
 )
 
 from ...core.display import visible
@@ -44,7 +45,7 @@ class ImportPreviewDialog(QDialog):
 
     dateChanged = Signal(object)
 
-    def __init__(self, source_name: str, result: ImportResult, parent=None):
+    def __init__(self, source_name: str, result: ImportResult, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("importPreviewDialog")
         self.setAccessibleName("Import preview")
@@ -162,13 +163,17 @@ class ImportPreviewDialog(QDialog):
         """
         self._date_timer.stop()
         if self.date_edit.isEnabled():
-            chosen = self.date_edit.date().toPython()
+            chosen = self._chosen_date()
             if chosen != self._shown_date:
                 self._override = chosen
         super().accept()
 
+    def _chosen_date(self) -> dt.date:
+        # PySide6's stubs say toPython() returns object; for a QDate it is a datetime.date.
+        return cast(dt.date, self.date_edit.date().toPython())
+
     def _emit_date(self) -> None:
-        chosen = self.date_edit.date().toPython()
+        chosen = self._chosen_date()
         if chosen == self._shown_date:
             return
         self._override = chosen

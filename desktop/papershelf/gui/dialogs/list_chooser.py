@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.display import visible
 
@@ -11,7 +20,7 @@ CREATE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ListChooser(QDialog):
-    def __init__(self, lists: list[str], count: int, parent=None):
+    def __init__(self, lists: list[str], count: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("listChooser")
         self.setAccessibleName("Add to reading list")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from ...core import backup
@@ -35,7 +36,9 @@ def describe(path: Path) -> str:
 class RestoreDialog(QDialog):
     """Lists the backups newest first, each with what it holds next to the library; ``chosen`` after accept()."""
 
-    def __init__(self, library: Path, backups: list[Path], parent=None, current: backup.Summary | None = None):
+    def __init__(
+        self, library: Path, backups: list[Path], parent: QWidget | None = None, current: backup.Summary | None = None
+    ):
         super().__init__(parent)
         self.setObjectName("restoreDialog")
         self.setAccessibleName("Restore from backup")

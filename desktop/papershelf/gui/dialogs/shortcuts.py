@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 
@@ -25,7 +26,7 @@ def key_text(keys: list[QKeySequence]) -> str:
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, rows: list[tuple[str, str, list[QKeySequence]]], parent=None):
+    def __init__(self, rows: list[tuple[str, str, list[QKeySequence]]], parent: QWidget | None = None):
         """``rows``: (menu, action text, shortcuts)."""
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
