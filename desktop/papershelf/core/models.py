@@ -7,6 +7,7 @@ classes must match the head revision (``tests/migrations`` checks it).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -26,7 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every class here is mapped to a Table (declarative, with __tablename__); SQLAlchemy
+        # types __table__ as the wider FromClause, which insert() and update() do not accept.
+        __table__: ClassVar[Table]
 
 
 class PaperModel(Base):
