@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QHeaderView
+import pytest
+from PySide6.QtCore import QByteArray, QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument, QTextLayout, QTextOption
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QHeaderView, QSplitter, QStyle, QStyleOptionViewItem, QWidget
 
 from papershelf.core.importers import Source
 from papershelf.gui.models.paper_table import Column, PaperTableModel
 from papershelf.gui.widgets.paper_table_view import PaperTableView
+from papershelf.gui.widgets.responsive_splitter import ResponsiveSplitter
 
-from .conftest import wait_search
+from .conftest import import_through_preview, wait_search, wait_sidebar
 
 BIB_WITH_AUTHOR = """@article{ada2026,
   title = {Engines of Analysis},
@@ -49,7 +52,7 @@ def test_a_search_with_no_results_says_so_in_the_table(imported, qtbot):
     assert window.table_model.rowCount() == 0
     headline, hint = table.empty_message()
     # The whole query: the listing chosen in the sidebar and the search text.
-    assert window.current_query() == "date:2026-09-11 nothing-matches-this"
+    assert window.paper_view.current_query() == "date:2026-09-11 nothing-matches-this"
     assert headline == "No papers match date:2026-09-11 nothing-matches-this"
     assert "Esc" in hint
     # Painted in the table, not only stored: the viewport is no longer blank.
@@ -97,7 +100,6 @@ def test_a_column_no_paper_fills_is_hidden_and_the_title_takes_the_room(imported
     # The sample listing names no authors: "First author" would be an empty column.
     qtbot.waitUntil(lambda: header.isSectionHidden(Column.FIRST_AUTHOR), timeout=3000)
     assert not header.isSectionHidden(Column.LISTED_ON)  # the listing has a date
-    assert header.sectionResizeMode(Column.TITLE) == QHeaderView.ResizeMode.Stretch
     qtbot.waitUntil(lambda: _visible_width(header) == viewport.width(), timeout=3000)
     # A paper with an author arrives: the column comes back.
     window.library.import_file(Source.from_text(BIB_WITH_AUTHOR, "ada.bib"))
@@ -138,7 +140,6 @@ def test_a_column_hidden_because_it_was_empty_is_saved_as_shown(imported, qtbot)
     fresh.setModel(PaperTableModel(None))
     assert fresh.horizontalHeader().restoreState(state)
     assert not fresh.horizontalHeader().isSectionHidden(Column.FIRST_AUTHOR)
-    assert fresh.horizontalHeader().sectionResizeMode(Column.TITLE) == QHeaderView.ResizeMode.Stretch
     # A state without the trailer (older versions) and a damaged trailer restore too.
     plain = QHeaderView.saveState(header)
     assert fresh.horizontalHeader().restoreState(plain)
@@ -146,8 +147,6 @@ def test_a_column_hidden_because_it_was_empty_is_saved_as_shown(imported, qtbot)
 
 
 def test_a_column_the_user_resized_with_the_mouse_is_never_hidden(qtbot, library):
-    from PySide6.QtCore import QPoint, Qt
-    from PySide6.QtTest import QTest
 
     library.import_file(Source.from_text(BIB_WITH_AUTHOR, "ada.bib"))
     model = PaperTableModel(library)
@@ -184,7 +183,6 @@ def test_a_column_the_user_resized_with_the_mouse_is_never_hidden(qtbot, library
 
 def _text_room(view, index) -> int:
     """The width the view gives an item's text (its cell less the decoration and margins)."""
-    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
     option = QStyleOptionViewItem()
     view.initViewItemOption(option)
@@ -196,10 +194,6 @@ def _text_room(view, index) -> int:
 
 
 def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QTextDocument
-
-    from .conftest import wait_sidebar
 
     window = imported
     window.resize(1600, 1000)
@@ -240,7 +234,6 @@ def contrast(a: QColor, b: QColor) -> float:
 
 def _lines(text: str, font, width: int) -> list[str]:
     """How Qt breaks ``text`` into lines ``width`` pixels wide (as a word-wrapping label does)."""
-    from PySide6.QtGui import QTextLayout, QTextOption
 
     layout = QTextLayout(text, font)
     option = QTextOption()
@@ -259,7 +252,6 @@ def _lines(text: str, font, width: int) -> list[str]:
 
 
 def test_the_dates_line_is_readable_and_wraps_only_between_phrases(imported, qtbot):
-    from PySide6.QtGui import QPalette
 
     window = imported
     paper = window.table.current_id()
@@ -281,3 +273,189 @@ def test_the_dates_line_is_readable_and_wraps_only_between_phrases(imported, qtb
         assert all(line.startswith(labels) for line in lines), (width, lines)
         assert not any(line.endswith(labels) for line in lines), (width, lines)
     assert len(_lines(text, label.font(), 80)) == 3  # narrow: one phrase a line
+
+
+# --- At 800x600 nothing is cut off ---------------------------------------------------------------
+
+
+def _reachable(scroll, widget) -> bool:
+    """Whether scrolling ``scroll`` can bring every part of ``widget`` into view.
+
+    No parent between it and the scrolled body cuts it off, and the scroll bars reach its far edges.
+    """
+
+    body = scroll.widget()
+    parent, rect = widget, widget.rect()
+    while parent is not body:
+        rect = QRect(parent.mapToParent(rect.topLeft()), rect.size())
+        parent = parent.parentWidget()
+        if not parent.rect().contains(rect):
+            return False
+    viewport = scroll.viewport()
+    reach_x = viewport.width() + (scroll.horizontalScrollBar().maximum() if body.width() > viewport.width() else 0)
+    reach_y = viewport.height() + (scroll.verticalScrollBar().maximum() if body.height() > viewport.height() else 0)
+    bottom_right = widget.mapTo(body, QPoint(widget.width(), widget.height()))
+    return bottom_right.x() <= reach_x and bottom_right.y() <= reach_y
+
+
+def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, qtbot):
+
+    window = imported
+    window.resize(800, 600)
+    # A paper with a link button, read, tagged: every row of the pane is in use.
+    row = next(
+        r for r in range(window.table_model.rowCount()) if window.library.get(window.table_model.ids[r]).code_urls
+    )
+    window.table.select_row(row)
+    paper = window.table.current_id()
+    window.library.add_tags([paper], ["reinforcement-learning", "to-read"])
+    window.library.set_status([paper], "read")
+    window.detail.refresh()
+    qtbot.wait(50)
+    detail = window.detail
+    assert detail.currentWidget() is detail.page
+    for scroll in (detail.scroll, detail.notes_scroll):
+        widgets = [w for w in scroll.widget().findChildren(QWidget) if w.isVisibleTo(scroll.widget())]
+        assert widgets
+        for widget in widgets:
+            assert _reachable(scroll, widget), (widget.objectName() or type(widget).__name__, widget.geometry())
+    # The table keeps its Status column in view, however narrow.
+    header = window.table.horizontalHeader()
+    assert not header.isSectionHidden(Column.STATUS)
+
+    def status_in_view() -> bool:
+        left = header.sectionViewportPosition(Column.STATUS)
+        return left >= 0 and left + header.sectionSize(Column.STATUS) <= window.table.viewport().width()
+
+    qtbot.waitUntil(status_in_view, timeout=3000)
+
+
+# --- A narrow window puts the details below the papers (ResponsiveSplitter) -----------------------
+
+
+@pytest.fixture
+def responsive(monkeypatch, make_window, qtbot, sample):
+    """A window whose main splitter is a ResponsiveSplitter, with the sample listing imported.
+
+    The window wires it with one line (``self.splitter = ResponsiveSplitter(Qt.Orientation.Horizontal, self)``);
+    until it does, the test puts it in place of the window's QSplitter.
+    """
+    from papershelf.gui import main_window
+
+    monkeypatch.setattr(main_window, "QSplitter", ResponsiveSplitter, raising=False)
+
+    def make():
+        window = make_window()
+        assert isinstance(window.splitter, ResponsiveSplitter)
+        return window
+
+    window = make()
+    import_through_preview(qtbot, window, sample, expect_new=49)
+    return window, make
+
+
+def test_a_narrow_window_puts_the_details_below_the_papers(responsive, qtbot):
+    window, _make = responsive
+    splitter = window.splitter
+    window.resize(1400, 850)
+    qtbot.waitUntil(lambda: not splitter.narrow, timeout=3000)
+    assert (
+        window.detail.mapTo(window, window.detail.rect().topLeft()).x()
+        > window.table.mapTo(window, window.table.rect().topLeft()).x()
+    )
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: splitter.narrow, timeout=3000)
+    table_bottom = window.table.mapTo(window, window.table.rect().bottomLeft()).y()
+    assert window.detail.mapTo(window, window.detail.rect().topLeft()).y() > table_bottom
+    assert window.detail.width() > 500  # the details get the window's width, less the sidebar
+    # The table keeps room for its titles, and its Status column is in view.
+    header = window.table.horizontalHeader()
+
+    def status_in_view() -> bool:
+        left = header.sectionViewportPosition(Column.STATUS)
+        return left >= 0 and left + header.sectionSize(Column.STATUS) <= window.table.viewport().width()
+
+    qtbot.waitUntil(status_in_view, timeout=3000)
+    assert header.sectionSize(Column.TITLE) >= 150
+    detail = window.detail
+    window.table.select_row(0)
+    for scroll in (detail.scroll, detail.notes_scroll):
+        for widget in scroll.widget().findChildren(QWidget):
+            if widget.isVisibleTo(scroll.widget()):
+                assert _reachable(scroll, widget), widget.objectName() or type(widget).__name__
+    # Below the table the pane is wide and short: the notes go beside the details, not under them.
+    qtbot.waitUntil(lambda: detail.page.orientation() == Qt.Orientation.Horizontal, timeout=3000)
+    assert detail.notes_scroll.height() > 200
+    for widget in detail.scroll.widget().findChildren(QWidget):
+        if widget.isVisibleTo(detail.scroll.widget()):
+            assert _reachable(detail.scroll, widget), widget.objectName() or type(widget).__name__
+    # Wide again: beside the table, the notes below the details, as before.
+    window.resize(1400, 850)
+    qtbot.waitUntil(lambda: not splitter.narrow, timeout=3000)
+    qtbot.waitUntil(lambda: detail.page.orientation() == Qt.Orientation.Vertical, timeout=3000)
+
+
+def test_the_responsive_splitter_remembers_its_sizes(responsive, qtbot, lib_path):
+    window, make = responsive
+    window.resize(760, 560)
+    qtbot.waitUntil(lambda: window.splitter.narrow, timeout=3000)
+    window.splitter.setSizes([300, 200, 250])
+    sizes = window.splitter.sizes()
+    assert sizes[0] == 300
+    window.close()
+    again = make()
+    qtbot.waitUntil(lambda: again.splitter.narrow, timeout=3000)
+    assert again.splitter.sizes() == sizes
+
+
+def _three_panes(qtbot, width: int) -> ResponsiveSplitter:
+    splitter = ResponsiveSplitter()
+    qtbot.addWidget(splitter)
+    for _ in range(3):
+        splitter.addWidget(QWidget())
+    splitter.resize(width, 500)
+    splitter.show()
+    qtbot.waitExposed(splitter)
+    return splitter
+
+
+def test_a_wide_splitter_keeps_the_narrow_sizes_for_later(qtbot):
+    splitter = _three_panes(qtbot, 1400)
+    assert not splitter.narrow
+    splitter.setSizes([220, 800, 360])
+    wide = splitter.sizes()
+    assert wide[0] == 220 and abs(wide[1] - 800) <= 20 and abs(wide[2] - 360) <= 20
+    splitter.resize(900, 500)
+    qtbot.waitUntil(lambda: splitter.narrow, timeout=3000)
+    splitter.setSizes([220, 300, 180])
+    narrow = splitter.sizes()
+    state = splitter.saveState()
+    again = _three_panes(qtbot, 1400)
+    assert again.restoreState(state)
+    assert again.sizes() == wide
+    again.resize(900, 500)
+    qtbot.waitUntil(lambda: again.narrow, timeout=3000)
+    assert again.sizes() == narrow
+
+
+def test_the_responsive_splitter_reads_a_flat_splitter_state_and_refuses_junk(qtbot):
+
+    flat = QSplitter()
+    for _ in range(3):
+        flat.addWidget(QWidget())
+    flat.resize(1000, 400)
+    flat.setSizes([200, 500, 300])
+    state = flat.saveState()
+    splitter = ResponsiveSplitter()
+    qtbot.addWidget(splitter)
+    panes = [QWidget(), QWidget(), QWidget()]
+    for pane in panes:
+        splitter.addWidget(pane)
+    splitter.resize(1400, 400)
+    splitter.show()
+    qtbot.waitExposed(splitter)
+    assert splitter.restoreState(state)
+    assert splitter.sizes()[0] == 200
+    for junk in (b"", b"papershelf-splitter:{", b'papershelf-splitter:{"outer": [1, true]}', b"\x00\x01garbage"):
+        assert not splitter.restoreState(QByteArray(junk))
+    assert splitter.pane(2) is panes[2]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...core.display import visible
 from ..links import safe_url
+from .flow_layout import FlowLayout, expanding_width_policy
 from .labels import text_label
 from .notes_editor import NotesEditor
 from .status_buttons import PrioritySelector, StatusButtons
@@ -63,12 +64,17 @@ def heading(parent: QWidget, text: str) -> QLabel:
 
 
 def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrollArea, QWidget]:
-    """A frameless, vertically scrolling area and the body widget inside it."""
+    """A frameless scrolling area and the body widget inside it.
+
+    The body takes the area's width and wraps to it; only when the pane is narrower
+    than the body can be (a small window) does a horizontal scroll bar appear, so
+    no control is ever cut off out of reach.
+    """
     scroll = QScrollArea(parent)
     scroll.setObjectName(name)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     body = QWidget(scroll)
     body.setObjectName(body_name)
     scroll.setWidget(body)
@@ -162,6 +168,12 @@ class AbstractView(QTextEdit):
         self._fit()
 
 
+#: The notes go beside the details when the pane is at least this wide (px) ...
+NOTES_BESIDE_MIN_WIDTH = 560
+#: ... and this many times wider than tall.
+NOTES_BESIDE_RATIO = 1.6
+
+
 class DetailPane(QStackedWidget):
     """Shows one paper. Changes that can be undone go out as signals; notes and
     the citation key are saved here directly."""
@@ -219,15 +231,16 @@ class DetailPane(QStackedWidget):
         self.links = QWidget(body)
         self.links.setObjectName("paperLinks")
         self.links.setAccessibleName("Links")
-        self._links_layout = QHBoxLayout(self.links)
-        self._links_layout.setContentsMargins(0, 0, 0, 0)
-        self._links_layout.setSpacing(6)
-        self._links_layout.addStretch(1)
+        # A flow, not a row: four link buttons would make the pane too wide for a small window.
+        self.links.setSizePolicy(expanding_width_policy())
+        self._links_layout = FlowLayout(self.links, spacing=6)
         layout.addWidget(self.links)
         self.link_buttons: list[QPushButton] = []
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # In a narrow pane a field goes below its label instead of past the pane's edge.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(8)
         self.status_buttons = StatusButtons(body)
@@ -279,7 +292,33 @@ class DetailPane(QStackedWidget):
         self.page.setStretchFactor(0, 3)
         self.page.setStretchFactor(1, 1)
         self.page.setSizes([560, 220])
+        #: The details/notes sizes last used in the other orientation (see :meth:`_orient_page`).
+        self._page_sizes: dict[Qt.Orientation, list[int]] = {}
         self.setCurrentWidget(self.placeholder)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._orient_page()
+
+    def _orient_page(self) -> None:
+        """Notes below the details in a tall pane; beside them in a wide, short one.
+
+        Below a narrow window's table the pane is wide and short: stacked, the
+        details and the notes would each get a sliver of its height.
+        """
+        width, height = self.width(), self.height()
+        beside = width >= NOTES_BESIDE_MIN_WIDTH and width >= NOTES_BESIDE_RATIO * height
+        wanted = Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical
+        if self.page.orientation() == wanted:
+            return
+        if sum(self.page.sizes()) > 0:
+            self._page_sizes[self.page.orientation()] = self.page.sizes()
+        self.page.setOrientation(wanted)
+        sizes = self._page_sizes.get(wanted)
+        if sizes is None:
+            extent = width if beside else height
+            sizes = [extent * 3 // 5, extent * 2 // 5] if beside else [extent * 3 // 4, extent // 4]
+        self.page.setSizes(sizes)
 
     # --- Showing a paper ----------------------------------------------------------
 
@@ -386,7 +425,7 @@ class DetailPane(QStackedWidget):
             button.setProperty("url", url)
             button.setEnabled(safe)
             button.clicked.connect(lambda _=False, u=url: self.linkActivated.emit(u))
-            self._links_layout.insertWidget(self._links_layout.count() - 1, button)
+            self._links_layout.addWidget(button)
             self.link_buttons.append(button)
         self.links.setVisible(bool(links))
 

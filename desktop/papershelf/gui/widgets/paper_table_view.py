@@ -45,6 +45,8 @@ DEFAULT_WIDTHS = {
 EMPTY_SEARCH_HINT = "Clear the search (Esc) or choose “All papers” in the sidebar."
 #: At most this much of a query is measured for the empty-table message (the rest is elided anyway).
 _MAX_SHOWN_QUERY = 300
+#: The title column is never narrower than this many average characters (the table scrolls instead).
+TITLE_MIN_CHARS = 20
 #: Marks the header state's trailer: which columns the user set and which were hidden automatically.
 _STATE_MARK = b"\n#papershelf-columns:"
 
@@ -65,7 +67,9 @@ class PaperHeader(QHeaderView):
         #: Columns hidden because they were empty (never ones the user set).
         self.auto_hidden: set[int] = set()
         self._pressed = False
+        self._fitting = False
         self.sectionResized.connect(self._resized)
+        self.sectionCountChanged.connect(lambda _old, _new: self.fit_title())
         self.sectionHandleDoubleClicked.connect(lambda logical: self.user_set.add(logical))
 
     def mousePressEvent(self, event) -> None:
@@ -80,9 +84,16 @@ class PaperHeader(QHeaderView):
         self._pressed = False
 
     def _resized(self, logical: int, _old: int, _new: int) -> None:
-        # Dragging a divider resizes that column; the stretched title follows, which is not a choice.
-        if self._pressed and logical != Column.TITLE:
+        if logical == Column.TITLE:
+            return  # the title follows the others: not a choice
+        # Dragging a divider resizes that column (hiding or showing one resizes it too).
+        if self._pressed:
             self.user_set.add(logical)
+        self.fit_title()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_title()
 
     def set_user_hidden(self, logical: int, hidden: bool) -> None:
         """Show or hide a column because the user said so (the header menu)."""
@@ -102,8 +113,28 @@ class PaperHeader(QHeaderView):
             self.setSectionHidden(logical, False)
 
     def stretch_title(self) -> None:
+        """Make the title take the width the other columns leave (see :meth:`fit_title`)."""
         if self.count() > Column.TITLE:
-            self.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+            self.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Fixed)
+            self.fit_title()
+
+    def fit_title(self) -> None:
+        """Size the title to the room the other columns leave, but never below about 20 characters.
+
+        By hand rather than QHeaderView's Stretch mode: a stretched section does not
+        shrink once the others fill the view, so a window made narrow kept a wide
+        title and pushed Status out of sight. Below the minimum, the table scrolls.
+        """
+        if self._fitting or self.count() <= Column.TITLE:
+            return
+        others = sum(self.sectionSize(c) for c in range(self.count()) if c != Column.TITLE)  # hidden ones are 0
+        target = max(self.fontMetrics().averageCharWidth() * TITLE_MIN_CHARS, self.width() - others)
+        if self.sectionSize(Column.TITLE) != target:
+            self._fitting = True
+            try:
+                self.resizeSection(Column.TITLE, target)
+            finally:
+                self._fitting = False
 
     def saveState(self) -> QByteArray:
         trailer = json.dumps({"user": sorted(self.user_set), "auto": sorted(self.auto_hidden)})
@@ -123,7 +154,7 @@ class PaperHeader(QHeaderView):
         for column in choices.get("auto", []):
             if 0 <= column < self.count() and column not in self.user_set:
                 self.setSectionHidden(column, False)
-        # States saved by older versions may have a fixed-width title.
+        # The title's width depends on this window's size, not on the one saved.
         self.stretch_title()
         return True
 

@@ -1,0 +1,174 @@
+"""The window's three panes, sidebar | papers | details, with the details below the papers in a narrow window.
+
+A drop-in for the main window's horizontal :class:`QSplitter`: add the three
+panes with :meth:`addWidget`; :meth:`sizes`, :meth:`setSizes`,
+:meth:`saveState` and :meth:`restoreState` speak of the three panes as a flat
+splitter does. Inside, the papers and the details share a second splitter that
+turns vertical when the window is narrower than :data:`NARROW_BELOW`, so at
+800x600 the table keeps its columns and the details get the full width.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QByteArray, QDataStream, QIODevice, Qt
+from PySide6.QtWidgets import QSplitter, QWidget
+
+#: Below this width (px) the details go below the papers: beside them the table would be too narrow
+#: for its titles (sidebar about 200 px and details about 380 px leave a 1024 px window a 420 px table).
+NARROW_BELOW = 1100
+#: How a narrow window shares its height between the papers and the details, at first.
+NARROW_SHARE = (1, 1)
+_MARK = b"papershelf-splitter:"
+_QT_SPLITTER_MAGIC = 0xFF
+
+
+class ResponsiveSplitter(QSplitter):
+    """Sidebar | (papers beside, or above, details), by the window's width."""
+
+    def __init__(
+        self,
+        orientation: Qt.Orientation = Qt.Orientation.Horizontal,
+        parent: QWidget | None = None,
+        *,
+        narrow_below: int = NARROW_BELOW,
+    ):
+        # Always horizontal outside; the argument is there to match QSplitter's signature.
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.narrow_below = narrow_below
+        self.inner = QSplitter(Qt.Orientation.Horizontal)
+        self.inner.setObjectName("papersSplitter")
+        self._panes: list[QWidget] = []
+        #: The papers/details sizes last used beside each other and one above the other.
+        self._remembered: dict[Qt.Orientation, list[int]] = {}
+
+    @property
+    def narrow(self) -> bool:
+        """Whether the details are below the papers."""
+        return self.inner.orientation() == Qt.Orientation.Vertical
+
+    # --- Three panes, as a flat splitter -------------------------------------------
+
+    def addWidget(self, widget: QWidget) -> None:
+        if len(self._panes) >= 3:
+            raise ValueError("a ResponsiveSplitter holds three panes")
+        self._panes.append(widget)
+        if len(self._panes) == 1:
+            super().addWidget(widget)
+            return
+        self.inner.addWidget(widget)
+        if len(self._panes) == 2:
+            super().addWidget(self.inner)
+            self.setStretchFactor(1, 1)
+
+    def pane(self, index: int) -> QWidget:
+        return self._panes[index]
+
+    def setStretchFactor(self, index: int, stretch: int) -> None:
+        if index == 0:
+            super().setStretchFactor(0, stretch)
+        elif index in (1, 2) and self.inner.count() > index - 1:
+            self.inner.setStretchFactor(index - 1, stretch)
+            if index == 1:
+                super().setStretchFactor(1, max(stretch, 1))
+
+    def setChildrenCollapsible(self, collapsible: bool) -> None:
+        super().setChildrenCollapsible(collapsible)
+        self.inner.setChildrenCollapsible(collapsible)
+
+    def sizes(self) -> list[int]:
+        """Sidebar width, then the papers' and the details' widths (heights when narrow)."""
+        outer = super().sizes()
+        return outer[:1] + self.inner.sizes() if len(outer) == 2 else outer
+
+    def setSizes(self, sizes: list[int]) -> None:
+        if len(sizes) < 3 or self.count() < 2:
+            super().setSizes(sizes)
+            return
+        sidebar, papers, details = sizes[:3]
+        if self.narrow:
+            rest = super().sizes()[1] if self.width() > sidebar else papers
+        else:
+            rest = papers + details + self.inner.handleWidth()
+        super().setSizes([sidebar, rest])
+        self.inner.setSizes([papers, details])
+        self._remembered[self.inner.orientation()] = [papers, details]
+
+    # --- Switching by width ---------------------------------------------------------
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        wanted = Qt.Orientation.Vertical if self.width() < self.narrow_below else Qt.Orientation.Horizontal
+        if self.inner.count() < 2 or wanted == self.inner.orientation():
+            return
+        if sum(self.inner.sizes()) > 0:
+            self._remembered[self.inner.orientation()] = self.inner.sizes()
+        self.inner.setOrientation(wanted)
+        sizes = self._remembered.get(wanted)
+        if sizes is None:
+            extent = self.inner.height() if wanted == Qt.Orientation.Vertical else self.inner.width()
+            sizes = [extent * share // sum(NARROW_SHARE) for share in NARROW_SHARE]
+        self.inner.setSizes(sizes)
+
+    # --- Saved state ----------------------------------------------------------------
+
+    def saveState(self) -> QByteArray:
+        remembered = dict(self._remembered)
+        if sum(self.inner.sizes()) > 0:
+            remembered[self.inner.orientation()] = self.inner.sizes()
+        state = {
+            "outer": super().sizes(),
+            "wide": remembered.get(Qt.Orientation.Horizontal),
+            "narrow": remembered.get(Qt.Orientation.Vertical),
+        }
+        return QByteArray(_MARK + json.dumps(state).encode("ascii"))
+
+    def restoreState(self, state: QByteArray | bytes) -> bool:
+        """Sizes saved by :meth:`saveState`, or by the flat QSplitter of older versions; False if neither."""
+        data = bytes(state.data()) if isinstance(state, QByteArray) else bytes(state)
+        if not data.startswith(_MARK):
+            flat = _flat_splitter_sizes(data)
+            if flat is None or len(flat) != 3 or min(flat) <= 0:
+                return False
+            self.setSizes(flat)
+            return True
+        try:
+            value = json.loads(data[len(_MARK) :].decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if not isinstance(value, dict) or not _sizes(value.get("outer"), 2):
+            return False
+        for key, orientation in (("wide", Qt.Orientation.Horizontal), ("narrow", Qt.Orientation.Vertical)):
+            if _sizes(value.get(key), 2):
+                self._remembered[orientation] = list(value[key])
+        super().setSizes(list(value["outer"]))
+        current = self._remembered.get(self.inner.orientation())
+        if current is not None:
+            self.inner.setSizes(current)
+        return True
+
+
+def _sizes(value: object, count: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == count
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 100_000 for v in value)
+    )
+
+
+def _flat_splitter_sizes(data: bytes) -> list[int] | None:
+    """The pane sizes in a QSplitter.saveState() (magic, version, then the list of sizes)."""
+    buffer = QByteArray(data)  # kept alive while the stream reads it
+    stream = QDataStream(buffer, QIODevice.OpenModeFlag.ReadOnly)
+    if stream.readInt32() != _QT_SPLITTER_MAGIC:
+        return None
+    stream.readInt32()  # version
+    count = stream.readUInt32()
+    if stream.status() != QDataStream.Status.Ok or count > 16:
+        return None
+    sizes = [stream.readInt32() for _ in range(count)]
+    return sizes if stream.status() == QDataStream.Status.Ok else None
