@@ -116,6 +116,19 @@ def test_a_library_named_before_something_keeps_its_manual_backups(tmp_path, sam
     assert all(m.exists() for m in manual)
 
 
+def test_a_zip_whose_manifest_is_not_an_object_is_not_taken_for_a_backup(filled, tmp_path):
+    """Any zip in the backups folder is read: a manifest that is not a JSON object must not stop the daily backup."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    stray = folder / "library-daily-20250101-000000.sqlite3.zip"
+    with zipfile.ZipFile(stray, "w") as zf:
+        zf.writestr(backup.MANIFEST, '["daily"]')
+    assert backup.daily(filled, folder, keep=1, today=dt.date(2026, 3, 1)) is not None
+    assert stray.exists()  # not known to be automatic, so never pruned
+    with pytest.raises(PapershelfError, match="not a Papershelf backup"):
+        backup.summarize(stray)
+
+
 def test_restore_backs_up_the_current_library_first(filled, tmp_path):
     folder = tmp_path / "backups"
     saved = backup.backup(filled, folder=folder)

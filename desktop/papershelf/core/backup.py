@@ -308,10 +308,12 @@ def _manifest(path: Path) -> dict[str, Any] | None:
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest: dict[str, Any] = json.loads(archive.read(MANIFEST))
-            return manifest
+            manifest = json.loads(archive.read(MANIFEST))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise PapershelfError(f"{path}: not a Papershelf backup ({exc})") from None
+    if not isinstance(manifest, dict):  # any zip may sit in the folder
+        raise PapershelfError(f"{path}: not a Papershelf backup (its manifest is not a JSON object)")
+    return manifest
 
 
 def summarize(path: Path) -> Summary:
