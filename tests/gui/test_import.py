@@ -40,7 +40,7 @@ def test_the_user_corrects_the_listing_date(window, qtbot, sample):
     qtbot.waitUntil(lambda: not window.import_flow.busy, timeout=10000)
     wait_search(qtbot, window)
     assert window.library.listing_dates() == [(dt.date(2025, 9, 11), 49)]
-    assert window.current_query() == "date:2025-09-11"
+    assert window.paper_view.current_query() == "date:2025-09-11"
     assert window.table_model.rowCount() == 49
 
 

@@ -139,7 +139,7 @@ def test_a_listing_is_shown_in_its_page_order_and_all_papers_newest_first(import
     wait_search(qtbot, window)
     window.sidebar.setCurrentIndex(window.sidebar_model.find(*listing))
     wait_search(qtbot, window)
-    assert window.table_model.rowCount() == 49 and window.current_query().startswith("date:")
+    assert window.table_model.rowCount() == 49 and window.paper_view.current_query().startswith("date:")
     titles = [window.table_model.index(r, Column.TITLE).data() for r in range(window.table_model.rowCount())]
     assert titles == sorted(titles, key=str.casefold)
     # View ▸ Default Order goes back to the page order, for good.

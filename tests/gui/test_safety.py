@@ -262,8 +262,8 @@ def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monke
     )
     window.search_field.set_text_silently('<img src=x> "a\u202eb"')
     window.save_search()
-    assert "<a href" in window._filter_query
-    assert _rendered(labels[-1]) == f'Name for the search “{window._filter_query} <img src=x> "a<U+202E>b"”:'
+    assert "<a href" in window.paper_view.filter_query
+    assert _rendered(labels[-1]) == f'Name for the search “{window.paper_view.filter_query} <img src=x> "a<U+202E>b"”:'
 
 
 def test_the_list_chooser_and_export_dialog_show_marks_and_use_stored_names(spoofed, qtbot):

@@ -38,6 +38,6 @@ def test_removing_the_last_use_of_the_shown_tag_shows_the_library_not_an_error(i
     wait_sidebar(qtbot, window)
     wait_search(qtbot, window)
     # The tag is gone: the sidebar goes back to the whole library, with no "no tag named" message.
-    assert window.current_query() == "" and window.table_model.rowCount() == 49
+    assert window.paper_view.current_query() == "" and window.table_model.rowCount() == 49
     assert "no tag" not in window.statusBar().currentMessage()
     assert dialogs.shown == []

@@ -13,7 +13,7 @@ def test_after_import_the_listing_is_shown_and_ready(imported, qtbot):
     window = imported
     kind, value = window.sidebar_model.key(window.sidebar.currentIndex())
     assert kind == "date"
-    assert window.current_query() == f"date:{value}"
+    assert window.paper_view.current_query() == f"date:{value}"
     assert window.table.currentIndex().row() == 0
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.table)
     assert window.detail.paper_id == window.table_model.ids[0]

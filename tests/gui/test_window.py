@@ -78,7 +78,7 @@ def test_clicking_a_header_sorts_in_sql_and_tags_do_not_sort(imported, qtbot):
     header.setSortIndicator(Column.TITLE, Qt.SortOrder.AscendingOrder)
     window.table._header_clicked(Column.TITLE)
     wait_search(qtbot, window)
-    assert window.table_model.ids == window.library.search_ids(window.current_query(), sort="title")
+    assert window.table_model.ids == window.library.search_ids(window.paper_view.current_query(), sort="title")
     assert window.table.current_id() == current  # the current paper stays selected
     header.setSortIndicator(Column.TAGS, Qt.SortOrder.AscendingOrder)
     window.table._header_clicked(Column.TAGS)
@@ -98,7 +98,7 @@ def test_sidebar_filters_combine_with_the_search(imported, qtbot):
     window.search_field.setText("nothing-matches-this")
     window.search_field.flush()
     wait_search(qtbot, window)
-    assert window.current_query() == "status:read nothing-matches-this"
+    assert window.paper_view.current_query() == "status:read nothing-matches-this"
     assert window.table_model.rowCount() == 0
     assert window.detail.currentWidget() is window.detail.placeholder
 
@@ -123,7 +123,7 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     assert window.rename_list_button.isEnabled()
     qtbot.mouseClick(window.rename_list_button, Qt.MouseButton.LeftButton)
     assert [n for n, _ in window.library.lists()] == ["Reading group"]
-    assert window.current_query() == 'list:"Reading group"'
+    assert window.paper_view.current_query() == 'list:"Reading group"'
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
     dialogs.question = dialogs.question.Yes
@@ -150,7 +150,7 @@ def test_saving_and_deleting_a_search(imported, qtbot, monkeypatch):
     window.search_field.flush()
     wait_search(qtbot, window)
     count = window.table_model.rowCount()
-    query = window.current_query()
+    query = window.paper_view.current_query()
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("RL papers", True)))
     qtbot.mouseClick(window.save_search_button, Qt.MouseButton.LeftButton)
     assert window.library.saved_searches() == [("RL papers", query)]

@@ -42,13 +42,11 @@ from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
 from .export_flow import ExportFlow
 from .import_flow import ImportFlow
-from .links import open_url, safe_url
-from .models.paper_table import Column, PaperTableModel
+from .models.paper_table import PaperTableModel
 from .models.sidebar import (
     ALL,
     DATE,
     SAVED,
-    CountRole,
     SidebarData,
     SidebarModel,
     load_sidebar,
@@ -56,13 +54,12 @@ from .models.sidebar import (
 from .models.sidebar import (
     LIST as LIST_KIND,
 )
+from .paper_view import PaperView
 from .settings import (
     FAVOURITE_SLOTS,
-    chosen_sort,
     favourite_tags,
     last_tags,
     open_settings,
-    set_chosen_sort,
     set_favourite_tags,
     set_last_tags,
 )
@@ -107,9 +104,6 @@ class MainWindow(QMainWindow):
         self.library_path: Path | None = None
         self.settings = open_settings()
         self.undo_stack = QUndoStack(self)
-        self._filter_query = ""
-        self._keep_id: int | None = None
-        self._select_first = False
         self._sidebar_loading = False
         self._sidebar_again = False
         self._sidebar_generation = 0
@@ -120,11 +114,13 @@ class MainWindow(QMainWindow):
         self._pending_open: Path | None = None
         self._was_active = False
         self._shortcut_rows: list[tuple[str, QAction]] = []
-        #: The sort the user chose by clicking a header; None: the default order of each view.
-        self._chosen_sort: tuple[Column, bool] | None = None
         self._icon = icon
 
         self._build_widgets()
+        self.paper_view = PaperView(self)
+        self.detail.linkActivated.connect(self.paper_view.open_link)
+        self.detail.tag_editor.finished.connect(self.paper_view.focus_table)
+        self.detail.notes.finished.connect(self.paper_view.focus_table)
         self.import_flow = ImportFlow(
             lambda: self.library, self, self.settings, self.report_error, before=lambda: self.detail.flush()
         )
@@ -172,23 +168,13 @@ class MainWindow(QMainWindow):
         box.addLayout(buttons)
 
         self.table_model = PaperTableModel(None, self)
-        self.table_model.searchFinished.connect(self._search_finished)
-        self.table_model.searchPartial.connect(self._search_partial)
-        self.table_model.searchFailed.connect(self._search_failed)
         self.table_model.searchCrashed.connect(self.report_error)
-        self.table_model.modelAboutToBeReset.connect(self._remember_current)
         self.table = PaperTableView(self)
         self.table.setModel(self.table_model)
-        self.table.sortRequested.connect(self._sort_requested)
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        # Ctrl+click can change the selection without moving the current row.
-        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._update_actions())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._table_menu)
 
         self.search_field = SearchField(self)
-        self.search_field.searchRequested.connect(lambda _text: self.run_search())
-        self.search_field.leaveRequested.connect(self.focus_table)
         self.save_search_button = self._tool_button(
             "saveSearchButton", "Save Search…", "Save the current search in the sidebar", self.save_search
         )
@@ -224,12 +210,9 @@ class MainWindow(QMainWindow):
         self.detail.priorityChosen.connect(lambda p: self.set_priority(p, self._detail_ids()))
         self.detail.tagsAdded.connect(lambda tags: self.add_tags(tags, self._detail_ids()))
         self.detail.tagRemoved.connect(lambda tag: self.remove_tags([tag], self._detail_ids()))
-        self.detail.linkActivated.connect(self.open_link)
         self.detail.noteDeleteRequested.connect(self.delete_note)
         self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
         self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.detail.tag_editor.finished.connect(self.focus_table)
-        self.detail.notes.finished.connect(self.focus_table)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -346,19 +329,25 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts(QKeySequence.keyBindings(K.Redo))
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
-        self.find_action = a("&Find", self.focus_search, [K.Find], name="findAction", tip="Search the library")
-        self.select_all_action = a("Select &All Papers", self.select_all, name="selectAllAction")
+        self.find_action = a(
+            "&Find", self.paper_view.focus_search, [K.Find], name="findAction", tip="Search the library"
+        )
+        self.select_all_action = a("Select &All Papers", self.paper_view.select_all, name="selectAllAction")
         self.save_search_action = a("&Save Search…", self.save_search, name="saveSearchAction")
         self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
         self.default_order_action = a(
             "&Default Order",
-            self.use_default_order,
+            self.paper_view.use_default_order,
             name="defaultOrderAction",
             tip="Listings in their page order, other views newest first (after sorting by a column)",
         )
 
         self.open_page_action = a(
-            "&Open Paper Page", self.open_current_page, ["Return", "Enter"], name="openPageAction", table_only=True
+            "&Open Paper Page",
+            self.paper_view.open_current_page,
+            ["Return", "Enter"],
+            name="openPageAction",
+            table_only=True,
         )
         # Space as in mail clients: this one is done, show the next.
         self.read_next_action = a(
@@ -608,10 +597,7 @@ class MainWindow(QMainWindow):
         if not (isinstance(header_state, QByteArray) and header.restoreState(header_state)):
             self.table.apply_default_widths()
         # Only a sort the user chose is kept: the header state of older versions holds the default.
-        chosen = chosen_sort(s)
-        if chosen is not None and 0 <= chosen[0] < len(Column):
-            self._chosen_sort = (Column(chosen[0]), chosen[1])
-        self._use_view_sort()
+        self.paper_view.restore_sort()
 
     def save_state(self) -> None:
         s = self.settings
@@ -620,7 +606,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/detailSplitter", self.detail.page.saveState())
         s.setValue("table/header", self.table.horizontalHeader().saveState())
-        set_chosen_sort(s, self._chosen_sort)
+        self.paper_view.save_sort()
         s.sync()
 
     # --- Opening the library ---------------------------------------------------------
@@ -746,14 +732,14 @@ class MainWindow(QMainWindow):
         self.undo_stack.clear()
         self.statusBar().clearMessage()
         # Start on the first paper, so the first J goes to paper 2, not past paper 1.
-        self._select_first = True
+        self.paper_view.start_on_first()
         self._select_sidebar(ALL, "all")
         if sync:
             self._apply_sidebar(load_sidebar(library))
-            self.table_model.set_query(self.current_query(), now=True)
+            self.table_model.set_query(self.paper_view.current_query(), now=True)
         else:
             self._load_sidebar()
-            self.table_model.set_query(self.current_query())
+            self.table_model.set_query(self.paper_view.current_query())
         self._update_actions()
         # The keys of daily triage (J/K, Space…) work on the table: start there.
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -860,100 +846,6 @@ class MainWindow(QMainWindow):
 
     # --- Searching ----------------------------------------------------------------
 
-    def current_query(self) -> str:
-        """The sidebar filter and the search field, as one query."""
-        return " ".join(part for part in (self._filter_query, self.search_field.text().strip()) if part)
-
-    def run_search(self) -> None:
-        if self.library is None:
-            return
-        query = self.current_query()
-        self._use_view_sort()
-        self.table_model.set_query(query)
-        try:
-            from ..core.search import highlight_terms
-
-            terms = highlight_terms(query)
-        except Exception:
-            terms = []
-        self.detail.set_highlight(terms)
-
-    def _remember_current(self) -> None:
-        current = self.table.current_id()
-        if current is not None:
-            self._keep_id = current
-
-    def _search_finished(self, count: int) -> None:
-        total = self.sidebar_model.find(ALL, "all").data(CountRole)
-        shown = _plural(count, "paper")
-        if total is not None and self.current_query() and total != count:
-            shown += f" of {total:,}"
-        self.hit_count.setText(shown)
-        if self.statusBar().property("queryError"):
-            self.statusBar().clearMessage()
-            self.statusBar().setProperty("queryError", False)
-        if self._select_first:
-            self._select_first = False
-            self._keep_id = None
-            if count:
-                self.table.select_row(0)
-            else:
-                self.detail.show_paper(None)
-            return
-        wanted, self._keep_id = self._keep_id, None
-        row = self.table_model.row_of(wanted) if wanted is not None else None
-        if row is not None:
-            self.table.select_row(row)
-        else:
-            self.detail.show_paper(None)
-        self._update_actions()
-
-    def _search_partial(self, count: int) -> None:
-        self.hit_count.setText(f"{count:,}+ papers…")
-        if self._select_first and count:
-            # The first page is enough to start on; the full list keeps the current paper.
-            self._select_first = False
-            self.table.select_row(0)
-            return
-        row = self.table_model.row_of(self._keep_id) if self._keep_id is not None else None
-        if row is not None:
-            self.table.select_row(row)
-
-    def _search_failed(self, message: str) -> None:
-        self.statusBar().showMessage(message)
-        self.statusBar().setProperty("queryError", True)
-
-    def _sort_requested(self, column: int, descending: bool) -> None:
-        self._remember_current()
-        self._chosen_sort = (Column(column), descending)
-        self.table_model.set_sort(Column(column), descending)
-
-    def use_default_order(self) -> None:
-        """View ▸ Default Order: forget the column the user sorted by."""
-        self._chosen_sort = None
-        self._remember_current()
-        self.run_search()
-
-    def _use_view_sort(self) -> None:
-        """Sort the table as the user chose, or else in the default order of the sidebar's view.
-
-        A listing (a date in the sidebar) reads in its page order: its papers
-        were added in that order, so that is the date added, ascending. Other
-        views show the newest papers first. Both are the id order, the one
-        that search as you type serves from the index at 100,000 papers.
-        """
-        column, descending = self._chosen_sort or (Column.ADDED_AT, self._sidebar_kind() != DATE)
-        if (column, descending) != (self.table_model.sort_column, self.table_model.descending):
-            self.table_model.set_sort(column, descending, refresh=False)
-        self.table.show_sort(column, descending)
-
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        # The detail pane shows the current paper, and nothing when no paper is current.
-        paper_id = self.table_model.paper_id(current.row()) if current.isValid() else None
-        if paper_id != self.detail.paper_id:
-            self.detail.show_paper(paper_id)
-        self._update_actions()
-
     # --- Sidebar ------------------------------------------------------------------
 
     def _sidebar_kind(self) -> str | None:
@@ -976,9 +868,7 @@ class MainWindow(QMainWindow):
             return
         query = self.sidebar_model.filter_query(current)
         self._update_actions()
-        if query != self._filter_query:
-            self._filter_query = query
-            self.run_search()
+        self.paper_view.set_filter(query)
 
     def schedule_sidebar_refresh(self) -> None:
         self._sidebar_timer.start()
@@ -1029,9 +919,7 @@ class MainWindow(QMainWindow):
         self.center.setCurrentWidget(self.welcome if empty else self.table_page)
         self.detail.setVisible(not empty)
         query = self.sidebar_model.filter_query(self.sidebar.currentIndex())
-        if query != self._filter_query or force_search:
-            self._filter_query = query
-            self.run_search()
+        self.paper_view.set_filter(query, force=force_search)
         self._update_actions()
 
     def _sidebar_menu(self, index: QModelIndex, pos) -> None:
@@ -1117,7 +1005,7 @@ class MainWindow(QMainWindow):
 
     def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
         """After papers were deleted or put back: the rows themselves come and go."""
-        self._remember_current()
+        self.paper_view.remember_current()
         self.table_model.refresh()
         self._changed(ids, sidebar, notes)
 
@@ -1180,19 +1068,6 @@ class MainWindow(QMainWindow):
             )
 
     # --- Triage -------------------------------------------------------------------
-
-    def focus_table(self) -> None:
-        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if not self.table.currentIndex().isValid() and self.table_model.rowCount():
-            self.table.select_row(0)
-
-    def focus_search(self) -> None:
-        self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_field.selectAll()
-
-    def select_all(self) -> None:
-        self.table.selectAll()
-        self.table.setFocus()
 
     def edit_tags(self) -> None:
         """T: the tag editor for one paper, the last tags used filled in; for a multi-selection, tags for all."""
@@ -1263,24 +1138,6 @@ class MainWindow(QMainWindow):
         chooser.finished.connect(done)
         self.list_chooser = chooser
         chooser.open()
-
-    def open_current_page(self) -> None:
-        paper_id = self.table.current_id()
-        if paper_id is None or self.library is None:
-            return
-        paper = self.detail.paper if self.detail.paper_id == paper_id else self.library.get(paper_id)
-        if paper.link is None:
-            self.statusBar().showMessage("This paper has no web page.", 8000)
-            return
-        self.open_link(paper.link)
-
-    def open_link(self, url: str) -> None:
-        if safe_url(url) is None:
-            shown = visible(url if len(url) <= 60 else url[:59] + "…")
-            self.statusBar().showMessage(f"Not opening “{shown}”: only http and https links are opened.", 10000)
-            return
-        if not open_url(url):
-            self.statusBar().showMessage("The browser could not be started.", 10000)
 
     # --- Bulk actions through dialogs --------------------------------------------
 
@@ -1414,7 +1271,7 @@ class MainWindow(QMainWindow):
     def save_search(self) -> None:
         if self.library is None:
             return
-        query = self.current_query()
+        query = self.paper_view.current_query()
         if not query:
             self.statusBar().showMessage("Type a search or choose a filter first; there is nothing to save.", 8000)
             return
@@ -1447,12 +1304,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text + ".", 15000)
         day = chosen or (result.listing_dates[0] if result.listing_dates else None)
         self.search_field.set_text_silently("")
-        self._select_first = True
+        self.paper_view.start_on_first()
         reselect = (DATE, day.isoformat()) if day else (ALL, "all")
         self._apply_sidebar(load_sidebar(self.library), reselect, force_search=True)
         # Back from the preview and progress dialogs, ready for the keyboard.
         self.activateWindow()
-        self.focus_table()
+        self.paper_view.focus_table()
 
     # --- Help ---------------------------------------------------------------------
 
@@ -1505,7 +1362,7 @@ class MainWindow(QMainWindow):
         """Search again and recount (after changes made by another window or process)."""
         if self.library is None:
             return
-        self._remember_current()
+        self.paper_view.remember_current()
         self.table_model.refresh()
         self.schedule_sidebar_refresh()
         if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
