@@ -68,7 +68,7 @@ def test_window_state_is_remembered(window, make_window, qtbot, lib_path):
     assert header.sectionSize(Column.FIRST_AUTHOR) == 211
     assert header.sectionsMovable()
     assert again.table_model.sort_column == Column.FIRST_AUTHOR
-    assert isinstance(again.settings.value("window/geometry"), QByteArray)
+    assert isinstance(again.settings.window_geometry, QByteArray)
 
 
 def test_clicking_a_header_sorts_in_sql_and_tags_do_not_sort(imported, qtbot):

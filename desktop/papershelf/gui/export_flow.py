@@ -6,24 +6,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog
 
 from .. import paths
 from . import workers
 from .dialogs.errors import show_error
 from .dialogs.export import LIST, SEARCH, SELECTION, TAG, ExportDialog
-from .dialogs.folders import last_folder, remember_folder
+from .dialogs.folders import start_folder
 from .models.sidebar import quote_value
 from .wording import plural
 
 if TYPE_CHECKING:
     from ..core.library import Library
     from .models.paper_table import PaperTableModel
+    from .settings import Settings
     from .widgets.paper_table_view import PaperTableView
-
-FOLDER_KEY = "export/lastFolder"
-FORMAT_KEY = "export/format"
 
 
 class ExportFlow(QObject):
@@ -35,7 +33,7 @@ class ExportFlow(QObject):
         library: Callable[[], Library | None],
         table: PaperTableView,
         table_model: PaperTableModel,
-        settings: QSettings,
+        settings: Settings,
         on_error: Callable[[BaseException, str], None],
     ):
         super().__init__(window)
@@ -71,10 +69,10 @@ class ExportFlow(QObject):
             search_count=self._table_model.rowCount(),
             lists=[n for n, _ in library.lists()],
             tags=[n for n, _ in library.tags()],
-            folder=last_folder(self._settings, FOLDER_KEY),
+            folder=start_folder(self._settings.export_folder),
             scope=scope,
             value=value,
-            fmt=str(self._settings.value(FORMAT_KEY, "bibtex")),
+            fmt=self._settings.export_format,
             parent=self._window,
         )
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -86,8 +84,8 @@ class ExportFlow(QObject):
             dialog.deleteLater()
             if request is None:
                 return
-            remember_folder(self._settings, FOLDER_KEY, request.path.parent)
-            self._settings.setValue(FORMAT_KEY, request.fmt)
+            self._settings.export_folder = str(request.path.parent)
+            self._settings.export_format = request.fmt
             from ..core.errors import PapershelfError
 
             try:

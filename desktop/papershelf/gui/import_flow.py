@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QProgressDialog, QWidget
 
 from .. import paths
 from .dialogs.errors import show_error
-from .dialogs.folders import last_folder, remember_folder
+from .dialogs.folders import start_folder
 from .dialogs.import_preview import ImportPreviewDialog
 from .workers import Task
 
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from ..core.importers import Source
     from ..core.library import Library
     from ..core.records import ImportResult
+    from .settings import Settings
 
 PROGRESS_DELAY_MS = 400
-FOLDER_KEY = "import/lastFolder"
 
 
 class ImportFlow(QObject):
@@ -47,7 +47,7 @@ class ImportFlow(QObject):
         self,
         library: Callable[[], Library | None],
         parent: QWidget,
-        settings: QSettings,
+        settings: Settings,
         on_error: Callable[[BaseException, str], None],
         before: Callable[[], object] = lambda: None,
     ):
@@ -73,11 +73,11 @@ class ImportFlow(QObject):
         names, _filter = QFileDialog.getOpenFileNames(
             self._parent,
             "Import Listings",
-            last_folder(self._settings, FOLDER_KEY),
+            start_folder(self._settings.import_folder),
             "Listings and BibTeX (*.txt *.json *.bib *.bibtex);;All files (*)",
         )
         if names:
-            remember_folder(self._settings, FOLDER_KEY, Path(names[0]).parent)
+            self._settings.import_folder = str(Path(names[0]).parent)
             self.import_paths([Path(n) for n in names])
 
     def import_paths(self, files: list[Path]) -> None:

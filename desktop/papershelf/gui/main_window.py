@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
@@ -57,9 +57,9 @@ from .models.sidebar import (
 from .paper_view import PaperView
 from .settings import (
     FAVOURITE_SLOTS,
+    Settings,
     favourite_tags,
     last_tags,
-    open_settings,
     set_favourite_tags,
     set_last_tags,
 )
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.library: Library | None = None
         self.library_path: Path | None = None
-        self.settings = open_settings()
+        self.settings = Settings()
         self.undo_stack = QUndoStack(self)
         self._sidebar_loading = False
         self._sidebar_again = False
@@ -571,9 +571,8 @@ class MainWindow(QMainWindow):
 
     def _restore_state(self) -> None:
         s = self.settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+        if s.window_geometry is not None:
+            self.restoreGeometry(s.window_geometry)
         else:
             width, height = DEFAULT_SIZE
             screen = QGuiApplication.primaryScreen()
@@ -583,29 +582,24 @@ class MainWindow(QMainWindow):
                     width = min(width, int(available.width() * 0.92))
                     height = min(height, int(available.height() * 0.92))
             self.resize(width, height)
-        state = s.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        detail_split = s.value("window/detailSplitter")
-        if isinstance(detail_split, QByteArray):
-            self.detail.page.restoreState(detail_split)
-        splitter = s.value("window/splitter")
-        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
+        if s.window_state is not None:
+            self.restoreState(s.window_state)
+        if s.detail_splitter is not None:
+            self.detail.page.restoreState(s.detail_splitter)
+        if not (s.window_splitter is not None and self.splitter.restoreState(s.window_splitter)):
             self.splitter.setSizes(DEFAULT_SPLITTER)
-        header_state = s.value("table/header")
-        header = self.table.horizontalHeader()
-        if not (isinstance(header_state, QByteArray) and header.restoreState(header_state)):
+        if not (s.table_header is not None and self.table.horizontalHeader().restoreState(s.table_header)):
             self.table.apply_default_widths()
         # Only a sort the user chose is kept: the header state of older versions holds the default.
         self.paper_view.restore_sort()
 
     def save_state(self) -> None:
         s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("window/detailSplitter", self.detail.page.saveState())
-        s.setValue("table/header", self.table.horizontalHeader().saveState())
+        s.window_geometry = self.saveGeometry()
+        s.window_state = self.saveState()
+        s.window_splitter = self.splitter.saveState()
+        s.detail_splitter = self.detail.page.saveState()
+        s.table_header = self.table.horizontalHeader().saveState()
         self.paper_view.save_sort()
         s.sync()
 
@@ -826,7 +820,7 @@ class MainWindow(QMainWindow):
 
         self._daily_backup_due = False
         path = self.library_path
-        keep = int(self.settings.value("backups/keep", backup.KEEP))
+        keep = self.settings.backups_keep
         workers.run(
             backup.daily,
             path,

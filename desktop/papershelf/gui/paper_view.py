@@ -10,7 +10,6 @@ from ..core.display import visible
 from .links import open_url, safe_url
 from .models.paper_table import Column
 from .models.sidebar import ALL, DATE, CountRole
-from .settings import chosen_sort, set_chosen_sort
 from .wording import plural
 
 if TYPE_CHECKING:
@@ -151,13 +150,13 @@ class PaperView(QObject):
 
     def restore_sort(self) -> None:
         """The sort the user chose in an earlier session (only a chosen sort is kept, not a default)."""
-        chosen = chosen_sort(self._w.settings)
+        chosen = self._w.settings.table_sort
         if chosen is not None and 0 <= chosen[0] < len(Column):
             self.chosen_sort = (Column(chosen[0]), chosen[1])
         self.use_view_sort()
 
     def save_sort(self) -> None:
-        set_chosen_sort(self._w.settings, self.chosen_sort)
+        self._w.settings.table_sort = (int(self.chosen_sort[0]), self.chosen_sort[1]) if self.chosen_sort else None
 
     # --- The current paper and the focus -------------------------------------------
 
