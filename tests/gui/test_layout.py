@@ -292,14 +292,15 @@ def _reachable(scroll, widget) -> bool:
         if not parent.rect().contains(rect):
             return False
     viewport = scroll.viewport()
-    reach_x = viewport.width() + (scroll.horizontalScrollBar().maximum() if body.width() > viewport.width() else 0)
-    reach_y = viewport.height() + (scroll.verticalScrollBar().maximum() if body.height() > viewport.height() else 0)
+    # A scroll bar the user cannot see does not count, whatever its range.
+    across, down = scroll.horizontalScrollBar(), scroll.verticalScrollBar()
+    reach_x = viewport.width() + (across.maximum() if across.isVisibleTo(scroll) else 0)
+    reach_y = viewport.height() + (down.maximum() if down.isVisibleTo(scroll) else 0)
     bottom_right = widget.mapTo(body, QPoint(widget.width(), widget.height()))
     return bottom_right.x() <= reach_x and bottom_right.y() <= reach_y
 
 
 def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, qtbot):
-
     window = imported
     window.resize(800, 600)
     # A paper with a link button, read, tagged: every row of the pane is in use.
@@ -311,14 +312,20 @@ def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, 
     window.library.add_tags([paper], ["reinforcement-learning", "to-read"])
     window.library.set_status([paper], "read")
     window.detail.refresh()
-    qtbot.wait(50)
     detail = window.detail
     assert detail.currentWidget() is detail.page
-    for scroll in (detail.scroll, detail.notes_scroll):
-        widgets = [w for w in scroll.widget().findChildren(QWidget) if w.isVisibleTo(scroll.widget())]
-        assert widgets
-        for widget in widgets:
-            assert _reachable(scroll, widget), (widget.objectName() or type(widget).__name__, widget.geometry())
+    # As the window leaves it, then as narrow as the user can drag the pane.
+    sidebar, table, _ = window.splitter.sizes()
+    for details_width in (None, 1):
+        if details_width is not None:
+            window.splitter.setSizes([sidebar, table + 1000, details_width])
+        qtbot.wait(50)
+        for scroll in (detail.scroll, detail.notes_scroll):
+            widgets = [w for w in scroll.widget().findChildren(QWidget) if w.isVisibleTo(scroll.widget())]
+            assert widgets
+            for widget in widgets:
+                where = (detail.width(), widget.objectName() or type(widget).__name__, widget.geometry())
+                assert _reachable(scroll, widget), where
     # The table keeps its Status column in view, however narrow.
     header = window.table.horizontalHeader()
     assert not header.isSectionHidden(Column.STATUS)

@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -238,9 +239,9 @@ class DetailPane(QStackedWidget):
         self.link_buttons: list[QPushButton] = []
 
         form = QFormLayout()
+        # In a narrow pane the fields go below their labels (see _fit_form).
+        self._form = form
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        # In a narrow pane a field goes below its label instead of past the pane's edge.
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(8)
         self.status_buttons = StatusButtons(body)
@@ -294,11 +295,42 @@ class DetailPane(QStackedWidget):
         self.page.setSizes([560, 220])
         #: The details/notes sizes last used in the other orientation (see :meth:`_orient_page`).
         self._page_sizes: dict[Qt.Orientation, list[int]] = {}
+        self.scroll.viewport().installEventFilter(self)
         self.setCurrentWidget(self.placeholder)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._orient_page()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_form()
+        return super().eventFilter(watched, event)
+
+    def _fit_form(self) -> None:
+        """Fields beside their labels when they fit, else each below its label.
+
+        By hand: QFormLayout's WrapLongRows under-counts a row whose field wraps (the
+        tag chips), which then overflowed a narrow pane.
+        """
+        form = self._form
+        labels = fields = 0
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and field is not None:
+                labels = max(labels, label.sizeHint().width())
+                fields = max(fields, field.minimumSize().width())
+        # -1: the style's spacing.
+        spacing = form.horizontalSpacing()
+        if spacing < 0:
+            spacing = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing)
+        margins = self.scroll.widget().layout().contentsMargins()
+        needed = margins.left() + labels + spacing + fields + margins.right()
+        policy = QFormLayout.RowWrapPolicy
+        wanted = policy.WrapAllRows if self.scroll.viewport().width() < needed else policy.DontWrapRows
+        if form.rowWrapPolicy() != wanted:
+            form.setRowWrapPolicy(wanted)
 
     def _orient_page(self) -> None:
         """Notes below the details in a tall pane; beside them in a wide, short one.
@@ -317,7 +349,7 @@ class DetailPane(QStackedWidget):
         sizes = self._page_sizes.get(wanted)
         if sizes is None:
             extent = width if beside else height
-            sizes = [extent * 3 // 5, extent * 2 // 5] if beside else [extent * 3 // 4, extent // 4]
+            sizes = [extent * 2 // 3, extent // 3] if beside else [extent * 3 // 4, extent // 4]
         self.page.setSizes(sizes)
 
     # --- Showing a paper ----------------------------------------------------------

@@ -42,7 +42,7 @@ DEFAULT_WIDTHS = {
 
 
 #: What an empty search result suggests (Esc in the search field clears it).
-EMPTY_SEARCH_HINT = "Clear the search (Esc) or choose “All papers” in the sidebar."
+EMPTY_SEARCH_HINT = "Clear the search (Esc) or choose another view in the sidebar."
 #: At most this much of a query is measured for the empty-table message (the rest is elided anyway).
 _MAX_SHOWN_QUERY = 300
 #: The title column is never narrower than this many average characters (the table scrolls instead).
