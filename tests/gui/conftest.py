@@ -105,7 +105,7 @@ def wait_search(qtbot, window) -> None:
 
 
 def wait_sidebar(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window._sidebar_timer.isActive() and not window._sidebar_loading, timeout=5000)
+    qtbot.waitUntil(lambda: not window.sidebar_controller.refreshing, timeout=5000)
 
 
 def import_through_preview(qtbot, window, path: Path, *, expect_new: int | None = None) -> None:

@@ -200,7 +200,7 @@ def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
     name = "Reading group: diffusion models 2026"
     window.library.add_to_list(name, window.table_model.ids[:3], create=True)
     window.library.add_tags(window.table_model.ids[:1], ["a-rather-long-tag-name-for-a-sidebar"])
-    window._load_sidebar()
+    window.sidebar_controller.load()
     wait_sidebar(qtbot, window)
     sidebar = window.sidebar
     for kind, value in (("list", name), ("tag", "a-rather-long-tag-name-for-a-sidebar")):

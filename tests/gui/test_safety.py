@@ -251,7 +251,7 @@ def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monke
     window.library.create_list(name)
     window.refresh_all()
     wait_sidebar(qtbot, window)
-    assert window._select_sidebar("list", name)
+    assert window.sidebar_controller.select("list", name)
     dialogs.question = QMessageBox.StandardButton.Cancel
     window.delete_list_action.trigger()
     assert _rendered(dialogs.questions[-1]) == f"Delete the reading list “{name}”? The papers stay in the library."
@@ -261,7 +261,7 @@ def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monke
         QInputDialog, "getText", staticmethod(lambda parent, title, label, *a, **k: labels.append(label) or ("", False))
     )
     window.search_field.set_text_silently('<img src=x> "a\u202eb"')
-    window.save_search()
+    window.sidebar_controller.save_search()
     assert "<a href" in window.paper_view.filter_query
     assert _rendered(labels[-1]) == f'Name for the search “{window.paper_view.filter_query} <img src=x> "a<U+202E>b"”:'
 

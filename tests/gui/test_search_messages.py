@@ -29,9 +29,9 @@ def test_removing_the_last_use_of_the_shown_tag_shows_the_library_not_an_error(i
     window = imported
     ids = window.library.search_ids("")[:2]
     window.library.add_tags(ids, ["nlp"])
-    window._load_sidebar()
+    window.sidebar_controller.load()
     wait_sidebar(qtbot, window)
-    assert window._select_sidebar("tag", "nlp")
+    assert window.sidebar_controller.select("tag", "nlp")
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
     window.remove_tags(["nlp"], ids)

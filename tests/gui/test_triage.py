@@ -285,7 +285,7 @@ def test_context_menus_offer_the_paper_and_list_actions(imported, qtbot):
     assert "Mark &Read and Next" in texts and "Add to Reading List" in texts
     menus[-1].close()
     index = window.sidebar_model.find("list", "Later")
-    window._sidebar_menu(index, window.sidebar.viewport().mapToGlobal(window.sidebar.visualRect(index).center()))
+    window.sidebar_controller.show_menu(index, window.sidebar.viewport().mapToGlobal(window.sidebar.visualRect(index).center()))
     menus = [m for m in window.findChildren(QMenu) if m.isVisible()]
     texts = [a.text() for a in menus[-1].actions()]
     assert "&Rename Reading List…" in texts and "&Delete Reading List…" in texts

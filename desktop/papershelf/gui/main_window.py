@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,7 +36,7 @@ from .. import paths
 from ..core.display import visible, visible_choice
 from . import commands, workers
 from .dialogs.errors import report_exception, show_error
-from .dialogs.export import LIST, SELECTION, TAG
+from .dialogs.export import SELECTION
 from .dialogs.list_chooser import ListChooser
 from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
@@ -47,9 +47,7 @@ from .models.sidebar import (
     ALL,
     DATE,
     SAVED,
-    SidebarData,
     SidebarModel,
-    load_sidebar,
 )
 from .models.sidebar import (
     LIST as LIST_KIND,
@@ -63,6 +61,7 @@ from .settings import (
     set_favourite_tags,
     set_last_tags,
 )
+from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
 from .widgets.labels import literal_html
 from .widgets.paper_table_view import PaperTableView
@@ -75,7 +74,6 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
 
-SIDEBAR_REFRESH_MS = 60
 DEFAULT_SIZE = (1400, 850)
 #: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
 DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
@@ -104,10 +102,6 @@ class MainWindow(QMainWindow):
         self.library_path: Path | None = None
         self.settings = Settings()
         self.undo_stack = QUndoStack(self)
-        self._sidebar_loading = False
-        self._sidebar_again = False
-        self._sidebar_generation = 0
-        self._populating = False
         self._painted = False
         self._daily_backup_due = False
         self._adopt_empty: Path | None = None
@@ -118,6 +112,14 @@ class MainWindow(QMainWindow):
 
         self._build_widgets()
         self.paper_view = PaperView(self)
+        self.sidebar_controller = sidebar = SidebarController(self)
+        for button, slot in (
+            (self.new_list_button, sidebar.new_list),
+            (self.rename_list_button, sidebar.rename_list),
+            (self.delete_list_button, sidebar.delete_selected),
+            (self.save_search_button, sidebar.save_search),
+        ):
+            button.clicked.connect(lambda _=False, slot=slot: slot())
         self.detail.linkActivated.connect(self.paper_view.open_link)
         self.detail.tag_editor.finished.connect(self.paper_view.focus_table)
         self.detail.notes.finished.connect(self.paper_view.focus_table)
@@ -144,8 +146,6 @@ class MainWindow(QMainWindow):
         self.sidebar_model.drop_handler = self.add_to_list
         self.sidebar = SidebarView(self)
         self.sidebar.setModel(self.sidebar_model)
-        self.sidebar.selectionModel().currentRowChanged.connect(self._sidebar_changed)
-        self.sidebar.menuRequested.connect(self._sidebar_menu)
 
         sidebar_panel = QWidget(self)
         sidebar_panel.setObjectName("sidebarPanel")
@@ -155,12 +155,10 @@ class MainWindow(QMainWindow):
         box.addWidget(self.sidebar)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(4, 0, 4, 4)
-        self.new_list_button = self._tool_button("newListButton", "New List", "Create a reading list", self.new_list)
-        self.rename_list_button = self._tool_button(
-            "renameListButton", "Rename", "Rename the selected reading list", self.rename_list
-        )
+        self.new_list_button = self._tool_button("newListButton", "New List", "Create a reading list")
+        self.rename_list_button = self._tool_button("renameListButton", "Rename", "Rename the selected reading list")
         self.delete_list_button = self._tool_button(
-            "deleteListButton", "Delete", "Delete the selected reading list or saved search", self.delete_sidebar_item
+            "deleteListButton", "Delete", "Delete the selected reading list or saved search"
         )
         for button in (self.new_list_button, self.rename_list_button, self.delete_list_button):
             buttons.addWidget(button)
@@ -176,7 +174,7 @@ class MainWindow(QMainWindow):
 
         self.search_field = SearchField(self)
         self.save_search_button = self._tool_button(
-            "saveSearchButton", "Save Search…", "Save the current search in the sidebar", self.save_search
+            "saveSearchButton", "Save Search…", "Save the current search in the sidebar"
         )
         table_page = QWidget(self)
         table_page.setObjectName("tablePage")
@@ -232,18 +230,12 @@ class MainWindow(QMainWindow):
         self.statusBar().setObjectName("statusBar")
         self.statusBar().addPermanentWidget(self.hit_count)
 
-        self._sidebar_timer = QTimer(self)
-        self._sidebar_timer.setSingleShot(True)
-        self._sidebar_timer.setInterval(SIDEBAR_REFRESH_MS)
-        self._sidebar_timer.timeout.connect(self._load_sidebar)
-
-    def _tool_button(self, name: str, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
+    def _tool_button(self, name: str, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
         button.setObjectName(name)
         button.setText(text)
         button.setToolTip(tip)
         button.setAccessibleName(tip)
-        button.clicked.connect(lambda _=False: slot())
         return button
 
     # --- Actions and menus --------------------------------------------------------
@@ -333,7 +325,7 @@ class MainWindow(QMainWindow):
             "&Find", self.paper_view.focus_search, [K.Find], name="findAction", tip="Search the library"
         )
         self.select_all_action = a("Select &All Papers", self.paper_view.select_all, name="selectAllAction")
-        self.save_search_action = a("&Save Search…", self.save_search, name="saveSearchAction")
+        self.save_search_action = a("&Save Search…", self.sidebar_controller.save_search, name="saveSearchAction")
         self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
         self.default_order_action = a(
             "&Default Order",
@@ -418,10 +410,14 @@ class MainWindow(QMainWindow):
             tip="Delete the selected papers with their notes (Undo brings them back)",
         )
 
-        self.new_list_action = a("&New Reading List…", self.new_list, [K.New], name="newListAction")
-        self.rename_list_action = a("&Rename Reading List…", self.rename_list, name="renameListAction")
+        self.new_list_action = a("&New Reading List…", self.sidebar_controller.new_list, [K.New], name="newListAction")
+        self.rename_list_action = a(
+            "&Rename Reading List…", self.sidebar_controller.rename_list, name="renameListAction"
+        )
         self.delete_list_action = a("&Delete Reading List…", self.delete_list, name="deleteListAction")
-        self.delete_saved_action = a("Delete Saved &Search", self.delete_saved_search, name="deleteSavedSearchAction")
+        self.delete_saved_action = a(
+            "Delete Saved &Search", self.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
+        )
 
         self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, [K.HelpContents], name="shortcutsAction")
         self.about_action = a("&About Papershelf", self.show_about, name="aboutAction")
@@ -558,7 +554,7 @@ class MainWindow(QMainWindow):
             self.refresh_action,
         ):
             action.setEnabled(has_library)
-        kind = self._sidebar_kind()
+        kind = self.sidebar_controller.kind()
         self.rename_list_action.setEnabled(kind == LIST_KIND)
         self.delete_list_action.setEnabled(kind == LIST_KIND)
         self.delete_saved_action.setEnabled(kind == SAVED)
@@ -727,12 +723,12 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         # Start on the first paper, so the first J goes to paper 2, not past paper 1.
         self.paper_view.start_on_first()
-        self._select_sidebar(ALL, "all")
+        self.sidebar_controller.select(ALL, "all")
         if sync:
-            self._apply_sidebar(load_sidebar(library))
+            self.sidebar_controller.reload()
             self.table_model.set_query(self.paper_view.current_query(), now=True)
         else:
-            self._load_sidebar()
+            self.sidebar_controller.load()
             self.table_model.set_query(self.paper_view.current_query())
         self._update_actions()
         # The keys of daily triage (J/K, Space…) work on the table: start there.
@@ -842,104 +838,6 @@ class MainWindow(QMainWindow):
 
     # --- Sidebar ------------------------------------------------------------------
 
-    def _sidebar_kind(self) -> str | None:
-        key = self.sidebar_model.key(self.sidebar.selected_index())
-        return key[0] if key else None
-
-    def _sidebar_value(self) -> str | None:
-        key = self.sidebar_model.key(self.sidebar.selected_index())
-        return key[1] if key else None
-
-    def _select_sidebar(self, kind: str, value: str) -> bool:
-        index = self.sidebar_model.find(kind, value)
-        if not index.isValid():
-            return False
-        self.sidebar.setCurrentIndex(index)
-        return True
-
-    def _sidebar_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._populating:
-            return
-        query = self.sidebar_model.filter_query(current)
-        self._update_actions()
-        self.paper_view.set_filter(query)
-
-    def schedule_sidebar_refresh(self) -> None:
-        self._sidebar_timer.start()
-
-    def _load_sidebar(self) -> None:
-        if self.library is None:
-            return
-        if self._sidebar_loading:
-            self._sidebar_again = True
-            return
-        self._sidebar_loading = True
-        library = self.library
-        generation = self._sidebar_generation
-
-        def done(data: SidebarData) -> None:
-            self._sidebar_loading = False
-            # Skip data older than a synchronous update made meanwhile.
-            if self.library is library and generation == self._sidebar_generation:
-                self._apply_sidebar(data)
-            if self._sidebar_again:
-                self._sidebar_again = False
-                self._load_sidebar()
-
-        def failed(exc: BaseException, details: str) -> None:
-            self._sidebar_loading = False
-            self.report_error(exc, details)
-
-        workers.run(load_sidebar, library, on_result=done, on_error=failed, pool_name="sidebar")
-
-    def _apply_sidebar(
-        self, data: SidebarData, reselect: tuple[str, str] | None = None, *, force_search: bool = False
-    ) -> None:
-        self._sidebar_generation += 1
-        key = reselect or self.sidebar_model.key(self.sidebar.selected_index()) or (ALL, "all")
-        self._populating = True
-        try:
-            self.sidebar_model.populate(data)
-            index = self.sidebar_model.find(*key)
-            if not index.isValid():
-                index = self.sidebar_model.find(ALL, "all")
-            if self.sidebar.currentIndex() != index:
-                self.sidebar.setCurrentIndex(index)
-        finally:
-            self._populating = False
-        self.detail.set_tag_completions([name for name, _ in data.tags])
-        self.table_model.library_size = data.stats.get("all", 0)
-        empty = data.stats.get("all", 0) == 0
-        self.center.setCurrentWidget(self.welcome if empty else self.table_page)
-        self.detail.setVisible(not empty)
-        query = self.sidebar_model.filter_query(self.sidebar.currentIndex())
-        self.paper_view.set_filter(query, force=force_search)
-        self._update_actions()
-
-    def _sidebar_menu(self, index: QModelIndex, pos) -> None:
-        if self.library is None:
-            return
-        if index.isValid():
-            self.sidebar.setCurrentIndex(index.siblingAtColumn(0))
-        key = self.sidebar_model.key(index)
-        menu = QMenu(self)
-        kind, value = key if key else (None, None)
-        if kind == LIST_KIND:
-            menu.addAction(self.rename_list_action)
-            menu.addAction(self.delete_list_action)
-            menu.addSeparator()
-            menu.addAction("Export This List…", lambda: self.export_flow.open_export(LIST, value))
-            menu.addSeparator()
-        elif kind == SAVED:
-            menu.addAction(self.delete_saved_action)
-            menu.addSeparator()
-        elif kind == "tag":
-            menu.addAction("Export Papers with This Tag…", lambda: self.export_flow.open_export(TAG, value))
-            menu.addSeparator()
-        menu.addAction(self.new_list_action)
-        menu.addAction(self.save_search_action)
-        menu.popup(pos)
-
     # --- Mutations (undoable) -----------------------------------------------------
 
     def _selected(self, ids: list[int] | None = None) -> list[int]:
@@ -969,7 +867,7 @@ class MainWindow(QMainWindow):
         if self.detail.paper_id in ids:
             self.detail.refresh(notes=notes)
         if sidebar:
-            self.schedule_sidebar_refresh()
+            self.sidebar_controller.schedule_refresh()
         self._update_actions()
 
     def set_status(self, status: str, ids: list[int] | None = None) -> None:
@@ -1172,7 +1070,7 @@ class MainWindow(QMainWindow):
         if not names:
             self.statusBar().showMessage("The selected papers are not in a reading list.", 8000)
             return
-        current = self._sidebar_value() if self._sidebar_kind() == LIST_KIND else None
+        current = self.sidebar_controller.value() if self.sidebar_controller.kind() == LIST_KIND else None
         index = names.index(current) if current in names else 0
         shown = [visible(n) for n in names]
         name, ok = QInputDialog.getItem(
@@ -1216,72 +1114,15 @@ class MainWindow(QMainWindow):
 
     # --- Reading lists and saved searches ----------------------------------------
 
-    def _run_simple(self, step: Callable[[], None], reselect: tuple[str, str] | None = None) -> bool:
-        from ..core.errors import PapershelfError
-
-        try:
-            step()
-        except PapershelfError as exc:
-            self.report_error(exc, "")
-            return False
-        self._apply_sidebar(load_sidebar(self.library), reselect)
-        return True
-
-    def new_list(self) -> None:
-        if self.library is None:
-            return
-        name, ok = QInputDialog.getText(self, "New Reading List", "Name of the new list:")
-        if ok and name.strip():
-            clean = " ".join(name.split())
-            if self._run_simple(lambda: self.library.create_list(clean)):
-                self.statusBar().showMessage(f"Created the reading list {visible(clean)}.", 8000)
-
-    def rename_list(self) -> None:
-        if self.library is None or self._sidebar_kind() != LIST_KIND:
-            return
-        old = self._sidebar_value()
-        name, ok = QInputDialog.getText(self, "Rename Reading List", "New name:", text=visible(old))
-        # The field shows the name through visible(): as shown counts as unchanged.
-        if ok and name.strip() and name.strip() not in (old, visible(old).strip()):
-            new = " ".join(name.split())
-            self._run_simple(lambda: self.library.rename_list(old, new), (LIST_KIND, new))
-
     def delete_list(self) -> None:
-        if self.library is None or self._sidebar_kind() != LIST_KIND:
+        if self.library is None or self.sidebar_controller.kind() != LIST_KIND:
             return
-        name = self._sidebar_value()
+        name = self.sidebar_controller.value()
         if self._confirm(
             "Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."
         ):
             self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
-            self._apply_sidebar(load_sidebar(self.library), (ALL, "all"))
-
-    def delete_sidebar_item(self) -> None:
-        if self._sidebar_kind() == SAVED:
-            self.delete_saved_search()
-        else:
-            self.delete_list()
-
-    def save_search(self) -> None:
-        if self.library is None:
-            return
-        query = self.paper_view.current_query()
-        if not query:
-            self.statusBar().showMessage("Type a search or choose a filter first; there is nothing to save.", 8000)
-            return
-        name, ok = QInputDialog.getText(
-            self, "Save Search", literal_html(f"Name for the search “{query}”:"), text=self.search_field.text().strip()
-        )
-        if ok and name.strip():
-            clean = " ".join(name.split())
-            if self._run_simple(lambda: self.library.save_search(clean, query), (SAVED, clean)):
-                self.search_field.set_text_silently("")
-
-    def delete_saved_search(self) -> None:
-        if self.library is None or self._sidebar_kind() != SAVED:
-            return
-        name = self._sidebar_value()
-        self._run_simple(lambda: self.library.delete_saved_search(name), (ALL, "all"))
+            self.sidebar_controller.reload((ALL, "all"))
 
     # --- After an import -----------------------------------------------------------
 
@@ -1300,7 +1141,7 @@ class MainWindow(QMainWindow):
         self.search_field.set_text_silently("")
         self.paper_view.start_on_first()
         reselect = (DATE, day.isoformat()) if day else (ALL, "all")
-        self._apply_sidebar(load_sidebar(self.library), reselect, force_search=True)
+        self.sidebar_controller.reload(reselect, force_search=True)
         # Back from the preview and progress dialogs, ready for the keyboard.
         self.activateWindow()
         self.paper_view.focus_table()
@@ -1358,7 +1199,7 @@ class MainWindow(QMainWindow):
             return
         self.paper_view.remember_current()
         self.table_model.refresh()
-        self.schedule_sidebar_refresh()
+        self.sidebar_controller.schedule_refresh()
         if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
             self.detail.refresh(notes=True)
 
@@ -1367,7 +1208,7 @@ class MainWindow(QMainWindow):
         if self.library is None or self.import_flow.busy:
             return
         self.table_model.invalidate()
-        self.schedule_sidebar_refresh()
+        self.sidebar_controller.schedule_refresh()
         if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
             self.detail.refresh(notes="auto")
 
@@ -1386,7 +1227,7 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ThemeChange):
             # Colours come from the palette: redraw what was painted with the old one.
             self.detail.set_highlight(self.detail.highlight_terms)
-            self.schedule_sidebar_refresh()
+            self.sidebar_controller.schedule_refresh()
         if event.type() == QEvent.Type.ActivationChange:
             active = self.isActiveWindow()
             if active and not self._was_active and self.library is not None and self._painted:

@@ -143,7 +143,7 @@ class PaperView(QObject):
         views show the newest papers first. Both are the id order, the one
         that search as you type serves from the index at 100,000 papers.
         """
-        column, descending = self.chosen_sort or (Column.ADDED_AT, self._w._sidebar_kind() != DATE)
+        column, descending = self.chosen_sort or (Column.ADDED_AT, self._w.sidebar_controller.kind() != DATE)
         if (column, descending) != (self.table_model.sort_column, self.table_model.descending):
             self.table_model.set_sort(column, descending, refresh=False)
         self.table.show_sort(column, descending)
