@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 
 import pytest
@@ -173,3 +174,71 @@ def test_a_key_imported_as_is_comes_back_on_undo_even_when_a_user_could_not_type
     outcome = shelf.run(ops.SetCitationKey(ids[0], "clean2025"))
     shelf.run(outcome.inverse)
     assert shelf.get(ids[0]).citation_key == "odd key"
+
+
+def _listing(path, items) -> object:
+    path.write_text(json.dumps([{"paper": item} for item in items]), encoding="utf-8")
+    return path
+
+
+def test_an_import_is_undone_as_one_operation_and_redone_exactly(library, sample_text, tmp_path):
+    """An import that fills in library papers (ids, authors, an abstract, a sighting) and adds others, undone."""
+    library.import_file(sample_text, listing_date=SEP11)
+    bare = _listing(
+        tmp_path / "bare.json",
+        [{"id": "2509.00001", "title": "A paper with no abstract yet", "submittedOnDailyAt": "2025-09-12T00:00:00Z"}],
+    )
+    library.import_file(bare)
+    ids = library.search_ids("")
+    library.add_tags(ids[:2], ["fav"])
+    library.add_note(ids[0], "remember")
+    titles = [library.get(pid).title for pid in ids[:3]]
+    later = [
+        {
+            "id": f"2509.1000{i}",
+            "title": title,
+            "authors": [{"name": "Ada Lovelace"}],
+            "publishedAt": "2025-09-10T00:00:00Z",
+            "submittedOnDailyAt": "2025-09-14T00:00:00Z",
+        }
+        for i, title in enumerate(titles)
+    ]
+    later += [
+        {
+            "id": "2509.00001",
+            "title": "A paper with no abstract yet",
+            "summary": "Now it has one.",
+            "submittedOnDailyAt": "2025-09-12T00:00:00Z",
+        },
+        {"id": "2509.20000", "title": "Something new", "submittedOnDailyAt": "2025-09-14T00:00:00Z"},
+    ]
+    before = dump(library)
+    result = library.import_file(_listing(tmp_path / "later.json", later))
+    assert (result.added, result.existing) == (1, 4)
+    after = dump(library)
+    assert after != before
+    assert "Import" in result.undo.label
+
+    redo = library.run(result.undo).inverse
+    assert dump(library) == before
+    library.run(redo)
+    assert dump(library) == after
+
+
+def test_undoing_an_import_keeps_what_the_user_did_since_to_other_papers(library, sample_text, tmp_path):
+    library.import_file(sample_text, listing_date=SEP11)
+    result = library.import_file(
+        _listing(
+            tmp_path / "new.json",
+            [{"id": "2509.20000", "title": "Something new", "submittedOnDailyAt": "2025-09-14T00:00:00Z"}],
+        )
+    )
+    old = library.search_ids("")[0]
+    library.set_status([old], "read")
+    library.run(result.undo)
+    assert library.get(old).status == "read"
+    assert library.count() == 49
+
+
+def test_a_preview_has_nothing_to_undo(library, sample_text):
+    assert library.import_file(sample_text, listing_date=SEP11, dry_run=True).undo is None

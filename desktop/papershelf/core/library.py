@@ -388,7 +388,10 @@ class Library:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             transaction = conn.begin()
             try:
-                self._import_records(conn, reading.records, result, progress, cancelled)
+                journal = ops.ImportJournal(source.name)
+                self._import_records(conn, reading.records, result, progress, cancelled, journal)
+                if not dry_run:
+                    result.undo = journal.inverse()
                 result.problems = list(reading.skipped)
                 result.warnings = sorted(reading.warnings + result.warnings, key=_place)
                 if dry_run:
@@ -417,8 +420,9 @@ class Library:
         result: ImportResult,
         progress: Progress | None,
         cancelled: Callable[[], bool] | None,
+        journal: ops.ImportJournal,
     ) -> None:
-        """Add or match each record, batch by batch.
+        """Add or match each record, batch by batch; ``journal`` gathers what undoing it takes.
 
         Listings match the library and themselves by arXiv id, else by title
         (the same daily page imported twice adds nothing). BibTeX entries are
@@ -588,8 +592,14 @@ class Library:
                             by_id[pid] = by_id.pop(placeholder)
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
                 self._add_tags_for_new(conn, zip(new_ids, new_records))
-            touched = self._fill_in(conn, matched)
-            self._record_sightings(conn, list(zip(new_ids, new_records)) + matched)
+                journal.added += new_ids
+            touched = self._fill_in(conn, matched, journal)
+            added_ids = set(journal.added)
+            journal.sightings += [
+                seen
+                for seen in self._record_sightings(conn, list(zip(new_ids, new_records)) + matched)
+                if seen[0] not in added_ids
+            ]
             db.reindex(conn, set(new_ids) | touched)
             result.added += len(new_ids)
             result.existing += len(matched)
@@ -659,11 +669,14 @@ class Library:
             "extra_fields": dict(record.extra_fields),
         }
 
-    def _fill_in(self, conn: Connection, matched: list[tuple[int, PaperRecord]]) -> set[int]:
+    def _fill_in(
+        self, conn: Connection, matched: list[tuple[int, PaperRecord]], journal: ops.ImportJournal
+    ) -> set[int]:
         """Fill in fields the library lacks; never overwrite what it has."""
         if not matched:
             return set()
         ids = list({pid for pid, _ in matched})
+        added = set(journal.added)
         current = {r.id: r for r in conn.execute(select(P).where(P.c.id.in_(ids)))}
         has_abstract = set(conn.execute(select(A.c.paper_id).where(A.c.paper_id.in_(ids))).scalars())
         taken_arxiv: set[str] = set()
@@ -683,6 +696,8 @@ class Library:
                 conn.execute(insert(A).values(paper_id=pid, abstract=record.abstract))
                 has_abstract.add(pid)
                 touched.add(pid)
+                if pid not in added:
+                    journal.abstracts.add(pid)
             for field in ("url", "project_url", "published", "primary_class"):
                 if getattr(record, field) and not getattr(row, field):
                     changes[field] = getattr(record, field)
@@ -696,6 +711,7 @@ class Library:
             if added_extra:
                 changes["extra_fields"] = extra | added_extra
             if changes:
+                journal.before_fill(conn, [pid])
                 conn.execute(update(P).where(P.c.id == pid).values(**changes))
                 # Later records for the same paper must see the filled-in values.
                 current[pid] = conn.execute(select(P).where(P.c.id == pid)).one()
@@ -713,14 +729,19 @@ class Library:
         )
 
     @staticmethod
-    def _record_sightings(conn: Connection, pairs: list[tuple[int, PaperRecord]]) -> None:
+    def _record_sightings(conn: Connection, pairs: list[tuple[int, PaperRecord]]) -> list[tuple[int, str, dt.date]]:
+        """Record where each paper was seen; return the sightings that were new."""
         rows = [
             {"paper_id": pid, "source": r.source, "listing_date": r.listing_date, "position": r.position}
             for pid, r in pairs
             if r.listing_date is not None
         ]
-        if rows:
-            conn.execute(sqlite_insert(S).on_conflict_do_nothing(), rows)
+        if not rows:
+            return []
+        inserted = conn.execute(
+            sqlite_insert(S).on_conflict_do_nothing().returning(S.c.paper_id, S.c.source, S.c.listing_date), rows
+        )
+        return [(pid, source, day) for pid, source, day in inserted]
 
     # --- Deleting ---------------------------------------------------------------
 

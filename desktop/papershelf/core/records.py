@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .operations import Operation
 
 STATUSES = ("unread", "reading", "read")
 
@@ -126,6 +130,8 @@ class ImportResult:
     merged: list[str] = field(default_factory=list)
     #: BibTeX entries added although they look like another paper (same title and year).
     duplicates: list[str] = field(default_factory=list)
+    #: The operation that takes this import back out (None for a preview).
+    undo: Operation | None = None
 
     @property
     def total(self) -> int:
