@@ -23,7 +23,7 @@ def test_a_change_while_another_program_writes_is_one_line(
     pid = window.table.current_id()
     holder = lock_holder(lib_path)
     try:
-        window.add_tags(["busy-test"], [pid])
+        window.edits.add_tags(["busy-test"], [pid])
         [(text, _info, _details)] = dialogs.take()
     finally:
         holder.stdin.close()

@@ -49,7 +49,7 @@ def test_export_the_current_search_to_bibtex(imported, qtbot, monkeypatch, tmp_p
 def test_export_a_reading_list_without_abstracts(imported, qtbot, monkeypatch, tmp_path):
     window = imported
     ids = window.table_model.ids[:3]
-    window.add_to_list("Reading group", ids, create=True)
+    window.edits.add_to_list("Reading group", ids, create=True)
     target = tmp_path / "group.bib"
 
     def choose(dialog):

@@ -34,7 +34,7 @@ def test_removing_the_last_use_of_the_shown_tag_shows_the_library_not_an_error(i
     assert window.sidebar_controller.select("tag", "nlp")
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
-    window.remove_tags(["nlp"], ids)
+    window.edits.remove_tags(["nlp"], ids)
     wait_sidebar(qtbot, window)
     wait_search(qtbot, window)
     # The tag is gone: the sidebar goes back to the whole library, with no "no tag named" message.

@@ -141,7 +141,7 @@ def test_l_adds_to_a_new_list_and_undo_removes_it(imported, qtbot):
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     pid = window.table.current_id()
     qtbot.keyClick(window.table, Qt.Key.Key_L)
-    chooser = window.list_chooser
+    chooser = window.edits.list_chooser
     qtbot.waitUntil(chooser.isActiveWindow)
     qtbot.keyClicks(chooser.input, "To read")
     qtbot.keyClick(chooser.input, Qt.Key.Key_Return)
@@ -155,7 +155,7 @@ def test_l_adds_to_a_new_list_and_undo_removes_it(imported, qtbot):
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     second = window.table.current_id()
     qtbot.keyClick(window.table, Qt.Key.Key_L)
-    chooser = window.list_chooser
+    chooser = window.edits.list_chooser
     qtbot.waitUntil(chooser.isActiveWindow)
     qtbot.keyClicks(chooser.input, "to r")
     qtbot.keyClick(chooser.input, Qt.Key.Key_Return)
@@ -246,7 +246,7 @@ def test_bulk_actions_on_a_multi_selection(imported, qtbot, monkeypatch):
     assert {p.status for p in window.library.get_many(ids)} == {"reading"}
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
     assert {p.status for p in window.library.get_many(ids)} == {"read"}
-    window.add_to_list("Later", ids, create=True)
+    window.edits.add_to_list("Later", ids, create=True)
     assert window.library.list_paper_ids("Later") == ids
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("Later", True)))
     window.remove_from_list_action.trigger()
@@ -263,7 +263,7 @@ def test_a_change_the_library_refuses_is_reported_and_not_undoable(imported, qtb
     focus_table(qtbot, window)
     pid = window.table.current_id()
     depth = window.undo_stack.count()
-    window.add_tags(["x" * 101], [pid])
+    window.edits.add_tags(["x" * 101], [pid])
     [(text, _info, _details)] = dialogs.take()
     assert "longer than 100 characters" in text
     assert window.undo_stack.count() == depth
@@ -278,7 +278,7 @@ def test_context_menus_offer_the_paper_and_list_actions(imported, qtbot):
     window.refresh_all()
     wait_sidebar(qtbot, window)
     rect = window.table.visualRect(window.table_model.index(0, 0))
-    window._table_menu(rect.center())
+    window.edits.show_table_menu(rect.center())
     menus = [m for m in window.findChildren(QMenu) if m.isVisible()]
     assert menus
     texts = [a.text() for a in menus[-1].actions()]

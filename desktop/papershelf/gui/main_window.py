@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -33,13 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..core.display import visible, visible_choice
-from . import commands, workers
+from ..core.display import visible
+from . import workers
 from .dialogs.errors import report_exception, show_error
 from .dialogs.export import SELECTION
-from .dialogs.list_chooser import ListChooser
 from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
+from .edits import Edits
 from .export_flow import ExportFlow
 from .import_flow import ImportFlow
 from .models.paper_table import PaperTableModel
@@ -57,17 +56,13 @@ from .settings import (
     FAVOURITE_SLOTS,
     Settings,
     favourite_tags,
-    last_tags,
-    set_favourite_tags,
-    set_last_tags,
 )
 from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
-from .widgets.labels import literal_html
 from .widgets.paper_table_view import PaperTableView
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
-from .widgets.tag_editor import button_text, split_tags
+from .widgets.tag_editor import button_text
 from .widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
@@ -120,6 +115,7 @@ class MainWindow(QMainWindow):
             (self.save_search_button, sidebar.save_search),
         ):
             button.clicked.connect(lambda _=False, slot=slot: slot())
+        self.edits = Edits(self)
         self.detail.linkActivated.connect(self.paper_view.open_link)
         self.detail.tag_editor.finished.connect(self.paper_view.focus_table)
         self.detail.notes.finished.connect(self.paper_view.focus_table)
@@ -143,7 +139,6 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.sidebar_model = SidebarModel(self)
-        self.sidebar_model.drop_handler = self.add_to_list
         self.sidebar = SidebarView(self)
         self.sidebar.setModel(self.sidebar_model)
 
@@ -169,8 +164,6 @@ class MainWindow(QMainWindow):
         self.table_model.searchCrashed.connect(self.report_error)
         self.table = PaperTableView(self)
         self.table.setModel(self.table_model)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.customContextMenuRequested.connect(self._table_menu)
 
         self.search_field = SearchField(self)
         self.save_search_button = self._tool_button(
@@ -204,11 +197,6 @@ class MainWindow(QMainWindow):
         self.center.addWidget(self.welcome)
 
         self.detail = DetailPane(self.show_error, self)
-        self.detail.statusChosen.connect(lambda s: self.set_status(s, self._detail_ids()))
-        self.detail.priorityChosen.connect(lambda p: self.set_priority(p, self._detail_ids()))
-        self.detail.tagsAdded.connect(lambda tags: self.add_tags(tags, self._detail_ids()))
-        self.detail.tagRemoved.connect(lambda tag: self.remove_tags([tag], self._detail_ids()))
-        self.detail.noteDeleteRequested.connect(self.delete_note)
         self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
         self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
@@ -343,12 +331,12 @@ class MainWindow(QMainWindow):
         )
         # Space as in mail clients: this one is done, show the next.
         self.read_next_action = a(
-            "Mark &Read and Next", self.read_and_next, ["Space"], name="readNextAction", table_only=True
+            "Mark &Read and Next", self.edits.read_and_next, ["Space"], name="readNextAction", table_only=True
         )
         self.status_actions = {
             status: a(
                 f"Mark as {status.capitalize()}",
-                lambda s=status: self.set_status(s),
+                lambda s=status: self.edits.set_status(s),
                 ["U", "Shift+Space"] if status == "unread" else None,
                 name=f"mark{status.capitalize()}Action",
                 table_only=status == "unread",
@@ -358,23 +346,25 @@ class MainWindow(QMainWindow):
         self.priority_actions = [
             a(
                 "&Clear Priority" if p == 0 else f"Priority &{p}",
-                lambda p=p: self.set_priority(p),
+                lambda p=p: self.edits.set_priority(p),
                 [str(p)],
                 name=f"priority{p}Action",
                 table_only=True,
             )
             for p in range(4)
         ]
-        self.tag_action = a("Edit &Tags", self.edit_tags, ["T"], name="editTagsAction", table_only=True)
-        self.add_tags_action = a("&Add Tags to Selection…", self.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
+        self.tag_action = a("Edit &Tags", self.edits.edit_tags, ["T"], name="editTagsAction", table_only=True)
+        self.add_tags_action = a(
+            "&Add Tags to Selection…", self.edits.add_tags_dialog, ["Ctrl+T"], name="addTagsAction"
+        )
         self.remove_tags_action = a(
-            "R&emove Tags from Selection…", self.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
+            "R&emove Tags from Selection…", self.edits.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
         )
         # Alt+digit: the plain digits set the priority. Table only: Alt+digit types on some keyboards.
         self.favourite_actions = [
             a(
                 f"Favourite Tag {n}",
-                lambda n=n: self.apply_favourite(n),
+                lambda n=n: self.edits.apply_favourite(n),
                 [f"Alt+{n}"],
                 name=f"favouriteTag{n}Action",
                 table_only=True,
@@ -383,15 +373,17 @@ class MainWindow(QMainWindow):
         ]
         self.assign_favourites_action = a(
             "Assign &Favourite Tags…",
-            self.assign_favourite_tags,
+            self.edits.assign_favourite_tags,
             name="assignFavouritesAction",
             tip="Choose the tags that Alt+1 to Alt+9 add",
         )
-        self.list_action = a("Add to Reading &List…", self.choose_list, ["L"], name="addToListAction", table_only=True)
-        self.remove_from_list_action = a(
-            "Remove from Reading List…", self.remove_from_list_dialog, name="removeFromListAction"
+        self.list_action = a(
+            "Add to Reading &List…", self.edits.choose_list, ["L"], name="addToListAction", table_only=True
         )
-        self.note_action = a("Add &Note", self.add_note, ["N"], name="addNoteAction", table_only=True)
+        self.remove_from_list_action = a(
+            "Remove from Reading List…", self.edits.remove_from_list_dialog, name="removeFromListAction"
+        )
+        self.note_action = a("Add &Note", self.edits.add_note, ["N"], name="addNoteAction", table_only=True)
         self.next_action = a(
             "&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True
         )
@@ -403,7 +395,7 @@ class MainWindow(QMainWindow):
         )
         self.delete_papers_action = a(
             "&Delete Papers…",
-            self.delete_papers,
+            self.edits.delete_papers,
             [K.Delete],
             name="deletePapersAction",
             table_only=True,
@@ -414,7 +406,7 @@ class MainWindow(QMainWindow):
         self.rename_list_action = a(
             "&Rename Reading List…", self.sidebar_controller.rename_list, name="renameListAction"
         )
-        self.delete_list_action = a("&Delete Reading List…", self.delete_list, name="deleteListAction")
+        self.delete_list_action = a("&Delete Reading List…", self.edits.delete_list, name="deleteListAction")
         self.delete_saved_action = a(
             "Delete Saved &Search", self.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
         )
@@ -840,167 +832,7 @@ class MainWindow(QMainWindow):
 
     # --- Mutations (undoable) -----------------------------------------------------
 
-    def _selected(self, ids: list[int] | None = None) -> list[int]:
-        return list(ids) if ids is not None else self.table.selected_ids()
-
-    def _detail_ids(self) -> list[int]:
-        return [self.detail.paper_id] if self.detail.paper_id is not None else []
-
-    def _push(self, factory: Callable[[], commands.LibraryCommand]) -> bool:
-        """Do the change as an undoable command; False if it was refused (and reported)."""
-        if self.library is None:
-            return False
-        from ..core.errors import PapershelfError
-
-        try:
-            command = factory()
-        except PapershelfError as exc:
-            self.report_error(exc, "")
-            return False
-        done = self.undo_stack.index()
-        self.undo_stack.push(command)
-        # A refused command makes itself obsolete and the stack drops it.
-        return self.undo_stack.index() != done
-
-    def _changed(self, ids: list[int], sidebar: bool, notes: bool) -> None:
-        self.table_model.invalidate(ids)
-        if self.detail.paper_id in ids:
-            self.detail.refresh(notes=notes)
-        if sidebar:
-            self.sidebar_controller.schedule_refresh()
-        self._update_actions()
-
-    def set_status(self, status: str, ids: list[int] | None = None) -> None:
-        ids = self._selected(ids)
-        if ids:
-            self._push(lambda: commands.SetStatusCommand(self.library, ids, status, self._changed, self.report_error))
-
-    def delete_papers(self) -> None:
-        ids = self._selected()
-        if not ids:
-            return
-        what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
-        if self._confirm("Delete Papers", f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back."):
-            self._push(lambda: commands.DeletePapersCommand(self.library, ids, self._deleted, self.report_error))
-
-    def _confirm(self, title: str, text: str) -> bool:
-        """Yes/Cancel, Cancel by default: for changes that remove something (undoable)."""
-        # question() guesses rich text: a list called <a href=…> must show as typed.
-        answer = QMessageBox.question(
-            self,
-            title,
-            literal_html(text),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
-        """After papers were deleted or put back: the rows themselves come and go."""
-        self.paper_view.remember_current()
-        self.table_model.refresh()
-        self._changed(ids, sidebar, notes)
-
-    def read_and_next(self) -> None:
-        """Space: mark the highlighted papers read; with one paper, go on to the next."""
-        ids = self._selected()
-        if not ids:
-            return
-        rows = [self.table_model.cached_row(i) for i in ids]
-        if any(r is None for r in rows):
-            rows = list(self.library.rows(ids).values())
-        if not all(r.status == "read" for r in rows):  # no empty step on the undo stack
-            self.set_status("read", ids)
-        if len(ids) == 1:
-            self.table.move_current(1)
-
-    def set_priority(self, priority: int, ids: list[int] | None = None) -> None:
-        ids = self._selected(ids)
-        if ids:
-            self._push(
-                lambda: commands.SetPriorityCommand(self.library, ids, priority, self._changed, self.report_error)
-            )
-
-    def add_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
-        ids = self._selected(ids)
-        if (
-            ids
-            and tags
-            and self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error))
-        ):
-            set_last_tags(self.settings, tags)  # T offers them next time
-
-    def remove_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
-        ids = self._selected(ids)
-        if ids and tags:
-            self._push(lambda: commands.RemoveTagsCommand(self.library, ids, tags, self._changed, self.report_error))
-
-    def add_to_list(self, name: str, ids: list[int] | None = None, *, create: bool = False) -> None:
-        ids = self._selected(ids)
-        if ids:
-            self._push(
-                lambda: commands.AddToListCommand(
-                    self.library, name, ids, self._changed, self.report_error, create=create
-                )
-            )
-            self.statusBar().showMessage(f"Added {_plural(len(ids), 'paper')} to {visible(name)}.", 8000)
-
-    def remove_from_list(self, name: str, ids: list[int] | None = None) -> None:
-        ids = self._selected(ids)
-        if ids:
-            self._push(
-                lambda: commands.RemoveFromListCommand(self.library, name, ids, self._changed, self.report_error)
-            )
-
-    def delete_note(self, note_id: int) -> None:
-        paper_id = self.detail.paper_id
-        if paper_id is not None:
-            self._push(
-                lambda: commands.DeleteNoteCommand(self.library, note_id, paper_id, self._changed, self.report_error)
-            )
-
     # --- Triage -------------------------------------------------------------------
-
-    def edit_tags(self) -> None:
-        """T: the tag editor for one paper, the last tags used filled in; for a multi-selection, tags for all."""
-        if len(self._selected()) > 1:
-            self.add_tags_dialog()
-        else:
-            self.detail.focus_tag_editor(", ".join(last_tags(self.settings)))
-
-    def apply_favourite(self, slot: int) -> None:
-        """Alt+digit: add the favourite tag of ``slot`` (1-9), or take it off papers that all have it."""
-        ids = self._selected()
-        tag = favourite_tags(self.settings)[slot - 1]
-        if not tag:
-            self.statusBar().showMessage(
-                f"Alt+{slot} has no tag yet: Paper ▸ Favourite Tags ▸ Assign Favourite Tags.", 8000
-            )
-            return
-        if not ids or self.library is None:
-            return
-        folded = tag.casefold()
-        if all(any(t.casefold() == folded for t in tags) for tags in self.library.tag_sets(ids).values()):
-            self.remove_tags([tag], ids)
-        else:
-            self.add_tags([tag], ids)
-
-    def assign_favourite_tags(self) -> None:
-        """Paper ▸ Favourite Tags ▸ Assign: the tags of Alt+1 … Alt+9, comma-separated, in order."""
-        current = [t for t in favourite_tags(self.settings) if t]
-        text, ok = QInputDialog.getText(
-            self,
-            "Favourite Tags",
-            f"Tags for Alt+1 to Alt+{FAVOURITE_SLOTS}, in order (comma-separated):",
-            text=", ".join(current),
-        )
-        if not ok:
-            return
-        names = split_tags(text)
-        if len(names) > FAVOURITE_SLOTS:
-            self.statusBar().showMessage(f"Only the first {FAVOURITE_SLOTS} tags have a key.", 8000)
-        set_favourite_tags(self.settings, names[:FAVOURITE_SLOTS])
-        self._show_favourites()
 
     def _show_favourites(self) -> None:
         """Name each favourite action after its tag (menus and the shortcuts dialog show them)."""
@@ -1008,121 +840,9 @@ class MainWindow(QMainWindow):
             action.setData(tag)
             action.setText(f"Tag “{button_text(visible(tag))}”" if tag else f"Favourite Tag {slot} (none yet)")
 
-    def add_note(self) -> None:
-        self.detail.add_note()
-
-    def choose_list(self) -> None:
-        ids = self._selected()
-        if not ids or self.library is None:
-            return
-        chooser = ListChooser([name for name, _ in self.library.lists()], len(ids), self)
-        chooser.setWindowModality(Qt.WindowModality.WindowModal)
-
-        def done(code: int) -> None:
-            choice = chooser.choice() if code == ListChooser.DialogCode.Accepted else None
-            chooser.deleteLater()
-            if choice is not None:
-                name, create = choice
-                self.add_to_list(name, ids, create=create)
-            self.activateWindow()
-            self.table.setFocus()
-
-        chooser.finished.connect(done)
-        self.list_chooser = chooser
-        chooser.open()
-
     # --- Bulk actions through dialogs --------------------------------------------
 
-    def add_tags_dialog(self) -> None:
-        ids = self._selected()
-        if not ids:
-            return
-        text, ok = QInputDialog.getText(
-            self,
-            "Add Tags",
-            f"Tags for {_plural(len(ids), 'paper')} (comma-separated):",
-            text=", ".join(last_tags(self.settings)),
-        )
-        if ok and split_tags(text):
-            self.add_tags(split_tags(text), ids)
-
-    def remove_tags_dialog(self) -> None:
-        ids = self._selected()
-        if not ids or self.library is None:
-            return
-        names = sorted({t for tags in self.library.tag_sets(ids).values() for t in tags}, key=str.casefold)
-        if not names:
-            self.statusBar().showMessage("The selected papers have no tags.", 8000)
-            return
-        shown = [visible(n) for n in names]
-        tag, ok = QInputDialog.getItem(
-            self, "Remove Tag", f"Remove which tag from {_plural(len(ids), 'paper')}?", shown, 0, False
-        )
-        tag = visible_choice(tag, names) if ok else None
-        if tag:
-            self.remove_tags([tag], ids)
-
-    def remove_from_list_dialog(self) -> None:
-        ids = self._selected()
-        if not ids or self.library is None:
-            return
-        names = sorted({n for p in self.library.get_many(ids[:1000]) for n in p.lists}, key=str.casefold)
-        if not names:
-            self.statusBar().showMessage("The selected papers are not in a reading list.", 8000)
-            return
-        current = self.sidebar_controller.value() if self.sidebar_controller.kind() == LIST_KIND else None
-        index = names.index(current) if current in names else 0
-        shown = [visible(n) for n in names]
-        name, ok = QInputDialog.getItem(
-            self, "Remove from Reading List", "Remove from which list?", shown, index, False
-        )
-        name = visible_choice(name, names) if ok else None
-        if name:
-            self.remove_from_list(name, ids)
-
-    def _table_menu(self, pos) -> None:
-        if self.library is None or not self.table.indexAt(pos).isValid():
-            return
-        self._update_actions()
-        menu = QMenu(self)
-        menu.addAction(self.open_page_action)
-        menu.addSeparator()
-        menu.addAction(self.read_next_action)
-        menu.addMenu(self.status_menu)
-        menu.addMenu(self.priority_menu)
-        menu.addSeparator()
-        menu.addAction(self.add_tags_action)
-        menu.addAction(self.remove_tags_action)
-        lists_menu = menu.addMenu("Add to Reading List")
-        for name, _count in self.library.lists():
-            lists_menu.addAction(button_text(visible(name)), lambda n=name: self.add_to_list(n))
-        lists_menu.addSeparator()
-        lists_menu.addAction("New List…", self._add_to_new_list)
-        menu.addAction(self.remove_from_list_action)
-        menu.addSeparator()
-        menu.addAction(self.note_action)
-        menu.addAction(self.export_selection_action)
-        menu.addSeparator()
-        menu.addAction(self.delete_papers_action)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
-
-    def _add_to_new_list(self) -> None:
-        ids = self._selected()
-        name, ok = QInputDialog.getText(self, "New Reading List", "Name of the new list:")
-        if ok and name.strip():
-            self.add_to_list(name.strip(), ids, create=True)
-
     # --- Reading lists and saved searches ----------------------------------------
-
-    def delete_list(self) -> None:
-        if self.library is None or self.sidebar_controller.kind() != LIST_KIND:
-            return
-        name = self.sidebar_controller.value()
-        if self._confirm(
-            "Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."
-        ):
-            self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
-            self.sidebar_controller.reload((ALL, "all"))
 
     # --- After an import -----------------------------------------------------------
 

@@ -202,7 +202,7 @@ class SidebarController(QObject):
         if self.kind() == SAVED:
             self.delete_saved_search()
         else:
-            self._w.delete_list()
+            self._w.edits.delete_list()
 
     def save_search(self) -> None:
         """Edit ▸ Save Search: the current view and search, under a name, in the sidebar."""
