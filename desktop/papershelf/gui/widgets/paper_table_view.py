@@ -140,7 +140,7 @@ class PaperHeader(QHeaderView):
         trailer = json.dumps({"user": sorted(self.user_set), "auto": sorted(self.auto_hidden)})
         return QByteArray(bytes(super().saveState().data()) + _STATE_MARK + trailer.encode("ascii"))
 
-    def restoreState(self, state: QByteArray | bytes) -> bool:
+    def restoreState(self, state: QByteArray | bytes | bytearray | memoryview) -> bool:
         data = bytes(state.data()) if isinstance(state, QByteArray) else bytes(state)
         qt_state, mark, trailer = data.rpartition(_STATE_MARK)
         if not mark:

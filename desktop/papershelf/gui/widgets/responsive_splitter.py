@@ -11,6 +11,7 @@ turns vertical when the window is narrower than :data:`NARROW_BELOW`, so at
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from PySide6.QtCore import QByteArray, QDataStream, QIODevice, Qt
 from PySide6.QtWidgets import QSplitter, QWidget
@@ -82,11 +83,11 @@ class ResponsiveSplitter(QSplitter):
         outer = super().sizes()
         return outer[:1] + self.inner.sizes() if len(outer) == 2 else outer
 
-    def setSizes(self, sizes: list[int]) -> None:
+    def setSizes(self, sizes: Sequence[int]) -> None:
         if len(sizes) < 3 or self.count() < 2:
             super().setSizes(sizes)
             return
-        sidebar, papers, details = sizes[:3]
+        sidebar, papers, details = list(sizes)[:3]
         if self.narrow:
             rest = super().sizes()[1] if self.width() > sidebar else papers
         else:
@@ -127,7 +128,7 @@ class ResponsiveSplitter(QSplitter):
         }
         return QByteArray(_MARK + json.dumps(state).encode("ascii"))
 
-    def restoreState(self, state: QByteArray | bytes) -> bool:
+    def restoreState(self, state: QByteArray | bytes | bytearray | memoryview) -> bool:
         """Sizes saved by :meth:`saveState`, or by the flat QSplitter of older versions; False if neither."""
         data = bytes(state.data()) if isinstance(state, QByteArray) else bytes(state)
         if not data.startswith(_MARK):
