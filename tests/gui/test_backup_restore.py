@@ -19,12 +19,12 @@ def dailies(folder):
 def test_the_first_launch_of_the_day_backs_up_later_not_at_start(make_window, qtbot, lib_path, sample, monkeypatch):
     """The copy reads the whole library: it waits, and does not compete with the user's first minutes."""
     from papershelf.core.library import Library
-    from papershelf.gui import main_window
+    from papershelf.gui import library_session
 
     with Library(lib_path) as lib:
         lib.import_file(sample)
     folder = paths.backups_dir(lib_path)
-    monkeypatch.setattr(main_window, "DAILY_BACKUP_DELAY_MS", 1500)
+    monkeypatch.setattr(library_session, "DAILY_BACKUP_DELAY_MS", 1500)
     first = make_window(lib_path)
     qtbot.wait(500)
     assert dailies(folder) == []

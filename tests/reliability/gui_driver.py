@@ -31,10 +31,10 @@ def record(box):
 
 QMessageBox.exec = record
 
-from papershelf.gui import main_window  # noqa: E402
+from papershelf.gui import library_session  # noqa: E402
 from papershelf.gui.app import create_window, ensure_app  # noqa: E402
 
-main_window.DAILY_BACKUP_DELAY_MS = 0
+library_session.DAILY_BACKUP_DELAY_MS = 0
 
 
 def settle(app: QApplication, seconds: float = 0.3) -> None:

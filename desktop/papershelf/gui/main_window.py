@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -31,16 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import paths
 from ..core.display import visible
-from . import workers
 from .dialogs.errors import report_exception, show_error
 from .dialogs.export import SELECTION
-from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .dialogs.shortcuts import ShortcutsDialog
 from .edits import Edits
 from .export_flow import ExportFlow
 from .import_flow import ImportFlow
+from .library_session import LibrarySession
 from .models.paper_table import PaperTableModel
 from .models.sidebar import (
     ALL,
@@ -51,6 +47,7 @@ from .models.sidebar import (
 from .models.sidebar import (
     LIST as LIST_KIND,
 )
+from .operations import OperationRunner
 from .paper_view import PaperView
 from .settings import (
     FAVOURITE_SLOTS,
@@ -70,8 +67,8 @@ if TYPE_CHECKING:
     from ..core.records import ImportResult
 
 DEFAULT_SIZE = (1400, 850)
-#: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
-DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
+#: At close, how long to wait for changes still queued before asking (another program holds the lock).
+CLOSE_WAIT_S = 3.0
 DEFAULT_SPLITTER = [190, 830, 380]
 
 
@@ -93,19 +90,18 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("Papershelf")
         self.setWindowTitle("Papershelf")
         self.setAcceptDrops(True)
-        self.library: Library | None = None
-        self.library_path: Path | None = None
         self.settings = Settings()
         self.undo_stack = QUndoStack(self)
+        #: Every change to the library goes through it, off the GUI thread (gui/operations.py).
+        self.runner = OperationRunner(self)
+        self.runner.waiting.connect(self._waiting_for_lock)
         self._painted = False
-        self._daily_backup_due = False
-        self._adopt_empty: Path | None = None
-        self._pending_open: Path | None = None
         self._was_active = False
         self._shortcut_rows: list[tuple[str, QAction]] = []
         self._icon = icon
 
         self._build_widgets()
+        self.session = LibrarySession(self)
         self.paper_view = PaperView(self)
         self.sidebar_controller = sidebar = SidebarController(self)
         for button, slot in (
@@ -286,13 +282,13 @@ class MainWindow(QMainWindow):
         )
         self.backup_action = a(
             "&Back Up Now",
-            self.backup_now,
+            self.session.backup_now,
             name="backupAction",
             tip="Write a backup of the library to the backups folder",
         )
         self.restore_action = a(
             "&Restore from Backup…",
-            self.restore_from_backup,
+            self.session.restore_from_backup,
             name="restoreAction",
             tip="Replace the library with one of its backups",
         )
@@ -591,240 +587,26 @@ class MainWindow(QMainWindow):
         self.paper_view.save_sort()
         s.sync()
 
-    # --- Opening the library ---------------------------------------------------------
+    # --- The library (app.py, smoke.py and the benchmarks open and close it here) ----
+
+    @property
+    def library(self) -> Library | None:
+        return self.session.library
+
+    @property
+    def library_path(self) -> Path | None:
+        return self.session.path
 
     def open_library(self, path: str | Path) -> bool:
         """Open ``path`` now (offering recovery if it fails); False if the user gave up."""
-        from ..core.errors import LibraryError
-        from ..core.library import Library
-
-        target: Path | None = Path(path)
-        while target is not None:
-            try:
-                library = Library(
-                    target,
-                    backups_dir=paths.backups_dir(target),
-                    check="daily",
-                    adopt_empty=target == self._adopt_empty,
-                )
-            except LibraryError as exc:
-                target = self._recover(target, exc)
-                continue
-            self.set_library(library, target, sync=True)
-            return True
-        return False
+        return self.session.open(path)
 
     def open_library_later(self, path: str | Path) -> None:
         """Open ``path`` on a worker once the window has painted (fast start-up)."""
-        self._pending_open = Path(path)
-        if self._painted:
-            QTimer.singleShot(0, self._begin_open)
-
-    def _begin_open(self) -> None:
-        path, self._pending_open = self._pending_open, None
-        if path is None:
-            return
-        self.statusBar().showMessage("Opening the library…")
-
-        def open_it(target: Path):
-            from ..core.library import Library
-
-            # SQLite's full quick check reads every page (0.6 s at 100k
-            # papers): once a day is enough, as in the CLI.
-            return Library(
-                target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
-            )
-
-        def failed(exc: BaseException, details: str) -> None:
-            from ..core.errors import LibraryError
-
-            if isinstance(exc, LibraryError):
-                retry = self._recover(path, exc)
-            else:
-                report_exception(self, exc, details)
-                retry = None
-            if retry is None:
-                self.quitRequested.emit(1)
-                return
-            self._pending_open = retry
-            self._begin_open()
-
-        workers.run(
-            open_it, path, on_result=lambda library: self.set_library(library, path, sync=False), on_error=failed
-        )
-
-    def _recover(self, path: Path, exc: BaseException) -> Path | None:
-        """Ask what to do about a library that cannot be opened; the path to try next, or None."""
-        from ..core import backup
-        from ..core.errors import PapershelfError
-        from ..core.migrate import EmptyFileError
-
-        if isinstance(exc, EmptyFileError):
-            # An empty file is adopted only when the user says so: it may be another program's.
-            answer = QMessageBox.question(
-                self,
-                "Empty File",
-                f"{path} is an empty file, not a Papershelf library. Start a new library in it?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                self._adopt_empty = path
-                return path
-        folder = paths.backups_dir(path)
-        try:
-            newest = backup.newest_good(folder)
-        except OSError:
-            newest = None
-        answer = ask_recovery(self, path, str(exc), newest)
-        if answer == RESTORE and newest is not None:
-            try:
-                backup.restore(path, newest, folder=folder)
-            except (PapershelfError, OSError) as error:
-                show_error(self, f"The backup could not be restored: {error}")
-            else:
-                self.statusBar().showMessage(
-                    f"Restored {path.name} from {newest.name}; the old file was kept aside.", 15000
-                )
-            return path
-        if answer == CHOOSE:
-            chosen, _filter = QFileDialog.getSaveFileName(
-                self,
-                "Open or Create a Library",
-                str(path.parent),
-                "Papershelf libraries (*.sqlite3);;All files (*)",
-                options=QFileDialog.Option.DontConfirmOverwrite,
-            )
-            return Path(chosen) if chosen else path
-        return None
-
-    def set_library(self, library: Library, path: Path, *, sync: bool = True) -> None:
-        if self.library is not None:
-            self.close_library()
-        self.library = library
-        self.library_path = Path(path)
-        default = paths.default_library()
-        try:
-            is_default = self.library_path.resolve() == default.resolve()
-        except OSError:
-            is_default = False
-        self.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.library_path.name)}")
-        self.table_model.set_library(library)
-        self.detail.set_library(library)
-        self.undo_stack.clear()
-        self.statusBar().clearMessage()
-        # Start on the first paper, so the first J goes to paper 2, not past paper 1.
-        self.paper_view.start_on_first()
-        self.sidebar_controller.select(ALL, "all")
-        if sync:
-            self.sidebar_controller.reload()
-            self.table_model.set_query(self.paper_view.current_query(), now=True)
-        else:
-            self.sidebar_controller.load()
-            self.table_model.set_query(self.paper_view.current_query())
-        self._update_actions()
-        # The keys of daily triage (J/K, Space…) work on the table: start there.
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.libraryOpened.emit()
-        self._daily_backup_due = True
-        # Not in the user's first minutes: the copy reads the whole file. If the
-        # app is closed sooner, closeEvent takes it after the window is gone.
-        QTimer.singleShot(DAILY_BACKUP_DELAY_MS, self._daily_backup)
-
-    def backup_now(self) -> None:
-        """File ▸ Back Up Now: a manual backup (never pruned), on a worker."""
-        if self.library is None:
-            return
-        from ..core import backup
-
-        path = self.library_path
-        self.statusBar().showMessage("Backing up the library…")
-        workers.run(
-            backup.backup,
-            path,
-            folder=paths.backups_dir(path),
-            on_result=lambda made: self.statusBar().showMessage(f"Backed up to {made}", 15000),
-            on_error=lambda exc, details: report_exception(self, exc, details),
-        )
-
-    def restore_from_backup(self) -> None:
-        """File ▸ Restore from Backup…: show what each backup holds, then restore the chosen one on a worker."""
-        if self.library is None:
-            return
-        from ..core import backup
-        from ..core.errors import PapershelfError
-        from .dialogs.restore import RestoreDialog
-
-        path, folder = self.library_path, paths.backups_dir(self.library_path)
-        try:
-            current = backup.summarize_library(path)
-        except PapershelfError:
-            current = None
-        dialog = RestoreDialog(path, backup.list_backups(folder), self, current=current)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
-            return
-        self.close_library()
-        self.statusBar().showMessage("Restoring the library…")
-
-        chosen = dialog.chosen
-        # The dialog warned from the backup's manifest; the restore compares what
-        # it really holds, and asks again if that drops more than was shown.
-        warned = bool(dialog.warning.text())
-
-        def restored(done) -> None:
-            message = f"Restored from {done.source.name}."
-            if done.kept is not None:
-                message += f" The library as it was is kept in {done.kept}."
-            if self.open_library(path):
-                self.statusBar().showMessage(message, 20000)
-
-        def failed(exc: BaseException, _details: str) -> None:
-            if isinstance(exc, backup.WouldDropError):
-                answer = QMessageBox.question(
-                    self,
-                    "Restore from Backup",
-                    f"Restoring {chosen.name} drops {' and '.join(exc.lost)} that the library holds now. "
-                    "Restore anyway? The library as it is is backed up first.",
-                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                    QMessageBox.StandardButton.Cancel,
-                )
-                if answer == QMessageBox.StandardButton.Yes:
-                    workers.run(
-                        backup.restore, path, chosen, folder=folder, force=True, on_result=restored, on_error=failed
-                    )
-                    return
-                self.statusBar().showMessage("Nothing was restored.", 10000)
-            else:
-                show_error(self, f"Nothing was restored: {exc}")
-            self.open_library(path)
-
-        workers.run(backup.restore, path, chosen, folder=folder, force=warned, on_result=restored, on_error=failed)
-
-    def _daily_backup(self) -> None:
-        """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
-        if self.library is None or not self._daily_backup_due:
-            return
-        from ..core import backup
-
-        self._daily_backup_due = False
-        path = self.library_path
-        keep = self.settings.backups_keep
-        workers.run(
-            backup.daily,
-            path,
-            paths.backups_dir(path),
-            keep,
-            on_error=lambda exc, details: self.statusBar().showMessage(f"The daily backup failed: {exc}", 15000),
-        )
+        self.session.open_later(path)
 
     def close_library(self) -> None:
-        self.detail.flush()
-        workers.wait_all()
-        self.detail.set_library(None)
-        self.table_model.set_library(None)
-        if self.library is not None:
-            self.library.close()
-        self.library = None
+        self.session.close()
 
     # --- Searching ----------------------------------------------------------------
 
@@ -939,8 +721,7 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             self.firstPainted.emit()
-            if self._pending_open is not None:
-                QTimer.singleShot(0, self._begin_open)
+            self.session.window_painted()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -978,6 +759,15 @@ class MainWindow(QMainWindow):
             return []
         return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
+    def _waiting_for_lock(self, waiting: bool) -> None:
+        if waiting:
+            self.statusBar().showMessage(
+                "Waiting for another program to finish writing to the library; "
+                "your changes are kept and will be saved then."
+            )
+        elif "another program" in self.statusBar().currentMessage():
+            self.statusBar().showMessage("Saved.", 3000)
+
     def closeEvent(self, event) -> None:
         if not self.detail.flush():
             answer = QMessageBox.question(
@@ -990,12 +780,20 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
+        if not self.runner.wait_idle(CLOSE_WAIT_S):
+            answer = QMessageBox.question(
+                self,
+                "Changes Not Saved Yet",
+                "Another program is still writing to the library, and your last changes wait for it. "
+                "Close anyway and lose them?",
+                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Close:
+                event.ignore()
+                return
+            self.runner.stop()
         self.import_flow.cancel()
         self.save_state()
-        if self.library is not None:
-            if self._daily_backup_due:
-                # Closed within the first minutes: back up now, with the window already gone.
-                self.hide()
-                self._daily_backup()
-            self.close_library()
+        self.session.shut_down()
         super().closeEvent(event)

@@ -1,0 +1,302 @@
+"""The open library: opening it (on a worker at start-up, offering recovery if it fails), the backups, restoring, closing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+
+from .. import paths
+from ..core.display import visible
+from . import workers
+from .dialogs.errors import report_exception, show_error
+from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
+from .models.sidebar import ALL
+
+if TYPE_CHECKING:
+    from ..core.library import Library
+    from .main_window import MainWindow
+
+#: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
+DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
+#: Before the library closes, how long queued changes may take to land (another program may hold the lock).
+RUNNER_WAIT_S = 60.0
+
+
+class LibrarySession(QObject):
+    """Holds the window's library from opening to closing, and takes and restores its backups."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self._w = window
+        self.library: Library | None = None
+        self.path: Path | None = None
+        #: An empty file the user agreed to start a new library in.
+        self._adopt_empty: Path | None = None
+        #: A library to open once the window has painted.
+        self._pending_open: Path | None = None
+        self._painted = False
+        self._daily_backup_due = False
+
+    # --- Opening ------------------------------------------------------------------
+
+    def _open_file(self, target: Path) -> Library:
+        from ..core.library import Library
+
+        # SQLite's full quick check reads every page (0.6 s at 100k papers): once a day is enough, as in the CLI.
+        return Library(
+            target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
+        )
+
+    def open(self, path: str | Path) -> bool:
+        """Open ``path`` now (offering recovery if it fails); False if the user gave up."""
+        from ..core.errors import LibraryError
+
+        target: Path | None = Path(path)
+        while target is not None:
+            try:
+                library = self._open_file(target)
+            except LibraryError as exc:
+                target = self._recover(target, exc)
+                continue
+            self.set_library(library, target, sync=True)
+            return True
+        return False
+
+    def open_later(self, path: str | Path) -> None:
+        """Open ``path`` on a worker once the window has painted (fast start-up)."""
+        self._pending_open = Path(path)
+        if self._painted:
+            QTimer.singleShot(0, self._begin_open)
+
+    def window_painted(self) -> None:
+        """The window painted for the first time: a library waiting for that opens now."""
+        self._painted = True
+        if self._pending_open is not None:
+            QTimer.singleShot(0, self._begin_open)
+
+    def _begin_open(self) -> None:
+        path, self._pending_open = self._pending_open, None
+        if path is None:
+            return
+        self._w.statusBar().showMessage("Opening the library…")
+
+        def failed(exc: BaseException, details: str) -> None:
+            from ..core.errors import LibraryError
+
+            if isinstance(exc, LibraryError):
+                retry = self._recover(path, exc)
+            else:
+                report_exception(self._w, exc, details)
+                retry = None
+            if retry is None:
+                self._w.quitRequested.emit(1)
+                return
+            self._pending_open = retry
+            self._begin_open()
+
+        workers.run(
+            self._open_file,
+            path,
+            on_result=lambda library: self.set_library(library, path, sync=False),
+            on_error=failed,
+        )
+
+    def _recover(self, path: Path, exc: BaseException) -> Path | None:
+        """Ask what to do about a library that cannot be opened; the path to try next, or None."""
+        from ..core import backup
+        from ..core.errors import PapershelfError
+        from ..core.migrate import EmptyFileError
+
+        w = self._w
+        if isinstance(exc, EmptyFileError):
+            # An empty file is adopted only when the user says so: it may be another program's.
+            answer = QMessageBox.question(
+                w,
+                "Empty File",
+                f"{path} is an empty file, not a Papershelf library. Start a new library in it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._adopt_empty = path
+                return path
+        folder = paths.backups_dir(path)
+        try:
+            newest = backup.newest_good(folder)
+        except OSError:
+            newest = None
+        choice = ask_recovery(w, path, str(exc), newest)
+        if choice == RESTORE and newest is not None:
+            try:
+                backup.restore(path, newest, folder=folder)
+            except (PapershelfError, OSError) as error:
+                show_error(w, f"The backup could not be restored: {error}")
+            else:
+                w.statusBar().showMessage(
+                    f"Restored {path.name} from {newest.name}; the old file was kept aside.", 15000
+                )
+            return path
+        if choice == CHOOSE:
+            chosen, _filter = QFileDialog.getSaveFileName(
+                w,
+                "Open or Create a Library",
+                str(path.parent),
+                "Papershelf libraries (*.sqlite3);;All files (*)",
+                options=QFileDialog.Option.DontConfirmOverwrite,
+            )
+            return Path(chosen) if chosen else path
+        return None
+
+    def set_library(self, library: Library, path: Path, *, sync: bool = True) -> None:
+        """Show ``library`` in the window, on its first paper; with ``sync``, its first results are shown on return."""
+        w = self._w
+        if self.library is not None:
+            self.close()
+        self.library = library
+        self.path = Path(path)
+        default = paths.default_library()
+        try:
+            is_default = self.path.resolve() == default.resolve()
+        except OSError:
+            is_default = False
+        w.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.path.name)}")
+        w.table_model.set_library(library)
+        w.detail.set_library(library, w.runner)
+        w.undo_stack.clear()
+        w.statusBar().clearMessage()
+        # Start on the first paper, so the first J goes to paper 2, not past paper 1.
+        w.paper_view.start_on_first()
+        w.sidebar_controller.select(ALL, "all")
+        if sync:
+            w.sidebar_controller.reload()
+            w.table_model.set_query(w.paper_view.current_query(), now=True)
+        else:
+            w.sidebar_controller.load()
+            w.table_model.set_query(w.paper_view.current_query())
+        w._update_actions()
+        # The keys of daily triage (J/K, Space…) work on the table: start there.
+        w.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        w.libraryOpened.emit()
+        self._daily_backup_due = True
+        # Not in the user's first minutes: the copy reads the whole file. If the
+        # app is closed sooner, shut_down() takes it after the window is gone.
+        QTimer.singleShot(DAILY_BACKUP_DELAY_MS, self._daily_backup)
+
+    # --- Backups ------------------------------------------------------------------
+
+    def backup_now(self) -> None:
+        """File ▸ Back Up Now: a manual backup (never pruned), on a worker."""
+        path = self.path
+        if self.library is None or path is None:
+            return
+        from ..core import backup
+
+        w = self._w
+        w.statusBar().showMessage("Backing up the library…")
+        workers.run(
+            backup.backup,
+            path,
+            folder=paths.backups_dir(path),
+            on_result=lambda made: w.statusBar().showMessage(f"Backed up to {made}", 15000),
+            on_error=lambda exc, details: report_exception(w, exc, details),
+        )
+
+    def restore_from_backup(self) -> None:
+        """File ▸ Restore from Backup…: show what each backup holds, then restore the chosen one on a worker."""
+        path = self.path
+        if self.library is None or path is None:
+            return
+        from ..core import backup
+        from ..core.errors import PapershelfError
+        from .dialogs.restore import RestoreDialog
+
+        w = self._w
+        folder = paths.backups_dir(path)
+        try:
+            current = backup.summarize_library(path)
+        except PapershelfError:
+            current = None
+        dialog = RestoreDialog(path, backup.list_backups(folder), w, current=current)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
+            return
+        self.close()
+        w.statusBar().showMessage("Restoring the library…")
+
+        chosen = dialog.chosen
+        # The dialog warned from the backup's manifest; the restore compares what
+        # it really holds, and asks again if that drops more than was shown.
+        warned = bool(dialog.warning.text())
+
+        def restored(done) -> None:
+            message = f"Restored from {done.source.name}."
+            if done.kept is not None:
+                message += f" The library as it was is kept in {done.kept}."
+            if self.open(path):
+                w.statusBar().showMessage(message, 20000)
+
+        def failed(exc: BaseException, _details: str) -> None:
+            if isinstance(exc, backup.WouldDropError):
+                answer = QMessageBox.question(
+                    w,
+                    "Restore from Backup",
+                    f"Restoring {chosen.name} drops {' and '.join(exc.lost)} that the library holds now. "
+                    "Restore anyway? The library as it is is backed up first.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel,
+                )
+                if answer == QMessageBox.StandardButton.Yes:
+                    workers.run(
+                        backup.restore, path, chosen, folder=folder, force=True, on_result=restored, on_error=failed
+                    )
+                    return
+                w.statusBar().showMessage("Nothing was restored.", 10000)
+            else:
+                show_error(w, f"Nothing was restored: {exc}")
+            self.open(path)
+
+        workers.run(backup.restore, path, chosen, folder=folder, force=warned, on_result=restored, on_error=failed)
+
+    def _daily_backup(self) -> None:
+        """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
+        path = self.path
+        if self.library is None or path is None or not self._daily_backup_due:
+            return
+        from ..core import backup
+
+        self._daily_backup_due = False
+        w = self._w
+        workers.run(
+            backup.daily,
+            path,
+            paths.backups_dir(path),
+            w.settings.backups_keep,
+            on_error=lambda exc, details: w.statusBar().showMessage(f"The daily backup failed: {exc}", 15000),
+        )
+
+    # --- Closing ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Save what is pending, wait for the workers, then close the library."""
+        w = self._w
+        w.detail.flush()
+        # Changes still queued land first (the writer thread holds the library).
+        w.runner.wait_idle(RUNNER_WAIT_S)
+        workers.wait_all()
+        w.detail.set_library(None)
+        w.table_model.set_library(None)
+        if self.library is not None:
+            self.library.close()
+        self.library = None
+
+    def shut_down(self) -> None:
+        """The window is closing: the day's backup if it is still due (with the window already gone), then close."""
+        if self.library is None:
+            return
+        if self._daily_backup_due:
+            # Closed within the first minutes: back up now, with the window already hidden.
+            self._w.hide()
+            self._daily_backup()
+        self.close()
