@@ -47,7 +47,6 @@ from .models.sidebar import (
 from .models.sidebar import (
     LIST as LIST_KIND,
 )
-from .operations import OperationRunner
 from .paper_view import PaperView
 from .settings import (
     FAVOURITE_SLOTS,
@@ -67,8 +66,6 @@ if TYPE_CHECKING:
     from ..core.records import ImportResult
 
 DEFAULT_SIZE = (1400, 850)
-#: At close, how long to wait for changes still queued before asking (another program holds the lock).
-CLOSE_WAIT_S = 3.0
 DEFAULT_SPLITTER = [190, 830, 380]
 
 
@@ -92,9 +89,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = Settings()
         self.undo_stack = QUndoStack(self)
-        #: Every change to the library goes through it, off the GUI thread (gui/operations.py).
-        self.runner = OperationRunner(self)
-        self.runner.waiting.connect(self._waiting_for_lock)
         self._painted = False
         self._was_active = False
         self._shortcut_rows: list[tuple[str, QAction]] = []
@@ -759,15 +753,6 @@ class MainWindow(QMainWindow):
             return []
         return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
-    def _waiting_for_lock(self, waiting: bool) -> None:
-        if waiting:
-            self.statusBar().showMessage(
-                "Waiting for another program to finish writing to the library; "
-                "your changes are kept and will be saved then."
-            )
-        elif "another program" in self.statusBar().currentMessage():
-            self.statusBar().showMessage("Saved.", 3000)
-
     def closeEvent(self, event) -> None:
         if not self.detail.flush():
             answer = QMessageBox.question(
@@ -780,19 +765,6 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
-        if not self.runner.wait_idle(CLOSE_WAIT_S):
-            answer = QMessageBox.question(
-                self,
-                "Changes Not Saved Yet",
-                "Another program is still writing to the library, and your last changes wait for it. "
-                "Close anyway and lose them?",
-                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Close:
-                event.ignore()
-                return
-            self.runner.stop()
         self.import_flow.cancel()
         self.save_state()
         self.session.shut_down()
