@@ -56,7 +56,7 @@ def test_closing_early_still_takes_the_days_backup(make_window, qtbot, lib_path,
 def test_back_up_now_then_restore_puts_the_old_state_back(imported, qtbot, lib_path, monkeypatch):
     window = imported
     folder = paths.backups_dir(lib_path)
-    window.backup_action.trigger()
+    window.acts.backup_action.trigger()
     qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage(), timeout=10000)
     assert any("-manual-" in p.name for p in backup.list_backups(folder))
 
@@ -72,7 +72,7 @@ def test_back_up_now_then_restore_puts_the_old_state_back(imported, qtbot, lib_p
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(RestoreDialog, "exec", pick_first)
-    window.restore_action.trigger()
+    window.acts.restore_action.trigger()
     qtbot.waitUntil(lambda: "kept in" in window.statusBar().currentMessage(), timeout=20000)
     wait_search(qtbot, window)
     assert "manual · 49 papers" in shown["items"][0]
@@ -91,7 +91,7 @@ def test_cancelling_the_restore_changes_nothing(imported, qtbot, monkeypatch):
     window = imported
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
     monkeypatch.setattr(RestoreDialog, "exec", lambda dialog: QDialog.DialogCode.Rejected)
-    window.restore_action.trigger()
+    window.acts.restore_action.trigger()
     assert window.library.count("status:read") == 1
 
 

@@ -22,7 +22,7 @@ def _run_export(window, qtbot, monkeypatch, target, choose=None):
         return str(target), filters
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
-    window.export_action.trigger()
+    window.acts.export_action.trigger()
     dialog = window.export_flow.dialog
     qtbot.waitUntil(dialog.isVisible)
     if choose:
@@ -69,7 +69,7 @@ def test_export_the_selection_from_the_paper_menu(imported, qtbot, monkeypatch, 
     qtbot.keyClick(window.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
     target = tmp_path / "two.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
-    window.export_selection_action.trigger()
+    window.acts.export_selection_action.trigger()
     dialog = window.export_flow.dialog
     assert dialog.scope() == ("selection", "")
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
@@ -81,7 +81,7 @@ def test_export_to_a_folder_that_is_not_there_shows_an_error(imported, qtbot, mo
     window = imported
     target = tmp_path / "missing" / "x.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
-    window.export_action.trigger()
+    window.acts.export_action.trigger()
     qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
     [(text, _info, _details)] = dialogs.take()
@@ -96,7 +96,7 @@ def test_export_onto_the_library_through_a_link_is_refused(imported, qtbot, monk
     link.symlink_to(window.library.path)
     before = window.library.count()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(link), "")))
-    window.export_action.trigger()
+    window.acts.export_action.trigger()
     qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)
     [(text, _info, _details)] = dialogs.take()
@@ -132,7 +132,7 @@ def test_export_says_which_papers_keep_characters_with_no_latex_form(imported, q
     qtbot.waitUntil(lambda: window.table_model.rowCount() == 50, timeout=10000)
     target = tmp_path / "out.bib"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
-    window.export_action.trigger()
+    window.acts.export_action.trigger()
     qtbot.waitUntil(window.export_flow.dialog.isVisible)
     qtbot.mouseClick(window.export_flow.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=10000)

@@ -71,7 +71,7 @@ def test_clipboard_import_with_ctrl_shift_v(window, qtbot, sample):
 
 def test_pasting_text_that_is_not_a_listing_shows_an_error_and_changes_nothing(window, qtbot, dialogs):
     QGuiApplication.clipboard().setText("hello there\nthis is not a listing\n")
-    window.clipboard_action.trigger()
+    window.acts.clipboard_action.trigger()
     qtbot.waitUntil(lambda: not window.import_flow.busy, timeout=5000)
     [(text, _info, details)] = dialogs.take()
     assert "clipboard" in text and "listing" in text
@@ -82,7 +82,7 @@ def test_pasting_text_that_is_not_a_listing_shows_an_error_and_changes_nothing(w
 
 def test_an_empty_clipboard_says_so(window, qtbot, dialogs):
     QGuiApplication.clipboard().setText("")
-    window.clipboard_action.trigger()
+    window.acts.clipboard_action.trigger()
     [(text, _info, _details)] = dialogs.take()
     assert "clipboard" in text.lower()
 
@@ -186,13 +186,13 @@ def test_file_import_action_and_toolbar(window, qtbot, sample, monkeypatch):
         return [str(sample)], ""
 
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_open))
-    button = window.toolbar.widgetForAction(window.import_action)
+    button = window.acts.toolbar.widgetForAction(window.acts.import_action)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     preview = wait_preview(qtbot, window)
     preview.reject()
     qtbot.waitUntil(lambda: not window.import_flow.busy)
     # The folder is remembered for next time.
-    window.import_action.trigger()
+    window.acts.import_action.trigger()
     wait_preview(qtbot, window).reject()
     assert asked[-1] == str(sample.parent)
     assert window.library.count() == 0

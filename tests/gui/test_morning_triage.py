@@ -41,10 +41,10 @@ class Keyboard:
 
 
 def shortcuts_shown(window) -> dict[str, str]:
-    window.shortcuts_action.trigger()
-    table = window.shortcuts_dialog.table
+    window.acts.shortcuts_action.trigger()
+    table = window.acts.shortcuts_dialog.table
     shown = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
-    window.shortcuts_dialog.close()
+    window.acts.shortcuts_dialog.close()
     return shown
 
 
@@ -143,7 +143,7 @@ def test_a_listing_is_shown_in_its_page_order_and_all_papers_newest_first(import
     titles = [window.table_model.index(r, Column.TITLE).data() for r in range(window.table_model.rowCount())]
     assert titles == sorted(titles, key=str.casefold)
     # View ▸ Default Order goes back to the page order, for good.
-    window.default_order_action.trigger()
+    window.acts.default_order_action.trigger()
     wait_search(qtbot, window)
     assert window.table_model.ids == shown
     window.close()
@@ -220,7 +220,7 @@ def test_alt_digits_apply_favourite_tags_and_the_digits_still_set_priority(
         return "to-read, R&D", True
 
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(answer))
-    window.assign_favourites_action.trigger()
+    window.acts.assign_favourites_action.trigger()
     assert asked["text"] == ""
     focus_table(qtbot, window)
     keys = Keyboard(qtbot)
@@ -246,12 +246,12 @@ def test_alt_digits_apply_favourite_tags_and_the_digits_still_set_priority(
     assert shown["Tag “to-read”"] == QKeySequence("Alt+1").toString(NATIVE)
     assert shown["Tag “R&D”"] == QKeySequence("Alt+2").toString(NATIVE)
     assert not any(QKeySequence("Alt+3").toString(NATIVE) == key for key in shown.values())
-    menu_texts = [a.text() for a in window.favourites_menu.actions()]
+    menu_texts = [a.text() for a in window.acts.favourites_menu.actions()]
     assert "Tag “to-read”" in menu_texts and "Tag “R&&D”" in menu_texts
     # Kept for the next launch, and offered for editing.
     window.close()
     again = make_window(lib_path)
-    again.assign_favourites_action.trigger()
+    again.acts.assign_favourites_action.trigger()
     assert asked["text"] == "to-read, R&D"
 
 
@@ -260,7 +260,7 @@ def test_the_shortcuts_dialog_shows_one_readable_key_per_action(imported, qtbot)
     focus_table(qtbot, window)
     qtbot.keyClick(window.table, K.Key_Space)  # something to undo: the menu says "Undo Mark 1 paper read"
     shown = shortcuts_shown(window)
-    undo = window.undo_action.shortcuts()
+    undo = window.acts.undo_action.shortcuts()
     assert shown["Undo"] == undo[0].toString(NATIVE)
     assert shown["Mark as Unread"] == "U"
     assert shown["Mark Read and Next"] == "Space"

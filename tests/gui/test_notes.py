@@ -54,7 +54,7 @@ def test_deleting_a_note_can_be_undone(imported, qtbot):
     qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
     assert window.library.get(pid).notes == []
     assert window.detail.notes.editors == []
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     [note] = window.library.get(pid).notes
     assert (note.id, note.text) == (note_id, "keep me")
     assert window.detail.notes.editors[0].toPlainText() == "keep me"

@@ -234,12 +234,12 @@ def test_dialogs_show_names_literally_and_act_on_the_stored_name(spoofed, qtbot,
         return items[0], True
 
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
-    window.remove_tags_action.trigger()
+    window.acts.remove_tags_action.trigger()
     assert offered["items"] == ["<U+202E>gat"]
     assert window.library.get(pid).tags == []
     # The undo text in the Edit menu names the tag with marks too.
-    assert not _hidden(window.undo_action.text())
-    assert "<U+202E>gat" in window.undo_action.text()
+    assert not _hidden(window.acts.undo_action.text())
+    assert "<U+202E>gat" in window.acts.undo_action.text()
 
 
 def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monkeypatch, dialogs):
@@ -253,7 +253,7 @@ def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monke
     wait_sidebar(qtbot, window)
     assert window.sidebar_controller.select("list", name)
     dialogs.question = QMessageBox.StandardButton.Cancel
-    window.delete_list_action.trigger()
+    window.acts.delete_list_action.trigger()
     assert _rendered(dialogs.questions[-1]) == f"Delete the reading list “{name}”? The papers stay in the library."
     assert [n for n, _ in window.library.lists()] == [name]
     labels = []

@@ -202,7 +202,7 @@ def test_deselecting_the_last_paper_leaves_nothing_to_act_on(imported, qtbot):
     key(qtbot, window, K.Key_3)
     assert window.library.count("status:read") == 0
     assert all(p.priority == 0 for p in window.library.get_many(window.table_model.ids))
-    assert not window.read_next_action.isEnabled()
+    assert not window.acts.read_next_action.isEnabled()
     key(qtbot, window, K.Key_Down)  # the keyboard picks up again at the top
     assert highlighted(window) == [0]
     check_shows_current(window)

@@ -127,9 +127,9 @@ def test_t_focuses_the_tag_editor_and_enter_adds_tags(imported, qtbot):
     assert QApplication.focusWidget() is window.table
     assert "rl" in window.detail.tag_editor._names.stringList()
     # Undo takes both tags away; the chip of a tag removes it.
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     assert window.library.get(pid).tags == []
-    window.redo_action.trigger()
+    window.acts.redo_action.trigger()
     chip = [c for c in window.detail.tag_editor.findChildren(type(window.new_list_button), "tagChip") if c.isVisible()]
     qtbot.mouseClick(chip[0], Qt.MouseButton.LeftButton)
     assert len(window.library.get(pid).tags) == 1
@@ -237,24 +237,24 @@ def test_bulk_actions_on_a_multi_selection(imported, qtbot, monkeypatch):
     ids = window.table.selected_ids()
     assert len(ids) == 3
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("survey, later", True)))
-    window.add_tags_action.trigger()
+    window.acts.add_tags_action.trigger()
     assert all(sorted(t) == ["later", "survey"] for t in window.library.tag_sets(ids).values())
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("later", True)))
-    window.remove_tags_action.trigger()
+    window.acts.remove_tags_action.trigger()
     assert all(t == ["survey"] for t in window.library.tag_sets(ids).values())
-    window.status_actions["reading"].trigger()
+    window.acts.status_actions["reading"].trigger()
     assert {p.status for p in window.library.get_many(ids)} == {"reading"}
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
     assert {p.status for p in window.library.get_many(ids)} == {"read"}
     window.edits.add_to_list("Later", ids, create=True)
     assert window.library.list_paper_ids("Later") == ids
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("Later", True)))
-    window.remove_from_list_action.trigger()
+    window.acts.remove_from_list_action.trigger()
     assert window.library.list_paper_ids("Later") == []
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     assert window.library.list_paper_ids("Later") == ids
     for _ in range(4):
-        window.undo_action.trigger()
+        window.acts.undo_action.trigger()
     assert {p.status for p in window.library.get_many(ids)} == {"unread"}
 
 
@@ -299,8 +299,8 @@ def test_priority_and_status_from_the_detail_pane(imported, qtbot):
     assert window.library.get(pid).status == "reading"
     window.detail.priority.priorityChosen.emit(2)
     assert window.library.get(pid).priority == 2
-    window.undo_action.trigger()
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
+    window.acts.undo_action.trigger()
     paper = window.library.get(pid)
     assert (paper.status, paper.priority) == ("unread", 0)
     assert window.detail.status_buttons.status() == "unread"
@@ -372,7 +372,7 @@ def test_delete_key_deletes_the_selection_and_undo_brings_it_back(imported, qtbo
     assert dialogs.questions and "these 2 papers" in dialogs.questions[-1]
     wait_search(qtbot, window)
     assert window.library.count() == 47 and window.table_model.rowCount() == 47
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     wait_search(qtbot, window)
     assert window.library.count() == 49 and window.table_model.rowCount() == 49
     assert window.library.count("has:notes") == 1

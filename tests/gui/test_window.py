@@ -37,8 +37,8 @@ def test_key_widgets_have_object_and_accessible_names(window):
         assert widget is not None, name
         assert widget.accessibleName(), name
     assert window.findChild(QPushButton, "importButton").text() == "Import a listing…"
-    assert window.import_action.objectName() == "importAction"
-    assert window.import_action in window.toolbar.actions()
+    assert window.acts.import_action.objectName() == "importAction"
+    assert window.acts.import_action in window.acts.toolbar.actions()
 
 
 def test_window_title_names_a_library_that_is_not_the_default(window, make_window, qtbot):
@@ -113,9 +113,9 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     mime = window.table_model.mimeData([window.table_model.index(0, 0), window.table_model.index(1, 0)])
     assert window.sidebar_model.dropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, index)
     assert window.library.list_paper_ids("Group & friends") == window.table_model.ids[:2]
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     assert window.library.list_paper_ids("Group & friends") == []
-    window.redo_action.trigger()
+    window.acts.redo_action.trigger()
     window.sidebar.setCurrentIndex(window.sidebar_model.find("list", "Group & friends"))
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
@@ -132,14 +132,14 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     assert window.library.lists() == []
     assert window.sidebar_model.key(window.sidebar.currentIndex()) == ("all", "all")
     # Deleting a list can be undone, papers and all; then the earlier steps undo too.
-    window.undo_action.trigger()
+    window.acts.undo_action.trigger()
     assert len(window.library.list_paper_ids("Reading group")) == 2
-    window.redo_action.trigger()
+    window.acts.redo_action.trigger()
     assert window.library.lists() == []
     # A clash is reported, not swallowed.
     window.library.create_list("Taken")
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Taken", True)))
-    window.new_list_action.trigger()
+    window.acts.new_list_action.trigger()
     [(text, _info, _details)] = dialogs.take()
     assert "Taken" in text
 
@@ -158,14 +158,14 @@ def test_saving_and_deleting_a_search(imported, qtbot, monkeypatch):
     assert window.sidebar_model.key(window.sidebar.currentIndex()) == ("saved", "RL papers")
     assert window.search_field.text() == ""
     assert window.table_model.rowCount() == count
-    window.delete_saved_action.trigger()
+    window.acts.delete_saved_action.trigger()
     assert window.library.saved_searches() == []
 
 
 def test_the_shortcuts_dialog_lists_every_shortcut(imported, qtbot):
     window = imported
-    window.shortcuts_action.trigger()
-    dialog = window.shortcuts_dialog
+    window.acts.shortcuts_action.trigger()
+    dialog = window.acts.shortcuts_dialog
     table = dialog.table
     shown = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
     assert shown["Next Paper"] == "J"
@@ -206,7 +206,7 @@ def test_unreadable_library_offers_quit_and_leaves_the_file_alone(make_window, q
     assert "cannot open" in text.lower() and "not a Papershelf library" in info
     assert window.library is None
     assert broken.read_bytes() == before
-    assert not window.import_action.isEnabled()
+    assert not window.acts.import_action.isEnabled()
 
 
 def test_a_damaged_library_can_be_restored_from_the_newest_backup(make_window, qtbot, tmp_path, dialogs):

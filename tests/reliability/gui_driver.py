@@ -61,7 +61,7 @@ def main() -> int:
         elif command == "note":
             window.library.add_note(window.table.current_id(), arg)
         elif command == "backup":
-            window.backup_action.trigger()
+            window.acts.backup_action.trigger()
             end = time.monotonic() + 30
             while "Backed up to" not in window.statusBar().currentMessage() and time.monotonic() < end:
                 settle(app, 0.05)

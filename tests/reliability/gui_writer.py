@@ -39,7 +39,7 @@ def main() -> int:
     for step in range(steps):
         window.table.select_row(step % 20)
         app.processEvents()
-        window.read_next_action.trigger()
+        window.acts.read_next_action.trigger()
         paper_id = window.table.current_id()
         window.library.add_note(paper_id, f"note {step} from the GUI")
         app.processEvents()

@@ -91,7 +91,7 @@ class Edits(QObject):
             self.detail.refresh(notes=notes)
         if sidebar:
             self._w.sidebar_controller.schedule_refresh()
-        self._w._update_actions()
+        self._w.acts.update_enabled()
 
     def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
         """After papers were deleted or put back: the rows themselves come and go."""
@@ -238,7 +238,7 @@ class Edits(QObject):
         if len(names) > FAVOURITE_SLOTS:
             self._message(f"Only the first {FAVOURITE_SLOTS} tags have a key.")
         self.settings.favourite_tags = names[:FAVOURITE_SLOTS]
-        self._w._show_favourites()
+        self._w.acts.name_favourites()
 
     def add_tags_dialog(self) -> None:
         ids = self._selected()
@@ -327,26 +327,26 @@ class Edits(QObject):
         library = self.library
         if library is None or not self.table.indexAt(pos).isValid():
             return
-        w = self._w
-        w._update_actions()
-        menu = QMenu(w)
-        menu.addAction(w.open_page_action)
+        acts = self._w.acts
+        acts.update_enabled()
+        menu = QMenu(self._w)
+        menu.addAction(acts.open_page_action)
         menu.addSeparator()
-        menu.addAction(w.read_next_action)
-        menu.addMenu(w.status_menu)
-        menu.addMenu(w.priority_menu)
+        menu.addAction(acts.read_next_action)
+        menu.addMenu(acts.status_menu)
+        menu.addMenu(acts.priority_menu)
         menu.addSeparator()
-        menu.addAction(w.add_tags_action)
-        menu.addAction(w.remove_tags_action)
+        menu.addAction(acts.add_tags_action)
+        menu.addAction(acts.remove_tags_action)
         lists_menu = menu.addMenu("Add to Reading List")
         for name, _count in library.lists():
             lists_menu.addAction(button_text(visible(name)), lambda n=name: self.add_to_list(n))
         lists_menu.addSeparator()
         lists_menu.addAction("New List…", self._add_to_new_list)
-        menu.addAction(w.remove_from_list_action)
+        menu.addAction(acts.remove_from_list_action)
         menu.addSeparator()
-        menu.addAction(w.note_action)
-        menu.addAction(w.export_selection_action)
+        menu.addAction(acts.note_action)
+        menu.addAction(acts.export_selection_action)
         menu.addSeparator()
-        menu.addAction(w.delete_papers_action)
+        menu.addAction(acts.delete_papers_action)
         menu.popup(self.table.viewport().mapToGlobal(pos))

@@ -174,7 +174,7 @@ class LibrarySession(QObject):
         else:
             w.sidebar_controller.load()
             w.table_model.set_query(w.paper_view.current_query())
-        w._update_actions()
+        w.acts.update_enabled()
         # The keys of daily triage (J/K, Space…) work on the table: start there.
         w.table.setFocus(Qt.FocusReason.OtherFocusReason)
         w.libraryOpened.emit()

@@ -9,18 +9,15 @@ a worker thread.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
+from PySide6.QtGui import QGuiApplication, QIcon, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -29,10 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.display import visible
+from .actions import Actions
 from .dialogs.errors import report_exception, show_error
-from .dialogs.export import SELECTION
-from .dialogs.shortcuts import ShortcutsDialog
 from .edits import Edits
 from .export_flow import ExportFlow
 from .import_flow import ImportFlow
@@ -41,24 +36,17 @@ from .models.paper_table import PaperTableModel
 from .models.sidebar import (
     ALL,
     DATE,
-    SAVED,
     SidebarModel,
-)
-from .models.sidebar import (
-    LIST as LIST_KIND,
 )
 from .paper_view import PaperView
 from .settings import (
-    FAVOURITE_SLOTS,
     Settings,
-    favourite_tags,
 )
 from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
 from .widgets.paper_table_view import PaperTableView
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
-from .widgets.tag_editor import button_text
 from .widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
@@ -91,7 +79,6 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self._painted = False
         self._was_active = False
-        self._shortcut_rows: list[tuple[str, QAction]] = []
         self._icon = icon
 
         self._build_widgets()
@@ -120,10 +107,9 @@ class MainWindow(QMainWindow):
         self.export_flow = ExportFlow(
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
-        self._build_actions()
-        self._build_menus()
+        self.acts = Actions(self, icon)
         self._restore_state()
-        self._update_actions()
+        self.acts.update_enabled()
 
     # --- Layout -------------------------------------------------------------------
 
@@ -216,335 +202,6 @@ class MainWindow(QMainWindow):
         button.setAccessibleName(tip)
         return button
 
-    # --- Actions and menus --------------------------------------------------------
-
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], None],
-        shortcuts: list | None = None,
-        *,
-        name: str,
-        tip: str | None = None,
-        table_only: bool = False,
-    ) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(lambda _=False: slot())
-        if table_only:
-            # Single keys act only in the table, so typing elsewhere is never stolen.
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            self.table.addAction(action)
-        else:
-            self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        K = QKeySequence.StandardKey
-        self.import_action = a(
-            "&Import Listing…",
-            self.import_flow.import_files,
-            [K.Open],
-            name="importAction",
-            tip="Import daily listings or BibTeX files",
-        )
-        self.clipboard_action = a(
-            "Import from &Clipboard",
-            self.import_flow.import_clipboard,
-            ["Ctrl+Shift+V"],
-            name="importClipboardAction",
-            tip="Import the daily papers page copied to the clipboard",
-        )
-        self.sample_action = a(
-            "Open the &Sample Listing",
-            self.import_flow.open_sample,
-            name="sampleAction",
-            tip="Import the bundled sample listing",
-        )
-        self.export_action = a(
-            "&Export…",
-            lambda: self.export_flow.open_export(),
-            ["Ctrl+E"],
-            name="exportAction",
-            tip="Export papers to BibTeX and other formats",
-        )
-        self.backup_action = a(
-            "&Back Up Now",
-            self.session.backup_now,
-            name="backupAction",
-            tip="Write a backup of the library to the backups folder",
-        )
-        self.restore_action = a(
-            "&Restore from Backup…",
-            self.session.restore_from_backup,
-            name="restoreAction",
-            tip="Replace the library with one of its backups",
-        )
-        # Some platforms define no Quit key; Ctrl+Q is what users expect there.
-        quit_keys = [K.Quit] if QKeySequence.keyBindings(K.Quit) else ["Ctrl+Q"]
-        self.quit_action = a("&Quit", self.close, quit_keys, name="quitAction")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setObjectName("undoAction")
-        self.undo_action.setShortcuts(QKeySequence.keyBindings(K.Undo))
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setObjectName("redoAction")
-        self.redo_action.setShortcuts(QKeySequence.keyBindings(K.Redo))
-        self.addAction(self.undo_action)
-        self.addAction(self.redo_action)
-        self.find_action = a(
-            "&Find", self.paper_view.focus_search, [K.Find], name="findAction", tip="Search the library"
-        )
-        self.select_all_action = a("Select &All Papers", self.paper_view.select_all, name="selectAllAction")
-        self.save_search_action = a("&Save Search…", self.sidebar_controller.save_search, name="saveSearchAction")
-        self.refresh_action = a("&Refresh", self.refresh_all, [K.Refresh], name="refreshAction")
-        self.default_order_action = a(
-            "&Default Order",
-            self.paper_view.use_default_order,
-            name="defaultOrderAction",
-            tip="Listings in their page order, other views newest first (after sorting by a column)",
-        )
-
-        self.open_page_action = a(
-            "&Open Paper Page",
-            self.paper_view.open_current_page,
-            ["Return", "Enter"],
-            name="openPageAction",
-            table_only=True,
-        )
-        # Space as in mail clients: this one is done, show the next.
-        self.read_next_action = a(
-            "Mark &Read and Next", self.edits.read_and_next, ["Space"], name="readNextAction", table_only=True
-        )
-        self.status_actions = {
-            status: a(
-                f"Mark as {status.capitalize()}",
-                lambda s=status: self.edits.set_status(s),
-                ["U", "Shift+Space"] if status == "unread" else None,
-                name=f"mark{status.capitalize()}Action",
-                table_only=status == "unread",
-            )
-            for status in ("unread", "reading", "read")
-        }
-        self.priority_actions = [
-            a(
-                "&Clear Priority" if p == 0 else f"Priority &{p}",
-                lambda p=p: self.edits.set_priority(p),
-                [str(p)],
-                name=f"priority{p}Action",
-                table_only=True,
-            )
-            for p in range(4)
-        ]
-        self.tag_action = a("Edit &Tags", self.edits.edit_tags, ["T"], name="editTagsAction", table_only=True)
-        self.add_tags_action = a(
-            "&Add Tags to Selection…", self.edits.add_tags_dialog, ["Ctrl+T"], name="addTagsAction"
-        )
-        self.remove_tags_action = a(
-            "R&emove Tags from Selection…", self.edits.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
-        )
-        # Alt+digit: the plain digits set the priority. Table only: Alt+digit types on some keyboards.
-        self.favourite_actions = [
-            a(
-                f"Favourite Tag {n}",
-                lambda n=n: self.edits.apply_favourite(n),
-                [f"Alt+{n}"],
-                name=f"favouriteTag{n}Action",
-                table_only=True,
-            )
-            for n in range(1, FAVOURITE_SLOTS + 1)
-        ]
-        self.assign_favourites_action = a(
-            "Assign &Favourite Tags…",
-            self.edits.assign_favourite_tags,
-            name="assignFavouritesAction",
-            tip="Choose the tags that Alt+1 to Alt+9 add",
-        )
-        self.list_action = a(
-            "Add to Reading &List…", self.edits.choose_list, ["L"], name="addToListAction", table_only=True
-        )
-        self.remove_from_list_action = a(
-            "Remove from Reading List…", self.edits.remove_from_list_dialog, name="removeFromListAction"
-        )
-        self.note_action = a("Add &Note", self.edits.add_note, ["N"], name="addNoteAction", table_only=True)
-        self.next_action = a(
-            "&Next Paper", lambda: self.table.move_current(1), ["J"], name="nextAction", table_only=True
-        )
-        self.previous_action = a(
-            "&Previous Paper", lambda: self.table.move_current(-1), ["K"], name="previousAction", table_only=True
-        )
-        self.export_selection_action = a(
-            "Export Selection…", lambda: self.export_flow.open_export(SELECTION), name="exportSelectionAction"
-        )
-        self.delete_papers_action = a(
-            "&Delete Papers…",
-            self.edits.delete_papers,
-            [K.Delete],
-            name="deletePapersAction",
-            table_only=True,
-            tip="Delete the selected papers with their notes (Undo brings them back)",
-        )
-
-        self.new_list_action = a("&New Reading List…", self.sidebar_controller.new_list, [K.New], name="newListAction")
-        self.rename_list_action = a(
-            "&Rename Reading List…", self.sidebar_controller.rename_list, name="renameListAction"
-        )
-        self.delete_list_action = a("&Delete Reading List…", self.edits.delete_list, name="deleteListAction")
-        self.delete_saved_action = a(
-            "Delete Saved &Search", self.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
-        )
-
-        self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, [K.HelpContents], name="shortcutsAction")
-        self.about_action = a("&About Papershelf", self.show_about, name="aboutAction")
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-
-        def menu(title: str, items: list) -> QMenu:
-            m = bar.addMenu(title)
-            for item in items:
-                if item is None:
-                    m.addSeparator()
-                elif isinstance(item, QMenu):
-                    m.addMenu(item)
-                else:
-                    m.addAction(item)
-                    self._shortcut_rows.append((title.replace("&", ""), item))
-            return m
-
-        menu(
-            "&File",
-            [
-                self.import_action,
-                self.clipboard_action,
-                self.sample_action,
-                None,
-                self.export_action,
-                None,
-                self.backup_action,
-                self.restore_action,
-                None,
-                self.quit_action,
-            ],
-        )
-        menu(
-            "&Edit",
-            [
-                self.undo_action,
-                self.redo_action,
-                None,
-                self.find_action,
-                self.select_all_action,
-                None,
-                self.save_search_action,
-            ],
-        )
-        menu("&View", [self.refresh_action, None, self.default_order_action])
-        self.status_menu = QMenu("Set &Status", self)
-        for action in self.status_actions.values():
-            self.status_menu.addAction(action)
-        self.priority_menu = QMenu("Set &Priority", self)
-        for action in self.priority_actions:
-            self.priority_menu.addAction(action)
-        self.favourites_menu = QMenu("&Favourite Tags", self)
-        for action in self.favourite_actions:
-            self.favourites_menu.addAction(action)
-        self.favourites_menu.addSeparator()
-        self.favourites_menu.addAction(self.assign_favourites_action)
-        paper = menu(
-            "&Paper",
-            [
-                self.open_page_action,
-                None,
-                self.read_next_action,
-                self.status_menu,
-                self.priority_menu,
-                None,
-                self.tag_action,
-                self.favourites_menu,
-                self.add_tags_action,
-                self.remove_tags_action,
-                None,
-                self.list_action,
-                self.remove_from_list_action,
-                None,
-                self.note_action,
-                None,
-                self.next_action,
-                self.previous_action,
-                None,
-                self.export_selection_action,
-                self.delete_papers_action,
-            ],
-        )
-        for action in list(self.status_actions.values()) + self.priority_actions + self.favourite_actions:
-            self._shortcut_rows.append(("Paper", action))
-        self._show_favourites()
-        paper.aboutToShow.connect(self._update_actions)
-        menu(
-            "&Lists",
-            [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action],
-        )
-        menu("&Help", [self.shortcuts_action, None, self.about_action])
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolBar")
-        toolbar.setAccessibleName("Main toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.import_action, self.clipboard_action, self.export_action):
-            toolbar.addAction(action)
-        import_button = toolbar.widgetForAction(self.import_action)
-        if import_button is not None:
-            import_button.setObjectName("toolbarImportButton")
-            import_button.setAccessibleName("Import a listing")
-        self.toolbar = toolbar
-
-    def _update_actions(self) -> None:
-        has_library = self.library is not None
-        has_paper = has_library and self.table.has_selection()
-        for action in (
-            self.open_page_action,
-            self.read_next_action,
-            self.tag_action,
-            self.add_tags_action,
-            self.remove_tags_action,
-            self.list_action,
-            self.remove_from_list_action,
-            self.note_action,
-            self.export_selection_action,
-            *self.status_actions.values(),
-            *self.priority_actions,
-            *self.favourite_actions,
-        ):
-            action.setEnabled(has_paper)
-        for action in (
-            self.import_action,
-            self.clipboard_action,
-            self.sample_action,
-            self.export_action,
-            self.new_list_action,
-            self.save_search_action,
-            self.refresh_action,
-        ):
-            action.setEnabled(has_library)
-        kind = self.sidebar_controller.kind()
-        self.rename_list_action.setEnabled(kind == LIST_KIND)
-        self.delete_list_action.setEnabled(kind == LIST_KIND)
-        self.delete_saved_action.setEnabled(kind == SAVED)
-        self.rename_list_button.setEnabled(kind == LIST_KIND)
-        self.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
-        self.new_list_button.setEnabled(has_library)
-        self.save_search_button.setEnabled(has_library)
-
     # --- Window state ---------------------------------------------------------------
 
     def _restore_state(self) -> None:
@@ -610,12 +267,6 @@ class MainWindow(QMainWindow):
 
     # --- Triage -------------------------------------------------------------------
 
-    def _show_favourites(self) -> None:
-        """Name each favourite action after its tag (menus and the shortcuts dialog show them)."""
-        for slot, (action, tag) in enumerate(zip(self.favourite_actions, favourite_tags(self.settings)), start=1):
-            action.setData(tag)
-            action.setText(f"Tag “{button_text(visible(tag))}”" if tag else f"Favourite Tag {slot} (none yet)")
-
     # --- Bulk actions through dialogs --------------------------------------------
 
     # --- Reading lists and saved searches ----------------------------------------
@@ -641,43 +292,6 @@ class MainWindow(QMainWindow):
         # Back from the preview and progress dialogs, ready for the keyboard.
         self.activateWindow()
         self.paper_view.focus_table()
-
-    # --- Help ---------------------------------------------------------------------
-
-    def shortcut_rows(self) -> list[tuple[str, str, list[QKeySequence]]]:
-        rows = []
-        # Undo and Redo name the step they would take ("Undo Mark 1 paper read"): not a key's name.
-        fixed = {self.undo_action: "Undo", self.redo_action: "Redo"}
-        for menu, action in self._shortcut_rows:
-            keys = action.shortcuts()
-            if action in self.favourite_actions and not action.data():
-                continue  # a key with no tag yet
-            if keys:
-                # "&&" is a literal "&" (a tag "R&D"); a lone "&" marks the mnemonic.
-                text = fixed.get(action) or re.sub("&(.)", r"\1", action.text())
-                rows.append((menu, text.rstrip("…").rstrip("."), keys))
-        return rows
-
-    def show_shortcuts(self) -> None:
-        dialog = ShortcutsDialog(self.shortcut_rows(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.shortcuts_dialog = dialog
-        dialog.open()
-
-    def show_about(self) -> None:
-        from .. import __version__
-
-        box = QMessageBox(self)
-        box.setWindowTitle("About Papershelf")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(f"Papershelf {__version__}")
-        box.setInformativeText(
-            "A reading-list manager for research papers: import the daily listing, triage, tag, annotate, cite."
-            + (f"\n\nLibrary: {self.library_path}" if self.library_path else "")
-        )
-        if self._icon is not None:
-            box.setIconPixmap(self._icon.pixmap(64, 64))
-        box.open()
 
     # --- Errors -------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ class PaperView(QObject):
         self.table.sortRequested.connect(self._sort_requested)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         # Ctrl+click can change the selection without moving the current row.
-        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._w._update_actions())
+        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._w.acts.update_enabled())
         self.search_field.searchRequested.connect(lambda _text: self.run_search())
         self.search_field.leaveRequested.connect(self.focus_table)
 
@@ -105,7 +105,7 @@ class PaperView(QObject):
             self.table.select_row(row)
         else:
             self._w.detail.show_paper(None)
-        self._w._update_actions()
+        self._w.acts.update_enabled()
 
     def _search_partial(self, count: int) -> None:
         self._w.hit_count.setText(f"{count:,}+ papers…")
@@ -166,7 +166,7 @@ class PaperView(QObject):
         detail = self._w.detail
         if paper_id != detail.paper_id:
             detail.show_paper(paper_id)
-        self._w._update_actions()
+        self._w.acts.update_enabled()
 
     def focus_table(self) -> None:
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -67,7 +67,7 @@ class SidebarController(QObject):
         if self._populating:
             return
         query = self.model.filter_query(current)
-        self._w._update_actions()
+        self._w.acts.update_enabled()
         self._w.paper_view.set_filter(query)
 
     # --- Counts -------------------------------------------------------------------
@@ -133,7 +133,7 @@ class SidebarController(QObject):
         w.center.setCurrentWidget(w.welcome if empty else w.table_page)
         w.detail.setVisible(not empty)
         w.paper_view.set_filter(self.model.filter_query(self.sidebar.currentIndex()), force=force_search)
-        w._update_actions()
+        w.acts.update_enabled()
 
     # --- Menu ---------------------------------------------------------------------
 
@@ -145,22 +145,23 @@ class SidebarController(QObject):
         if index.isValid():
             self.sidebar.setCurrentIndex(index.siblingAtColumn(0))
         key = self.model.key(index)
+        acts = w.acts
         menu = QMenu(w)
         kind, value = key if key else (None, "")
         if kind == LIST_KIND:
-            menu.addAction(w.rename_list_action)
-            menu.addAction(w.delete_list_action)
+            menu.addAction(acts.rename_list_action)
+            menu.addAction(acts.delete_list_action)
             menu.addSeparator()
             menu.addAction("Export This List…", lambda: w.export_flow.open_export(LIST, value))
             menu.addSeparator()
         elif kind == SAVED:
-            menu.addAction(w.delete_saved_action)
+            menu.addAction(acts.delete_saved_action)
             menu.addSeparator()
         elif kind == "tag":
             menu.addAction("Export Papers with This Tag…", lambda: w.export_flow.open_export(TAG, value))
             menu.addSeparator()
-        menu.addAction(w.new_list_action)
-        menu.addAction(w.save_search_action)
+        menu.addAction(acts.new_list_action)
+        menu.addAction(acts.save_search_action)
         menu.popup(pos)
 
     # --- Reading lists and saved searches ----------------------------------------

@@ -1,0 +1,411 @@
+"""Every command of the main window: its action and keys, its place in the menus and toolbar, and when it is enabled.
+
+The slots live in the window's parts (:mod:`edits`, :mod:`paper_view`,
+:mod:`sidebar_controller`, :mod:`library_session`, the import and export
+flows); this module only names them, binds their keys and lays out the menus.
+The Help menu's two dialogs (keyboard shortcuts, about) are here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from ..core.display import visible
+from .dialogs.export import SELECTION
+from .dialogs.shortcuts import ShortcutsDialog
+from .models.sidebar import LIST as LIST_KIND
+from .models.sidebar import SAVED
+from .settings import FAVOURITE_SLOTS
+from .widgets.tag_editor import button_text
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class Actions(QObject):
+    """The window's QActions, menus and toolbar; :meth:`update_enabled` enables what applies to the current selection."""
+
+    def __init__(self, window: MainWindow, icon: QIcon | None = None):
+        super().__init__(window)
+        self._w = window
+        self._icon = icon
+        #: (menu title, action) in menu order: the shortcuts dialog lists them.
+        self._shortcut_rows: list[tuple[str, QAction]] = []
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self._build_actions()
+        self._build_menus()
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], None],
+        shortcuts: list | None = None,
+        *,
+        name: str,
+        tip: str | None = None,
+        table_only: bool = False,
+    ) -> QAction:
+        w = self._w
+        action = QAction(text, w)
+        action.setObjectName(name)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _=False: slot())
+        if table_only:
+            # Single keys act only in the table, so typing elsewhere is never stolen.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            w.table.addAction(action)
+        else:
+            w.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        w = self._w
+        a = self._action
+        K = QKeySequence.StandardKey
+        self.import_action = a(
+            "&Import Listing…",
+            w.import_flow.import_files,
+            [K.Open],
+            name="importAction",
+            tip="Import daily listings or BibTeX files",
+        )
+        self.clipboard_action = a(
+            "Import from &Clipboard",
+            w.import_flow.import_clipboard,
+            ["Ctrl+Shift+V"],
+            name="importClipboardAction",
+            tip="Import the daily papers page copied to the clipboard",
+        )
+        self.sample_action = a(
+            "Open the &Sample Listing",
+            w.import_flow.open_sample,
+            name="sampleAction",
+            tip="Import the bundled sample listing",
+        )
+        self.export_action = a(
+            "&Export…",
+            lambda: w.export_flow.open_export(),
+            ["Ctrl+E"],
+            name="exportAction",
+            tip="Export papers to BibTeX and other formats",
+        )
+        self.backup_action = a(
+            "&Back Up Now",
+            w.session.backup_now,
+            name="backupAction",
+            tip="Write a backup of the library to the backups folder",
+        )
+        self.restore_action = a(
+            "&Restore from Backup…",
+            w.session.restore_from_backup,
+            name="restoreAction",
+            tip="Replace the library with one of its backups",
+        )
+        # Some platforms define no Quit key; Ctrl+Q is what users expect there.
+        quit_keys = [K.Quit] if QKeySequence.keyBindings(K.Quit) else ["Ctrl+Q"]
+        self.quit_action = a("&Quit", w.close, quit_keys, name="quitAction")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.undo_action = w.undo_stack.createUndoAction(w, "&Undo")
+        self.undo_action.setObjectName("undoAction")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(K.Undo))
+        self.redo_action = w.undo_stack.createRedoAction(w, "&Redo")
+        self.redo_action.setObjectName("redoAction")
+        self.redo_action.setShortcuts(QKeySequence.keyBindings(K.Redo))
+        w.addAction(self.undo_action)
+        w.addAction(self.redo_action)
+        self.find_action = a("&Find", w.paper_view.focus_search, [K.Find], name="findAction", tip="Search the library")
+        self.select_all_action = a("Select &All Papers", w.paper_view.select_all, name="selectAllAction")
+        self.save_search_action = a("&Save Search…", w.sidebar_controller.save_search, name="saveSearchAction")
+        self.refresh_action = a("&Refresh", w.refresh_all, [K.Refresh], name="refreshAction")
+        self.default_order_action = a(
+            "&Default Order",
+            w.paper_view.use_default_order,
+            name="defaultOrderAction",
+            tip="Listings in their page order, other views newest first (after sorting by a column)",
+        )
+
+        self.open_page_action = a(
+            "&Open Paper Page",
+            w.paper_view.open_current_page,
+            ["Return", "Enter"],
+            name="openPageAction",
+            table_only=True,
+        )
+        # Space as in mail clients: this one is done, show the next.
+        self.read_next_action = a(
+            "Mark &Read and Next", w.edits.read_and_next, ["Space"], name="readNextAction", table_only=True
+        )
+        self.status_actions = {
+            status: a(
+                f"Mark as {status.capitalize()}",
+                lambda s=status: w.edits.set_status(s),
+                ["U", "Shift+Space"] if status == "unread" else None,
+                name=f"mark{status.capitalize()}Action",
+                table_only=status == "unread",
+            )
+            for status in ("unread", "reading", "read")
+        }
+        self.priority_actions = [
+            a(
+                "&Clear Priority" if p == 0 else f"Priority &{p}",
+                lambda p=p: w.edits.set_priority(p),
+                [str(p)],
+                name=f"priority{p}Action",
+                table_only=True,
+            )
+            for p in range(4)
+        ]
+        self.tag_action = a("Edit &Tags", w.edits.edit_tags, ["T"], name="editTagsAction", table_only=True)
+        self.add_tags_action = a("&Add Tags to Selection…", w.edits.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
+        self.remove_tags_action = a(
+            "R&emove Tags from Selection…", w.edits.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
+        )
+        # Alt+digit: the plain digits set the priority. Table only: Alt+digit types on some keyboards.
+        self.favourite_actions = [
+            a(
+                f"Favourite Tag {n}",
+                lambda n=n: w.edits.apply_favourite(n),
+                [f"Alt+{n}"],
+                name=f"favouriteTag{n}Action",
+                table_only=True,
+            )
+            for n in range(1, FAVOURITE_SLOTS + 1)
+        ]
+        self.assign_favourites_action = a(
+            "Assign &Favourite Tags…",
+            w.edits.assign_favourite_tags,
+            name="assignFavouritesAction",
+            tip="Choose the tags that Alt+1 to Alt+9 add",
+        )
+        self.list_action = a(
+            "Add to Reading &List…", w.edits.choose_list, ["L"], name="addToListAction", table_only=True
+        )
+        self.remove_from_list_action = a(
+            "Remove from Reading List…", w.edits.remove_from_list_dialog, name="removeFromListAction"
+        )
+        self.note_action = a("Add &Note", w.edits.add_note, ["N"], name="addNoteAction", table_only=True)
+        self.next_action = a("&Next Paper", lambda: w.table.move_current(1), ["J"], name="nextAction", table_only=True)
+        self.previous_action = a(
+            "&Previous Paper", lambda: w.table.move_current(-1), ["K"], name="previousAction", table_only=True
+        )
+        self.export_selection_action = a(
+            "Export Selection…", lambda: w.export_flow.open_export(SELECTION), name="exportSelectionAction"
+        )
+        self.delete_papers_action = a(
+            "&Delete Papers…",
+            w.edits.delete_papers,
+            [K.Delete],
+            name="deletePapersAction",
+            table_only=True,
+            tip="Delete the selected papers with their notes (Undo brings them back)",
+        )
+
+        self.new_list_action = a("&New Reading List…", w.sidebar_controller.new_list, [K.New], name="newListAction")
+        self.rename_list_action = a("&Rename Reading List…", w.sidebar_controller.rename_list, name="renameListAction")
+        self.delete_list_action = a("&Delete Reading List…", w.edits.delete_list, name="deleteListAction")
+        self.delete_saved_action = a(
+            "Delete Saved &Search", w.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
+        )
+
+        self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, [K.HelpContents], name="shortcutsAction")
+        self.about_action = a("&About Papershelf", self.show_about, name="aboutAction")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _build_menus(self) -> None:
+        w = self._w
+        bar = w.menuBar()
+
+        def menu(title: str, items: list) -> QMenu:
+            m = bar.addMenu(title)
+            for item in items:
+                if item is None:
+                    m.addSeparator()
+                elif isinstance(item, QMenu):
+                    m.addMenu(item)
+                else:
+                    m.addAction(item)
+                    self._shortcut_rows.append((title.replace("&", ""), item))
+            return m
+
+        menu(
+            "&File",
+            [
+                self.import_action,
+                self.clipboard_action,
+                self.sample_action,
+                None,
+                self.export_action,
+                None,
+                self.backup_action,
+                self.restore_action,
+                None,
+                self.quit_action,
+            ],
+        )
+        menu(
+            "&Edit",
+            [
+                self.undo_action,
+                self.redo_action,
+                None,
+                self.find_action,
+                self.select_all_action,
+                None,
+                self.save_search_action,
+            ],
+        )
+        menu("&View", [self.refresh_action, None, self.default_order_action])
+        self.status_menu = QMenu("Set &Status", w)
+        for action in self.status_actions.values():
+            self.status_menu.addAction(action)
+        self.priority_menu = QMenu("Set &Priority", w)
+        for action in self.priority_actions:
+            self.priority_menu.addAction(action)
+        self.favourites_menu = QMenu("&Favourite Tags", w)
+        for action in self.favourite_actions:
+            self.favourites_menu.addAction(action)
+        self.favourites_menu.addSeparator()
+        self.favourites_menu.addAction(self.assign_favourites_action)
+        paper = menu(
+            "&Paper",
+            [
+                self.open_page_action,
+                None,
+                self.read_next_action,
+                self.status_menu,
+                self.priority_menu,
+                None,
+                self.tag_action,
+                self.favourites_menu,
+                self.add_tags_action,
+                self.remove_tags_action,
+                None,
+                self.list_action,
+                self.remove_from_list_action,
+                None,
+                self.note_action,
+                None,
+                self.next_action,
+                self.previous_action,
+                None,
+                self.export_selection_action,
+                self.delete_papers_action,
+            ],
+        )
+        for action in list(self.status_actions.values()) + self.priority_actions + self.favourite_actions:
+            self._shortcut_rows.append(("Paper", action))
+        self.name_favourites()
+        paper.aboutToShow.connect(self.update_enabled)
+        menu(
+            "&Lists",
+            [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action],
+        )
+        menu("&Help", [self.shortcuts_action, None, self.about_action])
+
+        toolbar = w.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setAccessibleName("Main toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.import_action, self.clipboard_action, self.export_action):
+            toolbar.addAction(action)
+        import_button = toolbar.widgetForAction(self.import_action)
+        if import_button is not None:
+            import_button.setObjectName("toolbarImportButton")
+            import_button.setAccessibleName("Import a listing")
+        self.toolbar = toolbar
+
+    def update_enabled(self) -> None:
+        """Enable what applies now: paper commands need a highlighted paper, list commands a list in the sidebar."""
+        w = self._w
+        has_library = w.library is not None
+        has_paper = has_library and w.table.has_selection()
+        for action in (
+            self.open_page_action,
+            self.read_next_action,
+            self.tag_action,
+            self.add_tags_action,
+            self.remove_tags_action,
+            self.list_action,
+            self.remove_from_list_action,
+            self.note_action,
+            self.export_selection_action,
+            *self.status_actions.values(),
+            *self.priority_actions,
+            *self.favourite_actions,
+        ):
+            action.setEnabled(has_paper)
+        for action in (
+            self.import_action,
+            self.clipboard_action,
+            self.sample_action,
+            self.export_action,
+            self.new_list_action,
+            self.save_search_action,
+            self.refresh_action,
+        ):
+            action.setEnabled(has_library)
+        kind = w.sidebar_controller.kind()
+        self.rename_list_action.setEnabled(kind == LIST_KIND)
+        self.delete_list_action.setEnabled(kind == LIST_KIND)
+        self.delete_saved_action.setEnabled(kind == SAVED)
+        w.rename_list_button.setEnabled(kind == LIST_KIND)
+        w.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
+        w.new_list_button.setEnabled(has_library)
+        w.save_search_button.setEnabled(has_library)
+
+    def name_favourites(self) -> None:
+        """Name each favourite action after its tag (menus and the shortcuts dialog show them)."""
+        for slot, (action, tag) in enumerate(zip(self.favourite_actions, self._w.settings.favourite_tags), start=1):
+            action.setData(tag)
+            action.setText(f"Tag “{button_text(visible(tag))}”" if tag else f"Favourite Tag {slot} (none yet)")
+
+    # --- Help ---------------------------------------------------------------------
+
+    def shortcut_rows(self) -> list[tuple[str, str, list[QKeySequence]]]:
+        """(menu, command, keys) of every command with a key, in menu order."""
+        rows = []
+        # Undo and Redo name the step they would take ("Undo Mark 1 paper read"): not a key's name.
+        fixed = {self.undo_action: "Undo", self.redo_action: "Redo"}
+        for menu, action in self._shortcut_rows:
+            keys = action.shortcuts()
+            if action in self.favourite_actions and not action.data():
+                continue  # a key with no tag yet
+            if keys:
+                # "&&" is a literal "&" (a tag "R&D"); a lone "&" marks the mnemonic.
+                text = fixed.get(action) or re.sub("&(.)", r"\1", action.text())
+                rows.append((menu, text.rstrip("…").rstrip("."), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(self.shortcut_rows(), self._w)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_dialog = dialog
+        dialog.open()
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        w = self._w
+        box = QMessageBox(w)
+        box.setWindowTitle("About Papershelf")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"Papershelf {__version__}")
+        box.setInformativeText(
+            "A reading-list manager for research papers: import the daily listing, triage, tag, annotate, cite."
+            + (f"\n\nLibrary: {w.library_path}" if w.library_path else "")
+        )
+        if self._icon is not None:
+            box.setIconPixmap(self._icon.pixmap(64, 64))
+        box.open()
