@@ -137,7 +137,7 @@ def main(library_path: str | Path | None = None, files: list[str | Path] | None 
     install_excepthook(lambda: window if window.isVisible() else None)
     window.quitRequested.connect(lambda code: (window.close(), app.exit(code)))
     if files:
-        window.libraryOpened.connect(lambda: window.import_paths([Path(f) for f in files]))
+        window.libraryOpened.connect(lambda: window.import_flow.import_paths([Path(f) for f in files]))
     window.open_library_later(paths.library_path(library_path))
     window.show()
     return app.exec()

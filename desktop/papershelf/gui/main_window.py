@@ -1,9 +1,16 @@
-"""The main window: sidebar, paper table, detail pane; menus, actions and window state.
+"""The main window, as an assembly: it lays out the widgets, creates the parts that drive them, and wires them together.
 
-The window owns the library and hands each widget what it needs. Every
-change the user can undo goes through :mod:`commands` on the window's undo
-stack; everything slow (imports, exports, searching, sidebar counts) runs on
-a worker thread.
+Each part is a module of its own, and reaches the others through the window:
+
+- :mod:`actions`: every command's action, keys, menus and toolbar, and when it is enabled;
+- :mod:`library_session`: opening (and recovering) the library, backups, restoring, closing;
+- :mod:`paper_view`: the table and search field: the search, the sort, the current paper;
+- :mod:`sidebar_controller`: the sidebar's views and counts, lists and saved searches;
+- :mod:`edits`: the undoable changes to papers, with their dialogs and the table's menu;
+- :mod:`import_flow` and :mod:`export_flow`: importing and exporting files.
+
+What stays here is what belongs to the window itself: its layout, its saved
+state, and its events (painting, activation, drag and drop, closing).
 """
 
 from __future__ import annotations
@@ -33,21 +40,16 @@ from .export_flow import ExportFlow
 from .import_flow import ImportFlow
 from .library_session import LibrarySession
 from .models.paper_table import PaperTableModel
-from .models.sidebar import (
-    ALL,
-    DATE,
-    SidebarModel,
-)
+from .models.sidebar import ALL, DATE, SidebarModel
 from .paper_view import PaperView
-from .settings import (
-    Settings,
-)
+from .settings import Settings
 from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
 from .widgets.paper_table_view import PaperTableView
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
 from .widgets.welcome import WelcomePanel
+from .wording import plural
 
 if TYPE_CHECKING:
     from ..core.library import Library
@@ -57,11 +59,9 @@ DEFAULT_SIZE = (1400, 850)
 DEFAULT_SPLITTER = [190, 830, 380]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' if n != 1 else ''}"
-
-
 class MainWindow(QMainWindow):
+    """The one window of the app: sidebar, paper table and detail pane, with the parts that drive them."""
+
     #: The library is open and the first results are shown.
     libraryOpened = Signal()
     #: The window painted for the first time (start-up benchmarks listen to this).
@@ -82,38 +82,48 @@ class MainWindow(QMainWindow):
         self._icon = icon
 
         self._build_widgets()
+        # The parts: each connects the signals of the widgets it drives.
         self.session = LibrarySession(self)
         self.paper_view = PaperView(self)
-        self.sidebar_controller = sidebar = SidebarController(self)
+        self.sidebar_controller = SidebarController(self)
+        self.edits = Edits(self)
+        self.import_flow = ImportFlow(
+            lambda: self.library, self, self.settings, self.report_error, before=lambda: self.detail.flush()
+        )
+        self.export_flow = ExportFlow(
+            self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
+        )
+        self.acts = Actions(self, icon)
+        self._connect_parts()
+        self._restore_state()
+        self.acts.update_enabled()
+
+    def _connect_parts(self) -> None:
+        """The buttons and signals that lead from one part, or from the window, to another."""
+        sidebar = self.sidebar_controller
         for button, slot in (
             (self.new_list_button, sidebar.new_list),
             (self.rename_list_button, sidebar.rename_list),
             (self.delete_list_button, sidebar.delete_selected),
             (self.save_search_button, sidebar.save_search),
+            (self.welcome.import_button, self.import_flow.import_files),
+            (self.welcome.clipboard_button, self.import_flow.import_clipboard),
+            (self.welcome.sample_button, self.import_flow.open_sample),
         ):
             button.clicked.connect(lambda _=False, slot=slot: slot())
-        self.edits = Edits(self)
+        self.table_model.searchCrashed.connect(self.report_error)
+        self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
+        self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.detail.linkActivated.connect(self.paper_view.open_link)
         self.detail.tag_editor.finished.connect(self.paper_view.focus_table)
         self.detail.notes.finished.connect(self.paper_view.focus_table)
-        self.import_flow = ImportFlow(
-            lambda: self.library, self, self.settings, self.report_error, before=lambda: self.detail.flush()
-        )
         self.import_flow.imported.connect(self._imported)
         self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
-        self.welcome.import_button.clicked.connect(self.import_flow.import_files)
-        self.welcome.clipboard_button.clicked.connect(self.import_flow.import_clipboard)
-        self.welcome.sample_button.clicked.connect(self.import_flow.open_sample)
-        self.export_flow = ExportFlow(
-            self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
-        )
-        self.acts = Actions(self, icon)
-        self._restore_state()
-        self.acts.update_enabled()
 
     # --- Layout -------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
+        """Sidebar with its list buttons | search row over the table (or the welcome panel) | detail pane."""
         self.sidebar_model = SidebarModel(self)
         self.sidebar = SidebarView(self)
         self.sidebar.setModel(self.sidebar_model)
@@ -137,7 +147,6 @@ class MainWindow(QMainWindow):
         box.addLayout(buttons)
 
         self.table_model = PaperTableModel(None, self)
-        self.table_model.searchCrashed.connect(self.report_error)
         self.table = PaperTableView(self)
         self.table.setModel(self.table_model)
 
@@ -173,8 +182,6 @@ class MainWindow(QMainWindow):
         self.center.addWidget(self.welcome)
 
         self.detail = DetailPane(self.show_error, self)
-        self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
-        self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -229,6 +236,7 @@ class MainWindow(QMainWindow):
         self.paper_view.restore_sort()
 
     def save_state(self) -> None:
+        """Keep the window's size, splitters, columns and sort for the next launch."""
         s = self.settings
         s.window_geometry = self.saveGeometry()
         s.window_state = self.saveState()
@@ -259,26 +267,10 @@ class MainWindow(QMainWindow):
     def close_library(self) -> None:
         self.session.close()
 
-    # --- Searching ----------------------------------------------------------------
-
-    # --- Sidebar ------------------------------------------------------------------
-
-    # --- Mutations (undoable) -----------------------------------------------------
-
-    # --- Triage -------------------------------------------------------------------
-
-    # --- Bulk actions through dialogs --------------------------------------------
-
-    # --- Reading lists and saved searches ----------------------------------------
-
     # --- After an import -----------------------------------------------------------
 
-    def import_paths(self, files: list[Path]) -> None:
-        """Import ``files`` (app.py: the files named on the command line)."""
-        self.import_flow.import_paths(files)
-
     def _imported(self, result: ImportResult, chosen: dt.date | None) -> None:
-        text = f"Imported {_plural(result.added, 'new paper')}"
+        text = f"Imported {plural(result.added, 'new paper')}"
         if result.existing:
             text += f"; {result.existing:,} already in the library"
         if result.problems:
