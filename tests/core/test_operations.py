@@ -155,7 +155,7 @@ def test_changes_say_what_the_views_must_refresh(shelf):
     deleted = shelf.run(ops.DeletePapers((ids[0], ids[1])))
     assert deleted.changes.removed == {ids[0], ids[1]} and deleted.changes.sidebar
     back = shelf.run(deleted.inverse).changes
-    assert back.papers == {ids[0], ids[1]} and not back.removed
+    assert back.papers == back.added == {ids[0], ids[1]} and not back.removed
 
 
 def test_the_list_order_comes_back_after_removing_from_the_middle(shelf):

@@ -133,6 +133,11 @@ def imported(window, qtbot, sample):
     return window
 
 
+def wait_settled(qtbot, window, timeout: int = 20_000) -> None:
+    """Wait until every change the window queued has landed and been reported back to the window."""
+    qtbot.waitUntil(lambda: window.runner.settled, timeout=timeout)
+
+
 def focus_table(qtbot, window) -> None:
     window.activateWindow()
     window.table.setFocus()

@@ -71,6 +71,8 @@ class Changes:
     papers: frozenset[int] = frozenset()
     #: Papers that no longer exist.
     removed: frozenset[int] = frozenset()
+    #: Papers that exist again (a delete undone), so lists of papers must be read again.
+    added: frozenset[int] = frozenset()
     tags: bool = False
     lists: bool = False
     saved_searches: bool = False
@@ -81,12 +83,13 @@ class Changes:
     @property
     def sidebar(self) -> bool:
         """Whether any count or name in the sidebar may have moved."""
-        return self.tags or self.lists or self.saved_searches or self.statuses or bool(self.removed)
+        return self.tags or self.lists or self.saved_searches or self.statuses or bool(self.removed or self.added)
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(
             papers=(self.papers | other.papers) - other.removed,
-            removed=(self.removed - other.papers) | other.removed,
+            removed=(self.removed - other.added) | other.removed,
+            added=(self.added - other.removed) | other.added,
             tags=self.tags or other.tags,
             lists=self.lists or other.lists,
             saved_searches=self.saved_searches or other.saved_searches,
@@ -823,7 +826,12 @@ class RestorePapers(Operation):
         ids = tuple(row["id"] for row in rows["paper"])
         db.reindex(conn, ids)
         changes = Changes(
-            papers=frozenset(ids), tags=bool(rows["tags"]), lists=bool(rows["lists"]), statuses=True, notes=True
+            papers=frozenset(ids),
+            added=frozenset(ids),
+            tags=bool(rows["tags"]),
+            lists=bool(rows["lists"]),
+            statuses=True,
+            notes=True,
         )
         return Outcome(changes, DeletePapers(ids))
 

@@ -1,14 +1,12 @@
-"""Undoable changes: each command records what it needs to put things back.
+"""The undo stack's entries: each one a core operation whose redo and undo run on the writer thread.
 
-A command does its work in :meth:`redo` (QUndoStack calls it on push). If the
-library refuses the change, the command reports the error and marks itself
-obsolete, so the stack drops it and Undo never tries to reverse a change that
-did not happen.
+An entry applies its operation when pushed; undo applies the inverse the
+operation returned, redo the inverse's inverse. Each side is one transaction
+(``core/operations.py``), so a crash mid-undo leaves nothing half done.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,219 +17,9 @@ from ..core.display import visible
 if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.operations import Operation, Outcome
-    from ..core.records import Note
     from .operations import OperationRunner
 
-#: Tell the views what changed: (paper ids, whether sidebar counts may change, whether notes changed).
-Notify = Callable[[list[int], bool, bool], None]
 OnError = Callable[[BaseException, str], None]
-
-
-def _papers(n: int) -> str:
-    return f"{n} paper{'s' if n != 1 else ''}"
-
-
-class LibraryCommand(QUndoCommand):
-    sidebar = True
-    notes = False
-
-    def __init__(self, text: str, library: Library, ids: list[int], notify: Notify, on_error: OnError):
-        super().__init__(text)
-        self.library = library
-        self.ids = list(dict.fromkeys(ids))
-        self._notify = notify
-        self._on_error = on_error
-
-    def do(self) -> None:
-        raise NotImplementedError
-
-    def revert(self) -> None:
-        raise NotImplementedError
-
-    def _run(self, step: Callable[[], None], first: bool) -> None:
-        try:
-            step()
-        except Exception as exc:
-            import traceback
-
-            if first:
-                self.setObsolete(True)
-            self._on_error(exc, traceback.format_exc())
-        self._notify(self.ids, self.sidebar, self.notes)
-
-    _done_once = False
-
-    def redo(self) -> None:
-        first = not self._done_once
-        self._done_once = True
-        self._run(self.do, first)
-
-    def undo(self) -> None:
-        self._run(self.revert, False)
-
-
-class SetStatusCommand(LibraryCommand):
-    def __init__(self, library: Library, ids: list[int], status: str, notify: Notify, on_error: OnError):
-        super().__init__(f"Mark {_papers(len(set(ids)))} {status}", library, ids, notify, on_error)
-        self.status = status
-        self.before: dict[int, tuple[str, dt.datetime | None]] = {
-            p.id: (p.status, p.read_at) for p in library.iter_papers(self.ids)
-        }
-
-    def do(self) -> None:
-        self.library.set_status(self.ids, self.status)
-
-    def revert(self) -> None:
-        self.library.restore_status(self.before)
-
-
-class SetPriorityCommand(LibraryCommand):
-    sidebar = False
-
-    def __init__(self, library: Library, ids: list[int], priority: int, notify: Notify, on_error: OnError):
-        label = f"priority {priority}" if priority else "no priority"
-        super().__init__(f"Set {_papers(len(set(ids)))} to {label}", library, ids, notify, on_error)
-        self.priority = priority
-        self.before = {pid: row.priority for pid, row in library.rows(self.ids).items()}
-
-    def do(self) -> None:
-        self.library.set_priority(self.ids, self.priority)
-
-    def revert(self) -> None:
-        groups: dict[int, list[int]] = {}
-        for pid, priority in self.before.items():
-            groups.setdefault(priority, []).append(pid)
-        for priority, ids in groups.items():
-            self.library.set_priority(ids, priority)
-
-
-class AddTagsCommand(LibraryCommand):
-    def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(
-            f"Tag {_papers(len(set(ids)))} with {visible(', '.join(tags))}", library, ids, notify, on_error
-        )
-        self.tags = list(tags)
-        self.before = {pid: {t.casefold() for t in names} for pid, names in library.tag_sets(self.ids).items()}
-
-    def do(self) -> None:
-        self.library.add_tags(self.ids, self.tags)
-
-    def revert(self) -> None:
-        for tag in self.tags:
-            lacking = [pid for pid in self.ids if tag.casefold() not in self.before.get(pid, set())]
-            if lacking:
-                self.library.remove_tags(lacking, [tag])
-
-
-class RemoveTagsCommand(LibraryCommand):
-    def __init__(self, library: Library, ids: list[int], tags: list[str], notify: Notify, on_error: OnError):
-        super().__init__(
-            f"Remove {visible(', '.join(tags))} from {_papers(len(set(ids)))}", library, ids, notify, on_error
-        )
-        self.tags = list(tags)
-        self.before = library.tag_sets(self.ids)
-
-    def do(self) -> None:
-        self.library.remove_tags(self.ids, self.tags)
-
-    def revert(self) -> None:
-        for tag in self.tags:
-            for pid, names in self.before.items():
-                # Put back the tag with the spelling the paper had.
-                for name in names:
-                    if name.casefold() == tag.casefold():
-                        self.library.add_tags([pid], [name])
-
-
-class AddToListCommand(LibraryCommand):
-    def __init__(
-        self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError, *, create: bool = False
-    ):
-        super().__init__(f"Add {_papers(len(set(ids)))} to {visible(name)}", library, ids, notify, on_error)
-        self.name = name
-        self.created = create and all(n != " ".join(name.split()) for n, _ in library.lists())
-        self.before = set() if self.created else set(library.list_paper_ids(name))
-
-    def do(self) -> None:
-        self.library.add_to_list(self.name, self.ids, create=self.created)
-
-    def revert(self) -> None:
-        if self.created:
-            self.library.delete_list(self.name)
-            return
-        added = [pid for pid in self.ids if pid not in self.before]
-        if added:
-            self.library.remove_from_list(self.name, added)
-
-
-class DeletePapersCommand(LibraryCommand):
-    """Delete papers; undo puts them back exactly, notes, tags and list places included."""
-
-    notes = True
-
-    def __init__(self, library: Library, ids: list[int], notify: Notify, on_error: OnError):
-        super().__init__(f"Delete {_papers(len(set(ids)))}", library, ids, notify, on_error)
-        self.removed: dict | None = None
-
-    def do(self) -> None:
-        self.removed = self.library.delete_papers(self.ids)
-
-    def revert(self) -> None:
-        if self.removed is not None:
-            self.library.restore_papers(self.removed)
-
-
-class DeleteListCommand(LibraryCommand):
-    """Delete a reading list; undo brings it back with its papers in their order.
-
-    Undoable so that earlier commands on the stack that name the list (adding
-    papers to it) still find it when they are undone in turn.
-    """
-
-    def __init__(self, library: Library, name: str, notify: Notify, on_error: OnError):
-        members = library.list_paper_ids(name)
-        super().__init__(f"Delete the reading list {visible(name)}", library, members, notify, on_error)
-        self.name = name
-
-    def do(self) -> None:
-        self.library.delete_list(self.name)
-
-    def revert(self) -> None:
-        self.library.create_list(self.name)
-        if self.ids:
-            self.library.add_to_list(self.name, self.ids)
-
-
-class RemoveFromListCommand(LibraryCommand):
-    def __init__(self, library: Library, name: str, ids: list[int], notify: Notify, on_error: OnError):
-        super().__init__(f"Remove {_papers(len(set(ids)))} from {visible(name)}", library, ids, notify, on_error)
-        self.name = name
-        wanted = set(self.ids)
-        # In list order, so undo appends them back in the order they had.
-        self.removed = [pid for pid in library.list_paper_ids(name) if pid in wanted]
-
-    def do(self) -> None:
-        self.library.remove_from_list(self.name, self.ids)
-
-    def revert(self) -> None:
-        if self.removed:
-            self.library.add_to_list(self.name, self.removed)
-
-
-class DeleteNoteCommand(LibraryCommand):
-    notes = True
-
-    def __init__(self, library: Library, note_id: int, paper_id: int, notify: Notify, on_error: OnError):
-        super().__init__("Delete note", library, [paper_id], notify, on_error)
-        self.note_id = note_id
-        self.note: Note | None = None
-
-    def do(self) -> None:
-        self.note = self.library.delete_note(self.note_id)
-
-    def revert(self) -> None:
-        if self.note is not None:
-            self.library.restore_note(self.note)
 
 
 class OperationCommand(QUndoCommand):
@@ -261,7 +49,23 @@ class OperationCommand(QUndoCommand):
         self._on_done = on_done
         self._first = True
 
+    @classmethod
+    def already_done(
+        cls, runner: OperationRunner, library: Library, label: str, inverse: Operation, on_error: OnError
+    ) -> OperationCommand:
+        """An entry for a change made elsewhere (an import, with its progress dialog): pushing it applies nothing."""
+        command = cls(runner, library, inverse, on_error)
+        command.setText(visible(label))
+        command._sides.next_forward, command._sides.next_backward = None, inverse
+        command._skip_redo = True
+        return command
+
+    _skip_redo = False
+
     def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = self._first = False
+            return
         first, self._first = self._first, False
         sides = self._sides
         self._runner.submit(

@@ -1,8 +1,10 @@
 """Changes to papers the user can undo (status, priority, tags, lists, deleting), and the dialogs and menu that ask for them.
 
-Every change goes through :meth:`Edits._push`: a command from
-:mod:`commands` on the window's undo stack, which tells the views what
-changed (:meth:`Edits._changed`).
+Every change is a core operation (:mod:`papershelf.core.operations`) run by
+:meth:`Edits.run`: it goes on the window's undo stack as one
+:class:`commands.OperationCommand`, and the window's writer thread applies it.
+The views refresh from the :class:`Changes` each operation reports
+(:meth:`Edits.refresh_views`), whoever made it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
+from ..core import operations as ops
 from ..core.display import visible, visible_choice
 from . import commands
 from .dialogs.list_chooser import ListChooser
@@ -49,6 +52,8 @@ class Edits(QObject):
         detail.tagsAdded.connect(lambda tags: self.add_tags(tags, self._detail_ids()))
         detail.tagRemoved.connect(lambda tag: self.remove_tags([tag], self._detail_ids()))
         detail.noteDeleteRequested.connect(self.delete_note)
+        detail.operationRequested.connect(lambda op, done, failed: self.run(op, on_done=done, on_error=failed))
+        window.runner.applied.connect(self.refresh_views)
         # Papers dropped on a reading list in the sidebar.
         window.sidebar_model.drop_handler = self.add_to_list
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -69,35 +74,44 @@ class Edits(QObject):
     def _detail_ids(self) -> list[int]:
         return [self.detail.paper_id] if self.detail.paper_id is not None else []
 
-    def _push(self, factory: Callable[[], commands.LibraryCommand]) -> bool:
-        """Do the change as an undoable command; False if it was refused (and reported)."""
-        if self.library is None:
+    def run(
+        self,
+        operation: ops.Operation,
+        *,
+        on_done: Callable[[ops.Outcome], None] | None = None,
+        on_error: Callable[[BaseException, str], None] | None = None,
+    ) -> bool:
+        """Do ``operation`` as one undoable step; it lands on the writer thread. False without a library.
+
+        A refused change is reported (``on_error``, or the window's error
+        message) and leaves the undo stack.
+        """
+        library = self.library
+        if library is None:
             return False
+        command = commands.OperationCommand(self._w.runner, library, operation, on_error or self._refused, on_done)
+        command.push_to(self.undo_stack)
+        return True
+
+    def _refused(self, exc: BaseException, details: str) -> None:
         from ..core.errors import PapershelfError
 
-        try:
-            command = factory()
-        except PapershelfError as exc:
-            self.report_error(exc, "")
-            return False
-        done = self.undo_stack.index()
-        self.undo_stack.push(command)
-        # A refused command makes itself obsolete and the stack drops it.
-        return self.undo_stack.index() != done
+        self.report_error(exc, "" if isinstance(exc, PapershelfError) else details)
 
-    def _changed(self, ids: list[int], sidebar: bool, notes: bool) -> None:
-        self.table_model.invalidate(ids)
-        if self.detail.paper_id in ids:
-            self.detail.refresh(notes=notes)
-        if sidebar:
+    def refresh_views(self, changes: ops.Changes) -> None:
+        """After any change landed: the rows, the detail pane and the sidebar it touched."""
+        if changes.removed or changes.added:
+            # Papers came or went: the table's list of papers is read again.
+            self._w.paper_view.remember_current()
+            self.table_model.refresh()
+        if changes.papers:
+            self.table_model.invalidate(list(changes.papers))
+        if self.detail.paper_id is not None and self.detail.paper_id in changes.papers | changes.removed:
+            # "auto": note editors are rebuilt only if nobody is typing in them.
+            self.detail.refresh(notes="auto" if changes.notes else False)
+        if changes.sidebar:
             self._w.sidebar_controller.schedule_refresh()
         self._w.acts.update_enabled()
-
-    def _deleted(self, ids: list[int], sidebar: bool, notes: bool) -> None:
-        """After papers were deleted or put back: the rows themselves come and go."""
-        self._w.paper_view.remember_current()
-        self.table_model.refresh()
-        self._changed(ids, sidebar, notes)
 
     def _confirm(self, title: str, text: str) -> bool:
         """Yes/Cancel, Cancel by default: for changes that remove something (undoable)."""
@@ -116,7 +130,7 @@ class Edits(QObject):
     def set_status(self, status: str, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(lambda: commands.SetStatusCommand(self.library, ids, status, self._changed, self.report_error))
+            self.run(ops.SetStatus(tuple(ids), status))
 
     def read_and_next(self) -> None:
         """Space: mark the highlighted papers read; with one paper, go on to the next."""
@@ -134,40 +148,30 @@ class Edits(QObject):
     def set_priority(self, priority: int, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(
-                lambda: commands.SetPriorityCommand(self.library, ids, priority, self._changed, self.report_error)
-            )
+            self.run(ops.SetPriority(tuple(ids), priority))
 
     def add_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
-        if (
-            ids
-            and tags
-            and self._push(lambda: commands.AddTagsCommand(self.library, ids, tags, self._changed, self.report_error))
-        ):
+        if ids and tags and self.run(ops.AddTags(tuple(ids), tuple(tags))):
             self.settings.last_tags = list(tags)  # T offers them next time
 
     def remove_tags(self, tags: list[str], ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids and tags:
-            self._push(lambda: commands.RemoveTagsCommand(self.library, ids, tags, self._changed, self.report_error))
+            self.run(ops.RemoveTags(tuple(ids), tuple(tags)))
 
     def add_to_list(self, name: str, ids: list[int] | None = None, *, create: bool = False) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(
-                lambda: commands.AddToListCommand(
-                    self.library, name, ids, self._changed, self.report_error, create=create
-                )
+            self.run(
+                ops.AddToList(name, tuple(ids), create),
+                on_done=lambda _outcome: self._message(f"Added {plural(len(ids), 'paper')} to {visible(name)}."),
             )
-            self._message(f"Added {plural(len(ids), 'paper')} to {visible(name)}.")
 
     def remove_from_list(self, name: str, ids: list[int] | None = None) -> None:
         ids = self._selected(ids)
         if ids:
-            self._push(
-                lambda: commands.RemoveFromListCommand(self.library, name, ids, self._changed, self.report_error)
-            )
+            self.run(ops.RemoveFromList(name, tuple(ids)))
 
     def delete_papers(self) -> None:
         ids = self._selected()
@@ -175,14 +179,11 @@ class Edits(QObject):
             return
         what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
         if self._confirm("Delete Papers", f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back."):
-            self._push(lambda: commands.DeletePapersCommand(self.library, ids, self._deleted, self.report_error))
+            self.run(ops.DeletePapers(tuple(ids)))
 
     def delete_note(self, note_id: int) -> None:
-        paper_id = self.detail.paper_id
-        if paper_id is not None:
-            self._push(
-                lambda: commands.DeleteNoteCommand(self.library, note_id, paper_id, self._changed, self.report_error)
-            )
+        if self.detail.paper_id is not None:
+            self.run(ops.DeleteNote(note_id))
 
     def delete_list(self) -> None:
         """Lists ▸ Delete Reading List: the list chosen in the sidebar (its papers stay)."""
@@ -193,8 +194,7 @@ class Edits(QObject):
         if self._confirm(
             "Delete Reading List", f"Delete the reading list “{visible(name)}”? The papers stay in the library."
         ):
-            self._push(lambda: commands.DeleteListCommand(self.library, name, self._changed, self.report_error))
-            sidebar.reload((ALL, "all"))
+            self.run(ops.DeleteList(name), on_done=lambda _outcome: sidebar.reload((ALL, "all")))
 
     # --- Tags: the editor, favourites and dialogs ---------------------------------
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
 DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
+#: Before the library closes, how long queued changes may take to land (another program may hold the lock).
+RUNNER_WAIT_S = 60.0
 
 
 class LibrarySession(QObject):
@@ -162,7 +164,7 @@ class LibrarySession(QObject):
             is_default = False
         w.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.path.name)}")
         w.table_model.set_library(library)
-        w.detail.set_library(library)
+        w.detail.set_library(library, w.runner)
         w.undo_stack.clear()
         w.statusBar().clearMessage()
         # Start on the first paper, so the first J goes to paper 2, not past paper 1.
@@ -280,6 +282,8 @@ class LibrarySession(QObject):
         """Save what is pending, wait for the workers, then close the library."""
         w = self._w
         w.detail.flush()
+        # Changes still queued land first (the writer thread holds the library).
+        w.runner.wait_idle(RUNNER_WAIT_S)
         workers.wait_all()
         w.detail.set_library(None)
         w.table_model.set_library(None)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from .actions import Actions
+from .commands import OperationCommand
 from .dialogs.errors import report_exception, show_error
 from .edits import Edits
 from .export_flow import ExportFlow
@@ -41,6 +42,7 @@ from .import_flow import ImportFlow
 from .library_session import LibrarySession
 from .models.paper_table import PaperTableModel
 from .models.sidebar import ALL, DATE, SidebarModel
+from .operations import OperationRunner
 from .paper_view import PaperView
 from .settings import Settings
 from .sidebar_controller import SidebarController
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from ..core.records import ImportResult
 
 DEFAULT_SIZE = (1400, 850)
+#: At close, how long to wait for changes still queued before asking (another program holds the lock).
+CLOSE_WAIT_S = 3.0
 DEFAULT_SPLITTER = [190, 830, 380]
 
 
@@ -77,6 +81,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = Settings()
         self.undo_stack = QUndoStack(self)
+        #: Every change to the library goes through it, off the GUI thread (gui/operations.py).
+        self.runner = OperationRunner(self)
+        self.runner.waiting.connect(self._waiting_for_lock)
         self._painted = False
         self._was_active = False
         self._icon = icon
@@ -270,6 +277,11 @@ class MainWindow(QMainWindow):
     # --- After an import -----------------------------------------------------------
 
     def _imported(self, result: ImportResult, chosen: dt.date | None) -> None:
+        if result.undo is not None and self.library is not None and (result.added or result.existing):
+            # Edit ▸ Undo takes the whole import back out, as one change.
+            OperationCommand.already_done(
+                self.runner, self.library, result.undo.label, result.undo, self.report_error
+            ).push_to(self.undo_stack)
         text = f"Imported {plural(result.added, 'new paper')}"
         if result.existing:
             text += f"; {result.existing:,} already in the library"
@@ -359,6 +371,15 @@ class MainWindow(QMainWindow):
             return []
         return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
+    def _waiting_for_lock(self, waiting: bool) -> None:
+        if waiting:
+            self.statusBar().showMessage(
+                "Waiting for another program to finish writing to the library; "
+                "your changes are kept and will be saved then."
+            )
+        elif "another program" in self.statusBar().currentMessage():
+            self.statusBar().showMessage("Saved.", 3000)
+
     def closeEvent(self, event) -> None:
         if not self.detail.flush():
             answer = QMessageBox.question(
@@ -371,6 +392,19 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
+        if not self.runner.wait_idle(CLOSE_WAIT_S):
+            answer = QMessageBox.question(
+                self,
+                "Changes Not Saved Yet",
+                "Another program is still writing to the library, and your last changes wait for it. "
+                "Close anyway and lose them?",
+                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Close:
+                event.ignore()
+                return
+            self.runner.stop()
         self.import_flow.cancel()
         self.save_state()
         self.session.shut_down()

@@ -71,6 +71,8 @@ class OperationRunner(QObject):
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._closing = threading.Event()
+        #: Submitted, and not yet reported back on the GUI thread (GUI thread only).
+        self._unreported = 0
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
         self._waiting.connect(self.waiting, Qt.ConnectionType.QueuedConnection)
@@ -96,6 +98,7 @@ class OperationRunner(QObject):
         with self._lock:
             self._count += 1
             count = self._count
+        self._unreported += 1
         self._queue.put(_Work(library, job, on_done, on_error))
         self.pending.emit(count)
 
@@ -104,6 +107,11 @@ class OperationRunner(QObject):
         """Whether changes are still queued or being applied."""
         with self._lock:
             return self._count > 0
+
+    @property
+    def settled(self) -> bool:
+        """Whether every change submitted has landed and been reported here (tests wait for this)."""
+        return self._unreported == 0
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until every queued change is applied (at close); False on timeout."""
@@ -123,6 +131,7 @@ class OperationRunner(QObject):
 
     @Slot(object, object, object)
     def _on_finished(self, work: _Work, result: Any, changes: Changes | None) -> None:
+        self._unreported -= 1
         if changes is not None:
             self.applied.emit(changes)
         if work.on_done is not None:
@@ -130,6 +139,7 @@ class OperationRunner(QObject):
 
     @Slot(object, object, str)
     def _on_failed(self, work: _Work, exc: BaseException, details: str) -> None:
+        self._unreported -= 1
         if work.on_error is not None:
             work.on_error(exc, details)
         else:

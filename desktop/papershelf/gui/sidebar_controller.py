@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QObject, QPoint, QTimer
 from PySide6.QtWidgets import QInputDialog, QMenu
 
+from ..core import operations as ops
 from ..core.display import visible
 from . import workers
 from .dialogs.export import LIST, TAG
@@ -166,17 +167,17 @@ class SidebarController(QObject):
 
     # --- Reading lists and saved searches ----------------------------------------
 
-    def _run(self, step: Callable[[], object], reselect: tuple[str, str] | None = None) -> bool:
-        """Do ``step`` (a small change that is not undone) and show the sidebar after it; False if refused."""
-        from ..core.errors import PapershelfError
+    def _run(
+        self, operation: ops.Operation, reselect: tuple[str, str] | None = None, then: Callable[[], None] | None = None
+    ) -> None:
+        """Do ``operation`` as an undoable change; once it has landed, show the sidebar (``reselect`` chosen)."""
 
-        try:
-            step()
-        except PapershelfError as exc:
-            self._w.report_error(exc, "")
-            return False
-        self.reload(reselect)
-        return True
+        def landed(_outcome: ops.Outcome) -> None:
+            self.reload(reselect)
+            if then is not None:
+                then()
+
+        self._w.edits.run(operation, on_done=landed)
 
     def new_list(self) -> None:
         library = self._w.library
@@ -185,8 +186,10 @@ class SidebarController(QObject):
         name, ok = QInputDialog.getText(self._w, "New Reading List", "Name of the new list:")
         if ok and name.strip():
             clean = " ".join(name.split())
-            if self._run(lambda: library.create_list(clean)):
-                self._w.statusBar().showMessage(f"Created the reading list {visible(clean)}.", 8000)
+            self._run(
+                ops.CreateList(clean),
+                then=lambda: self._w.statusBar().showMessage(f"Created the reading list {visible(clean)}.", 8000),
+            )
 
     def rename_list(self) -> None:
         library, old = self._w.library, self.value()
@@ -196,7 +199,7 @@ class SidebarController(QObject):
         # The field shows the name through visible(): as shown counts as unchanged.
         if ok and name.strip() and name.strip() not in (old, visible(old).strip()):
             new = " ".join(name.split())
-            self._run(lambda: library.rename_list(old, new), (LIST_KIND, new))
+            self._run(ops.RenameList(old, new), (LIST_KIND, new))
 
     def delete_selected(self) -> None:
         """The sidebar's Delete button: the chosen saved search, or the chosen list (undoably)."""
@@ -220,11 +223,10 @@ class SidebarController(QObject):
         )
         if ok and name.strip():
             clean = " ".join(name.split())
-            if self._run(lambda: library.save_search(clean, query), (SAVED, clean)):
-                w.search_field.set_text_silently("")
+            self._run(ops.SaveSearch(clean, query), (SAVED, clean), then=lambda: w.search_field.set_text_silently(""))
 
     def delete_saved_search(self) -> None:
         library, name = self._w.library, self.value()
         if library is None or self.kind() != SAVED or name is None:
             return
-        self._run(lambda: library.delete_saved_search(name), (ALL, "all"))
+        self._run(ops.DeleteSavedSearch(name), (ALL, "all"))

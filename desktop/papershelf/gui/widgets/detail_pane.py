@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.display import visible
+from ...core.errors import PapershelfError
+from ...core.operations import SetCitationKey
 from ..links import safe_url
 from .flow_layout import FlowLayout, expanding_width_policy
 from .labels import text_label
@@ -42,6 +44,7 @@ from .tag_editor import TagEditor, button_text
 if TYPE_CHECKING:
     from ...core.library import Library
     from ...core.records import Paper
+    from ..operations import OperationRunner
 
 
 def plain_label(parent: QWidget, object_name: str, accessible: str, *, selectable: bool = True) -> QLabel:
@@ -176,8 +179,8 @@ NOTES_BESIDE_RATIO = 1.6
 
 
 class DetailPane(QStackedWidget):
-    """Shows one paper. Changes that can be undone go out as signals; notes and
-    the citation key are saved here directly."""
+    """Shows one paper. Changes go out as signals for the window's undo stack;
+    notes are saved through the window's writer thread as they are typed."""
 
     statusChosen = Signal(str)
     priorityChosen = Signal(int)
@@ -185,10 +188,12 @@ class DetailPane(QStackedWidget):
     tagRemoved = Signal(str)
     linkActivated = Signal(str)
     noteDeleteRequested = Signal(int)
-    #: Something changed that other views show (citation key, a note saved).
+    #: Something changed that other views show (a note saved).
     paperEdited = Signal(int)
     #: A one-line message for the status bar.
     message = Signal(str)
+    #: A change to run as an undoable operation: (operation, on_done(outcome), on_error(exc, details)).
+    operationRequested = Signal(object, object, object)
 
     def __init__(self, on_error: Callable[[str, str], None], parent=None):
         super().__init__(parent)
@@ -354,9 +359,10 @@ class DetailPane(QStackedWidget):
 
     # --- Showing a paper ----------------------------------------------------------
 
-    def set_library(self, library: Library | None) -> None:
+    def set_library(self, library: Library | None, runner: OperationRunner | None = None) -> None:
+        """Show papers of ``library``; note saves go through ``runner`` (required with a library)."""
         self._library = library
-        self.notes.set_library(library)
+        self.notes.set_library(library, runner)
         self.show_paper(None)
 
     @property
@@ -484,21 +490,27 @@ class DetailPane(QStackedWidget):
         if key in (self.paper.citation_key, visible(self.paper.citation_key).strip()):
             self.citation_key_message.hide()
             return
-        from ...core.errors import PapershelfError
+        paper = self.paper
 
-        try:
-            self._library.set_citation_key(self.paper.id, key)
-        except PapershelfError as exc:
+        def refused(exc: BaseException, details: str) -> None:
+            if not isinstance(exc, PapershelfError):
+                self._on_error(f"Could not change the citation key: {exc}", details)
+                return
             message = f"⚠ Not changed: {exc}"
-            self.citation_key_message.setText(message)
-            self.citation_key_message.show()
-            self.citation_key.setText(self.paper.citation_key)
+            if self.paper is paper:
+                self.citation_key_message.setText(message)
+                self.citation_key_message.show()
+                self.citation_key.setText(paper.citation_key)
             self.message.emit(message)
-            return
-        self.citation_key_message.hide()
-        self.paper.citation_key = key
-        self.message.emit(f"Citation key set to {key}")
-        self.paperEdited.emit(self.paper.id)
+
+        def done(_outcome: object) -> None:
+            paper.citation_key = key
+            if self.paper is paper:
+                self.citation_key_message.hide()
+            self.message.emit(f"Citation key set to {key}")
+
+        # The window puts it on the undo stack and the writer thread.
+        self.operationRequested.emit(SetCitationKey(paper.id, key), done, refused)
 
     def flush(self) -> bool:
         return self.notes.flush()

@@ -1,8 +1,10 @@
 """A paper's notes: one plain-text (Markdown) editor per note, saved as you type.
 
 Saving is debounced, and always flushed when an editor loses focus, when the
-paper changes and when the window closes. A save that fails keeps the text
-marked unsaved and is retried, so typed text is never dropped.
+paper changes and when the window closes. Saves are queued on the window's
+writer thread (``gui/operations.py``), so typing never waits on the library.
+A save that fails keeps the text marked unsaved and is retried, so typed text
+is never dropped.
 """
 
 from __future__ import annotations
@@ -23,12 +25,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.operations import AddNote, Outcome, UpdateNote
+
 if TYPE_CHECKING:
     from ...core.library import Library
     from ...core.records import Note
+    from ..operations import OperationRunner
 
 SAVE_DELAY_MS = 500
 RETRY_DELAY_MS = 2000
+
+
+class _NoteRef:
+    """A note's id, which the writer thread fills in when a new note's first save lands."""
+
+    def __init__(self, note_id: int | None):
+        self.note_id = note_id
+
+    def saver(self, paper_id: int, text: str) -> Callable[[Library], Outcome]:
+        """The save as a job for the writer thread: add the note the first time, update it after."""
+
+        def save(library: Library) -> Outcome:
+            if self.note_id is None:
+                outcome = library.run(AddNote(paper_id, text))
+                self.note_id = outcome.result
+                return outcome
+            return library.run(UpdateNote(self.note_id, text))
+
+        return save
 
 
 class NoteEdit(QPlainTextEdit):
@@ -41,6 +65,7 @@ class NoteEdit(QPlainTextEdit):
     def __init__(
         self,
         library: Library,
+        runner: OperationRunner,
         paper_id: int,
         note: Note | None,
         on_error: Callable[[str, str], None],
@@ -53,11 +78,14 @@ class NoteEdit(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
         self._library = library
+        self._runner = runner
         self.paper_id = paper_id
-        self.note_id: int | None = note.id if note else None
+        self._ref = _NoteRef(note.id if note else None)
         self._on_error = on_error
         self._dirty = False
         self._failed = False
+        #: Saves queued on the writer thread and not yet landed.
+        self._in_flight = 0
         if note is not None:
             self.setPlainText(note.text)
         self._timer = QTimer(self)
@@ -68,39 +96,48 @@ class NoteEdit(QPlainTextEdit):
         self.setMinimumHeight(90)
 
     @property
+    def note_id(self) -> int | None:
+        return self._ref.note_id
+
+    @property
     def dirty(self) -> bool:
-        return self._dirty
+        """Whether some of the text is not in the library yet (typed, or saving)."""
+        return self._dirty or self._in_flight > 0
 
     def _changed(self) -> None:
         self._dirty = True
         self._timer.start(SAVE_DELAY_MS)
 
     def flush(self) -> bool:
-        """Save now if anything changed; False if the save failed (it will be retried)."""
+        """Queue a save if anything changed; False while an earlier save has failed (it is retried)."""
         self._timer.stop()
         if not self._dirty:
-            return True
+            return not self._failed
         text = self.toPlainText()
-        try:
-            if self.note_id is None:
-                if not text.strip():
-                    self._dirty = False
-                    return True
-                self.note_id = self._library.add_note(self.paper_id, text)
-            else:
-                self._library.update_note(self.note_id, text)
-        except Exception as exc:
-            import traceback
-
-            self._timer.start(RETRY_DELAY_MS)
-            if not self._failed:
-                self._failed = True
-                self._on_error(f"Could not save the note: {exc}", traceback.format_exc())
-            return False
+        if self._ref.note_id is None and self._in_flight == 0 and not text.strip():
+            self._dirty = False
+            return True
         self._dirty = False
+        self._in_flight += 1
+        self._runner.submit(
+            self._library, self._ref.saver(self.paper_id, text), on_done=self._landed, on_error=self._not_saved
+        )
+        return not self._failed
+
+    def _landed(self, _outcome: object) -> None:
+        self._in_flight -= 1
         self._failed = False
-        self.saved.emit(self.paper_id)
-        return True
+        if not self.dirty:
+            self.saved.emit(self.paper_id)
+
+    def _not_saved(self, exc: BaseException, details: str) -> None:
+        self._in_flight -= 1
+        # Kept as unsaved: the next try sends the latest text.
+        self._dirty = True
+        self._timer.start(RETRY_DELAY_MS)
+        if not self._failed:
+            self._failed = True
+            self._on_error(f"Could not save the note: {exc}", details)
 
     def focusOutEvent(self, event) -> None:
         self.flush()
@@ -129,6 +166,7 @@ class NotesEditor(QWidget):
         self.setAccessibleName("Notes")
         self._on_error = on_error
         self._library: Library | None = None
+        self._runner: OperationRunner | None = None
         self.paper_id: int | None = None
         self.editors: list[NoteEdit] = []
         #: Edits of papers no longer shown that still wait to be saved.
@@ -153,9 +191,11 @@ class NotesEditor(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
 
-    def set_library(self, library: Library | None) -> None:
+    def set_library(self, library: Library | None, runner: OperationRunner | None = None) -> None:
+        """Edit notes of ``library``; saves go through ``runner`` (required with a library)."""
         self.flush()
         self._library = library
+        self._runner = runner
         self.set_notes(None, [])
 
     def set_notes(self, paper_id: int | None, notes: list[Note]) -> None:
@@ -215,7 +255,7 @@ class NotesEditor(QWidget):
         return editor
 
     def _add_editor(self, note: Note | None) -> NoteEdit:
-        assert self._library is not None and self.paper_id is not None
+        assert self._library is not None and self._runner is not None and self.paper_id is not None
         frame = QFrame(self)
         frame.setFrameShape(QFrame.Shape.NoFrame)
         box = QVBoxLayout(frame)
@@ -234,7 +274,7 @@ class NotesEditor(QWidget):
         delete.setToolTip("Delete this note (Edit ▸ Undo brings it back)")
         header.addWidget(delete)
         box.addLayout(header)
-        editor = NoteEdit(self._library, self.paper_id, note, self._on_error, frame)
+        editor = NoteEdit(self._library, self._runner, self.paper_id, note, self._on_error, frame)
         editor.saved.connect(self.noteSaved)
         editor.leave.connect(self.finished)
         # An edit saved after its paper was left has no caption any more.
@@ -255,6 +295,10 @@ class NotesEditor(QWidget):
 
     def _delete(self, editor: NoteEdit) -> None:
         if not editor.flush():
+            return
+        if editor.dirty:
+            # Its save is still on the way: delete once it has landed (and so has an id).
+            editor.saved.connect(lambda _pid, e=editor: self._delete(e) if e in self.editors else None)
             return
         if editor.note_id is None:
             self.editors.remove(editor)
