@@ -342,14 +342,7 @@ def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, 
 
 @pytest.fixture
 def responsive(monkeypatch, make_window, qtbot, sample):
-    """A window whose main splitter is a ResponsiveSplitter, with the sample listing imported.
-
-    The window wires it with one line (``self.splitter = ResponsiveSplitter(Qt.Orientation.Horizontal, self)``);
-    until it does, the test puts it in place of the window's QSplitter.
-    """
-    from papershelf.gui import main_window
-
-    monkeypatch.setattr(main_window, "QSplitter", ResponsiveSplitter, raising=False)
+    """A window (its main splitter a ResponsiveSplitter) with the sample listing imported."""
 
     def make():
         window = make_window()

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -48,6 +47,7 @@ from .settings import Settings
 from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
 from .widgets.paper_table_view import PaperTableView
+from .widgets.responsive_splitter import ResponsiveSplitter
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
 from .widgets.welcome import WelcomePanel
@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
 
         self.detail = DetailPane(self.show_error, self)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = ResponsiveSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(sidebar_panel)
         self.splitter.addWidget(self.center)
