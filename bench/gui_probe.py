@@ -3,6 +3,8 @@
     python bench/gui_probe.py --library LIB --start EPOCH   # start-up: first paint, table ready, RSS
     python bench/gui_probe.py --library LIB --interact      # search as you type, sort by title
     python bench/gui_probe.py --library LIB --settle 5      # CPU used in the 5 s after the papers show
+    python bench/gui_probe.py --library LIB --locked 10     # event-loop stalls while another process
+                                                            # holds the write lock 10 s (--hold 0: no lock)
 
 Start-up runs the same path as `papershelf` (gui.app.main): the window paints,
 then the library opens on a worker. ``--start`` is the wall-clock time at which
@@ -171,14 +173,100 @@ def interact(library: str) -> dict:
     }
 
 
+#: Another process holding the library's write lock for SECONDS, as a CLI import does.
+HOLDER = (
+    "import sqlite3, sys, time\n"
+    "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "con.execute('BEGIN IMMEDIATE')\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "con.execute('COMMIT')\n"
+)
+
+
+def locked(library: str, seconds: float, hold: bool) -> dict:
+    """Press Space (read, next) and J every 250 ms for SECONDS, the write lock held elsewhere or not.
+
+    Reports the longest gap between ticks of a 5 ms timer (a freeze shows as a
+    gap of seconds) and whether every change landed once the lock freed.
+    """
+    import subprocess
+
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from papershelf.gui import app as gui_app
+
+    qapp = gui_app.ensure_app()
+    window = gui_app.create_window(library)
+    window.resize(1400, 850)
+    window.show()
+    model = window.table_model
+    wait_for(qapp, lambda: model.rowCount() > 0 and not model._pending, what="papers on screen")
+    # Start from unread papers (an earlier run marked some read), so every Space is a write.
+    first = list(model.ids[:200])
+    window.library.set_status(first, "unread")
+    model.invalidate(first)
+    window.table.setFocus()
+    pressed: list[int] = []
+    holder = None
+    if hold:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, library, str(seconds)], stdout=subprocess.PIPE, text=True
+        )
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    clock = QElapsedTimer()
+    clock.start()
+    ticks: list[int] = []
+    ticker = QTimer()
+    ticker.setInterval(5)
+    ticker.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    ticker.start()
+    presses = {"space": 0}
+
+    def press() -> None:
+        if clock.elapsed() >= seconds * 1000:
+            return
+        if presses["space"] % 3 == 2:
+            QTest.keyClick(window.table, Qt.Key.Key_J)
+        else:
+            pressed.extend(window.table.selected_ids())
+            QTest.keyClick(window.table, Qt.Key.Key_Space)
+        presses["space"] += 1
+        QTimer.singleShot(250, press)
+
+    QTimer.singleShot(50, press)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        qapp.processEvents()
+        time.sleep(0.001)
+    ticker.stop()
+    if holder is not None:
+        holder.wait(30)
+    wait_for(qapp, lambda: not window.runner.busy, timeout=60, what="the queued changes")
+    landed = sum(row.status == "read" for row in window.library.rows(pressed).values())
+    gaps = sorted(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+    window.close()
+    return {
+        "max_gap_ms": gaps[-1],
+        "p99_gap_ms": gaps[int(0.99 * (len(gaps) - 1))],
+        "spaces": len(set(pressed)),
+        "landed": landed,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", required=True)
     parser.add_argument("--start", type=float)
     parser.add_argument("--interact", action="store_true")
     parser.add_argument("--settle", type=float, default=0.0, help="stay SECONDS after the papers show; report CPU used")
+    parser.add_argument("--locked", type=float, help="press keys for SECONDS while another process holds the lock")
+    parser.add_argument("--hold", type=int, default=1, help="with --locked: 0 = no other process (the baseline)")
     args = parser.parse_args()
-    if args.interact:
+    if args.locked:
+        result = locked(args.library, args.locked, bool(args.hold))
+    elif args.interact:
         result = interact(args.library)
     else:
         result = startup(args.library, args.start or time.time(), args.settle)

@@ -4,7 +4,7 @@ Every figure is a ratio against a baseline measured in this same run (the
 machine is shared and noisy), with the absolute times beside it. Prints a
 table and writes bench/results.json.
 
-    python bench/run.py [--papers 100000] [--only import,export,gui]
+    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup]
 """
 
 from __future__ import annotations
@@ -263,6 +263,26 @@ def bench_gui(library: Path, n: int, rows: list[Row], work: Path) -> None:
     rows.append(row(f"sort the table by title, {n:,}", "-", interactive["sort_ms"], None, "ms", 100, "abs"))
 
 
+def bench_lock(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    """The window while another process (a CLI import) holds the write lock for 10 s."""
+    probe = [sys.executable, str(HERE / "gui_probe.py"), "--library", str(library), "--locked", "10"]
+    free = json.loads(run([*probe, "--hold", "0"]).stdout)
+    held = json.loads(run(probe).stdout)
+    if held["landed"] != held["spaces"] or free["landed"] != free["spaces"]:
+        raise SystemExit(f"changes made while the lock was held were lost or doubled: {held} / {free}")
+    rows.append(
+        row(
+            f"longest event-loop stall, lock held 10 s, Space every 250 ms, {n:,}",
+            "the same, no lock",
+            held["max_gap_ms"],
+            free["max_gap_ms"],
+            "ms",
+            50,
+            "abs",
+        )
+    )
+
+
 def bench_backup(library: Path, n: int, rows: list[Row], work: Path) -> None:
     """Backup size and time, and what the day's first launch costs the user once the papers show."""
     folder = work / "backups"
@@ -317,7 +337,7 @@ def print_table(rows: list[Row]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--only", default="import,check,export,gui,backup")
+    parser.add_argument("--only", default="import,check,export,gui,lock,backup")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     work = DATA / "work"
@@ -333,6 +353,8 @@ def main() -> int:
         bench_export(big, args.papers, rows, work)
     if "gui" in parts:
         bench_gui(big, args.papers, rows, work)
+    if "lock" in parts:
+        bench_lock(big, args.papers, rows, work)
     if "backup" in parts:
         bench_backup(big, args.papers, rows, work)
     print_table(rows)
