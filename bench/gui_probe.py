@@ -236,7 +236,8 @@ def locked(library: str, seconds: float, hold: bool) -> dict:
         QTimer.singleShot(250, press)
 
     QTimer.singleShot(50, press)
-    deadline = time.perf_counter() + seconds
+    # A little past the lock, so that a stall which ends with it is measured too.
+    deadline = time.perf_counter() + seconds + 0.5
     while time.perf_counter() < deadline:
         qapp.processEvents()
         time.sleep(0.001)
