@@ -43,7 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 screenshot: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py docs/screenshot.png
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py docs/screenshot.png 1600x1000
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py docs/screenshot-800x600.png 800x600
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -1,7 +1,9 @@
-"""Regenerate the README screenshot: the main window with the sample listing imported,
+"""Regenerate the README screenshots: the main window with the sample listing imported,
 a paper selected, tagged and annotated.
 
-    QT_QPA_PLATFORM=offscreen python packaging/screenshot.py docs/screenshot.png
+    QT_QPA_PLATFORM=offscreen python packaging/screenshot.py docs/screenshot.png [WIDTHxHEIGHT]
+
+The size defaults to 1600x1000; the README also shows 800x600 (the details go below the papers).
 
 Runs in a throwaway profile (PAPERSHELF_HOME), so the real library is never touched.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "desktop"))
 
-SIZE = (1400, 850)
+SIZE = (1600, 1000)
 SEARCH = "reinforcement"
 PAPER_TITLE_START = "The Invisible Leash"
 TAGS = ["rl", "reasoning"]
@@ -24,7 +26,11 @@ NOTE = "Claims RLVR mostly re-weights what the base model can already do.\n\nTry
 
 
 def main(argv: list[str]) -> int:
+    if any(arg.startswith("-") for arg in argv[1:]):
+        print(__doc__)
+        return 2
     target = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "screenshot.png"
+    size = tuple(int(n) for n in argv[2].lower().split("x")) if len(argv) > 2 else SIZE
     home = Path(tempfile.mkdtemp(prefix="papershelf-shot-"))
     os.environ["PAPERSHELF_HOME"] = str(home)
     os.environ.pop("PAPERSHELF_LIBRARY", None)
@@ -41,7 +47,7 @@ def main(argv: list[str]) -> int:
     window = create_window(paths.default_library())
     library = window.library
     result = library.import_file(Source.from_path(paths.sample_listing()))
-    window.resize(*SIZE)
+    window.resize(*size)
     window.show()
     window._imported(result, None)
 
@@ -62,7 +68,7 @@ def main(argv: list[str]) -> int:
     library.add_tags(others[:3], ["rl"])
     library.add_tags(others[3:5], ["agents"])
     library.add_to_list("To read", [chosen] + others[8:11], create=True)
-    library.add_to_list("Reading group", others[11:14], create=True)
+    library.add_to_list("Reading group: diffusion models 2026", others[11:14], create=True)
     library.save_search("Unread RL", "tag:rl status:unread")
     library.add_tags([chosen], TAGS)
     library.set_priority([chosen], 3)
