@@ -101,6 +101,8 @@ class SidebarModel(QStandardItemModel):
         #: Called with (list name, paper ids) when papers are dropped on a list.
         self.drop_handler: Callable[[str, list[int]], None] | None = None
         self._sections: dict[str, QStandardItem] = {}
+        #: What each section shows, as loaded: a section whose data did not change is not touched.
+        self._shown: dict[str, object] = {}
         bold = QFont()
         bold.setBold(True)
         for key in (LIBRARY_SECTION, LISTS_SECTION, TAGS_SECTION, DATES_SECTION, SAVED_SECTION):
@@ -120,8 +122,46 @@ class SidebarModel(QStandardItemModel):
         return self._sections[key].index()
 
     def populate(self, data: SidebarData) -> None:
-        """Show ``data``; rows whose keys did not change are updated in place."""
+        """Show ``data``; rows whose keys did not change are updated in place.
+
+        A section whose data is what it showed last time is left alone: after
+        Space only the status counts move, and a 100k library has hundreds of
+        listing dates that would otherwise be rebuilt on the GUI thread.
+        """
+        shown = self._shown
+        self._shown = {
+            LIBRARY_SECTION: dict(data.stats),
+            LISTS_SECTION: list(data.lists),
+            TAGS_SECTION: list(data.tags),
+            DATES_SECTION: list(data.dates),
+            SAVED_SECTION: list(data.saved),
+        }
+        same = {key for key, value in self._shown.items() if shown.get(key) == value}
         stats = data.stats
+        if LIBRARY_SECTION not in same:
+            self._fill_library(stats)
+        if LISTS_SECTION not in same:
+            self._fill(
+                LISTS_SECTION,
+                [Entry(LIST, n, visible(n), "list:" + quote_value(n), c, literal_tip(n)) for n, c in data.lists],
+            )
+        if TAGS_SECTION not in same:
+            self._fill(
+                TAGS_SECTION,
+                [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c, literal_tip(n)) for n, c in data.tags],
+            )
+        if DATES_SECTION not in same:
+            self._fill(
+                DATES_SECTION,
+                [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
+            )
+        if SAVED_SECTION not in same:
+            self._fill(
+                SAVED_SECTION,
+                [Entry(SAVED, n, visible(n), q, None, literal_tip(n, q)) for n, q in data.saved],
+            )
+
+    def _fill_library(self, stats: dict[str, int]) -> None:
         self._fill(
             LIBRARY_SECTION,
             [
@@ -130,23 +170,6 @@ class SidebarModel(QStandardItemModel):
                 Entry(STATUS, "reading", "Reading", "status:reading", stats.get("reading", 0)),
                 Entry(STATUS, "read", "Read", "status:read", stats.get("read", 0)),
             ],
-        )
-        # Names are imported or typed text: shown through visible(), kept as they are in ValueRole.
-        # A long name is elided in the middle (the view); the tooltip holds all of it.
-        self._fill(
-            LISTS_SECTION,
-            [Entry(LIST, n, visible(n), "list:" + quote_value(n), c, literal_tip(n)) for n, c in data.lists],
-        )
-        self._fill(
-            TAGS_SECTION, [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c, literal_tip(n)) for n, c in data.tags]
-        )
-        self._fill(
-            DATES_SECTION,
-            [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
-        )
-        self._fill(
-            SAVED_SECTION,
-            [Entry(SAVED, n, visible(n), q, None, literal_tip(n, q)) for n, q in data.saved],
         )
 
     def _fill(self, section_key: str, entries: list[Entry]) -> None:
