@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from papershelf.core.display import visible
 
-from .conftest import focus_table, wait_search
+from .conftest import focus_table, wait_search, wait_settled
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -59,6 +59,7 @@ def check_actions_hit_exactly_the_highlighted(qtbot, window, dialogs, monkeypatc
     lib.set_priority([bystander], 2)
 
     key(qtbot, window, K.Key_Space)
+    wait_settled(qtbot, window)
     assert set(lib.search_ids("status:read")) == ids
     if len(rows) == 1:  # Space went on to the next paper, as in mail clients: come back to this one
         assert highlighted(window) == [min(rows[0] + 1, len(everyone) - 1)]
@@ -67,9 +68,11 @@ def check_actions_hit_exactly_the_highlighted(qtbot, window, dialogs, monkeypatc
 
     for digit in (K.Key_3, K.Key_1):
         key(qtbot, window, digit)
+        wait_settled(qtbot, window)
         level = int(chr(digit))
         assert {p.id for p in lib.get_many(list(everyone)) if p.priority == level} == ids
     key(qtbot, window, K.Key_0)
+    wait_settled(qtbot, window)
     assert {p.id for p in lib.get_many(list(everyone)) if p.priority} == {bystander}
     check_shows_current(window)
 
@@ -84,11 +87,13 @@ def check_actions_hit_exactly_the_highlighted(qtbot, window, dialogs, monkeypatc
     else:
         monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("seen", True)))
         key(qtbot, window, K.Key_T)
+    wait_settled(qtbot, window)
     assert set(lib.search_ids("tag:seen")) == ids
     check_shows_current(window)
 
     dialogs.question = QMessageBox.StandardButton.Yes
     key(qtbot, window, K.Key_Delete)
+    wait_settled(qtbot, window)
     wait_search(qtbot, window)
     paper_s = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
     assert paper_s in dialogs.questions[-1]
@@ -200,6 +205,7 @@ def test_deselecting_the_last_paper_leaves_nothing_to_act_on(imported, qtbot):
     assert window.detail.paper_id is None
     key(qtbot, window, K.Key_Space)
     key(qtbot, window, K.Key_3)
+    wait_settled(qtbot, window)
     assert window.library.count("status:read") == 0
     assert all(p.priority == 0 for p in window.library.get_many(window.table_model.ids))
     assert not window.acts.read_next_action.isEnabled()
