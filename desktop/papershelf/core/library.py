@@ -29,28 +29,8 @@ from .errors import NotFoundError, PapershelfError
 from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
-from .models import (
-    AbstractModel,
-    ListEntryModel,
-    NoteModel,
-    PaperModel,
-    PaperTagModel,
-    ReadingListModel,
-    SavedSearchModel,
-    SightingModel,
-    TagModel,
-)
+from .models import LE, PT, RL, SS, A, P, S, T
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
-
-P = PaperModel.__table__
-A = AbstractModel.__table__
-T = TagModel.__table__
-PT = PaperTagModel.__table__
-RL = ReadingListModel.__table__
-LE = ListEntryModel.__table__
-N = NoteModel.__table__
-S = SightingModel.__table__
-SS = SavedSearchModel.__table__
 
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500

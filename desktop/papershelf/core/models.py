@@ -149,3 +149,15 @@ class SavedSearchModel(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
     query: Mapped[str] = mapped_column(Text)
+
+
+# The tables by short name, for the Core statements of library.py and operations.py.
+P = PaperModel.__table__
+A = AbstractModel.__table__
+T = TagModel.__table__
+PT = PaperTagModel.__table__
+RL = ReadingListModel.__table__
+LE = ListEntryModel.__table__
+N = NoteModel.__table__
+S = SightingModel.__table__
+SS = SavedSearchModel.__table__

@@ -27,28 +27,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from . import db, search
 from .errors import ConflictError, NotFoundError, PapershelfError
 from .exporters import citekeys
-from .models import (
-    AbstractModel,
-    ListEntryModel,
-    NoteModel,
-    PaperModel,
-    PaperTagModel,
-    ReadingListModel,
-    SavedSearchModel,
-    SightingModel,
-    TagModel,
-)
+from .models import LE, PT, RL, SS, A, N, P, S, T
 from .records import STATUSES, Note
-
-P = PaperModel.__table__
-A = AbstractModel.__table__
-T = TagModel.__table__
-PT = PaperTagModel.__table__
-RL = ReadingListModel.__table__
-LE = ListEntryModel.__table__
-N = NoteModel.__table__
-S = SightingModel.__table__
-SS = SavedSearchModel.__table__
 
 
 def now() -> dt.datetime:
