@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from .conftest import focus_table, wait_search, wait_sidebar
+from .conftest import focus_table, wait_search, wait_settled, wait_sidebar
 
 K = Qt.Key
 ALT = Qt.KeyboardModifier.AltModifier
@@ -71,6 +71,8 @@ def test_a_morning_of_triage_takes_at_most_two_keys_per_paper(imported, qtbot):
             tagged.add(pid)
         else:  # the rest are read: Space
             keys.press(K.Key_Space)
+    # The keys never waited for the library; what they asked for lands in order.
+    wait_settled(qtbot, window)
     assert sorted(library.search_ids("tag:to-read")) == sorted(tagged)
     assert set(library.search_ids("status:read")) == set(ids) - tagged
     assert library.count("status:unread") == len(tagged)
@@ -79,8 +81,10 @@ def test_a_morning_of_triage_takes_at_most_two_keys_per_paper(imported, qtbot):
     # Each of these keys is one step of Undo: the last tag, then the last Space.
     assert QApplication.focusWidget() is window.table
     keys.press(K.Key_Z, CTRL)
+    wait_settled(qtbot, window)
     assert library.get(ids[-1]).tags == []
     keys.press(K.Key_Z, CTRL)
+    wait_settled(qtbot, window)
     assert library.get(ids[-2]).status == "unread"
     assert library.get(ids[-3]).status == "read"
 
@@ -106,6 +110,8 @@ def test_on_launch_the_first_paper_is_selected_so_j_goes_to_the_second(qtbot, li
     assert window.detail.paper_id == first
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.table)
     qtbot.keyClick(window.table, K.Key_Space)
+    assert window.table.selected_ids() == [second]
+    wait_settled(qtbot, window)
     assert window.library.get(first).status == "read"
     assert window.table.selected_ids() == [second]
     qtbot.keyClick(window.table, K.Key_J)
@@ -161,6 +167,7 @@ def test_t_offers_the_last_tags_selected_and_enter_hands_back_to_the_table(impor
     assert QApplication.focusWidget() is field and field.text() == ""
     keys.type("rl, reasoning")
     keys.press(K.Key_Return)
+    wait_settled(qtbot, window)
     assert sorted(window.library.get(first).tags) == ["reasoning", "rl"]
     assert QApplication.focusWidget() is window.table
     assert window.table.selected_ids() == [first]  # Enter leaves the selection where it is
@@ -169,14 +176,17 @@ def test_t_offers_the_last_tags_selected_and_enter_hands_back_to_the_table(impor
     assert field.text() == "rl, reasoning" and field.selectedText() == "rl, reasoning"
     keys.type("agents")  # typing replaces the suggestion
     keys.press(K.Key_Return)
+    wait_settled(qtbot, window)
     assert window.library.get(second).tags == ["agents"]
     keys.press(K.Key_Z, CTRL)
+    wait_settled(qtbot, window)
     assert window.library.get(second).tags == []
     # Escape adds nothing and goes back too.
     keys.press(K.Key_T)
     assert field.text() == "agents"
     keys.press(K.Key_Escape)
     assert QApplication.focusWidget() is window.table
+    wait_settled(qtbot, window)
     assert window.library.get(second).tags == []
     # The suggestion outlives the window.
     window.close()
@@ -203,6 +213,7 @@ def test_enter_takes_the_highlighted_completion_of_the_tag_being_typed(imported,
     keys.press(K.Key_Down)
     assert field.text() == "rl, to-read"
     keys.press(K.Key_Return)
+    wait_settled(qtbot, window)
     assert sorted(window.library.get(first).tags) == ["rl", "to-read"]
     assert not popup.isVisible()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.table)
@@ -225,21 +236,28 @@ def test_alt_digits_apply_favourite_tags_and_the_digits_still_set_priority(
     focus_table(qtbot, window)
     keys = Keyboard(qtbot)
     keys.press(K.Key_1, ALT)
+    wait_settled(qtbot, window)
     assert window.library.get(first).tags == ["to-read"]
     assert window.table.selected_ids() == [first]
     keys.press(K.Key_2, ALT)
+    wait_settled(qtbot, window)
     assert sorted(window.library.get(first).tags) == ["R&D", "to-read"]
     keys.press(K.Key_1, ALT)  # again: the paper has it, so it comes off
+    wait_settled(qtbot, window)
     assert window.library.get(first).tags == ["R&D"]
     keys.press(K.Key_Z, CTRL)
+    wait_settled(qtbot, window)
     assert sorted(window.library.get(first).tags) == ["R&D", "to-read"]
     keys.press(K.Key_3)
+    wait_settled(qtbot, window)
     assert window.library.get(first).priority == 3
     keys.press(K.Key_3, ALT)  # no tag assigned: says how, changes nothing
+    wait_settled(qtbot, window)
     assert "Alt+3" in window.statusBar().currentMessage()
     assert sorted(window.library.get(first).tags) == ["R&D", "to-read"]
     keys.press(K.Key_J)
     keys.press(K.Key_2, ALT)
+    wait_settled(qtbot, window)
     assert window.library.get(second).tags == ["R&D"]
     # The shortcuts dialog and the menu name each key's tag.
     shown = shortcuts_shown(window)
@@ -280,4 +298,5 @@ def test_tabbing_into_the_table_after_a_search_selects_the_paper_it_shows(import
     found = window.table_model.ids[0]
     assert window.table.selected_ids() == [found] and window.detail.paper_id == found
     qtbot.keyClick(window.table, K.Key_Space)
+    wait_settled(qtbot, window)
     assert window.library.get(found).status == "read"
