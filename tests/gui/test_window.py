@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QPushButt
 from papershelf import logs, paths
 from papershelf.gui.models.paper_table import Column
 
-from .conftest import SAMPLE_TEXT, wait_search, wait_sidebar
+from .conftest import SAMPLE_TEXT, wait_search, wait_settled, wait_sidebar
 
 KEY_WIDGETS = [
     "mainWindow",
@@ -107,21 +107,28 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     window = imported
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Group & friends", True)))
     qtbot.mouseClick(window.new_list_button, Qt.MouseButton.LeftButton)
+    wait_settled(qtbot, window)
     assert window.library.lists() == [("Group & friends", 0)]
+    wait_sidebar(qtbot, window)
     index = window.sidebar_model.find("list", "Group & friends")
     # Dropping papers from the table on the list adds them (and can be undone).
     mime = window.table_model.mimeData([window.table_model.index(0, 0), window.table_model.index(1, 0)])
     assert window.sidebar_model.dropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, index)
+    wait_settled(qtbot, window)
     assert window.library.list_paper_ids("Group & friends") == window.table_model.ids[:2]
     window.acts.undo_action.trigger()
+    wait_settled(qtbot, window)
     assert window.library.list_paper_ids("Group & friends") == []
     window.acts.redo_action.trigger()
+    wait_settled(qtbot, window)
+    wait_sidebar(qtbot, window)
     window.sidebar.setCurrentIndex(window.sidebar_model.find("list", "Group & friends"))
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Reading group", True)))
     assert window.rename_list_button.isEnabled()
     qtbot.mouseClick(window.rename_list_button, Qt.MouseButton.LeftButton)
+    wait_settled(qtbot, window)
     assert [n for n, _ in window.library.lists()] == ["Reading group"]
     assert window.paper_view.current_query() == 'list:"Reading group"'
     wait_search(qtbot, window)
@@ -129,19 +136,25 @@ def test_reading_lists_from_the_sidebar_buttons(imported, qtbot, monkeypatch, di
     dialogs.question = dialogs.question.Yes
     qtbot.mouseClick(window.delete_list_button, Qt.MouseButton.LeftButton)
     assert dialogs.questions and "Reading group" in dialogs.questions[0]
+    wait_settled(qtbot, window)
     assert window.library.lists() == []
     assert window.sidebar_model.key(window.sidebar.currentIndex()) == ("all", "all")
     # Deleting a list can be undone, papers and all; then the earlier steps undo too.
     window.acts.undo_action.trigger()
+    wait_settled(qtbot, window)
     assert len(window.library.list_paper_ids("Reading group")) == 2
     window.acts.redo_action.trigger()
+    wait_settled(qtbot, window)
     assert window.library.lists() == []
     # A clash is reported, not swallowed.
     window.library.create_list("Taken")
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Taken", True)))
+    depth = window.undo_stack.count()
     window.acts.new_list_action.trigger()
+    wait_settled(qtbot, window)
     [(text, _info, _details)] = dialogs.take()
     assert "Taken" in text
+    assert window.undo_stack.count() == depth  # nothing to undo: the list was not created
 
 
 def test_saving_and_deleting_a_search(imported, qtbot, monkeypatch):
@@ -153,12 +166,14 @@ def test_saving_and_deleting_a_search(imported, qtbot, monkeypatch):
     query = window.paper_view.current_query()
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("RL papers", True)))
     qtbot.mouseClick(window.save_search_button, Qt.MouseButton.LeftButton)
+    wait_settled(qtbot, window)
     assert window.library.saved_searches() == [("RL papers", query)]
     wait_search(qtbot, window)
     assert window.sidebar_model.key(window.sidebar.currentIndex()) == ("saved", "RL papers")
     assert window.search_field.text() == ""
     assert window.table_model.rowCount() == count
     window.acts.delete_saved_action.trigger()
+    wait_settled(qtbot, window)
     assert window.library.saved_searches() == []
 
 
