@@ -7,7 +7,7 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from .conftest import focus_table
+from .conftest import focus_table, wait_settled
 
 
 def entries(text: str) -> int:
@@ -50,6 +50,7 @@ def test_export_a_reading_list_without_abstracts(imported, qtbot, monkeypatch, t
     window = imported
     ids = window.table_model.ids[:3]
     window.edits.add_to_list("Reading group", ids, create=True)
+    wait_settled(qtbot, window)  # the export dialog offers the lists the library has
     target = tmp_path / "group.bib"
 
     def choose(dialog):
