@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QToolButton
 from papershelf.gui.links import open_url, safe_url
 from papershelf.gui.models.paper_table import Column
 
-from .conftest import focus_table, import_through_preview, wait_sidebar
+from .conftest import focus_table, import_through_preview, wait_settled, wait_sidebar
 
 
 def _hostile_listing(tmp_path):
@@ -236,6 +236,7 @@ def test_dialogs_show_names_literally_and_act_on_the_stored_name(spoofed, qtbot,
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
     window.acts.remove_tags_action.trigger()
     assert offered["items"] == ["<U+202E>gat"]
+    wait_settled(qtbot, window)
     assert window.library.get(pid).tags == []
     # The undo text in the Edit menu names the tag with marks too.
     assert not _hidden(window.acts.undo_action.text())
@@ -255,6 +256,7 @@ def test_questions_and_input_labels_show_markup_literally(imported, qtbot, monke
     dialogs.question = QMessageBox.StandardButton.Cancel
     window.acts.delete_list_action.trigger()
     assert _rendered(dialogs.questions[-1]) == f"Delete the reading list “{name}”? The papers stay in the library."
+    wait_settled(qtbot, window)  # Cancel: nothing is on its way either
     assert [n for n, _ in window.library.lists()] == [name]
     labels = []
     monkeypatch.setattr(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import wait_search, wait_sidebar
+from .conftest import wait_search, wait_settled, wait_sidebar
 
 
 def test_half_typed_and_unknown_filters_are_named_in_the_status_bar(imported, qtbot, dialogs):
@@ -35,6 +35,7 @@ def test_removing_the_last_use_of_the_shown_tag_shows_the_library_not_an_error(i
     wait_search(qtbot, window)
     assert window.table_model.rowCount() == 2
     window.edits.remove_tags(["nlp"], ids)
+    wait_settled(qtbot, window)
     wait_sidebar(qtbot, window)
     wait_search(qtbot, window)
     # The tag is gone: the sidebar goes back to the whole library, with no "no tag named" message.
