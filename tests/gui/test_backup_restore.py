@@ -9,7 +9,7 @@ from papershelf import paths
 from papershelf.core import backup
 from papershelf.gui.dialogs.restore import RestoreDialog
 
-from .conftest import wait_search
+from .conftest import wait_search, wait_settled
 
 
 def dailies(folder):
@@ -62,6 +62,7 @@ def test_back_up_now_then_restore_puts_the_old_state_back(imported, qtbot, lib_p
 
     window.table.setFocus()
     qtbot.keyClick(window.table, Qt.Key.Key_Space)  # mark the first paper read
+    wait_settled(qtbot, window)
     assert window.library.count("status:read") == 1
 
     shown = {}
@@ -92,6 +93,7 @@ def test_cancelling_the_restore_changes_nothing(imported, qtbot, monkeypatch):
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
     monkeypatch.setattr(RestoreDialog, "exec", lambda dialog: QDialog.DialogCode.Rejected)
     window.acts.restore_action.trigger()
+    wait_settled(qtbot, window)
     assert window.library.count("status:read") == 1
 
 
