@@ -307,6 +307,12 @@ def fts_match_ids(match: str) -> Select[int]:
     return select(fts.c.rowid).where(fts_matches(match))
 
 
+def driver_connection(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under ``conn``, for reads that skip SQLAlchemy's per-row work."""
+    # A live pooled connection always has one: make_engine's creator opens it with sqlite3.
+    return cast(sqlite3.Connection, conn.connection.driver_connection)
+
+
 def fetch_ids(conn: Connection, statement: ClauseElement) -> list[int]:
     """The first column of every row, fetched straight from the driver.
 
@@ -318,9 +324,7 @@ def fetch_ids(conn: Connection, statement: ClauseElement) -> list[int]:
     compiled = cast("SQLCompiler", statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True}))
     params = compiled.construct_params()
     args = [params[name] for name in compiled.positiontup] if compiled.positiontup else []
-    # A live pooled connection always has its driver's connection (make_engine's creator: sqlite3).
-    driver = cast(sqlite3.Connection, conn.connection.driver_connection)
-    cursor = driver.execute(str(compiled), args)
+    cursor = driver_connection(conn).execute(str(compiled), args)
     try:
         return [row[0] for row in cursor.fetchall()]
     finally:

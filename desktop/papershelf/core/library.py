@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypedDict, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Dialect, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import db, normalize, search
@@ -47,6 +47,7 @@ SORT_COLUMNS = {
 }
 
 Progress = Callable[[int], None]
+_Item = TypeVar("_Item")
 
 
 class Cancelled(PapershelfError):
@@ -57,17 +58,40 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def _batched(items: Iterable, size: int) -> Iterator[list]:
+def _batched(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-class _Keys(set):
+class _Keys(set[str]):
     """Citation keys taken, lowercase; ``in`` ignores case, as the unique index does."""
 
     def __contains__(self, key: object) -> bool:
         return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+
+def _paper_id(conn: Connection, condition: ColumnElement[bool]) -> int | None:
+    """The id of the paper that meets ``condition``, or None."""
+    found: int | None = conn.execute(select(P.c.id).where(condition)).scalar()
+    return found
+
+
+def _result_processor(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """The column type's own conversion of a value sqlite3 returns (dates are stored as text); NULL stays None."""
+    processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return processor if processor is not None else lambda value: value
+
+
+class _Existing(TypedDict):
+    """Library papers that may match one import batch (:meth:`Library._find_existing`)."""
+
+    arxiv: dict[str, int]  # arXiv id -> paper id
+    title: dict[str, list[int]]  # title key -> paper ids
+    key: dict[str, int]  # lowercase citation key -> paper id
+    arxiv_of: dict[int, str | None]
+    year_of: dict[int, int | None]
+    title_of: dict[int, str]
 
 
 def _entry_label(record: PaperRecord) -> str:
@@ -120,7 +144,7 @@ class Library:
     def __enter__(self) -> Library:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- Changing the library ---------------------------------------------------
@@ -139,12 +163,12 @@ class Library:
             # ASCII only: "²" is a digit to str.isdigit but not to int(); and an
             # id beyond SQLite's 64-bit INTEGER cannot exist (binding it overflows).
             if text.isascii() and text.isdigit() and int(text) <= db.SQLITE_MAX_INT:
-                found = conn.execute(select(P.c.id).where(P.c.id == int(text))).scalar()
+                found = _paper_id(conn, P.c.id == int(text))
                 if found is not None:
                     return found
-            found = conn.execute(select(P.c.id).where(func.lower(P.c.citation_key) == text.lower())).scalar()
+            found = _paper_id(conn, func.lower(P.c.citation_key) == text.lower())
             if found is None and (arxiv := normalize.arxiv_id(text)):
-                found = conn.execute(select(P.c.id).where(P.c.arxiv_id == arxiv)).scalar()
+                found = _paper_id(conn, P.c.arxiv_id == arxiv)
         if found is None:
             raise NotFoundError(f"no paper with id, citation key or arXiv id {text!r}")
         return found
@@ -287,13 +311,13 @@ class Library:
     def _load_papers(self, conn: Connection, ids: list[int]) -> list[Paper]:
         dialect = conn.dialect
         # The mapped Date and DateTime types' own result processors.
-        to_date = P.c.published.type.dialect_impl(dialect).result_processor(dialect, None)
-        to_datetime = P.c.added_at.type.dialect_impl(dialect).result_processor(dialect, None)
+        to_date = _result_processor(P.c.published, dialect)
+        to_datetime = _result_processor(P.c.added_at, dialect)
         # The mapped JSON type reads with json.loads (the engine sets no other
         # deserializer); NULL stays None. Most code_urls and extra_fields are
         # empty: those skip the parser.
         loads = json.loads
-        cursor = conn.connection.driver_connection.cursor()
+        cursor = db.driver_connection(conn).cursor()
         try:
             ids_json = (json.dumps(ids),)
             tags: dict[int, list[str]] = {}
@@ -441,7 +465,7 @@ class Library:
             other_year = year_of.get(candidate)
             return not (record.published and other_year and record.published.year != other_year)
 
-        def match(record: PaperRecord, key: str, existing: dict[str, dict]) -> int | None:
+        def match(record: PaperRecord, key: str, existing: _Existing) -> int | None:
             if record.arxiv_id:
                 pid = seen_arxiv.get(record.arxiv_id) or existing["arxiv"].get(record.arxiv_id)
                 if pid:
@@ -457,7 +481,7 @@ class Library:
             title = title_of.get(pid, "")
             return f'paper {pid} "{title[:60]}{"…" if len(title) > 60 else ""}"'
 
-        def match_entry(record: PaperRecord, key: str, existing: dict[str, dict]) -> int | None:
+        def match_entry(record: PaperRecord, key: str, existing: _Existing) -> int | None:
             nonlocal dois
             label = _entry_label(record)
             doi = _doi(record)
@@ -510,7 +534,7 @@ class Library:
             arxiv_of.update(existing["arxiv_of"])
             year_of.update(existing["year_of"])
             title_of.update(existing["title_of"])
-            new_rows: list[dict] = []
+            new_rows: list[dict[str, Any]] = []  # column values to insert
             new_records: list[PaperRecord] = []
             matched: list[tuple[int, PaperRecord]] = []
             for record, key in zip(batch, keys):
@@ -566,8 +590,10 @@ class Library:
                 ]
                 if abstracts:
                     conn.execute(insert(A), abstracts)
+                # Each map's values move from the placeholder to the real id as they are.
+                id_maps: tuple[dict[int, Any], ...] = (arxiv_of, year_of, label_of, doi_of)
                 for placeholder, pid in real.items():
-                    for by_id in (arxiv_of, year_of, label_of, doi_of):
+                    for by_id in id_maps:
                         if placeholder in by_id:
                             by_id[pid] = by_id.pop(placeholder)
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
@@ -592,9 +618,9 @@ class Library:
 
     def _find_existing(
         self, conn: Connection, arxiv_ids: list[str], title_keys: list[str], citation_keys: list[str]
-    ) -> dict[str, dict]:
+    ) -> _Existing:
         """Library papers with one of these arXiv ids, title keys or (lowercase) citation keys."""
-        found: dict[str, dict] = {"arxiv": {}, "title": {}, "key": {}, "arxiv_of": {}, "year_of": {}, "title_of": {}}
+        found: _Existing = {"arxiv": {}, "title": {}, "key": {}, "arxiv_of": {}, "year_of": {}, "title_of": {}}
         lower_key = func.lower(P.c.citation_key)
         statement = select(P.c.id, P.c.arxiv_id, P.c.title_key, P.c.published, lower_key, P.c.title).where(
             P.c.arxiv_id.in_(arxiv_ids) | P.c.title_key.in_(title_keys) | lower_key.in_(citation_keys)
@@ -610,7 +636,13 @@ class Library:
         return found
 
     @staticmethod
-    def _doi_index(conn: Connection, doi_of: dict, title_of: dict, arxiv_of: dict, year_of: dict) -> dict[str, int]:
+    def _doi_index(
+        conn: Connection,
+        doi_of: dict[int, str],
+        title_of: dict[int, str],
+        arxiv_of: dict[int, str | None],
+        year_of: dict[int, int | None],
+    ) -> dict[str, int]:
         """Library papers by DOI (lowercase), read once per import: DOIs live in extra_fields."""
         doi = func.json_extract(P.c.extra_fields, "$.doi")
         index: dict[str, int] = {}
@@ -626,7 +658,7 @@ class Library:
         return index
 
     @staticmethod
-    def _row_for(record: PaperRecord, key: str, citation_key: str, now: dt.datetime) -> dict:
+    def _row_for(record: PaperRecord, key: str, citation_key: str, now: dt.datetime) -> dict[str, Any]:
         return {
             "title": record.title,
             "title_key": key,
@@ -663,7 +695,7 @@ class Library:
         touched: set[int] = set()
         for pid, record in matched:
             row = current[pid]
-            changes: dict = {}
+            changes: dict[str, Any] = {}  # column values to update
             if record.arxiv_id and not row.arxiv_id and record.arxiv_id not in taken_arxiv:
                 clash = conn.execute(select(P.c.id).where(P.c.arxiv_id == record.arxiv_id)).scalar()
                 if clash is None:
@@ -725,11 +757,12 @@ class Library:
 
     # --- Deleting ---------------------------------------------------------------
 
-    def delete_papers(self, ids: Sequence[int]) -> dict:
+    def delete_papers(self, ids: Sequence[int]) -> dict[str, list[Any]]:
         """Delete papers with their notes, tags, list places and sightings; return what was removed."""
-        return self.run(ops.DeletePapers(tuple(ids))).result
+        removed: dict[str, list[Any]] = self.run(ops.DeletePapers(tuple(ids))).result  # rows by table
+        return removed
 
-    def restore_papers(self, snapshot: dict) -> None:
+    def restore_papers(self, snapshot: dict[str, list[Any]]) -> None:
         """Put back papers removed by :meth:`delete_papers`, with their ids and everything else."""
         self.run(ops.RestorePapers(snapshot))
 
@@ -740,7 +773,8 @@ class Library:
 
     def remove_tags(self, ids: Sequence[int], tags: Iterable[str]) -> list[str]:
         """Remove tags from papers; return the (cleaned) names none of the papers had, so nothing was removed."""
-        return self.run(ops.RemoveTags(tuple(ids), tuple(tags))).result
+        missing: list[str] = self.run(ops.RemoveTags(tuple(ids), tuple(tags))).result
+        return missing
 
     def tags(self) -> list[tuple[str, int]]:
         """Every tag with the number of papers carrying it, by name."""
@@ -780,14 +814,16 @@ class Library:
     # --- Notes ----------------------------------------------------------------
 
     def add_note(self, paper_id: int, text: str) -> int:
-        return self.run(ops.AddNote(paper_id, text)).result
+        note_id: int = self.run(ops.AddNote(paper_id, text)).result
+        return note_id
 
     def update_note(self, note_id: int, text: str) -> None:
         self.run(ops.UpdateNote(note_id, text))
 
     def delete_note(self, note_id: int) -> Note:
         """Delete a note and return it, so the caller can offer undo."""
-        return self.run(ops.DeleteNote(note_id)).result
+        note: Note = self.run(ops.DeleteNote(note_id)).result
+        return note
 
     def restore_note(self, note: Note) -> None:
         """Put a deleted note back with its id and times (for undo)."""
@@ -814,7 +850,8 @@ class Library:
 
     def delete_list(self, name: str) -> list[int]:
         """Delete a list (not its papers); return its paper ids in order."""
-        return self.run(ops.DeleteList(name)).result
+        paper_ids: list[int] = self.run(ops.DeleteList(name)).result
+        return paper_ids
 
     def list_paper_ids(self, name: str) -> list[int]:
         """The papers of a list, in list order."""
@@ -826,10 +863,12 @@ class Library:
 
     def add_to_list(self, name: str, ids: Sequence[int], *, create: bool = False) -> int:
         """Append papers to a list (those already in it stay where they are); return how many were added."""
-        return self.run(ops.AddToList(name, tuple(ids), create)).result
+        added: int = self.run(ops.AddToList(name, tuple(ids), create)).result
+        return added
 
     def remove_from_list(self, name: str, ids: Sequence[int]) -> int:
-        return self.run(ops.RemoveFromList(name, tuple(ids))).result
+        removed: int = self.run(ops.RemoveFromList(name, tuple(ids))).result
+        return removed
 
     # --- Listings and saved searches -----------------------------------------
 
@@ -856,7 +895,7 @@ class Library:
     def stats(self) -> dict[str, int]:
         """Counts for the sidebar: all papers and each status."""
         with db.read(self.engine) as conn:
-            counts = dict(conn.execute(select(P.c.status, func.count()).group_by(P.c.status)).all())
+            counts: dict[str, int] = dict(conn.execute(select(P.c.status, func.count()).group_by(P.c.status)).all())
         return {"all": sum(counts.values()), **{s: counts.get(s, 0) for s in STATUSES}}
 
     # --- Helpers --------------------------------------------------------------
@@ -874,7 +913,7 @@ class Library:
 # the library's EngineGuard (db.py), which refuses every later write.
 
 
-def _translated(method: Callable) -> Callable:
+def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` with SQLite's errors translated by :func:`db.translate_error`."""
 
     def reraise(library: Library, exc: Exception) -> NoReturn:
@@ -887,7 +926,7 @@ def _translated(method: Callable) -> Callable:
     if inspect.isgeneratorfunction(method):
 
         @functools.wraps(method)
-        def generator(self: Library, *args, **kwargs):
+        def generator(self: Library, *args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
                 yield from method(self, *args, **kwargs)
             except PapershelfError:
@@ -898,7 +937,7 @@ def _translated(method: Callable) -> Callable:
         return generator
 
     @functools.wraps(method)
-    def call(self: Library, *args, **kwargs):
+    def call(self: Library, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except PapershelfError:
