@@ -32,7 +32,7 @@ def test_the_user_corrects_the_listing_date(window, qtbot, sample):
     preview.date_edit.setDate(QDate(2025, 9, 11))
     # The preview runs again with the corrected date before Import is possible.
     qtbot.waitUntil(
-        lambda: preview.import_button.isEnabled() and preview.result.listing_dates == [dt.date(2025, 9, 11)],
+        lambda: preview.import_button.isEnabled() and preview.import_result.listing_dates == [dt.date(2025, 9, 11)],
         timeout=5000,
     )
     assert preview.new_label.text() == "49"

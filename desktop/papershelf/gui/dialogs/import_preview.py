@@ -102,7 +102,8 @@ class ImportPreviewDialog(QDialog):
         self._date_timer.timeout.connect(self._emit_date)
         self._override: dt.date | None = None
         self._shown_date: dt.date | None = None
-        self.result: ImportResult = result
+        # Not `result`: that would hide QDialog.result(), the dialog's accept/reject code.
+        self.import_result: ImportResult = result
         self.set_result(result)
         self.date_edit.dateChanged.connect(lambda _d: self._date_timer.start())
 
@@ -112,11 +113,11 @@ class ImportPreviewDialog(QDialog):
         return self._override
 
     def set_busy(self, busy: bool) -> None:
-        self.import_button.setEnabled(not busy and self.result.total > 0)
+        self.import_button.setEnabled(not busy and self.import_result.total > 0)
         self.status.setText("Checking the listing again…" if busy else self._summary())
 
     def set_result(self, result: ImportResult) -> None:
-        self.result = result
+        self.import_result = result
         self.format_label.setText(FORMAT_NAMES.get(result.format, result.format))
         self.new_label.setText(f"{result.added:,}")
         self.existing_label.setText(f"{result.existing:,}")
@@ -141,7 +142,7 @@ class ImportPreviewDialog(QDialog):
         self.set_busy(False)
 
     def _summary(self) -> str:
-        result = self.result
+        result = self.import_result
         if result.total == 0:
             return "The listing has no papers."
         text = f"{result.added:,} new paper{'s' if result.added != 1 else ''} will be added"
