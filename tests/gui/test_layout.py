@@ -193,27 +193,77 @@ def _text_room(view, index) -> int:
     return view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view).width()
 
 
-def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
+def _shown_whole(sidebar, index) -> bool:
+    return sidebar.fontMetrics().horizontalAdvance(index.data()) <= _text_room(sidebar, index)
 
+
+def test_long_list_names_in_the_sidebar_at_1600_px(imported, qtbot):
     window = imported
     window.resize(1600, 1000)
     name = "Reading group: diffusion models 2026"
+    huge = "A reading list whose name goes on and on " * 4 + "2026"
     window.library.add_to_list(name, window.table_model.ids[:3], create=True)
     window.library.add_tags(window.table_model.ids[:1], ["a-rather-long-tag-name-for-a-sidebar"])
     window.sidebar_controller.load()
     wait_sidebar(qtbot, window)
     sidebar = window.sidebar
+    # A 1600 px window has room for the names people give lists and tags: shown whole.
     for kind, value in (("list", name), ("tag", "a-rather-long-tag-name-for-a-sidebar")):
         index = window.sidebar_model.find(kind, value)
         assert index.isValid()
-        width = sidebar.fontMetrics().horizontalAdvance(index.data())
-        if width <= _text_room(sidebar, index):
-            continue  # shown whole
-        # Cut: in the middle, so the start and the end (the year) both show, and the tooltip has it all.
-        assert sidebar.textElideMode() == Qt.TextElideMode.ElideMiddle
-        tip = QTextDocument()
-        tip.setHtml(index.data(Qt.ItemDataRole.ToolTipRole) or "")
-        assert tip.toPlainText() == value
+        qtbot.waitUntil(lambda index=index: _shown_whole(sidebar, index), timeout=3000)
+    # ... in a sidebar no wider than they need, so the table keeps its room.
+    assert window.splitter.sizes()[0] < 1600 // 5
+    # The sidebar grows only so far (a fifth of the window). A name longer than that is cut in the
+    # middle, so its start and its end (the year) both show, and the tooltip has it all.
+    window.library.add_to_list(huge, window.table_model.ids[:1], create=True)
+    window.sidebar_controller.load()
+    wait_sidebar(qtbot, window)
+    qtbot.waitUntil(lambda: window.splitter.sizes()[0] == 1600 // 5, timeout=3000)
+    index = window.sidebar_model.find("list", huge)
+    assert not _shown_whole(sidebar, index)
+    assert sidebar.textElideMode() == Qt.TextElideMode.ElideMiddle
+    tip = QTextDocument()
+    tip.setHtml(index.data(Qt.ItemDataRole.ToolTipRole) or "")
+    assert tip.toPlainText() == huge
+
+
+def _drag(handle: QWidget, dx: int) -> None:
+    """Drag a splitter handle ``dx`` px sideways with the mouse."""
+    start = QPoint(handle.width() // 2, handle.height() // 2)
+    QTest.mousePress(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for step in (dx // 2, dx):
+        QTest.mouseMove(handle, start + QPoint(step, 0))
+    QTest.mouseRelease(handle, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(dx, 0))
+
+
+def test_a_sidebar_width_the_user_dragged_is_kept(imported, qtbot, make_window, lib_path):
+    window = imported
+    window.resize(1600, 1000)
+    window.library.add_to_list("Reading group: diffusion models 2026", window.table_model.ids[:3], create=True)
+    window.sidebar_controller.load()
+    wait_sidebar(qtbot, window)
+    qtbot.wait(50)
+    fitted = window.splitter.sizes()[0]
+    _drag(window.splitter.handle(1), -40)
+    chosen = window.splitter.sizes()[0]
+    assert chosen < fitted - 20
+    # A new, longer name and another window size do not undo the user's choice ...
+    window.library.add_to_list(
+        "Reading group: diffusion models, 2026 and 2027", window.table_model.ids[:3], create=True
+    )
+    window.sidebar_controller.load()
+    wait_sidebar(qtbot, window)
+    window.resize(1500, 950)
+    qtbot.wait(50)
+    assert window.splitter.sizes()[0] == chosen
+    # ... nor does a relaunch.
+    window.close()
+    again = make_window(lib_path)
+    again.resize(1600, 1000)
+    wait_sidebar(qtbot, again)
+    qtbot.wait(50)
+    assert again.splitter.sizes()[0] == chosen
 
 
 # --- The detail pane's dates line: readable, and whole phrases -----------------------------------
@@ -335,6 +385,37 @@ def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, 
         return left >= 0 and left + header.sectionSize(Column.STATUS) <= window.table.viewport().width()
 
     qtbot.waitUntil(status_in_view, timeout=3000)
+
+
+def _in_view(scroll, widget) -> bool:
+    """Whether all of ``widget`` shows in ``scroll``'s viewport as it is, without scrolling sideways."""
+    viewport = scroll.viewport()
+    rect = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
+    return rect.left() >= 0 and rect.right() < viewport.width()
+
+
+def test_at_800_by_600_the_notes_beside_the_details_are_not_cut_off(imported, qtbot):
+    window = imported
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.splitter.narrow, timeout=3000)
+    paper = window.table.current_id()
+    window.library.add_note(paper, "Claims RLVR mostly re-weights what the base model can already do.")
+    window.detail.refresh(notes=True)
+    detail = window.detail
+    qtbot.waitUntil(lambda: detail.page.orientation() == Qt.Orientation.Horizontal, timeout=3000)
+    scroll = detail.notes_scroll
+    delete = scroll.widget().findChild(QWidget, "deleteNoteButton")
+    assert delete is not None
+    qtbot.waitUntil(lambda: delete.isVisibleTo(window), timeout=3000)
+    qtbot.wait(50)
+    # The Delete button, the note and Add note show whole in the notes column, with no sideways scrolling.
+    for widget in (delete, detail.notes.editors[0], detail.notes.add_button):
+        assert _in_view(scroll, widget), (widget.objectName(), scroll.viewport().width())
+    assert not scroll.horizontalScrollBar().isVisibleTo(scroll)
+    # The details beside them still show their controls (they scroll down, not sideways).
+    assert not detail.scroll.horizontalScrollBar().isVisibleTo(detail.scroll)
+    for widget in (detail.status_buttons, detail.citation_key, detail.tag_editor):
+        assert _in_view(detail.scroll, widget), widget.objectName()
 
 
 # --- A narrow window puts the details below the papers (ResponsiveSplitter) -----------------------

@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         if s.detail_splitter is not None:
             self.detail.page.restoreState(s.detail_splitter)
         if not (s.window_splitter is not None and self.splitter.restoreState(s.window_splitter)):
-            self.splitter.setSizes(DEFAULT_SPLITTER)
+            self.splitter.set_default_sizes(DEFAULT_SPLITTER)
         if not (s.table_header is not None and self.table.horizontalHeader().restoreState(s.table_header)):
             self.table.apply_default_widths()
         # Only a sort the user chose is kept: the header state of older versions holds the default.

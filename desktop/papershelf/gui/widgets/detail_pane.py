@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, QSize, Qt, Signal
 from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -67,14 +67,39 @@ def heading(parent: QWidget, text: str) -> QLabel:
     return label
 
 
-def _vertical_scroll(parent: QWidget, name: str, body_name: str) -> tuple[QScrollArea, QWidget]:
+class ColumnScrollArea(QScrollArea):
+    """A scrolling area never narrower than its body can be: it scrolls down, never sideways.
+
+    For a column beside another in a splitter (the notes): the splitter gives it at
+    least the width of its widest row (a note's caption and Delete button).
+    """
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        body = self.widget()
+        if body is None:
+            return hint
+        # The vertical scroll bar's room is kept: a long note must not push the Delete button out.
+        width = body.minimumSizeHint().width() + 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+        return QSize(width, hint.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a note was added or removed: the splitter reads the minimum again
+        return super().eventFilter(watched, event)
+
+
+def _vertical_scroll(
+    parent: QWidget, name: str, body_name: str, *, column: bool = False
+) -> tuple[QScrollArea, QWidget]:
     """A frameless scrolling area and the body widget inside it.
 
     The body takes the area's width and wraps to it; only when the pane is narrower
     than the body can be (a small window) does a horizontal scroll bar appear, so
-    no control is ever cut off out of reach.
+    no control is ever cut off out of reach. A ``column`` area is never that narrow
+    (:class:`ColumnScrollArea`).
     """
-    scroll = QScrollArea(parent)
+    scroll = ColumnScrollArea(parent) if column else QScrollArea(parent)
     scroll.setObjectName(name)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -284,7 +309,7 @@ class DetailPane(QStackedWidget):
         layout.addStretch(1)
 
         # The notes stay in view below, however long the abstract is.
-        self.notes_scroll, notes_body = _vertical_scroll(self.page, "notesScroll", "notesBody")
+        self.notes_scroll, notes_body = _vertical_scroll(self.page, "notesScroll", "notesBody", column=True)
         notes_layout = QVBoxLayout(notes_body)
         notes_layout.setContentsMargins(14, 8, 14, 12)
         notes_layout.setSpacing(6)

@@ -6,6 +6,10 @@ panes with :meth:`addWidget`; :meth:`sizes`, :meth:`setSizes`,
 splitter does. Inside, the papers and the details share a second splitter that
 turns vertical when the window is narrower than :data:`NARROW_BELOW`, so at
 800x600 the table keeps its columns and the details get the full width.
+
+The sidebar is as wide as its names need (its :meth:`~QWidget.sizeHint`), up to a fifth
+of the window, until the user drags its edge: from then on their width is kept,
+and saved with the rest of the state. Folder panes in mail and reference managers do the same.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QDataStream, QIODevice, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QEvent, QIODevice, QObject, Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
 #: Below this width (px) the details go below the papers: beside them the table would be too narrow
@@ -21,6 +25,9 @@ from PySide6.QtWidgets import QSplitter, QWidget
 NARROW_BELOW = 1100
 #: How a narrow window shares its height between the papers and the details, at first.
 NARROW_SHARE = (1, 1)
+#: The widest a sidebar that fits its names gets, as a share of the window's width: at 1600 px,
+#: 320 px shows "Reading group: diffusion models 2026" whole; at 800 px it stays at its minimum.
+SIDEBAR_SHARE = 0.2
 _MARK = b"papershelf-splitter:"
 _QT_SPLITTER_MAGIC = 0xFF
 
@@ -43,6 +50,10 @@ class ResponsiveSplitter(QSplitter):
         self._panes: list[QWidget] = []
         #: The papers/details sizes last used beside each other and one above the other.
         self._remembered: dict[Qt.Orientation, list[int]] = {}
+        #: Whether the sidebar follows its names (see :meth:`set_default_sizes`); False once the user,
+        #: or :meth:`setSizes`, gave it a width.
+        self.sidebar_fits = False
+        self.splitterMoved.connect(self._moved)
 
     @property
     def narrow(self) -> bool:
@@ -57,6 +68,8 @@ class ResponsiveSplitter(QSplitter):
         self._panes.append(widget)
         if len(self._panes) == 1:
             super().addWidget(widget)
+            # Its layout asks again when the names change: the sidebar may fit them anew.
+            widget.installEventFilter(self)
             return
         self.inner.addWidget(widget)
         if len(self._panes) == 2:
@@ -84,6 +97,17 @@ class ResponsiveSplitter(QSplitter):
         return outer[:1] + self.inner.sizes() if len(outer) == 2 else outer
 
     def setSizes(self, sizes: Sequence[int]) -> None:
+        """These sizes, the sidebar's width included (it no longer fits its names)."""
+        self.sidebar_fits = False
+        self._set_sizes(sizes)
+
+    def set_default_sizes(self, sizes: Sequence[int]) -> None:
+        """Papers and details as in ``sizes``; the sidebar as wide as its names need (see :meth:`sidebar_width_wanted`)."""
+        self._set_sizes(sizes)
+        self.sidebar_fits = True
+        self._fit_sidebar()
+
+    def _set_sizes(self, sizes: Sequence[int]) -> None:
         if len(sizes) < 3 or self.count() < 2:
             super().setSizes(sizes)
             return
@@ -101,6 +125,32 @@ class ResponsiveSplitter(QSplitter):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange()
+        self._fit_sidebar()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._panes and watched is self._panes[0] and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_sidebar()
+        return super().eventFilter(watched, event)
+
+    def _moved(self, _pos: int, index: int) -> None:
+        if index == 1:  # the handle right of the sidebar: the user chose its width
+            self.sidebar_fits = False
+
+    def sidebar_width_wanted(self) -> int:
+        """The width the sidebar fits its names in, at most :data:`SIDEBAR_SHARE` of the window."""
+        pane = self._panes[0]
+        least = pane.minimumSizeHint().width()
+        most = max(least, int(self.width() * SIDEBAR_SHARE))
+        return min(max(pane.sizeHint().width(), least), most)
+
+    def _fit_sidebar(self) -> None:
+        outer = super().sizes()
+        if not self.sidebar_fits or len(outer) != 2 or sum(outer) <= 0:
+            return
+        width = self.sidebar_width_wanted()
+        if outer[0] != width:
+            # The papers give or take the difference; the details keep their size (stretch 0).
+            super().setSizes([width, sum(outer) - width])
 
     def _arrange(self) -> None:
         wanted = Qt.Orientation.Vertical if self.width() < self.narrow_below else Qt.Orientation.Horizontal
@@ -123,6 +173,7 @@ class ResponsiveSplitter(QSplitter):
             remembered[self.inner.orientation()] = self.inner.sizes()
         state = {
             "outer": super().sizes(),
+            "sidebar_fits": self.sidebar_fits,
             "wide": remembered.get(Qt.Orientation.Horizontal),
             "narrow": remembered.get(Qt.Orientation.Vertical),
         }
@@ -150,6 +201,9 @@ class ResponsiveSplitter(QSplitter):
         current = self._remembered.get(self.inner.orientation())
         if current is not None:
             self.inner.setSizes(current)
+        # States from before the sidebar fitted its names hold a width someone may have chosen: kept.
+        self.sidebar_fits = value.get("sidebar_fits") is True
+        self._fit_sidebar()
         return True
 
 
