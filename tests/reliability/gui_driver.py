@@ -2,9 +2,11 @@
 
     python gui_driver.py LIBRARY
 
-Reads one command a line and answers "ok ..." when it is done:
+Reads one command a line and answers "ok ..." when it is done, that is once
+every change it made has landed (the app writes on its writer thread):
 ``space`` (mark the current paper read, as the Space key does), ``select N``
-(the N-th row), ``note TEXT``, ``backup`` (File > Back Up Now, waited for),
+(the N-th row), ``note TEXT`` (typed into a new note of the current paper),
+``backup`` (File > Back Up Now, waited for),
 ``state`` (prints the current paper id and how many papers are read) and
 ``quit``. The day's backup runs at once, as on the first launch of a day in
 the old app, so that it overlaps the other program's commands. Any error
@@ -44,6 +46,16 @@ def settle(app: QApplication, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
+def settle_changes(app: QApplication, window, timeout_s: float = 60.0) -> bool:
+    """Process events until every change the window queued has landed and been reported; False on timeout."""
+    end = time.monotonic() + timeout_s
+    while not window.runner.settled:
+        if time.monotonic() > end:
+            return False
+        settle(app, 0.02)
+    return True
+
+
 def main() -> int:
     path = sys.argv[1]
     app = ensure_app()
@@ -59,7 +71,9 @@ def main() -> int:
         elif command == "select":
             window.table.select_row(int(arg))
         elif command == "note":
-            window.library.add_note(window.table.current_id(), arg)
+            editor = window.detail.notes.add_note()
+            QTest.keyClicks(editor, arg)
+            editor.flush()  # as when the note loses the focus
         elif command == "backup":
             window.acts.backup_action.trigger()
             end = time.monotonic() + 30
@@ -71,6 +85,9 @@ def main() -> int:
         elif command == "quit":
             break
         settle(app)
+        if not settle_changes(app, window):
+            print(f"timeout {command}: changes still waiting to be saved", flush=True)
+            continue
         print(f"ok {command}", flush=True)
     window.close()
     settle(app, 0.2)

@@ -3,8 +3,9 @@
     python gui_writer.py LIBRARY STEPS
 
 It marks papers read and unread with the window's own action (Space) and
-writes notes through the detail pane's path, STEPS times, then prints how
-many papers it left read and exits. Any error dialog the app would show is
+types a note into the detail pane's notes, STEPS times, without waiting for
+the library; once every change has landed (the window's writer thread waits
+out the imports' write locks) it prints how many papers it left read and exits. Any error dialog the app would show is
 printed and makes the exit status 1.
 """
 
@@ -40,10 +41,17 @@ def main() -> int:
         window.table.select_row(step % 20)
         app.processEvents()
         window.acts.read_next_action.trigger()
-        paper_id = window.table.current_id()
-        window.library.add_note(paper_id, f"note {step} from the GUI")
+        editor = window.detail.notes.add_note()
+        editor.insertPlainText(f"note {step} from the GUI")
+        editor.flush()  # as when the note loses the focus
         app.processEvents()
         time.sleep(0.02)
+    end = time.monotonic() + 300
+    while not window.runner.settled and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    if not window.runner.settled:
+        errors.append("changes still waiting to be saved after 300 s")
     read = window.library.count("status:read")
     window.close()
     print(f"read {read}", flush=True)
