@@ -8,8 +8,9 @@ The Help menu's two dialogs (keyboard shortcuts, about) are here too.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -44,8 +45,8 @@ class Actions(QObject):
     def _action(
         self,
         text: str,
-        slot: Callable[[], None],
-        shortcuts: list | None = None,
+        slot: Callable[[], object],
+        shortcuts: Sequence[str | QKeySequence.StandardKey] | None = None,
         *,
         name: str,
         tip: str | None = None,
@@ -149,7 +150,7 @@ class Actions(QObject):
         self.status_actions = {
             status: a(
                 f"Mark as {status.capitalize()}",
-                lambda s=status: w.edits.set_status(s),
+                functools.partial(w.edits.set_status, status),
                 ["U", "Shift+Space"] if status == "unread" else None,
                 name=f"mark{status.capitalize()}Action",
                 table_only=status == "unread",
@@ -159,7 +160,7 @@ class Actions(QObject):
         self.priority_actions = [
             a(
                 "&Clear Priority" if p == 0 else f"Priority &{p}",
-                lambda p=p: w.edits.set_priority(p),
+                functools.partial(w.edits.set_priority, p),
                 [str(p)],
                 name=f"priority{p}Action",
                 table_only=True,
@@ -175,7 +176,7 @@ class Actions(QObject):
         self.favourite_actions = [
             a(
                 f"Favourite Tag {n}",
-                lambda n=n: w.edits.apply_favourite(n),
+                functools.partial(w.edits.apply_favourite, n),
                 [f"Alt+{n}"],
                 name=f"favouriteTag{n}Action",
                 table_only=True,

@@ -9,6 +9,7 @@ The views refresh from the :class:`Changes` each operation reports
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -340,7 +341,7 @@ class Edits(QObject):
         menu.addAction(acts.remove_tags_action)
         lists_menu = menu.addMenu("Add to Reading List")
         for name, _count in library.lists():
-            lists_menu.addAction(button_text(visible(name)), lambda n=name: self.add_to_list(n))
+            lists_menu.addAction(button_text(visible(name)), functools.partial(self.add_to_list, name))
         lists_menu.addSeparator()
         lists_menu.addAction("New List…", self._add_to_new_list)
         menu.addAction(acts.remove_from_list_action)

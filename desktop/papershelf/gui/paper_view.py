@@ -188,7 +188,7 @@ class PaperView(QObject):
         if paper_id is None or library is None:
             return
         detail = self._w.detail
-        paper = detail.paper if detail.paper_id == paper_id else library.get(paper_id)
+        paper = detail.paper if detail.paper is not None and detail.paper_id == paper_id else library.get(paper_id)
         if paper.link is None:
             self._w.statusBar().showMessage("This paper has no web page.", 8000)
             return
