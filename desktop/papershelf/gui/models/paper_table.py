@@ -204,6 +204,11 @@ class PaperTableModel(QAbstractTableModel):
     def sort_column(self) -> Column:
         return self._sort_column
 
+    def _sort_key(self) -> str:
+        key = SORT_KEYS[self._sort_column]
+        assert key is not None, "set_sort keeps to the sortable columns"
+        return key
+
     @property
     def descending(self) -> bool:
         return self._descending
@@ -292,7 +297,7 @@ class PaperTableModel(QAbstractTableModel):
         generation = self._generation
         self._pending = True
         library, query = self._library, self._query
-        sort, descending = SORT_KEYS[self._sort_column], self._descending
+        sort, descending = self._sort_key(), self._descending
 
         if max(len(self._ids), self.library_size) > FIRST_PAGE_THRESHOLD:
             try:
@@ -318,7 +323,7 @@ class PaperTableModel(QAbstractTableModel):
         if generation != self._generation or self._library is None:
             return
         library, query = self._library, self._query
-        sort, descending = SORT_KEYS[self._sort_column], self._descending
+        sort, descending = self._sort_key(), self._descending
 
         def search():
             # A newer request makes this one stale: skip it if it has not run yet.
@@ -336,7 +341,7 @@ class PaperTableModel(QAbstractTableModel):
         if self._library is None:
             return
         self._generation += 1
-        sort = SORT_KEYS[self._sort_column]
+        sort = self._sort_key()
         try:
             ids = self._library.search_ids(self._query, sort=sort, descending=self._descending)
         except Exception as exc:

@@ -254,7 +254,7 @@ class SidebarModel(QStandardItemModel):
         # Only a drop *on* a list row counts, not between rows.
         if row != -1 or not parent.isValid():
             return None
-        target = parent.siblingAtColumn(0)
+        target = parent.sibling(parent.row(), 0)  # QPersistentModelIndex has no siblingAtColumn()
         if target.data(KindRole) != LIST:
             return None
         return target.data(ValueRole)

@@ -54,13 +54,12 @@ class FlowLayout(QLayout):
         x, y, line_height = area.x(), area.y(), 0
         space = self.spacing()
         if space < 0:
-            space = (
-                self.parentWidget().style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing)
-                if self.parentWidget()
-                else 4
-            )
+            parent = self.parentWidget()
+            space = parent.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing) if parent else 4
         for item in self._items:
-            if item.widget() is not None and not item.widget().isVisibleTo(item.widget().parentWidget()):
+            widget = item.widget()
+            # PySide6's stub wants a QWidget; Qt takes None (no parent) as well.
+            if widget is not None and not widget.isVisibleTo(widget.parentWidget()):  # type: ignore[arg-type]
                 continue
             hint = item.sizeHint()
             next_x = x + hint.width() + space

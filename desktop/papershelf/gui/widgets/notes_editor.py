@@ -212,7 +212,8 @@ class NotesEditor(QWidget):
                 editor.setParent(None)
                 self._orphans.append(editor)
                 editor.saved.connect(lambda _pid, e=editor: self._adopted(e))
-            frame.deleteLater()
+            if frame is not None:  # always: _add_editor puts each editor in a frame
+                frame.deleteLater()
         self.editors = []
         self.paper_id = paper_id
         if paper_id is not None:
@@ -302,7 +303,8 @@ class NotesEditor(QWidget):
             return
         if editor.note_id is None:
             self.editors.remove(editor)
-            editor.parentWidget().deleteLater()
+            if (frame := editor.parentWidget()) is not None:
+                frame.deleteLater()
             self._update_empty()
             return
         self.deleteRequested.emit(editor.note_id)

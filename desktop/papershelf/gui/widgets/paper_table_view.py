@@ -20,11 +20,12 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QPersistentModelIndex,
     QRect,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from ...core.display import visible
@@ -358,12 +359,19 @@ class PaperTableView(QTableView):
             modifiers |= _CTRL
         return super().moveCursor(action, modifiers)
 
-    def selectionCommand(self, index: QModelIndex, event: QEvent | None = None) -> QItemSelectionModel.SelectionFlag:
+    def selectionCommand(
+        self, index: QModelIndex | QPersistentModelIndex, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
         if self._plain_select:
             return Flag.ClearAndSelect | _ROWS
         if event is not None:
             kind = event.type()
-            if kind == QEvent.Type.KeyPress and event.key() in _MOVE_KEYS and event.modifiers() & _CTRL:
+            if (
+                isinstance(event, QKeyEvent)
+                and kind == QEvent.Type.KeyPress
+                and event.key() in _MOVE_KEYS
+                and event.modifiers() & _CTRL
+            ):
                 # Qt moves the current row *without selecting it* on Ctrl+key: the
                 # detail pane would show one paper while Space marked another.
                 return (Flag.SelectCurrent if event.modifiers() & _SHIFT else Flag.ClearAndSelect) | _ROWS
@@ -397,7 +405,8 @@ class PaperTableView(QTableView):
             return
         row = current.row() if current.isValid() else 0
         nearest = None
-        for span in selection.selection():
+        # A sequence through __getitem__: PySide6 defines no __iter__, so its stub has none either.
+        for span in selection.selection():  # type: ignore[attr-defined]
             candidate = min(max(row, span.top()), span.bottom())
             if nearest is None or abs(candidate - row) < abs(nearest - row):
                 nearest = candidate
