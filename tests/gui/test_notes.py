@@ -117,3 +117,34 @@ def test_deleting_a_note_whose_first_save_is_still_on_the_way(imported, qtbot):
     window.acts.undo_action.trigger()
     wait_settled(qtbot, window)
     assert [e.toPlainText() for e in window.detail.notes.editors] == ["not worth keeping"]
+
+
+def test_delete_clicked_twice_while_another_program_writes_deletes_the_note_once(imported, qtbot, dialogs, lock_holder):
+    from PySide6.QtWidgets import QToolButton
+
+    window = imported
+    pid = window.table.current_id()
+    window.library.add_note(pid, "first")
+    window.detail.refresh(notes=True)
+    [editor] = window.detail.notes.editors
+    [delete] = window.detail.notes.findChildren(QToolButton, "deleteNoteButton")
+    depth = window.undo_stack.count()
+    holder = lock_holder(window.library.path)
+    try:
+        qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+        # The delete waits for the lock; the note is still on screen. Clicking again, typing in it: no effect.
+        qtbot.wait(300)
+        qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(editor, " edited")
+        qtbot.wait(700)  # past the save's debounce
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    wait_settled(qtbot, window)
+    assert dialogs.take() == []
+    assert window.library.get(pid).notes == [] and window.detail.notes.editors == []
+    assert window.undo_stack.count() == depth + 1
+    window.acts.undo_action.trigger()
+    wait_settled(qtbot, window)
+    assert [n.text for n in window.library.get(pid).notes] == ["first"]
+    assert [e.toPlainText() for e in window.detail.notes.editors] == ["first"]

@@ -86,6 +86,8 @@ class NoteEdit(QPlainTextEdit):
         self._failed = False
         #: Saves queued on the writer thread and not yet landed.
         self._in_flight = 0
+        #: Its delete was asked for (it lands on the writer thread, maybe seconds later).
+        self.deleting = False
         if note is not None:
             self.setPlainText(note.text)
         self._timer = QTimer(self)
@@ -294,12 +296,18 @@ class NotesEditor(QWidget):
             return "New note"
         return f"Note · {note.updated:%Y-%m-%d %H:%M}"
 
-    def _delete(self, editor: NoteEdit) -> None:
+    def _delete(self, editor: NoteEdit, *, saved: bool = False) -> None:
+        if editor.deleting and not saved:
+            return  # asked for already: a second delete of the note would be refused when it lands
         if not editor.flush():
             return
+        if not editor.deleting:
+            editor.deleting = True
+            # Greyed out until the delete lands: nothing typed now could be saved to a note that is gone.
+            editor.setEnabled(False)
         if editor.dirty:
             # Its save is still on the way: delete once it has landed (and so has an id).
-            editor.saved.connect(lambda _pid, e=editor: self._delete(e) if e in self.editors else None)
+            editor.saved.connect(lambda _pid, e=editor: self._delete(e, saved=True) if e in self.editors else None)
             return
         if editor.note_id is None:
             self.editors.remove(editor)
