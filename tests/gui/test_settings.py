@@ -13,6 +13,7 @@ from papershelf.gui import settings as settings_module
 from papershelf.gui.settings import (
     FAVOURITE_SLOTS,
     SETTINGS_FILE,
+    LastView,
     Settings,
     chosen_sort,
     favourite_tags,
@@ -106,6 +107,8 @@ lastFolder=a, b
 [export]
 lastFolder=
 format=../../etc/passwd
+[view]
+last="{\\"library\\": 3}"
 """
 
 
@@ -174,6 +177,7 @@ def test_only_declared_settings_are_written():
         "tags/favourites": ["y"],
         "backups/keep": 2,
         "export/format": "ris",
+        "view/last": LastView("/tmp/library.sqlite3", "date", "2026-09-11", "date:2026-09-11", 7, 3),
     }
     for key, setting in Settings.declared().items():
         value = values.get(key, values[QByteArray] if setting.default is None else "/tmp")

@@ -14,6 +14,7 @@ from . import workers
 from .dialogs.errors import report_exception, show_error
 from .dialogs.open_failed import CHOOSE, RESTORE, ask_recovery
 from .models.sidebar import ALL
+from .settings import LastView
 
 if TYPE_CHECKING:
     from ..core.library import Library
@@ -167,9 +168,14 @@ class LibrarySession(QObject):
         w.detail.set_library(library, w.runner)
         w.undo_stack.clear()
         w.statusBar().clearMessage()
-        # Start on the first paper, so the first J goes to paper 2, not past paper 1.
-        w.paper_view.start_on_first()
-        w.sidebar_controller.select(ALL, "all")
+        # Where the user left this library; else on the first paper, so the first J goes to paper 2.
+        view = w.settings.last_view
+        if view is not None and view.library == str(self.path):
+            w.sidebar_controller.start_in(view.kind, view.value)
+            w.paper_view.start_in(view.query, view.paper, view.rows_above)
+        else:
+            w.sidebar_controller.start_in(ALL, "all")
+            w.paper_view.start_in("")
         if sync:
             w.sidebar_controller.reload()
             w.table_model.set_query(w.paper_view.current_query(), now=True)
@@ -279,9 +285,15 @@ class LibrarySession(QObject):
     # --- Closing ------------------------------------------------------------------
 
     def close(self) -> None:
-        """Save what is pending, wait for the workers, then close the library."""
+        """Save what is pending and where the user is, wait for the workers, then close the library."""
         w = self._w
         w.detail.flush()
+        if self.library is not None and self.path is not None:
+            paper_id, rows_above = w.paper_view.position()
+            kind, value = w.sidebar_controller.key()
+            query = w.paper_view.filter_query
+            w.settings.last_view = LastView(str(self.path), kind, value, query, paper_id, rows_above)
+            w.settings.sync()
         # Changes still queued land first (the writer thread holds the library).
         w.runner.wait_idle(RUNNER_WAIT_S)
         workers.wait_all()

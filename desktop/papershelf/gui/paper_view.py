@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtWidgets import QAbstractItemView
 
 from ..core.display import visible
 from .links import open_url, safe_url
@@ -29,8 +30,9 @@ class PaperView(QObject):
         self.filter_query = ""
         #: The paper to select again when the next search finishes.
         self._keep_id: int | None = None
-        #: Select the first row when the next search finishes (a library opened, a listing imported).
-        self._select_first = False
+        #: Where the next search that finishes starts the table: (paper id or None for the first paper,
+        #: rows above it on screen). Set when a library opens or a listing was imported.
+        self._start_at: tuple[int | None, int] | None = None
         #: The sort the user chose by clicking a header; None: the default order of each view.
         self.chosen_sort: tuple[Column, bool] | None = None
 
@@ -73,7 +75,43 @@ class PaperView(QObject):
 
     def start_on_first(self) -> None:
         """Select the first paper when the next search finishes, so the first J goes to paper 2."""
-        self._select_first = True
+        self._start_at = (None, 0)
+
+    def start_in(self, query: str, paper_id: int | None = None, rows_above: int = 0) -> None:
+        """A library opens: show the view of ``query``, and when its search finishes select ``paper_id``.
+
+        The paper is put ``rows_above`` rows below the top of the table, as it
+        was when the library closed; without it, or if it is gone, the first
+        paper is selected.
+        """
+        self.filter_query = query
+        self._start_at = (paper_id, rows_above)
+        self.use_view_sort()
+
+    def position(self) -> tuple[int | None, int]:
+        """The current paper and how many rows of the table are above it on screen (for :meth:`start_in`)."""
+        paper_id = self.table.current_id()
+        top = self.table.rowAt(0)
+        if paper_id is None or top < 0:
+            return paper_id, 0
+        return paper_id, self.table.currentIndex().row() - top
+
+    def _start(self, count: int) -> None:
+        """Select where :meth:`start_in` or :meth:`start_on_first` asked, now that the search has finished."""
+        assert self._start_at is not None
+        paper_id, rows_above = self._start_at
+        self._start_at = None
+        self._keep_id = None
+        row = self.table_model.row_of(paper_id) if paper_id is not None else None
+        if row is None:
+            rows_above = 0
+            row = 0 if count else None
+        if row is None:
+            self._w.detail.show_paper(None)
+            return
+        self.table.select_row(row)
+        top = self.table_model.index(max(0, row - rows_above), 0)
+        self.table.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
 
     def remember_current(self) -> None:
         """Keep the current paper selected through the next search, if it is still among the results."""
@@ -91,13 +129,8 @@ class PaperView(QObject):
         if status.property("queryError"):
             status.clearMessage()
             status.setProperty("queryError", False)
-        if self._select_first:
-            self._select_first = False
-            self._keep_id = None
-            if count:
-                self.table.select_row(0)
-            else:
-                self._w.detail.show_paper(None)
+        if self._start_at is not None:
+            self._start(count)
             return
         wanted, self._keep_id = self._keep_id, None
         row = self.table_model.row_of(wanted) if wanted is not None else None
@@ -109,10 +142,10 @@ class PaperView(QObject):
 
     def _search_partial(self, count: int) -> None:
         self._w.hit_count.setText(f"{count:,}+ papers…")
-        if self._select_first and count:
-            # The first page is enough to start on; the full list keeps the current paper.
-            self._select_first = False
-            self.table.select_row(0)
+        if self._start_at is not None:
+            # The first page is enough to start on the first paper; a paper to go back to waits for the full list.
+            if self._start_at[0] is None and count:
+                self._start(count)
             return
         row = self.table_model.row_of(self._keep_id) if self._keep_id is not None else None
         if row is not None:

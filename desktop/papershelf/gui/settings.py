@@ -14,6 +14,7 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -145,6 +146,45 @@ def _dump_sort(choice: tuple[int, bool] | None) -> str:
     return f"{int(choice[0])},{int(bool(choice[1]))}"
 
 
+@dataclass(frozen=True)
+class LastView:
+    """Where the user was in a library when it closed; the window shows it again when that library opens."""
+
+    #: The library file, as the window opened it (another library's paper ids mean other papers).
+    library: str
+    #: The sidebar view: its kind ("all", "date", "list", "saved", "tag", …) and value.
+    kind: str
+    value: str
+    #: That view's query then, searched at once while the sidebar counts load.
+    query: str
+    #: The current paper's id (None: no paper was current).
+    paper: int | None
+    #: Table rows above the current paper on screen (negative: it was scrolled out of view above).
+    rows_above: int
+
+
+def _last_view(value: Any) -> LastView | None:
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, dict):
+        raise TypeError("not a view")
+    texts = [data.get(name) for name in ("library", "kind", "value", "query")]
+    if not all(isinstance(text, str) and len(text) <= _MAX_PATH and "\x00" not in text for text in texts):
+        raise ValueError("not a view this version writes")
+    paper = data.get("paper")
+    if paper is not None:
+        paper = _int_between(1, 2**63 - 1)(paper)
+    rows_above = _int_between(-10_000_000, 10_000_000)(data.get("rowsAbove"))
+    library, kind, name, query = texts
+    return LastView(library, kind, name, query, paper, rows_above)
+
+
+def _dump_last_view(view: LastView | None) -> str | None:
+    if view is None:
+        return None
+    fields = {"library": view.library, "kind": view.kind, "value": view.value, "query": view.query}
+    return json.dumps({**fields, "paper": view.paper, "rowsAbove": view.rows_above})
+
+
 class Settings:
     """The app's settings as typed attributes, read from and written to one QSettings store.
 
@@ -163,6 +203,8 @@ class Settings:
     table_header: Setting[QByteArray | None] = Setting("table/header", None, _byte_array, _dump_state)
     #: The column and direction the user chose by clicking a header; None is the view's default order.
     table_sort: Setting[tuple[int, bool] | None] = Setting("table/sort", None, _sort, _dump_sort)
+    #: The sidebar view, current paper and scroll of the library last closed.
+    last_view: Setting[LastView | None] = Setting("view/last", None, _last_view, _dump_last_view)
 
     # Triage: T fills in the last tags; Alt+1 … Alt+9 apply the favourites ("" is an empty slot).
     last_tags: Setting[list[str]] = Setting("tags/last", [], _tag_names, _dump_tag_names)

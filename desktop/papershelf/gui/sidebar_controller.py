@@ -37,6 +37,8 @@ class SidebarController(QObject):
         self._generation = 0
         #: True while the model is refilled: the selection moving then is not the user's choice.
         self._populating = False
+        #: The view to choose when the counts of a library just opened come in.
+        self._wanted: tuple[str, str] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -48,8 +50,21 @@ class SidebarController(QObject):
 
     def kind(self) -> str | None:
         """The kind of the chosen view (``ALL``, ``DATE``, ``LIST``, ``SAVED``, "tag", …), or None."""
-        key = self.model.key(self.sidebar.selected_index())
+        key = self.model.key(self.sidebar.selected_index()) or self._wanted
         return key[0] if key else None
+
+    def key(self) -> tuple[str, str]:
+        """The chosen view as (kind, value); All Papers if none is."""
+        return self.model.key(self.sidebar.selected_index()) or self._wanted or (ALL, "all")
+
+    def start_in(self, kind: str, value: str) -> None:
+        """A library opens: choose the view (kind, value) once its counts are in (All Papers if it has none)."""
+        self._wanted = (kind, value)
+        self._populating = True  # no search yet: the session starts it
+        try:
+            self.sidebar.setCurrentIndex(self.model.find(kind, value))
+        finally:
+            self._populating = False
 
     def value(self) -> str | None:
         """The chosen view's value (a date, a list or tag name, a saved search's name), or None."""
@@ -116,7 +131,8 @@ class SidebarController(QObject):
     def apply(self, data: SidebarData, reselect: tuple[str, str] | None = None, *, force_search: bool = False) -> None:
         """Show ``data``, keeping the chosen view (or choosing ``reselect``), and search if the view changed."""
         self._generation += 1
-        key = reselect or self.model.key(self.sidebar.selected_index()) or (ALL, "all")
+        key = reselect or self._wanted or self.model.key(self.sidebar.selected_index()) or (ALL, "all")
+        self._wanted = None
         self._populating = True
         try:
             self.model.populate(data)
