@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
     window.detail.refresh(notes=True)
     window.table.setFocus()
     settle(400)
-    window.detail.scroll.verticalScrollBar().setValue(0)
+    window.detail.form_scroll.verticalScrollBar().setValue(0)
     settle(100)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(target)):

@@ -370,7 +370,7 @@ def test_at_800_by_600_the_details_scroll_and_the_status_column_shows(imported, 
         if details_width is not None:
             window.splitter.setSizes([sidebar, table + 1000, details_width])
         qtbot.wait(50)
-        for scroll in (detail.scroll, detail.notes_scroll):
+        for scroll in (detail.form_scroll, detail.notes_scroll):
             widgets = [w for w in scroll.widget().findChildren(QWidget) if w.isVisibleTo(scroll.widget())]
             assert widgets
             for widget in widgets:
@@ -413,9 +413,9 @@ def test_at_800_by_600_the_notes_beside_the_details_are_not_cut_off(imported, qt
         assert _in_view(scroll, widget), (widget.objectName(), scroll.viewport().width())
     assert not scroll.horizontalScrollBar().isVisibleTo(scroll)
     # The details beside them still show their controls (they scroll down, not sideways).
-    assert not detail.scroll.horizontalScrollBar().isVisibleTo(detail.scroll)
+    assert not detail.form_scroll.horizontalScrollBar().isVisibleTo(detail.form_scroll)
     for widget in (detail.status_buttons, detail.citation_key, detail.tag_editor):
-        assert _in_view(detail.scroll, widget), widget.objectName()
+        assert _in_view(detail.form_scroll, widget), widget.objectName()
 
 
 # --- A narrow window puts the details below the papers (ResponsiveSplitter) -----------------------
@@ -460,16 +460,16 @@ def test_a_narrow_window_puts_the_details_below_the_papers(responsive, qtbot):
     assert header.sectionSize(Column.TITLE) >= 150
     detail = window.detail
     window.table.select_row(0)
-    for scroll in (detail.scroll, detail.notes_scroll):
+    for scroll in (detail.form_scroll, detail.notes_scroll):
         for widget in scroll.widget().findChildren(QWidget):
             if widget.isVisibleTo(scroll.widget()):
                 assert _reachable(scroll, widget), widget.objectName() or type(widget).__name__
     # Below the table the pane is wide and short: the notes go beside the details, not under them.
     qtbot.waitUntil(lambda: detail.page.orientation() == Qt.Orientation.Horizontal, timeout=3000)
     assert detail.notes_scroll.height() > 200
-    for widget in detail.scroll.widget().findChildren(QWidget):
-        if widget.isVisibleTo(detail.scroll.widget()):
-            assert _reachable(detail.scroll, widget), widget.objectName() or type(widget).__name__
+    for widget in detail.form_scroll.widget().findChildren(QWidget):
+        if widget.isVisibleTo(detail.form_scroll.widget()):
+            assert _reachable(detail.form_scroll, widget), widget.objectName() or type(widget).__name__
     # Wide again: beside the table, the notes below the details, as before.
     window.resize(1400, 850)
     qtbot.waitUntil(lambda: not splitter.narrow, timeout=3000)

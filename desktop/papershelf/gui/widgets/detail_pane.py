@@ -237,15 +237,17 @@ class DetailPane(QStackedWidget):
         self.placeholder.setEnabled(False)
         self.addWidget(self.placeholder)
 
-        self.scroll, body = _vertical_scroll(self, "detailScroll", "detailBody")
+        # Not `scroll`: that would hide QWidget.scroll().
+        self.form_scroll, body = _vertical_scroll(self, "detailScroll", "detailBody")
         self.page = QSplitter(Qt.Orientation.Vertical, self)
         self.page.setObjectName("detailSplitter")
         self.page.setChildrenCollapsible(False)
-        self.page.addWidget(self.scroll)
+        self.page.addWidget(self.form_scroll)
         self.addWidget(self.page)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
+        self._body_layout = layout  # its margins count in _fit_form
 
         self.title = plain_label(body, "paperTitle", "Title")
         font = self.title.font()
@@ -325,7 +327,7 @@ class DetailPane(QStackedWidget):
         self.page.setSizes([560, 220])
         #: The details/notes sizes last used in the other orientation (see :meth:`_orient_page`).
         self._page_sizes: dict[Qt.Orientation, list[int]] = {}
-        self.scroll.viewport().installEventFilter(self)
+        self.form_scroll.viewport().installEventFilter(self)
         self.setCurrentWidget(self.placeholder)
 
     def resizeEvent(self, event) -> None:
@@ -333,7 +335,7 @@ class DetailPane(QStackedWidget):
         self._orient_page()
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+        if watched is self.form_scroll.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_form()
         return super().eventFilter(watched, event)
 
@@ -355,10 +357,10 @@ class DetailPane(QStackedWidget):
         spacing = form.horizontalSpacing()
         if spacing < 0:
             spacing = self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing)
-        margins = self.scroll.widget().layout().contentsMargins()
+        margins = self._body_layout.contentsMargins()
         needed = margins.left() + labels + spacing + fields + margins.right()
         policy = QFormLayout.RowWrapPolicy
-        wanted = policy.WrapAllRows if self.scroll.viewport().width() < needed else policy.DontWrapRows
+        wanted = policy.WrapAllRows if self.form_scroll.viewport().width() < needed else policy.DontWrapRows
         if form.rowWrapPolicy() != wanted:
             form.setRowWrapPolicy(wanted)
 
@@ -414,7 +416,7 @@ class DetailPane(QStackedWidget):
         self.notes.set_notes(paper.id, paper.notes)
         self.citation_key_message.hide()
         self.setCurrentWidget(self.page)
-        self.scroll.verticalScrollBar().setValue(0)
+        self.form_scroll.verticalScrollBar().setValue(0)
 
     def refresh(self, *, notes: bool | str = False) -> None:
         """Show the current paper's latest state.
@@ -497,7 +499,7 @@ class DetailPane(QStackedWidget):
     def focus_tag_editor(self, suggestion: str = "") -> None:
         """Put the keyboard in the tag field, ``suggestion`` (the last tags used) selected in it."""
         if self.paper is not None:
-            self.scroll.ensureWidgetVisible(self.tag_editor)
+            self.form_scroll.ensureWidgetVisible(self.tag_editor)
             self.tag_editor.focus_input(suggestion)
 
     def add_note(self) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView
-
-from ..models.sidebar import SidebarModel
 
 
 class _HiddenHeader(QHeaderView):
@@ -44,8 +42,10 @@ class SidebarView(QTreeView):
             lambda pos: self.menuRequested.emit(self.indexAt(pos), self.viewport().mapToGlobal(pos))
         )
 
-    def setModel(self, model: SidebarModel) -> None:
+    def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
+        if model is None:
+            return
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
