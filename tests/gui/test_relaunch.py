@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView
 
@@ -41,7 +42,27 @@ def _scroll_away(qtbot, window, row: int, rows_above: int) -> None:
     qtbot.waitUntil(lambda: window.table.rowAt(0) == row - rows_above, timeout=3000)
 
 
-def test_relaunch_restores_the_view_the_sort_the_selection_and_the_scroll(imported, make_window, qtbot, lib_path):
+def _relaunch(qtbot, make_window, lib_path: Path, deferred: bool):
+    """A new window on the library; ``deferred`` opens it on a worker after the first paint, as the app does."""
+    if not deferred:
+        window = make_window(lib_path)
+    else:
+        from papershelf.gui.app import create_window
+
+        window = create_window(lib_path, deferred=True)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.library is not None, timeout=5000)
+        qtbot.waitUntil(window.table.isVisible, timeout=5000)  # the sidebar counts are in
+    _settled(qtbot, window)
+    return window
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["opened", "opened after the first paint"])
+def test_relaunch_restores_the_view_the_sort_the_selection_and_the_scroll(
+    imported, make_window, qtbot, lib_path, deferred
+):
     window = imported
     window.resize(900, 500)  # fewer rows than the listing's 49 fit: the table scrolls
     view = window.sidebar_controller.model.key(window.sidebar.selected_index())
@@ -55,8 +76,7 @@ def test_relaunch_restores_the_view_the_sort_the_selection_and_the_scroll(import
     assert before["sort"] == (Column.TITLE, True) and before["rows above it"] == 4 and before["top row"] == 26
     window.close()
 
-    again = make_window(lib_path)
-    _settled(qtbot, again)
+    again = _relaunch(qtbot, make_window, lib_path, deferred)
     assert _where(again) == before
 
 
