@@ -127,7 +127,8 @@ def test_export_says_which_papers_keep_characters_with_no_latex_form(imported, q
     )
     import datetime as dt
 
-    shown = dt.date.fromisoformat(window.paper_view.current_query().removeprefix("date:"))  # the listing the window shows
+    # The listing the window shows.
+    shown = dt.date.fromisoformat(window.paper_view.current_query().removeprefix("date:"))
     window.library.import_file(listing, listing_date=shown)
     window.paper_view.run_search()
     qtbot.waitUntil(lambda: window.table_model.rowCount() == 50, timeout=10000)
