@@ -167,9 +167,12 @@ def _last_view(value: Any) -> LastView | None:
     data = json.loads(value) if isinstance(value, str) else value
     if not isinstance(data, dict):
         raise TypeError("not a view")
-    texts = [data.get(name) for name in ("library", "kind", "value", "query")]
-    if not all(isinstance(text, str) and len(text) <= _MAX_PATH and "\x00" not in text for text in texts):
-        raise ValueError("not a view this version writes")
+    texts: list[str] = []
+    for name in ("library", "kind", "value", "query"):
+        text = data.get(name)
+        if not isinstance(text, str) or len(text) > _MAX_PATH or "\x00" in text:
+            raise ValueError(f"not a view this version writes ({name})")
+        texts.append(text)
     paper = data.get("paper")
     if paper is not None:
         paper = _int_between(1, 2**63 - 1)(paper)
