@@ -21,10 +21,12 @@ run: $(STAMP)
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-# ruff's lint and its formatter (pyproject.toml says which rules and why).
+# ruff's lint and its formatter, then mypy: strict on core/, basic on the rest
+# (pyproject.toml says which rules and why; mypy's cache is .mypy_cache).
 lint: $(STAMP)
 	$(BIN)/ruff check desktop tests bench packaging
 	$(BIN)/ruff format --check desktop tests bench packaging
+	$(BIN)/mypy
 
 # The Linux installers in dist/: papershelf-VERSION-linux-x86_64.tar.gz and
 # papershelf_VERSION_amd64.deb, built from packaging/papershelf.spec, then
