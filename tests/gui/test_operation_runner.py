@@ -25,7 +25,8 @@ def runner():
 
 
 def _settle(qtbot, runner: OperationRunner, timeout: int = 20_000) -> None:
-    qtbot.waitUntil(lambda: not runner.busy, timeout=timeout)
+    """Wait until every change has landed and been reported on this thread (not only written)."""
+    qtbot.waitUntil(lambda: not runner.busy and runner.settled, timeout=timeout)
 
 
 def test_changes_land_in_the_order_they_were_made(qtbot, runner, library, sample_text):
@@ -107,7 +108,8 @@ def test_the_window_keeps_its_event_loop_while_another_program_holds_the_lock(
     assert max(gaps) < 1000
     assert library.get(pid).status == "read"
     assert len(applied) == 1  # applied once, not twice
-    assert waiting == [True, False]
+    # The all-clear is sent just after the change is reported.
+    qtbot.waitUntil(lambda: waiting == [True, False], timeout=5000)
 
 
 def pytest_fail(exc: BaseException, details: str) -> None:
