@@ -71,7 +71,8 @@ def test_triage_goes_on_while_another_program_holds_the_write_lock(imported, qtb
     assert [library.get(pid).status for pid in ids[:4]] == ["read", "read", "unread", "unread"]
     assert library.get(ids[3]).tags == ["later"]
     assert library.get(ids[2]).read_at is None
-    assert "waiting" not in window.statusBar().currentMessage().lower()
+    # The all-clear follows the last change's report.
+    qtbot.waitUntil(lambda: "waiting" not in window.statusBar().currentMessage().lower(), timeout=5000)
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     # A freeze is a gap of seconds; bench/run.py (lock) measures the real stall.
     assert max(gaps) < 1000, f"the window stopped for {max(gaps)} ms"
