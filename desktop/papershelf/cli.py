@@ -842,7 +842,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import logs
     from .core import db
 
-    logs.setup()
+    if not args.smoke_test:  # the smoke test logs into its own throwaway profile
+        logs.setup()
     db.install_open_guard()
     if args.smoke_test:
         from .smoke import run_smoke_test

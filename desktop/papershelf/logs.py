@@ -127,6 +127,14 @@ def setup(level: int = logging.INFO) -> Path | None:
     return target
 
 
+def close() -> None:
+    """Stop writing the log file (before its folder goes away, as the smoke test's does)."""
+    current = _handler()
+    if current is not None:
+        logging.getLogger(ROOT).removeHandler(current)
+        current.close()
+
+
 def write_crash(exc: BaseException | None = None, *, details: str | None = None, context: str = "") -> Path | None:
     """The one crash writer: log an unexpected error with its traceback; the log's path, or None if it was not written.
 

@@ -37,7 +37,14 @@ class SmokeFailure(Exception):
 @contextmanager
 def _temporary_profile() -> Iterator[Path]:
     """A throwaway PAPERSHELF_HOME (and XDG folders), restored afterwards."""
-    keys = ("PAPERSHELF_HOME", "PAPERSHELF_LIBRARY", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+    keys = (
+        "PAPERSHELF_HOME",
+        "PAPERSHELF_LIBRARY",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_STATE_HOME",
+    )
     saved = {key: os.environ.get(key) for key in keys}
     with tempfile.TemporaryDirectory(prefix="papershelf-smoke-") as tmp:
         root = Path(tmp)
@@ -47,11 +54,16 @@ def _temporary_profile() -> Iterator[Path]:
             ("XDG_CONFIG_HOME", "xdg-config"),
             ("XDG_DATA_HOME", "xdg-data"),
             ("XDG_CACHE_HOME", "xdg-cache"),
+            ("XDG_STATE_HOME", "xdg-state"),
         ):
             os.environ[key] = str(root / sub)
+        from . import logs
+
+        logs.setup()  # the log too goes to the throwaway profile
         try:
             yield root
         finally:
+            logs.close()  # an open file would keep Windows from removing the folder
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
