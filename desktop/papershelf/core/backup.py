@@ -403,7 +403,7 @@ def _prepare(candidate: Path, source: Path, revision: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from . import migrate
-    from .models import PaperModel
+    from .schema import PaperTable
 
     engine = db.make_engine(candidate)
     try:
@@ -411,7 +411,7 @@ def _prepare(candidate: Path, source: Path, revision: str) -> None:
             migrate.upgrade(engine)
         with db.write(engine) as conn:
             conn.exec_driver_sql(f"DELETE FROM {db.FTS_TABLE}")
-            db.reindex(conn, conn.execute(select(PaperModel.id)).scalars())
+            db.reindex(conn, conn.execute(select(PaperTable.id)).scalars())
     except (SQLAlchemyError, sqlite3.Error) as exc:
         # Papershelf's tables are not all there, or not as this version wrote them.
         raise PapershelfError(f"{source}: not a usable backup ({db.one_line(getattr(exc, 'orig', exc))})") from None

@@ -29,8 +29,8 @@ from .errors import NotFoundError, PapershelfError
 from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
-from .models import LE, PT, RL, SS, A, P, S, T
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
+from .schema import LE, PT, RL, SS, A, P, S, T
 
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500

@@ -27,8 +27,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from . import db, search
 from .errors import ConflictError, NotFoundError, PapershelfError
 from .exporters import citekeys
-from .models import LE, PT, RL, SS, A, N, P, S, T
 from .records import STATUSES, Note
+from .schema import LE, PT, RL, SS, A, N, P, S, T
 
 
 def now() -> dt.datetime:

@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, Connection, String, and_, func, not_, sele
 
 from . import db
 from .errors import PapershelfError
-from .models import ListEntryModel, NoteModel, PaperModel, PaperTagModel, ReadingListModel, SightingModel, TagModel
 from .records import STATUSES
+from .schema import ListEntryTable, NoteTable, PaperTable, PaperTagTable, ReadingListTable, SightingTable, TagTable
 
 FILTERS = ("tag", "list", "status", "date", "has")
 _TERM = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)("?)|(\S+))')
@@ -107,21 +107,21 @@ def _filter(term: Term) -> ColumnElement[bool]:
     Filters over other tables are ``id IN (SELECT …)`` rather than correlated
     ``EXISTS``: SQLite runs the subquery once, which is far faster at 100k rows.
     """
-    paper = PaperModel.__table__.c
+    paper = PaperTable.__table__.c
     value = term.value
     if not value:
         raise QueryError(f'search: "{term.field}:" needs {NEEDS[str(term.field)]}')
     if term.field == "tag":
         return paper.id.in_(
-            select(PaperTagModel.paper_id)
-            .join(TagModel, TagModel.id == PaperTagModel.tag_id)
-            .where(TagModel.name == value)
+            select(PaperTagTable.paper_id)
+            .join(TagTable, TagTable.id == PaperTagTable.tag_id)
+            .where(TagTable.name == value)
         )
     if term.field == "list":
         return paper.id.in_(
-            select(ListEntryModel.paper_id)
-            .join(ReadingListModel, ReadingListModel.id == ListEntryModel.list_id)
-            .where(ReadingListModel.name == value)
+            select(ListEntryTable.paper_id)
+            .join(ReadingListTable, ReadingListTable.id == ListEntryTable.list_id)
+            .where(ReadingListTable.name == value)
         )
     if term.field == "status":
         if value.lower() not in STATUSES:
@@ -133,16 +133,16 @@ def _filter(term: Term) -> ColumnElement[bool]:
         day = _date(value)
         condition: ColumnElement[bool]
         if len(value) == 7:  # a month: YYYY-MM
-            condition = SightingModel.listing_date.between(
+            condition = SightingTable.listing_date.between(
                 type_coerce(value + "-01", String), type_coerce(value + "-31", String)
             )
         else:
             # Compared as text (the column's storage), so the index is used.
-            condition = SightingModel.listing_date == type_coerce(day.isoformat(), String)
-        return paper.id.in_(select(SightingModel.paper_id).where(condition))
+            condition = SightingTable.listing_date == type_coerce(day.isoformat(), String)
+        return paper.id.in_(select(SightingTable.paper_id).where(condition))
     if term.field == "has":
         if value.lower() == "notes":
-            return paper.id.in_(select(NoteModel.paper_id).where(NoteModel.text != ""))
+            return paper.id.in_(select(NoteTable.paper_id).where(NoteTable.text != ""))
         if value.lower() == "code":
             return func.json_array_length(paper.code_urls) > 0
         raise QueryError(f'search: "has:{value}": use has:notes or has:code')
@@ -202,7 +202,7 @@ def check_names(conn: Connection, query: str) -> None:
     for term in parse(query):
         if term.field not in ("tag", "list") or not term.value:
             continue
-        model = TagModel if term.field == "tag" else ReadingListModel
+        model = TagTable if term.field == "tag" else ReadingListTable
         # The column's NOCASE collation makes this the same comparison as the filter's.
         if conn.execute(select(model.id).where(model.name == term.value)).first() is not None:
             continue
@@ -221,7 +221,7 @@ class Plan:
 
 def plan(query: str) -> Plan:
     """Compile ``query``; raises :class:`QueryError` for a filter value it cannot take."""
-    paper = PaperModel.__table__.c
+    paper = PaperTable.__table__.c
     conditions: list[ColumnElement[bool]] = []
     positive_text: list[str] = []
     for term in parse(query):
@@ -243,5 +243,5 @@ def where_clause(query: str) -> ColumnElement[bool]:
     compiled = plan(query)
     conditions = list(compiled.conditions)
     if compiled.match:
-        conditions.insert(0, PaperModel.__table__.c.id.in_(db.fts_match_ids(compiled.match)))
+        conditions.insert(0, PaperTable.__table__.c.id.in_(db.fts_match_ids(compiled.match)))
     return and_(true(), *conditions)

@@ -6,7 +6,7 @@ all pending revisions run inside one transaction on it.
 
 from alembic import context
 
-from papershelf.core.models import Base
+from papershelf.core.schema import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

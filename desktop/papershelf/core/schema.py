@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]
 
 
-class PaperModel(Base):
+class PaperTable(Base):
     __tablename__ = "paper"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,8 +64,8 @@ class PaperModel(Base):
     #: BibTeX fields Papershelf does not model (journal, pages, doi, …).
     extra_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
-    tags: Mapped[list[TagModel]] = relationship(secondary="paper_tag", back_populates="papers")
-    notes: Mapped[list[NoteModel]] = relationship(back_populates="paper", cascade="all, delete-orphan")
+    tags: Mapped[list[TagTable]] = relationship(secondary="paper_tag", back_populates="papers")
+    notes: Mapped[list[NoteTable]] = relationship(back_populates="paper", cascade="all, delete-orphan")
 
     __table_args__ = (
         CheckConstraint("status IN ('unread', 'reading', 'read')", name="ck_paper_status"),
@@ -77,7 +77,7 @@ class PaperModel(Base):
     )
 
 
-class AbstractModel(Base):
+class AbstractTable(Base):
     """A paper's abstract, kept apart so the ``paper`` table stays narrow."""
 
     __tablename__ = "paper_abstract"
@@ -86,22 +86,22 @@ class AbstractModel(Base):
     abstract: Mapped[str] = mapped_column(Text)
 
 
-class TagModel(Base):
+class TagTable(Base):
     __tablename__ = "tag"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
-    papers: Mapped[list[PaperModel]] = relationship(secondary="paper_tag", back_populates="tags")
+    papers: Mapped[list[PaperTable]] = relationship(secondary="paper_tag", back_populates="tags")
 
 
-class PaperTagModel(Base):
+class PaperTagTable(Base):
     __tablename__ = "paper_tag"
 
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class ReadingListModel(Base):
+class ReadingListTable(Base):
     __tablename__ = "reading_list"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,7 +109,7 @@ class ReadingListModel(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class ListEntryModel(Base):
+class ListEntryTable(Base):
     __tablename__ = "list_entry"
 
     list_id: Mapped[int] = mapped_column(ForeignKey("reading_list.id", ondelete="CASCADE"), primary_key=True)
@@ -118,7 +118,7 @@ class ListEntryModel(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class NoteModel(Base):
+class NoteTable(Base):
     __tablename__ = "note"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,10 +126,10 @@ class NoteModel(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    paper: Mapped[PaperModel] = relationship(back_populates="notes")
+    paper: Mapped[PaperTable] = relationship(back_populates="notes")
 
 
-class SightingModel(Base):
+class SightingTable(Base):
     """A paper seen in one listing: which listing (source and date) and where in it."""
 
     __tablename__ = "sighting"
@@ -143,7 +143,7 @@ class SightingModel(Base):
     __table_args__ = (UniqueConstraint("paper_id", "source", "listing_date"),)
 
 
-class SavedSearchModel(Base):
+class SavedSearchTable(Base):
     __tablename__ = "saved_search"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -152,12 +152,12 @@ class SavedSearchModel(Base):
 
 
 # The tables by short name, for the Core statements of library.py and operations.py.
-P = PaperModel.__table__
-A = AbstractModel.__table__
-T = TagModel.__table__
-PT = PaperTagModel.__table__
-RL = ReadingListModel.__table__
-LE = ListEntryModel.__table__
-N = NoteModel.__table__
-S = SightingModel.__table__
-SS = SavedSearchModel.__table__
+P = PaperTable.__table__
+A = AbstractTable.__table__
+T = TagTable.__table__
+PT = PaperTagTable.__table__
+RL = ReadingListTable.__table__
+LE = ListEntryTable.__table__
+N = NoteTable.__table__
+S = SightingTable.__table__
+SS = SavedSearchTable.__table__
