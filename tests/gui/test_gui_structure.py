@@ -8,7 +8,16 @@ from pathlib import Path
 import papershelf.gui
 
 GUI = Path(papershelf.gui.__file__).resolve().parent
-PARTS = ["actions", "edits", "export_flow", "import_flow", "library_session", "paper_view", "sidebar_controller"]
+PARTS = [
+    "actions",
+    "edits",
+    "export_flow",
+    "import_flow",
+    "library_session",
+    "paper_view",
+    "sidebar_controller",
+    "window_state",
+]
 
 
 def _runtime_imports(tree: ast.Module) -> set[str]:

@@ -9,8 +9,9 @@ Each part is a module of its own, and reaches the others through the window:
 - :mod:`edits`: the undoable changes to papers, with their dialogs and the table's menu;
 - :mod:`import_flow` and :mod:`export_flow`: importing and exporting files.
 
-What stays here is what belongs to the window itself: its layout, its saved
-state, and its events (painting, activation, drag and drop, closing).
+What stays here is what belongs to the window itself: its layout and its
+events (painting, activation, drag and drop, closing); :mod:`window_state`
+keeps the layout between launches.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QUndoStack
+from PySide6.QtGui import QIcon, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import window_state
 from .actions import Actions
 from .commands import OperationCommand
 from .dialogs.errors import report_exception, show_error
@@ -57,10 +59,8 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
 
-DEFAULT_SIZE = (1400, 850)
 #: At close, how long to wait for changes still queued before asking (another program holds the lock).
 CLOSE_WAIT_S = 3.0
-DEFAULT_SPLITTER = [190, 830, 380]
 
 
 class MainWindow(QMainWindow):
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         )
         self.acts = Actions(self, icon)
         self._connect_parts()
-        self._restore_state()
+        window_state.restore(self)
         self.acts.update_enabled()
 
     def _connect_parts(self) -> None:
@@ -215,43 +215,6 @@ class MainWindow(QMainWindow):
         button.setToolTip(tip)
         button.setAccessibleName(tip)
         return button
-
-    # --- Window state ---------------------------------------------------------------
-
-    def _restore_state(self) -> None:
-        s = self.settings
-        if s.window_geometry is not None:
-            self.restoreGeometry(s.window_geometry)
-        else:
-            width, height = DEFAULT_SIZE
-            screen = QGuiApplication.primaryScreen()
-            if screen is not None:
-                available = screen.availableGeometry()
-                if available.width() >= 1000:  # tiny (virtual) screens get the default size anyway
-                    width = min(width, int(available.width() * 0.92))
-                    height = min(height, int(available.height() * 0.92))
-            self.resize(width, height)
-        if s.window_state is not None:
-            self.restoreState(s.window_state)
-        if s.detail_splitter is not None:
-            self.detail.page.restoreState(s.detail_splitter)
-        if not (s.window_splitter is not None and self.splitter.restoreState(s.window_splitter)):
-            self.splitter.set_default_sizes(DEFAULT_SPLITTER)
-        if not (s.table_header is not None and self.table.horizontalHeader().restoreState(s.table_header)):
-            self.table.apply_default_widths()
-        # Only a sort the user chose is kept: the header state of older versions holds the default.
-        self.paper_view.restore_sort()
-
-    def save_state(self) -> None:
-        """Keep the window's size, splitters, columns and sort for the next launch."""
-        s = self.settings
-        s.window_geometry = self.saveGeometry()
-        s.window_state = self.saveState()
-        s.window_splitter = self.splitter.saveState()
-        s.detail_splitter = self.detail.page.saveState()
-        s.table_header = self.table.horizontalHeader().saveState()
-        self.paper_view.save_sort()
-        s.sync()
 
     # --- The library (app.py, smoke.py and the benchmarks open and close it here) ----
 
@@ -406,6 +369,6 @@ class MainWindow(QMainWindow):
                 return
             self.runner.stop()
         self.import_flow.cancel()
-        self.save_state()
+        window_state.save(self)
         self.session.shut_down()
         super().closeEvent(event)
