@@ -125,3 +125,17 @@ def test_closing_waits_for_what_is_queued(qtbot, runner, library, sample_text):
     assert runner.wait_idle(20)
     assert time.monotonic() - started < 20
     assert {row.priority for row in library.rows(ids).values()} == {2}
+
+
+def test_a_refusal_that_lands_after_the_undo_stack_was_cleared_is_still_reported(qtbot, runner, library, sample_text):
+    library.import_file(sample_text, listing_date=SEP11)
+    a, b = library.search_ids("")[:2]
+    library.set_citation_key(a, "taken2025")
+    stack = QUndoStack()
+    errors = []
+    OperationCommand(
+        runner, library, ops.SetCitationKey(b, "taken2025"), on_error=lambda exc, _d: errors.append(exc)
+    ).push_to(stack)
+    stack.clear()  # Qt deletes the entry before its refusal arrives
+    qtbot.waitUntil(lambda: runner.settled)
+    assert isinstance(errors[0], ConflictError)

@@ -82,7 +82,10 @@ class OperationCommand(QUndoCommand):
 
     def _refused(self, exc: BaseException, details: str) -> None:
         on_error, stack = self._on_error, self._stack
-        self.setObsolete(True)
+        try:
+            self.setObsolete(True)
+        except RuntimeError:  # the stack was cleared meanwhile and Qt deleted this entry
+            stack = None
         if stack is not None and stack.index() > 0 and stack.command(stack.index() - 1) is self:
             stack.undo()  # the stack drops an obsolete command as it undoes it (self is gone after this)
         on_error(exc, details)
