@@ -82,3 +82,30 @@ def test_closing_while_a_change_waits_for_the_lock_asks_before_dropping_it(
     wait_settled(qtbot, window)
     assert window.library.get(pid).priority == 3
     assert len(dialogs.questions) == 1
+
+
+def test_delete_pressed_twice_while_another_program_writes_deletes_once(
+    short_busy_timeout, imported, qtbot, dialogs, lib_path, lock_holder
+):
+    """The rows stay until the delete lands; a second Delete on them used to end in "no paper with id N"."""
+    window = imported
+    library = window.library
+    focus_table(qtbot, window)
+    pid = window.table.current_id()
+    before = library.count()
+    dialogs.question = QMessageBox.StandardButton.Yes
+    holder = lock_holder(lib_path)
+    try:
+        window.edits.delete_papers()
+        qtbot.wait(300)
+        window.edits.delete_papers()  # the same paper, its delete still queued
+        assert len(dialogs.questions) == 1  # nothing left to ask about
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    wait_settled(qtbot, window)
+    assert library.count() == before - 1
+    assert dialogs.shown == []  # no error
+    window.undo_stack.undo()
+    wait_settled(qtbot, window)
+    assert library.get(pid).id == pid

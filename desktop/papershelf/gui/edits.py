@@ -46,6 +46,8 @@ class Edits(QObject):
         self.report_error = window.report_error
         #: The open "Add to Reading List" chooser (tests drive it).
         self.list_chooser: ListChooser | None = None
+        #: Papers whose delete is queued and has not landed yet.
+        self._deleting: set[int] = set()
 
         detail = window.detail
         detail.statusChosen.connect(lambda s: self.set_status(s, self._detail_ids()))
@@ -175,12 +177,22 @@ class Edits(QObject):
             self.run(ops.RemoveFromList(name, tuple(ids)))
 
     def delete_papers(self) -> None:
-        ids = self._selected()
+        # Papers whose delete is still queued (another program holds the lock) are not deleted twice.
+        ids = [pid for pid in self._selected() if pid not in self._deleting]
         if not ids:
             return
         what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
         if self._confirm("Delete Papers", f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back."):
-            self.run(ops.DeletePapers(tuple(ids)))
+            self._deleting.update(ids)
+
+            def landed(_outcome: object) -> None:
+                self._deleting.difference_update(ids)
+
+            def refused(exc: BaseException, details: str) -> None:
+                landed(None)
+                self._refused(exc, details)
+
+            self.run(ops.DeletePapers(tuple(ids)), on_done=landed, on_error=refused)
 
     def delete_note(self, note_id: int) -> None:
         if self.detail.paper_id is not None:
