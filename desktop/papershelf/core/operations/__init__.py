@@ -1,0 +1,103 @@
+"""Every change to a library as an operation: one transaction, what it changed, and how to undo it.
+
+An operation is a small immutable value that applies itself inside one write
+transaction (:meth:`Library.run`). Applying it returns an :class:`Outcome`:
+the :class:`Changes` the views refresh from, a result for the caller, and the
+*inverse*, another operation that puts everything back exactly. Undo applies
+the inverse; redo applies the inverse's inverse. Each is again one
+transaction, so a crash in the middle of an undo leaves the library as it was
+before or after, never half way.
+
+Anki's ``CollectionOp``/``OpChanges`` is the model. The CLI and the GUI both
+change the library only through these operations; the GUI runs them on a
+worker thread (``gui/operations.py``).
+
+One module per kind of thing changed: ``base`` (what an operation is, and
+the shared checks), ``papers``, ``tags``, ``notes``, ``lists`` (and saved
+searches) and ``imports`` (undoing an import).
+"""
+
+from .base import (
+    Batch,
+    Changes,
+    Operation,
+    Outcome,
+    clean_list_name,
+    clean_tag,
+    drop_unused_tags,
+    ensure_tags,
+    list_id,
+    now,
+    papers,
+    require,
+)
+from .imports import ImportJournal, PutRows, SetAbstracts, SetSightings
+from .lists import (
+    AddToList,
+    CreateList,
+    DeleteList,
+    DeleteSavedSearch,
+    RemoveFromList,
+    RenameList,
+    RestoreEntries,
+    RestoreList,
+    SaveSearch,
+)
+from .notes import AddNote, DeleteNote, RestoreNote, UpdateNote
+from .papers import (
+    DeletePapers,
+    RestorePapers,
+    RestorePriority,
+    RestoreStatus,
+    SetCitationKey,
+    SetPriority,
+    SetStatus,
+    SetTitle,
+    snapshot,
+)
+from .tags import AddTags, RemoveTags, TagPairs, UntagPairs
+
+__all__ = [
+    "AddNote",
+    "AddTags",
+    "AddToList",
+    "Batch",
+    "Changes",
+    "CreateList",
+    "DeleteList",
+    "DeleteNote",
+    "DeletePapers",
+    "DeleteSavedSearch",
+    "ImportJournal",
+    "Operation",
+    "Outcome",
+    "PutRows",
+    "RemoveFromList",
+    "RemoveTags",
+    "RenameList",
+    "RestoreEntries",
+    "RestoreList",
+    "RestoreNote",
+    "RestorePapers",
+    "RestorePriority",
+    "RestoreStatus",
+    "SaveSearch",
+    "SetAbstracts",
+    "SetCitationKey",
+    "SetPriority",
+    "SetSightings",
+    "SetStatus",
+    "SetTitle",
+    "TagPairs",
+    "UntagPairs",
+    "UpdateNote",
+    "clean_list_name",
+    "clean_tag",
+    "drop_unused_tags",
+    "ensure_tags",
+    "list_id",
+    "now",
+    "papers",
+    "require",
+    "snapshot",
+]

@@ -1,0 +1,248 @@
+"""Operations on papers themselves: status, priority, citation key, title, deleting and restoring."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
+
+from .. import db
+from ..errors import ConflictError, PapershelfError
+from ..exporters import citekeys
+from ..records import STATUSES
+from ..schema import LE, PT, RL, A, N, P, S
+from .base import (
+    Changes,
+    Operation,
+    Outcome,
+    drop_unused_tags,
+    ensure_tags,
+    list_id,
+    now,
+    papers,
+    plain_rows,
+    require,
+    tag_pairs,
+)
+
+# --- Status and priority -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetStatus(Operation):
+    ids: tuple[int, ...]
+    status: str
+
+    @property
+    def label(self) -> str:
+        return f"Mark {papers(len(set(self.ids)))} {self.status}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        if self.status not in STATUSES:
+            raise PapershelfError(f"unknown status {self.status!r}: use unread, reading or read")
+        ids = require(conn, self.ids)
+        before = plain_rows(conn.execute(select(P.c.id, P.c.status, P.c.read_at).where(P.c.id.in_(ids))))
+        # Marking a read paper read again keeps the day it was first read.
+        read_at = case((P.c.status == "read", P.c.read_at), else_=now()) if self.status == "read" else None
+        conn.execute(update(P).where(P.c.id.in_(ids)).values(status=self.status, read_at=read_at))
+        return Outcome(Changes(papers=frozenset(ids), statuses=True), RestoreStatus(before, self.label))
+
+
+@dataclass(frozen=True)
+class RestoreStatus(Operation):
+    """Put back exact (id, status, read_at) triples."""
+
+    states: tuple[tuple[int, str, dt.datetime | None], ...]
+    of: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.of or f"Restore the status of {papers(len(self.states))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = require(conn, [pid for pid, _, _ in self.states])
+        before = plain_rows(conn.execute(select(P.c.id, P.c.status, P.c.read_at).where(P.c.id.in_(ids))))
+        conn.execute(
+            update(P).where(P.c.id == bindparam("pid")).values(status=bindparam("new_status"), read_at=bindparam("at")),
+            [{"pid": pid, "new_status": status, "at": read_at} for pid, status, read_at in self.states],
+        )
+        return Outcome(Changes(papers=frozenset(ids), statuses=True), RestoreStatus(before, self.label))
+
+
+@dataclass(frozen=True)
+class SetPriority(Operation):
+    ids: tuple[int, ...]
+    priority: int
+
+    @property
+    def label(self) -> str:
+        what = f"priority {self.priority}" if self.priority else "no priority"
+        return f"Set {papers(len(set(self.ids)))} to {what}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        if not 0 <= self.priority <= 3:
+            raise PapershelfError(f"priority {self.priority}: use 0 (none) to 3 (highest)")
+        ids = require(conn, self.ids)
+        before = plain_rows(conn.execute(select(P.c.id, P.c.priority).where(P.c.id.in_(ids))))
+        conn.execute(update(P).where(P.c.id.in_(ids)).values(priority=self.priority))
+        return Outcome(Changes(papers=frozenset(ids)), RestorePriority(before, self.label))
+
+
+@dataclass(frozen=True)
+class RestorePriority(Operation):
+    pairs: tuple[tuple[int, int], ...]
+    of: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.of or f"Restore the priority of {papers(len(self.pairs))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = require(conn, [pid for pid, _ in self.pairs])
+        before = plain_rows(conn.execute(select(P.c.id, P.c.priority).where(P.c.id.in_(ids))))
+        conn.execute(
+            update(P).where(P.c.id == bindparam("pid")).values(priority=bindparam("new_priority")),
+            [{"pid": pid, "new_priority": priority} for pid, priority in self.pairs],
+        )
+        return Outcome(Changes(papers=frozenset(ids)), RestorePriority(before, self.label))
+
+
+# --- Citation key and title ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetCitationKey(Operation):
+    paper_id: int
+    key: str
+    #: Undo puts back whatever key the paper had, even one Papershelf would not let a user type.
+    check: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"Set the citation key to {self.key}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        key = self.key.strip() if self.check else self.key
+        if self.check and not citekeys.is_valid_user_key(key):
+            raise PapershelfError(
+                f"citation key {key!r}: use letters, digits and - _ : . / +, starting with a letter or digit"
+            )
+        require(conn, [self.paper_id])
+        clash = conn.execute(
+            select(P.c.id).where(func.lower(P.c.citation_key) == key.lower(), P.c.id != self.paper_id)
+        ).scalar()
+        if clash is not None:
+            raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
+        before = conn.execute(select(P.c.citation_key).where(P.c.id == self.paper_id)).scalar_one()
+        conn.execute(update(P).where(P.c.id == self.paper_id).values(citation_key=key))
+        return Outcome(Changes(papers=frozenset({self.paper_id})), SetCitationKey(self.paper_id, before, check=False))
+
+
+@dataclass(frozen=True)
+class SetTitle(Operation):
+    paper_id: int
+    title: str
+    #: Whether the title counts as the user's own (an import then no longer replaces it).
+    edited: bool = True
+
+    @property
+    def label(self) -> str:
+        return "Edit the title"
+
+    def apply(self, conn: Connection) -> Outcome:
+        title = " ".join(self.title.split()) if self.edited else self.title
+        if not title:
+            raise PapershelfError("a title cannot be empty")
+        require(conn, [self.paper_id])
+        old, old_edited = conn.execute(select(P.c.title, P.c.title_edited).where(P.c.id == self.paper_id)).one()
+        conn.execute(update(P).where(P.c.id == self.paper_id).values(title=title, title_edited=int(self.edited)))
+        db.reindex(conn, [self.paper_id])
+        return Outcome(Changes(papers=frozenset({self.paper_id})), SetTitle(self.paper_id, old, bool(old_edited)))
+
+
+# --- Deleting and restoring papers --------------------------------------------------------------
+
+
+def snapshot(conn: Connection, ids: Sequence[int]) -> dict[str, list[Any]]:
+    """Everything the library holds about these papers, as plain rows."""
+    ids = list(ids)
+    return {
+        "paper": [dict(r._mapping) for r in conn.execute(select(P).where(P.c.id.in_(ids)))],
+        "paper_abstract": [dict(r._mapping) for r in conn.execute(select(A).where(A.c.paper_id.in_(ids)))],
+        "note": [dict(r._mapping) for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)))],
+        "sighting": [dict(r._mapping) for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)))],
+        "tags": sorted(tag_pairs(conn, ids)),
+        "lists": [
+            (pid, name, position)
+            for pid, name, position in conn.execute(
+                select(LE.c.paper_id, RL.c.name, LE.c.position)
+                .join(RL, RL.c.id == LE.c.list_id)
+                .where(LE.c.paper_id.in_(ids))
+            )
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class DeletePapers(Operation):
+    """Delete papers with their notes, tags, list places and sightings; the result is the snapshot removed."""
+
+    ids: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"Delete {papers(len(set(self.ids)))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = require(conn, self.ids)
+        removed = snapshot(conn, ids)
+        # Notes, tags, list entries, sightings and the abstract go by cascade.
+        conn.execute(delete(P).where(P.c.id.in_(ids)))
+        drop_unused_tags(conn)
+        db.reindex(conn, ids)
+        changes = Changes(
+            removed=frozenset(ids), tags=bool(removed["tags"]), lists=bool(removed["lists"]), statuses=True, notes=True
+        )
+        return Outcome(changes, RestorePapers(removed, self.label), removed)
+
+
+@dataclass(frozen=True)
+class RestorePapers(Operation):
+    """Put back papers removed by :class:`DeletePapers`, with their ids and everything else."""
+
+    removed: dict[str, list[Any]] = field(compare=False)
+    of: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.of or f"Restore {papers(len(self.removed['paper']))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        rows = self.removed
+        conn.execute(insert(P), rows["paper"])
+        for table, key in ((A, "paper_abstract"), (N, "note"), (S, "sighting")):
+            if rows[key]:
+                conn.execute(insert(table), rows[key])
+        if rows["tags"]:
+            tag_ids = ensure_tags(conn, {name for _, name in rows["tags"]})
+            conn.execute(
+                insert(PT), [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in rows["tags"]]
+            )
+        for pid, name, position in rows["lists"]:
+            if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
+                conn.execute(insert(RL).values(name=name, created_at=now()))
+            conn.execute(insert(LE).values(list_id=list_id(conn, name), paper_id=pid, position=position))
+        ids = tuple(row["id"] for row in rows["paper"])
+        db.reindex(conn, ids)
+        changes = Changes(
+            papers=frozenset(ids),
+            added=frozenset(ids),
+            tags=bool(rows["tags"]),
+            lists=bool(rows["lists"]),
+            statuses=True,
+            notes=True,
+        )
+        return Outcome(changes, DeletePapers(ids))
