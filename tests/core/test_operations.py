@@ -242,3 +242,63 @@ def test_undoing_an_import_keeps_what_the_user_did_since_to_other_papers(library
 
 def test_a_preview_has_nothing_to_undo(library, sample_text):
     assert library.import_file(sample_text, listing_date=SEP11, dry_run=True).undo is None
+
+
+def _two_papers(library: Library, tmp_path) -> tuple[int, int]:
+    library.import_file(
+        _listing(
+            tmp_path / "two.json",
+            [
+                {"id": "2509.00001", "title": "First paper", "submittedOnDailyAt": "2025-09-12T00:00:00Z"},
+                {"id": "2509.00002", "title": "Second paper", "submittedOnDailyAt": "2025-09-12T00:00:00Z"},
+            ],
+        )
+    )
+    first, second = sorted(library.search_ids(""))
+    return first, second
+
+
+def _replace_newest(library: Library, tmp_path, pid: int, monkeypatch) -> None:
+    """Another program deletes the newest paper and imports a new one, which SQLite gives the same id.
+
+    The new one is added a day later (the guard tells papers apart by id and the second they were added).
+    """
+    from papershelf.core import library as library_module
+
+    monkeypatch.setattr(library_module, "_now", lambda: dt.datetime(2031, 1, 2, 3, 4, 5))
+    library.delete_papers([pid])
+    library.import_file(
+        _listing(
+            tmp_path / "other.json",
+            [{"id": "2509.99999", "title": "Completely different paper", "submittedOnDailyAt": "2025-09-13T00:00:00Z"}],
+        )
+    )
+    assert library.get(pid).title == "Completely different paper"  # the id was reused
+
+
+def test_undo_refuses_a_paper_that_another_program_replaced_under_the_same_id(library, tmp_path, monkeypatch):
+    _first, second = _two_papers(library, tmp_path)
+    outcome = library.run(ops.SetStatus((second,), "read"))
+    _replace_newest(library, tmp_path, second, monkeypatch)
+    library.set_status([second], "reading")
+    before = dump(library)
+    with pytest.raises(PapershelfError, match=f"paper {second} was deleted or replaced"):
+        library.run(outcome.inverse)
+    assert dump(library) == before
+    assert library.get(second).status == "reading"
+
+
+def test_undoing_a_delete_whose_id_was_taken_is_one_clear_refusal(library, tmp_path):
+    _first, second = _two_papers(library, tmp_path)
+    library.add_note(second, "mine")
+    deleted = library.run(ops.DeletePapers((second,)))
+    library.import_file(
+        _listing(
+            tmp_path / "other.json",
+            [{"id": "2509.99999", "title": "Completely different paper", "submittedOnDailyAt": "2025-09-13T00:00:00Z"}],
+        )
+    )
+    before = dump(library)
+    with pytest.raises(PapershelfError, match=f"paper {second} was replaced"):
+        library.run(deleted.inverse)
+    assert dump(library) == before

@@ -152,7 +152,7 @@ class Library:
     def run(self, operation: ops.Operation) -> ops.Outcome:
         """Apply one operation in one write transaction; return what changed and its inverse."""
         with db.write(self.engine) as conn:
-            return operation.apply(conn)
+            return ops.guarded(conn, operation.apply(conn))
 
     # --- Finding papers -------------------------------------------------------
 
@@ -395,7 +395,11 @@ class Library:
                 journal = ops.ImportJournal(source.name)
                 self._import_records(conn, reading.records, result, progress, cancelled, journal)
                 if not dry_run:
-                    result.undo = journal.inverse()
+                    touched = set(journal.rows) | journal.abstracts | {pid for pid, _, _ in journal.sightings}
+                    result.undo = ops.guarded(
+                        conn,
+                        ops.Outcome(ops.Changes(papers=frozenset(touched | set(journal.added))), journal.inverse()),
+                    ).inverse
                 result.problems = list(reading.skipped)
                 result.warnings = sorted(reading.warnings + result.warnings, key=_place)
                 if dry_run:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Result, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..errors import NotFoundError, PapershelfError
+from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..schema import PT, RL, P, T
 
 
@@ -172,3 +172,51 @@ class Batch(Operation):
             inverses.append(outcome.inverse)
             results.append(outcome.result)
         return Outcome(changes, Batch(tuple(reversed(inverses)), self.label), results)
+
+
+# --- Undo only what it was made for ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guarded(Operation):
+    """An inverse that applies only to the very papers it was made for.
+
+    SQLite gives a deleted paper's id to the next paper made, also by another
+    program (the CLI deletes paper 2 and imports a new one, which becomes
+    paper 2): undoing must then refuse, not change a paper the user never
+    touched. Papers are told apart by their id and the moment they were added.
+    """
+
+    inner: Operation
+    papers: tuple[tuple[int, dt.datetime], ...]
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    def apply(self, conn: Connection) -> Outcome:
+        found = fingerprints(conn, [pid for pid, _ in self.papers])
+        for pid, added in self.papers:
+            if found.get(pid) != added:
+                raise ConflictError(
+                    f"paper {pid} was deleted or replaced by another program since; this cannot be undone"
+                )
+        return self.inner.apply(conn)
+
+
+def fingerprints(conn: Connection, ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """Each existing paper's id with the moment it was added."""
+    wanted = list(ids)
+    found: dict[int, dt.datetime] = {}
+    for start in range(0, len(wanted), 30_000):
+        chunk = wanted[start : start + 30_000]
+        found.update((pid, added) for pid, added in conn.execute(select(P.c.id, P.c.added_at).where(P.c.id.in_(chunk))))
+    return found
+
+
+def guarded(conn: Connection, outcome: Outcome) -> Outcome:
+    """``outcome`` with its inverse made to refuse if the papers it touched are not the same ones any more."""
+    ids = outcome.changes.papers - outcome.changes.removed
+    stamps = fingerprints(conn, ids)
+    inverse = Guarded(outcome.inverse, tuple(sorted(stamps.items())))
+    return Outcome(outcome.changes, inverse, outcome.result)

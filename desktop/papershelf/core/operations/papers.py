@@ -222,10 +222,25 @@ class RestorePapers(Operation):
 
     def apply(self, conn: Connection) -> Outcome:
         rows = self.removed
+        # SQLite hands a deleted paper's id (or a note's) to the next one made, by another
+        # program too: such a paper is not overwritten, and nothing is put back.
+        ids = [row["id"] for row in rows["paper"]]
+        taken = conn.execute(select(P.c.id).where(P.c.id.in_(ids))).scalar()
+        if taken is not None:
+            raise ConflictError(f"paper {taken} was replaced by another paper since; the delete cannot be undone")
+        note_ids = [row["id"] for row in rows["note"]]
+        if note_ids and conn.execute(select(N.c.id).where(N.c.id.in_(note_ids))).first() is not None:
+            raise ConflictError("a note's place was taken by another note since; the delete cannot be undone")
         conn.execute(insert(P), rows["paper"])
-        for table, key in ((A, "paper_abstract"), (N, "note"), (S, "sighting")):
+        for table, key in ((A, "paper_abstract"), (N, "note")):
             if rows[key]:
                 conn.execute(insert(table), rows[key])
+        if rows["sighting"]:
+            sightings = rows["sighting"]
+            if conn.execute(select(S.c.id).where(S.c.id.in_([r["id"] for r in sightings]))).first() is not None:
+                # Their ids were reused meanwhile; a sighting is only ever found by its paper.
+                sightings = [{k: v for k, v in row.items() if k != "id"} for row in sightings]
+            conn.execute(insert(S), sightings)
         if rows["tags"]:
             tag_ids = ensure_tags(conn, {name for _, name in rows["tags"]})
             conn.execute(
@@ -235,7 +250,6 @@ class RestorePapers(Operation):
             if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
                 conn.execute(insert(RL).values(name=name, created_at=now()))
             conn.execute(insert(LE).values(list_id=list_id(conn, name), paper_id=pid, position=position))
-        ids = tuple(row["id"] for row in rows["paper"])
         db.reindex(conn, ids)
         changes = Changes(
             papers=frozenset(ids),
@@ -245,4 +259,4 @@ class RestorePapers(Operation):
             statuses=True,
             notes=True,
         )
-        return Outcome(changes, DeletePapers(ids))
+        return Outcome(changes, DeletePapers(tuple(ids)))
