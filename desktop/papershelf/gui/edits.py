@@ -27,6 +27,9 @@ from .widgets.labels import literal_html
 from .widgets.tag_editor import button_text, split_tags
 from .wording import plural
 
+#: Space checks whether this many papers at most are all read already (to push no empty undo step).
+_CHECK_READ_AT_MOST = 200
+
 if TYPE_CHECKING:
     from ..core.library import Library
     from .main_window import MainWindow
@@ -57,6 +60,8 @@ class Edits(QObject):
         detail.noteDeleteRequested.connect(self.delete_note)
         detail.operationRequested.connect(lambda op, done, failed: self.run(op, on_done=done, on_error=failed))
         window.runner.applied.connect(self.refresh_views)
+        # A library opens once the last one's changes landed or were given up: no delete is queued then.
+        window.libraryOpened.connect(self._deleting.clear)
         # Papers dropped on a reading list in the sidebar.
         window.sidebar_model.drop_handler = self.add_to_list
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -140,11 +145,15 @@ class Edits(QObject):
         ids = self._selected()
         if not ids or self.library is None:
             return
-        rows = [self.table_model.cached_row(i) for i in ids]
-        if any(r is None for r in rows):
-            rows = list(self.library.rows(ids).values())
-        if not all(r is not None and r.status == "read" for r in rows):  # no empty step on the undo stack
+        if len(ids) > _CHECK_READ_AT_MOST:
+            # Reading thousands of rows on the GUI thread froze the window; the step may be empty.
             self.set_status("read", ids)
+        else:
+            rows = [self.table_model.cached_row(i) for i in ids]
+            if any(r is None for r in rows):
+                rows = list(self.library.rows(ids).values())
+            if not all(r is not None and r.status == "read" for r in rows):  # no empty step on the undo stack
+                self.set_status("read", ids)
         if len(ids) == 1:
             self.table.move_current(1)
 

@@ -240,6 +240,7 @@ class PaperTableView(QTableView):
 
     def setModel(self, model) -> None:
         super().setModel(model)
+        self._detach_headers()
         self.selectionModel().selectionChanged.connect(self._keep_current_selected)
         # The title takes the room the other columns leave.
         self.paper_header().stretch_title()
@@ -247,6 +248,26 @@ class PaperTableView(QTableView):
             # Queued: the model finds filled columns while this view paints.
             model.columnsFilled.connect(self.hide_empty_columns, Qt.ConnectionType.QueuedConnection)
             model.modelReset.connect(self._describe_empty)
+
+    def setSelectionModel(self, selectionModel: QItemSelectionModel) -> None:
+        super().setSelectionModel(selectionModel)
+        self._detach_headers()
+
+    def _detach_headers(self) -> None:
+        """Give each header a selection model of its own, always empty.
+
+        Qt's QHeaderView paints every section asking whether its whole column is
+        selected (even with section highlighting off), and the answer asks the
+        model's flags() for every row: after Select All on 100,000 papers each
+        repaint froze the window for seconds. Sections never show a selection
+        here, and header clicks never select (rows only), so they need none.
+        """
+        model = self.model()
+        if model is None:
+            return
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            if header.model() is model and header.selectionModel() is self.selectionModel():
+                header.setSelectionModel(QItemSelectionModel(model, header))
 
     def apply_default_widths(self) -> None:
         for column, width in DEFAULT_WIDTHS.items():
@@ -422,8 +443,19 @@ class PaperTableView(QTableView):
         selection = self.selectionModel()
         if model is None or selection is None:
             return []
-        rows = sorted(i.row() for i in selection.selectedRows())
-        ids = [model.index(r, 0).data(IdRole) for r in rows]
+        # By row ranges, never index by index: Qt's selectedRows() asks flags() of every
+        # selected cell, which froze the window for seconds after Select All on 100,000 papers.
+        spans = sorted((span.top(), span.bottom()) for span in selection.selection())  # type: ignore[attr-defined]
+        merged: list[tuple[int, int]] = []
+        for top, bottom in spans:  # ranges of several columns may cover the same rows
+            if merged and top <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], bottom))
+            else:
+                merged.append((top, bottom))
+        if isinstance(model, PaperTableModel):
+            all_ids = model.ids
+            return [pid for top, bottom in merged for pid in all_ids[max(top, 0) : bottom + 1]]
+        ids = [model.index(r, 0).data(IdRole) for top, bottom in merged for r in range(top, bottom + 1)]
         return [i for i in ids if i is not None]
 
     def has_selection(self) -> bool:
