@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,13 @@ if TYPE_CHECKING:
 
 #: The day's backup waits this long after the library opens (or runs when the app closes, if sooner).
 DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
-#: Before the library closes, how long queued changes may take to land (another program may hold the lock).
+#: Before the library closes, how long queued changes may take to land before the user is asked what to do
+#: (another program holds the lock; most do so briefly).
+CHANGES_WAIT_S = 3.0
+#: At close, how long a change already in progress may take to finish (it holds the lock) or give up (it waits for it).
 RUNNER_WAIT_S = 60.0
+
+log = logging.getLogger("papershelf.gui")
 
 
 class LibrarySession(QObject):
@@ -56,12 +62,18 @@ class LibrarySession(QObject):
         from ..core.errors import LibraryError
 
         target: Path | None = Path(path)
+        if self.library is not None and not self.changes_may_go(
+            f"Open {visible(Path(path).name)}", QMessageBox.StandardButton.Open
+        ):
+            return False
         while target is not None:
             try:
                 library = self._open_file(target)
             except LibraryError as exc:
                 target = self._recover(target, exc)
                 continue
+            # Given up only now the other library is open: if it fails to, they keep waiting in this one.
+            self._w.runner.discard()
             self.set_library(library, target, sync=True)
             return True
         return False
@@ -228,6 +240,9 @@ class LibrarySession(QObject):
         dialog = RestoreDialog(path, backup.list_backups(folder), w, current=current)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
             return
+        if not self.changes_may_go("Restore the backup", QMessageBox.StandardButton.Yes):
+            return
+        w.runner.discard()
         self.close()
         w.statusBar().showMessage("Restoring the library…")
 
@@ -284,8 +299,31 @@ class LibrarySession(QObject):
 
     # --- Closing ------------------------------------------------------------------
 
+    def changes_may_go(self, anyway: str, button: QMessageBox.StandardButton) -> bool:
+        """Before the library closes: True once every change is saved, or the user chose to lose those still waiting.
+
+        Changes wait for another program's write lock: after CHANGES_WAIT_S this
+        asks "<anyway> anyway and lose them?" (``button`` says yes; False on
+        Cancel, and they keep waiting). A caller that goes ahead gives them up
+        (``runner.discard()``, nothing if all landed meanwhile), so none lands
+        later in a library the window has closed.
+        """
+        w = self._w
+        w.detail.flush()  # a note being typed is one of the changes
+        if w.runner.wait_idle(CHANGES_WAIT_S):
+            return True
+        answer = QMessageBox.question(
+            w,
+            "Changes Not Saved Yet",
+            "Another program is still writing to the library, and your last changes wait for it. "
+            f"{anyway} anyway and lose them?",
+            button | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == button
+
     def close(self) -> None:
-        """Save what is pending and where the user is, wait for the workers, then close the library."""
+        """Save where the user is, then close the library once no change runs on it (callers ask first)."""
         w = self._w
         w.detail.flush()
         if self.library is not None and self.path is not None:
@@ -294,8 +332,12 @@ class LibrarySession(QObject):
             query = w.paper_view.filter_query
             w.settings.last_view = LastView(str(self.path), kind, value, query, paper_id, rows_above)
             w.settings.sync()
-        # Changes still queued land first (the writer thread holds the library).
-        w.runner.wait_idle(RUNNER_WAIT_S)
+        # Callers asked first (changes_may_go), so only a change in progress is left, which finishes or gives
+        # up quickly. Anything still queued after the short wait is given up: none may land in a closed library.
+        if not w.runner.wait_idle(CHANGES_WAIT_S):
+            log.warning("closing the library: %d change(s) not saved were given up", w.runner.discard())
+            if not w.runner.wait_idle(RUNNER_WAIT_S):
+                log.error("closing the library while a change still runs on it")
         workers.wait_all()
         w.detail.set_library(None)
         w.table_model.set_library(None)

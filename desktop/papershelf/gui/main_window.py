@@ -59,9 +59,6 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
 
-#: At close, how long to wait for changes still queued before asking (another program holds the lock).
-CLOSE_WAIT_S = 3.0
-
 
 class MainWindow(QMainWindow):
     """The one window of the app: sidebar, paper table and detail pane, with the parts that drive them."""
@@ -355,20 +352,13 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Close:
                 event.ignore()
                 return
-        if not self.runner.wait_idle(CLOSE_WAIT_S):
-            answer = QMessageBox.question(
-                self,
-                "Changes Not Saved Yet",
-                "Another program is still writing to the library, and your last changes wait for it. "
-                "Close anyway and lose them?",
-                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Close:
-                event.ignore()
-                return
-            self.runner.stop()
+        if not self.session.changes_may_go("Close", QMessageBox.StandardButton.Close):
+            event.ignore()
+            return
+        self.runner.discard()  # what still waits for another program: the user chose to lose it
         self.import_flow.cancel()
         window_state.save(self)
         self.session.shut_down()
+        # Quitting: the library is closed, nothing is left for the writer thread.
+        self.runner.stop()
         super().closeEvent(event)

@@ -6,7 +6,8 @@ window keeps painting and taking keys while another program (a CLI import,
 say) holds that lock; queued changes land, in the order they were made, when
 the lock frees. A write that found the lock held past SQLite's busy timeout
 wrote nothing, so it is simply tried again: a change is never lost and never
-applied twice.
+applied twice. Each try waits in SQLite only briefly (TRY_BUSY_MS), so a change
+the user gave up (:meth:`OperationRunner.discard`) stops within a moment.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import queue
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from sqlalchemy import Engine, event
 
 from ..core import db
 from ..core.operations import Changes, Operation, Outcome
@@ -39,6 +42,9 @@ OnError = Callable[[BaseException, str], None]
 RETRY_PAUSE_S = 0.2
 #: After this long, a change in progress is shown as waiting.
 SLOW_S = 1.0
+#: How long one try of the writer thread waits inside SQLite for the write lock (the retry loop waits the rest):
+#: SQLite's own wait (db.BUSY_TIMEOUT_MS, 30 s) cannot be cut short, and a change given up must stop soon.
+TRY_BUSY_MS = 250
 
 
 @dataclass
@@ -47,6 +53,8 @@ class _Work:
     job: Job
     on_done: OnDone | None
     on_error: OnError | None
+    #: The runner's generation when queued: a discard() since then gave this change up.
+    generation: int
 
 
 class OperationRunner(QObject):
@@ -63,6 +71,7 @@ class OperationRunner(QObject):
     _failed = Signal(object, object, str)
     _waiting = Signal(bool)
     _pending = Signal(int)
+    _gave_up = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -71,12 +80,19 @@ class OperationRunner(QObject):
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._closing = threading.Event()
+        #: Bumped by discard(): changes queued before it are dropped (guarded by _lock).
+        self._generation = 0
+        #: Cuts short the pause between tries (set by discard() and stop()).
+        self._wake = threading.Event()
+        #: Engines whose connections wait briefly when this runner's thread takes them (see _hook).
+        self._hooked: weakref.WeakSet[Engine] = weakref.WeakSet()
         #: Submitted, and not yet reported back on the GUI thread (GUI thread only).
         self._unreported = 0
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
         self._waiting.connect(self.waiting, Qt.ConnectionType.QueuedConnection)
         self._pending.connect(self.pending, Qt.ConnectionType.QueuedConnection)
+        self._gave_up.connect(self._on_gave_up, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(target=self._work, name="papershelf-writer", daemon=True)
         self._thread.start()
 
@@ -95,11 +111,13 @@ class OperationRunner(QObject):
         ``on_done`` gets the operation's :class:`Outcome` (a job's return value).
         """
         job: Job = _running(work) if isinstance(work, Operation) else work
+        self._hook(library)
         with self._lock:
             self._count += 1
             count = self._count
+            generation = self._generation
         self._unreported += 1
-        self._queue.put(_Work(library, job, on_done, on_error))
+        self._queue.put(_Work(library, job, on_done, on_error, generation))
         self.pending.emit(count)
 
     @property
@@ -124,14 +142,75 @@ class OperationRunner(QObject):
                 self._idle.wait(left)
         return True
 
+    def discard(self) -> int:
+        """Give up every change not applied yet (the user chose to lose them); the thread stays for what comes next.
+
+        Queued changes are dropped; one waiting for another program's lock stops
+        trying (it wrote nothing) within one short try. A change that already
+        holds the lock finishes: :meth:`wait_idle` then returns once nothing
+        runs on the library any more. Dropped changes are not reported (no
+        ``on_done``, ``on_error`` or ``applied``); :attr:`settled` counts them
+        as done. Returns how many changes were given up (0: nothing to drop).
+        """
+        dropped: list[_Work] = []
+        with self._idle:
+            if self._count == 0:
+                return 0
+            self._generation += 1
+            while True:
+                try:
+                    work = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if work is None:  # stop() came first: the thread is to end after all
+                    self._queue.put(None)
+                    break
+                dropped.append(work)
+            self._count -= len(dropped)
+            count = self._count
+            self._idle.notify_all()
+        self._unreported -= len(dropped)
+        self._wake.set()
+        self.pending.emit(count)
+        log.info("gave up %d queued change(s) and %d in progress", len(dropped), count)
+        return len(dropped) + count
+
     def stop(self) -> None:
         """Give up changes that still wait (the user chose to close without them) and end the thread."""
+        self.discard()
         self._closing.set()
+        self._wake.set()
         self._queue.put(None)
+
+    def _given_up(self, work: _Work) -> bool:
+        with self._lock:
+            return work.generation != self._generation
+
+    def _hook(self, library: Library) -> None:
+        """Make this runner's thread wait TRY_BUSY_MS, not the busy timeout, inside SQLite on ``library``."""
+        engine = getattr(library, "engine", None)
+        if not isinstance(engine, Engine) or engine in self._hooked:
+            return
+        self._hooked.add(engine)
+        thread = self._thread
+
+        # Pool events: only the connection this thread holds changes, and gets the normal wait back when returned.
+        def taken(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            if threading.current_thread() is thread:
+                dbapi_conn.execute(f"PRAGMA busy_timeout={TRY_BUSY_MS}")
+
+        def returned(dbapi_conn: Any, _record: Any) -> None:
+            if dbapi_conn is not None and threading.current_thread() is thread:
+                dbapi_conn.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
+
+        event.listen(engine, "checkout", taken)
+        event.listen(engine, "checkin", returned)
 
     @Slot(object, object, object)
     def _on_finished(self, work: _Work, result: Any, changes: Changes | None) -> None:
         self._unreported -= 1
+        if self._given_up(work):
+            return  # it held the lock when the user gave it up, and landed: the library it is about is gone
         if changes is not None:
             self.applied.emit(changes)
         if work.on_done is not None:
@@ -140,10 +219,17 @@ class OperationRunner(QObject):
     @Slot(object, object, str)
     def _on_failed(self, work: _Work, exc: BaseException, details: str) -> None:
         self._unreported -= 1
+        if self._given_up(work):
+            log.info("a change given up failed: %s", exc)
+            return
         if work.on_error is not None:
             work.on_error(exc, details)
         else:
             log.error("a change failed: %s\n%s", exc, details)
+
+    @Slot(object)
+    def _on_gave_up(self, _work: _Work) -> None:
+        self._unreported -= 1
 
     # --- The writer thread ----------------------------------------------------------
 
@@ -152,6 +238,7 @@ class OperationRunner(QObject):
             work = self._queue.get()
             if work is None or self._closing.is_set():
                 return
+            self._wake.clear()
             try:
                 self._apply(work)
             finally:
@@ -174,11 +261,16 @@ class OperationRunner(QObject):
         slow.start()
         try:
             while True:
+                if self._given_up(work):
+                    # Dropped by discard() (taken off the queue just before, or between tries): nothing written.
+                    self._gave_up.emit(work)
+                    return
                 try:
                     result = work.job(work.library)
                 except db.LibraryBusyError:
                     # Nothing was written (BEGIN IMMEDIATE never got the lock): try again.
-                    if self._closing.wait(RETRY_PAUSE_S):
+                    self._wake.wait(RETRY_PAUSE_S)
+                    if self._closing.is_set():
                         return
                     continue
                 except BaseException as exc:
