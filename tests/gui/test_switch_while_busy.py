@@ -212,3 +212,22 @@ def test_a_delete_given_up_with_the_old_library_does_not_block_deleting_later(
     wait_settled(qtbot, window)
     assert len(dialogs.questions) == 3  # delete, open anyway, delete again
     assert window.library.count() == before - 1
+
+
+def test_closing_anyway_with_several_changes_waiting_closes_at_once_and_none_lands(
+    imported, qtbot, dialogs, lib_path, hold_lock
+):
+    """It used to stop the writer thread, then wait the full minute for the changes left in its queue."""
+    window = imported
+    hold_lock()
+    pid = queue_a_change(qtbot, window)
+    window.edits.set_status("reading", [pid])
+    dialogs.question = QMessageBox.StandardButton.Close
+    start = time.monotonic()
+    window.close()
+    assert time.monotonic() - start < ASKED_WITHIN_S
+    assert len(dialogs.questions) == 1 and WAITS in dialogs.questions[0]
+    assert window.library is None
+    wait_released(lib_path)
+    qtbot.wait(500)  # a change given up and still retrying would land now
+    assert priority_in_file(lib_path, pid) == 0
