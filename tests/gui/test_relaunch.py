@@ -101,3 +101,30 @@ def test_a_paper_gone_since_is_replaced_by_the_first_and_another_library_starts_
     other = make_window(tmp_path / "other" / "library.sqlite3")
     _settled(qtbot, other)
     assert other.sidebar_controller.kind() == "all"
+
+
+def test_a_reading_list_deleted_since_opens_on_all_papers_without_an_error(
+    imported, make_window, qtbot, lib_path, dialogs
+):
+    """The CLI deleted the list the window was left on: relaunch shows All Papers, not a search error."""
+    window = imported
+    ids = list(window.table_model.ids[:3])
+    window.edits.add_to_list("Gone soon", ids, create=True)
+    from .conftest import wait_settled
+
+    wait_settled(qtbot, window)
+    _settled(qtbot, window)
+    assert window.sidebar_controller.select("list", "Gone soon") is not False
+    _settled(qtbot, window)
+    assert sorted(window.table_model.ids) == sorted(ids)
+    window.close()
+    from papershelf.core.library import Library
+
+    with Library(lib_path) as library:
+        library.delete_list("Gone soon")
+    again = make_window(lib_path)
+    _settled(qtbot, again)
+    assert again.sidebar_controller.kind() == "all"
+    assert len(again.table_model.ids) == 49
+    assert "no reading list" not in again.statusBar().currentMessage()
+    assert dialogs.shown == []
