@@ -115,7 +115,7 @@ def render_entry(
     key = key or entry_key(paper)
     # (field, label in the note or None to leave it out, value) kept out of a verbatim field.
     unsafe: list[tuple[str, str | None, str]] = []
-    extra = extra_fields(paper)
+    extra = _written_fields(paper)
     authors = format_names(paper.authors, utf8=utf8)
     entry_type = export_type(paper.entry_type, bibtex=not utf8)
     if entry_type == "book" and not authors and (paper.entry_type or "").lower() != "book":
@@ -142,6 +142,8 @@ def render_entry(
 
     arxiv = arxiv_base_id(paper.arxiv_id)
     url = own_url(paper)
+    if url and _blank(url):
+        url = None
     if arxiv and verbatim_arxiv_id(arxiv) is None:
         unsafe.append(("eprint", "arXiv id", (paper.arxiv_id or "").strip()))
         arxiv = None
@@ -190,12 +192,43 @@ def render_entry(
     text = to_latex(paper.abstract, utf8=utf8) if abstract else ""
     if text:
         add("  abstract = {" + text + "}")
-    if not authors or "key" in extra:
-        # Without author or key, plain and alpha cannot sort or label the entry
-        # (alpha takes its first three characters: see protect_unicode).
+    if "key" in extra or (not authors and not from_bibtex(paper)):
+        # Without author or key, plain and alpha cannot sort or label a listed
+        # paper (alpha takes its first three characters: see protect_unicode).
+        # An imported entry keeps only the key it had: an invented one is a
+        # change the user did not make.
         sort_key = to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8)
         add("  key = {" + (sort_key if utf8 else protect_unicode(sort_key)) + "}")
     return "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+
+
+def from_bibtex(paper: Paper) -> bool:
+    """Whether the paper came from a BibTeX import rather than a daily listing.
+
+    A listed paper has a sighting (every listing records one) and none of the
+    fields only a BibTeX import fills in; a paper seen in a listing keeps the
+    generated output of listings even if a BibTeX import later added fields.
+    """
+    if paper.sightings:
+        return False
+    return bool(paper.extra_fields) or (paper.entry_type or "misc").lower() != "misc"
+
+
+def _written_fields(paper: Paper) -> dict[str, str]:
+    """The paper's extra fields that hold data: a URL, DOI or path of only braces is empty too."""
+    extra = extra_fields(paper)
+    if not extra:
+        return extra
+    # Verbatim values keep their braces on import; elsewhere a brace is a real character.
+    return {k: v for k, v in extra.items() if k not in VERBATIM_FIELDS or not _blank(v)}
+
+
+_BLANK_RE = re.compile(r"[\s{}]*")
+
+
+def _blank(value: str) -> bool:
+    """Whether a verbatim value is only white space and braces around nothing (``{ }``)."""
+    return _BLANK_RE.fullmatch(value) is not None
 
 
 # ---------------------------------------------------------------- names
@@ -276,7 +309,9 @@ def _extra_fields(
         if name in VERBATIM_FIELDS and written is None:
             unsafe.append((name, _UNSAFE_LABELS.get(name), value))
             continue
-        yield name, written or _field_value(name, value, utf8=utf8)
+        written = written or _field_value(name, value, utf8=utf8)
+        if written != "{}":  # a name list of no names
+            yield name, written
 
 
 def _bibtex_names(extra: dict[str, str], entry_type: str) -> dict[str, str]:
