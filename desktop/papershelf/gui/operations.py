@@ -62,15 +62,12 @@ class OperationRunner(QObject):
 
     #: Something was applied: the views refresh from these changes.
     applied = Signal(object)
-    #: How many changes are queued or being applied (0: everything is saved).
-    pending = Signal(int)
     #: True while a change has taken over a second (most likely: another program holds the write lock).
     waiting = Signal(bool)
 
     _finished = Signal(object, object, object)
     _failed = Signal(object, object, str)
     _waiting = Signal(bool)
-    _pending = Signal(int)
     _gave_up = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
@@ -91,7 +88,6 @@ class OperationRunner(QObject):
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
         self._waiting.connect(self.waiting, Qt.ConnectionType.QueuedConnection)
-        self._pending.connect(self.pending, Qt.ConnectionType.QueuedConnection)
         self._gave_up.connect(self._on_gave_up, Qt.ConnectionType.QueuedConnection)
         self._thread = threading.Thread(target=self._work, name="papershelf-writer", daemon=True)
         self._thread.start()
@@ -114,11 +110,9 @@ class OperationRunner(QObject):
         self._hook(library)
         with self._lock:
             self._count += 1
-            count = self._count
             generation = self._generation
         self._unreported += 1
         self._queue.put(_Work(library, job, on_done, on_error, generation))
-        self.pending.emit(count)
 
     @property
     def busy(self) -> bool:
@@ -171,7 +165,6 @@ class OperationRunner(QObject):
             self._idle.notify_all()
         self._unreported -= len(dropped)
         self._wake.set()
-        self.pending.emit(count)
         log.info("gave up %d queued change(s) and %d in progress", len(dropped), count)
         return len(dropped) + count
 
@@ -245,9 +238,7 @@ class OperationRunner(QObject):
                 # Counted down here, not on the GUI thread, so wait_idle works while the GUI thread waits.
                 with self._idle:
                     self._count -= 1
-                    count = self._count
                     self._idle.notify_all()
-                self._pending.emit(count)
 
     def _apply(self, work: _Work) -> None:
         fired = threading.Event()
