@@ -302,3 +302,28 @@ def test_undoing_a_delete_whose_id_was_taken_is_one_clear_refusal(library, tmp_p
     with pytest.raises(PapershelfError, match=f"paper {second} was replaced"):
         library.run(deleted.inverse)
     assert dump(library) == before
+
+
+@pytest.fixture
+def tokyo_time(monkeypatch):
+    """The process's local time zone is UTC+9 (the library stores local times)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_changes_are_stamped_with_local_time_as_before(tokyo_time, library, sample_text):
+    """Operations stamped notes, read dates and lists in UTC, where the library had always used local time."""
+    library.import_file(sample_text, listing_date=SEP11)
+    pid = library.search_ids("")[0]
+    library.add_note(pid, "when?")
+    library.set_status([pid], "read")
+    library.create_list("Now")
+    local = dt.datetime.now()
+    paper = library.get(pid)
+    for stamp in (paper.notes[0].created, paper.read_at, paper.added_at):
+        assert abs(stamp - local) < dt.timedelta(minutes=5)

@@ -54,8 +54,7 @@ class Cancelled(PapershelfError):
     """The user cancelled a long operation; nothing was written."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+_now = ops.now
 
 
 def _batched(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:

@@ -15,7 +15,8 @@ from ..schema import PT, RL, P, T
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """The time a change is stamped with: local, to the second (as the library has always stored it)."""
+    return dt.datetime.now().replace(microsecond=0)
 
 
 def papers(n: int) -> str:
