@@ -903,10 +903,6 @@ class Library:
 
     # --- Helpers --------------------------------------------------------------
 
-    @staticmethod
-    def _require(conn: Connection, ids: Sequence[int]) -> None:
-        ops.require(conn, ids)
-
 
 # --- SQLite's errors on every operation ----------------------------------------
 #

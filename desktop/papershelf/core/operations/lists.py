@@ -25,11 +25,7 @@ class CreateList(Operation):
         return f"Create the reading list {self.name}"
 
     def apply(self, conn: Connection) -> Outcome:
-        name = clean_list_name(self.name)
-        if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is not None:
-            raise ConflictError(f"a reading list named {name!r} already exists")
-        conn.execute(insert(RL).values(name=name, created_at=now()))
-        return Outcome(Changes(lists=True), DeleteList(name))
+        return RestoreList(self.name, now(), ()).apply(conn)
 
 
 @dataclass(frozen=True)

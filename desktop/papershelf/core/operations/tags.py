@@ -37,15 +37,7 @@ class AddTags(Operation):
     def apply(self, conn: Connection) -> Outcome:
         ids = require(conn, self.ids)
         names = [clean_tag(t) for t in self.tags]
-        before = tag_pairs(conn, ids)
-        tag_ids = ensure_tags(conn, names)
-        conn.execute(
-            sqlite_insert(PT).on_conflict_do_nothing(),
-            [{"paper_id": pid, "tag_id": tid} for pid in ids for tid in tag_ids.values()],
-        )
-        added = tuple(sorted(tag_pairs(conn, ids) - before))
-        db.reindex(conn, ids)
-        return Outcome(Changes(papers=frozenset(ids), tags=True), UntagPairs(added, self.label))
+        return TagPairs(tuple((pid, name) for pid in ids for name in names), self.label).apply(conn)
 
 
 @dataclass(frozen=True)
