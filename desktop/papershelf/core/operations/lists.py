@@ -184,6 +184,8 @@ class SaveSearch(Operation):
 
     name: str
     query: str
+    #: The row id to put it back under (undoing a delete), when that id is free.
+    id: int | None = None
 
     @property
     def label(self) -> str:
@@ -195,9 +197,16 @@ class SaveSearch(Operation):
             raise PapershelfError("a saved search needs a name")
         search.where_clause(self.query)  # refuse a query that cannot run
         old = conn.execute(select(SS.c.query).where(SS.c.name == name)).scalar()
+        values: dict[str, object] = {"name": name, "query": self.query}
+        if (
+            self.id is not None
+            and old is None
+            and conn.execute(select(SS.c.id).where(SS.c.id == self.id)).first() is None
+        ):
+            values["id"] = self.id  # back in its place, before any saved since
         conn.execute(
             sqlite_insert(SS)
-            .values(name=name, query=self.query)
+            .values(**values)
             .on_conflict_do_update(index_elements=["name"], set_={"query": self.query})
         )
         inverse: Operation = DeleteSavedSearch(name) if old is None else SaveSearch(name, old)
@@ -213,7 +222,7 @@ class DeleteSavedSearch(Operation):
         return f"Delete the saved search {self.name}"
 
     def apply(self, conn: Connection) -> Outcome:
-        old = conn.execute(select(SS.c.query).where(SS.c.name == self.name)).scalar()
+        row = conn.execute(select(SS.c.id, SS.c.query).where(SS.c.name == self.name)).first()
         conn.execute(delete(SS).where(SS.c.name == self.name))
-        inverse: Operation = Batch(()) if old is None else SaveSearch(self.name, old)
+        inverse: Operation = Batch(()) if row is None else SaveSearch(self.name, row.query, row.id)
         return Outcome(Changes(saved_searches=True), inverse)
