@@ -24,6 +24,7 @@ unless ``PAPERSHELF_REQUIRE_TEX=1`` makes that a failure.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -332,3 +333,89 @@ def unprotected_capitals(title: str) -> list[str]:
         for w in re.split(r"[\s\-/:;,.()]+", "".join(buf))
         if re.search(r"^[A-Za-z0-9]+$", w) and re.search(r".[A-Z]", w)
     ]
+
+
+# ---------------------------------------------------------------- messages, for comparing two files
+
+#: Lines of a bibtex run that are not messages: its banner, a count of what was
+#: said already, the " : " lines quoting the source around an error, and the
+#: "--line 12 of file refs.bib" a warning is followed by.
+_BIBTEX_NOT_MESSAGE_RE = re.compile(r"^\(There (was|were) \d+ (warning|error)|^ : |^--line \d+ of file ")
+
+
+def normalise_message(line: str) -> str:
+    """A bibtex or biber message without what differs between two runs on the same entries.
+
+    Line numbers, file names and paths go (biber names its temporary UTF-8
+    copy of the file, a path with a process id), and runs of white space collapse.
+    """
+    line = re.sub(r"---line \d+ of file \S+", "", line)
+    line = re.sub(r"\bline \d+", "line N", line)
+    line = re.sub(r"(?<![\w.:/])/[^\s,'\"()]+", "<path>", line)
+    line = re.sub(r"[\w.-]+\.(bib|aux|bcf|utf8)\b", "<file>", line)
+    return " ".join(line.split())
+
+
+def _work_env(work: Path) -> dict:
+    return dict(os.environ, HOME=str(work), TEXMFVAR=str(work / "texmf-var"))
+
+
+def bibtex_messages(bib_path: str | os.PathLike[str], style: str = "plainnat") -> list[str]:
+    """Every warning and error bibtex gives for ``\\nocite{*}`` of ``bib_path`` in ``style``, normalised.
+
+    No LaTeX run: bibtex reads only an .aux with ``\\citation{*}``,
+    ``\\bibdata`` and ``\\bibstyle``. A fatal stop (exit status 3) is a
+    message too. See :func:`normalise_message`.
+    """
+    with tempfile.TemporaryDirectory(prefix="texcheck-") as tmp:
+        work = Path(tmp)
+        shutil.copy(bib_path, work / "refs.bib")
+        (work / "refs.aux").write_text(f"\\citation{{*}}\n\\bibdata{{refs}}\n\\bibstyle{{{style}}}\n")
+        done = _run(["bibtex", "refs"], work, _work_env(work))
+    messages = [
+        normalise_message(line)
+        for line in done.stdout.splitlines()
+        if line.strip() and not _BIBTEX_NOISE_RE.match(line) and not _BIBTEX_NOT_MESSAGE_RE.match(line)
+    ]
+    if done.returncode >= 3:
+        messages.append(f"bibtex exit status {done.returncode}")
+    return messages
+
+
+#: The biblatex options of the document :func:`biber_messages` reads the file for.
+BIBER_OPTIONS = "backend=biber,style=numeric"
+
+
+@functools.cache
+def biblatex_bcf(options: str = BIBER_OPTIONS) -> str:
+    """The .bcf a biblatex document citing every entry of ``refs.bib`` gives biber (one pdflatex run, once)."""
+    with tempfile.TemporaryDirectory(prefix="texcheck-") as tmp:
+        work = Path(tmp)
+        (work / "blx.tex").write_text(latex_document(biblatex_preamble(options), BIBLATEX_BIBLIOGRAPHY))
+        _pdflatex(work, _work_env(work), "blx")
+        bcf = work / "blx.bcf"
+        if not bcf.exists():
+            log = work / "blx.log"
+            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else "(no log)"
+            raise RuntimeError(f"pdflatex wrote no blx.bcf:\n{tail}")
+        return bcf.read_text(encoding="utf-8")
+
+
+def biber_messages(bib_path: str | os.PathLike[str], options: str = BIBER_OPTIONS) -> list[str]:
+    """Every WARN and ERROR line of ``biber --validate-datamodel`` on ``bib_path``, normalised.
+
+    biber reads the file for a biblatex document (``options``) with
+    ``\\nocite{*}``, whose .bcf is made once per process (:func:`biblatex_bcf`).
+    An exit status other than 0 or 2 (errors reported) is a message too.
+    """
+    bcf = biblatex_bcf(options)
+    with tempfile.TemporaryDirectory(prefix="texcheck-") as tmp:
+        work = Path(tmp)
+        shutil.copy(bib_path, work / "refs.bib")
+        (work / "blx.bcf").write_text(bcf, encoding="utf-8")
+        done = _run(["biber", "--validate-datamodel", "blx"], work, _work_env(work))
+    output = (done.stdout + done.stderr).replace(str(work) + "/", "")
+    messages = [normalise_message(line) for line in output.splitlines() if re.match(r"^(WARN|ERROR)", line)]
+    if done.returncode not in (0, 2):
+        messages.append(f"biber exit status {done.returncode}")
+    return messages
