@@ -627,6 +627,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with _open(args) as library:
         ids = export_scope_ids(library, args)
+        if args.format in ("bibtex", "biblatex"):
+            ids = library.bibtex_order(ids)  # crossref parents too, after their children
         report = exporters.ExportReport()  # what was written in another form: one warning line each
         options: exporters.RenderOptions = {
             "abstract": not args.no_abstract,

@@ -25,11 +25,11 @@ def test_warnings_are_not_skips_and_exit_0_when_every_entry_was_imported(run, tm
 
 
 def test_a_skipped_entry_is_named_and_exits_1(run, tmp_path):
-    path = write(tmp_path, "refs.bib", "@misc{a, title = {A}}\n@misc{notitle, year = 2020}\n")
+    path = write(tmp_path, "refs.bib", "@misc{a, title = {A}}\n@misc{broken title = {B}, year = 2020}\n")
     code, out, err = run("import", str(path))
     assert code == 1
     assert out == f"{path}: 1 added, 0 already in library\n"
-    assert err == f"  skipped: {path}: line 2: entry 'notitle': no title; not imported\n"
+    assert err == f"  skipped: {path}: line 2: entry 'broken': not imported: no comma after the citation key\n"
 
 
 def test_merges_and_possible_duplicates_are_listed_with_the_summary(run, tmp_path):

@@ -110,12 +110,15 @@ def test_garbage_after_the_last_entry_is_ignored():
     assert problems == []
 
 
-def test_entries_without_title_are_reported_with_line_and_key():
+def test_entries_without_title_are_kept_and_reported_with_line_and_key():
+    """An entry without a title is still the user's (a web page, a standard): kept, listed under its key."""
     records, problems = parse_file("articleWithMonths.bib")
-    assert records == []
+    assert [(r.citation_key, r.title) for r in records] == [("constant", "constant"), ("text", "text")]
     assert problems == [
-        "articleWithMonths.bib: line 1: entry 'constant': no title; not imported",
-        "articleWithMonths.bib: line 5: entry 'text': no title; not imported",
+        "articleWithMonths.bib: line 1: entry 'constant': no title; listed as 'constant' (exported without a title,"
+        " as written)",
+        "articleWithMonths.bib: line 5: entry 'text': no title; listed as 'text' (exported without a title,"
+        " as written)",
     ]
 
 
@@ -340,7 +343,17 @@ def source_data_problem(problem: str, records: dict) -> bool:
         return _source_lacks(records[m[1]], m[2] or "year")
     if m := _BIBER_NOT_INTEGER.match(problem):
         return not records[m[1]].extra_fields.get(m[2], "").isdigit()
+    if m := _BARE_ENTRY.match(problem):
+        # An entry with a month and nothing else (JabRef's month test): exported as it came.
+        record = records[m[1] or m[2]]
+        return record.bibtex is not None and [n.lower() for n, _ in record.bibtex.fields] == ["month"]
     return False
+
+
+_BARE_ENTRY = re.compile(
+    r"^(?:bibtex/\w+: Warning--(?:to sort, need author or key|there's a month but no year) in (\S+)"
+    r"|(?:biber-tool|biblatex/biber): WARN - legacy month field '\w+' in entry '([^']+)' is not an integer.*)$"
+)
 
 
 @pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])

@@ -356,6 +356,10 @@ def test_the_cli_names_the_values_kept_out_of_verbatim_fields(tmp_path, library_
             "papershelf: warning: 1 paper has an arXiv id, class, DOI or file path that is not safe in a verbatim field"
             " (written to note instead, a file path left out): evil (primaryClass, doi)"
         ),
+        (
+            "papershelf: warning: 1 paper has TeX that reads or writes files or defines commands in a field"
+            " (written as plain text, not as in the imported file): evil"
+        ),
     ]
     [entry] = bibtexparser.parse_string(out.read_text(encoding="utf-8")).entries
     assert "primaryclass" not in {f.key.lower() for f in entry.fields}

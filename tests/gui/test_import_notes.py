@@ -10,7 +10,7 @@ def test_the_preview_tells_warnings_from_skipped_entries(window, qtbot, tmp_path
     path.write_text(
         "@misc{a, title = {Introduction}, booktitle = ijcai, year = 2020}\n"
         "@misc{b, title = {Introduction}, year = 2020}\n"
-        "@misc{notitle, year = 2020}\n",
+        "@misc{broken title = {B}, year = 2020}\n",
         encoding="utf-8",
     )
     window.import_flow.import_paths([path])
@@ -19,7 +19,7 @@ def test_the_preview_tells_warnings_from_skipped_entries(window, qtbot, tmp_path
     assert preview.problems.toPlainText().splitlines() == [
         "possible duplicate: b (line 2) looks like a (line 1)",
         f"warning: {path}: line 1: entry 'a': field 'booktitle': undefined @string 'ijcai' (kept as text)",
-        f"skipped: {path}: line 3: entry 'notitle': no title; not imported",
+        f"skipped: {path}: line 3: entry 'broken': not imported: no comma after the citation key",
     ]
     assert preview.status.text().endswith("; 1 entry will be skipped.")  # the warning is not a skip
     preview.reject()

@@ -45,17 +45,20 @@ def test_released_0001_library_opens_with_its_data(old_library):
 def pending_migration(tmp_path, monkeypatch):
     """A copy of the migrations with one more revision, as a future release would have."""
 
+    head = db.SCHEMA_HEAD
+    following = f"{int(head) + 1:04d}"
+
     def make(body: str) -> None:
         scripts = tmp_path / "migrations"
         shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-        (scripts / "versions" / "0003_test.py").write_text(
+        (scripts / "versions" / f"{following}_test.py").write_text(
             textwrap.dedent(
-                """
+                f"""
                 import sqlalchemy as sa
                 from alembic import op
 
-                revision = "0003"
-                down_revision = "0002"
+                revision = "{following}"
+                down_revision = "{head}"
                 branch_labels = None
                 depends_on = None
 
@@ -66,7 +69,7 @@ def pending_migration(tmp_path, monkeypatch):
             + textwrap.indent(textwrap.dedent(body), "    ")
         )
         monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
-        monkeypatch.setattr(db, "SCHEMA_HEAD", "0003")
+        monkeypatch.setattr(db, "SCHEMA_HEAD", following)
 
     return make
 
@@ -77,7 +80,7 @@ def test_upgrade_takes_a_backup_first_and_keeps_the_data(old_library, tmp_path, 
     with Library(old_library, backups_dir=backups) as lib:
         assert lib.count() == 51
         with lib.engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == db.SCHEMA_HEAD
             assert "rating" in [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(paper)")]
     (backup,) = backups.glob("library-before-schema-*.sqlite3.zip")
     unpacked = tmp_path / "unpacked.sqlite3"

@@ -23,14 +23,15 @@ from typing import Any, NoReturn, TypedDict, TypeVar
 from sqlalchemy import ColumnElement, Connection, Dialect, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import db, normalize, search
+from . import bibsource, db, normalize, search
 from . import operations as ops
+from .bibsource import BibSource
 from .errors import NotFoundError, PapershelfError
 from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
-from .schema import LE, PT, RL, SS, A, P, S, T
+from .schema import LE, PT, RL, SS, A, B, P, S, T
 
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500
@@ -106,6 +107,13 @@ def _clean_doi(value: object) -> str | None:
 
 def _doi(record: PaperRecord) -> str | None:
     return _clean_doi(record.extra_fields.get("doi"))
+
+
+def _source_row(paper_id: int, record: PaperRecord) -> dict[str, Any]:
+    """The ``bibtex_source`` row of a paper added from ``record``, fingerprinted as it is stored."""
+    assert record.bibtex is not None
+    names = [name.lower() for name, _ in record.bibtex.fields]
+    return {"paper_id": paper_id, **record.bibtex.to_row(), "views": bibsource.fingerprints(record, names)}
 
 
 def _place(message: str) -> int:
@@ -253,6 +261,36 @@ class Library:
         for chunk in _batched(ids, batch):
             yield from self.get_many(chunk)
 
+    def bibtex_order(self, ids: Sequence[int]) -> list[int]:
+        """``ids`` in the order a .bib file needs: every crossref (or xref) parent after its children.
+
+        A parent that is not among ``ids`` is added, as bibtex requires it in
+        the same file; parents of parents come after them. The other papers
+        keep their order, and parents follow them in the order they were given.
+        """
+        with db.read(self.engine) as conn:
+            links = conn.execute(select(B.c.paper_id, B.c.parent_key).where(B.c.parent_key.is_not(None))).all()
+            if not links:
+                return list(ids)
+            lower = func.lower(P.c.citation_key)
+            wanted = {key for _, key in links}
+            by_key = {key: pid for key, pid in conn.execute(select(lower, P.c.id).where(lower.in_(wanted)))}
+        parent_of = {child: by_key[key] for child, key in links if key in by_key and by_key[key] != child}
+        order = list(dict.fromkeys(ids))
+        position = {pid: i for i, pid in enumerate(order)}
+        level: dict[int, int] = {}  # parent -> how many crossref steps below it the deepest given child is
+        for pid in order:
+            seen = {pid}
+            step, parent = 1, parent_of.get(pid)
+            while parent is not None and parent not in seen:  # a crossref loop ends where it closes
+                seen.add(parent)
+                level[parent] = max(level.get(parent, 0), step)
+                step, parent = step + 1, parent_of.get(parent)
+        if not level:
+            return order
+        parents = sorted(level, key=lambda p: (level[p], position.get(p, len(order)), p))
+        return [pid for pid in order if pid not in level] + parents
+
     # Full papers are read below the ORM: an export reads every paper in the
     # library, and SQLAlchemy's per-row processing was most of the time it took
     # (~50 us a paper). The queries are plain SQL on the DBAPI connection,
@@ -280,6 +318,9 @@ class Library:
     )
     _LOAD_NOTES = (
         f"SELECT paper_id, id, text, created_at, updated_at FROM note WHERE paper_id IN {_IDS} ORDER BY created_at, id"
+    )
+    _LOAD_SOURCES = (
+        f"SELECT paper_id, entry_type, citation_key, fields, views, strings FROM bibtex_source WHERE paper_id IN {_IDS}"
     )
     _LOAD_SIGHTINGS = (
         f"SELECT paper_id, source, listing_date, position FROM sighting WHERE paper_id IN {_IDS}"
@@ -331,6 +372,10 @@ class Library:
             sightings: dict[int, list[Sighting]] = {}
             for pid, source, listing_date, position in cursor.execute(self._LOAD_SIGHTINGS, ids_json):
                 sightings.setdefault(pid, []).append(Sighting(source, to_date(listing_date), position))
+            sources = {
+                pid: BibSource.from_row(entry_type, key, loads(fields), loads(views), loads(strings))
+                for pid, entry_type, key, fields, views, strings in cursor.execute(self._LOAD_SOURCES, ids_json)
+            }
             by_id = {}
             for (pid, title, abstract, authors, arxiv_id, url, code_urls, project_url, published, added_at,
                  status, read_at, priority, citation_key, entry_type, primary_class, extra) in cursor.execute(
@@ -358,6 +403,7 @@ class Library:
                     lists.get(pid, []),
                     notes.get(pid, []),
                     sightings.get(pid, []),
+                    sources.get(pid),
                 )
         finally:
             cursor.close()
@@ -593,6 +639,9 @@ class Library:
                 ]
                 if abstracts:
                     conn.execute(insert(A), abstracts)
+                sources = [_source_row(pid, r) for pid, r in zip(new_ids, new_records) if r.bibtex is not None]
+                if sources:
+                    conn.execute(insert(B), sources)
                 # Each map's values move from the placeholder to the real id as they are.
                 id_maps: tuple[dict[int, Any], ...] = (arxiv_of, year_of, label_of, doi_of)
                 for placeholder, pid in real.items():

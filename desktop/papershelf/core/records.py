@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .bibsource import BibSource
+
 if TYPE_CHECKING:
     from .operations import Operation
 
@@ -41,6 +43,8 @@ class PaperRecord:
     citation_key: str | None = None
     tags: list[str] = field(default_factory=list)
     extra_fields: dict[str, str] = field(default_factory=dict)
+    #: The entry as written, kept so that what the user does not change is exported as it came.
+    bibtex: BibSource | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +88,8 @@ class Paper:
     lists: list[str]
     notes: list[Note]
     sightings: list[Sighting]
+    #: The BibTeX entry the paper was imported from, as written (None: not imported from BibTeX).
+    bibtex: BibSource | None = None
 
     @property
     def listing_dates(self) -> list[dt.date]:

@@ -86,6 +86,24 @@ class AbstractTable(Base):
     abstract: Mapped[str] = mapped_column(Text)
 
 
+class BibtexSourceTable(Base):
+    """The BibTeX entry a paper was imported from, as written (see ``bibsource.BibSource``)."""
+
+    __tablename__ = "bibtex_source"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    entry_type: Mapped[str] = mapped_column(String)
+    citation_key: Mapped[str] = mapped_column(String)
+    #: [[name, raw value], ...] in file order.
+    fields: Mapped[list[list[str]]] = mapped_column(JSON)
+    #: {lowercase name: fingerprint of the decoded value at import}.
+    views: Mapped[dict[str, str]] = mapped_column(JSON)
+    #: [[name, raw value], ...]: the @string definitions the fields use.
+    strings: Mapped[list[list[str]]] = mapped_column(JSON)
+    #: The crossref (or xref) target, lowercase: exports add the parent after its children.
+    parent_key: Mapped[str | None] = mapped_column(String, index=True)
+
+
 class TagTable(Base):
     __tablename__ = "tag"
 
@@ -154,6 +172,7 @@ class SavedSearchTable(Base):
 # The tables by short name, for the Core statements of library.py and operations.py.
 P = PaperTable.__table__
 A = AbstractTable.__table__
+B = BibtexSourceTable.__table__
 T = TagTable.__table__
 PT = PaperTagTable.__table__
 RL = ReadingListTable.__table__

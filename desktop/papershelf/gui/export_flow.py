@@ -124,8 +124,11 @@ class ExportFlow(QObject):
             pass
 
         def write(progress, cancelled) -> int:
+            # A .bib file holds the crossref parents of its entries too, after them.
+            ordered = library.bibtex_order(ids) if fmt in ("bibtex", "biblatex") else ids
+
             def papers():
-                for done, paper in enumerate(library.iter_papers(ids), start=1):
+                for done, paper in enumerate(library.iter_papers(ordered), start=1):
                     if cancelled():
                         raise ExportCancelled("export cancelled; no file was written")
                     if done % 200 == 0:

@@ -43,21 +43,11 @@ from .latex import (
     verbatim_arxiv_id,
     verbatim_doi,
 )
+from .written import CODE_FIELDS, as_written, is_tool_field, render_written
+from .written import TOOL_FIELDS as TOOL_FIELDS  # where callers have always found it
 
 _OTHERS = frozenset({"others", "et al", "et al.", "and others"})
 
-#: Fields reference managers keep for themselves; left out unless all_fields.
-TOOL_FIELDS = frozenset(
-    """groups timestamp file owner bibsource biburl urldate jabref-meta date-added
-    date-modified pdf ranking rating priority readstatus qualityassured printed relevance
-    comment comments mendeley-tags mendeley-groups citeulike-article-id citeulike-linkout
-    local-url read review lccn pmid pmcid pii""".split()
-)
-#: Fields whose value biblatex runs as TeX code when it reads the entry: never
-#: exported, not even with all_fields (an imported .bib could run anything in the
-#: user's document). Kept in the library; the export report names the papers.
-#: Other biblatex fields are data: ``options`` sets only declared entry options.
-CODE_FIELDS = frozenset({"execute"})
 #: Fields naming other entries, which may not be part of the export.
 LINK_FIELDS = frozenset("crossref xref xdata related relatedtype relatedoptions relatedstring entryset ids".split())
 #: Fields bibtex styles (or biblatex's sentence case) may change the case of.
@@ -86,9 +76,17 @@ def render_bibtex(
     written in another form than asked (see :class:`ExportReport`), such as
     the papers whose ``bibtex`` entry keeps characters with no LaTeX form.
     """
+    defined: dict[str, str] = {}  # the @strings written so far
     for paper, key in citation_keys(papers):
         entry = render_entry(
-            paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
+            paper,
+            key=key,
+            utf8=utf8,
+            abstract=abstract,
+            notes=notes,
+            all_fields=all_fields,
+            report=report,
+            strings=defined,
         )
         if report is not None and not utf8 and not entry.isascii():
             report.unicode_kept.append(key)
@@ -105,14 +103,56 @@ def render_entry(
     notes: bool = False,
     all_fields: bool = False,
     report: ExportReport | None = None,
+    strings: dict[str, str] | None = None,
 ) -> str:
     """The ``@type{key, ...}`` entry for one paper.
 
-    An arXiv id, class or DOI outside its grammar is written to ``note``
-    instead of its verbatim field, where TeX would read it unescaped (and
-    ``^^5c`` is a backslash); ``report`` names each such field.
+    A paper imported from BibTeX is written as it came in, but for the
+    fields changed since (see :mod:`.written`), preceded by the ``@string``
+    definitions it uses that ``strings`` (those written so far) lacks.
+    Other papers get an entry made from their data: an arXiv id, class or DOI
+    outside its grammar is written to ``note`` instead of its verbatim field,
+    where TeX would read it unescaped (and ``^^5c`` is a backslash); ``report``
+    names each such field.
     """
     key = key or entry_key(paper)
+    written = as_written(paper)
+    if paper.bibtex is not None and not written and report is not None:
+        report.not_as_written.append(key)
+    if paper.bibtex is not None and written:
+        source = paper.bibtex
+
+        def generated() -> tuple[str, list[str]]:
+            return _entry_lines(paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=True, report=None)
+
+        return render_written(
+            paper,
+            source,
+            key=key,
+            abstract=abstract,
+            notes=notes,
+            all_fields=all_fields,
+            report=report,
+            defined={} if strings is None else strings,
+            generated=generated,
+        )
+    entry_type, lines = _entry_lines(
+        paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
+    )
+    return "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _entry_lines(
+    paper: Paper,
+    *,
+    key: str,
+    utf8: bool,
+    abstract: bool,
+    notes: bool,
+    all_fields: bool,
+    report: ExportReport | None,
+) -> tuple[str, list[str]]:
+    """The entry type and the ``  name = value`` lines of the entry made from a paper's data."""
     # (field, label in the note or None to leave it out, value) kept out of a verbatim field.
     unsafe: list[tuple[str, str | None, str]] = []
     extra = _written_fields(paper)
@@ -199,7 +239,7 @@ def render_entry(
         # change the user did not make.
         sort_key = to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8)
         add("  key = {" + (sort_key if utf8 else protect_unicode(sort_key)) + "}")
-    return "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+    return entry_type, lines
 
 
 def from_bibtex(paper: Paper) -> bool:
@@ -298,7 +338,7 @@ def _extra_fields(
         if name in _OWN_FIELDS or name in CODE_FIELDS or not _FIELD_NAME_RE.fullmatch(name):
             continue
         if not all_fields:
-            if name in TOOL_FIELDS or name in LINK_FIELDS or name.startswith(("bdsk-", "jabref")):
+            if is_tool_field(name) or name in LINK_FIELDS:
                 continue
             if not is_valid_field(entry_type, name):
                 continue

@@ -121,3 +121,26 @@ def is_valid_user_key(key: str) -> bool:
 
 
 _USER_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+\-/]*")
+
+
+# Characters a key cannot hold: bibtex ends the key at ",", "{}()=\"#" break the entry or
+# \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command.
+_KEY_SPECIALS = frozenset(",{}()=\\\"#%'~")
+
+
+def key_problem(key: str) -> str | None:
+    """What makes ``key`` unusable as a citation key (``a control character U+001B``), or None.
+
+    Control, format (bidi overrides among them) and other invisible characters
+    would act on a terminal or hide part of the key; white space and BibTeX's
+    special characters break ``\\cite``. Letters of any script are fine.
+    """
+    for char in key:
+        category = unicodedata.category(char)
+        if category.startswith("C"):
+            return f"an invisible or control character U+{ord(char):04X}"
+        if category.startswith("Z"):
+            return "white space" if char == " " else f"a white-space character U+{ord(char):04X}"
+        if char in _KEY_SPECIALS:
+            return f"the character '{char}'"
+    return None

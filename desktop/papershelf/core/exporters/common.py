@@ -11,7 +11,7 @@ from . import citekeys
 from .latex import collapse_space
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_NAMES = (
+MONTH_NAMES = (
     "january",
     "february",
     "march",
@@ -67,6 +67,9 @@ class ExportReport:
     unicode_kept: list[str] = field(default_factory=list)
     #: Citation keys of papers whose ``execute`` field (TeX code biblatex runs) was left out.
     code_left_out: list[str] = field(default_factory=list)
+    #: Citation keys of imported entries written from their decoded text, not as
+    #: written: a value held TeX that reads or writes files or defines commands.
+    not_as_written: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """One line per kind of problem, naming the papers; empty when there was none."""
@@ -89,6 +92,12 @@ class ExportReport:
             lines.append(
                 f"{_papers(len(self.code_left_out), 'has', 'have')} an 'execute' field, TeX code biblatex would run"
                 f" (left out of the export, kept in the library): {_first(self.code_left_out)}"
+            )
+        if self.not_as_written:
+            lines.append(
+                f"{_papers(len(self.not_as_written), 'has', 'have')} TeX that reads or writes files or defines"
+                f" commands in a field (written as plain text, not as in the imported file):"
+                f" {_first(self.not_as_written)}"
             )
         return lines
 
@@ -149,9 +158,13 @@ def citation_keys(papers: Iterable[Paper]) -> Iterator[tuple[Paper, str]]:
 
 
 def entry_key(paper: Paper) -> str:
-    """The paper's stored citation key if valid, else one made from its data."""
+    """The paper's stored citation key if bibtex can use it, else one made from its data.
+
+    Any key bibtex and ``\\cite`` accept is kept as it is (``alp.isa:14*1``,
+    ``国家标准2015``): keys come from the user's own files or edits.
+    """
     key = (paper.citation_key or "").strip()
-    if key and citekeys.is_valid_user_key(key):
+    if key and citekeys.key_problem(key) is None:
         return key
     year = paper.published.year if paper.published else None
     return citekeys.base_key(paper.authors, year, paper.title)
@@ -237,7 +250,7 @@ def month_macro(text: str) -> str | None:
     text = text.strip().lower().rstrip(".")
     if text.isdigit() and 1 <= int(text) <= 12:
         return MONTHS[int(text) - 1]
-    for macro, name in zip(MONTHS, _MONTH_NAMES):
+    for macro, name in zip(MONTHS, MONTH_NAMES):
         if len(text) >= 3 and name.startswith(text):
             return macro
     return None

@@ -28,7 +28,10 @@ import bibtexparser
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 from pylatexenc import latex2text, latexwalker, macrospec
 
+from ..bibsource import BibSource, macros
+from ..exporters.citekeys import key_problem
 from ..exporters.common import (
+    MONTH_NAMES,
     MONTHS,
     NAME_FIELDS,
     VERBATIM_FIELDS,
@@ -52,6 +55,8 @@ _ARXIV_DOI_RE = re.compile(r"10\.48550/arxiv\." + _ARXIV_ID, re.IGNORECASE)
 _ARXIV_ARCHIVES = frozenset("cs math physics q-bio q-fin stat eess econ".split())
 _ENTRY_START_RE = re.compile(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)")
 _NON_ENTRIES = frozenset({"comment", "string", "preamble"})
+# Blocks written like entries that hold a tool's own settings: what they are.
+_TOOL_BLOCKS = {"bibdesk_info": "BibDesk's document settings"}
 
 #: The most characters one field value may hold, as written and after @string expansion.
 MAX_FIELD = 1024 * 1024
@@ -151,6 +156,10 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
 
     budget = _Expansion()
     strings = _evaluate_strings(library.strings, report, budget)
+    # The @string definitions as written, for the entries' sources (the first of a name counts).
+    raw_strings: dict[str, tuple[str, str]] = {}
+    for string in library.strings:
+        raw_strings.setdefault(string.key.lower(), (string.key, string.value))
     found: list[tuple[Entry, str | None]] = []  # (entry, key to import it under)
     for block in library.failed_blocks:
         line = _line(block)
@@ -189,6 +198,13 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     entries: list[_Evaluated] = []
     for entry, key in found:
         line = _line(entry)
+        if entry.entry_type.lower() in _TOOL_BLOCKS:
+            report(
+                line,
+                None,
+                f"@{entry.entry_type} is {_TOOL_BLOCKS[entry.entry_type.lower()]}, not a reference; left out",
+            )
+            continue
         try:
             fields = _evaluate_fields(entry, strings, budget, functools.partial(report, line, entry.key))
         except _TooLarge as exc:
@@ -203,6 +219,7 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
         unsafe = key is not None and key_problem(key)
         record = _record(entry, None if unsafe else key, fields, functools.partial(report, line, entry.key))
         if record is not None:
+            record.bibtex = source_of(entry, raw_strings)
             records.append(record)
             if unsafe:
                 _keep_unsafe_key(record, entry.key, unsafe, functools.partial(report, line, entry.key))
@@ -212,6 +229,30 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
         skipped=[message for _, skipped, message in problems if skipped],
         warnings=[message for _, skipped, message in problems if not skipped],
     )
+
+
+def source_of(entry: Entry, raw_strings: dict[str, tuple[str, str]]) -> BibSource:
+    """The entry as written: type, key, fields (the first of a name) and the @strings they use."""
+    m = _WRITTEN_TYPE_RE.match(entry.raw or "")
+    entry_type = m.group(1) if m and m.group(1).lower() == entry.entry_type.lower() else entry.entry_type
+    fields: dict[str, tuple[str, str]] = {}
+    for item in entry.fields:
+        fields.setdefault(item.key.lower(), (item.key, item.value))
+    used: dict[str, tuple[str, str]] = {}
+
+    def use(raw: str, depth: int = 0) -> None:
+        for name in macros(raw):
+            definition = raw_strings.get(name.lower())
+            if definition is not None and name.lower() not in used and depth < 100:
+                use(definition[1], depth + 1)  # what it is made of goes first
+                used[name.lower()] = definition
+
+    for _, raw in fields.values():
+        use(raw)
+    return BibSource(entry_type, entry.key, tuple(fields.values()), strings=tuple(used.values()))
+
+
+_WRITTEN_TYPE_RE = re.compile(r"\s*@\s*([A-Za-z][\w-]*)")
 
 
 def _line_of(message: str) -> int:
@@ -232,7 +273,8 @@ def _evaluate_strings(blocks: list[String], report: _Report, budget: _Expansion)
     A macro whose value is over :data:`MAX_FIELD` is reported once and
     marked, so that every entry using it is skipped with a clear reason.
     """
-    strings = {m: str(i + 1) for i, m in enumerate(MONTHS)}
+    # The month macros, as bibtex's styles print them ("jun # {~21}" reads "June 21").
+    strings = {m: name.capitalize() for m, name in zip(MONTHS, MONTH_NAMES)}
     for block in blocks:
         line = _line(block)
         try:
@@ -411,7 +453,7 @@ def _decode_verbatim(value: str) -> str:
 # ---------------------------------------------------------------- names
 
 
-def _split_names(raw: str) -> list[str]:
+def split_names(raw: str) -> list[str]:
     """Names of a name list: split at " and " outside braces."""
     names, depth, start = [], 0, 0
     # "and" between spaces; lookarounds keep this linear on long runs of spaces.
@@ -513,7 +555,7 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report: _Entr
     for name, value in raw.items():
         if len(value) <= DECODE_LIMIT or name in VERBATIM_FIELDS:
             continue
-        if name not in NAME_FIELDS or any(len(n) > DECODE_LIMIT for n in _split_names(value)):
+        if name not in NAME_FIELDS or any(len(n) > DECODE_LIMIT for n in split_names(value)):
             report(f"field '{name}' is longer than {_size(DECODE_LIMIT)}: kept as LaTeX source, not decoded")
     # Name lists are decoded name by name, so braces can still mark an organisation.
     decoded = {
@@ -525,8 +567,10 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report: _Entr
     if not title and entry_type in _VOLUME_TYPES:
         title = decoded.pop("booktitle", "")
     if not title:
-        report("no title; not imported", True)
-        return None
+        # Kept like any entry (a web page, a standard): listed under what names it best.
+        title = decoded.get("howpublished") or decoded.get("url") or decoded.get("note") or entry.key
+        title = title if len(title) <= 200 else title[:199] + "…"
+        report(f"no title; listed as '{title[:60]}' (exported without a title, as written)")
 
     record = PaperRecord(
         title=title,
@@ -535,9 +579,9 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report: _Entr
         entry_type=entry_type,
         citation_key=key,
     )
-    record.authors = [decode_name(n) for n in _split_names(raw.get("author", ""))]
+    record.authors = [decode_name(n) for n in split_names(raw.get("author", ""))]
     for name in (NAME_FIELDS - {"author"}) & raw.keys():
-        decoded[name] = " and ".join(decode_name(n) for n in _split_names(raw[name]))
+        decoded[name] = " and ".join(decode_name(n) for n in split_names(raw[name]))
     record.abstract = decoded.pop("abstract", "")
     record.tags, long_keywords = _tags(decoded.pop("keywords", ""))
     if long_keywords:
@@ -557,29 +601,6 @@ def _record(entry: Entry, key: str | None, fields: dict[str, str], report: _Entr
     record.published = _published(decoded, report)
     record.extra_fields = decoded
     return record
-
-
-# Characters a key cannot hold: bibtex ends the key at ",", "{}()=\"#" break the entry or
-# \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command.
-_KEY_SPECIALS = frozenset(",{}()=\\\"#%'~")
-
-
-def key_problem(key: str) -> str | None:
-    """What makes ``key`` unusable as a citation key (``a control character U+001B``), or None.
-
-    Control, format (bidi overrides among them) and other invisible characters
-    would act on a terminal or hide part of the key; white space and BibTeX's
-    special characters break ``\\cite``. Letters of any script are fine.
-    """
-    for char in key:
-        category = unicodedata.category(char)
-        if category.startswith("C"):
-            return f"an invisible or control character U+{ord(char):04X}"
-        if category.startswith("Z"):
-            return "white space" if char == " " else f"a white-space character U+{ord(char):04X}"
-        if char in _KEY_SPECIALS:
-            return f"the character '{char}'"
-    return None
 
 
 def _keep_unsafe_key(record: PaperRecord, key: str, problem: str, report: Callable[[str], None]) -> None:
@@ -641,11 +662,14 @@ def _published(fields: dict[str, str], report: Callable[[str], None]) -> dt.date
         report(f"year '{year}' is not a year; kept as text")
         return None
     month_text = fields.get("month", "")
-    macro = month_macro(month_text)
+    day = fields.get("day", "")
+    with_day = re.fullmatch(r"(\S+?)\.?[\s~]+(\d{1,2})", month_text.strip())  # jun # "~21"
+    macro = month_macro(with_day.group(1) if with_day else month_text)
+    if with_day and macro is not None and not day:
+        day = with_day.group(2)
     if month_text and macro is None:
         report(f"month '{month_text}' is not a month; kept as text")
     month = MONTHS.index(macro) + 1 if macro else 1
-    day = fields.get("day", "")
     try:
         return dt.date(int(year), month, int(day) if day.isdigit() else 1)
     except ValueError:

@@ -13,7 +13,7 @@ from .. import db
 from ..errors import ConflictError, PapershelfError
 from ..exporters import citekeys
 from ..records import STATUSES
-from ..schema import LE, PT, RL, A, N, P, S
+from ..schema import LE, PT, RL, A, B, N, P, S
 from .base import (
     Changes,
     Operation,
@@ -172,6 +172,7 @@ def snapshot(conn: Connection, ids: Sequence[int]) -> dict[str, list[Any]]:
     return {
         "paper": [dict(r._mapping) for r in conn.execute(select(P).where(P.c.id.in_(ids)))],
         "paper_abstract": [dict(r._mapping) for r in conn.execute(select(A).where(A.c.paper_id.in_(ids)))],
+        "bibtex_source": [dict(r._mapping) for r in conn.execute(select(B).where(B.c.paper_id.in_(ids)))],
         "note": [dict(r._mapping) for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)))],
         "sighting": [dict(r._mapping) for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)))],
         "tags": sorted(tag_pairs(conn, ids)),
@@ -188,7 +189,7 @@ def snapshot(conn: Connection, ids: Sequence[int]) -> dict[str, list[Any]]:
 
 @dataclass(frozen=True)
 class DeletePapers(Operation):
-    """Delete papers with their notes, tags, list places and sightings; the result is the snapshot removed."""
+    """Delete papers with their notes, tags, list places, sightings and BibTeX source; the result is the snapshot."""
 
     ids: tuple[int, ...]
 
@@ -232,8 +233,8 @@ class RestorePapers(Operation):
         if note_ids and conn.execute(select(N.c.id).where(N.c.id.in_(note_ids))).first() is not None:
             raise ConflictError("a note's place was taken by another note since; the delete cannot be undone")
         conn.execute(insert(P), rows["paper"])
-        for table, key in ((A, "paper_abstract"), (N, "note")):
-            if rows[key]:
+        for table, key in ((A, "paper_abstract"), (B, "bibtex_source"), (N, "note")):
+            if rows.get(key):
                 conn.execute(insert(table), rows[key])
         if rows["sighting"]:
             sightings = rows["sighting"]

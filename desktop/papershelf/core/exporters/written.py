@@ -1,0 +1,201 @@
+"""An imported BibTeX entry written back as it came in, with only the fields the user changed encoded afresh.
+
+The entry's type, key, field names, field order and raw values come from its
+:class:`~papershelf.core.bibsource.BibSource`. A field whose decoded value
+still has its import fingerprint is written from its source text verbatim;
+one the user changed is taken from the generated entry (what a paper without
+a source would get). A changed name list keeps every name the user did not
+touch as written, and changed keywords keep the ones still there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..bibsource import BibSource, is_empty, macros, unbraced, views
+from ..records import Paper
+from .common import NAME_FIELDS, ExportReport
+from .latex import to_latex
+
+#: Fields reference managers keep for themselves: where the PDF is on one
+#: machine, groups, ratings, read flags, when the entry was added or changed.
+#: They mean nothing to LaTeX and change on every save in the other tool, so an
+#: export leaves them out unless asked for all fields (``--all-fields``).
+TOOL_FIELDS = frozenset(
+    """groups timestamp file owner bibsource biburl jabref-meta date-added date-modified pdf
+    ranking rating priority readstatus qualityassured printed relevance mendeley-tags
+    mendeley-groups citeulike-article-id citeulike-linkout local-url""".split()
+)
+#: Prefixes of tool fields: BibDesk's ``bdsk-url-1``, ``bdsk-file-1``; JabRef's own.
+TOOL_PREFIXES = ("bdsk-", "jabref")
+#: Fields whose value biblatex runs as TeX code when it reads the entry: never
+#: exported, not even with all fields (an imported .bib could run anything in the
+#: user's document). Kept in the library; the export report names the papers.
+CODE_FIELDS = frozenset({"execute"})
+
+
+# TeX that reads or writes files, runs programs, or builds such a command out of
+# sight (^^5c is a backslash): never part of a bibliography's data.
+_HOSTILE_RE = re.compile(
+    r"\^\^|\\(?:immediate|write|write18|openout|openin|input|include|read|readline|catcode|directlua|latelua"
+    r"|ShellEscape|special|csname|def|edef|gdef|xdef|let|futurelet|expandafter|scantokens|primitive|pdfprimitive"
+    r"|newcommand|renewcommand|providecommand|DeclareRobustCommand|usepackage|RequirePackage|documentclass)(?![A-Za-z@])"
+)
+
+
+def as_written(paper: Paper) -> bool:
+    """Whether the paper's source can be written as it came: True unless a value holds hostile TeX.
+
+    A value (or a ``@string`` it uses) with TeX that touches files, runs
+    programs or defines commands (see ``_HOSTILE_RE``; ``^^5c`` is a backslash)
+    is never written as TeX: such an entry is written from its decoded data,
+    with the protections of a generated entry, and the export report names it.
+    Everything else a .bib file can hold, math and macros included, is the
+    user's and goes back out as it came.
+    """
+    source = paper.bibtex
+    if source is None:
+        return False
+    return not any(_HOSTILE_RE.search(raw) for _, raw in source.fields) and not any(
+        _HOSTILE_RE.search(raw) for _, raw in source.strings
+    )
+
+
+def is_tool_field(name: str) -> bool:
+    """Whether ``name`` (lowercase) is a reference manager's own field (see :data:`TOOL_FIELDS`)."""
+    return name in TOOL_FIELDS or name.startswith(TOOL_PREFIXES)
+
+
+def render_written(
+    paper: Paper,
+    source: BibSource,
+    *,
+    key: str,
+    abstract: bool,
+    notes: bool,
+    all_fields: bool,
+    report: ExportReport | None,
+    defined: dict[str, str],
+    generated: Callable[[], tuple[str, list[str]]],
+) -> str:
+    """The ``@string`` definitions it needs that ``defined`` lacks, then the entry.
+
+    ``defined`` (lowercase name -> raw value) gathers the ``@string``\\ s written so
+    far in this export. ``generated`` gives the entry a paper without a source
+    would get, for the fields the user changed; it is made only when needed.
+    """
+    current = views(paper, [name.lower() for name, _ in source.fields])
+    fresh: dict[str, tuple[str, str]] | None = None
+
+    def encoded(name: str) -> str | None:
+        nonlocal fresh
+        if fresh is None:
+            fresh = _fields_of(generated()[1])
+        found = fresh.get(name)
+        return found[1] if found else None
+
+    head: list[str] = []
+    clashing: set[str] = set()  # @strings another entry of this export defines differently
+    for name, raw in source.strings:
+        known = defined.get(name.lower())
+        if known is None:
+            defined[name.lower()] = raw
+            head.append("@string{" + name + " = " + raw + "}\n\n")
+        elif known != raw:
+            clashing.add(name.lower())
+
+    lines: list[str] = []
+    seen: set[str] = set()
+    with_notes = notes and any(n.text.strip() for n in paper.notes)
+    for name, raw in source.fields:
+        low = name.lower()
+        seen.add(low)
+        if low in CODE_FIELDS:
+            if report is not None:
+                report.code_left_out.append(key)
+            continue
+        if not all_fields and is_tool_field(low) or low == "abstract" and not abstract:
+            continue
+        changed = not source.unchanged(low, current) or (low == "annote" and with_notes)
+        if not changed and clashing and any(m.lower() in clashing for m in macros(raw)):
+            changed = True  # written from its decoded value instead of another entry's @string
+        if not changed:
+            if not is_empty(raw):
+                lines.append("  " + name + " = " + raw)
+            continue
+        value = _changed_value(low, raw, paper, current, encoded)
+        if value is not None:
+            lines.append("  " + name + " = " + value)
+    # Fields the paper has gained since the import (an edit, a later import filling in).
+    for low, value in current.items():
+        if low in seen or source.unchanged(low, current) or not value.strip():
+            continue
+        if low in CODE_FIELDS or not all_fields and is_tool_field(low) or low == "abstract" and not abstract:
+            continue
+        written = encoded(low)
+        if written is not None:
+            lines.append("  " + (fresh or {})[low][0] + " = " + written)
+    if with_notes and "annote" not in seen:
+        written = encoded("annote")
+        if written is not None:
+            lines.append("  annote = " + written)
+
+    entry_type = source.entry_type
+    if (paper.entry_type or "misc").lower() != entry_type.lower():
+        entry_type = generated()[0]
+    return "".join(head) + "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _changed_value(
+    name: str, raw: str, paper: Paper, current: dict[str, str], encoded: Callable[[str], str | None]
+) -> str | None:
+    """The new value of a field the user changed; None when it now holds nothing."""
+    if name in NAME_FIELDS:
+        names = paper.authors if name == "author" else _names_of(current.get(name, ""))
+        return _names(raw, names) if names else None
+    if name == "keywords":
+        return _keywords(raw, paper) or None
+    return encoded(name)
+
+
+def _names_of(value: str) -> list[str]:
+    return [n for n in re.split(r"\s+and\s+", " ".join(value.split())) if n]
+
+
+def _names(raw: str, names: list[str]) -> str:
+    """A changed name list: each name still there as written, the new ones encoded."""
+    from ..importers.bibtex import decode_name, split_names
+    from .bibtex import format_name
+
+    written: dict[str, str] = {}
+    for part in split_names(unbraced(raw)):
+        written.setdefault(decode_name(part), part)
+    return "{" + " and ".join(written.get(n) or format_name(n, utf8=not raw.isascii()) for n in names) + "}"
+
+
+def _keywords(raw: str, paper: Paper) -> str:
+    """Changed keywords: those still tags (or kept long) as written, in their order, then the new tags."""
+    from ..importers.bibtex import decode_latex
+
+    wanted = {t.casefold(): t for t in paper.tags}
+    long = (paper.extra_fields or {}).get("keywords", "")
+    kept: list[str] = []
+    for part in re.split(r"[,;]", unbraced(raw)):
+        decoded = " ".join(decode_latex(part).split())
+        if decoded.casefold() in wanted:
+            kept.append(part.strip())
+            wanted.pop(decoded.casefold())
+        elif decoded and decoded in long:
+            kept.append(part.strip())
+    kept += [to_latex(tag, utf8=not raw.isascii()) for tag in wanted.values()]
+    return "{" + ", ".join(kept) + "}" if kept else ""
+
+
+def _fields_of(lines: list[str]) -> dict[str, tuple[str, str]]:
+    """lowercase name -> (name, value) of a generated entry's ``  name = value`` lines."""
+    fields = {}
+    for line in lines:
+        name, value = line[2:].split(" = ", 1)
+        fields[name.lower()] = (name, value)
+    return fields
