@@ -13,9 +13,10 @@ A route is a path, with or without its query: ``/api/query?id_list=1,2&max_resul
 route holds one reply, or a list played in turn (the last one repeats: ``[429, 200]``), or a function of the
 request. Unknown paths get a 404. A reply can carry an ETag or Last-Modified, and then the server answers a
 matching ``If-None-Match`` / ``If-Modified-Since`` with a 304 as a real server would. It can also be gzipped,
-truncated (the connection closes before Content-Length bytes) or hang (the server sleeps before answering;
-closing the server wakes it). The server also answers proxy requests (``GET http://host/path``): it routes them
-by their path and records the absolute URL as ``target``. ``closed_port()`` gives a port that refuses connections.
+truncated (the connection closes before Content-Length bytes), trickle (a byte at a time) or hang (the server
+sleeps before answering; closing the server wakes it). The server also answers proxy requests (``GET http://host/path``): it routes them
+by their path and records the absolute URL as ``target``; an HTTPS tunnel (``CONNECT host:443``) is recorded
+with the method CONNECT and refused with a 403. ``closed_port()`` gives a port that refuses connections.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Reply:
     gzip: bool = False  # compress the body and send Content-Encoding: gzip
     truncate: int | None = None  # send only this many bytes of the body, then close (Content-Length says more)
     hang: float = 0  # seconds to wait before answering anything
+    trickle: float = 0  # send the body a byte at a time, this many seconds apart (a slow server)
+    content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
 
     @classmethod
     def json(cls, value: object, **kwargs: Any) -> Reply:
@@ -110,7 +113,9 @@ class OnlineServer:
         self._httpd.block_on_close = False
         self.port: int = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="online-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="online-server", daemon=True
+        )
         self._thread.start()
 
     def add(self, route: str, reply: Route) -> None:
@@ -185,7 +190,8 @@ def _handler_for(server: OnlineServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             if reply.status != 304:
                 self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(body)))
+            if reply.content_length:
+                self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             if reply.gzip:
                 self.send_header("Content-Encoding", "gzip")
@@ -197,10 +203,20 @@ def _handler_for(server: OnlineServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             try:
-                self.wfile.write(body if reply.truncate is None else body[: reply.truncate])
-                self.wfile.flush()
+                body = body if reply.truncate is None else body[: reply.truncate]
+                pieces = [body[i : i + 1] for i in range(len(body))] if reply.trickle else [body]
+                for piece in pieces:
+                    if reply.trickle and server._closing.wait(reply.trickle):
+                        return
+                    self.wfile.write(piece)
+                    self.wfile.flush()
             except OSError:
                 pass  # the client gave up (a timeout test)
+            self.close_connection = True
+
+        def do_CONNECT(self) -> None:  # an HTTPS proxy's tunnel: recorded, then refused
+            server._reply_for(Request("CONNECT", self.path, "", "", self.headers, time.monotonic()))
+            self.send_error(403, "This test proxy opens no tunnels")
             self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:
@@ -216,8 +232,17 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PROXY_VARIABLES = [f"{name}_proxy" for name in ("http", "https", "all", "no")]
+
+
 @pytest.fixture(name="online_server")
-def online_server_fixture() -> Iterator[OnlineServer]:
-    """A fresh server per test, closed after it (hanging replies included)."""
+def online_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[OnlineServer]:
+    """A fresh server per test, closed after it (hanging replies included).
+
+    The proxy variables of the developer's shell are cleared, so requests to 127.0.0.1 reach the server directly.
+    """
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
     with OnlineServer() as server:
         yield server
