@@ -135,6 +135,8 @@ def key_problem(key: str) -> str | None:
     would act on a terminal or hide part of the key; white space and BibTeX's
     special characters break ``\\cite``. Letters of any script are fine.
     """
+    if _USER_KEY_RE.fullmatch(key):
+        return None  # the usual key, checked in a fraction of the time of the loop below
     for char in key:
         category = unicodedata.category(char)
         if category.startswith("C"):

@@ -422,14 +422,22 @@ def _build_decoder() -> tuple[macrospec.LatexContextDb, latex2text.LatexNodes2Te
 _WALKER_DB, _CONVERTER = _build_decoder()
 
 
+_MARKUP_RE = re.compile(r"[\\$~%]|--|``|''")
+
+
 def decode_latex(value: str) -> str:
     """LaTeX to Unicode text: ``M{\\"u}ller`` -> ``Müller``; braces and markup removed.
 
     A value longer than :data:`DECODE_LIMIT` is returned as written (spaces
     collapsed): decoding it would take seconds and hundreds of megabytes.
     """
-    if len(value) > DECODE_LIMIT or not re.search(r"[\\{}$~%]|--|``|''", value):
+    if len(value) > DECODE_LIMIT:
         return " ".join(value.split())
+    if not _MARKUP_RE.search(value):
+        # Plain text, or text whose only markup is case-protecting braces (``{GPT}-4``): most
+        # values of a real library. Braces go, every other character stays (pylatexenc would
+        # also drop an unescaped "&", a character the user wrote).
+        return " ".join(value.replace("{", "").replace("}", "").split())
     try:
         walker = latexwalker.LatexWalker(value, latex_context=_WALKER_DB, tolerant_parsing=True)
         nodes, _, _ = walker.get_latex_nodes()
