@@ -73,6 +73,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the listing date (text listings have no year)")
     p.add_argument("--format", default="auto", choices=["auto", "hf-text", "hf-json", "bibtex"])
 
+    p = sub.add_parser(
+        "fetch",
+        help="fetch daily listings from the Hugging Face daily papers API",
+        description="Import a day's listing (default: today's), or every day since a date, from the daily papers API "
+        "(GET $HF_ENDPOINT/api/daily_papers?date=…, HF_ENDPOINT defaults to https://huggingface.co), through the "
+        "same import as a file. Then complete the papers it added or matched from the arXiv API "
+        "($PAPERSHELF_ARXIV_API), unless --no-enrich. Each day is one transaction.",
+    )
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day to fetch (default: today)")
+    when.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="every day from this one to today")
+    p.add_argument("--no-enrich", action="store_true", help="do not complete the papers from the arXiv API")
+
+    p = sub.add_parser(
+        "enrich",
+        help="complete papers from their daily listing and the arXiv API",
+        description="Complete papers already in the library: papers without an arXiv id are matched to their own "
+        "day's listing (one request per day), then every paper with an arXiv id is completed from the arXiv API "
+        "(authors, publication date, categories, DOI, journal reference, comment, latest version). Nothing you "
+        "edited is overwritten; `show` says which source filled which field.",
+    )
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("ids", nargs="*", default=[], metavar="ID", help="papers to complete")
+    scope.add_argument("--all", action="store_true", help="every paper")
+    scope.add_argument("--query", metavar="Q", help="the papers matching a search")
+
     p = sub.add_parser("list", help="list papers matching a search", description="List papers. " + SEARCH_HELP)
     p.add_argument("query", nargs="*", help="search terms (see above)")
     p.add_argument("--json", action="store_true", help="print a JSON array")
@@ -309,6 +335,71 @@ def cmd_import(args: argparse.Namespace) -> int:
         return status
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .core.display import visible
+    from .core.online import daily, fetching
+
+    today = dt.date.today()
+    days = daily.days_between(args.since, today) if args.since else [args.date or today]
+    if not days:
+        print(f"papershelf: --since {args.since} is after today", file=sys.stderr)
+        return EXIT_USAGE
+    web = fetching.client()
+    with _open(args) as library:
+        ids: list[int] = []
+        for day in fetching.fetch_days(library, web, days, progress=_step_printer()):
+            if day.result is None:
+                print(f"{day.day}: no papers listed")
+                continue
+            result = day.result
+            print(f"{day.day}: {result.added} added, {result.existing} already in library")
+            for note in result.notes():
+                print(
+                    f"  {visible(note)}", file=sys.stderr if note.startswith(("warning: ", "skipped: ")) else sys.stdout
+                )
+            ids += result.paper_ids
+        if not args.no_enrich and ids:
+            _print_completed(fetching.complete(library, web, ids, progress=_step_printer()))
+    return EXIT_OK
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from .core.online import fetching
+
+    with _open(args) as library:
+        if args.all:
+            ids = library.search_ids("")
+        elif args.query is not None:
+            ids = library.search_ids(args.query)
+        else:
+            ids = library.resolve_many(args.ids)
+        _print_completed(fetching.complete(library, fetching.client(), ids, progress=_step_printer()))
+    return EXIT_OK
+
+
+def _print_completed(done) -> None:
+    from .core.display import visible
+
+    print(
+        f"completed {done.completed} of {done.asked} papers with an arXiv id from the arXiv API"
+        + (f"; {done.matched} matched to their daily listing" if done.matched else "")
+    )
+    for problem in done.problems:
+        print(f"  warning: {visible(problem)}", file=sys.stderr)
+
+
+def _step_printer():
+    """Progress of the online steps on a terminal (nothing when stderr is not one)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(what: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r\x1b[K{what}… {done}/{total}")
+        sys.stderr.flush()
+
+    return show
+
+
 def _stdin_source() -> Source:
     """``import -``: standard input, read once (a pipe cannot be read twice)."""
     from .core.errors import ListingError
@@ -443,10 +534,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("priority", paper.priority or None),
         ("tags", ", ".join(paper.tags)),
         ("lists", ", ".join(paper.lists)),
+        ("DOI", paper.extra_fields.get("doi")),
+        ("journal", paper.metadata.get("journal_ref")),
+        ("categories", ", ".join(paper.metadata.get("categories") or [])),
+        ("comment", paper.metadata.get("comment")),
+        ("version", f"v{paper.metadata['version']}" if paper.metadata.get("version") else None),
+        ("cite as", "the preprint" if paper.cite_as == "preprint" else None),
     ]
     for label, value in facts:
         if value:
             print(f"{label:>13}: {visible(str(value))}")
+    if paper.filled_by:
+        print()
+        print("filled in online:")
+        for name, (source, at) in sorted(paper.filled_by.items()):
+            print(f"{name:>13}: {source}, {at:%Y-%m-%d %H:%M}")
     if paper.abstract:
         print()
         print(visible(paper.abstract, multiline=True))
@@ -622,6 +724,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .core import exporters
+    from .core import operations as ops
     from .core.display import visible
     from .core.fsutil import Protected
 
@@ -641,9 +744,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
         if args.output == "-":
             exporters.export_to_file(papers, args.format, "-", protect=protect, **options)
+            library.run(ops.PinKeys(tuple(ids)))  # exported keys are in someone's document now
             _print_warnings(report)
             return EXIT_OK
         count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
+        library.run(ops.PinKeys(tuple(ids)))
     print(f"{visible(args.output)}: {count} papers written ({args.format})", file=sys.stderr)
     _print_warnings(report)
     return EXIT_OK
@@ -745,6 +850,8 @@ COMMANDS = {
     "key": cmd_key,
     "lists": cmd_lists,
     "export": cmd_export,
+    "fetch": cmd_fetch,
+    "enrich": cmd_enrich,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "backups": cmd_backups,

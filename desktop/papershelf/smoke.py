@@ -225,6 +225,53 @@ def _check_export(library_file: Path, out: Path) -> str:
     return f"{entries} BibTeX entries"
 
 
+def _check_online(library_file: Path) -> str:
+    """Fetch the sample API listing from a server on 127.0.0.1 (never the internet), with the real client.
+
+    Proves the frozen app has what the online features need: the HTTP stack,
+    truststore and the OS trust store (the TLS context is made), the API import.
+    """
+    import http.server
+    import threading
+
+    from . import paths
+    from .core.library import Library
+    from .core.online import fetching
+
+    body = (paths.resources_dir() / "samples" / "hf-daily-papers-api-sample.json").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    previous = os.environ.get("HF_ENDPOINT")
+    os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        web = fetching.client(cache_dir=library_file.parent / "http-cache")
+        with Library(library_file) as library:
+            [day] = fetching.fetch_days(library, web, [SAMPLE_DATE])
+    finally:
+        server.shutdown()
+        server.server_close()
+        if previous is None:
+            os.environ.pop("HF_ENDPOINT", None)
+        else:
+            os.environ["HF_ENDPOINT"] = previous
+    if day.result is None or day.result.total != 2:
+        raise SmokeFailure(f"online: expected the 2 papers of the sample API listing, got {day.result}")
+    return "API listing fetched over loopback"
+
+
 def run_smoke_test() -> int:
     """Import the sample, paint the window, export to BibTeX; 0 if all of it worked."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -238,6 +285,7 @@ def run_smoke_test() -> int:
             ("import", lambda: _check_import(library_file)),
             ("window", lambda: _check_window(library_file)),
             ("export", lambda: _check_export(library_file, root / "smoke.bib")),
+            ("online", lambda: _check_online(root / "online-library.sqlite3")),
         )
         for name, step in steps:
             if failed and "import" in failed:

@@ -69,6 +69,37 @@ def test_new_listing_date_records_a_new_sighting(library, sample_text):
     assert library.count("") == 49
 
 
+@pytest.mark.parametrize("pin", ["export", "edit"])
+def test_a_key_exported_or_edited_never_changes_when_authors_arrive(library, tmp_path, sample_text, pin):
+    from papershelf.core import exporters
+    from papershelf.core import operations as ops
+
+    library.import_file(sample_text, listing_date=SEP11)
+    pid = library.search_ids('"DocThinker"')[0]
+    if pin == "export":
+        exporters.export_to_file(library.iter_papers([pid]), "bibtex", tmp_path / "refs.bib")
+        library.run(ops.PinKeys((pid,)))  # as the CLI and the app do after every export
+    else:
+        library.set_citation_key(pid, "docthinker")
+    key = library.get(pid).citation_key
+    listing = json_listing(
+        tmp_path,
+        [
+            {
+                "paper": {
+                    "id": "2507.12345",
+                    "title": library.get(pid).title,
+                    "authors": [{"name": "Wenwen Yu"}],
+                    "publishedAt": "2025-07-16T00:00:00Z",
+                }
+            }
+        ],
+    )
+    library.import_file(listing)
+    paper = library.get(pid)
+    assert paper.authors == ["Wenwen Yu"] and paper.citation_key == key
+
+
 def test_json_enriches_a_paper_first_seen_in_text_without_duplicating(library, tmp_path, sample_text):
     library.import_file(sample_text, listing_date=SEP11)
     pid = library.search_ids('"DocThinker"')[0]
@@ -105,7 +136,9 @@ def test_json_enriches_a_paper_first_seen_in_text_without_duplicating(library, t
     assert paper.title == title
     assert paper.abstract.startswith("Multimodal Large Language Models")
     assert paper.tags == ["multimodal"] and [n.text for n in paper.notes] == ["my note"]
-    assert paper.status == "reading" and paper.citation_key == key
+    assert paper.status == "reading"
+    # The key made before authors were known takes the author style: it was never exported, copied or edited.
+    assert key == "docthinkerexplainable2025" and paper.citation_key == "yu2025docthinker"
     assert paper.code_urls == ["https://github.com/wenwenyu/DocThinker"]
     assert paper.listing_dates == [SEP11, dt.date(2025, 9, 12)]
     # Now findable by the new author and by its arXiv id.

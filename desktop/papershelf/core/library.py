@@ -31,7 +31,7 @@ from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
-from .schema import LE, PT, RL, SS, A, B, P, S, T
+from .schema import FD, LE, PT, RL, SS, A, B, P, S, T
 
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500
@@ -303,7 +303,7 @@ class Library:
     _LOAD_PAPERS = (
         "SELECT p.id, p.title, a.abstract, p.authors, p.arxiv_id, p.url, p.code_urls, p.project_url,"
         " p.published, p.added_at, p.status, p.read_at, p.priority, p.citation_key, p.entry_type,"
-        " p.primary_class, p.extra_fields"
+        " p.primary_class, p.extra_fields, p.key_pinned, p.cite_as, p.metadata"
         " FROM paper AS p LEFT JOIN paper_abstract AS a ON a.paper_id = p.id"
         f" WHERE p.id IN {_IDS}"
     )
@@ -322,6 +322,7 @@ class Library:
     _LOAD_SOURCES = (
         f"SELECT paper_id, entry_type, citation_key, fields, views, strings FROM bibtex_source WHERE paper_id IN {_IDS}"
     )
+    _LOAD_FILLED = f"SELECT paper_id, field, source, filled_at FROM field_source WHERE paper_id IN {_IDS}"
     _LOAD_SIGHTINGS = (
         f"SELECT paper_id, source, listing_date, position FROM sighting WHERE paper_id IN {_IDS}"
         " ORDER BY listing_date, id"
@@ -372,13 +373,17 @@ class Library:
             sightings: dict[int, list[Sighting]] = {}
             for pid, source, listing_date, position in cursor.execute(self._LOAD_SIGHTINGS, ids_json):
                 sightings.setdefault(pid, []).append(Sighting(source, to_date(listing_date), position))
+            filled: dict[int, dict[str, tuple[str, dt.datetime]]] = {}
+            for pid, name, source, at in cursor.execute(self._LOAD_FILLED, ids_json):
+                filled.setdefault(pid, {})[name] = (source, to_datetime(at))
             sources = {
                 pid: BibSource.from_row(entry_type, key, loads(fields), loads(views), loads(strings))
                 for pid, entry_type, key, fields, views, strings in cursor.execute(self._LOAD_SOURCES, ids_json)
             }
             by_id = {}
             for (pid, title, abstract, authors, arxiv_id, url, code_urls, project_url, published, added_at,
-                 status, read_at, priority, citation_key, entry_type, primary_class, extra) in cursor.execute(
+                 status, read_at, priority, citation_key, entry_type, primary_class, extra,
+                 key_pinned, cite_as, metadata) in cursor.execute(
                 self._LOAD_PAPERS, ids_json
             ):  # fmt: skip
                 by_id[pid] = Paper(
@@ -404,6 +409,10 @@ class Library:
                     notes.get(pid, []),
                     sightings.get(pid, []),
                     sources.get(pid),
+                    bool(key_pinned),
+                    cite_as,
+                    {} if metadata is None or metadata == "{}" else dict(loads(metadata) or {}),
+                    filled.get(pid, {}),
                 )
         finally:
             cursor.close()
@@ -421,13 +430,19 @@ class Library:
         progress: Progress | None = None,
         cancelled: Callable[[], bool] | None = None,
         dry_run: bool = False,
+        origin: str | None = None,
+        only_existing: bool = False,
+        fetched: dt.date | None = None,
     ) -> ImportResult:
         """Import one listing as one transaction.
 
         ``dry_run`` does all the work and rolls it back: that is the preview,
         with exactly the counts the real import would have. ``cancelled`` is
         polled between batches; returning True rolls everything back and
-        raises :class:`Cancelled`.
+        raises :class:`Cancelled`. ``origin`` (an online source's name) records
+        which fields it filled in; ``only_existing`` completes papers already
+        in the library and adds none (counted in ``result.unmatched``);
+        ``fetched`` records the day as fetched from the API.
         """
         if not isinstance(source, Source):
             source = Source.from_path(source)
@@ -438,7 +453,25 @@ class Library:
             transaction = conn.begin()
             try:
                 journal = ops.ImportJournal(source.name)
-                self._import_records(conn, reading.records, result, progress, cancelled, journal)
+                self._import_records(
+                    conn,
+                    reading.records,
+                    result,
+                    progress,
+                    cancelled,
+                    journal,
+                    origin=origin,
+                    only_existing=only_existing,
+                )
+                if fetched is not None:
+                    conn.execute(
+                        sqlite_insert(FD)
+                        .values(day=fetched, fetched_at=_now(), papers=result.total + result.unmatched)
+                        .on_conflict_do_update(
+                            index_elements=["day"],
+                            set_={"fetched_at": _now(), "papers": result.total + result.unmatched},
+                        )
+                    )
                 if not dry_run:
                     touched = set(journal.rows) | journal.abstracts | {pid for pid, _, _ in journal.sightings}
                     result.undo = ops.guarded(
@@ -474,6 +507,9 @@ class Library:
         progress: Progress | None,
         cancelled: Callable[[], bool] | None,
         journal: ops.ImportJournal,
+        *,
+        origin: str | None = None,
+        only_existing: bool = False,
     ) -> None:
         """Add or match each record, batch by batch; ``journal`` gathers what undoing it takes.
 
@@ -594,6 +630,9 @@ class Library:
                 if pid is not None:
                     matched.append((pid, record))
                     continue
+                if only_existing:
+                    result.unmatched += 1
+                    continue
                 if record.arxiv_id and (record.arxiv_id in seen_arxiv or record.arxiv_id in existing["arxiv"]):
                     # Another entry of this file has the id (arXiv ids are unique in the
                     # library): keep it as the entry's eprint field instead.
@@ -651,7 +690,7 @@ class Library:
                 matched = [(real.get(pid, pid), record) for pid, record in matched]
                 self._add_tags_for_new(conn, zip(new_ids, new_records))
                 journal.added += new_ids
-            touched = self._fill_in(conn, matched, journal)
+            touched = self._fill_in(conn, matched, journal, origin)
             added_ids = set(journal.added)
             journal.sightings += [
                 seen
@@ -661,6 +700,7 @@ class Library:
             db.reindex(conn, set(new_ids) | touched)
             result.added += len(new_ids)
             result.existing += len(matched)
+            result.paper_ids += new_ids + [pid for pid, _ in matched]
             done += len(batch)
             if progress is not None:
                 progress(done)
@@ -731,12 +771,22 @@ class Library:
             "title_edited": 0,
             "entry_type": record.entry_type or "misc",
             "extra_fields": dict(record.extra_fields),
+            # A key from the user's own file never changes; a generated one may until it is used.
+            "key_pinned": int(record.citation_key is not None),
         }
 
     def _fill_in(
-        self, conn: Connection, matched: list[tuple[int, PaperRecord]], journal: ops.ImportJournal
+        self,
+        conn: Connection,
+        matched: list[tuple[int, PaperRecord]],
+        journal: ops.ImportJournal,
+        origin: str | None = None,
     ) -> set[int]:
-        """Fill in fields the library lacks; never overwrite what it has."""
+        """Fill in fields the library lacks; never overwrite what it has.
+
+        A key made before the paper had authors takes the author style when
+        they arrive, unless pinned; ``origin`` records which fields it filled.
+        """
         if not matched:
             return set()
         ids = list({pid for pid, _ in matched})
@@ -756,7 +806,8 @@ class Library:
             if record.authors and not row.authors:
                 changes["authors"] = list(record.authors)
                 changes["first_author"] = record.authors[0]
-            if record.abstract and pid not in has_abstract:
+            got_abstract = bool(record.abstract) and pid not in has_abstract
+            if got_abstract:
                 conn.execute(insert(A).values(paper_id=pid, abstract=record.abstract))
                 has_abstract.add(pid)
                 touched.add(pid)
@@ -774,8 +825,19 @@ class Library:
             added_extra = {k: v for k, v in record.extra_fields.items() if k not in extra}
             if added_extra:
                 changes["extra_fields"] = extra | added_extra
-            if changes:
+            if "authors" in changes and not row.key_pinned:
+                key = ops.new_key(
+                    conn, dict(row._mapping), changes["authors"], changes.get("published") or row.published
+                )
+                if key is not None:
+                    changes["citation_key"] = key
+            if changes or (got_abstract and origin):
                 journal.before_fill(conn, [pid])
+            if origin:
+                filled = [k for k in changes if k not in ("first_author", "listed_on", "extra_fields")]
+                filled += [k for k in changes.get("extra_fields", {}) if k not in extra]
+                ops.record_sources(conn, pid, filled + ["abstract"] * got_abstract, origin, _now())
+            if changes:
                 conn.execute(update(P).where(P.c.id == pid).values(**changes))
                 # Later records for the same paper must see the filled-in values.
                 current[pid] = conn.execute(select(P).where(P.c.id == pid)).one()
@@ -933,6 +995,20 @@ class Library:
         )
         with db.read(self.engine) as conn:
             return [(d, c) for d, c in conn.execute(statement)]
+
+    def fetched_days(self) -> dict[dt.date, int]:
+        """The days whose listing was fetched from the API, with how many papers it held."""
+        with db.read(self.engine) as conn:
+            return {day: count for day, count in conn.execute(select(FD.c.day, FD.c.papers).order_by(FD.c.day))}
+
+    def record_fetched_day(self, day: dt.date, papers: int) -> None:
+        """Remember that ``day`` was fetched (an empty day too, so it is not offered again)."""
+        with db.write(self.engine) as conn:
+            conn.execute(
+                sqlite_insert(FD)
+                .values(day=day, fetched_at=_now(), papers=papers)
+                .on_conflict_do_update(index_elements=["day"], set_={"fetched_at": _now(), "papers": papers})
+            )
 
     def saved_searches(self) -> list[tuple[str, str]]:
         with db.read(self.engine) as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .bibsource import BibSource
 
@@ -90,6 +90,14 @@ class Paper:
     sightings: list[Sighting]
     #: The BibTeX entry the paper was imported from, as written (None: not imported from BibTeX).
     bibtex: BibSource | None = None
+    #: The key was exported, copied, edited or imported: it never changes.
+    key_pinned: bool = True
+    #: "auto": cite the published version once there is one; "preprint": always the arXiv preprint.
+    cite_as: str = "auto"
+    #: What arXiv says that is not a BibTeX field: categories, journal_ref, comment, version.
+    metadata: dict[str, Any] = field(default_factory=dict)
+    #: field -> (source, when) for the fields an online source filled in.
+    filled_by: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
 
     @property
     def listing_dates(self) -> list[dt.date]:
@@ -127,6 +135,10 @@ class ImportResult:
     format: str
     added: int = 0
     existing: int = 0
+    #: Papers of the listing not in the library, left out by a completion (``only_existing``).
+    unmatched: int = 0
+    #: The papers the import added or matched, in listing order.
+    paper_ids: list[int] = field(default_factory=list)
     listing_dates: list[dt.date] = field(default_factory=list)
     #: Entries skipped with a reason (BibTeX), each naming the file and line.
     problems: list[str] = field(default_factory=list)

@@ -63,6 +63,12 @@ class PaperTable(Base):
     entry_type: Mapped[str] = mapped_column(String, default="misc")
     #: BibTeX fields Papershelf does not model (journal, pages, doi, …).
     extra_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    #: The key was exported, copied, edited or imported: it never changes again.
+    key_pinned: Mapped[bool] = mapped_column(Integer, default=1, server_default="1")
+    #: "auto" (the published version once known) or "preprint".
+    cite_as: Mapped[str] = mapped_column(String, default="auto", server_default="auto")
+    #: What arXiv says that is not a BibTeX field: categories, journal_ref, comment, version.
+    metadata_: Mapped[dict[str, object]] = mapped_column("metadata", JSON, default=dict, server_default="{}")
 
     tags: Mapped[list[TagTable]] = relationship(secondary="paper_tag", back_populates="papers")
     notes: Mapped[list[NoteTable]] = relationship(back_populates="paper", cascade="all, delete-orphan")
@@ -102,6 +108,27 @@ class BibtexSourceTable(Base):
     strings: Mapped[list[list[str]]] = mapped_column(JSON)
     #: The crossref (or xref) target, lowercase: exports add the parent after its children.
     parent_key: Mapped[str | None] = mapped_column(String, index=True)
+
+
+class FieldSourceTable(Base):
+    """Which source filled which field of a paper, and when (``show`` prints it)."""
+
+    __tablename__ = "field_source"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(String, primary_key=True)
+    source: Mapped[str] = mapped_column(String)
+    filled_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class FetchedDayTable(Base):
+    """A daily listing fetched from the API: when, and how many papers it held."""
+
+    __tablename__ = "fetched_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    papers: Mapped[int] = mapped_column(Integer)
 
 
 class TagTable(Base):
@@ -173,6 +200,8 @@ class SavedSearchTable(Base):
 P = PaperTable.__table__
 A = AbstractTable.__table__
 B = BibtexSourceTable.__table__
+FS = FieldSourceTable.__table__
+FD = FetchedDayTable.__table__
 T = TagTable.__table__
 PT = PaperTagTable.__table__
 RL = ReadingListTable.__table__

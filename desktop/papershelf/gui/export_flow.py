@@ -111,6 +111,7 @@ class ExportFlow(QObject):
     ) -> workers.Task:
         """Write ``ids`` to ``path`` on a worker, with a progress dialog that can cancel."""
         from ..core import exporters
+        from ..core import operations as ops
         from ..core.errors import PapershelfError
         from ..core.fsutil import Protected
 
@@ -135,9 +136,12 @@ class ExportFlow(QObject):
                         progress(done)
                     yield paper
 
-            return exporters.export_to_file(
+            count = exporters.export_to_file(
                 papers(), fmt, path, abstract=abstract, notes=notes, protect=protect, report=report
             )
+            # Exported keys are in someone's document now: they never change again (not an undo step).
+            library.run(ops.PinKeys(tuple(ordered)))
+            return count
 
         task = workers.Task(write, with_progress=True)
         progress = QProgressDialog(

@@ -27,6 +27,7 @@ from .common import (
     extra_fields,
     is_organisation,
     own_url,
+    published_venue,
     sighting_note,
     split_name,
     strip_doi_resolver,
@@ -167,12 +168,20 @@ def _entry_lines(
     lines: list[str] = []
     add = lines.append
 
+    venue = published_venue(paper)
+    if venue is not None:
+        # Published since it was listed: cite the journal or proceedings, keep the arXiv eprint.
+        entry_type = venue.entry_type
     if authors:
         add("  author = {" + authors + "}")
     title = title_to_latex(paper.title, utf8=utf8)
     if title:
         add("  title = {" + title + "}")
+    if venue is not None:
+        add("  " + venue.field + " = {" + to_latex(venue.name, utf8=utf8) + "}")
     year, month = year_month(paper)
+    if venue is not None and venue.year:
+        year, month = venue.year, None  # the month known is the preprint's
     if year:
         add("  year = {" + to_latex(year, utf8=utf8) + "}")
     if month:

@@ -170,6 +170,44 @@ def entry_key(paper: Paper) -> str:
     return citekeys.base_key(paper.authors, year, paper.title)
 
 
+@dataclass(frozen=True)
+class Venue:
+    """Where a preprint was published: entry type, the field naming the venue, the venue, the year."""
+
+    entry_type: str
+    field: str
+    name: str
+    year: str | None
+
+
+# A journal reference naming a conference, workshop or proceedings (arXiv's journal_ref is free text).
+_CONFERENCE_RE = re.compile(
+    r"(?i)\b(proceedings|proc\.|conference|conf\.|workshop|symposium|neurips|nips|icml|iclr|cvpr|iccv|eccv|acl"
+    r"|emnlp|naacl|coling|aaai|ijcai|kdd|sigir|sigmod|vldb|www|interspeech|icassp|colt|uai|aistats|corl|icra|iros"
+    r"|miccai|siggraph|chi|uist|osdi|sosp|nsdi|usenix)\b"
+)
+_YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def published_venue(paper: Paper) -> Venue | None:
+    """The journal or proceedings a listed preprint was published in, from arXiv's journal reference.
+
+    None for a paper cited as the preprint (its ``cite_as``), for an entry
+    imported from BibTeX (it says what it is itself), and when arXiv names no
+    journal reference.
+    """
+    if paper.cite_as == "preprint" or paper.bibtex is not None or not paper.metadata:
+        return None
+    ref = " ".join(str(paper.metadata.get("journal_ref") or "").split())
+    if not ref:
+        return None
+    years = _YEAR_RE.findall(ref)
+    year = years[-1] if years else None
+    if _CONFERENCE_RE.search(ref):
+        return Venue("inproceedings", "booktitle", ref, year)
+    return Venue("article", "journal", ref, year)
+
+
 def split_name(name: str) -> tuple[str, str, str]:
     """(von Last, Jr, First) of a "First von Last Jr" or "von Last, [Jr,] First" name."""
     name = collapse_space(name)

@@ -34,6 +34,7 @@ from .base import (
     papers,
     require,
 )
+from .complete import CompletePapers, Completion, PutFieldSources, new_key, record_sources
 from .imports import ImportJournal, PutRows, SetAbstracts, SetSightings
 from .lists import (
     AddToList,
@@ -49,10 +50,12 @@ from .lists import (
 from .notes import AddNote, DeleteNote, RestoreNote, UpdateNote
 from .papers import (
     DeletePapers,
+    PinKeys,
     RestorePapers,
     RestorePriority,
     RestoreStatus,
     SetCitationKey,
+    SetCiteAs,
     SetPriority,
     SetStatus,
     SetTitle,
@@ -66,6 +69,8 @@ __all__ = [
     "AddToList",
     "Batch",
     "Changes",
+    "CompletePapers",
+    "Completion",
     "CreateList",
     "DeleteList",
     "DeleteNote",
@@ -75,6 +80,8 @@ __all__ = [
     "ImportJournal",
     "Operation",
     "Outcome",
+    "PinKeys",
+    "PutFieldSources",
     "PutRows",
     "RemoveFromList",
     "RemoveTags",
@@ -88,6 +95,7 @@ __all__ = [
     "SaveSearch",
     "SetAbstracts",
     "SetCitationKey",
+    "SetCiteAs",
     "SetPriority",
     "SetSightings",
     "SetStatus",
@@ -102,8 +110,10 @@ __all__ = [
     "fingerprints",
     "guarded",
     "list_id",
+    "new_key",
     "now",
     "papers",
+    "record_sources",
     "require",
     "snapshot",
 ]

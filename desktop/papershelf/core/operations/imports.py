@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from .. import db
 from ..schema import A, P, S
 from .base import Batch, Changes, Operation, Outcome, papers, plain_rows
+from .complete import PutFieldSources, sources_of
 from .papers import DeletePapers
 
 # --- Undoing an import -------------------------------------------------------------------------
@@ -98,6 +99,8 @@ class ImportJournal:
         self.abstracts: set[int] = set()
         #: Sightings the import added to library papers.
         self.sightings: list[tuple[int, str, dt.date]] = []
+        #: ``field_source`` rows of library papers before the import first filled them in.
+        self.sources: dict[int, tuple[dict[str, Any], ...]] = {}
 
     def before_fill(self, conn: Connection, ids: Iterable[int]) -> None:
         """Remember the rows of library papers (not ones this import added) before they are filled in."""
@@ -107,6 +110,9 @@ class ImportJournal:
             chunk = wanted[start : start + 500]
             for row in conn.execute(select(P).where(P.c.id.in_(chunk))):
                 self.rows[row.id] = dict(row._mapping)
+                self.sources[row.id] = ()
+            for source in sources_of(conn, chunk):
+                self.sources[source["paper_id"]] += (source,)
 
     def inverse(self) -> Operation:
         """The operation that takes the import back out."""
@@ -114,6 +120,7 @@ class ImportJournal:
         steps: list[Operation] = []
         if self.rows:
             steps.append(PutRows(tuple(self.rows.values())))
+            steps.append(PutFieldSources(tuple(self.sources), tuple(r for rows in self.sources.values() for r in rows)))
         if self.abstracts:
             steps.append(SetAbstracts(tuple((pid, None) for pid in sorted(self.abstracts))))
         sightings = tuple(s for s in self.sightings if s[0] not in added)

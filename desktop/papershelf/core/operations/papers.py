@@ -13,8 +13,9 @@ from .. import db
 from ..errors import ConflictError, PapershelfError
 from ..exporters import citekeys
 from ..records import STATUSES
-from ..schema import LE, PT, RL, A, B, N, P, S
+from ..schema import FS, LE, PT, RL, A, B, N, P, S
 from .base import (
+    Batch,
     Changes,
     Operation,
     Outcome,
@@ -119,6 +120,8 @@ class SetCitationKey(Operation):
     key: str
     #: Undo puts back whatever key the paper had, even one Papershelf would not let a user type.
     check: bool = True
+    #: Whether the key is pinned afterwards (None: pinned, as any key a user sets).
+    pinned: bool | None = None
 
     @property
     def label(self) -> str:
@@ -137,8 +140,56 @@ class SetCitationKey(Operation):
         if clash is not None:
             raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
         before = conn.execute(select(P.c.citation_key).where(P.c.id == self.paper_id)).scalar_one()
-        conn.execute(update(P).where(P.c.id == self.paper_id).values(citation_key=key))
-        return Outcome(Changes(papers=frozenset({self.paper_id})), SetCitationKey(self.paper_id, before, check=False))
+        was_pinned = bool(conn.execute(select(P.c.key_pinned).where(P.c.id == self.paper_id)).scalar_one())
+        # A key the user sets is theirs: it never changes again (undo puts the old state back).
+        pinned = self.pinned if self.pinned is not None else True
+        conn.execute(update(P).where(P.c.id == self.paper_id).values(citation_key=key, key_pinned=int(pinned)))
+        inverse = SetCitationKey(self.paper_id, before, check=False, pinned=was_pinned)
+        return Outcome(Changes(papers=frozenset({self.paper_id})), inverse)
+
+
+@dataclass(frozen=True)
+class PinKeys(Operation):
+    """Pin (or unpin) papers' citation keys: an exported or copied key never changes again."""
+
+    ids: tuple[int, ...]
+    pinned: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{'Pin' if self.pinned else 'Unpin'} the keys of {papers(len(set(self.ids)))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = list(dict.fromkeys(self.ids))
+        changed: list[int] = []
+        for start in range(0, len(ids), 10_000):  # one statement per chunk, at 100,000 papers too
+            chunk = ids[start : start + 10_000]
+            other = P.c.key_pinned != int(self.pinned)
+            changed += conn.execute(select(P.c.id).where(P.c.id.in_(chunk), other)).scalars().all()
+            conn.execute(update(P).where(P.c.id.in_(chunk), other).values(key_pinned=int(self.pinned)))
+        return Outcome(Changes(), PinKeys(tuple(changed), not self.pinned), len(changed))
+
+
+@dataclass(frozen=True)
+class SetCiteAs(Operation):
+    """Cite papers as their published version once known ("auto") or always as the preprint ("preprint")."""
+
+    ids: tuple[int, ...]
+    cite_as: str = "preprint"
+
+    @property
+    def label(self) -> str:
+        what = "the preprint" if self.cite_as == "preprint" else "the published version"
+        return f"Cite {papers(len(set(self.ids)))} as {what}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        if self.cite_as not in ("auto", "preprint"):
+            raise PapershelfError(f"cite as {self.cite_as!r}: use auto or preprint")
+        ids = require(conn, self.ids)
+        before = plain_rows(conn.execute(select(P.c.id, P.c.cite_as).where(P.c.id.in_(ids))))
+        conn.execute(update(P).where(P.c.id.in_(ids)).values(cite_as=self.cite_as))
+        inverse = Batch(tuple(SetCiteAs((pid,), value) for pid, value in before), self.label)
+        return Outcome(Changes(papers=frozenset(ids)), inverse)
 
 
 @dataclass(frozen=True)
@@ -173,6 +224,7 @@ def snapshot(conn: Connection, ids: Sequence[int]) -> dict[str, list[Any]]:
         "paper": [dict(r._mapping) for r in conn.execute(select(P).where(P.c.id.in_(ids)))],
         "paper_abstract": [dict(r._mapping) for r in conn.execute(select(A).where(A.c.paper_id.in_(ids)))],
         "bibtex_source": [dict(r._mapping) for r in conn.execute(select(B).where(B.c.paper_id.in_(ids)))],
+        "field_source": [dict(r._mapping) for r in conn.execute(select(FS).where(FS.c.paper_id.in_(ids)))],
         "note": [dict(r._mapping) for r in conn.execute(select(N).where(N.c.paper_id.in_(ids)))],
         "sighting": [dict(r._mapping) for r in conn.execute(select(S).where(S.c.paper_id.in_(ids)))],
         "tags": sorted(tag_pairs(conn, ids)),
@@ -233,7 +285,7 @@ class RestorePapers(Operation):
         if note_ids and conn.execute(select(N.c.id).where(N.c.id.in_(note_ids))).first() is not None:
             raise ConflictError("a note's place was taken by another note since; the delete cannot be undone")
         conn.execute(insert(P), rows["paper"])
-        for table, key in ((A, "paper_abstract"), (B, "bibtex_source"), (N, "note")):
+        for table, key in ((A, "paper_abstract"), (B, "bibtex_source"), (FS, "field_source"), (N, "note")):
             if rows.get(key):
                 conn.execute(insert(table), rows[key])
         if rows["sighting"]:
