@@ -109,6 +109,9 @@ lastFolder=
 format=../../etc/passwd
 [view]
 last="{\\"library\\": 3}"
+[online]
+checkAtStartup=maybe
+startupCheckAsked=2
 """
 
 
@@ -178,6 +181,8 @@ def test_only_declared_settings_are_written():
         "backups/keep": 2,
         "export/format": "ris",
         "view/last": LastView("/tmp/library.sqlite3", "date", "2026-09-11", "date:2026-09-11", 7, 3),
+        "online/checkAtStartup": True,
+        "online/startupCheckAsked": True,
     }
     for key, setting in Settings.declared().items():
         value = values.get(key, values[QByteArray] if setting.default is None else "/tmp")

@@ -93,6 +93,21 @@ class Actions(QObject):
             name="sampleAction",
             tip="Import the bundled sample listing",
         )
+        self.fetch_action = a(
+            "&Fetch Daily Papers…",
+            w.fetch_flow.open_dialog,
+            ["Ctrl+Shift+F"],
+            name="fetchAction",
+            tip="Import a day's listing from the Hugging Face daily papers API, after a preview",
+        )
+        self.startup_check_action = a(
+            "Check for New Listings at Start-up",
+            self._startup_check_chosen,
+            name="startupCheckAction",
+            tip="At start-up, download today's listing and say how many papers it holds (imports nothing)",
+        )
+        self.startup_check_action.setCheckable(True)
+        self.startup_check_action.setChecked(w.settings.check_listings_at_startup)
         self.export_action = a(
             "&Export…",
             lambda: w.export_flow.open_export(),
@@ -203,6 +218,19 @@ class Actions(QObject):
         self.export_selection_action = a(
             "Export Selection…", lambda: w.export_flow.open_export(SELECTION), name="exportSelectionAction"
         )
+        self.complete_action = a(
+            "&Complete from arXiv",
+            w.fetch_flow.complete_selection,
+            name="completeAction",
+            tip="Fill in authors, categories, DOI and journal reference from the arXiv API",
+        )
+        self.cite_preprint_action = a(
+            "C&ite as Preprint",
+            self._cite_as_chosen,
+            name="citePreprintAction",
+            tip="Export the arXiv preprint even when the paper has been published",
+        )
+        self.cite_preprint_action.setCheckable(True)
         self.delete_papers_action = a(
             "&Delete Papers…",
             w.edits.delete_papers,
@@ -245,6 +273,9 @@ class Actions(QObject):
                 self.import_action,
                 self.clipboard_action,
                 self.sample_action,
+                None,
+                self.fetch_action,
+                self.startup_check_action,
                 None,
                 self.export_action,
                 None,
@@ -297,6 +328,9 @@ class Actions(QObject):
                 None,
                 self.note_action,
                 None,
+                self.complete_action,
+                self.cite_preprint_action,
+                None,
                 self.next_action,
                 self.previous_action,
                 None,
@@ -319,7 +353,7 @@ class Actions(QObject):
         toolbar.setAccessibleName("Main toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.import_action, self.clipboard_action, self.export_action):
+        for action in (self.import_action, self.clipboard_action, self.fetch_action, self.export_action):
             toolbar.addAction(action)
         import_button = toolbar.widgetForAction(self.import_action)
         if import_button is not None:
@@ -342,6 +376,7 @@ class Actions(QObject):
             self.remove_from_list_action,
             self.note_action,
             self.export_selection_action,
+            self.cite_preprint_action,
             *self.status_actions.values(),
             *self.priority_actions,
             *self.favourite_actions,
@@ -357,6 +392,10 @@ class Actions(QObject):
             self.refresh_action,
         ):
             action.setEnabled(has_library)
+        self.fetch_action.setEnabled(has_library and not w.fetch_flow.busy)
+        self.complete_action.setEnabled(has_paper and not w.fetch_flow.busy)
+        paper = w.detail.paper
+        self.cite_preprint_action.setChecked(has_paper and paper is not None and paper.cite_as == "preprint")
         kind = w.sidebar_controller.kind()
         self.rename_list_action.setEnabled(kind == LIST_KIND)
         self.delete_list_action.setEnabled(kind == LIST_KIND)
@@ -365,6 +404,12 @@ class Actions(QObject):
         w.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
         w.new_list_button.setEnabled(has_library)
         w.save_search_button.setEnabled(has_library)
+
+    def _startup_check_chosen(self) -> None:
+        self._w.fetch_flow.answer_startup_question(self.startup_check_action.isChecked())
+
+    def _cite_as_chosen(self) -> None:
+        self._w.fetch_flow.set_cite_as_preprint(self.cite_preprint_action.isChecked())
 
     def name_favourites(self) -> None:
         """Name each favourite action after its tag (menus and the shortcuts dialog show them)."""

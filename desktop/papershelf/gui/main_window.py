@@ -7,7 +7,8 @@ Each part is a module of its own, and reaches the others through the window:
 - :mod:`paper_view`: the table and search field: the search, the sort, the current paper;
 - :mod:`sidebar_controller`: the sidebar's views and counts, lists and saved searches;
 - :mod:`edits`: the undoable changes to papers, with their dialogs and the table's menu;
-- :mod:`import_flow` and :mod:`export_flow`: importing and exporting files.
+- :mod:`import_flow` and :mod:`export_flow`: importing and exporting files;
+- :mod:`fetch_flow`: fetching daily listings and completing papers online (only when asked).
 
 What stays here is what belongs to the window itself: its layout and its
 events (painting, activation, drag and drop, closing); :mod:`window_state`
@@ -39,6 +40,7 @@ from .commands import OperationCommand
 from .dialogs.errors import report_exception, show_error
 from .edits import Edits
 from .export_flow import ExportFlow
+from .fetch_flow import FetchFlow
 from .import_flow import ImportFlow
 from .library_session import LibrarySession
 from .models.paper_table import PaperTableModel
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         self.export_flow = ExportFlow(
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
+        self.fetch_flow = FetchFlow(self)
         self.acts = Actions(self, icon)
         self._connect_parts()
         window_state.restore(self)
@@ -123,6 +126,7 @@ class MainWindow(QMainWindow):
         self.detail.notes.finished.connect(self.paper_view.focus_table)
         self.import_flow.imported.connect(self._imported)
         self.import_flow.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.fetch_flow.busyChanged.connect(lambda _busy: self.acts.update_enabled())
 
     # --- Layout -------------------------------------------------------------------
 
@@ -190,7 +194,15 @@ class MainWindow(QMainWindow):
         self.splitter = ResponsiveSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(sidebar_panel)
-        self.splitter.addWidget(self.center)
+        # Notices that must not block the window (the question asked on the first launch) go above the papers,
+        # inside their pane: the panes keep their sizes when a notice comes and goes.
+        center_column = QWidget(self)
+        center_column.setObjectName("centerColumn")
+        self._notices = QVBoxLayout(center_column)
+        self._notices.setContentsMargins(0, 0, 0, 0)
+        self._notices.setSpacing(4)
+        self._notices.addWidget(self.center, 1)
+        self.splitter.addWidget(center_column)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -204,6 +216,11 @@ class MainWindow(QMainWindow):
         self.hit_count.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().setObjectName("statusBar")
         self.statusBar().addPermanentWidget(self.hit_count)
+
+    def show_notice(self, notice: QWidget) -> None:
+        """Show ``notice`` above the papers until it hides itself."""
+        self._notices.insertWidget(0, notice)
+        notice.show()
 
     def _tool_button(self, name: str, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
@@ -248,7 +265,10 @@ class MainWindow(QMainWindow):
         if result.problems:
             text += f"; {len(result.problems)} skipped"
         self.statusBar().showMessage(text + ".", 15000)
-        day = chosen or (result.listing_dates[0] if result.listing_dates else None)
+        self.show_imported(chosen or (result.listing_dates[0] if result.listing_dates else None))
+
+    def show_imported(self, day: dt.date | None) -> None:
+        """After an import: the listing of ``day`` (or All Papers) from its first paper, ready for the keyboard."""
         self.search_field.set_text_silently("")
         self.paper_view.start_on_first()
         reselect = (DATE, day.isoformat()) if day else (ALL, "all")
@@ -357,6 +377,7 @@ class MainWindow(QMainWindow):
             return
         self.runner.discard()  # what still waits for another program: the user chose to lose it
         self.import_flow.cancel()
+        self.fetch_flow.cancel()
         window_state.save(self)
         self.session.shut_down()
         # Quitting: the library is closed, nothing is left for the writer thread.

@@ -111,6 +111,15 @@ def _text(limit: int, pattern: str | None = None) -> Callable[[Any], str]:
     return load
 
 
+def _flag(value: Any) -> bool:
+    """A yes/no choice: the INI format stores it as the text "true" or "false"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(f"not true or false: {value!r}")
+
+
 def _tag_names(value: Any) -> list[str]:
     """A JSON list of tag names ("" for an empty slot), at most one per favourite slot."""
     names = json.loads(value) if isinstance(value, str) else value
@@ -219,6 +228,10 @@ class Settings:
     import_folder: Setting[str] = Setting("import/lastFolder", "", _text(_MAX_PATH))
     export_folder: Setting[str] = Setting("export/lastFolder", "", _text(_MAX_PATH))
     export_format: Setting[str] = Setting("export/format", "bibtex", _text(40, r"[a-z0-9][a-z0-9_-]*"))
+
+    # Online: the app contacts the network only when asked, or at start-up if the user said so when asked once.
+    check_listings_at_startup: Setting[bool] = Setting("online/checkAtStartup", False, _flag)
+    startup_check_asked: Setting[bool] = Setting("online/startupCheckAsked", False, _flag)
 
     def __init__(self, store: QSettings | None = None):
         self.store = store if store is not None else open_settings()

@@ -131,6 +131,50 @@ def dates_line(paper: Paper) -> str:
     return f"{_NBSP}· ".join(facts)
 
 
+#: The fields an online source fills in, as the details pane names them.
+FIELD_NAMES = {
+    "arxiv_id": "arXiv id",
+    "authors": "authors",
+    "published": "publication date",
+    "primary_class": "primary category",
+    "project_url": "project page",
+    "code_urls": "code link",
+    "doi": "DOI",
+    "abstract": "abstract",
+    "categories": "categories",
+    "journal_ref": "journal reference",
+    "comment": "comment",
+    "version": "version",
+    "citation_key": "citation key",
+}
+
+
+def publication_lines(paper: Paper) -> list[str]:
+    """DOI, journal reference, categories, and which online source filled in what, when (plain text, untrusted)."""
+    lines = []
+    metadata = paper.metadata if isinstance(paper.metadata, dict) else {}
+    doi = paper.extra_fields.get("doi")
+    if doi:
+        lines.append(f"DOI {doi}")
+    journal = metadata.get("journal_ref")
+    if journal:
+        lines.append(f"Journal reference: {journal}")
+    found = metadata.get("categories")
+    categories = [str(c) for c in found] if isinstance(found, list) else []
+    if paper.primary_class and paper.primary_class not in categories:
+        categories.insert(0, paper.primary_class)
+    if categories:
+        lines.append("Categories: " + ", ".join(categories))
+    if paper.cite_as == "preprint":
+        lines.append("Cited as the arXiv preprint (Paper ▸ Cite as Preprint)")
+    filled: dict[tuple[str, str], list[str]] = {}
+    for name, (source, when) in sorted(paper.filled_by.items(), key=lambda item: (item[1][1], item[0])):
+        filled.setdefault((source, f"{when:%Y-%m-%d}"), []).append(FIELD_NAMES.get(name, name))
+    for (source, day), names in filled.items():
+        lines.append(f"Filled in by {source} on {day}: {', '.join(names)}")
+    return [visible(" ".join(line.split())) for line in lines]
+
+
 class AbstractView(QTextEdit):
     """A read-only plain-text view as tall as its text, with highlighted search terms."""
 
@@ -260,6 +304,10 @@ class DetailPane(QStackedWidget):
         # In the palette's text colour: a disabled (grey) label was hard to read.
         self.dates = plain_label(body, "paperDates", "Dates")
         layout.addWidget(self.dates)
+        # DOI, journal, categories and what an online source filled in (hidden when there is none).
+        self.publication = plain_label(body, "paperPublication", "Publication")
+        self.publication.hide()
+        layout.addWidget(self.publication)
 
         self.links = QWidget(body)
         self.links.setObjectName("paperLinks")
@@ -456,6 +504,9 @@ class DetailPane(QStackedWidget):
         self.title.setText(visible(paper.title))
         self.authors.setText(", ".join(visible(a) for a in paper.authors) if paper.authors else "Authors not listed")
         self.dates.setText(dates_line(paper))
+        lines = publication_lines(paper)
+        self.publication.setText("\n".join(lines))
+        self.publication.setVisible(bool(lines))
         self._fill_links(paper)
         self.status_buttons.set_status(paper.status)
         self.priority.set_priority(paper.priority)
