@@ -264,6 +264,11 @@ def test_url_in_howpublished_becomes_the_url():
         (r"\textbackslash{}input\textbraceleft{}x\textbraceright{}", r"\input{x}"),
         ("two\n  lines", "two lines"),
         ("unbalanced { brace", "unbalanced brace"),
+        # Braces, dashes, ties and TeX quotes only (the fast path): as pylatexenc decodes them.
+        ("pages 12--34, 1990---2000", "pages 12\u201334, 1990\u20142000"),
+        ("``Quoted''~{A}", "\u201cQuoted\u201d A"),
+        # An unescaped & is a character the user wrote: kept (pylatexenc dropped it).
+        ("{A} & B", "A & B"),
     ],
 )
 def test_latex_is_decoded(latex, text):

@@ -153,6 +153,9 @@ _MACRO_RE = re.compile(r"[^\s\d{}\"#,=()%'~][^\s{}\"#,=()%'~]*")
 
 def macros(raw: str) -> list[str]:
     """The ``@string`` names a raw value refers to, in order: ``jun # "~21"`` -> ``["jun"]``."""
+    if "#" not in raw:  # one part: the usual ``{text}``, ``"text"``, ``2020`` or ``macro``
+        raw = raw.strip()
+        return [raw] if _MACRO_RE.fullmatch(raw) else []
     found = []
     depth, quoted, start = 0, False, 0
     pieces = []

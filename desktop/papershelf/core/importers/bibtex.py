@@ -344,6 +344,9 @@ def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report: Cal
 
 def _split_concatenation(raw: str) -> Iterator[str]:
     """The parts of ``a # "b" # {c}``, splitting only outside braces and quotes."""
+    if "#" not in raw:
+        yield raw
+        return
     depth, quoted, start = 0, False, 0
     for i, ch in enumerate(raw):
         if ch == "{":
@@ -422,7 +425,9 @@ def _build_decoder() -> tuple[macrospec.LatexContextDb, latex2text.LatexNodes2Te
 _WALKER_DB, _CONVERTER = _build_decoder()
 
 
-_MARKUP_RE = re.compile(r"[\\$~%]|--|``|''")
+_MARKUP_RE = re.compile(r"[\\$%]|\?`|!`")
+# What TeX makes of these outside commands, in order ("---" before "--").
+_LIGATURES = (("{", ""), ("}", ""), ("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", " "))
 
 
 def decode_latex(value: str) -> str:
@@ -434,10 +439,13 @@ def decode_latex(value: str) -> str:
     if len(value) > DECODE_LIMIT:
         return " ".join(value.split())
     if not _MARKUP_RE.search(value):
-        # Plain text, or text whose only markup is case-protecting braces (``{GPT}-4``): most
-        # values of a real library. Braces go, every other character stays (pylatexenc would
+        # Plain text, or text whose only markup is case-protecting braces (``{GPT}-4``), dashes,
+        # ties and TeX quotes (pages ``12--34``): most values of a real library, decoded as
+        # pylatexenc does, without its cost. Every other character stays (pylatexenc would
         # also drop an unescaped "&", a character the user wrote).
-        return " ".join(value.replace("{", "").replace("}", "").split())
+        for latex, text in _LIGATURES:
+            value = value.replace(latex, text)
+        return unicodedata.normalize("NFC", " ".join(value.split()))
     try:
         walker = latexwalker.LatexWalker(value, latex_context=_WALKER_DB, tolerant_parsing=True)
         nodes, _, _ = walker.get_latex_nodes()
