@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fetch",
         help="fetch daily listings from the Hugging Face daily papers API",
         description="Import a day's listing (default: today's), or every day since a date, from the daily papers API "
-        "(GET $HF_ENDPOINT/api/daily_papers?date=…, HF_ENDPOINT defaults to https://huggingface.co), through the "
+        "(GET $HF_ENDPOINT/api/daily_papers?date=…&limit=100, HF_ENDPOINT defaults to https://huggingface.co), through the "
         "same import as a file. Then complete the papers it added or matched from the arXiv API "
         "($PAPERSHELF_ARXIV_API), unless --no-enrich. Each day is one transaction.",
     )

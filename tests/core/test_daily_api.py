@@ -47,7 +47,7 @@ def test_endpoint(monkeypatch, value, base):
     else:
         monkeypatch.setenv("HF_ENDPOINT", value)
     assert daily.endpoint() == base
-    assert daily.day_url(dt.date(2025, 9, 11)) == f"{base}/api/daily_papers?date=2025-09-11"
+    assert daily.day_url(dt.date(2025, 9, 11)) == f"{base}/api/daily_papers?date=2025-09-11&limit=100"
 
 
 @pytest.mark.parametrize(
@@ -86,12 +86,12 @@ def mirror(online_server, monkeypatch):
 
 
 def test_a_recorded_day_through_a_base_url_with_a_path(mirror, recorded_day):
-    mirror.add("/mirror/api/daily_papers?date=2026-06-12", Reply.file("online/hf-daily-2026-06-12.json"))
+    mirror.add("/mirror/api/daily_papers?date=2026-06-12&limit=100", Reply.file("online/hf-daily-2026-06-12.json"))
     response = daily.fetch_day(Client(), RECORDED_DAY)
-    assert mirror.paths() == ["/mirror/api/daily_papers?date=2026-06-12"]
+    assert mirror.paths() == ["/mirror/api/daily_papers?date=2026-06-12&limit=100"]
     sent = mirror.requests[0].headers
     assert sent["User-Agent"].startswith("Papershelf/") and sent["Accept"] == "application/json"
-    assert response.url == f"{mirror.url}/mirror/api/daily_papers?date=2026-06-12"
+    assert response.url == f"{mirror.url}/mirror/api/daily_papers?date=2026-06-12&limit=100"
     assert response.status == 200 and not response.from_cache
     assert response.body == recorded_day
     # The body is what the importer reads (the lead's fetch does exactly this).
@@ -110,10 +110,10 @@ def test_a_recorded_day_through_a_base_url_with_a_path(mirror, recorded_day):
 
 
 def test_a_day_with_the_format_sample(mirror):
-    mirror.add("/mirror/api/daily_papers?date=2025-09-11", Reply.file(SAMPLE_JSON.name))
+    mirror.add("/mirror/api/daily_papers?date=2025-09-11&limit=100", Reply.file(SAMPLE_JSON.name))
     response = daily.fetch_day(Client(), dt.date(2025, 9, 11))
     assert response.body == SAMPLE_JSON.read_bytes()
-    assert mirror.requests[0].params == {"date": ["2025-09-11"]}
+    assert mirror.requests[0].params == {"date": ["2025-09-11"], "limit": ["100"]}
 
 
 def test_a_day_with_nothing_listed_is_an_empty_array(mirror):
@@ -140,13 +140,13 @@ def test_a_bad_answer_is_one_line_naming_the_days_url(mirror, reply, reason):
         daily.fetch_day(Client(), dt.date(2025, 9, 11))
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"{mirror.url}/mirror/api/daily_papers?date=2025-09-11: ")
+    assert message.startswith(f"{mirror.url}/mirror/api/daily_papers?date=2025-09-11&limit=100: ")
     assert reason in message
 
 
 def test_a_second_fetch_of_the_same_day_comes_from_the_cache(mirror, recorded_day, tmp_path):
     mirror.add(
-        "/mirror/api/daily_papers?date=2026-06-12",
+        "/mirror/api/daily_papers?date=2026-06-12&limit=100",
         Reply.file("online/hf-daily-2026-06-12.json", etag='W/"day-2026-06-12"'),
     )
     client = Client(cache_dir=tmp_path / "cache")

@@ -95,7 +95,7 @@ def _xml(text: str) -> str:
 def serve_sample_day(server: OnlineServer) -> None:
     """The API sample as 2025-09-11's listing, and arXiv's answer about its two papers (the first published)."""
     listing = json.loads(SAMPLE_JSON.read_text(encoding="utf-8"))
-    server.add(f"/hf/api/daily_papers?date={SEP11}", Reply.file(SAMPLE_JSON.name))
+    server.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", Reply.file(SAMPLE_JSON.name))
     entries = [
         entry(item["paper"]["id"], item["title"], [a["name"] for a in item["paper"]["authors"]], published=n == 0)
         for n, item in enumerate(listing)
@@ -146,7 +146,7 @@ def test_fetch_a_day_preview_import_complete_and_undo(window, qtbot, online):
     assert "2025-09-11" in preview.findChild(type(preview.new_label), "previewHeading").text()
     assert not preview.date_edit.isEnabled()  # the API's day, nothing to correct
     assert window.library.count() == 0
-    assert online.paths() == [f"/hf/api/daily_papers?date={SEP11}"]
+    assert online.paths() == [f"/hf/api/daily_papers?date={SEP11}&limit=100"]
 
     qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -215,7 +215,7 @@ def serve_pasted_day(server: OnlineServer, sample: Path, day: dt.date) -> None:
         }
         items.append({"paper": paper, "title": record.title, "summary": record.abstract, "numComments": 0})
         entries.append(entry(arxiv_id, record.title, authors, published=n % 5 == 0))
-    server.add(f"/hf/api/daily_papers?date={day}", Reply.json(items))
+    server.add(f"/hf/api/daily_papers?date={day}&limit=100", Reply.json(items))
     server.add("/arxiv/api/query", Reply.atom(feed(entries)))
 
 
@@ -252,7 +252,9 @@ def test_complete_pasted_papers_matches_them_to_their_day_then_asks_arxiv(import
     window.table.selectAll()
     window.acts.complete_action.trigger()
     wait_idle(qtbot, window)
-    assert online.paths()[0] == f"/hf/api/daily_papers?date={day}"  # one request for the day, not one per paper
+    assert (
+        online.paths()[0] == f"/hf/api/daily_papers?date={day}&limit=100"
+    )  # one request for the day, not one per paper
     assert [r.path for r in online.requests[1:]] == ["/arxiv/api/query"]
     assert status(window) == "Completed 49 papers from arXiv; 49 matched to their daily listing."
     papers = list(library.iter_papers(library.search_ids("")))
@@ -266,7 +268,7 @@ def test_complete_pasted_papers_matches_them_to_their_day_then_asks_arxiv(import
 def test_every_day_since_fetches_each_day_and_an_empty_weekend_is_said(window, qtbot, online):
     serve_sample_day(online)
     for day in ("2025-09-12", "2025-09-13", "2025-09-14"):
-        online.add(f"/hf/api/daily_papers?date={day}", Reply.json([]))
+        online.add(f"/hf/api/daily_papers?date={day}&limit=100", Reply.json([]))
     window.fetch_flow.fetch([dt.date(2025, 9, 13), dt.date(2025, 9, 14)], complete=False)
     wait_idle(qtbot, window)
     assert "No papers were listed on 2025-09-13 to 2025-09-14" in status(window)
@@ -317,12 +319,12 @@ def test_cancelling_the_preview_imports_nothing(window, qtbot, online):
     ],
 )
 def test_a_server_answering_html_is_one_line_and_changes_nothing(window, qtbot, online, dialogs, reply, reason):
-    online.add(f"/hf/api/daily_papers?date={SEP11}", reply)
+    online.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", reply)
     import_through_preview(qtbot, window, SAMPLE_JSON, expect_new=2)
     before = window.library.count()
     window.fetch_flow.fetch([SEP11])
     wait_idle(qtbot, window)
-    url = f"{online.url}/hf/api/daily_papers?date={SEP11}"
+    url = f"{online.url}/hf/api/daily_papers?date={SEP11}&limit=100"
     message = status(window)
     assert message.startswith(f"Could not fetch the daily papers: {url}: {reason}")
     assert "\n" not in message and "Traceback" not in message
@@ -345,7 +347,7 @@ def test_no_network_leaves_the_app_working(window, qtbot, monkeypatch):
 
 
 def test_cancel_during_the_download(window, qtbot, online):
-    online.add(f"/hf/api/daily_papers?date={SEP11}", Reply.file(SAMPLE_JSON.name, hang=30))
+    online.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", Reply.file(SAMPLE_JSON.name, hang=30))
     window.fetch_flow.fetch([SEP11])
     qtbot.waitUntil(lambda: len(online.requests) == 1, timeout=5000)
     progress = window.fetch_flow.progress
@@ -361,7 +363,7 @@ def test_cancel_during_the_download(window, qtbot, online):
 
 
 def test_a_failed_completion_keeps_the_import_and_says_one_line(window, qtbot, online):
-    online.add(f"/hf/api/daily_papers?date={SEP11}", Reply.file(SAMPLE_JSON.name))
+    online.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", Reply.file(SAMPLE_JSON.name))
     online.add("/arxiv/api/query", Reply.atom("<feed><entry>cut short"))
     preview = fetch_through_dialog(qtbot, window, SEP11)
     qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
@@ -441,7 +443,7 @@ def test_saying_yes_checks_for_todays_listing_and_imports_nothing(make_window, q
     assert window.acts.startup_check_action.isChecked()
     expected = "New listing for 2025-09-11: 2 papers — File ▸ Fetch Daily Papers to import"
     qtbot.waitUntil(lambda: status(window) == expected, timeout=5000)
-    assert online.paths() == [f"/hf/api/daily_papers?date={SEP11}"]
+    assert online.paths() == [f"/hf/api/daily_papers?date={SEP11}&limit=100"]
     assert window.library.count() == 0 and window.library.fetched_days() == {}
 
 
@@ -457,7 +459,7 @@ def test_at_start_up_with_yes_todays_listing_is_checked_once(make_window, qtbot,
 
 def test_at_start_up_a_fetched_day_or_a_failure_is_quiet(make_window, qtbot, online, monkeypatch, dialogs):
     monkeypatch.setattr(fetch_flow, "today", lambda: SEP11)
-    online.add(f"/hf/api/daily_papers?date={SEP11}", Reply.html())
+    online.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", Reply.html())
     answered(True)
     window = make_window()
     qtbot.waitUntil(lambda: "Could not check for a new listing" in status(window), timeout=5000)

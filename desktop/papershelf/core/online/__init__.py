@@ -3,7 +3,7 @@
 What is sent where:
 
 - ``papershelf fetch`` (File ▸ Fetch Daily Papers) asks the Hugging Face daily
-  papers API for one listing per day: ``GET {HF_ENDPOINT}/api/daily_papers?date=YYYY-MM-DD``
+  papers API for one listing per day: ``GET {HF_ENDPOINT}/api/daily_papers?date=YYYY-MM-DD&limit=100``
   (``HF_ENDPOINT`` defaults to ``https://huggingface.co``);
 - ``papershelf enrich`` (and ``fetch`` unless ``--no-enrich``) asks the arXiv API
   about papers by their arXiv ids, at most 100 ids per request and one request

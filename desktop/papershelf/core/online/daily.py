@@ -1,4 +1,4 @@
-"""The daily papers API: ``GET {HF_ENDPOINT}/api/daily_papers?date=YYYY-MM-DD``.
+"""The daily papers API: ``GET {HF_ENDPOINT}/api/daily_papers?date=YYYY-MM-DD&limit=100``.
 
 It answers the day's listing as the JSON array that :mod:`papershelf.core.importers.hf_json` reads.
 ``HF_ENDPOINT`` is the variable the Hugging Face client libraries honour: a base URL, default
@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from .http import Client, NetworkError, Response
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+#: Papers asked for per day: the API's maximum (a day has had up to about 60).
+LIMIT = 100
 
 
 def endpoint() -> str:
@@ -28,7 +30,8 @@ def endpoint() -> str:
 
 def day_url(day: dt.date) -> str:
     """The URL of one day's listing."""
-    return f"{endpoint()}/api/daily_papers?date={day.isoformat()}"
+    # limit=100: the API's most; its default (50) would cut a busy day short without a word.
+    return f"{endpoint()}/api/daily_papers?date={day.isoformat()}&limit={LIMIT}"
 
 
 def fetch_day(client: Client, day: dt.date) -> Response:
