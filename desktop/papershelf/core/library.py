@@ -464,6 +464,8 @@ class Library:
                     only_existing=only_existing,
                 )
                 if fetched is not None:
+                    earlier = conn.execute(select(FD).where(FD.c.day == fetched)).first()
+                    journal.fetched = (fetched, dict(earlier._mapping) if earlier is not None else None)
                     conn.execute(
                         sqlite_insert(FD)
                         .values(day=fetched, fetched_at=_now(), papers=result.total + result.unmatched)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from .. import db
-from ..schema import A, P, S
+from ..schema import FD, A, P, S
 from .base import Batch, Changes, Operation, Outcome, papers, plain_rows
 from .complete import PutFieldSources, sources_of
 from .papers import DeletePapers
@@ -87,6 +87,26 @@ class SetSightings(Operation):
         return Outcome(Changes(papers=frozenset(ids)), SetSightings(tuple(removed), added))
 
 
+@dataclass(frozen=True)
+class PutFetchedDay(Operation):
+    """Set what the library remembers of fetching one day: a ``fetched_day`` row, or none."""
+
+    day: dt.date
+    row: dict[str, Any] | None = field(compare=False, default=None)
+
+    @property
+    def label(self) -> str:
+        return f"Restore the fetch of {self.day.isoformat()}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        found = conn.execute(select(FD).where(FD.c.day == self.day)).first()
+        before = dict(found._mapping) if found is not None else None
+        conn.execute(delete(FD).where(FD.c.day == self.day))
+        if self.row is not None:
+            conn.execute(insert(FD).values(**self.row))
+        return Outcome(Changes(), PutFetchedDay(self.day, before))
+
+
 class ImportJournal:
     """What an import changed, gathered as it goes, so that it can be undone as one operation."""
 
@@ -101,6 +121,8 @@ class ImportJournal:
         self.sightings: list[tuple[int, str, dt.date]] = []
         #: ``field_source`` rows of library papers before the import first filled them in.
         self.sources: dict[int, tuple[dict[str, Any], ...]] = {}
+        #: The API day this import fetched, and its ``fetched_day`` row before (None: there was none).
+        self.fetched: tuple[dt.date, dict[str, Any] | None] | None = None
 
     def before_fill(self, conn: Connection, ids: Iterable[int]) -> None:
         """Remember the rows of library papers (not ones this import added) before they are filled in."""
@@ -128,4 +150,6 @@ class ImportJournal:
             steps.append(SetSightings(remove=sightings))
         if self.added:
             steps.append(DeletePapers(tuple(self.added)))
+        if self.fetched is not None:
+            steps.append(PutFetchedDay(*self.fetched))  # undone, the day is offered again
         return Batch(tuple(steps), f"Import {PurePath(self.name).name or self.name}")
