@@ -42,8 +42,10 @@ def main(argv: list[str]) -> int:
     from papershelf import paths
     from papershelf.core.importers import Source
     from papershelf.gui.app import create_window, ensure_app
+    from papershelf.gui.settings import Settings
 
     app = ensure_app()
+    Settings().startup_check_asked = True  # a user who answered the start-up question long ago
     window = create_window(paths.default_library())
     library = window.library
     result = library.import_file(Source.from_path(paths.sample_listing()))

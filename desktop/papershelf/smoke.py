@@ -288,7 +288,7 @@ def run_smoke_test() -> int:
             ("online", lambda: _check_online(root / "online-library.sqlite3")),
         )
         for name, step in steps:
-            if failed and "import" in failed:
+            if "import" in failed and name in ("window", "export"):  # they read the imported library
                 failures.append(f"{name}: skipped, the import failed")
                 continue
             try:
