@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -151,14 +151,12 @@ def is_empty(raw: str) -> bool:
 _MACRO_RE = re.compile(r"[^\s\d{}\"#,=()%'~][^\s{}\"#,=()%'~]*")
 
 
-def macros(raw: str) -> list[str]:
-    """The ``@string`` names a raw value refers to, in order: ``jun # "~21"`` -> ``["jun"]``."""
-    if "#" not in raw:  # one part: the usual ``{text}``, ``"text"``, ``2020`` or ``macro``
-        raw = raw.strip()
-        return [raw] if _MACRO_RE.fullmatch(raw) else []
-    found = []
+def concatenation_parts(raw: str) -> Iterator[str]:
+    """The parts of ``a # "b" # {c}``, splitting only outside braces and quotes."""
+    if "#" not in raw:
+        yield raw
+        return
     depth, quoted, start = 0, False, 0
-    pieces = []
     for i, ch in enumerate(raw):
         if ch == "{":
             depth += 1
@@ -167,11 +165,11 @@ def macros(raw: str) -> list[str]:
         elif ch == '"' and depth == 0:
             quoted = not quoted
         elif ch == "#" and depth == 0 and not quoted:
-            pieces.append(raw[start:i])
+            yield raw[start:i]
             start = i + 1
-    pieces.append(raw[start:])
-    for piece in pieces:
-        piece = piece.strip()
-        if _MACRO_RE.fullmatch(piece):
-            found.append(piece)
-    return found
+    yield raw[start:]
+
+
+def macros(raw: str) -> list[str]:
+    """The ``@string`` names a raw value refers to, in order: ``jun # "~21"`` -> ``["jun"]``."""
+    return [part for part in map(str.strip, concatenation_parts(raw)) if _MACRO_RE.fullmatch(part)]

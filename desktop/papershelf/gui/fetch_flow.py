@@ -47,7 +47,7 @@ from ..core.display import visible
 from .commands import OperationCommand
 from .dialogs.errors import one_line
 from .dialogs.import_preview import ImportPreviewDialog
-from .widgets.labels import text_label
+from .widgets.labels import text_label, wrapped_label
 from .wording import plural
 from .workers import Task
 
@@ -102,16 +102,6 @@ def _host() -> str:
         return DEFAULT_HOST
 
 
-def _plain(text: str = "", name: str = "", parent: QWidget | None = None) -> QLabel:
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-        label.setAccessibleName(name)
-    return label
-
-
 # --- File ▸ Fetch Daily Papers: the day to fetch -------------------------------------------------------------
 
 
@@ -145,7 +135,7 @@ class FetchDialog(QDialog):
         self.since_check.setChecked(len(missing) > 1)
         form.addRow(text_label(""), self.since_check)
         layout.addLayout(form)
-        self.missing_note = _plain("", "fetchMissingNote", self)
+        self.missing_note = wrapped_label("", "fetchMissingNote", self)
         if missing:
             shown = ", ".join(f"{d:%a} {d.day} {d:%b}" for d in missing)
             self.missing_note.setText(f"Not fetched yet this past week: {shown}.")
@@ -156,7 +146,7 @@ class FetchDialog(QDialog):
         self.complete_check.setObjectName("fetchCompleteCheck")
         self.complete_check.setChecked(True)
         layout.addWidget(self.complete_check)
-        self.privacy_note = _plain(
+        self.privacy_note = wrapped_label(
             f"Asks {host} for each day's listing, then the arXiv API about the papers' arXiv ids. "
             "Nothing about your library is sent. You see what would be imported before anything is.",
             "fetchPrivacyNote",
@@ -211,7 +201,7 @@ class StartupQuestion(QFrame):
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
-        self.label = _plain(
+        self.label = wrapped_label(
             "Check for a new daily papers listing each time Papershelf starts? "
             f"It asks {host} for today's listing and imports nothing until you choose File ▸ Fetch Daily Papers.",
             "startupQuestionText",

@@ -28,7 +28,7 @@ import bibtexparser
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 from pylatexenc import latex2text, latexwalker, macrospec
 
-from ..bibsource import BibSource, macros
+from ..bibsource import BibSource, concatenation_parts, macros
 from ..exporters.citekeys import key_problem
 from ..exporters.common import (
     MONTH_NAMES,
@@ -322,7 +322,7 @@ def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report: Cal
     """
     parts = []
     length = 0
-    for part in _split_concatenation(raw):
+    for part in concatenation_parts(raw):
         part = part.strip()
         if part.startswith("{") and part.endswith("}") or part.startswith('"') and part.endswith('"'):
             part = part[1:-1]
@@ -340,25 +340,6 @@ def _evaluate(raw: str, strings: dict[str, str], budget: _Expansion, report: Cal
             raise _TooLarge(f"longer than {_size(MAX_FIELD)} after @string expansion")
         parts.append(part)
     return "".join(parts)
-
-
-def _split_concatenation(raw: str) -> Iterator[str]:
-    """The parts of ``a # "b" # {c}``, splitting only outside braces and quotes."""
-    if "#" not in raw:
-        yield raw
-        return
-    depth, quoted, start = 0, False, 0
-    for i, ch in enumerate(raw):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == '"' and depth == 0:
-            quoted = not quoted
-        elif ch == "#" and depth == 0 and not quoted:
-            yield raw[start:i]
-            start = i + 1
-    yield raw[start:]
 
 
 # ---------------------------------------------------------------- LaTeX

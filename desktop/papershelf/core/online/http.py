@@ -398,28 +398,27 @@ class _Budget:
             self.sock.settimeout(min(self.read_timeout, left))
 
 
-class _HTTPConnection(http.client.HTTPConnection):
+class _Budgeted:
     """Connects within the connect timeout, then waits for data no longer than the budget allows."""
 
+    budget: _Budget
+    sock: Any
+
     def __init__(self, host: str, *, budget: _Budget, **kwargs: Any) -> None:
-        super().__init__(host, **kwargs)
+        super().__init__(host, **kwargs)  # type: ignore[call-arg]  # the http.client class after this one
         self.budget = budget
 
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         self.budget.connected(self.sock)
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
+class _HTTPConnection(_Budgeted, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Budgeted, http.client.HTTPSConnection):
     """The same for TLS (the handshake counts as connecting)."""
-
-    def __init__(self, host: str, *, budget: _Budget, **kwargs: Any) -> None:
-        super().__init__(host, **kwargs)
-        self.budget = budget
-
-    def connect(self) -> None:
-        super().connect()
-        self.budget.connected(self.sock)
 
 
 class _Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):

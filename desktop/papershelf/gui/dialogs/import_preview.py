@@ -5,35 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from ...core.display import visible
-from ..widgets.labels import text_label
+from ..widgets.labels import text_label, wrapped_label
 
 if TYPE_CHECKING:
     from ...core.records import ImportResult
 
 FORMAT_NAMES = {"hf-text": "Daily papers page (text)", "hf-json": "Daily papers (JSON)", "bibtex": "BibTeX"}
-
-
-def _plain(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-        label.setAccessibleName(name)
-    return label
 
 
 class ImportPreviewDialog(QDialog):
@@ -52,17 +41,17 @@ class ImportPreviewDialog(QDialog):
         self.setWindowTitle("Import Preview")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        heading = _plain(f"Import {visible(source_name)}?", "previewHeading")
+        heading = wrapped_label(f"Import {visible(source_name)}?", "previewHeading")
         font = heading.font()
         font.setBold(True)
         heading.setFont(font)
         layout.addWidget(heading)
         form = QFormLayout()
-        self.format_label = _plain("", "previewFormat")
+        self.format_label = wrapped_label("", "previewFormat")
         form.addRow(text_label("Format:"), self.format_label)
-        self.new_label = _plain("", "previewNew")
+        self.new_label = wrapped_label("", "previewNew")
         form.addRow(text_label("New papers:"), self.new_label)
-        self.existing_label = _plain("", "previewExisting")
+        self.existing_label = wrapped_label("", "previewExisting")
         form.addRow(text_label("Already in the library:"), self.existing_label)
         self.date_edit = QDateEdit(self)
         self.date_edit.setObjectName("listingDateEdit")
@@ -74,7 +63,7 @@ class ImportPreviewDialog(QDialog):
         # Shown (instead of a made-up date) when the file has no listing date.
         self.date_edit.setSpecialValueText("none")
         form.addRow(text_label("Listing date:"), self.date_edit)
-        self.date_note = _plain("", "previewDateNote")
+        self.date_note = wrapped_label("", "previewDateNote")
         self.date_note.setEnabled(False)
         form.addRow(text_label(""), self.date_note)
         layout.addLayout(form)
@@ -84,7 +73,7 @@ class ImportPreviewDialog(QDialog):
         self.problems.setReadOnly(True)
         self.problems.setMaximumHeight(120)
         layout.addWidget(self.problems)
-        self.status = _plain("", "previewStatus")
+        self.status = wrapped_label("", "previewStatus")
         layout.addWidget(self.status)
         self.buttons = QDialogButtonBox(self)
         self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)

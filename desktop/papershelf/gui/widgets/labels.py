@@ -17,6 +17,16 @@ def text_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def wrapped_label(text: str = "", name: str = "", parent: QWidget | None = None) -> QLabel:
+    """A word-wrapped plain-text label, named for tests and screen readers when ``name`` is given."""
+    label = text_label(text, parent)
+    label.setWordWrap(True)
+    if name:
+        label.setObjectName(name)
+        label.setAccessibleName(name)
+    return label
+
+
 def literal_html(text: str) -> str:
     """HTML showing ``text`` literally, for Qt APIs that guess rich text (QMessageBox.question, QInputDialog).
 
