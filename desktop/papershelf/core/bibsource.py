@@ -170,6 +170,40 @@ def concatenation_parts(raw: str) -> Iterator[str]:
     yield raw[start:]
 
 
+#: BibTeX's month macros, defined by every style.
+MONTH_MACROS = frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split())
+
+
+def expanded(raw: str, strings: Mapping[str, str], depth: int = 0) -> str:
+    """What bibtex reads for a raw value: its parts joined, ``@string`` names replaced (``strings``:
+    lowercase name -> raw definition), outer braces or quotes removed. An unknown name stays as
+    it is; a chain deeper than a few hundred stops there (it cannot hide more than it shows).
+    """
+    out = []
+    for part in map(str.strip, concatenation_parts(raw)):
+        if part[:1] in ("{", '"'):
+            out.append(part[1:-1])
+        elif depth < 500 and part.lower() in strings:
+            out.append(expanded(strings[part.lower()], strings, depth + 1))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def needed_strings(raw: str, strings: Mapping[str, str]) -> set[str]:
+    """Every ``@string`` name (lowercase) that a raw value uses, through the whole chain of ``strings``."""
+    seen: set[str] = set()
+    todo = [m.lower() for m in macros(raw)]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in strings:
+            todo += [m.lower() for m in macros(strings[name])]
+    return seen
+
+
 def macros(raw: str) -> list[str]:
     """The ``@string`` names a raw value refers to, in order: ``jun # "~21"`` -> ``["jun"]``."""
     return [part for part in map(str.strip, concatenation_parts(raw)) if _MACRO_RE.fullmatch(part)]

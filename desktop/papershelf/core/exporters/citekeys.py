@@ -124,8 +124,9 @@ _USER_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+\-/]*")
 
 
 # Characters a key cannot hold: bibtex ends the key at ",", "{}()=\"#" break the entry or
-# \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command.
-_KEY_SPECIALS = frozenset(",{}()=\\\"#%'~")
+# \cite, "%" starts a TeX comment, "~" is an active character, "\\" starts a command, and TeX
+# reads "^^5c" as a backslash.
+_KEY_SPECIALS = frozenset(",{}()=\\\"#%'~^")
 
 
 def key_problem(key: str) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..bibsource import BibSource, is_empty, macros, unbraced, views
+from ..bibsource import MONTH_MACROS, BibSource, expanded, is_empty, needed_strings, unbraced, views
 from ..records import Paper
 from .common import NAME_FIELDS, ExportReport
 from .latex import to_latex
@@ -35,31 +35,40 @@ TOOL_PREFIXES = ("bdsk-", "jabref")
 CODE_FIELDS = frozenset({"execute"})
 
 
-# TeX that reads or writes files, runs programs, or builds such a command out of
-# sight (^^5c is a backslash): never part of a bibliography's data.
-_HOSTILE_RE = re.compile(
-    r"\^\^|\\(?:immediate|write|write18|openout|openin|input|include|read|readline|catcode|directlua|latelua"
-    r"|ShellEscape|special|csname|def|edef|gdef|xdef|let|futurelet|expandafter|scantokens|primitive|pdfprimitive"
-    r"|newcommand|renewcommand|providecommand|DeclareRobustCommand|usepackage|RequirePackage|documentclass)(?![A-Za-z@])"
+# TeX's character-code escape (^^5c is a backslash), and control words (expl3's "_" and ":"
+# included) whose names say they read or write files, run programs, define, expand or build
+# commands: never part of a bibliography's data. (\includegraphics reads only an image and
+# is data: the parrot in the title of "Stochastic Parrots" is in real libraries.) Matched in
+# what bibtex reads, @strings and # joins resolved, so no command is assembled out of sight.
+_HOSTILE_RE = re.compile(r"\^\^|\\[A-Za-z@_:]+")
+_HOSTILE_WORDS = re.compile(
+    r"input|include(?!graphics)|write|csname|catcode|expandafter|usename|explsyntax|shellescape|lua|scantokens|openin|openout"
+    r"|readline|immediate|documentclass|package|command|filecontents|file_|_file"
+    r"|^\\(?:[egx]?def|(?:future)?let|read|special|(?:pdf)?primitive|jobname|uppercase|lowercase)$",
+    re.IGNORECASE,
 )
+
+
+def _hostile(text: str) -> bool:
+    return any(m.group() == "^^" or _HOSTILE_WORDS.search(m.group()) for m in _HOSTILE_RE.finditer(text))
 
 
 def as_written(paper: Paper) -> bool:
     """Whether the paper's source can be written as it came: True unless a value holds hostile TeX.
 
-    A value (or a ``@string`` it uses) with TeX that touches files, runs
-    programs or defines commands (see ``_HOSTILE_RE``; ``^^5c`` is a backslash)
-    is never written as TeX: such an entry is written from its decoded data,
-    with the protections of a generated entry, and the export report names it.
-    Everything else a .bib file can hold, math and macros included, is the
-    user's and goes back out as it came.
+    A value with TeX that touches files, runs programs or defines commands
+    (see ``_HOSTILE_WORDS``; ``^^5c`` is a backslash), as bibtex would read it
+    once its ``@string``\\ s and ``#`` joins are resolved, is never written as
+    TeX: such an entry is written from its decoded data, with the protections
+    of a generated entry, and the export report names it. Everything else a
+    .bib file can hold, math and macros included, is the user's and goes back
+    out as it came.
     """
     source = paper.bibtex
     if source is None:
         return False
-    return not any(_HOSTILE_RE.search(raw) for _, raw in source.fields) and not any(
-        _HOSTILE_RE.search(raw) for _, raw in source.strings
-    )
+    strings = {name.lower(): raw for name, raw in source.strings}
+    return not any(_hostile(raw) or _hostile(expanded(raw, strings)) for _, raw in source.fields)
 
 
 def is_tool_field(name: str) -> bool:
@@ -96,14 +105,19 @@ def render_written(
         return found[1] if found else None
 
     head: list[str] = []
-    clashing: set[str] = set()  # @strings another entry of this export defines differently
+    own = {name.lower(): raw for name, raw in source.strings}
+    # @strings this entry cannot share with the export: another entry's definition of the same
+    # name differs, or it redefines a month (which every other entry reads as the month).
+    clashing: set[str] = set()
     for name, raw in source.strings:
         known = defined.get(name.lower())
-        if known is None:
+        if name.lower() in MONTH_MACROS or known is not None and known != raw:
+            clashing.add(name.lower())
+        elif known is None:
             defined[name.lower()] = raw
             head.append("@string{" + name + " = " + raw + "}\n\n")
-        elif known != raw:
-            clashing.add(name.lower())
+    # A month this entry uses as the month, which another entry redefined in this export.
+    clashing |= {month for month in MONTH_MACROS if month in defined and month not in own}
 
     lines: list[str] = []
     seen: set[str] = set()
@@ -118,7 +132,7 @@ def render_written(
         if not all_fields and is_tool_field(low) or low == "abstract" and not abstract:
             continue
         changed = not source.unchanged(low, current) or (low == "annote" and with_notes)
-        if not changed and clashing and any(m.lower() in clashing for m in macros(raw)):
+        if not changed and clashing and not clashing.isdisjoint(needed_strings(raw, own)):
             changed = True  # written from its decoded value instead of another entry's @string
         if not changed:
             if not is_empty(raw):

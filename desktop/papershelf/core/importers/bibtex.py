@@ -15,6 +15,7 @@ takes about 10 µs and a few hundred bytes of memory per character).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
@@ -28,7 +29,7 @@ import bibtexparser
 from bibtexparser.model import Block, DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 from pylatexenc import latex2text, latexwalker, macrospec
 
-from ..bibsource import BibSource, concatenation_parts, macros
+from ..bibsource import BibSource, concatenation_parts, needed_strings
 from ..exporters.citekeys import key_problem
 from ..exporters.common import (
     MONTH_NAMES,
@@ -64,6 +65,11 @@ MAX_FIELD = 1024 * 1024
 MAX_EXPANSION = 32 * 1024 * 1024
 #: Longer values are kept as their LaTeX source: decoding is slow and memory-hungry.
 DECODE_LIMIT = 64 * 1024
+#: The most characters pylatexenc decodes in one file, all values together (about 15 s of
+#: work); past it, values are kept as their LaTeX source (braces removed), with one warning.
+MAX_DECODE_TOTAL = 1024 * 1024
+# What is left of the current file's decoding budget (None outside the reading of a file).
+_decode_left: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("decode_left", default=None)
 #: Longer keywords do not become tags (tags are short labels); the exporter writes them back.
 MAX_TAG = 100
 
@@ -160,6 +166,7 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     raw_strings: dict[str, tuple[str, str]] = {}
     for string in library.strings:
         raw_strings.setdefault(string.key.lower(), (string.key, string.value))
+    file_strings = _RawStrings(raw_strings)
     found: list[tuple[Entry, str | None]] = []  # (entry, key to import it under)
     for block in library.failed_blocks:
         line = _line(block)
@@ -214,15 +221,23 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     entries = _resolve_crossrefs(entries, report, budget)
 
     records = []
-    for entry, key, fields in entries:
-        line = _line(entry)
-        unsafe = key is not None and key_problem(key)
-        record = _record(entry, None if unsafe else key, fields, functools.partial(report, line, entry.key))
-        if record is not None:
-            record.bibtex = source_of(entry, raw_strings)
-            records.append(record)
-            if unsafe:
-                _keep_unsafe_key(record, entry.key, unsafe, functools.partial(report, line, entry.key))
+    decoding = [MAX_DECODE_TOTAL]
+    token = _decode_left.set(decoding)
+    try:
+        for entry, key, fields in entries:
+            line = _line(entry)
+            unsafe = key is not None and key_problem(key)
+            record = _record(entry, None if unsafe else key, fields, functools.partial(report, line, entry.key))
+            if record is not None:
+                record.bibtex = source_of(entry, file_strings)
+                records.append(record)
+                if unsafe:
+                    _keep_unsafe_key(record, entry.key, unsafe, functools.partial(report, line, entry.key))
+    finally:
+        _decode_left.reset(token)
+    if decoding[0] < 0:
+        message = f"{name}: more than {_size(MAX_DECODE_TOTAL)} of LaTeX to decode; the rest is shown as written"
+        problems.append((0, False, message))
     problems.sort(key=lambda p: p[0])
     return BibtexReading(
         records,
@@ -231,25 +246,32 @@ def read_bibtex(text: str, name: str) -> BibtexReading:
     )
 
 
-def source_of(entry: Entry, raw_strings: dict[str, tuple[str, str]]) -> BibSource:
+def source_of(entry: Entry, strings: _RawStrings) -> BibSource:
     """The entry as written: type, key, fields (the first of a name) and the @strings they use."""
     m = _WRITTEN_TYPE_RE.match(entry.raw or "")
     entry_type = m.group(1) if m and m.group(1).lower() == entry.entry_type.lower() else entry.entry_type
     fields: dict[str, tuple[str, str]] = {}
     for item in entry.fields:
         fields.setdefault(item.key.lower(), (item.key, item.value))
-    used: dict[str, tuple[str, str]] = {}
-
-    def use(raw: str, depth: int = 0) -> None:
-        for name in macros(raw):
-            definition = raw_strings.get(name.lower())
-            if definition is not None and name.lower() not in used and depth < 100:
-                use(definition[1], depth + 1)  # what it is made of goes first
-                used[name.lower()] = definition
-
+    # Every @string the values use, through the whole chain, in file order: each after the ones it is made of.
+    wanted: set[str] = set()
     for _, raw in fields.values():
-        use(raw)
-    return BibSource(entry_type, entry.key, tuple(fields.values()), strings=tuple(used.values()))
+        wanted |= needed_strings(raw, strings.definitions)
+    used = sorted((strings.order[name], strings.written[name]) for name in wanted if name in strings.order)
+    return BibSource(entry_type, entry.key, tuple(fields.values()), strings=tuple(pair for _, pair in used))
+
+
+@dataclass(slots=True)
+class _RawStrings:
+    """A file's @string definitions as written: lowercase name -> (name, raw value), file order, raw values."""
+
+    written: dict[str, tuple[str, str]]
+    order: dict[str, int] = field(init=False)
+    definitions: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = {name: i for i, name in enumerate(self.written)}
+        self.definitions = {name: raw for name, (_, raw) in self.written.items()}
 
 
 _WRITTEN_TYPE_RE = re.compile(r"\s*@\s*([A-Za-z][\w-]*)")
@@ -427,6 +449,11 @@ def decode_latex(value: str) -> str:
         for latex, text in _LIGATURES:
             value = value.replace(latex, text)
         return unicodedata.normalize("NFC", " ".join(value.split()))
+    left = _decode_left.get()
+    if left is not None:
+        left[0] -= len(value)
+        if left[0] < 0:  # a file made to be slow: the rest stays as written
+            return " ".join(value.replace("{", "").replace("}", "").split())
     try:
         walker = latexwalker.LatexWalker(value, latex_context=_WALKER_DB, tolerant_parsing=True)
         nodes, _, _ = walker.get_latex_nodes()

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from .. import db
+from ..bibsource import PARENT_FIELDS, fingerprint
 from ..errors import ConflictError, PapershelfError
 from ..exporters import citekeys
 from ..records import STATUSES
@@ -122,6 +123,8 @@ class SetCitationKey(Operation):
     check: bool = True
     #: Whether the key is pinned afterwards (None: pinned, as any key a user sets).
     pinned: bool | None = None
+    #: Whether entries that crossref the old key follow it (undo puts them back itself).
+    follow: bool = True
 
     @property
     def label(self) -> str:
@@ -141,11 +144,60 @@ class SetCitationKey(Operation):
             raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
         before = conn.execute(select(P.c.citation_key).where(P.c.id == self.paper_id)).scalar_one()
         was_pinned = bool(conn.execute(select(P.c.key_pinned).where(P.c.id == self.paper_id)).scalar_one())
+        children = _follow_parent_key(conn, before, key) if self.follow else ()
         # A key the user sets is theirs: it never changes again (undo puts the old state back).
         pinned = self.pinned if self.pinned is not None else True
         conn.execute(update(P).where(P.c.id == self.paper_id).values(citation_key=key, key_pinned=int(pinned)))
-        inverse = SetCitationKey(self.paper_id, before, check=False, pinned=was_pinned)
-        return Outcome(Changes(papers=frozenset({self.paper_id})), inverse)
+        inverse: Operation = SetCitationKey(self.paper_id, before, check=False, pinned=was_pinned, follow=False)
+        if children:  # the children's sources back exactly as they were (a key differing in case too)
+            inverse = Batch((inverse, PutChildSources(children)), inverse.label)
+        return Outcome(Changes(papers=frozenset({self.paper_id, *(row[0] for row in children)})), inverse)
+
+
+@dataclass(frozen=True)
+class PutChildSources(Operation):
+    """Put back the sources and extra fields of entries whose crossref followed a renamed parent."""
+
+    rows: tuple[tuple[int, dict[str, Any], dict[str, Any]], ...] = field(compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"Restore the crossrefs of {papers(len(self.rows))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        before = _child_rows(conn, [pid for pid, _, _ in self.rows])
+        for pid, source, extra in self.rows:
+            conn.execute(update(B).where(B.c.paper_id == pid).values(**source))
+            conn.execute(update(P).where(P.c.id == pid).values(extra_fields=extra))
+        return Outcome(Changes(papers=frozenset(pid for pid, _, _ in self.rows)), PutChildSources(before))
+
+
+def _child_rows(conn: Connection, ids: Sequence[int]) -> tuple[tuple[int, dict[str, Any], dict[str, Any]], ...]:
+    sources = {r.paper_id: dict(r._mapping) for r in conn.execute(select(B).where(B.c.paper_id.in_(list(ids))))}
+    extras = dict(plain_rows(conn.execute(select(P.c.id, P.c.extra_fields).where(P.c.id.in_(list(ids))))))
+    return tuple((pid, sources[pid], dict(extras[pid] or {})) for pid in ids if pid in sources)
+
+
+def _follow_parent_key(conn: Connection, old: str, new: str) -> tuple[tuple[int, dict[str, Any], dict[str, Any]], ...]:
+    """Make the entries that crossref (or xref) the key ``old`` name ``new`` instead; their rows before.
+
+    Their ``crossref`` is rewritten in the source, the decoded value and its
+    fingerprint alike: renaming a parent is the user's edit, and an export must
+    still find the parent for each child.
+    """
+    if old == new:
+        return ()
+    children = conn.execute(select(B.c.paper_id).where(B.c.parent_key == old.lower())).scalars().all()
+    before = _child_rows(conn, children)
+    for pid, source, _ in before:
+        fields, views = source["fields"], source["views"]
+        renamed = [[n, "{" + new + "}" if n.lower() in PARENT_FIELDS else v] for n, v in fields]
+        views = dict(views) | {n.lower(): fingerprint(new) for n, _ in fields if n.lower() in PARENT_FIELDS}
+        extra = dict(conn.execute(select(P.c.extra_fields).where(P.c.id == pid)).scalar_one() or {})
+        extra |= {n: new for n in PARENT_FIELDS if n in extra}
+        conn.execute(update(B).where(B.c.paper_id == pid).values(fields=renamed, views=views, parent_key=new.lower()))
+        conn.execute(update(P).where(P.c.id == pid).values(extra_fields=extra))
+    return before
 
 
 @dataclass(frozen=True)
