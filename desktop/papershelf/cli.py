@@ -359,7 +359,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
                 )
             ids += result.paper_ids
         if not args.no_enrich and ids:
-            _print_completed(fetching.complete(library, web, ids, progress=_step_printer()))
+            done = fetching.complete(library, web, ids, progress=_step_printer())
+            if not _print_completed(done, kept="the fetched listings are kept"):
+                return EXIT_USER
     return EXIT_OK
 
 
@@ -373,19 +375,30 @@ def cmd_enrich(args: argparse.Namespace) -> int:
             ids = library.search_ids(args.query)
         else:
             ids = library.resolve_many(args.ids)
-        _print_completed(fetching.complete(library, fetching.client(), ids, progress=_step_printer()))
+        done = fetching.complete(library, fetching.client(), ids, progress=_step_printer())
+        kept = "the papers matched to their listing are kept" if done.matched else None
+        if not _print_completed(done, kept):
+            return EXIT_USER
     return EXIT_OK
 
 
-def _print_completed(done) -> None:
+def _print_completed(done, kept: str | None) -> bool:
+    """Say what completing did; False (after one error line per failed request) if a request failed.
+
+    ``kept`` says what earlier steps wrote that stays in the library (None: nothing).
+    """
     from .core.display import visible
 
-    print(
-        f"completed {done.completed} of {done.asked} papers with an arXiv id from the arXiv API"
-        + (f"; {done.matched} matched to their daily listing" if done.matched else "")
-    )
+    if done.completed or done.matched or not done.failed:
+        print(
+            f"completed {done.completed} of {done.asked} papers with an arXiv id from the arXiv API"
+            + (f"; {done.matched} matched to their daily listing" if done.matched else "")
+        )
     for problem in done.problems:
         print(f"  warning: {visible(problem)}", file=sys.stderr)
+    for line in done.failed:
+        print(f"papershelf: error: {visible(line)}" + (f"; {kept}" if kept else ""), file=sys.stderr)
+    return not done.failed
 
 
 def _step_printer():

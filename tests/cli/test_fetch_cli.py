@@ -300,3 +300,33 @@ def test_undoing_a_fetched_day_offers_the_day_again(online, library_path):
         assert day.result is not None and day.result.undo is not None
         library.run(day.result.undo)
         assert library.count() == 0 and library.fetched_days() == {}
+
+
+def test_when_completing_fails_after_the_fetch_the_kept_listing_is_said_and_the_status_is_1(
+    online, library_path, capsys
+):
+    """Found by review: the command failed with the day already imported, and said nothing of it."""
+    online.add(f"/hf/api/daily_papers?date={REAL_DAY}&limit=100", Reply.file("online/hf-daily-2026-06-12.json"))
+    online.add("/arxiv/api/query", Reply.status_only(500))
+    code, out, err = run(capsys, library_path, "fetch", "--date", str(REAL_DAY))
+    assert code == 1
+    assert out == f"{REAL_DAY}: 30 added, 0 already in library\n"
+    [line] = err.splitlines()
+    assert line.startswith(f"papershelf: error: {online.url}/arxiv/api/query?id_list=")
+    assert line.endswith("HTTP 500 Internal Server Error; the fetched listings are kept")
+    with Library(library_path) as library:
+        assert library.count() == 30
+
+
+def test_enrich_says_so_when_a_days_listing_cannot_be_fetched(online, library_path, capsys, sample_text):
+    """Found by review: a failed day listing was a warning and the command ended with status 0."""
+    run(capsys, library_path, "import", str(sample_text), "--date", str(SEP11))
+    online.add(f"/hf/api/daily_papers?date={SEP11}&limit=100", Reply.status_only(500))
+    code, out, err = run(capsys, library_path, "enrich", "--all")
+    assert code == 1
+    assert out == ""
+    assert (
+        err
+        == f"papershelf: error: {online.url}/hf/api/daily_papers?date={SEP11}&limit=100: HTTP 500 Internal Server Error\n"
+    )
+    assert online.paths() == [f"/hf/api/daily_papers?date={SEP11}&limit=100"]  # no paper has an arXiv id to ask about

@@ -260,6 +260,20 @@ def test_retry_after_longer_than_max_retry_wait_fails_saying_when(online_server,
     assert len(online_server.requests) == 1
 
 
+def test_the_waits_of_one_request_together_stay_under_max_retry_wait(online_server, fake):
+    """Found by review: three waits of 60 s each made one command take three minutes."""
+    online_server.add("/a", Reply.status_only(429, headers={"Retry-After": "40"}))
+    message = failure(online_server.url + "/a", clock=fake.clock, sleep=fake.sleep, max_retry_wait=60)
+    assert "the server asks to wait 40 s" in message
+    assert fake.sleeps == [40.0]  # a second wait of 40 s would pass the 60 s in all
+
+
+def test_json_nested_too_deeply_is_one_line(online_server):
+    online_server.add("/a", Reply(b"[" * 100_000 + b"]" * 100_000))
+    message = failure(online_server.url + "/a")
+    assert message == f"{online_server.url}/a: the JSON is nested too deeply to be an API answer"
+
+
 def test_gives_up_after_max_retries(online_server, fake):
     online_server.add("/a", Reply.status_only(503, headers={"Retry-After": "1"}))
     message = failure(online_server.url + "/a", clock=fake.clock, sleep=fake.sleep, max_retries=2)

@@ -648,6 +648,15 @@ class FetchFlow(QObject):
             text += f"; {one_line(done.problems[0], 120)}"
         elif done.problems:
             text += f"; {len(done.problems)} problems (arXiv did not know some ids)"
+        if done.failed:  # a request failed: what it would have added is not there, the rest is kept
+            from ..core.errors import PapershelfError
+
+            kept = f"{plural(done.matched, 'paper')} matched to their daily listing are kept" if done.matched else ""
+            unchanged = kept or "the papers were not completed"
+            self._failed(
+                "Completion", "complete the papers from arXiv", PapershelfError(done.failed[0]), "", unchanged=unchanged
+            )
+            return
         w.statusBar().showMessage(visible((after + ". " if after else "") + text + "."), 20000)
         self._idle()
 

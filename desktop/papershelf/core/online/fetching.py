@@ -68,9 +68,11 @@ class Completed:
     completed: int = 0
     #: Papers asked about.
     asked: int = 0
-    #: One line per id arXiv did not know, or per day that could not be fetched.
+    #: One line per id arXiv did not know.
     problems: list[str] = field(default_factory=list)
-    #: The operation that takes the arXiv completion back out (None: it changed nothing).
+    #: One line per request that failed (a day's listing, arXiv): what it would have added is not there.
+    failed: list[str] = field(default_factory=list)
+    #: The operation that takes the whole completion back out, matches included (None: it changed nothing).
     undo: ops.Operation | None = None
 
 
@@ -128,6 +130,7 @@ def complete(
 ) -> Completed:
     """Complete these papers: match the ones without an arXiv id to their day's listing, then ask arXiv."""
     done = Completed()
+    undos: list[ops.Operation] = []  # what takes each step back out, in the order the steps were made
     wanted = list(dict.fromkeys(ids))
     papers = list(library.iter_papers(wanted))
     days = sorted({s.listing_date for p in papers if not p.arxiv_id for s in p.sightings if s.source == "hf-daily"})
@@ -139,7 +142,7 @@ def complete(
         except NetworkError as exc:
             if exc.reason == "cancelled":
                 raise
-            done.problems.append(str(exc))
+            done.failed.append(str(exc))
             continue
         if _empty_listing(response.body):
             continue
@@ -151,16 +154,26 @@ def complete(
             only_existing=True,
         )
         done.matched += result.existing
+        if result.undo is not None and result.existing:
+            undos.append(result.undo)
     papers = [p for p in library.iter_papers(wanted) if p.arxiv_id]
     done.asked = len(papers)
     if not papers:
+        done.undo = _one_step(undos)
         return done
 
     def batch_progress(finished: int, total: int) -> None:
         if progress is not None:
             progress("Asking arXiv", finished, total)
 
-    found, problems = arxiv.fetch(web, [p.arxiv_id for p in papers if p.arxiv_id], progress=batch_progress)
+    try:
+        found, problems = arxiv.fetch(web, [p.arxiv_id for p in papers if p.arxiv_id], progress=batch_progress)
+    except NetworkError as exc:
+        if exc.reason == "cancelled":
+            raise
+        done.failed.append(str(exc))  # nothing from arXiv is written; the matches above are kept
+        done.undo = _one_step(undos)
+        return done
     done.problems += problems
     completions = tuple(
         c for p in papers if (c := completion(p, found.get(normalize.arxiv_id(p.arxiv_id or "") or "")))
@@ -170,8 +183,18 @@ def complete(
         outcome = library.run(ops.CompletePapers(completions, label))
         done.completed = int(outcome.result or 0)
         if done.completed:
-            done.undo = outcome.inverse
+            undos.append(outcome.inverse)
+    done.undo = _one_step(undos)
     return done
+
+
+def _one_step(undos: list[ops.Operation]) -> ops.Operation | None:
+    """The undos of the steps of one completion as one operation: the last step taken back first."""
+    if not undos:
+        return None
+    if len(undos) == 1:
+        return undos[0]
+    return ops.Batch(tuple(reversed(undos)), "Undo completing papers")
 
 
 def completion(paper: Paper, entry: arxiv.ArxivEntry | None) -> ops.Completion | None:
@@ -200,6 +223,6 @@ def _empty_listing(body: bytes) -> bool:
     """Whether the API answered an empty list (no papers that day); anything else goes to the importer."""
     try:
         listing = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(listing, list) and not listing

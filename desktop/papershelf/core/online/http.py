@@ -11,7 +11,7 @@ which keeps the frozen installers as they are. On top of that it adds what the A
 - answers checked: HTML (or anything else not JSON) where JSON was expected, or non-XML where XML was, fails;
 - politeness: a User-Agent naming Papershelf, at least ``min_interval[host]`` seconds between the starts of two
   requests to a host, and on 429/503 the wait the server asks for (``Retry-After``), at most ``max_retries``
-  times and never longer than ``max_retry_wait``;
+  times and never longer than ``max_retry_wait`` in all;
 - a cache (with ``cache_dir``): bodies that came with an ETag or Last-Modified are kept, one file per URL, and
   asked for again conditionally; a 304 returns the kept body.
 
@@ -124,7 +124,7 @@ class Client:
             headers["If-None-Match"] = cached.headers["etag"]
         if cached and cached.headers.get("last-modified"):
             headers["If-Modified-Since"] = cached.headers["last-modified"]
-        retries = 0
+        retries, waited = 0, 0.0
         while True:
             self._wait_turn(url, parts.hostname)
             status, reason, answer_headers, body = self._attempt(url, headers)
@@ -136,13 +136,14 @@ class Client:
                 wait = _retry_after(answer_headers)
                 if wait is None:
                     wait = _BACKOFF * 2**retries
-                if wait > self.max_retry_wait:
+                if waited + wait > self.max_retry_wait:  # all the waits of one request together
                     when = dt.datetime.now() + dt.timedelta(seconds=wait)
                     raise NetworkError(
                         url,
                         f"HTTP {status} {reason}: the server asks to wait {wait:.0f} s; try again after {when:%Y-%m-%d %H:%M}",
                     )
                 retries += 1
+                waited += wait
                 self._wait(url, wait)
                 continue
             if not 200 <= status < 300:
@@ -341,6 +342,8 @@ def _check(body: bytes, content_type: str, expect: Expect) -> str | None:
             json.loads(body)
         except ValueError as error:
             return f"expected JSON, got something else ({content_type or 'no Content-Type'}: {error})"
+        except RecursionError:
+            return "the JSON is nested too deeply to be an API answer"
         return None
     parser = xml.parsers.expat.ParserCreate()
 
