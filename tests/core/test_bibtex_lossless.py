@@ -153,11 +153,16 @@ def test_tex_that_touches_files_is_never_written_as_tex(library, tmp_path):
 def test_two_files_defining_one_string_differently_both_keep_their_meaning(library, tmp_path):
     first, second = tmp_path / "a.bib", tmp_path / "b.bib"
     first.write_text('@string{pami = "IEEE PAMI"}\n@article{a, title = {A}, journal = pami}\n', encoding="utf-8")
-    second.write_text('@string{pami = "Pattern Analysis"}\n@article{b, title = {B}, journal = pami}\n', encoding="utf-8")
+    second.write_text(
+        '@string{pami = "Pattern Analysis"}\n@article{b, title = {B}, journal = pami}\n', encoding="utf-8"
+    )
     library.import_file(first)
     library.import_file(second)
     parsed = bibtexparser.parse_string(export(library))
-    assert {e.key: e.fields_dict["journal"].value for e in parsed.entries} == {"a": "IEEE PAMI", "b": "Pattern Analysis"}
+    assert {e.key: e.fields_dict["journal"].value for e in parsed.entries} == {
+        "a": "IEEE PAMI",
+        "b": "Pattern Analysis",
+    }
 
 
 def test_a_month_with_a_day_reads_as_that_date(library, tmp_path):
