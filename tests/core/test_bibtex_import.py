@@ -267,6 +267,8 @@ def test_url_in_howpublished_becomes_the_url():
         # Braces, dashes, ties and TeX quotes only (the fast path): as pylatexenc decodes them.
         ("pages 12--34, 1990---2000", "pages 12\u201334, 1990\u20142000"),
         ("``Quoted''~{A}", "\u201cQuoted\u201d A"),
+        # Braces keep a ligature from forming: two hyphens, as the exporter writes "--" (hypothesis found it).
+        ("-{}-", "--"),
         # An unescaped & is a character the user wrote: kept (pylatexenc dropped it).
         ("{A} & B", "A & B"),
     ],

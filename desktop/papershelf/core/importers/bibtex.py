@@ -429,8 +429,9 @@ _WALKER_DB, _CONVERTER = _build_decoder()
 
 
 _MARKUP_RE = re.compile(r"[\\$%]|\?`|!`")
-# What TeX makes of these outside commands, in order ("---" before "--").
-_LIGATURES = (("{", ""), ("}", ""), ("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", " "))
+# What TeX makes of these outside commands, in order: "---" before "--", and braces last, since
+# they keep a ligature from forming ("-{}-" is two hyphens).
+_LIGATURES = (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", " "), ("{", ""), ("}", ""))
 
 
 def decode_latex(value: str) -> str:
