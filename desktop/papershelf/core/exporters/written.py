@@ -68,7 +68,15 @@ def as_written(paper: Paper) -> bool:
     if source is None:
         return False
     strings = {name.lower(): raw for name, raw in source.strings}
-    return not any(_hostile(raw) or _hostile(expanded(raw, strings)) for _, raw in source.fields)
+    return not any(_hostile(raw) or _hostile(expanded(raw, strings)) for _, raw in source.fields if _may_run(raw))
+
+
+def _may_run(raw: str) -> bool:
+    """Whether a raw value could hold a command: a backslash or ^, or a part that is a @string name."""
+    if "\\" in raw or "^" in raw or "#" in raw:
+        return True
+    start = raw.lstrip()[:1]
+    return start not in ("{", '"') and not raw.strip().isdigit()
 
 
 def is_tool_field(name: str) -> bool:
