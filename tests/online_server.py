@@ -246,3 +246,18 @@ def online_server_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[OnlineSer
         monkeypatch.delenv(name.upper(), raising=False)
     with OnlineServer() as server:
         yield server
+
+
+class FakeTime:
+    """The client's clock and sleep: time moves only when the client sleeps (or a test moves it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

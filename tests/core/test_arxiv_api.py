@@ -17,7 +17,7 @@ from papershelf.core.online import arxiv
 from papershelf.core.online.arxiv import ArxivEntry
 from papershelf.core.online.http import Client, NetworkError
 from tests.conftest import FIXTURES
-from tests.online_server import OnlineServer, Reply, Request, online_server_fixture  # noqa: F401
+from tests.online_server import FakeTime, OnlineServer, Reply, Request, online_server_fixture  # noqa: F401
 
 RECORDED = FIXTURES / "online"
 URL = "https://export.arxiv.org/api/query?id_list=x&max_results=1"
@@ -407,21 +407,6 @@ def test_api_url_that_is_not_http(monkeypatch, value):
 
 
 # -- fetch() against the local server ----------------------------------------------------------------------------------
-
-
-class FakeTime:
-    """The client's clock and sleep: time moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def answer_ids(request: Request) -> Reply:

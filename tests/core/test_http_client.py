@@ -9,24 +9,9 @@ import time
 import pytest
 
 from papershelf.core.online.http import Client, NetworkError, Response, default_user_agent
-from tests.online_server import OnlineServer, Reply, closed_port, online_server_fixture  # noqa: F401
+from tests.online_server import FakeTime, OnlineServer, Reply, closed_port, online_server_fixture  # noqa: F401
 
 ATOM = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>q</title></feed>'
-
-
-class FakeTime:
-    """An injected clock that only moves when the client sleeps (or a test says time passed)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
