@@ -795,19 +795,23 @@ class Library:
         added = set(journal.added)
         current = {r.id: r for r in conn.execute(select(P).where(P.c.id.in_(ids)))}
         has_abstract = set(conn.execute(select(A.c.paper_id).where(A.c.paper_id.in_(ids))).scalars())
-        taken_arxiv: set[str] = set()
         touched: set[int] = set()
         for pid, record in matched:
             row = current[pid]
-            changes: dict[str, Any] = {}  # column values to update
-            if record.arxiv_id and not row.arxiv_id and record.arxiv_id not in taken_arxiv:
-                clash = conn.execute(select(P.c.id).where(P.c.arxiv_id == record.arxiv_id)).scalar()
-                if clash is None:
-                    changes["arxiv_id"] = record.arxiv_id
-                    taken_arxiv.add(record.arxiv_id)
-            if record.authors and not row.authors:
-                changes["authors"] = list(record.authors)
-                changes["first_author"] = record.authors[0]
+            # The rules of completing a paper (ops.fill_in), with what a listing or an entry says.
+            completion = ops.Completion(
+                paper_id=pid,
+                source=origin or "",
+                arxiv_id=record.arxiv_id,
+                authors=tuple(record.authors),
+                published=record.published,
+                primary_class=record.primary_class,
+                code_urls=tuple(record.code_urls),
+                project_url=record.project_url,
+                url=record.url,
+                extra=record.extra_fields,
+            )
+            changes, filled = ops.fill_in(conn, dict(row._mapping), completion)
             got_abstract = bool(record.abstract) and pid not in has_abstract
             if got_abstract:
                 conn.execute(insert(A).values(paper_id=pid, abstract=record.abstract))
@@ -815,29 +819,11 @@ class Library:
                 touched.add(pid)
                 if pid not in added:
                     journal.abstracts.add(pid)
-            for field in ("url", "project_url", "published", "primary_class"):
-                if getattr(record, field) and not getattr(row, field):
-                    changes[field] = getattr(record, field)
-            merged = list(row.code_urls or []) + [u for u in record.code_urls if u not in (row.code_urls or [])]
-            if merged != list(row.code_urls or []):
-                changes["code_urls"] = merged
             if record.listing_date and (row.listed_on is None or record.listing_date < row.listed_on):
                 changes["listed_on"] = record.listing_date
-            extra = dict(row.extra_fields or {})
-            added_extra = {k: v for k, v in record.extra_fields.items() if k not in extra}
-            if added_extra:
-                changes["extra_fields"] = extra | added_extra
-            if "authors" in changes and not row.key_pinned:
-                key = ops.new_key(
-                    conn, dict(row._mapping), changes["authors"], changes.get("published") or row.published
-                )
-                if key is not None:
-                    changes["citation_key"] = key
             if changes or (got_abstract and origin):
                 journal.before_fill(conn, [pid])
             if origin:
-                filled = [k for k in changes if k not in ("first_author", "listed_on", "extra_fields")]
-                filled += [k for k in changes.get("extra_fields", {}) if k not in extra]
                 ops.record_sources(conn, pid, filled + ["abstract"] * got_abstract, origin, _now())
             if changes:
                 conn.execute(update(P).where(P.c.id == pid).values(**changes))

@@ -34,7 +34,7 @@ from .base import (
     papers,
     require,
 )
-from .complete import CompletePapers, Completion, PutFieldSources, new_key, record_sources
+from .complete import CompletePapers, Completion, PutFieldSources, fill_in, record_sources
 from .imports import ImportJournal, PutRows, SetAbstracts, SetSightings
 from .lists import (
     AddToList,
@@ -107,10 +107,10 @@ __all__ = [
     "clean_tag",
     "drop_unused_tags",
     "ensure_tags",
+    "fill_in",
     "fingerprints",
     "guarded",
     "list_id",
-    "new_key",
     "now",
     "papers",
     "record_sources",

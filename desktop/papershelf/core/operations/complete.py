@@ -38,6 +38,9 @@ class Completion:
     abstract: str | None = None
     code_urls: tuple[str, ...] = ()
     project_url: str | None = None
+    url: str | None = None
+    #: BibTeX fields the library does not model (journal, pages…): each filled in if the paper lacks it.
+    extra: Mapping[str, str] = field(default_factory=dict)
     #: Facts that are not BibTeX fields (categories, journal_ref, comment, version): always the latest.
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
@@ -125,7 +128,7 @@ def fill_in(conn: Connection, row: Mapping[str, Any], completion: Completion) ->
         values["authors"] = list(completion.authors)
         values["first_author"] = completion.authors[0]
         filled.append("authors")
-    for name in ("published", "primary_class", "project_url"):
+    for name in ("url", "project_url", "published", "primary_class"):
         value = getattr(completion, name)
         if value and not row[name]:
             values[name] = value
@@ -136,9 +139,12 @@ def fill_in(conn: Connection, row: Mapping[str, Any], completion: Completion) ->
         values["code_urls"] = urls + new_urls
         filled.append("code_urls")
     extra = dict(row["extra_fields"] or {})
+    gained = {k: v for k, v in completion.extra.items() if k not in extra}
     if completion.doi and not extra.get("doi"):
-        values["extra_fields"] = extra | {"doi": completion.doi}
-        filled.append("doi")
+        gained["doi"] = completion.doi
+    if gained:
+        values["extra_fields"] = extra | gained
+        filled += list(gained)
     metadata = dict(row["metadata"] or {})
     fresh = {k: v for k, v in completion.metadata.items() if v not in (None, "", [], ()) and metadata.get(k) != v}
     if fresh:
