@@ -30,6 +30,7 @@ from .common import (
     published_venue,
     sighting_note,
     split_name,
+    split_name_list,
     strip_doi_resolver,
     year_month,
 )
@@ -404,8 +405,7 @@ _ARXIV_PREFIX_RE = re.compile(r"(?i)^arxiv:")
 
 def _field_value(name: str, value: str, *, utf8: bool) -> str:
     if name in NAME_FIELDS:
-        names = re.split(r"\s+and\s+", collapse_space(value))
-        return "{" + format_names(names, utf8=utf8) + "}"
+        return "{" + format_names(split_name_list(value), utf8=utf8) + "}"
     if name in TITLE_FIELDS:
         return "{" + title_to_latex(value, utf8=utf8) + "}"
     return "{" + to_latex(value, utf8=utf8) + "}"

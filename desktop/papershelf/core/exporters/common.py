@@ -208,6 +208,11 @@ def published_venue(paper: Paper) -> Venue | None:
     return Venue("article", "journal", ref, year)
 
 
+def split_name_list(value: str) -> list[str]:
+    """The names of a decoded name list (``A and B``), as the library keeps editors and the like."""
+    return [n for n in re.split(r"\s+and\s+", collapse_space(value)) if n]
+
+
 def split_name(name: str) -> tuple[str, str, str]:
     """(von Last, Jr, First) of a "First von Last Jr" or "von Last, [Jr,] First" name."""
     name = collapse_space(name)

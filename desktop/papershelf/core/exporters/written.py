@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from ..bibsource import MONTH_MACROS, BibSource, expanded, is_empty, needed_strings, unbraced, views
 from ..records import Paper
-from .common import NAME_FIELDS, ExportReport
+from .common import NAME_FIELDS, ExportReport, split_name_list
 from .latex import to_latex
 
 #: Fields reference managers keep for themselves: where the PDF is on one
@@ -127,6 +127,9 @@ def render_written(
     # A month this entry uses as the month, which another entry redefined in this export.
     clashing |= {month for month in MONTH_MACROS if month in defined and month not in own}
 
+    def left_out(low: str) -> bool:
+        return not all_fields and is_tool_field(low) or low == "abstract" and not abstract
+
     lines: list[str] = []
     seen: set[str] = set()
     with_notes = notes and any(n.text.strip() for n in paper.notes)
@@ -137,7 +140,7 @@ def render_written(
             if report is not None:
                 report.code_left_out.append(key)
             continue
-        if not all_fields and is_tool_field(low) or low == "abstract" and not abstract:
+        if left_out(low):
             continue
         changed = not source.unchanged(low, current) or (low == "annote" and with_notes)
         if not changed and clashing and not clashing.isdisjoint(needed_strings(raw, own)):
@@ -153,7 +156,7 @@ def render_written(
     for low, value in current.items():
         if low in seen or source.unchanged(low, current) or not value.strip():
             continue
-        if low in CODE_FIELDS or not all_fields and is_tool_field(low) or low == "abstract" and not abstract:
+        if low in CODE_FIELDS or left_out(low):
             continue
         written = encoded(low)
         if written is not None:
@@ -174,15 +177,11 @@ def _changed_value(
 ) -> str | None:
     """The new value of a field the user changed; None when it now holds nothing."""
     if name in NAME_FIELDS:
-        names = paper.authors if name == "author" else _names_of(current.get(name, ""))
+        names = paper.authors if name == "author" else split_name_list(current.get(name, ""))
         return _names(raw, names) if names else None
     if name == "keywords":
         return _keywords(raw, paper) or None
     return encoded(name)
-
-
-def _names_of(value: str) -> list[str]:
-    return [n for n in re.split(r"\s+and\s+", " ".join(value.split())) if n]
 
 
 def _names(raw: str, names: list[str]) -> str:
