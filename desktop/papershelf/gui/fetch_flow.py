@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QProgressDialog,
     QPushButton,
@@ -47,7 +46,7 @@ from ..core.display import visible
 from .commands import OperationCommand
 from .dialogs.errors import one_line
 from .dialogs.import_preview import ImportPreviewDialog
-from .widgets.labels import text_label, wrapped_label
+from .widgets.labels import progress_dialog, text_label, wrapped_label
 from .wording import plural
 from .workers import Task
 
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("papershelf.gui")
 
-PROGRESS_DELAY_MS = 400
 #: How many days back the fetch dialog looks for days not fetched yet.
 RECENT_DAYS = 7
 #: The host asked when HF_ENDPOINT is not usable (the question names it).
@@ -321,18 +319,7 @@ class FetchFlow(QObject):
         (it may be writing), "none" offers no Cancel.
         """
         task: Task = Task(lambda: job(task))
-        progress = QProgressDialog(label, "Cancel", 0, 0, self._w)
-        progress.setObjectName("fetchProgress")
-        plain = QLabel(progress)
-        plain.setTextFormat(Qt.TextFormat.PlainText)
-        progress.setLabel(plain)
-        progress.setLabelText(label)
-        progress.setAccessibleName(title)
-        progress.setWindowTitle(title)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(PROGRESS_DELAY_MS)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
+        progress = progress_dialog(label, title, name="fetchProgress", accessible=title, parent=self._w)
         if cancel == "none":
             progress.setCancelButton(None)
         self.progress, self.task = progress, task

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QProgressDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from .. import paths
 from .dialogs.errors import show_error
 from .dialogs.folders import start_folder
 from .dialogs.import_preview import ImportPreviewDialog
+from .widgets.labels import progress_dialog
 from .workers import Task
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
     from .settings import Settings
-
-PROGRESS_DELAY_MS = 400
 
 
 class ImportFlow(QObject):
@@ -150,19 +149,10 @@ class ImportFlow(QObject):
             self._next()
             return
         task = Task(library.import_file, source, listing_date=listing_date, dry_run=dry_run, with_progress=True)
-        progress = QProgressDialog(label, "Cancel", 0, 0, self._parent)
-        progress.setObjectName("importProgress")
-        # The label names the file: plain text, never guessed to be HTML.
-        plain = QLabel(progress)
-        plain.setTextFormat(Qt.TextFormat.PlainText)
-        progress.setLabel(plain)
-        progress.setLabelText(label)
-        progress.setAccessibleName("Import progress")
-        progress.setWindowTitle("Importing" if not dry_run else "Reading Listing")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(PROGRESS_DELAY_MS)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
+        title = "Importing" if not dry_run else "Reading Listing"
+        progress = progress_dialog(
+            label, title, name="importProgress", accessible="Import progress", parent=self._parent
+        )
         progress.canceled.connect(task.cancel)
         verb = "checked" if dry_run else "imported"
         task.progress.connect(lambda n: progress.setLabelText(f"{label}\n{n:,} papers {verb}"))
