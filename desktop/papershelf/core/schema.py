@@ -131,6 +131,62 @@ class FetchedDayTable(Base):
     papers: Mapped[int] = mapped_column(Integer)
 
 
+class AutoexportTable(Base):
+    """A reading list, tag or saved search bound to a file that is kept up to date ("keep updated")."""
+
+    __tablename__ = "autoexport"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: "list", "tag" or "search".
+    kind: Mapped[str] = mapped_column(String)
+    #: The list's, tag's or saved search's name.
+    name: Mapped[str] = mapped_column(String)
+    #: The file as the user named it (a symlink stays a symlink: writes go to its target).
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    #: An export format name (``exporters.FORMATS``).
+    format: Mapped[str] = mapped_column(String)
+    options: Mapped[dict[str, object]] = mapped_column(JSON, default=dict, server_default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: When the file was last replaced (not when it was last found unchanged).
+    written_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Why the last rewrite failed, or None.
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint("kind IN ('list', 'tag', 'search')", name="ck_autoexport_kind"),)
+
+
+class KeyAliasTable(Base):
+    """A citation key of a paper merged into another one: ``\\cite{oldkey}`` still finds the kept paper."""
+
+    __tablename__ = "key_alias"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (Index("ix_key_alias_key_lower", func.lower(key), unique=True),)
+
+
+class NotDuplicateTable(Base):
+    """Two papers the user said are different, smaller id first."""
+
+    __tablename__ = "not_duplicate"
+
+    paper_a: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    paper_b: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (CheckConstraint("paper_a < paper_b", name="ck_not_duplicate_order"),)
+
+
+class EntryCacheTable(Base):
+    """A paper's encoded export entry per variant, dropped in the transaction that changes the paper."""
+
+    __tablename__ = "entry_cache"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class TagTable(Base):
     __tablename__ = "tag"
 
@@ -209,3 +265,7 @@ LE = ListEntryTable.__table__
 N = NoteTable.__table__
 S = SightingTable.__table__
 SS = SavedSearchTable.__table__
+AE = AutoexportTable.__table__
+KA = KeyAliasTable.__table__
+ND = NotDuplicateTable.__table__
+EC = EntryCacheTable.__table__
