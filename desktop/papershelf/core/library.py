@@ -31,7 +31,7 @@ from .exporters import citekeys
 from .importers import Source, read_records
 from .migrate import open_library_engine, remember_state
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
-from .schema import FD, LE, PT, RL, SS, A, B, P, S, T
+from .schema import FD, KA, LE, PT, RL, SS, A, B, P, S, T
 
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500
@@ -174,6 +174,8 @@ class Library:
                 if found is not None:
                     return found
             found = _paper_id(conn, func.lower(P.c.citation_key) == text.lower())
+            if found is None:  # the key of a paper merged into another one
+                found = conn.execute(select(KA.c.paper_id).where(func.lower(KA.c.key) == text.lower())).scalar()
             if found is None and (arxiv := normalize.arxiv_id(text)):
                 found = _paper_id(conn, P.c.arxiv_id == arxiv)
         if found is None:
@@ -322,6 +324,7 @@ class Library:
     _LOAD_SOURCES = (
         f"SELECT paper_id, entry_type, citation_key, fields, views, strings FROM bibtex_source WHERE paper_id IN {_IDS}"
     )
+    _LOAD_ALIASES = f"SELECT paper_id, key FROM key_alias WHERE paper_id IN {_IDS} ORDER BY key"
     _LOAD_FILLED = f"SELECT paper_id, field, source, filled_at FROM field_source WHERE paper_id IN {_IDS}"
     _LOAD_SIGHTINGS = (
         f"SELECT paper_id, source, listing_date, position FROM sighting WHERE paper_id IN {_IDS}"
@@ -376,6 +379,9 @@ class Library:
             filled: dict[int, dict[str, tuple[str, dt.datetime]]] = {}
             for pid, name, source, at in cursor.execute(self._LOAD_FILLED, ids_json):
                 filled.setdefault(pid, {})[name] = (source, to_datetime(at))
+            aliases: dict[int, list[str]] = {}
+            for pid, alias in cursor.execute(self._LOAD_ALIASES, ids_json):
+                aliases.setdefault(pid, []).append(alias)
             sources = {
                 pid: BibSource.from_row(entry_type, key, loads(fields), loads(views), loads(strings))
                 for pid, entry_type, key, fields, views, strings in cursor.execute(self._LOAD_SOURCES, ids_json)
@@ -413,6 +419,7 @@ class Library:
                     cite_as,
                     {} if metadata is None or metadata == "{}" else dict(loads(metadata) or {}),
                     filled.get(pid, {}),
+                    aliases.get(pid, []),
                 )
         finally:
             cursor.close()
@@ -523,6 +530,7 @@ class Library:
         title and year of another paper is added and named in ``result.duplicates``.
         """
         taken_keys = _Keys(k for (k,) in conn.execute(select(func.lower(P.c.citation_key))))
+        taken_keys |= {k for (k,) in conn.execute(select(func.lower(KA.c.key)))}  # merged papers' old keys
         # Papers met earlier in this same file, so in-file duplicates count once.
         # A paper added in the current batch has a negative placeholder id
         # until its row is inserted.
@@ -727,6 +735,15 @@ class Library:
             found["arxiv_of"][pid] = arxiv
             found["year_of"][pid] = published.year if published else None
             found["title_of"][pid] = title
+        # An entry under the old key of a merged paper (a .bib imported again) is the kept paper.
+        aliased = select(func.lower(KA.c.key), P.c.id, P.c.arxiv_id, P.c.published, P.c.title).join(
+            P, P.c.id == KA.c.paper_id
+        )
+        for alias, pid, arxiv, published, title in conn.execute(aliased.where(func.lower(KA.c.key).in_(citation_keys))):
+            found["key"].setdefault(alias, pid)
+            found["arxiv_of"].setdefault(pid, arxiv)
+            found["year_of"].setdefault(pid, published.year if published else None)
+            found["title_of"].setdefault(pid, title)
         return found
 
     @staticmethod

@@ -98,6 +98,8 @@ class Paper:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: field -> (source, when) for the fields an online source filled in.
     filled_by: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+    #: Citation keys of papers merged into this one (``key_alias``): exports write them as biblatex ``ids``.
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def listing_dates(self) -> list[dt.date]:
