@@ -14,9 +14,10 @@ worker thread (``gui/operations.py``).
 
 One module per kind of thing changed: ``base`` (what an operation is, and
 the shared checks), ``papers``, ``tags``, ``notes``, ``lists`` (and saved
-searches) and ``imports`` (undoing an import).
+searches), ``imports`` (undoing an import) and ``autoexport`` (live files).
 """
 
+from .autoexport import Bind, Unbind
 from .base import (
     Batch,
     Changes,
@@ -68,6 +69,7 @@ __all__ = [
     "AddTags",
     "AddToList",
     "Batch",
+    "Bind",
     "Changes",
     "CompletePapers",
     "Completion",
@@ -101,6 +103,7 @@ __all__ = [
     "SetStatus",
     "SetTitle",
     "TagPairs",
+    "Unbind",
     "UntagPairs",
     "UpdateNote",
     "clean_list_name",

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import search
 from ..errors import ConflictError, PapershelfError
-from ..schema import LE, RL, SS
+from ..schema import AE, LE, RL, SS
 from .base import Batch, Changes, Operation, Outcome, clean_list_name, list_id, now, papers, plain_rows, require
 
 # --- Reading lists -------------------------------------------------------------------------
@@ -45,6 +45,8 @@ class RenameList(Operation):
         if clash is not None:
             raise ConflictError(f"a reading list named {new!r} already exists")
         conn.execute(update(RL).where(RL.c.id == lid).values(name=new))
+        # A live file bound to the list follows it (undo renames both back).
+        conn.execute(update(AE).where(AE.c.kind == "list", AE.c.name.collate("NOCASE") == old).values(name=new))
         return Outcome(Changes(lists=True), RenameList(new, old))
 
 
