@@ -216,6 +216,9 @@ def _entry_lines(
             # plain, abbrv and alpha ignore ``url``; this is how they show a link.
             add("  howpublished = {" + _url_text(verbatim(url)) + "}")
 
+    if paper.aliases:  # the keys of papers merged into this one
+        add("  ids = " + alias_ids(paper, extra.get("ids", "")))
+        extra = {k: v for k, v in extra.items() if k != "ids"}
     if extra:
         if report is not None and not CODE_FIELDS.isdisjoint(extra):
             report.code_left_out.append(key)
@@ -250,6 +253,16 @@ def _entry_lines(
         sort_key = to_latex(extra.get("key") or _sort_key(paper, key), utf8=utf8)
         add("  key = {" + (sort_key if utf8 else protect_unicode(sort_key)) + "}")
     return entry_type, lines
+
+
+def alias_ids(paper: Paper, existing: str = "") -> str:
+    """The ``ids`` value of a paper with aliases: the keys ``existing`` names, then its aliases.
+
+    biblatex (biber) resolves ``\\cite{alias}`` to the entry; classic bibtex ignores the field.
+    """
+    keys = [k.strip() for k in existing.replace("{", "").replace("}", "").split(",") if k.strip()]
+    keys += [a for a in paper.aliases if a.lower() not in {k.lower() for k in keys} | {paper.citation_key.lower()}]
+    return "{" + ", ".join(keys) + "}"
 
 
 def from_bibtex(paper: Paper) -> bool:

@@ -142,6 +142,9 @@ def render_written(
             continue
         if left_out(low):
             continue
+        if low == "ids" and paper.aliases:  # papers merged into this one: their keys join the ids
+            lines.append("  " + name + " = " + _alias_ids(paper, unbraced(raw)))
+            continue
         changed = not source.unchanged(low, current) or (low == "annote" and with_notes)
         if not changed and clashing and not clashing.isdisjoint(needed_strings(raw, own)):
             changed = True  # written from its decoded value instead of another entry's @string
@@ -161,6 +164,8 @@ def render_written(
         written = encoded(low)
         if written is not None:
             lines.append("  " + (fresh or {})[low][0] + " = " + written)
+    if paper.aliases and "ids" not in seen and not current.get("ids", "").strip():
+        lines.append("  ids = " + _alias_ids(paper))
     if with_notes and "annote" not in seen:
         written = encoded("annote")
         if written is not None:
@@ -170,6 +175,12 @@ def render_written(
     if (paper.entry_type or "misc").lower() != entry_type.lower():
         entry_type = generated()[0]
     return "".join(head) + "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+
+
+def _alias_ids(paper: Paper, existing: str = "") -> str:
+    from .bibtex import alias_ids
+
+    return alias_ids(paper, existing)
 
 
 def _changed_value(
