@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, paths
+from . import __version__, cli_autoexport, paths
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from .core.importers import Source
@@ -166,10 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     scope = p.add_mutually_exclusive_group(required=True)
     scope.add_argument("--list", metavar="NAME")
     scope.add_argument("--tag", metavar="TAG")
+    scope.add_argument("--search", metavar="NAME", help="a saved search")
     scope.add_argument("--query", metavar="Q")
     scope.add_argument("--ids", nargs="+", metavar="ID")
     scope.add_argument("--all", action="store_true")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write; - for standard output")
+    p.add_argument(
+        "--keep-updated",
+        action="store_true",
+        help="a live file: rewrite it after every change to the list, tag or saved search (see autoexport)",
+    )
     p.add_argument("--format", default="bibtex", choices=["bibtex", "biblatex", "csl-json", "ris", "markdown"])
     p.add_argument("--no-abstract", action="store_true", help="leave abstracts out")
     p.add_argument("--notes", action="store_true", help="include your notes (private by default)")
@@ -187,12 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="the backup to restore (default: the newest in the backups folder)")
     p.add_argument("--yes", action="store_true", help="restore even if papers, notes or lists would be dropped")
     p = sub.add_parser("backups", help="list the backups of the library")
+    cli_autoexport.add_parser(sub)
 
     return parser
 
 
 #: Options whose value is a search or a name, which may start with "-" (``export --query -status:read``).
-QUERY_OPTIONS = ("--query", "--tag", "--list")
+QUERY_OPTIONS = ("--query", "--tag", "--list", "--search")
 
 
 def _option(parser: argparse.ArgumentParser, word: str) -> argparse.Action | None:
@@ -290,11 +297,12 @@ def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _open(args: argparse.Namespace) -> Library:
-    """The library for a command; SQLite's full quick check runs once a day (it reads every page)."""
-    from .core.library import Library
+    """The library for a command; SQLite's full quick check runs once a day (it reads every page).
 
+    When the command changed the library, its live files are brought up to date as it closes.
+    """
     path, folder = _locate(args)
-    return Library(path, backups_dir=folder, check="daily")
+    return cli_autoexport.open_library(path, folder, check="daily")
 
 
 def _progress_printer(name: str) -> Callable[[int], None] | None:
@@ -742,6 +750,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .core.fsutil import Protected
 
     with _open(args) as library:
+        binding = cli_autoexport.prepare_binding(library, args) if args.keep_updated else None
         ids = export_scope_ids(library, args)
         if args.format in ("bibtex", "biblatex"):
             ids = library.bibtex_order(ids)  # crossref parents too, after their children
@@ -762,7 +771,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             return EXIT_OK
         count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
         library.run(ops.PinKeys(tuple(ids)))
+        if binding is not None:
+            cli_autoexport.bind(library, binding)
     print(f"{visible(args.output)}: {count} papers written ({args.format})", file=sys.stderr)
+    if binding is not None:
+        print(f"{visible(args.output)}: kept updated from now on (papershelf autoexport list)", file=sys.stderr)
     _print_warnings(report)
     return EXIT_OK
 
@@ -777,6 +790,10 @@ def export_scope_ids(library, args) -> list[int]:
         return library.list_paper_ids(args.list)
     if args.tag:
         return library.search_ids('tag:"' + args.tag.replace('"', "") + '"')
+    if getattr(args, "search", None):
+        from .core import autoexport
+
+        return autoexport.scope_ids(library, "search", args.search)
     if args.query is not None:
         return library.search_ids(args.query)
     if args.ids:
@@ -868,6 +885,7 @@ COMMANDS = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "backups": cmd_backups,
+    "autoexport": lambda args: cli_autoexport.cmd_autoexport(args, _open),
 }
 
 
@@ -884,6 +902,7 @@ TEXT_ARGUMENTS = {
     "query": "search",
     "list": "list name",
     "tag": "tag",
+    "search": "saved search name",
 }
 
 

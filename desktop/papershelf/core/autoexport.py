@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from . import db, exporters
 from . import operations as ops
-from .errors import ExportError, NotFoundError, PapershelfError
+from .errors import ConflictError, ExportError, NotFoundError, PapershelfError
 from .fsutil import CREATE, REPLACE, Protected, UnsafeTarget, check_not_protected, resolve_target, write_user_file
 from .operations.autoexport import KIND_NAMES, KINDS, Bind, Unbind, source_name
 from .schema import AE, SS, P
@@ -113,6 +113,17 @@ def prepare(
     return Bind(kind, name, full, fmt, kept)
 
 
+def check_free(library: Library, operation: Bind) -> None:
+    """Refuse, before the caller writes anything, a path another list, tag or search keeps updated."""
+    for binding in bindings(library):
+        same = (binding.kind, binding.name.casefold()) == (operation.kind, " ".join(operation.name.split()).casefold())
+        if binding.path == operation.path and not same:
+            raise ConflictError(
+                f"{binding.path} is already kept updated from the {binding.source}; "
+                f"remove that first (papershelf autoexport remove {binding.id}); nothing was written"
+            )
+
+
 def bindings(library: Library) -> list[Binding]:
     """Every live file, in the order they were bound."""
     with db.read(library.engine) as conn:
@@ -154,23 +165,30 @@ def unbind(library: Library, ident: str) -> Unbind:
     return Unbind(find(library, ident).path)
 
 
-def paper_ids(library: Library, binding: Binding) -> list[int]:
-    """The papers a binding exports, in the export's order (crossref parents after their children)."""
+def scope_ids(library: Library, kind: str, name: str) -> list[int]:
+    """The papers of a reading list (in list order), a tag or a saved search (in id order).
+
+    A tag no paper carries any more is no papers (the file follows the last
+    untag); a list or saved search that is gone is a NotFoundError.
+    """
     with db.read(library.engine) as conn:
         try:
-            name = source_name(conn, binding.kind, binding.name)
+            name = source_name(conn, kind, name)
         except NotFoundError:
-            if binding.kind != "tag":
-                raise NotFoundError(f"the {binding.source} no longer exists") from None
-            return []  # the tag left its last paper: the file follows, it is now empty
-        if binding.kind == "search":
-            query = conn.execute(select(SS.c.query).where(SS.c.name == name)).scalar_one()
-    if binding.kind == "list":
-        ids = library.list_paper_ids(name)
-    elif binding.kind == "tag":
-        ids = library.search_ids('tag:"' + name.replace('"', "") + '"')
-    else:
-        ids = library.search_ids(query)
+            if kind != "tag":
+                raise NotFoundError(f"the {KIND_NAMES[kind]} {' '.join(name.split())!r} no longer exists") from None
+            return []
+        query = conn.execute(select(SS.c.query).where(SS.c.name == name)).scalar_one() if kind == "search" else ""
+    if kind == "list":
+        return library.list_paper_ids(name)
+    if kind == "tag":
+        return library.search_ids('tag:"' + name.replace('"', "") + '"')
+    return library.search_ids(query)
+
+
+def paper_ids(library: Library, binding: Binding) -> list[int]:
+    """The papers a binding exports, in the export's order (crossref parents after their children)."""
+    ids = scope_ids(library, binding.kind, binding.name)
     if binding.format in ("bibtex", "biblatex"):
         ids = library.bibtex_order(ids)
     return ids

@@ -76,13 +76,21 @@ class Bind(Operation):
                 f"{self.path} is already kept updated from the {KIND_NAMES[old.kind]} {old.name!r}; "
                 f"remove that first (papershelf autoexport remove {old.id})"
             )
-        values = {"kind": self.kind, "name": name, "format": self.format, "options": dict(self.options)}
+        values: dict[str, object] = {
+            "kind": self.kind,
+            "name": name,
+            "format": self.format,
+            "options": dict(self.options),
+        }
+        if self.created is not None:  # putting a row back: its state too
+            values.update(written_at=self.written, error=self.error)
+        elif self.written is not None:  # the caller has just written the file
+            values.update(written_at=self.written, error=None)
         if old is not None:
             conn.execute(update(AE).where(AE.c.id == old.id).values(**values))
             inverse: Operation = _restore(old._mapping)
             return Outcome(_changes(self.kind), inverse, old.id)
         row = {**values, "path": self.path, "created_at": self.created or now()}
-        row.update(written_at=self.written, error=self.error)
         if self.id is not None and conn.execute(select(AE.c.id).where(AE.c.id == self.id)).first() is None:
             row["id"] = self.id
         new_id = conn.execute(insert(AE).values(**row).returning(AE.c.id)).scalar_one()
