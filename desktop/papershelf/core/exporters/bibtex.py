@@ -26,6 +26,7 @@ from .common import (
     entry_key,
     extra_fields,
     is_organisation,
+    literal_name,
     own_url,
     published_venue,
     sighting_note,
@@ -323,7 +324,7 @@ def _format_name(name: str, utf8: bool) -> str:
         return "others"
     if is_organisation(name) or re.search(r"\band\b", name, re.IGNORECASE) or name.count(",") > 2:
         # One brace group: bibtex neither splits it nor reads " and " inside.
-        latex = to_latex(name, utf8=utf8)
+        latex = to_latex(literal_name(name) or name, utf8=utf8)
         if not utf8 and not latex.isascii():
             # One special character to bibtex, so alpha's label takes it whole (see protect_unicode).
             return "{\\relax{}" + latex + "}"

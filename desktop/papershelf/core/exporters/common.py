@@ -239,10 +239,29 @@ def is_organisation(name: str) -> bool:
 
     A name in "Last, First" form is a person's, however many words it has.
     """
+    if literal_name(name) is not None:
+        return True
     words = name.replace(",", " ").split()
     if "," not in name and (len(words) == 1 or len(words) > 5):
         return True
     return any(w.lower() in ORG_WORDS or w in ORG_WORDS_EXACT for w in words)
+
+
+def literal_name(name: str) -> str | None:
+    """The text of a name kept in one pair of braces (``{Alphabet Mobility}``: an organisation), else None.
+
+    The entry editor keeps an organisation this way when :func:`is_organisation`
+    would take its name for a person's; every export writes it as one name.
+    """
+    name = name.strip()
+    if len(name) < 2 or name[0] != "{" or name[-1] != "}":
+        return None
+    depth = 0
+    for i, ch in enumerate(name):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0 and i < len(name) - 1:
+            return None  # "{A} and {B}": the first brace closes early
+    return name[1:-1].strip() if depth == 0 else None
 
 
 def date_parts(paper: Paper) -> list[int]:

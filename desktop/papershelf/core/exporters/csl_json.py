@@ -13,6 +13,7 @@ from .common import (
     date_parts,
     extra_fields,
     is_organisation,
+    literal_name,
     own_url,
     sighting_note,
     split_name,
@@ -129,6 +130,8 @@ def item(paper: Paper, key: str, *, abstract: bool = True, notes: bool = False) 
 def csl_name(name: str) -> dict[str, str]:
     """``{"family", "given"}`` for a person, ``{"literal"}`` for an organisation."""
     name = " ".join(name.split())
+    if literal_name(name) is not None:
+        return {"literal": literal_name(name) or name}
     if is_organisation(name) and "," not in name:
         return {"literal": name}
     family, suffix, given = split_name(name)

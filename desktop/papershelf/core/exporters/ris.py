@@ -11,6 +11,7 @@ from .common import (
     date_parts,
     extra_fields,
     is_organisation,
+    literal_name,
     own_url,
     sighting_note,
     split_name,
@@ -118,6 +119,8 @@ def record(paper: Paper, *, abstract: bool = True, notes: bool = False) -> str:
 def ris_name(name: str) -> str:
     """``Last, First`` (``Last, First, Jr.``); an organisation as it is."""
     name = collapse_space(name)
+    if literal_name(name) is not None:
+        return literal_name(name) or name
     if is_organisation(name) and "," not in name:
         return name
     last, suffix, first = split_name(name)

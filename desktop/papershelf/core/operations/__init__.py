@@ -36,6 +36,7 @@ from .base import (
     require,
 )
 from .complete import CompletePapers, Completion, PutFieldSources, fill_in, record_sources
+from .edit import EditFields, InvalidField
 from .imports import ImportJournal, PutRows, SetAbstracts, SetSightings
 from .lists import (
     AddToList,
@@ -78,8 +79,10 @@ __all__ = [
     "DeleteNote",
     "DeletePapers",
     "DeleteSavedSearch",
+    "EditFields",
     "Guarded",
     "ImportJournal",
+    "InvalidField",
     "Operation",
     "Outcome",
     "PinKeys",

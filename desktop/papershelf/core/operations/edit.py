@@ -1,0 +1,368 @@
+"""Editing a paper's fields by their BibTeX names, as one operation (the entry editor and ``papershelf edit``).
+
+:class:`EditFields` sets any of: the entry type (``type``), the citation key
+(``key``, through :class:`SetCitationKey`, which pins it and renames crossref
+children), ``author`` and the other name lists, ``title``, ``year``,
+``month``, ``day`` and ``date`` (the paper's date follows them, as an import
+reads it), ``url``, ``abstract``, ``doi`` and any other field, which the
+library keeps as an extra field. A value of None (or, from the command line,
+nothing after the ``=``) removes a field. Values are text as the library keeps
+it, decoded (``Müller``, an en dash in ``12–34``), not LaTeX; name lists
+are BibTeX name-list syntax (``Last, First and {Org Name}``).
+
+Every value is checked first (:func:`check_value`), so a bad one changes
+nothing and its message names the field. The lossless rules need nothing
+special: a field is written from its source until its decoded value changes,
+and an edited name list keeps every name the user left as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from .. import db, names
+from ..errors import PapershelfError
+from ..exporters import citekeys
+from ..exporters.common import MONTHS, NAME_FIELDS, month_macro, split_name_list, strip_doi_resolver
+from ..schema import FS, A, B, P
+from .base import Batch, Changes, Operation, Outcome, require
+from .complete import PutFieldSources, sources_of
+from .imports import PutRows, SetAbstracts
+from .papers import SetCitationKey
+
+
+class InvalidField(PapershelfError):
+    """A field name or value an edit refuses: one line naming the field; nothing was changed."""
+
+
+#: What a field's value is, for a change: text, None (remove), or names kept as the library keeps them.
+Value = str | tuple[str, ...] | None
+
+#: Fields that are not the paper's own data here: what to do instead.
+NOT_EDITABLE = {
+    "keywords": "keywords are the paper's tags: use papershelf tag / untag",
+    "eprint": "the arXiv id is not edited here",
+    "archiveprefix": "the arXiv id is not edited here",
+    "eprinttype": "the arXiv id is not edited here",
+    "primaryclass": "the arXiv class is not edited here",
+    "eprintclass": "the arXiv class is not edited here",
+    "crossref": "a crossref is not edited here",
+    "xref": "a crossref is not edited here",
+}
+#: Fields of the paper itself that cannot be removed.
+REQUIRED = frozenset({"title", "type", "key"})
+#: The fields that make up the paper's date.
+DATE_FIELDS = ("year", "month", "day", "date")
+
+_FIELD_NAME_RE = re.compile(r"[a-z][a-z0-9_\-:.+]*")
+_YEAR_RE = re.compile(r"\d{4}")
+_DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
+_PAGE = r"(?:[A-Za-z]{0,3}\d+(?:[:.]\d+)?[A-Za-z]{0,2}|[ivxlcdm]+|[IVXLCDM]+)"
+_PAGES_RE = re.compile(
+    rf"{_PAGE}(?:\s*(?:-{{1,3}}|–|—)\s*{_PAGE})?(?:\s*,\s*{_PAGE}(?:\s*(?:-{{1,3}}|–|—)\s*{_PAGE})?)*"
+)
+_URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+_TYPE_RE = re.compile(r"[A-Za-z]+")
+
+
+def field_name(name: str) -> str:
+    """The lowercase field name, or :class:`InvalidField` for one that cannot be a BibTeX field or is not edited here."""
+    low = name.strip().lower()
+    if low == "entrytype":
+        low = "type"
+    if not _FIELD_NAME_RE.fullmatch(low):
+        raise InvalidField(f"field {name!r}: not a BibTeX field name (letters, digits and - _ : . +)")
+    if low in NOT_EDITABLE:
+        raise InvalidField(f"field {low!r}: {NOT_EDITABLE[low]}")
+    return low
+
+
+def check_value(name: str, value: str) -> str:
+    """``value`` as field ``name`` keeps it (white space trimmed, a DOI without resolver), or :class:`InvalidField`.
+
+    An empty value is returned as it is (it removes the field, where allowed).
+    """
+    low = field_name(name)
+    value = value.strip()
+    if not value:
+        if low in REQUIRED:
+            raise InvalidField(f"{low}: cannot be empty")
+        return ""
+    if low == "title":
+        return " ".join(value.split())
+    if low == "year":
+        if not _YEAR_RE.fullmatch(value) or not 1000 <= int(value) <= 2100:
+            raise InvalidField(f"year {value!r}: give a year of four digits, 1000 to 2100")
+    elif low == "date":
+        if _date(value) is None:
+            raise InvalidField(f"date {value!r}: give YYYY, YYYY-MM or YYYY-MM-DD")
+    elif low == "month":
+        if month_macro(value) is None:
+            raise InvalidField(f"month {value!r}: give 1 to 12 or a month name")
+    elif low == "day":
+        if not value.isdigit() or not 1 <= int(value) <= 31:
+            raise InvalidField(f"day {value!r}: give 1 to 31")
+    elif low == "doi":
+        value = strip_doi_resolver(value)
+        if not _DOI_RE.fullmatch(value):
+            raise InvalidField(f"doi {value!r}: a DOI looks like 10.1234/abc (https://doi.org/ may go before it)")
+    elif low == "pages":
+        if not _PAGES_RE.fullmatch(value):
+            raise InvalidField(f"pages {value!r}: give a page or a range (12, 12--34, e123, S1--S5)")
+        # The library keeps decoded text, as an import does: TeX's "--" is an en dash.
+        return value.replace("---", "—").replace("--", "–")
+    elif low == "url":
+        if not _URL_RE.fullmatch(value):
+            raise InvalidField(f"url {value!r}: give an http:// or https:// address without spaces")
+    elif low == "type":
+        if not _TYPE_RE.fullmatch(value):
+            raise InvalidField(f"type {value!r}: an entry type is one word of letters (article, inproceedings)")
+        return value.lower()
+    elif low == "key":
+        if not citekeys.is_valid_user_key(value):
+            raise InvalidField(f"key {value!r}: use letters, digits and - _ : . / +, starting with a letter or digit")
+    elif low in NAME_FIELDS:
+        try:
+            names.parse_name_list(value)
+        except PapershelfError as exc:
+            raise InvalidField(f"{low}: {exc}") from exc
+    return value
+
+
+def _date(text: str) -> dt.date | None:
+    """The date of ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (missing parts 1), None when not one."""
+    m = _DATE_RE.fullmatch(text.strip())
+    if not m or not 1000 <= int(m.group(1)) <= 2100:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+    except ValueError:
+        return None
+
+
+def parse_change(name: str, text: str) -> tuple[str, Value]:
+    """One ``FIELD=VALUE`` of the command line as a change: name lists in BibTeX syntax, empty removes."""
+    low = field_name(name)
+    value = check_value(low, text)
+    if low in NAME_FIELDS:
+        return low, tuple(names.stored_from_bibtex(raw) for raw in names.split_list(value))
+    return low, value or None
+
+
+def date_changes(fields: Mapping[str, str], text: str) -> dict[str, Value]:
+    """The changes for a "year or date" typed in the editor, in the style the entry already uses.
+
+    ``fields``: the paper's extra fields. An entry with a ``date`` field gets
+    its ``date`` set; any other gets ``year`` (and ``month`` and ``day`` from a
+    full date); an empty text removes them all.
+    """
+    text = text.strip()
+    if not text:
+        return {name: None for name in DATE_FIELDS if fields.get(name)}
+    if _YEAR_RE.fullmatch(text):
+        check_value("year", text)
+        return {"date": text} if fields.get("date") else {"year": text}
+    when = _date(text)
+    if when is None:
+        raise InvalidField(f"year or date {text!r}: give YYYY, YYYY-MM or YYYY-MM-DD")
+    if fields.get("date"):
+        return {"date": text}
+    parts = text.split("-")
+    return {
+        "year": parts[0],
+        "month": str(int(parts[1])),
+        "day": str(int(parts[2])) if len(parts) > 2 else None,
+    }
+
+
+# --- The operation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditFields(Operation):
+    """Set or remove fields of one paper; the result is ``[(field, before, after), …]`` for what changed."""
+
+    paper_id: int
+    #: (lowercase field name, value) in order; see :data:`Value`.
+    changes: tuple[tuple[str, Value], ...] = field(compare=False)
+
+    @classmethod
+    def of(cls, paper_id: int, changes: Mapping[str, Value] | Iterable[tuple[str, Value]]) -> EditFields:
+        items = changes.items() if isinstance(changes, Mapping) else changes
+        return cls(paper_id, tuple(items))
+
+    @property
+    def label(self) -> str:
+        fields = list(dict.fromkeys(_shown_name(n) for n, _ in self.changes))
+        if len(fields) > 3:
+            return f"Edit {len(fields)} fields"
+        return "Edit the " + " and ".join(fields) if fields else "Edit nothing"
+
+    def apply(self, conn: Connection) -> Outcome:
+        require(conn, [self.paper_id])
+        row = dict(conn.execute(select(P).where(P.c.id == self.paper_id)).one()._mapping)
+        wanted = self._checked(row)
+        abstract = conn.execute(select(A.c.abstract).where(A.c.paper_id == self.paper_id)).scalar()
+        source = conn.execute(select(B.c.fields).where(B.c.paper_id == self.paper_id)).scalar()
+        written = {str(n).lower() for n, _ in (source or [])}
+        sources_before = sources_of(conn, [self.paper_id])
+
+        values: dict[str, Any] = {}
+        extra = dict(row["extra_fields"] or {})
+        touched: list[str] = []  # field_source names no longer true
+        shown: list[tuple[str, str, str]] = []
+        new_abstract: str | None = abstract
+        key: str | None = None
+        dates = False
+        for name, value in wanted.items():
+            before = _current(name, row, extra, abstract)
+            if name == "key":
+                key = str(value)
+                after = key
+            elif name == "title":
+                if value != row["title"]:
+                    values["title"], values["title_edited"] = value, 1
+                after = str(value)
+            elif name == "type":
+                values["entry_type"] = value
+                after = str(value)
+            elif name == "author":
+                authors = list(value or ())
+                values["authors"], values["first_author"] = authors, authors[0] if authors else ""
+                touched.append("authors")
+                after = " and ".join(authors)
+            elif name == "url":
+                values["url"] = value
+                touched.append("url")
+                after = str(value or "")
+            elif name == "abstract":
+                new_abstract = str(value) if value else None
+                touched.append("abstract")
+                after = new_abstract or ""
+            else:
+                text = " and ".join(value) if isinstance(value, tuple) else value
+                if name in DATE_FIELDS:
+                    dates = True
+                    if name == "date":
+                        # The year, month and day an import read from the old date follow it
+                        # (exports write a date as year and month).
+                        parts = dict(zip(("year", "month", "day"), (text or "").split("-")))
+                        for derived in ("year", "month", "day"):
+                            if derived in wanted or derived in written and derived not in parts:
+                                continue
+                            if derived in parts:
+                                extra[derived] = str(int(parts[derived]))
+                            else:
+                                extra.pop(derived, None)
+                if text:
+                    extra[name] = text
+                else:
+                    extra.pop(name, None)
+                touched.append(name)
+                after = text or ""
+            if before != after:
+                shown.append((_shown_name(name), before, after))
+        if extra != (row["extra_fields"] or {}):
+            values["extra_fields"] = extra
+        if dates:
+            values["published"] = published(extra)
+            touched.append("published")
+
+        steps: list[Operation] = []
+        changed_ids = {self.paper_id}
+        if key is not None and key != row["citation_key"]:
+            outcome = SetCitationKey(self.paper_id, key).apply(conn)
+            steps.append(outcome.inverse)
+            changed_ids |= outcome.changes.papers
+        elif key is not None and not row["key_pinned"]:
+            values["key_pinned"] = 1  # a key the user confirms is theirs
+        values = {k: v for k, v in values.items() if row[k] != v}
+        if values:
+            conn.execute(update(P).where(P.c.id == self.paper_id).values(**values))
+        steps.append(PutRows((row,)))
+        if new_abstract != abstract:
+            steps.append(SetAbstracts(((self.paper_id, abstract),)))
+            SetAbstracts(((self.paper_id, new_abstract),)).apply(conn)
+        gone = [s for s in sources_before if s["field"] in touched]
+        if gone:
+            conn.execute(FS.delete().where(FS.c.paper_id == self.paper_id, FS.c.field.in_([s["field"] for s in gone])))
+            steps.append(PutFieldSources((self.paper_id,), sources_before))
+        db.reindex(conn, [self.paper_id])
+        return Outcome(Changes(papers=frozenset(changed_ids)), Batch(tuple(steps), self.label), shown)
+
+    def _checked(self, row: Mapping[str, Any]) -> dict[str, Value]:
+        """The changes with names and values checked; the last change of a field wins."""
+        wanted: dict[str, Value] = {}
+        for name, value in self.changes:
+            low = field_name(name)
+            if isinstance(value, tuple):
+                if low not in NAME_FIELDS:
+                    raise InvalidField(f"{low}: not a list of names")
+                # Names the paper has already pass as they are: only new ones are checked.
+                had = set(row["authors"] or []) if low == "author" else set()
+                if low != "author":
+                    had = set(split_name_list(str((row["extra_fields"] or {}).get(low, ""))))
+                for one in value:
+                    if one in had:
+                        continue
+                    problem = names.check(names.from_stored(one))
+                    if problem or not one.strip():
+                        raise InvalidField(f"{low}: {problem or 'a name is empty'}")
+                wanted[low] = tuple(" ".join(one.split()) for one in value)
+                continue
+            text = check_value(low, value or "")
+            if low in NAME_FIELDS:
+                wanted[low] = tuple(names.stored_from_bibtex(raw) for raw in names.split_list(text))
+            else:
+                wanted[low] = text or None
+        return wanted
+
+
+def _shown_name(name: str) -> str:
+    return {"type": "entry type", "key": "citation key"}.get(name, name)
+
+
+def _current(name: str, row: Mapping[str, Any], extra: Mapping[str, str], abstract: str | None) -> str:
+    """A field's value before the edit, as text."""
+    if name == "key":
+        return str(row["citation_key"])
+    if name == "title":
+        return str(row["title"])
+    if name == "type":
+        return str(row["entry_type"] or "misc")
+    if name == "author":
+        return " and ".join(row["authors"] or [])
+    if name == "url":
+        return str(row["url"] or "")
+    if name == "abstract":
+        return abstract or ""
+    return str(extra.get(name, ""))
+
+
+def published(extra: Mapping[str, str]) -> dt.date | None:
+    """The paper's date from its ``date`` field, else ``year``/``month``/``day`` (missing parts 1), as an import reads it."""
+    when = _date(str(extra.get("date", "")).split("/")[0]) if extra.get("date") else None
+    if when is not None and not extra.get("year"):
+        return when
+    year = str(extra.get("year", "")).strip()
+    if not _YEAR_RE.fullmatch(year):
+        return when
+    macro = month_macro(str(extra.get("month", "")))
+    month = MONTHS.index(macro) + 1 if macro else 1
+    day = str(extra.get("day", "")).strip()
+    try:
+        return dt.date(int(year), month, int(day) if day.isdigit() else 1)
+    except ValueError:
+        return dt.date(int(year), month, 1)
+
+
+def describe(shown: Sequence[tuple[str, str, str]]) -> list[str]:
+    """``title: 'Old' -> 'New'`` lines for what an edit changed."""
+    return [f"{name}: {before!r} -> {after!r}" if before else f"{name}: {after!r}" for name, before, after in shown]
