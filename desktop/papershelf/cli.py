@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, cli_autoexport, paths
+from . import __version__, cli_autoexport, cli_edit, paths
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from .core.importers import Source
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="restore even if papers, notes or lists would be dropped")
     p = sub.add_parser("backups", help="list the backups of the library")
     cli_autoexport.add_parser(sub)
+    cli_edit.add_parser(sub)
 
     return parser
 
@@ -886,6 +887,7 @@ COMMANDS = {
     "restore": cmd_restore,
     "backups": cmd_backups,
     "autoexport": lambda args: cli_autoexport.cmd_autoexport(args, _open),
+    "edit": lambda args: cli_edit.cmd_edit(args, _open, UsageError),
 }
 
 

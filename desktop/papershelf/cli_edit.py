@@ -1,0 +1,66 @@
+"""``papershelf edit ID FIELD=VALUE…``: set or remove a paper's fields by their BibTeX names, as one operation.
+
+The checks and the change itself are the core's (``core/operations/edit.py``),
+the same the entry editor uses: a bad field or value is one line naming it,
+with exit status 2, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: `papershelf --help` loads no core module
+    from .core.library import Library
+
+DESCRIPTION = """\
+Set fields of one paper, all in one change. FIELD is a BibTeX field name:
+title, author, editor, year, date (YYYY-MM-DD), month, journal, booktitle,
+volume, number, pages, publisher, doi, url, abstract, type (the entry type),
+key (the citation key, which is then pinned), or any other field. Name lists
+use BibTeX syntax: author="Last, First and von Last, First and {Org Name}".
+Values are plain text, not LaTeX (pages 12--34 is kept as an en dash).
+FIELD= (nothing after the =) removes the field."""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "edit",
+        help="set or remove fields of a paper",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("id", help="numeric id, citation key or arXiv id")
+    p.add_argument("args", nargs="+", metavar="FIELD=VALUE")
+
+
+def cmd_edit(
+    args: argparse.Namespace, open_library: Callable[[argparse.Namespace], Library], usage: type[Exception]
+) -> int:
+    from .core import operations as ops
+    from .core.display import visible
+    from .core.operations.edit import describe, parse_change
+
+    changes = []
+    for word in args.args:
+        name, sep, value = word.partition("=")
+        if not sep or not name.strip():
+            raise usage(f"edit: {word!r} is not FIELD=VALUE")
+        try:
+            changes.append(parse_change(name, value))
+        except ops.InvalidField as exc:
+            raise usage(f"edit: {exc}") from exc
+    with open_library(args) as library:
+        pid = library.resolve(args.id)
+        try:
+            outcome = library.run(ops.EditFields.of(pid, changes))
+        except ops.InvalidField as exc:
+            raise usage(f"edit: {exc}") from exc
+        key = library.get(pid).citation_key
+    lines = describe(outcome.result)
+    if not lines:
+        print(visible(f"{key}: nothing changed"))
+    for line in lines:
+        print(visible(f"{key}: {line}"))
+    return 0
