@@ -158,6 +158,26 @@ class Actions(QObject):
             name="openPageAction",
             table_only=True,
         )
+        self.edit_entry_action = a(
+            "Edit Entr&y…",
+            w.citing.edit_entry,
+            ["Ctrl+I"],
+            name="editEntryAction",
+            tip="Edit every field of the paper's entry: type, authors, title, date, venue, pages, DOI…",
+        )
+        self.copy_cite_action = a(
+            "Copy Citation &Key",
+            w.citing.copy_cite,
+            ["Ctrl+Shift+C"],
+            name="copyCiteAction",
+            tip="Copy \\cite{key} for the selected papers (copied keys never change)",
+        )
+        self.copy_key_action = a(
+            "Copy &Bare Key",
+            w.citing.copy_keys,
+            name="copyKeyAction",
+            tip="Copy the selected papers' keys alone, comma-separated (copied keys never change)",
+        )
         # Space as in mail clients: this one is done, show the next.
         self.read_next_action = a(
             "Mark &Read and Next", w.edits.read_and_next, ["Space"], name="readNextAction", table_only=True
@@ -313,6 +333,10 @@ class Actions(QObject):
             "&Paper",
             [
                 self.open_page_action,
+                self.edit_entry_action,
+                None,
+                self.copy_cite_action,
+                self.copy_key_action,
                 None,
                 self.read_next_action,
                 self.status_menu,
@@ -368,6 +392,9 @@ class Actions(QObject):
         has_paper = has_library and w.table.has_selection()
         for action in (
             self.open_page_action,
+            self.edit_entry_action,
+            self.copy_cite_action,
+            self.copy_key_action,
             self.read_next_action,
             self.tag_action,
             self.add_tags_action,

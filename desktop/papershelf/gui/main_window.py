@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from . import window_state
 from .actions import Actions
+from .citing import Citing
 from .commands import OperationCommand
 from .dialogs.errors import report_exception, show_error
 from .edits import Edits
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
         self.fetch_flow = FetchFlow(self)
+        self.citing = Citing(self)
         self.acts = Actions(self, icon)
         self._connect_parts()
         window_state.restore(self)
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
             button.clicked.connect(lambda _=False, slot=slot: slot())
         self.table_model.searchCrashed.connect(self.report_error)
         self.detail.paperEdited.connect(lambda pid: self.table_model.invalidate([pid]))
+        self.table.doubleClicked.connect(lambda _index: self.citing.edit_entry())
         self.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.detail.linkActivated.connect(self.paper_view.open_link)
         self.detail.tag_editor.finished.connect(self.paper_view.focus_table)

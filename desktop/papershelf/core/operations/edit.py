@@ -160,26 +160,31 @@ def date_changes(fields: Mapping[str, str], text: str) -> dict[str, Value]:
     """The changes for a "year or date" typed in the editor, in the style the entry already uses.
 
     ``fields``: the paper's extra fields. An entry with a ``date`` field gets
-    its ``date`` set; any other gets ``year`` (and ``month`` and ``day`` from a
-    full date); an empty text removes them all.
+    its ``date`` set; any other gets ``year``, ``month`` and ``day`` as the
+    text gives them (a year alone takes month and day away); what already
+    means the same is left out, and an empty text removes them all.
     """
     text = text.strip()
     if not text:
         return {name: None for name in DATE_FIELDS if fields.get(name)}
-    if _YEAR_RE.fullmatch(text):
-        check_value("year", text)
-        return {"date": text} if fields.get("date") else {"year": text}
-    when = _date(text)
-    if when is None:
+    if _date(text) is None:
+        if _YEAR_RE.fullmatch(text):
+            check_value("year", text)  # out of range: its own message
         raise InvalidField(f"year or date {text!r}: give YYYY, YYYY-MM or YYYY-MM-DD")
     if fields.get("date"):
-        return {"date": text}
-    parts = text.split("-")
-    return {
-        "year": parts[0],
-        "month": str(int(parts[1])),
-        "day": str(int(parts[2])) if len(parts) > 2 else None,
-    }
+        return {} if fields["date"].strip() == text else {"date": text}
+    parts = [*text.split("-"), None, None]
+    changes: dict[str, Value] = {}
+    if str(fields.get("year", "")).strip() != parts[0]:
+        changes["year"] = parts[0]
+    month = str(int(parts[1])) if parts[1] else None
+    if month_macro(str(fields.get("month", ""))) != (month_macro(month) if month else None):
+        changes["month"] = month
+    day = str(int(parts[2])) if parts[2] else None
+    had_day = str(fields.get("day", "")).strip()
+    if (str(int(had_day)) if had_day.isdigit() else had_day or None) != day:
+        changes["day"] = day
+    return changes
 
 
 # --- The operation -------------------------------------------------------------------------
