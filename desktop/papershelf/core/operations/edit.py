@@ -70,6 +70,7 @@ _PAGES_RE = re.compile(
 )
 _URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 _TYPE_RE = re.compile(r"[A-Za-z]+")
+_AND_RE = re.compile(r"\sand\s", re.IGNORECASE)
 
 
 def field_name(name: str) -> str:
@@ -327,6 +328,10 @@ class EditFields(Operation):
                 wanted[low] = tuple(names.stored_from_bibtex(raw) for raw in names.split_list(text))
             else:
                 wanted[low] = text or None
+        for low, kept in wanted.items():
+            if low != "author" and isinstance(kept, tuple) and any(_AND_RE.search(one) for one in kept):
+                # The library keeps these lists as one text, "A and B": such a name would split.
+                raise InvalidField(f"{low}: a name holding 'and' can only be an author")
         return wanted
 
 
