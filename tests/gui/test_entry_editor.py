@@ -196,3 +196,13 @@ def test_screenshot_of_the_editor(dblp, qtbot, tmp_path):
     editor.grab().save(str(tmp_path / "entry-editor.png"))
     assert (tmp_path / "entry-editor.png").stat().st_size > 0
     editor.reject()
+
+
+def test_a_double_click_on_a_paper_opens_its_entry(dblp, qtbot):
+    pid = select(qtbot, dblp, "MengRTB17")
+    rect = dblp.table.visualRect(dblp.table_model.index(dblp.table_model.row_of(pid), 0))
+    qtbot.mouseClick(dblp.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dblp.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: dblp.citing.editor is not None, timeout=5000)
+    assert dblp.citing.editor.paper.id == pid
+    dblp.citing.editor.reject()
