@@ -258,6 +258,9 @@ def test_an_edit_is_one_undo_step_with_a_label(dblp):
     assert operation.label == "Edit the title and year"
     outcome = dblp.run(operation)
     assert outcome.inverse.label == "Edit the title and year"
+    assert ops.EditFields.of(pid, {"type": "book", "pages": "1", "key": "k"}).label == (
+        "Edit the entry type, pages and citation key"
+    )
 
 
 # --- Lossless ---------------------------------------------------------------------------------

@@ -209,7 +209,9 @@ class EditFields(Operation):
         fields = list(dict.fromkeys(_shown_name(n) for n, _ in self.changes))
         if len(fields) > 3:
             return f"Edit {len(fields)} fields"
-        return "Edit the " + " and ".join(fields) if fields else "Edit nothing"
+        if not fields:
+            return "Edit nothing"
+        return "Edit the " + (", ".join(fields[:-1]) + " and " + fields[-1] if len(fields) > 1 else fields[0])
 
     def apply(self, conn: Connection) -> Outcome:
         require(conn, [self.paper_id])
