@@ -261,7 +261,10 @@ def _pin(library: Library, ids: list[int]) -> None:
             chunk = ids[start : start + 10_000]
             loose += conn.execute(select(P.c.id).where(P.c.id.in_(chunk), P.c.key_pinned == 0)).scalars().all()
     if loose:
-        library.run(ops.PinKeys(tuple(loose)))
+        try:
+            library.run(ops.PinKeys(tuple(loose)))
+        except db.LibraryBusyError:  # another program writes: the file is right, the keys get pinned next time
+            _log.info("live files: keys not pinned yet, the library is busy")
 
 
 def sync(library: Library, *, protect: Protected | None = None, only: Iterable[int] | None = None) -> list[Result]:

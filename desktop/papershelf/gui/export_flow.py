@@ -12,13 +12,14 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QProgressDialog
 from .. import paths
 from . import workers
 from .dialogs.errors import show_error
-from .dialogs.export import LIST, SEARCH, SELECTION, TAG, ExportDialog
+from .dialogs.export import LIST, LIVE_KINDS, SAVED, SEARCH, SELECTION, TAG, ExportDialog
 from .dialogs.folders import start_folder
 from .models.sidebar import quote_value
 from .wording import plural
 
 if TYPE_CHECKING:
     from ..core.library import Library
+    from ..core.operations import Bind
     from .models.paper_table import PaperTableModel
     from .settings import Settings
     from .widgets.paper_table_view import PaperTableView
@@ -45,6 +46,8 @@ class ExportFlow(QObject):
         self._on_error = on_error
         #: The open export dialog (tests drive it).
         self.dialog: ExportDialog | None = None
+        #: Called with the binding of an export that was written with "Keep updated" (set by the live files).
+        self.on_keep_updated: Callable[[Bind], None] | None = None
 
     def _message(self, text: str, timeout: int) -> None:
         self._window.statusBar().showMessage(text, timeout)
@@ -69,6 +72,7 @@ class ExportFlow(QObject):
             search_count=self._table_model.rowCount(),
             lists=[n for n, _ in library.lists()],
             tags=[n for n, _ in library.tags()],
+            saved=[n for n, _ in library.saved_searches()],
             folder=start_folder(self._settings.export_folder),
             scope=scope,
             value=value,
@@ -86,21 +90,37 @@ class ExportFlow(QObject):
                 return
             self._settings.export_folder = str(request.path.parent)
             self._settings.export_format = request.fmt
+            from ..core import autoexport
             from ..core.errors import PapershelfError
+            from ..core.fsutil import Protected
 
+            binding = None
             try:
+                if request.keep_updated:  # refused before anything is written: a FIFO, a folder, another list's file
+                    protect = Protected.library(library.path, paths.backups_dir())
+                    options = {"abstract": request.abstract, "notes": request.notes}
+                    kind = LIVE_KINDS[request.scope]
+                    binding = autoexport.prepare(
+                        kind, request.value, request.path, request.fmt, options, protect=protect
+                    )
+                    autoexport.check_free(library, binding)
                 if request.scope == SELECTION:
                     ids = selection
                 elif request.scope == LIST:
                     ids = library.list_paper_ids(request.value)
                 elif request.scope == TAG:
                     ids = library.search_ids("tag:" + quote_value(request.value))
+                elif request.scope == SAVED:
+                    ids = autoexport.scope_ids(library, "search", request.value)
                 else:
                     ids = search_ids
             except PapershelfError as exc:  # the list or tag went away while the dialog was open
                 show_error(self._window, f"Nothing was exported: {exc}")
                 return
-            self.export(ids, request.fmt, request.path, abstract=request.abstract, notes=request.notes)
+            task = self.export(ids, request.fmt, request.path, abstract=request.abstract, notes=request.notes)
+            if binding is not None and self.on_keep_updated is not None:
+                bind, keep = self.on_keep_updated, binding
+                task.succeeded.connect(lambda _count: bind(keep))
 
         dialog.finished.connect(done)
         self.dialog = dialog

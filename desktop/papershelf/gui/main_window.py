@@ -8,7 +8,8 @@ Each part is a module of its own, and reaches the others through the window:
 - :mod:`sidebar_controller`: the sidebar's views and counts, lists and saved searches;
 - :mod:`edits`: the undoable changes to papers, with their dialogs and the table's menu;
 - :mod:`import_flow` and :mod:`export_flow`: importing and exporting files;
-- :mod:`fetch_flow`: fetching daily listings and completing papers online (only when asked).
+- :mod:`fetch_flow`: fetching daily listings and completing papers online (only when asked);
+- :mod:`autoexport_flow`: live files ("keep updated"), rewritten a second after changes settle.
 
 What stays here is what belongs to the window itself: its layout and its
 events (painting, activation, drag and drop, closing); :mod:`window_state`
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from . import window_state
 from .actions import Actions
+from .autoexport_flow import LiveFiles
 from .citing import Citing
 from .commands import OperationCommand
 from .dialogs.errors import report_exception, show_error
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
         self.fetch_flow = FetchFlow(self)
+        self.live_files = LiveFiles(self)
         self.citing = Citing(self)
         self.acts = Actions(self, icon)
         self._connect_parts()
@@ -381,6 +384,7 @@ class MainWindow(QMainWindow):
         self.runner.discard()  # what still waits for another program: the user chose to lose it
         self.import_flow.cancel()
         self.fetch_flow.cancel()
+        self.live_files.flush()  # a change made in the last second still reaches its live file
         window_state.save(self)
         self.session.shut_down()
         # Quitting: the library is closed, nothing is left for the writer thread.

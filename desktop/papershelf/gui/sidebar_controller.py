@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, QTimer
@@ -12,7 +14,8 @@ from ..core import operations as ops
 from ..core.display import visible
 from . import workers
 from .dialogs.export import LIST, TAG
-from .models.sidebar import ALL, SAVED, SidebarData, load_sidebar
+from .dialogs.export import SAVED as SAVED_SCOPE
+from .models.sidebar import ALL, SAVED, LiveRole, SidebarData, load_sidebar
 from .models.sidebar import LIST as LIST_KIND
 from .widgets.labels import literal_html
 
@@ -174,8 +177,16 @@ class SidebarController(QObject):
         elif kind == SAVED:
             menu.addAction(acts.delete_saved_action)
             menu.addSeparator()
+            menu.addAction("Export This Saved Search…", lambda: w.export_flow.open_export(SAVED_SCOPE, value))
+            menu.addSeparator()
         elif kind == "tag":
             menu.addAction("Export Papers with This Tag…", lambda: w.export_flow.open_export(TAG, value))
+            menu.addSeparator()
+        live = index.siblingAtColumn(0).data(LiveRole) if index.isValid() else None
+        for binding in live or []:  # its live files: write now, or stop following
+            name = visible(Path(binding.path).name)
+            menu.addAction(f"Update {name} Now", functools.partial(w.live_files.update_now, binding))
+            menu.addAction(f"Stop Keeping {name} Updated", functools.partial(w.live_files.unbind, binding))
             menu.addSeparator()
         menu.addAction(acts.new_list_action)
         menu.addAction(acts.save_search_action)

@@ -33,7 +33,9 @@ FORMAT_LABELS = {
 }
 DEFAULT_EXTENSIONS = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris", "markdown": ".md"}
 
-SELECTION, SEARCH, LIST, TAG = "selection", "search", "list", "tag"
+SELECTION, SEARCH, LIST, TAG, SAVED = "selection", "search", "list", "tag", "saved"
+#: The scopes a file can follow ("Keep updated"), by the kind of live file they make.
+LIVE_KINDS = {LIST: "list", TAG: "tag", SAVED: "search"}
 
 
 @dataclass
@@ -45,6 +47,8 @@ class ExportRequest:
     path: Path
     abstract: bool
     notes: bool
+    #: Bind the file: rewrite it after every change (a list, tag or saved search only).
+    keep_updated: bool = False
 
 
 class ExportDialog(QDialog):
@@ -58,6 +62,7 @@ class ExportDialog(QDialog):
         lists: list[str],
         tags: list[str],
         folder: str,
+        saved: list[str] | None = None,
         scope: str = SEARCH,
         value: str = "",
         fmt: str = "bibtex",
@@ -103,10 +108,19 @@ class ExportDialog(QDialog):
         for name in tags:
             self.tag_combo.addItem(visible(name), name)
         grid.addWidget(self.tag_combo, 3, 1)
+        saved = saved or []
+        radio(SAVED, "Saved search", 4, bool(saved))
+        self.saved_combo = QComboBox(scope_box)
+        self.saved_combo.setObjectName("exportSavedCombo")
+        self.saved_combo.setAccessibleName("Saved search to export")
+        for name in saved:
+            self.saved_combo.addItem(visible(name), name)
+        grid.addWidget(self.saved_combo, 4, 1)
         grid.setColumnStretch(1, 1)
         layout.addWidget(scope_box)
         self.list_combo.activated.connect(lambda _i: self.scope_buttons[LIST].setChecked(True))
         self.tag_combo.activated.connect(lambda _i: self.scope_buttons[TAG].setChecked(True))
+        self.saved_combo.activated.connect(lambda _i: self.scope_buttons[SAVED].setChecked(True))
 
         form = QFormLayout()
         self.format_combo = QComboBox(self)
@@ -122,7 +136,15 @@ class ExportDialog(QDialog):
         self.notes_check = QCheckBox("Include my notes (private; off by default)", self)
         self.notes_check.setObjectName("exportNotes")
         form.addRow(text_label(""), self.notes_check)
+        self.keep_updated_check = QCheckBox("Keep updated: rewrite the file after every change", self)
+        self.keep_updated_check.setObjectName("exportKeepUpdated")
+        self.keep_updated_check.setToolTip(
+            "The file follows the reading list, tag or saved search: adding or removing a paper, or editing one, "
+            "rewrites it (only when its content changes)."
+        )
+        form.addRow(text_label(""), self.keep_updated_check)
         layout.addLayout(form)
+        self._scopes.buttonToggled.connect(lambda _b, _on: self._scope_changed())
 
         buttons = QDialogButtonBox(self)
         self.export_button = buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -136,7 +158,7 @@ class ExportDialog(QDialog):
         index = self.format_combo.findData(fmt)
         self.format_combo.setCurrentIndex(max(index, 0))
         if value:
-            combo = self.list_combo if scope == LIST else self.tag_combo
+            combo = {LIST: self.list_combo, SAVED: self.saved_combo}.get(scope, self.tag_combo)
             combo.setCurrentIndex(max(combo.findData(value, Qt.ItemDataRole.UserRole, Qt.MatchFlag.MatchExactly), 0))
         wanted = self.scope_buttons.get(scope)
         if wanted is None or not wanted.isEnabled():
@@ -144,6 +166,14 @@ class ExportDialog(QDialog):
         if wanted is not None:
             wanted.setChecked(True)
         self.export_button.setEnabled(wanted is not None)
+        self._scope_changed()
+
+    def _scope_changed(self) -> None:
+        """Only a list, tag or saved search can be followed; the selection or a typed search cannot."""
+        live = self.scope()[0] in LIVE_KINDS
+        self.keep_updated_check.setEnabled(live)
+        if not live:
+            self.keep_updated_check.setChecked(False)
 
     def scope(self) -> tuple[str, str]:
         for key, button in self.scope_buttons.items():
@@ -152,12 +182,14 @@ class ExportDialog(QDialog):
                     return key, self.list_combo.currentData()
                 if key == TAG:
                     return key, self.tag_combo.currentData()
+                if key == SAVED:
+                    return key, self.saved_combo.currentData()
                 return key, ""
         return SEARCH, ""
 
     def _suggested_name(self, fmt: str) -> str:
         scope, value = self.scope()
-        stem = value if scope in (LIST, TAG) and value else "papershelf-export"
+        stem = value if scope in LIVE_KINDS and value else "papershelf-export"
         stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem).strip("-.") or "papershelf-export"
         return stem + self._extensions.get(fmt, DEFAULT_EXTENSIONS.get(fmt, ".txt"))
 
@@ -177,5 +209,6 @@ class ExportDialog(QDialog):
             path=Path(path),
             abstract=self.abstract_check.isChecked(),
             notes=self.notes_check.isChecked(),
+            keep_updated=self.keep_updated_check.isChecked() and scope in LIVE_KINDS,
         )
         self.accept()

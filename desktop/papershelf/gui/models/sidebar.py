@@ -11,21 +11,26 @@ import datetime as dt
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QStyle
 
 from ...core.display import visible
 from .paper_table import MIME_TYPE, ids_from_mime
 
 if TYPE_CHECKING:
+    from ...core.autoexport import Binding
     from ...core.library import Library
 
 KindRole = Qt.ItemDataRole.UserRole + 10
 ValueRole = Qt.ItemDataRole.UserRole + 11
 QueryRole = Qt.ItemDataRole.UserRole + 12
 CountRole = Qt.ItemDataRole.UserRole + 13
+#: The live files (core.autoexport.Binding) that follow a list, tag or saved search.
+LiveRole = Qt.ItemDataRole.UserRole + 14
 
 # Kinds of rows.
 SECTION, ALL, STATUS, LIST, TAG, DATE, SAVED = "section", "all", "status", "list", "tag", "date", "saved"
@@ -70,16 +75,47 @@ class SidebarData:
     tags: list[tuple[str, int]] = field(default_factory=list)
     dates: list[tuple[dt.date, int]] = field(default_factory=list)
     saved: list[tuple[str, str]] = field(default_factory=list)
+    #: Live files ("keep updated") by (sidebar kind, casefolded name).
+    live: dict[tuple[str, str], list[Binding]] = field(default_factory=dict)
+
+
+#: The sidebar kind of each kind of live file.
+LIVE_SIDEBAR_KINDS = {"list": LIST, "tag": TAG, "search": SAVED}
 
 
 def load_sidebar(library: Library) -> SidebarData:
+    from ...core import autoexport
+
+    live: dict[tuple[str, str], list[Binding]] = {}
+    for binding in autoexport.bindings(library):
+        live.setdefault((LIVE_SIDEBAR_KINDS[binding.kind], binding.name.casefold()), []).append(binding)
     return SidebarData(
         stats=library.stats(),
         lists=library.lists(),
         tags=library.tags(),
         dates=library.listing_dates(),
         saved=library.saved_searches(),
+        live=live,
     )
+
+
+def live_tip(bindings: list[Binding]) -> list[str]:
+    """Tooltip lines for the live files of one entry: where, when last written, and the error if any."""
+    lines = []
+    for binding in bindings:
+        written = f"{binding.written_at:%Y-%m-%d %H:%M}" if binding.written_at else "not yet"
+        lines.append(f"Kept updated: {binding.path} ({binding.format}), last written {written}")
+        if binding.error:
+            lines.append(f"Not updated: {binding.error}")
+    return lines
+
+
+def live_icon(bindings: list[Binding]) -> QIcon:
+    """A file icon for a live file; a warning when one could not be written."""
+    style = QApplication.style()
+    if any(binding.error for binding in bindings):
+        return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    return style.standardIcon(QStyle.StandardPixmap.SP_FileLinkIcon)
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,7 @@ class Entry:
     query: str
     count: int | None = None
     tooltip: str | None = None
+    live: tuple[Binding, ...] = ()
 
 
 class SidebarModel(QStandardItemModel):
@@ -129,37 +166,36 @@ class SidebarModel(QStandardItemModel):
         listing dates that would otherwise be rebuilt on the GUI thread.
         """
         shown = self._shown
+        live = sorted(data.live.items())
         self._shown = {
             LIBRARY_SECTION: dict(data.stats),
-            LISTS_SECTION: list(data.lists),
-            TAGS_SECTION: list(data.tags),
+            LISTS_SECTION: (list(data.lists), [entry for entry in live if entry[0][0] == LIST]),
+            TAGS_SECTION: (list(data.tags), [entry for entry in live if entry[0][0] == TAG]),
             DATES_SECTION: list(data.dates),
-            SAVED_SECTION: list(data.saved),
+            SAVED_SECTION: (list(data.saved), [entry for entry in live if entry[0][0] == SAVED]),
         }
+
+        def entry(kind: str, name: str, query: str, count: int | None, *tip: str) -> Entry:
+            bound = tuple(data.live.get((kind, name.casefold()), ()))
+            return Entry(
+                kind, name, visible(name), query, count, literal_tip(name, *tip, *live_tip(list(bound))), bound
+            )
+
         same = {key for key, value in self._shown.items() if shown.get(key) == value}
         stats = data.stats
         if LIBRARY_SECTION not in same:
             self._fill_library(stats)
         if LISTS_SECTION not in same:
-            self._fill(
-                LISTS_SECTION,
-                [Entry(LIST, n, visible(n), "list:" + quote_value(n), c, literal_tip(n)) for n, c in data.lists],
-            )
+            self._fill(LISTS_SECTION, [entry(LIST, n, "list:" + quote_value(n), c) for n, c in data.lists])
         if TAGS_SECTION not in same:
-            self._fill(
-                TAGS_SECTION,
-                [Entry(TAG, n, visible(n), "tag:" + quote_value(n), c, literal_tip(n)) for n, c in data.tags],
-            )
+            self._fill(TAGS_SECTION, [entry(TAG, n, "tag:" + quote_value(n), c) for n, c in data.tags])
         if DATES_SECTION not in same:
             self._fill(
                 DATES_SECTION,
                 [Entry(DATE, d.isoformat(), date_label(d), "date:" + d.isoformat(), c) for d, c in data.dates],
             )
         if SAVED_SECTION not in same:
-            self._fill(
-                SAVED_SECTION,
-                [Entry(SAVED, n, visible(n), q, None, literal_tip(n, q)) for n, q in data.saved],
-            )
+            self._fill(SAVED_SECTION, [entry(SAVED, n, q, None, q) for n, q in data.saved])
 
     def _fill_library(self, stats: dict[str, int]) -> None:
         self._fill(
@@ -204,9 +240,14 @@ class SidebarModel(QStandardItemModel):
             name.setText(entry.label)
         name.setData(entry.query, QueryRole)
         name.setData(entry.count, CountRole)
-        name.setAccessibleText(entry.label if entry.count is None else f"{entry.label}, {entry.count}")
+        accessible = entry.label if entry.count is None else f"{entry.label}, {entry.count}"
+        if entry.live:
+            accessible += ", kept updated in " + ", ".join(Path(b.path).name for b in entry.live)
+        name.setAccessibleText(accessible)
         if entry.tooltip:
             name.setToolTip(entry.tooltip)
+        name.setData(list(entry.live), LiveRole)
+        name.setData(live_icon(list(entry.live)) if entry.live else None, Qt.ItemDataRole.DecorationRole)
         text = "" if entry.count is None else f"{entry.count:,}"
         if count.text() != text:
             count.setText(text)
