@@ -4,7 +4,7 @@ Every figure is a ratio against a baseline measured in this same run (the
 machine is shared and noisy), with the absolute times beside it. Prints a
 table and writes bench/results.json.
 
-    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex]
+    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport]
 """
 
 from __future__ import annotations
@@ -397,6 +397,29 @@ def bench_bibtex(rows: list[Row], work: Path, repeat: int = 3) -> None:
     )
 
 
+def bench_autoexport(rows: list[Row], work: Path) -> None:
+    """A live .bib file of 1,000 papers rewritten after one change (issue 14), in-process (bench/live_file.py)."""
+    listing = DATA / "listing-live-1100.json"
+    if not listing.exists():
+        write_json(listing, 1100, seed=14, start=6_000_000)
+    helper = [sys.executable, str(HERE / "live_file.py"), str(work / "live.sqlite3"), str(listing), str(work / "live")]
+    measured = json.loads(run(helper).stdout)
+    what = f"rewrite a live .bib of {measured['papers']:,} after one change"
+    rows.append(row(what + ", commit to file replaced", "-", measured["rewrite_s"] * 1000, None, "ms", 150, "abs"))
+    # The rewrite renders what `export -o` renders, plus reading and comparing the old file: at most 1.5x.
+    rows.append(
+        row(
+            what,
+            "export -o of the same papers, in-process",
+            measured["rewrite_s"],
+            measured["export_s"],
+            "s",
+            1.5,
+            "ratio",
+        )
+    )
+
+
 def print_table(rows: list[Row]) -> None:
     header = f"{'what':<52} {'value':>10} {'baseline':>10} {'ratio':>7} {'target':>12}  ok"
     print(header)
@@ -412,7 +435,7 @@ def print_table(rows: list[Row]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex")
+    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     work = DATA / "work"
@@ -421,7 +444,7 @@ def main() -> int:
     rows: list[Row] = []
     big = work / "big.sqlite3"
     # The bibtex rows make their own library: `--only bibtex` builds no listing library.
-    if "import" in parts or (not big.exists() and parts - {"bibtex"}):
+    if "import" in parts or (not big.exists() and parts - {"bibtex", "autoexport"}):
         big = bench_import(args.papers, rows, work)
     if "check" in parts:
         bench_check(big, args.papers, rows, work)
@@ -435,6 +458,8 @@ def main() -> int:
         bench_backup(big, args.papers, rows, work)
     if "bibtex" in parts:
         bench_bibtex(rows, work)
+    if "autoexport" in parts:
+        bench_autoexport(rows, work)
     print_table(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     (HERE / "results.json").write_text(
