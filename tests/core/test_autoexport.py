@@ -88,6 +88,23 @@ def test_a_bound_list_follows_adds_removes_edits_key_changes_deletes_and_undo(sh
     assert "mythesis2025" in keys(refs)
 
 
+def test_a_live_file_follows_the_entry_editor_and_its_undo(shelf, tmp_path):
+    ids = shelf.search_ids("")
+    refs = tmp_path / "refs.bib"
+    bind(shelf, refs)
+    synced(shelf)
+    edited = shelf.run(
+        ops.EditFields.of(
+            ids[0], {"type": "article", "journal": "Journal of Tests", "pages": "12--34", "key": "edited2025"}
+        )
+    )
+    assert synced(shelf) == ["written"]
+    assert "edited2025" in keys(refs) and "pages = {12--34}" in refs.read_text()
+    shelf.run(edited.inverse)
+    assert synced(shelf) == ["written"]
+    assert "edited2025" not in keys(refs) and "12--34" not in refs.read_text()
+
+
 def test_a_file_is_not_rewritten_when_its_content_would_not_change(shelf, tmp_path):
     ids = shelf.search_ids("")
     refs = tmp_path / "refs.bib"

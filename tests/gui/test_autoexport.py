@@ -239,3 +239,30 @@ def test_look(imported, qtbot, monkeypatch, tmp_path):
     window.sidebar_controller.schedule_refresh()
     wait_sidebar(qtbot, window)
     window.sidebar.grab().save(str(out / "sidebar-ok.png"))
+
+
+def test_a_saved_search_is_bound_from_the_dialog_and_follows_edits(imported, qtbot, monkeypatch, tmp_path):
+    window = imported
+    ids = window.table_model.ids[:2]
+    window.edits.run(ops.SaveSearch("To cite", "status:reading"))
+    window.edits.set_status("reading", ids)
+    wait_settled(qtbot, window)
+    out = tmp_path / "cite.bib"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    window.export_flow.open_export("saved", "To cite")
+    dialog = window.export_flow.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.scope() == ("saved", "To cite") and dialog.keep_updated_check.isEnabled()
+    dialog.keep_updated_check.setChecked(True)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "kept updated" in window.statusBar().currentMessage(), timeout=10_000)
+    wait_live(qtbot, window)
+    assert [(b.kind, b.name) for b in autoexport.bindings(window.library)] == [("search", "To cite")]
+    assert len(keys(out)) == 2
+
+    window.edits.run(ops.EditFields.of(ids[0], {"title": "Edited in the Entry Editor"}))  # the entry editor's
+    wait_live(qtbot, window)
+    assert "Edited in the Entry Editor" in out.read_text()
+    window.edits.set_status("read", [ids[1]])  # leaves the saved search
+    wait_live(qtbot, window)
+    assert len(keys(out)) == 1
