@@ -49,6 +49,7 @@ from .lists import (
     RestoreList,
     SaveSearch,
 )
+from .merge import MarkNotDuplicate, MergePapers, UndoMerge, UnmarkNotDuplicate
 from .notes import AddNote, DeleteNote, RestoreNote, UpdateNote
 from .papers import (
     DeletePapers,
@@ -82,6 +83,8 @@ __all__ = [
     "EditFields",
     "Guarded",
     "ImportJournal",
+    "MarkNotDuplicate",
+    "MergePapers",
     "InvalidField",
     "Operation",
     "Outcome",
@@ -106,6 +109,8 @@ __all__ = [
     "SetStatus",
     "SetTitle",
     "TagPairs",
+    "UndoMerge",
+    "UnmarkNotDuplicate",
     "Unbind",
     "UntagPairs",
     "UpdateNote",

@@ -1,0 +1,239 @@
+"""Merging duplicates: one paper keeps the union of everything, old keys stay aliases, undo puts all back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from papershelf.core import operations as ops
+from papershelf.core.errors import NotFoundError, PapershelfError
+from papershelf.core.exporters import export_to_file
+from papershelf.core.library import Library
+from tests import texcheck
+
+PREPRINT = """@misc{smith2023arxiv,
+  author = {Smith, Jane and Doe, John},
+  title = {Sparse Attention for Long Documents},
+  year = {2023},
+  eprint = {2301.01234},
+  archivePrefix = {arXiv},
+  abstract = {We make attention sparse.}
+}
+"""
+PUBLISHED = """@inproceedings{smith2024sparse,
+  author = {Smith, Jane and Doe, John},
+  title = {Sparse Attention for Long Documents},
+  booktitle = {Proceedings of {ACL} 2024},
+  pages = {1--12},
+  year = {2024},
+  doi = {10.18653/v1/2024.acl-long.1}
+}
+"""
+OTHER = """@article{other2020,
+  author = {Other, Ann},
+  title = {Something Else Entirely},
+  journal = {J. Other},
+  year = {2020}
+}
+"""
+
+
+def dump(library: Library) -> dict[str, list]:
+    """Every row the merge touches, tags and lists by name."""
+    con = sqlite3.connect(f"file:{library.path}?mode=ro", uri=True)
+    try:
+        rows = {}
+        for table in ("paper", "paper_abstract", "bibtex_source", "note", "sighting", "key_alias", "not_duplicate"):
+            rows[table] = sorted(map(tuple, con.execute(f"SELECT * FROM {table}")), key=repr)
+        rows["tags"] = sorted(
+            con.execute("SELECT pt.paper_id, t.name FROM paper_tag pt JOIN tag t ON t.id = pt.tag_id").fetchall()
+        )
+        rows["entries"] = sorted(
+            con.execute(
+                "SELECT l.name, e.paper_id, e.position FROM list_entry e JOIN reading_list l ON l.id = e.list_id"
+            ).fetchall()
+        )
+        rows["search"] = [(q, library.search_ids(q)) for q in ("sparse", "remember", "acl")]
+        return rows
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def pair(library: Library, tmp_path: Path) -> tuple[Library, int, int, int]:
+    """A preprint and its published version (and an unrelated paper), each with its own history."""
+    path = tmp_path / "refs.bib"
+    path.write_text(PREPRINT + "\n" + PUBLISHED + "\n" + OTHER, encoding="utf-8")
+    library.import_file(path)
+    pre, pub, other = (library.resolve(k) for k in ("smith2023arxiv", "smith2024sparse", "other2020"))
+    library.add_tags([pre], ["to-read", "attention"])
+    library.add_tags([pub], ["acl"])
+    library.add_to_list("Thesis", [other, pub], create=True)  # pub at place 2
+    library.add_to_list("Thesis", [pre])  # pre at place 3
+    library.add_to_list("Later", [pre], create=True)
+    library.add_note(pre, "remember the appendix")
+    library.add_note(pub, "camera ready")
+    library.set_status([pre], "read")
+    library.set_status([pub], "reading")
+    library.set_priority([pre], 1)
+    library.set_priority([pub], 3)
+    library.run(ops.MarkNotDuplicate((pre, other)))
+    return library, pre, pub, other
+
+
+def test_merge_keeps_the_union_of_everything(pair):
+    library, pre, pub, other = pair
+    outcome = library.run(ops.MergePapers(pub, (pre,)))
+    assert outcome.result == pub
+    with pytest.raises(NotFoundError):
+        library.get(pre)
+    paper = library.get(pub)
+    # KEEP's fields, and the ones it lacked from the preprint.
+    assert paper.title == "Sparse Attention for Long Documents"
+    assert paper.extra_fields["booktitle"] == "Proceedings of ACL 2024"
+    assert paper.extra_fields["doi"] == "10.18653/v1/2024.acl-long.1"
+    assert paper.arxiv_id == "2301.01234"
+    assert paper.abstract == "We make attention sparse."
+    assert paper.published is not None and paper.published.year == 2024
+    assert sorted(paper.tags) == ["acl", "attention", "to-read"]
+    assert sorted(n.text for n in paper.notes) == ["camera ready", "remember the appendix"]
+    assert sorted(paper.lists) == ["Later", "Thesis"]
+    assert library.list_paper_ids("Thesis") == [other, pub]
+    assert paper.status == "read" and paper.read_at is not None
+    assert paper.priority == 3
+    assert paper.aliases == ["smith2023arxiv"]
+    # The preprint's "not a duplicate of other" now holds for the merged paper.
+    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
+        assert con.execute("SELECT paper_a, paper_b FROM not_duplicate").fetchall() == [tuple(sorted((pub, other)))]
+
+
+def test_prefer_takes_a_field_from_another_paper(pair):
+    library, pre, pub, _ = pair
+    library.run(ops.MergePapers(pub, (pre,), prefer=(("year", pre), ("abstract", pub))))
+    paper = library.get(pub)
+    assert paper.published is not None and paper.published.year == 2023
+    assert paper.abstract == ""  # KEEP had none, and the user chose KEEP's
+
+
+def test_prefer_names_a_paper_that_is_merged(pair):
+    library, pre, pub, other = pair
+    before = dump(library)
+    with pytest.raises(PapershelfError, match="not one of the papers merged"):
+        library.run(ops.MergePapers(pub, (pre,), prefer=(("title", other),)))
+    with pytest.raises(PapershelfError, match="cannot also be merged"):
+        library.run(ops.MergePapers(pub, (pub,)))
+    assert dump(library) == before
+
+
+def test_undo_puts_everything_back_exactly_and_redo_merges_again(pair):
+    library, pre, pub, _ = pair
+    before = dump(library)
+    outcome = library.run(ops.MergePapers(pub, (pre,)))
+    merged = dump(library)
+    redo = library.run(outcome.inverse)
+    assert dump(library) == before
+    library.run(redo.inverse)
+    assert dump(library) == merged
+
+
+def test_old_key_resolves_and_is_never_given_again(pair, tmp_path):
+    library, pre, pub, _ = pair
+    library.run(ops.MergePapers(pub, (pre,)))
+    assert library.resolve("smith2023arxiv") == pub
+    assert library.resolve("SMITH2023ARXIV") == pub
+    # An import of an entry under the old key is the merged paper, not a new one with that key.
+    again = tmp_path / "again.bib"
+    again.write_text(PREPRINT, encoding="utf-8")
+    result = library.import_file(again)
+    assert result.added == 0 and result.paper_ids == [pub]
+    # A different paper (another arXiv id) under the old key gets another key.
+    clash = tmp_path / "clash.bib"
+    clash.write_text(
+        "@misc{smith2023arxiv, title = {A Different Paper}, eprint = {2302.09999}, archiveprefix = {arXiv}}\n",
+        encoding="utf-8",
+    )
+    result = library.import_file(clash)
+    assert result.added == 1
+    assert library.get(result.paper_ids[0]).citation_key.lower() != "smith2023arxiv"
+
+
+def test_a_chain_of_merges_keeps_every_old_key(pair, tmp_path):
+    library, pre, pub, other = pair
+    library.run(ops.MergePapers(pub, (pre,)))
+    library.run(ops.MergePapers(other, (pub,)))
+    assert library.get(other).aliases == ["smith2023arxiv", "smith2024sparse"]
+    assert library.resolve("smith2023arxiv") == other
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_export_writes_the_old_keys_as_ids(pair, tmp_path, fmt):
+    library, pre, pub, _ = pair
+    library.run(ops.MergePapers(pub, (pre,)))
+    out = tmp_path / f"out-{fmt}.bib"
+    export_to_file(library.iter_papers(library.search_ids("")), fmt, out)
+    text = out.read_text(encoding="utf-8")
+    entry = text[text.index("{smith2024sparse,") :].split("\n}\n", 1)[0]
+    assert "ids = {smith2023arxiv}" in entry
+    assert "booktitle = {Proceedings of {ACL} 2024}" in entry  # still as written
+
+
+def test_biber_resolves_the_old_key_after_a_merge(pair, tmp_path):
+    texcheck.require_tex()
+    library, pre, pub, _ = pair
+    library.run(ops.MergePapers(pub, (pre,)))
+    with tempfile.TemporaryDirectory(prefix="merge-") as tmp:
+        work = Path(tmp)
+        export_to_file(library.iter_papers(library.search_ids("")), "biblatex", work / "refs.bib")
+        preamble = texcheck.biblatex_preamble("backend=biber,style=numeric")
+        body = [r"\cite{smith2023arxiv} and \cite{smith2024sparse}", r"\printbibliography"]
+        (work / "doc.tex").write_text(
+            "\n".join([r"\documentclass{article}", *preamble, r"\begin{document}", *body, r"\end{document}", ""])
+        )
+        env = dict(texcheck._work_env(work))
+        run = lambda *cmd: subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)  # noqa: E731
+        run("pdflatex", "-interaction=nonstopmode", "doc.tex")
+        biber = run("biber", "doc")
+        run("pdflatex", "-interaction=nonstopmode", "doc.tex")
+        run("pdflatex", "-interaction=nonstopmode", "doc.tex")  # biblatex asks again for the alias
+        log = (work / "doc.log").read_text(encoding="utf-8", errors="replace")
+        bbl = (work / "doc.bbl").read_text(encoding="utf-8")
+    assert biber.returncode == 0, biber.stdout + biber.stderr
+    assert "undefined" not in log.lower(), re.findall(r".*undefined.*", log)
+    assert bbl.count("\\entry{smith2024sparse}") == 1  # one entry, cited under both keys
+
+
+def test_a_listed_preprint_takes_the_bibtex_source_of_its_published_version(library, tmp_path, sample_json):
+    result = library.import_file(sample_json, listing_date=dt.date(2025, 9, 11))
+    listed = library.get(result.paper_ids[0])
+    bib = tmp_path / "pub.bib"
+    bib.write_text(
+        "@article{pub2025,\n  author = {X, Y},\n  title = {"
+        + listed.title
+        + "},\n  journal = {J. Caf{\\'e} Studies},\n  year = {2025}\n}\n",
+        encoding="utf-8",
+    )
+    pub = library.import_file(bib).paper_ids[0]
+    library.run(ops.MergePapers(listed.id, (pub,)))
+    merged = library.get(listed.id)
+    assert merged.bibtex is not None and merged.extra_fields["journal"] == "J. Café Studies"
+    assert merged.sightings  # the listing history stays
+    out = tmp_path / "out.bib"
+    export_to_file(library.iter_papers([listed.id]), "bibtex", out)
+    assert "journal = {J. Caf{\\'e} Studies}" in out.read_text(encoding="utf-8")  # as written
+
+
+def test_mark_not_duplicate_and_undo(pair):
+    library, pre, pub, other = pair
+    outcome = library.run(ops.MarkNotDuplicate((pub, pre)))
+    assert outcome.result == 1
+    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
+        assert (min(pre, pub), max(pre, pub)) in con.execute("SELECT * FROM not_duplicate").fetchall()
+    library.run(outcome.inverse)
+    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
+        assert con.execute("SELECT * FROM not_duplicate").fetchall() == [(min(pre, other), max(pre, other))]
