@@ -762,7 +762,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "all_fields": args.all_fields,
             "report": report,
         }
-        papers = library.iter_papers(ids)
+        papers = exporters.LibraryPapers(library, ids)  # encoded entries come from the entry cache
         # Never onto the library, its -wal/-shm or a backup: checked before writing, by os.stat only.
         protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
         if args.output == "-":

@@ -178,13 +178,18 @@ class NotDuplicateTable(Base):
 
 
 class EntryCacheTable(Base):
-    """A paper's encoded export entry per variant, dropped in the transaction that changes the paper."""
+    """A paper's encoded export entry per variant (see ``exporters/cache.py``).
+
+    Migration 0005's triggers drop a paper's rows in the statement that changes what its entry is made of.
+    """
 
     __tablename__ = "entry_cache"
 
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
     variant: Mapped[str] = mapped_column(String, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    #: Where the paper's abstract goes back into ``text`` (left out of it), or None.
+    abstract_at: Mapped[int | None] = mapped_column(Integer)
 
 
 class TagTable(Base):

@@ -17,6 +17,7 @@ from ..errors import ExportError
 from ..fsutil import Protected, UnsafeTarget, write_user_file
 from ..records import Paper
 from .bibtex import render_bibtex
+from .cache import LibraryPapers
 from .common import ExportReport
 from .csl_json import render_csl_json
 from .markdown import render_markdown
@@ -25,7 +26,16 @@ from .ris import render_ris
 if TYPE_CHECKING:  # typing.Unpack is new in Python 3.11; annotations are not evaluated at run time
     from typing import Unpack
 
-__all__ = ["EXTENSIONS", "FORMATS", "ExportReport", "RenderOptions", "export_to_file", "export_to_stream", "render"]
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "ExportReport",
+    "LibraryPapers",
+    "RenderOptions",
+    "export_to_file",
+    "export_to_stream",
+    "render",
+]
 
 FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "markdown")
 _log = logging.getLogger("papershelf.export")
@@ -67,11 +77,17 @@ def render(
     that are normally left out. ``bibtex`` output is pure ASCII; ``biblatex``
     keeps accented letters as UTF-8 for biber. ``report`` (an
     :class:`ExportReport`) collects what was written in another form than asked.
+    Papers given as :class:`LibraryPapers` are written from the library's
+    entry cache where it has them (see :mod:`.cache`).
     """
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})") from None
+    if fmt in ("bibtex", "biblatex") and isinstance(papers, LibraryPapers):  # from the entry cache
+        return papers.render_bibtex(
+            utf8=fmt == "biblatex", abstract=abstract, notes=notes, all_fields=all_fields, report=report
+        )
     if fmt in ("bibtex", "biblatex"):  # the only formats that change what they cannot write as it is
         return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields, report=report)
     return renderer(papers, abstract=abstract, notes=notes, all_fields=all_fields)
@@ -84,7 +100,7 @@ WRITE_SIZE = 1 << 18
 
 def export_to_stream(papers: Iterable[Paper], fmt: str, stream: IO[str], **opts: Unpack[RenderOptions]) -> int:
     """Write ``papers`` to an open text stream; returns how many were written."""
-    counted = _Counter(papers)
+    counted = papers if isinstance(papers, LibraryPapers) else _Counter(papers)
     pending: list[str] = []
     size = 0
     for chunk in render(counted, fmt, **opts):
