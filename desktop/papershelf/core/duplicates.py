@@ -350,8 +350,8 @@ def find_groups(
         # Two titles of one work share all but one of their words (see words_agree; two
         # with a misspelt one), so the two rarest words they share are among the three
         # rarest of each.
-        for first, second in itertools.combinations(ranks, 2):
-            buckets[first * count + second].append(pid)
+        for rarer, other in itertools.combinations(ranks, 2):
+            buckets[rarer * count + other].append(pid)
     length = {c.id: len(c.title_key) for c in candidates}
     compared: set[tuple[int, int]] = set()
     for name, ids in buckets.items():
