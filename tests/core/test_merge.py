@@ -237,3 +237,12 @@ def test_mark_not_duplicate_and_undo(pair):
     library.run(outcome.inverse)
     with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
         assert con.execute("SELECT * FROM not_duplicate").fetchall() == [(min(pre, other), max(pre, other))]
+
+
+def test_no_paper_is_given_an_old_key_by_hand(pair):
+    library, pre, pub, other = pair
+    library.run(ops.MergePapers(pub, (pre,)))
+    with pytest.raises(PapershelfError, match="old key of a paper merged into paper"):
+        library.run(ops.SetCitationKey(other, "Smith2023arxiv"))
+    library.run(ops.SetCitationKey(pub, "smith2023arxiv"))  # the merged paper itself may take it back
+    assert library.resolve("smith2023arxiv") == pub

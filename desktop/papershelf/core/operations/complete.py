@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .. import db
 from ..exporters import citekeys
-from ..schema import FS, A, P
+from ..schema import FS, KA, A, P
 from .base import Batch, Changes, Operation, Outcome, now, papers, require
 
 
@@ -180,7 +180,8 @@ class _TakenKeys:
             return False
         lower = func.lower(P.c.citation_key)
         found = self._conn.execute(select(P.c.id).where(lower == key.lower(), P.c.id != self._paper_id)).first()
-        return found is not None
+        alias = self._conn.execute(select(KA.c.key).where(func.lower(KA.c.key) == key.lower())).first()
+        return found is not None or alias is not None  # nor the old key of a merged paper
 
 
 def record_sources(conn: Connection, paper_id: int, fields: Iterable[str], source: str, at: dt.datetime) -> None:

@@ -14,7 +14,7 @@ from ..bibsource import PARENT_FIELDS, fingerprint
 from ..errors import ConflictError, PapershelfError
 from ..exporters import citekeys
 from ..records import STATUSES
-from ..schema import FS, LE, PT, RL, A, B, N, P, S
+from ..schema import FS, KA, LE, PT, RL, A, B, N, P, S
 from .base import (
     Batch,
     Changes,
@@ -142,6 +142,9 @@ class SetCitationKey(Operation):
         ).scalar()
         if clash is not None:
             raise ConflictError(f"citation key {key!r} is already used by paper {clash}")
+        alias_of = conn.execute(select(KA.c.paper_id).where(func.lower(KA.c.key) == key.lower())).scalar()
+        if self.check and alias_of is not None and alias_of != self.paper_id:
+            raise ConflictError(f"citation key {key!r} is the old key of a paper merged into paper {alias_of}")
         before = conn.execute(select(P.c.citation_key).where(P.c.id == self.paper_id)).scalar_one()
         was_pinned = bool(conn.execute(select(P.c.key_pinned).where(P.c.id == self.paper_id)).scalar_one())
         children = _follow_parent_key(conn, before, key) if self.follow else ()
