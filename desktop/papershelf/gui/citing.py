@@ -18,9 +18,9 @@ from PySide6.QtGui import QGuiApplication
 
 from ..core import operations as ops
 from ..core.exporters.common import citation_keys
-from .dialogs.entry_editor import EntryEditor
 
 if TYPE_CHECKING:
+    from .dialogs.entry_editor import EntryEditor
     from .main_window import MainWindow
 
 
@@ -48,6 +48,8 @@ class Citing(QObject):
             pid = ids[0] if ids else None
         if library is None or pid is None:
             return
+        from .dialogs.entry_editor import EntryEditor  # loads the BibTeX name parser: only when asked
+
         self._w.detail.flush()  # a note or tag being typed lands first
         editor = EntryEditor(library.get(pid), self._w.edits.run, self._w)
         editor.finished.connect(lambda _result: setattr(self, "editor", None))

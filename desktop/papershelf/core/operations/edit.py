@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from .. import db, names
+from .. import db
 from ..errors import PapershelfError
 from ..exporters import citekeys
 from ..exporters.common import MONTHS, NAME_FIELDS, month_macro, split_name_list, strip_doi_resolver
@@ -130,6 +130,8 @@ def check_value(name: str, value: str) -> str:
         if not citekeys.is_valid_user_key(value):
             raise InvalidField(f"key {value!r}: use letters, digits and - _ : . / +, starting with a letter or digit")
     elif low in NAME_FIELDS:
+        from .. import names  # the BibTeX name parser loads only when a name is edited
+
         try:
             names.parse_name_list(value)
         except PapershelfError as exc:
@@ -150,6 +152,8 @@ def _date(text: str) -> dt.date | None:
 
 def parse_change(name: str, text: str) -> tuple[str, Value]:
     """One ``FIELD=VALUE`` of the command line as a change: name lists in BibTeX syntax, empty removes."""
+    from .. import names
+
     low = field_name(name)
     value = check_value(low, text)
     if low in NAME_FIELDS:
@@ -307,6 +311,8 @@ class EditFields(Operation):
 
     def _checked(self, row: Mapping[str, Any]) -> dict[str, Value]:
         """The changes with names and values checked; the last change of a field wins."""
+        from .. import names
+
         wanted: dict[str, Value] = {}
         for name, value in self.changes:
             low = field_name(name)
