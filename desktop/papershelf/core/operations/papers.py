@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -215,13 +216,13 @@ class PinKeys(Operation):
         return f"{'Pin' if self.pinned else 'Unpin'} the keys of {papers(len(set(self.ids)))}"
 
     def apply(self, conn: Connection) -> Outcome:
-        ids = list(dict.fromkeys(self.ids))
-        changed: list[int] = []
-        for start in range(0, len(ids), 10_000):  # one statement per chunk, at 100,000 papers too
-            chunk = ids[start : start + 10_000]
-            other = P.c.key_pinned != int(self.pinned)
-            changed += conn.execute(select(P.c.id).where(P.c.id.in_(chunk), other)).scalars().all()
-            conn.execute(update(P).where(P.c.id.in_(chunk), other).values(key_pinned=int(self.pinned)))
+        # The ids as one JSON array: every export pins its papers, 100,000 of them too, and
+        # SQLAlchemy's expanding IN took longer to build (10,000 parameters a chunk) than the export.
+        ids = json.dumps(list(dict.fromkeys(self.ids)))
+        wanted, pinned = "id IN (SELECT value FROM json_each(?)) AND key_pinned != ?", int(self.pinned)
+        changed = [pid for (pid,) in conn.exec_driver_sql(f"SELECT id FROM paper WHERE {wanted}", (ids, pinned))]
+        if changed:
+            conn.exec_driver_sql(f"UPDATE paper SET key_pinned = ? WHERE {wanted}", (pinned, ids, pinned))
         return Outcome(Changes(), PinKeys(tuple(changed), not self.pinned), len(changed))
 
 
