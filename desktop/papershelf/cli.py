@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, cli_autoexport, cli_edit, paths
+from . import __version__, cli_autoexport, cli_duplicates, cli_edit, paths
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from .core.importers import Source
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backups", help="list the backups of the library")
     cli_autoexport.add_parser(sub)
     cli_edit.add_parser(sub)
+    cli_duplicates.add_parser(sub)
 
     return parser
 
@@ -888,6 +889,8 @@ COMMANDS = {
     "backups": cmd_backups,
     "autoexport": lambda args: cli_autoexport.cmd_autoexport(args, _open),
     "edit": lambda args: cli_edit.cmd_edit(args, _open, UsageError),
+    "duplicates": lambda args: cli_duplicates.cmd_duplicates(args, _open, UsageError),
+    "merge": lambda args: cli_duplicates.cmd_merge(args, _open, UsageError),
 }
 
 
@@ -895,6 +898,9 @@ COMMANDS = {
 TEXT_ARGUMENTS = {
     "id": "paper id",
     "ids": "paper id",
+    "keep": "paper id",
+    "not_ids": "paper id",
+    "prefer": "argument",
     "tags": "tag",
     "text": "note",
     "args": "argument",

@@ -39,12 +39,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from . import normalize
 from .exporters import citekeys
 from .schema import ND, P
+
+if TYPE_CHECKING:
+    from .library import Library
 
 #: The least ratio of two title keys (0 to 1) for the same work, measured on the corpus of real pairs.
 THRESHOLD = 0.92
@@ -456,3 +460,11 @@ def find_duplicates(
 
 def to_json(groups: Sequence[Group]) -> str:
     return json.dumps([{"ids": list(g.ids), "reasons": list(g.reasons)} for g in groups], indent=2)
+
+
+def find(library: Library, *, cancelled: Callable[[], bool] | None = None) -> list[Group]:
+    """The groups of duplicates of an open library, read in one read transaction."""
+    from . import db
+
+    with db.read(library.engine) as conn:
+        return find_duplicates(conn, cancelled=cancelled)
