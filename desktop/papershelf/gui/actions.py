@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from ..core.display import visible
+from .dialogs.duplicates import open_dialog as open_duplicates
 from .dialogs.export import SELECTION
 from .dialogs.shortcuts import ShortcutsDialog
 from .models.sidebar import LIST as LIST_KIND
@@ -244,6 +245,12 @@ class Actions(QObject):
             name="completeAction",
             tip="Fill in authors, categories, DOI and journal reference from the arXiv API",
         )
+        self.find_duplicates_action = a(
+            "Find &Duplicates…",
+            lambda: open_duplicates(w),
+            name="findDuplicatesAction",
+            tip="Find papers that look like one work, and merge them or mark them different",
+        )
         self.cite_preprint_action = a(
             "C&ite as Preprint",
             self._cite_as_chosen,
@@ -354,6 +361,7 @@ class Actions(QObject):
                 None,
                 self.complete_action,
                 self.cite_preprint_action,
+                self.find_duplicates_action,
                 None,
                 self.next_action,
                 self.previous_action,
@@ -414,6 +422,7 @@ class Actions(QObject):
             self.clipboard_action,
             self.sample_action,
             self.export_action,
+            self.find_duplicates_action,
             self.new_list_action,
             self.save_search_action,
             self.refresh_action,
