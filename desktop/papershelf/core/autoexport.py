@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -23,13 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 from . import db, exporters
 from . import operations as ops
 from .errors import ConflictError, ExportError, NotFoundError, PapershelfError
 from .fsutil import CREATE, REPLACE, Protected, UnsafeTarget, check_not_protected, resolve_target, write_user_file
 from .operations.autoexport import KIND_NAMES, KINDS, Bind, Unbind, source_name
-from .schema import AE, SS, P
+from .schema import AE, SS
 
 if TYPE_CHECKING:
     from .library import Library
@@ -203,19 +205,25 @@ def render(library: Library, binding: Binding) -> tuple[str, list[int]]:
         "all_fields": bool(binding.options.get("all_fields", False)),
     }
     out = io.StringIO(newline="")
-    exporters.export_to_stream(library.iter_papers(ids), binding.format, out, **options)
+    # As `papershelf export`: unchanged papers' entries come from the entry cache.
+    exporters.export_to_stream(exporters.LibraryPapers(library, ids), binding.format, out, **options)
     return out.getvalue(), ids
 
 
-def _current_bytes(path: str) -> bytes | None:
-    """The bound file's bytes, or None when it does not exist yet; a FIFO or folder raises (never read)."""
+def _unchanged(path: str, data: bytes) -> bool:
+    """Whether the bound file holds exactly ``data`` (a file of another size is not read at all).
+
+    A FIFO or folder raises (and is never read); a file not there yet is changed.
+    """
     target = resolve_target(path)
     if target.kind == CREATE:
-        return None
+        return False
     if target.kind != REPLACE:
         raise UnsafeTarget(path, "is no longer a regular file")
     with open(target.path, "rb") as fh:
-        return fh.read()
+        if os.fstat(fh.fileno()).st_size != len(data):
+            return False
+        return fh.read() == data
 
 
 def sync_one(library: Library, binding: Binding, protect: Protected | None = None) -> Result:
@@ -226,10 +234,10 @@ def sync_one(library: Library, binding: Binding, protect: Protected | None = Non
         text, ids = render(library, binding)
         data = text.encode("utf-8")
         try:
-            current = _current_bytes(binding.path)
+            same = _unchanged(binding.path, data)
         except FileNotFoundError:
-            current = None
-        if current == data:
+            same = False
+        if same:
             status = "unchanged"
         else:
             check_not_protected(binding.path, protect)
@@ -251,15 +259,15 @@ def sync_one(library: Library, binding: Binding, protect: Protected | None = Non
         return Result(binding, "failed", error=f"{binding.path}: export failed ({type(exc).__name__}: {exc})")
 
 
+_LOOSE_KEYS = sql("SELECT id FROM paper WHERE key_pinned = 0 AND id IN (SELECT value FROM json_each(:ids))")
+
+
 def _pin(library: Library, ids: list[int]) -> None:
     """Exported keys are in someone's document now: pin those not pinned yet (no write when none)."""
     if not ids:
         return
-    loose: list[int] = []
-    with db.read(library.engine) as conn:
-        for start in range(0, len(ids), 10_000):
-            chunk = ids[start : start + 10_000]
-            loose += conn.execute(select(P.c.id).where(P.c.id.in_(chunk), P.c.key_pinned == 0)).scalars().all()
+    with db.read(library.engine) as conn:  # the ids as one JSON array: one parameter however many there are
+        loose = list(conn.execute(_LOOSE_KEYS, {"ids": json.dumps(ids)}).scalars())
     if loose:
         try:
             library.run(ops.PinKeys(tuple(loose)))
