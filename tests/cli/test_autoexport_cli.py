@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from papershelf.cli import COMMANDS
 from papershelf.core.library import Library
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,7 +169,6 @@ def test_read_only_commands_do_not_sync(run, thesis, tmp_path, monkeypatch):
     assert len(calls) == 1
 
 
-@pytest.mark.skipif("edit" not in COMMANDS, reason="papershelf edit has not landed yet")
 def test_a_live_file_follows_papershelf_edit(run, thesis, tmp_path):
     refs = tmp_path / "refs.bib"
     run("export", "--list", "Thesis", "-o", str(refs), "--keep-updated")
@@ -178,7 +176,6 @@ def test_a_live_file_follows_papershelf_edit(run, thesis, tmp_path):
     assert "Edited From The Command Line" in refs.read_text()
 
 
-@pytest.mark.skipif("merge" not in COMMANDS, reason="papershelf merge has not landed yet")
 def test_a_live_file_follows_papershelf_merge(run, thesis, tmp_path):
     refs = tmp_path / "refs.bib"
     run("export", "--list", "Thesis", "-o", str(refs), "--keep-updated")

@@ -105,6 +105,22 @@ def test_a_live_file_follows_the_entry_editor_and_its_undo(shelf, tmp_path):
     assert "edited2025" not in keys(refs) and "12--34" not in refs.read_text()
 
 
+def test_a_live_file_follows_a_merge_and_its_undo_and_the_old_key_still_resolves(shelf, tmp_path):
+    ids = shelf.search_ids("")
+    refs = tmp_path / "refs.bib"
+    bind(shelf, refs, fmt="biblatex")
+    synced(shelf)
+    gone = key_of(shelf, ids[1])
+    merged = shelf.run(ops.MergePapers(ids[0], (ids[1],)))
+    assert synced(shelf) == ["written"]
+    assert keys(refs) == [key_of(shelf, ids[0]), key_of(shelf, ids[2])]
+    assert f"ids = {{{gone}}}" in refs.read_text()  # \cite{old key} still works with biber
+    assert shelf.resolve(gone) == ids[0]
+    shelf.run(merged.inverse)
+    assert synced(shelf) == ["written"]
+    assert keys(refs) == [key_of(shelf, pid) for pid in ids[:3]]
+
+
 def test_a_file_is_not_rewritten_when_its_content_would_not_change(shelf, tmp_path):
     ids = shelf.search_ids("")
     refs = tmp_path / "refs.bib"

@@ -266,3 +266,17 @@ def test_a_saved_search_is_bound_from_the_dialog_and_follows_edits(imported, qtb
     window.edits.set_status("read", [ids[1]])  # leaves the saved search
     wait_live(qtbot, window)
     assert len(keys(out)) == 1
+
+
+def test_a_live_file_follows_a_merge_made_in_the_app_and_its_undo(imported, qtbot, monkeypatch, tmp_path):
+    window = imported
+    ids = thesis(window, qtbot)
+    refs = tmp_path / "refs.bib"
+    bind_from_dialog(window, qtbot, monkeypatch, refs)
+    old = window.library.get(ids[1]).citation_key
+    window.edits.run(ops.MergePapers(ids[0], (ids[1],)))  # what the duplicates dialog runs
+    wait_live(qtbot, window)
+    assert old not in keys(refs) and len(keys(refs)) == 2
+    window.undo_stack.undo()
+    wait_live(qtbot, window)
+    assert old in keys(refs) and len(keys(refs)) == 3
