@@ -395,3 +395,23 @@ def test_an_unchanged_day_keeps_the_cache(library):
     library.run(ops.PinKeys(tuple(library.search_ids(""))))
     library.run(ops.SetStatus(tuple(library.search_ids("")), "read"))
     assert cache_rows(library) == before
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "ris"])
+def test_progress_is_told_as_papers_are_written_and_can_stop_the_export(library, tmp_path, fmt):
+    library.import_file(generated(tmp_path, 450))
+    ids = library.search_ids("")
+    told: list[int] = []
+    exporters.export_to_file(exporters.LibraryPapers(library, ids, progress=told.append), fmt, tmp_path / "a")
+    assert told == list(range(200, len(ids) + 1, 200))
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int) -> None:
+        raise Stop
+
+    (tmp_path / "b").write_text("before", encoding="utf-8")
+    with pytest.raises(exporters.ExportError):
+        exporters.export_to_file(exporters.LibraryPapers(library, ids, progress=stop), fmt, tmp_path / "b")
+    assert (tmp_path / "b").read_text(encoding="utf-8") == "before"

@@ -26,7 +26,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,16 +95,34 @@ class LibraryPapers:
     (:meth:`render_bibtex`). ``count`` is how many were exported.
     """
 
-    def __init__(self, library: Library, ids: Iterable[int], *, store: bool = True):
+    #: Papers between two calls of ``progress``.
+    PROGRESS_EVERY = 200
+
+    def __init__(
+        self,
+        library: Library,
+        ids: Iterable[int],
+        *,
+        store: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ):
+        """``progress`` is called with the number of papers exported so far, every
+        :data:`PROGRESS_EVERY` papers; an exception it raises (a cancel) ends the export."""
         self.library = library
         self.ids = list(ids)
         #: Whether encoded entries are stored for the next export.
         self.store = store
+        self.progress = progress
         self.count = 0
+
+    def _counted(self) -> None:
+        self.count += 1
+        if self.progress is not None and self.count % self.PROGRESS_EVERY == 0:
+            self.progress(self.count)
 
     def __iter__(self) -> Iterator[Paper]:
         for paper in self.library.iter_papers(self.ids):
-            self.count += 1
+            self._counted()
             yield paper
 
     def render_bibtex(
@@ -133,7 +151,7 @@ class LibraryPapers:
                 if since is None:
                     since = version
                 for pid, key, text, paper in entries:
-                    self.count += 1
+                    self._counted()
                     if text is not None and not _month_redefined(defined):
                         yield text + "\n"
                         continue
@@ -218,7 +236,8 @@ def _row(pid: int, kind: str, text: str, abstract: str) -> tuple[int, str, str, 
     """
     if abstract:
         field = "  abstract = {" + abstract + "}"
-        at = text.rfind(field)
+        # Most often the last field (a comparison, not a search), else wherever it is.
+        at = len(text) - len(field) - 3 if text.endswith(field + "\n}\n") else text.rfind(field)
         if at >= 0:
             at += len("  abstract = {")
             return pid, kind, text[:at] + text[at + len(abstract) :], at

@@ -322,7 +322,10 @@ def arxiv_base_id(arxiv_id: str | None) -> str | None:
     """The arXiv id without ``arXiv:`` prefix or version: ``2509.01234``."""
     if not arxiv_id:
         return None
-    arxiv_id = _ARXIV_PREFIX_RE.sub("", arxiv_id.strip())
+    arxiv_id = arxiv_id.strip()
+    if ":" not in arxiv_id and "v" not in arxiv_id:  # no prefix, no version: asked three times per paper
+        return arxiv_id or None
+    arxiv_id = _ARXIV_PREFIX_RE.sub("", arxiv_id)
     return _ARXIV_VERSION_RE.sub("", arxiv_id) or None
 
 
