@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
-from . import normalize
+from . import db, normalize
 from .exporters import citekeys
-from .schema import ND, P
+from .schema import ND
 
 if TYPE_CHECKING:
     from .library import Library
@@ -85,12 +85,17 @@ class Candidate:
     #: The kind of work (:func:`kind_of` its entry type): a thesis is not the article drawn from it.
     kind: str = "report"
     title_key: str = field(default="", repr=False)
-    numbers: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    #: :func:`numbers` of the title key, worked out when first compared.
+    numbers: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.title_key:
             self.title_key = normalize.title_key(self.title)
-        self.numbers = numbers(self.title_key)
+
+    def title_numbers(self) -> tuple[str, ...]:
+        if self.numbers is None:
+            self.numbers = numbers(self.title_key)
+        return self.numbers
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,7 @@ def similar_titles(a: Candidate, b: Candidate, threshold: float = THRESHOLD) -> 
         return None
     if a.kind != b.kind and {a.kind, b.kind} in _OTHER_WORKS:
         return None
-    if a.numbers != b.numbers:
+    if a.title_numbers() != b.title_numbers():
         return None
     ratio = title_ratio(ka, kb)
     if ratio < threshold or not words_agree(ka, kb):
@@ -333,29 +338,31 @@ def find_groups(
                     first[value] = c.id
 
     # 2. Titles, within blocks: the exact key, and pairs of each title's rarest words.
-    buckets: dict[object, list[int]] = defaultdict(list)
-    frequency: Counter[str] = Counter()
-    words_of: list[tuple[int, list[str]]] = []
+    # Keys first, then the buckets of the keys shared: most keys are one title's alone.
     stopwords = citekeys.STOPWORDS
-    for c in candidates:
-        if not c.title_key:
-            continue
-        buckets[c.title_key.replace(" ", "")].append(c.id)  # equal titles, and "Bi-CGSTAB" with "BiCGSTAB"
-        words = [w for w in set(c.title_key.split()) - stopwords if len(w) >= _SHORT]
-        words_of.append((c.id, words))
-        frequency.update(words)
+    titled = [c for c in candidates if c.title_key]
+    words_of = [[w for w in set(c.title_key.split()) - stopwords if len(w) >= _SHORT] for c in titled]
+    frequency = Counter(itertools.chain.from_iterable(words_of))
     # Words by rarity (then spelling), as numbers: a bucket of two words is one number.
     rank = {w: i for i, w in enumerate(sorted(frequency, key=lambda w: (frequency[w], w)))}
     count = len(rank)
-    for pid, words in words_of:
+    keys_of: list[list[object]] = []
+    for c, words in zip(titled, words_of):
+        keys: list[object] = [c.title_key.replace(" ", "")]  # equal titles, and "Bi-CGSTAB" with "BiCGSTAB"
         ranks = sorted(map(rank.__getitem__, words))[:BLOCK_WORDS]
         if len(ranks) == 1:
-            buckets[-1 - ranks[0]].append(pid)
+            keys.append(-1 - ranks[0])
         # Two titles of one work share all but one of their words (see words_agree; two
         # with a misspelt one), so the two rarest words they share are among the three
         # rarest of each.
-        for rarer, other in itertools.combinations(ranks, 2):
-            buckets[rarer * count + other].append(pid)
+        keys += [rarer * count + other for rarer, other in itertools.combinations(ranks, 2)]
+        keys_of.append(keys)
+    shared = Counter(itertools.chain.from_iterable(keys_of))
+    buckets: dict[object, list[int]] = defaultdict(list)
+    for c, keys in zip(titled, keys_of):
+        for key in keys:
+            if shared[key] > 1:
+                buckets[key].append(c.id)
     length = {c.id: len(c.title_key) for c in candidates}
     compared: set[tuple[int, int]] = set()
     for name, ids in buckets.items():
@@ -389,56 +396,45 @@ def find_groups(
 # --- Reading a library -----------------------------------------------------------------
 
 
+#: What duplicate finding reads of each paper, in one statement: SQLite's json_extract takes the
+#: few JSON values it needs (the first author, DOI, eprint, venue) without parsing the rest in Python.
+_CANDIDATES = """
+SELECT id, title, title_key, json_extract(authors, '$[0]'), substr(coalesce(published, listed_on), 1, 4),
+       arxiv_id, url, entry_type, citation_key,
+       json_extract(extra_fields, '$.doi'), json_extract(metadata, '$.doi'), json_extract(extra_fields, '$.eprint'),
+       coalesce(json_extract(extra_fields, '$.journal'), json_extract(extra_fields, '$.booktitle'),
+                json_extract(metadata, '$.journal_ref')) IS NOT NULL
+FROM paper
+"""
+_PUBLISHED_TYPES = frozenset({"article", "inproceedings", "incollection"})
+
+
 def candidates(conn: Connection) -> list[Candidate]:
     """Every paper of the library as a :class:`Candidate`."""
-    statement = select(
-        P.c.id,
-        P.c.title,
-        P.c.title_key,
-        P.c.authors,
-        P.c.published,
-        P.c.listed_on,
-        P.c.arxiv_id,
-        P.c.url,
-        P.c.entry_type,
-        P.c.citation_key,
-        P.c.extra_fields,
-        P.c.metadata,
-    )
     found = []
-    for (
-        pid,
-        title,
-        key,
-        authors,
-        published,
-        listed_on,
-        arxiv,
-        url,
-        entry_type,
-        citation_key,
-        extra,
-        meta,
-    ) in conn.execute(statement):
-        extra = extra or {}
-        meta = meta or {}
-        doi = clean_doi(extra.get("doi")) or clean_doi(meta.get("doi"))
+    cursor = db.driver_connection(conn).cursor()
+    try:
+        rows = cursor.execute(_CANDIDATES).fetchall()
+    finally:
+        cursor.close()
+    for pid, title, key, first, year, arxiv, url, entry_type, citation_key, doi, meta_doi, eprint, venue in rows:
+        if doi or meta_doi:
+            doi = clean_doi(doi) or clean_doi(meta_doi)
         arxiv_doi = _ARXIV_DOI.match(doi) if doi else None
-        ids = (arxiv, extra.get("eprint"), arxiv_doi.group(1) if arxiv_doi else None, url)
-        arxiv = next((found_id for v in ids if v and (found_id := normalize.arxiv_id(str(v)))), None)
+        if not arxiv:
+            ids = (eprint, arxiv_doi.group(1) if arxiv_doi else None, url)
+            arxiv = next((found_id for v in ids if v and (found_id := normalize.arxiv_id(str(v)))), None)
         if arxiv_doi:
             doi = None  # matched as the arXiv id it is
-        when = published or listed_on
-        venue = bool(extra.get("journal") or extra.get("booktitle") or meta.get("journal_ref"))
         found.append(
             Candidate(
                 id=pid,
                 title=title,
-                authors=authors or (),
-                year=when.year if when else None,
+                authors=(first,) if isinstance(first, str) and first else (),
+                year=int(year) if year and year.isdigit() else None,
                 doi=doi,
                 arxiv=arxiv,
-                published=venue or (entry_type or "").lower() in ("article", "inproceedings", "incollection"),
+                published=bool(venue) or (entry_type or "").lower() in _PUBLISHED_TYPES,
                 key=citation_key,
                 kind=kind_of(entry_type),
                 title_key=key or normalize.title_key(title),
@@ -464,7 +460,5 @@ def to_json(groups: Sequence[Group]) -> str:
 
 def find(library: Library, *, cancelled: Callable[[], bool] | None = None) -> list[Group]:
     """The groups of duplicates of an open library, read in one read transaction."""
-    from . import db
-
     with db.read(library.engine) as conn:
         return find_duplicates(conn, cancelled=cancelled)
