@@ -454,10 +454,40 @@ def print_table(rows: list[Row]) -> None:
         )
 
 
+#: The baseline of the duplicates row: the plain group-by of the title key an import already does.
+GROUP_BY_TITLE_KEY = (
+    "import sqlite3, sys\n"
+    "conn = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True)\n"
+    "groups = {}\n"
+    "for pid, key in conn.execute('SELECT id, title_key FROM paper'):\n"
+    "    groups.setdefault(key, []).append(pid)\n"
+    "print(sum(len(ids) > 1 for ids in groups.values()))\n"
+)
+
+
+def bench_duplicates(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    """`papershelf duplicates` (DOIs, arXiv ids, titles alike within blocks) against a title-key group-by."""
+    checked(library)
+    found = papershelf("--library", str(library), "duplicates", "--json")
+    plain = run([sys.executable, "-c", GROUP_BY_TITLE_KEY, str(library)])
+    groups = len(json.loads(found.stdout))
+    rows.append(
+        row(
+            f"find duplicates in {n:,} papers ({groups} groups)",
+            "title-key group-by",
+            found.seconds,
+            plain.seconds,
+            "s",
+            40.0,
+            "ratio",
+        )
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport")
+    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     work = DATA / "work"
@@ -482,6 +512,8 @@ def main() -> int:
         bench_bibtex(rows, work)
     if "autoexport" in parts:
         bench_autoexport(rows, work)
+    if "duplicates" in parts:
+        bench_duplicates(big, args.papers, rows, work)
     print_table(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     (HERE / "results.json").write_text(
