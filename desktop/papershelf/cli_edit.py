@@ -20,7 +20,7 @@ title, author, editor, year, date (YYYY-MM-DD), month, journal, booktitle,
 volume, number, pages, publisher, doi, url, abstract, type (the entry type),
 key (the citation key, which is then pinned), or any other field. Name lists
 use BibTeX syntax: author="Last, First and von Last, First and {Org Name}".
-Values are plain text, not LaTeX (pages 12--34 is kept as an en dash).
+Values are plain text, not LaTeX (in pages, 12--34 is a range, kept as 12–34).
 FIELD= (nothing after the =) removes the field."""
 
 
