@@ -179,6 +179,8 @@ def integrity(data: bytes, probe: Path) -> str:
         return "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
     except sqlite3.DatabaseError as exc:
         return str(exc)
+    except UnicodeDecodeError:  # damaged text where SQLite keeps its schema: not UTF-8
+        return "schema text is not UTF-8"
     finally:
         conn.close()
         probe.unlink()

@@ -376,6 +376,11 @@ def inspect_file(path: Path, full_check: bool | str = True, *, immutable: bool =
         return revision
     except _NotADatabase as exc:
         not_a_database = exc.args[0]
+    except UnicodeDecodeError:
+        # A damaged schema page (or SQLite's report quoting one) holds bytes that are not UTF-8.
+        raise LibraryDamagedError(
+            damage_message(path, "text that is not UTF-8 where SQLite keeps its schema")
+        ) from None
     except sqlite3.DatabaseError as exc:
         # Only SQLite's damage codes mean damage: a disk that is full or fails,
         # or a -shm that cannot be created, is not a reason to restore.
@@ -438,7 +443,11 @@ def quick_check(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _run_check(conn: sqlite3.Connection, path: Path, pragma: str) -> None:
-    rows = conn.execute(f"PRAGMA {pragma}(5)").fetchall()
+    try:
+        rows = conn.execute(f"PRAGMA {pragma}(5)").fetchall()
+    except UnicodeDecodeError:
+        # SQLite's report quoted damaged bytes that are not UTF-8 (Python cannot even build the message).
+        raise LibraryDamagedError(damage_message(path, f"{pragma} found damage it could not put in words")) from None
     if not rows or rows[0][0] != "ok":
         found = "; ".join(one_line(r[0]) for r in rows) if rows else "no answer"
         raise LibraryDamagedError(damage_message(path, found))
