@@ -12,7 +12,8 @@ others. The text is exactly what :func:`~.bibtex.render_bibtex` would write:
 - a cached entry is used only under the key it was written with (keys are
   made unique within each export), and only entries that depend on nothing
   else in the file are stored: none that defines ``@string``\\ s, none that
-  gave the export report a warning (so a warm export warns as a cold one);
+  gave the export report a warning but ``unicode_kept``, which is told from
+  the text again (so a warm export warns as a cold one);
 - rows are written in short write transactions of their own, never while one
   is needed for the file, and only if no other connection committed since the
   papers were read (``PRAGMA data_version``): a row is never older than its
@@ -137,7 +138,8 @@ class LibraryPapers:
         """The entries of :func:`~.bibtex.render_bibtex`, from the cache where it has them."""
         kind = variant("biblatex" if utf8 else "bibtex", abstract=abstract, notes=notes, all_fields=all_fields)
         report = report if report is not None else ExportReport()
-        warnings = _warnings(report)  # a paper that adds to them is not stored: its warnings must come again
+        # A paper that adds to them is not stored: its warnings must come again.
+        warnings = _warnings(report)
         taken = _CaselessKeys()
         defined: dict[str, str] = {}  # the @strings written so far
         pending: list[tuple[int, str, str, int | None]] = []
@@ -153,6 +155,8 @@ class LibraryPapers:
                 for pid, key, text, paper in entries:
                     self._counted()
                     if text is not None and not _month_redefined(defined):
+                        if not utf8 and not text.isascii():  # the one warning made from the text alone
+                            report.unicode_kept.append(key)
                         yield text + "\n"
                         continue
                     assert paper is not None  # read with its entry when there was no cached text to use
@@ -256,8 +260,8 @@ def _month_redefined(defined: dict[str, str]) -> bool:
 
 
 def _warnings(report: ExportReport) -> list[list[Any]]:
-    """The report's lists of warnings, of every kind it has."""
-    return [value for value in vars(report).values() if isinstance(value, list)]
+    """The report's lists of warnings, of every kind it has but ``unicode_kept`` (told from the text itself)."""
+    return [value for name, value in vars(report).items() if isinstance(value, list) and name != "unicode_kept"]
 
 
 #: How long a cache write waits for another writer before it gives up (the export goes on without it).
