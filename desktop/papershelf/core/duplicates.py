@@ -36,10 +36,10 @@ import itertools
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -49,6 +49,8 @@ from .schema import ND
 
 if TYPE_CHECKING:
     from .library import Library
+
+_T = TypeVar("_T")
 
 #: The least ratio of two title keys (0 to 1) for the same work, measured on the corpus of real pairs.
 THRESHOLD = 0.92
@@ -282,6 +284,15 @@ def _joined_name(a: str, b: str) -> bool:
     return len(short) >= 4 and (long.startswith(short) or long.endswith(short))
 
 
+#: Items per call of a loop that runs in C (and so holds the GIL throughout).
+_CHUNK = 2000
+
+
+def _chunks(items: list[_T]) -> Iterator[list[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
 def _is_arxiv_doi(doi: str) -> bool:
     return _ARXIV_DOI.match(doi) is not None
 
@@ -342,7 +353,9 @@ def find_groups(
     stopwords = citekeys.STOPWORDS
     titled = [c for c in candidates if c.title_key]
     words_of = [[w for w in set(c.title_key.split()) - stopwords if len(w) >= _SHORT] for c in titled]
-    frequency = Counter(itertools.chain.from_iterable(words_of))
+    frequency: Counter[str] = Counter()
+    for part in _chunks(words_of):  # a C loop holds the GIL: in short parts, a GUI thread keeps painting
+        frequency.update(itertools.chain.from_iterable(part))
     # Words by rarity (then spelling), as numbers: a bucket of two words is one number.
     rank = {w: i for i, w in enumerate(sorted(frequency, key=lambda w: (frequency[w], w)))}
     count = len(rank)
@@ -357,7 +370,9 @@ def find_groups(
         # rarest of each.
         keys += [rarer * count + other for rarer, other in itertools.combinations(ranks, 2)]
         keys_of.append(keys)
-    shared = Counter(itertools.chain.from_iterable(keys_of))
+    shared: Counter[object] = Counter()
+    for piece in _chunks(keys_of):
+        shared.update(itertools.chain.from_iterable(piece))
     buckets: dict[object, list[int]] = defaultdict(list)
     for c, keys in zip(titled, keys_of):
         for key in keys:
@@ -413,8 +428,11 @@ def candidates(conn: Connection) -> list[Candidate]:
     """Every paper of the library as a :class:`Candidate`."""
     found = []
     cursor = db.driver_connection(conn).cursor()
+    rows: list[Any] = []
     try:
-        rows = cursor.execute(_CANDIDATES).fetchall()
+        cursor.execute(_CANDIDATES)
+        while batch := cursor.fetchmany(_CHUNK):  # in parts, as above
+            rows += batch
     finally:
         cursor.close()
     for pid, title, key, first, year, arxiv, url, entry_type, citation_key, doi, meta_doi, eprint, venue in rows:

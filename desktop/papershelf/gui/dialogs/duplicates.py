@@ -43,6 +43,7 @@ from .. import workers
 from ..widgets.labels import literal_html
 
 if TYPE_CHECKING:
+    from ...core.library import Library
     from ...core.records import Paper
     from ..main_window import MainWindow
 
@@ -170,18 +171,17 @@ class DuplicatesDialog(QDialog):
         self._show_papers([])
         self._set_enabled(False)
         self._task = workers.run(
-            duplicates.find,
+            _find,
             library,
-            on_result=lambda groups: self._found(generation, groups),
+            on_result=lambda found: self._found(generation, *found),
             on_error=self._failed,
         )
 
-    def _found(self, generation: int, groups: list[duplicates.Group]) -> None:
+    def _found(self, generation: int, groups: list[duplicates.Group], titles: dict[int, str]) -> None:
         self._task = None
         if generation != self._generation or self._window.library is None:
             return
         self.groups = list(groups)
-        titles = {p.id: p.title for p in self._window.library.get_many([g.ids[0] for g in self.groups])}
         self.group_list.clear()
         for group in self.groups:
             item = QListWidgetItem(visible(f"{len(group.ids)} papers: {titles.get(group.ids[0], '')}"))
@@ -328,6 +328,13 @@ class DuplicatesDialog(QDialog):
     def _refused(self, exc: BaseException, details: str) -> None:
         self._set_enabled(len(self.papers) > 1)
         self._window.report_error(exc, details)
+
+
+def _find(library: Library) -> tuple[list[duplicates.Group], dict[int, str]]:
+    """On the worker thread: the groups, and the title of each group's first paper (for the list)."""
+    groups = duplicates.find(library)
+    rows = library.rows([g.ids[0] for g in groups])
+    return groups, {pid: row.title for pid, row in rows.items()}
 
 
 def _published(paper: Paper) -> bool:
