@@ -100,6 +100,10 @@ def test_rows_of_another_version_of_the_exporter_are_not_used(library, monkeypat
         conn.exec_driver_sql("UPDATE entry_cache SET text = replace(text, 'title', 'TITLE')")
     monkeypatch.setattr(cache, "STAMP", "a-new-version")
     assert cached(library)[0] == expected
+    with db.read(library.engine) as conn:  # and they are gone, the new version's in their place
+        variants = {v for (v,) in conn.exec_driver_sql("SELECT DISTINCT variant FROM entry_cache")}
+    assert variants == {cache.variant("bibtex")}
+    assert variants == {"bibtex:a--:a-new-version"}
 
 
 def test_two_papers_with_one_key_get_their_own_keys_from_the_cache(library, tmp_path):

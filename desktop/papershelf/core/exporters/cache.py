@@ -27,6 +27,7 @@ import hashlib
 import json
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -59,12 +60,14 @@ _MODULES = (
     "papershelf.core.exporters.cache",
     "papershelf.core.bibsource",
     "papershelf.core.importers.bibtex",
+    "papershelf.core.records",
 )
 
 
 def _stamp() -> str:
-    """A short hash of the version and of the exporter's source (when it is there, as it is outside a bundle)."""
-    digest = hashlib.sha256(f"{__version__}/{VERSION}".encode())
+    """A short hash of the versions and of the exporter's source (when it is there, as it is outside a bundle)."""
+    # Python's Unicode tables decide what NFC composes and which characters are printable.
+    digest = hashlib.sha256(f"{__version__}/{VERSION}/{sys.version}/{unicodedata.unidata_version}".encode())
     for name in _MODULES:
         __import__(name)
         path = getattr(sys.modules[name], "__file__", None)
@@ -145,6 +148,7 @@ class LibraryPapers:
         pending: list[tuple[int, str, str, int | None]] = []
         since: int | None = None  # data_version when the papers of ``pending`` were first read
         writable = self.store
+        stored = False  # whether a store ran in this export
         with self.library.engine.connect() as conn:
             raw = db.driver_connection(conn)
             ids = iter(self.ids)
@@ -177,10 +181,10 @@ class LibraryPapers:
                         pending.append(_row(pid, kind, text, paper.abstract if abstract else ""))
                     yield text + "\n"
                 if writable and len(pending) >= WRITE_BATCH:
-                    writable = _store(raw, pending, since)
-                    pending, since = [], None
+                    writable = _store(raw, pending, since, first=not stored)
+                    pending, since, stored = [], None, True
             if writable and pending:
-                _store(raw, pending, since)
+                _store(raw, pending, since, first=not stored)
 
     def _read(
         self, conn: Any, raw: sqlite3.Connection, chunk: list[int], kind: str, taken: _CaselessKeys
@@ -268,7 +272,9 @@ def _warnings(report: ExportReport) -> list[list[Any]]:
 _WRITE_WAIT_MS = 100
 
 
-def _store(raw: sqlite3.Connection, rows: list[tuple[int, str, str, int | None]], since: int | None) -> bool:
+def _store(
+    raw: sqlite3.Connection, rows: list[tuple[int, str, str, int | None]], since: int | None, *, first: bool
+) -> bool:
     """Store encoded entries if no other connection committed since they were read; False: stop storing."""
     timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
     synchronous = raw.execute("PRAGMA synchronous").fetchone()[0]
@@ -278,6 +284,8 @@ def _store(raw: sqlite3.Connection, rows: list[tuple[int, str, str, int | None]]
         raw.execute("PRAGMA synchronous = NORMAL")
         raw.execute("BEGIN IMMEDIATE")
         try:
+            if first:  # rows another version of the exporter wrote: no export reads them again
+                raw.execute("DELETE FROM entry_cache WHERE substr(variant, -?) != ?", (len(STAMP) + 1, ":" + STAMP))
             if raw.execute("PRAGMA data_version").fetchone()[0] == since:
                 raw.executemany(
                     "INSERT OR REPLACE INTO entry_cache (paper_id, variant, text, abstract_at) VALUES (?, ?, ?, ?)",
