@@ -246,3 +246,25 @@ def test_no_paper_is_given_an_old_key_by_hand(pair):
         library.run(ops.SetCitationKey(other, "Smith2023arxiv"))
     library.run(ops.SetCitationKey(pub, "smith2023arxiv"))  # the merged paper itself may take it back
     assert library.resolve("smith2023arxiv") == pub
+
+
+def test_an_entry_that_crossrefs_an_old_key_follows_to_the_kept_paper(library, tmp_path):
+    bib = tmp_path / "x.bib"
+    bib.write_text(
+        "@proceedings{procA, title = {Proceedings of Things 2020}, year = {2020}}\n"
+        "@proceedings{procB, title = {Proceedings of Things}, year = {2020}}\n"
+        "@inproceedings{child, author = {Kid, K.}, title = {A Child Paper}, crossref = {procA}}\n",
+        encoding="utf-8",
+    )
+    library.import_file(bib)
+    a, b, child = (library.resolve(k) for k in ("procA", "procB", "child"))
+    before = dump(library)
+    outcome = library.run(ops.MergePapers(b, (a,)))
+    assert library.get(child).extra_fields["crossref"] == "procB"
+    out = tmp_path / "out.bib"
+    export_to_file(library.iter_papers(library.bibtex_order(library.search_ids(""))), "bibtex", out)
+    text = out.read_text(encoding="utf-8")
+    assert "crossref = {procB}" in text and text.index("{child,") < text.index("{procB,")
+    library.run(outcome.inverse)
+    assert dump(library) == before
+    assert library.get(child).extra_fields["crossref"] == "procA"

@@ -46,7 +46,7 @@ from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..records import STATUSES, Paper
 from ..schema import KA, LE, ND, PT, A, B, N, P, S
 from .base import Changes, Operation, Outcome, papers, require
-from .papers import DeletePapers, RestorePapers, snapshot
+from .papers import DeletePapers, PutChildSources, RestorePapers, _follow_parent_key, snapshot
 
 #: Merge fields modelled by the paper itself: name -> the Paper attribute (or column) it is.
 FIELDS: dict[str, str] = {
@@ -250,16 +250,21 @@ class MergePapers(Operation):
         conn.execute(delete(A).where(A.c.paper_id == self.keep))
         if abstract:
             conn.execute(insert(A).values(paper_id=self.keep, abstract=abstract))
+        # Entries that crossref an old key name KEEP instead (bibtex wants the parent's own key).
+        children: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for other in other_rows:
+            children += [c for c in _follow_parent_key(conn, other["citation_key"], keep_row["citation_key"])]
+        children = [c for c in children if c[0] not in others]
         db.reindex(conn, ids)
         changes = Changes(
-            papers=frozenset({self.keep}),
+            papers=frozenset({self.keep, *(pid for pid, _, _ in children)}),
             removed=frozenset(others),
             tags=bool(tag_ids),
             lists=bool(places),
             statuses=True,
             notes=True,
         )
-        inverse = UndoMerge(self, before, links)
+        inverse = UndoMerge(self, before, links, tuple(children))
         return Outcome(changes, inverse, self.keep)
 
     def _places(self, conn: Connection, ids: Sequence[int]) -> dict[int, int]:
@@ -317,6 +322,8 @@ class UndoMerge(Operation):
     merge: MergePapers
     removed: dict[str, list[Any]] = field(compare=False)
     links: tuple[tuple[tuple[str, int], ...], tuple[tuple[int, int], ...]] = field(compare=False)
+    #: Entries whose crossref followed an old key to KEEP's, as they were.
+    children: tuple[tuple[int, dict[str, Any], dict[str, Any]], ...] = field(default=(), compare=False)
 
     @property
     def label(self) -> str:
@@ -339,9 +346,10 @@ class UndoMerge(Operation):
         conn.execute(delete(ND).where(or_(ND.c.paper_a.in_(ids), ND.c.paper_b.in_(ids))))
         if pairs:
             conn.execute(sqlite_insert(ND).on_conflict_do_nothing(), [{"paper_a": a, "paper_b": b} for a, b in pairs])
-        changes = Changes(
-            papers=frozenset(ids), added=frozenset(others), tags=True, lists=True, statuses=True, notes=True
-        )
+        if self.children:
+            PutChildSources(self.children).apply(conn)
+        changed = frozenset(ids) | {pid for pid, _, _ in self.children}
+        changes = Changes(papers=changed, added=frozenset(others), tags=True, lists=True, statuses=True, notes=True)
         return Outcome(changes, self.merge, keep)
 
 
