@@ -20,7 +20,8 @@ transaction:
 - **Keys.** The others' citation keys, and keys merged into them before, become
   aliases of KEEP (table ``key_alias``): ``papershelf show OLDKEY`` finds KEEP,
   no new paper may take the key, and the BibTeX export writes them as biblatex
-  ``ids``, so ``\\cite{oldkey}`` still resolves with biber.
+  ``ids``, so ``\\cite{oldkey}`` still resolves with biber. Entries that
+  ``crossref`` an old key name KEEP's key instead, as after a key change.
 - **BibTeX source.** KEEP's stays, and its fields taken from another paper are
   written encoded afresh by the lossless export (their fingerprints differ). A
   KEEP without a source (an arXiv listing) takes the source of the first other
