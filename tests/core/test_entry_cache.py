@@ -419,3 +419,26 @@ def test_progress_is_told_as_papers_are_written_and_can_stop_the_export(library,
     with pytest.raises(exporters.ExportError):
         exporters.export_to_file(exporters.LibraryPapers(library, ids, progress=stop), fmt, tmp_path / "b")
     assert (tmp_path / "b").read_text(encoding="utf-8") == "before"
+
+
+@pytest.mark.parametrize("table", ["paper", "entry_cache"])
+def test_damage_met_by_an_export_is_one_line_and_nothing_is_written(library_path, tmp_path, table):
+    from papershelf.core.errors import PapershelfError
+    from tests.core.test_damage import damage_table, damaged_message, detach
+
+    with Library(library_path) as lib:
+        lib.import_file(generated(tmp_path, 30))
+        cached(lib)
+    lib = Library(library_path)
+    try:
+        detach(lib)
+        damage_table(library_path, table)
+        damaged = library_path.read_bytes()
+        with pytest.raises(PapershelfError) as info:
+            "".join(exporters.render(exporters.LibraryPapers(lib, range(1, 31)), "bibtex"))
+        assert str(info.value) == damaged_message(library_path)
+        with pytest.raises(PapershelfError, match="damaged"):
+            lib.create_list("To read")
+    finally:
+        lib.close()
+    assert library_path.read_bytes() == damaged

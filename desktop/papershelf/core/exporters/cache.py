@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ... import __version__
 from .. import db
 from ..bibsource import MONTH_MACROS
+from ..errors import PapershelfError
 from ..records import Paper
 from . import citekeys
 from .bibtex import render_entry
@@ -153,7 +154,13 @@ class LibraryPapers:
             raw = db.driver_connection(conn)
             ids = iter(self.ids)
             while chunk := list(islice(ids, BATCH)):
-                entries, version = self._read(conn, raw, chunk, kind, taken)
+                try:
+                    entries, version = self._read(conn, raw, chunk, kind, taken)
+                except Exception as exc:  # one line naming the library, damage remembered: as Library's reads
+                    error = _translated(self.library, exc)
+                    if error is None:
+                        raise
+                    raise error from exc
                 if since is None:
                     since = version
                 for pid, key, text, paper in entries:
@@ -180,10 +187,11 @@ class LibraryPapers:
                     if writable and sum(map(len, warnings)) == warned and not (paper.bibtex and paper.bibtex.strings):
                         pending.append(_row(pid, kind, text, paper.abstract if abstract else ""))
                     yield text + "\n"
+                writable = writable and not _damaged(self.library)  # a damaged library is never written
                 if writable and len(pending) >= WRITE_BATCH:
                     writable = _store(raw, pending, since, first=not stored)
                     pending, since, stored = [], None, True
-            if writable and pending:
+            if writable and pending and not _damaged(self.library):
                 _store(raw, pending, since, first=not stored)
 
     def _read(
@@ -227,6 +235,18 @@ class LibraryPapers:
         finally:
             raw.execute("COMMIT")
         return entries, version
+
+
+def _translated(library: Library, exc: Exception) -> PapershelfError | None:
+    """SQLite's error as the library's own one-line error (damage remembered by its guard), or None for a bug."""
+    guard = getattr(library, "_guard", None)
+    return guard.translate(exc) if guard is not None else db.translate_error(exc, library.path)
+
+
+def _damaged(library: Library) -> bool:
+    """Whether the library's guard has seen damage (it then refuses every write)."""
+    guard = getattr(library, "_guard", None)
+    return guard is not None and guard.damage is not None
 
 
 _READ = (
