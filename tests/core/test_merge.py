@@ -268,3 +268,13 @@ def test_an_entry_that_crossrefs_an_old_key_follows_to_the_kept_paper(library, t
     library.run(outcome.inverse)
     assert dump(library) == before
     assert library.get(child).extra_fields["crossref"] == "procA"
+
+
+def test_the_year_comes_with_the_date_and_an_unknown_field_is_refused(pair):
+    library, pre, pub, _ = pair
+    with pytest.raises(PapershelfError, match="no paper merged has a field named 'colour'"):
+        library.run(ops.MergePapers(pub, (pre,), prefer=(("colour", pre),)))
+    library.run(ops.MergePapers(pub, (pre,), prefer=(("date", pre),)))
+    paper = library.get(pub)
+    assert paper.published is not None and paper.published.year == 2023
+    assert paper.extra_fields["year"] == "2023"  # the BibTeX year follows the date chosen

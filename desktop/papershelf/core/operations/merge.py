@@ -10,7 +10,8 @@ transaction:
   preferred paper's value is taken as it is, also when it is empty: that is an
   explicit choice. The field names are those of :data:`FIELDS`, plus any extra
   BibTeX field (``journal``, ``volume``, ``pages``, ``doi``, …); ``year`` means
-  ``date`` and ``venue`` means ``journal`` and ``booktitle`` together.
+  ``date``, which brings the ``year``, ``month`` and ``day`` fields with it,
+  and ``venue`` means ``journal`` and ``booktitle`` together.
 - **Everything else is a union.** Tags; notes (moved to KEEP); reading lists
   (KEEP takes the earliest place any of them had); sightings (listing
   history, one per listing); the most advanced read status (read > reading >
@@ -64,12 +65,18 @@ FIELDS: dict[str, str] = {
 }
 #: Other names a user may give a field (``--prefer year=3``).
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "year": ("date",),
-    "published": ("date",),
+    # The date and the BibTeX fields it is written from go together.
+    "date": ("date", "year", "month", "day"),
+    "year": ("date", "year", "month", "day"),
+    "published": ("date", "year", "month", "day"),
     "entry_type": ("type",),
     "arxiv_id": ("arxiv",),
     "venue": ("journal", "booktitle"),
 }
+
+
+#: Extra fields chosen with the date (never on their own in the app).
+_WITH_DATE = frozenset({"year", "month", "day"})
 
 
 def _empty(value: object) -> bool:
@@ -100,7 +107,7 @@ def shown(value: object) -> str:
 def differing_fields(papers_: Sequence[Paper]) -> list[str]:
     """The merge fields whose values are not the same for all these papers, in a stable order."""
     values = [values_of(p) for p in papers_]
-    names = list(FIELDS) + sorted({n for v in values for n in v} - set(FIELDS))
+    names = list(FIELDS) + sorted({n for v in values for n in v} - set(FIELDS) - _WITH_DATE)
     return [n for n in names if len({shown(v.get(n)) for v in values}) > 1]
 
 
@@ -183,9 +190,10 @@ class MergePapers(Operation):
         rows = _rows(conn, ids)
         keep_row = rows[self.keep]
         values = {pid: values_of(rows[pid]) for pid in ids}
-        for name in prefer:
-            if name not in FIELDS and not any(name in v for v in values.values()):
-                raise PapershelfError(f"--prefer {name}: no paper merged has a field named {name!r}")
+        for name, _ in self.prefer:
+            low = name.strip().lower()
+            if low not in FIELDS and low not in FIELD_ALIASES and not any(low in v for v in values.values()):
+                raise PapershelfError(f"--prefer {low}: no paper merged has a field named {low!r}")
         merged = merged_values(
             values[self.keep], [values[p] for p in others], {n: values[p] for n, p in prefer.items()}
         )

@@ -261,7 +261,7 @@ class DuplicatesDialog(QDialog):
                 value = _label(visible(_cut(text)) if text else "(none)", cell)
                 value.setEnabled(bool(text))
                 value.setBuddy(choice)
-                cell_layout.addWidget(value, 1)
+                cell_layout.addWidget(value, 1, Qt.AlignmentFlag.AlignTop)
                 group.addButton(choice, paper.id)
                 grid.addWidget(cell, row, column)
             self.choices[name] = group
