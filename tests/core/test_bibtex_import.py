@@ -491,3 +491,24 @@ def test_a_month_that_is_not_a_month_is_kept_as_text(library, tmp_path):
     assert any("kept as text" in w for w in result.warnings)
     out = "".join(exporters.render(library.iter_papers(library.search_ids("")), "bibtex"))
     assert "month = {Spring}" in out
+
+
+def test_tex_logos_and_unknown_commands_keep_their_text():
+    """The petsc library's `The {\\TeX}{Book}` was imported as "The Book": pylatexenc drops what it does not know."""
+    from papershelf.core.importers.bibtex import parse_bibtex
+
+    petsc = Path(__file__).parents[1] / "fixtures" / "bib-corpus" / "project-petsc.bib"
+    text = petsc.read_text(encoding="utf-8")
+    start = text.index("@Book{            knuth1986,")
+    entry = text[start : text.index("\n}\n", start) + 3]
+    (record,), _ = parse_bibtex(entry, "petsc.bib")
+    assert record.title == "The TeXBook"
+
+    def title(raw: str) -> str:
+        (found,), _ = parse_bibtex("@article{k, title = {" + raw + "}}", "t.bib")
+        return found.title
+
+    assert title(r"About {\TeX} and \LaTeX, with \BibTeX") == "About TeX and LaTeX, with BibTeX"
+    assert title(r"A \mbox{well-boxed} \hbox{word}") == "A well-boxed word"  # the argument was dropped whole
+    assert title(r"The \itshape{}Deep \noopsort{b}network") == "The Deep network"  # switches and sort keys go
+    assert title(r"Uses \mycustommacro here") == r"Uses \mycustommacro here"  # kept as written, not dropped

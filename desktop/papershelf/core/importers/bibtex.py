@@ -386,13 +386,55 @@ def _script_text(node: latexwalker.LatexMacroNode, l2tobj: latex2text.LatexNodes
     return "".join(table[c] for c in text) if text and all(c in table for c in text) else text
 
 
+_LOGOS = {
+    "TeX": "TeX",
+    "LaTeX": "LaTeX",
+    "LaTeXe": "LaTeX2ε",
+    "BibTeX": "BibTeX",
+    "XeTeX": "XeTeX",
+    "XeLaTeX": "XeLaTeX",
+    "LuaTeX": "LuaTeX",
+    "LuaLaTeX": "LuaLaTeX",
+    "pdfTeX": "pdfTeX",
+    "pdfLaTeX": "pdfLaTeX",
+    "eTeX": "ε-TeX",
+    "ConTeXt": "ConTeXt",
+    "AmS": "AMS",
+    "AMS": "AMS",
+    "AmSTeX": "AMS-TeX",
+    "METAFONT": "METAFONT",
+    "MF": "METAFONT",
+    "MP": "MetaPost",
+}
+
+
+#: Font and size switches: formatting, not text, so they go (as pylatexenc drops every unknown command).
+_SWITCHES = frozenset(
+    "itshape bfseries mdseries upshape slshape scshape normalfont rmfamily sffamily ttfamily em it bf rm sl sc sf tt"
+    " tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge relax protect".split()
+)
+
+
+def _unknown_macro(node: latexwalker.LatexMacroNode, l2tobj: latex2text.LatexNodes2Text) -> str:
+    """A command pylatexenc has no text for: its arguments' text, or the command as written."""
+    args = [a for a in (node.nodeargd.argnlist if node.nodeargd else []) if a is not None]
+    if args:  # \mbox{x}: x (pylatexenc dropped it whole)
+        text: str = l2tobj.nodelist_to_text(args)
+        return text
+    if node.macroname in _SWITCHES:
+        return ""
+    verbatim: str = node.latex_verbatim()  # \foo: kept, with the space after it
+    return verbatim
+
+
 def _build_decoder() -> tuple[macrospec.LatexContextDb, latex2text.LatexNodes2Text]:
     walker_db = latexwalker.get_default_latex_context_db()
     walker_db.add_context_category(
         "papershelf",
         prepend=True,
         macros=[
-            macrospec.MacroSpec(name, "{") for name in ("textcommabelow", "url", "textsuperscript", "textsubscript")
+            macrospec.MacroSpec(name, "{")
+            for name in ("textcommabelow", "url", "textsuperscript", "textsubscript", "hbox", "noopsort")
         ],
     )
     text_db = latex2text.get_default_latex_context_db()
@@ -415,10 +457,17 @@ def _build_decoder() -> tuple[macrospec.LatexContextDb, latex2text.LatexNodes2Te
             latex2text.MacroTextSpec("textcommabelow", simplify_repl=lambda n, l2tobj: _arg_text(n, l2tobj) + "\u0326"),
             latex2text.MacroTextSpec("url", simplify_repl=_arg_text),
             latex2text.MacroTextSpec("textminus", "\u2212"),
+            # \noopsort{key}, defined in many .bib preambles as \def\noopsort#1{}: a sort key, not text.
+            latex2text.MacroTextSpec("noopsort", ""),
             latex2text.MacroTextSpec("textsuperscript", simplify_repl=_script_text),
             latex2text.MacroTextSpec("textsubscript", simplify_repl=_script_text),
+            # The TeX family's logos, which pylatexenc drops: "About {\\TeX}" is not "About".
+            *(latex2text.MacroTextSpec(name, text) for name, text in _LOGOS.items()),
         ],
     )
+    # A command nobody told pylatexenc about stays as written (JabRef shows it so too):
+    # dropping it would drop the user's text.
+    text_db.set_unknown_macro_spec(latex2text.MacroTextSpec("", simplify_repl=_unknown_macro))
     converter = latex2text.LatexNodes2Text(
         latex_context=text_db, math_mode="text", strict_latex_spaces=True, keep_braced_groups=False
     )
