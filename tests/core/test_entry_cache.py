@@ -442,3 +442,29 @@ def test_damage_met_by_an_export_is_one_line_and_nothing_is_written(library_path
     finally:
         lib.close()
     assert library_path.read_bytes() == damaged
+
+
+def test_entries_with_strings_come_from_the_cache_and_clashing_ones_do_not(library, tmp_path):
+    """An entry's @strings are written before the first entry that needs them, from the cache too."""
+    one, two = tmp_path / "one.bib", tmp_path / "two.bib"
+    one.write_text(
+        "@string{jfa = {Journal of Functional Analysis}}\n@string{mar = {March}}\n"
+        "@article{a1, title = {One}, journal = jfa, year = 2001, month = mar}\n"
+        "@article{a2, title = {Two}, journal = jfa, year = 2002, month = apr}\n",
+        encoding="utf-8",
+    )
+    two.write_text(  # the same name, another journal
+        "@string{jfa = {Journal of Fluid Acoustics}}\n@article{b1, title = {Three}, journal = jfa, year = 2003}\n",
+        encoding="utf-8",
+    )
+    library.import_file(one)
+    library.import_file(two)
+    library.import_file(CORPUS / "dblp-cvc5.bib")
+    a1, a2, b1 = (library.resolve(k) for k in ("a1", "a2", "b1"))
+    orders = [[a1, a2, b1], [b1, a1, a2], [a2, b1, a1], [b1, a2], [a2, a1], None]
+    for ids in orders * 2:  # the first time fills the cache, in one order or another
+        for fmt, opts in VARIANTS:
+            assert cached(library, fmt, ids=ids, **opts) == cold(library, fmt, ids=ids, **opts), (ids, fmt)
+    with db.read(library.engine) as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM entry_cache WHERE strings IS NOT NULL").scalar_one()
+    assert stored > 0

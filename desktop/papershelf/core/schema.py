@@ -190,6 +190,9 @@ class EntryCacheTable(Base):
     text: Mapped[str] = mapped_column(Text)
     #: Where the paper's abstract goes back into ``text`` (left out of it), or None.
     abstract_at: Mapped[int | None] = mapped_column(Integer)
+    #: The entry's own ``@string`` definitions (a JSON list of [name, value]), written before it
+    #: where the export has not written them yet; None when it has none.
+    strings: Mapped[str | None] = mapped_column(Text)
 
 
 class TagTable(Base):

@@ -28,7 +28,7 @@ import json
 import sqlite3
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from ..records import Paper
 from . import citekeys
 from .bibtex import render_entry
 from .common import ExportReport, _CaselessKeys, entry_key
+from .written import string_definitions
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -146,7 +147,7 @@ class LibraryPapers:
         warnings = _warnings(report)
         taken = _CaselessKeys()
         defined: dict[str, str] = {}  # the @strings written so far
-        pending: list[tuple[int, str, str, int | None]] = []
+        pending: list[_Row] = []
         since: int | None = None  # data_version when the papers of ``pending`` were first read
         writable = self.store
         stored = False  # whether a store ran in this export
@@ -163,14 +164,22 @@ class LibraryPapers:
                     raise error from exc
                 if since is None:
                     since = version
-                for pid, key, text, paper in entries:
+                for pid, key, text, paper, strings in entries:
                     self._counted()
+                    if text is not None and strings:  # its @strings first, unless one clashes with another's
+                        text = _with_strings(text, strings, defined)
                     if text is not None and not _month_redefined(defined):
                         if not utf8 and not text.isascii():  # the one warning made from the text alone
                             report.unicode_kept.append(key)
                         yield text + "\n"
                         continue
-                    assert paper is not None  # read with its entry when there was no cached text to use
+                    if paper is None:  # its cached entry did not fit in this export after all
+                        paper = self._paper(conn, raw, pid)
+                        if paper is None:
+                            self.count -= 1
+                            continue
+                    own = paper.bibtex.strings if paper.bibtex is not None else ()
+                    before = dict(defined) if own else defined
                     warned = sum(map(len, warnings))
                     text = render_entry(
                         paper,
@@ -184,8 +193,10 @@ class LibraryPapers:
                     )
                     if not utf8 and not text.isascii():
                         report.unicode_kept.append(key)
-                    if writable and sum(map(len, warnings)) == warned and not (paper.bibtex and paper.bibtex.strings):
-                        pending.append(_row(pid, kind, text, paper.abstract if abstract else ""))
+                    if writable and sum(map(len, warnings)) == warned:
+                        row = _row(pid, kind, text, paper.abstract if abstract else "", own, before)
+                        if row is not None:
+                            pending.append(row)
                     yield text + "\n"
                 writable = writable and not _damaged(self.library)  # a damaged library is never written
                 if writable and len(pending) >= WRITE_BATCH:
@@ -196,8 +207,8 @@ class LibraryPapers:
 
     def _read(
         self, conn: Any, raw: sqlite3.Connection, chunk: list[int], kind: str, taken: _CaselessKeys
-    ) -> tuple[list[tuple[int, str, str | None, Paper | None]], int]:
-        """(id, key, cached text or None, paper or None) of each paper still there, and data_version.
+    ) -> tuple[list[tuple[int, str, str | None, Paper | None, list[list[str]] | None]], int]:
+        """(id, key, cached text or None, paper or None, its @strings) of each paper still there, and data_version.
 
         One read transaction: the papers whose cached text cannot be used (none,
         another key, a stored key bibtex cannot use) are read in it too.
@@ -205,36 +216,45 @@ class LibraryPapers:
         raw.execute("BEGIN")
         try:
             rows = {}
-            for pid, stored_key, text, at, abstract in raw.execute(_READ, (json.dumps(chunk), kind)):
+            for pid, stored_key, text, at, abstract, strings in raw.execute(_READ, (json.dumps(chunk), kind)):
                 if text is not None and at is not None:
                     text = text[:at] + (abstract or "") + text[at:]  # the abstract, as stored once
-                rows[pid] = (stored_key, text)
+                rows[pid] = (stored_key, text, json.loads(strings) if strings else None)
             # Without cached text, or with a key bibtex cannot use (made from the paper's data).
             wanted = [
                 pid
-                for pid, (key, text) in rows.items()
+                for pid, (key, text, _) in rows.items()
                 if text is None or citekeys.key_problem(key.strip()) is not None
             ]
             papers = {p.id: p for p in self.library._load(conn, wanted)} if wanted else {}
-            entries: list[tuple[int, str, str | None, Paper | None]] = []
+            entries: list[tuple[int, str, str | None, Paper | None, list[list[str]] | None]] = []
             for pid in chunk:
                 if pid not in rows:
                     continue  # deleted since the ids were taken: skipped, as iter_papers does
-                stored_key, text = rows[pid]
+                stored_key, text, strings = rows[pid]
                 paper = papers.get(pid)
                 # A cached entry's stored key is valid (else its paper was read): entry_key() keeps it.
                 key = citekeys.unique_key(entry_key(paper) if paper is not None else stored_key.strip(), taken)
                 taken.add(key)
-                entries.append((pid, key, text if text is not None and _fits(text, key) else None, paper))
+                entries.append((pid, key, text if text is not None and _fits(text, key) else None, paper, strings))
             # A cached entry under another key than this export gives it (two papers with one key).
-            again = [pid for pid, _, text, paper in entries if text is None and paper is None]
+            again = [pid for pid, _, text, paper, _ in entries if text is None and paper is None]
             if again:
                 papers = {p.id: p for p in self.library._load(conn, again)}
-                entries = [(pid, key, text, paper or papers.get(pid)) for pid, key, text, paper in entries]
+                entries = [(pid, key, text, paper or papers.get(pid), st) for pid, key, text, paper, st in entries]
             version = raw.execute("PRAGMA data_version").fetchone()[0]
         finally:
             raw.execute("COMMIT")
         return entries, version
+
+    def _paper(self, conn: Any, raw: sqlite3.Connection, pid: int) -> Paper | None:
+        """One paper, read on its own (a cached entry whose @strings clash with another entry's)."""
+        raw.execute("BEGIN")
+        try:
+            found = self.library._load(conn, [pid])
+        finally:
+            raw.execute("COMMIT")
+        return found[0] if found else None
 
 
 def _translated(library: Library, exc: Exception) -> PapershelfError | None:
@@ -250,26 +270,54 @@ def _damaged(library: Library) -> bool:
 
 
 _READ = (
-    "SELECT p.id, p.citation_key, c.text, c.abstract_at, a.abstract FROM (SELECT value FROM json_each(?)) AS j"
+    "SELECT p.id, p.citation_key, c.text, c.abstract_at, a.abstract, c.strings FROM (SELECT value FROM json_each(?)) AS j"
     " JOIN paper AS p ON p.id = j.value LEFT JOIN entry_cache AS c ON c.paper_id = p.id AND c.variant = ?"
     " LEFT JOIN paper_abstract AS a ON c.abstract_at IS NOT NULL AND a.paper_id = p.id"
 )
 
 
-def _row(pid: int, kind: str, text: str, abstract: str) -> tuple[int, str, str, int | None]:
-    """An entry_cache row: the abstract, most of an entry, is left out when the entry holds it as it is.
+#: An entry_cache row: paper_id, variant, text, abstract_at, strings.
+_Row = tuple[int, str, str, int | None, str | None]
 
-    ``abstract_at`` says where it goes back in. The abstract is the paper's own
-    (paper_abstract), whose every change drops the row: the text comes back whole.
+
+def _row(
+    pid: int, kind: str, text: str, abstract: str, strings: Sequence[tuple[str, str]], before: dict[str, str]
+) -> _Row | None:
+    """The entry_cache row of an entry just encoded, or None when it depends on the rest of the export.
+
+    An entry with its own ``@string``\\ s is stored without the definitions it
+    wrote first (``before``: those the export had written until then), with
+    the @strings themselves, when none clashed with another entry's.
+
+    The abstract, most of an entry, is left out when the entry holds it as it
+    is: ``abstract_at`` says where it goes back in. The abstract is the paper's
+    own (paper_abstract), whose every change drops the row: the text comes back whole.
     """
+    own = None
+    if strings:
+        head, clashing = string_definitions(strings, dict(before))
+        written = "".join(head)
+        if clashing or not text.startswith(written):
+            return None
+        text, own = text[len(written) :], json.dumps([list(pair) for pair in strings])
     if abstract:
         field = "  abstract = {" + abstract + "}"
         # Most often the last field (a comparison, not a search), else wherever it is.
         at = len(text) - len(field) - 3 if text.endswith(field + "\n}\n") else text.rfind(field)
         if at >= 0:
             at += len("  abstract = {")
-            return pid, kind, text[:at] + text[at + len(abstract) :], at
-    return pid, kind, text, None
+            return pid, kind, text[:at] + text[at + len(abstract) :], at, own
+    return pid, kind, text, None, own
+
+
+def _with_strings(text: str, strings: list[list[str]], defined: dict[str, str]) -> str | None:
+    """A cached entry with the @string definitions it needs that ``defined`` lacks; None when one clashes."""
+    probe = dict(defined)
+    head, clashing = string_definitions([(name, raw) for name, raw in strings], probe)
+    if clashing:
+        return None
+    defined.update(probe)
+    return "".join(head) + text
 
 
 def _fits(text: str, key: str) -> bool:
@@ -292,9 +340,7 @@ def _warnings(report: ExportReport) -> list[list[Any]]:
 _WRITE_WAIT_MS = 100
 
 
-def _store(
-    raw: sqlite3.Connection, rows: list[tuple[int, str, str, int | None]], since: int | None, *, first: bool
-) -> bool:
+def _store(raw: sqlite3.Connection, rows: list[_Row], since: int | None, *, first: bool) -> bool:
     """Store encoded entries if no other connection committed since they were read; False: stop storing."""
     timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
     synchronous = raw.execute("PRAGMA synchronous").fetchone()[0]
@@ -308,7 +354,7 @@ def _store(
                 raw.execute("DELETE FROM entry_cache WHERE substr(variant, -?) != ?", (len(STAMP) + 1, ":" + STAMP))
             if raw.execute("PRAGMA data_version").fetchone()[0] == since:
                 raw.executemany(
-                    "INSERT OR REPLACE INTO entry_cache (paper_id, variant, text, abstract_at) VALUES (?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO entry_cache (paper_id, variant, text, abstract_at, strings) VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
             raw.execute("COMMIT")

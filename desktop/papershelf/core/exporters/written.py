@@ -11,7 +11,7 @@ touch as written, and changed keywords keep the ones still there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..bibsource import MONTH_MACROS, BibSource, expanded, is_empty, needed_strings, unbraced, views
 from ..records import Paper
@@ -112,20 +112,8 @@ def render_written(
         found = fresh.get(name)
         return found[1] if found else None
 
-    head: list[str] = []
     own = {name.lower(): raw for name, raw in source.strings}
-    # @strings this entry cannot share with the export: another entry's definition of the same
-    # name differs, or it redefines a month (which every other entry reads as the month).
-    clashing: set[str] = set()
-    for name, raw in source.strings:
-        known = defined.get(name.lower())
-        if name.lower() in MONTH_MACROS or known is not None and known != raw:
-            clashing.add(name.lower())
-        elif known is None:
-            defined[name.lower()] = raw
-            head.append("@string{" + name + " = " + raw + "}\n\n")
-    # A month this entry uses as the month, which another entry redefined in this export.
-    clashing |= {month for month in MONTH_MACROS if month in defined and month not in own}
+    head, clashing = string_definitions(source.strings, defined)
 
     def left_out(low: str) -> bool:
         return not all_fields and is_tool_field(low) or low == "abstract" and not abstract
@@ -175,6 +163,30 @@ def render_written(
     if (paper.entry_type or "misc").lower() != entry_type.lower():
         entry_type = generated()[0]
     return "".join(head) + "@" + entry_type + "{" + key + ",\n" + ",\n".join(lines) + "\n}\n"
+
+
+def string_definitions(strings: Sequence[tuple[str, str]], defined: dict[str, str]) -> tuple[list[str], set[str]]:
+    """The ``@string`` definitions an entry with these ``strings`` writes first, and the names it cannot share.
+
+    ``defined`` (lowercase name -> raw value, the @strings written so far in the
+    export) gains the ones written. A name cannot be shared when another
+    entry's definition of it differs, or when it redefines a month (which
+    every other entry reads as the month), or when it is a month this entry
+    uses as the month, which another entry redefined: the fields that use
+    such a name are written from their decoded value.
+    """
+    head: list[str] = []
+    clashing: set[str] = set()
+    for name, raw in strings:
+        known = defined.get(name.lower())
+        if name.lower() in MONTH_MACROS or known is not None and known != raw:
+            clashing.add(name.lower())
+        elif known is None:
+            defined[name.lower()] = raw
+            head.append("@string{" + name + " = " + raw + "}\n\n")
+    own = {name.lower() for name, _ in strings}
+    clashing |= {month for month in MONTH_MACROS if month in defined and month not in own}
+    return head, clashing
 
 
 def _alias_ids(paper: Paper, existing: str = "") -> str:

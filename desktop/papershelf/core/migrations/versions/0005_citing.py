@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("variant", sa.String, primary_key=True),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("abstract_at", sa.Integer),
+        sa.Column("strings", sa.Text),
     )
     for statement in ENTRY_CACHE_TRIGGERS:
         op.execute(statement)
