@@ -10,10 +10,12 @@ others. The text is exactly what :func:`~.bibtex.render_bibtex` would write:
 - migration 0005's triggers drop a paper's rows in the statement that changes
   anything its entry is made of, whichever code path writes it;
 - a cached entry is used only under the key it was written with (keys are
-  made unique within each export), and only entries that depend on nothing
-  else in the file are stored: none that defines ``@string``\\ s, none that
-  gave the export report a warning but ``unicode_kept``, which is told from
-  the text again (so a warm export warns as a cold one);
+  made unique within each export); an entry's own ``@string``\\ s are kept
+  beside it and written before it where the file lacks them, and one whose
+  @string clashes with another entry's is encoded again;
+- an entry that gave the export report a warning is not stored (but for
+  ``unicode_kept``, told from the text again): a warm export warns as a cold one;
+- the abstract, most of an entry, is stored once, in ``paper_abstract``;
 - rows are written in short write transactions of their own, never while one
   is needed for the file, and only if no other connection committed since the
   papers were read (``PRAGMA data_version``): a row is never older than its
