@@ -74,7 +74,7 @@ def open_dialog(window: MainWindow) -> DuplicatesDialog | None:
     if dialog is None:
         dialog = DuplicatesDialog(window)
         _open[window] = dialog
-    dialog.find()
+    dialog.find_groups()
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()
@@ -124,10 +124,10 @@ class DuplicatesDialog(QDialog):
         self.why = _label("", right)
         self.why.setObjectName("duplicatesWhy")
         right_layout.addWidget(self.why)
-        self.scroll = QScrollArea(right)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns share the width
-        right_layout.addWidget(self.scroll, 1)
+        self.scroll_area = QScrollArea(right)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns share the width
+        right_layout.addWidget(self.scroll_area, 1)
         split.addWidget(self.group_list)
         split.addWidget(right)
         split.setStretchFactor(0, 1)
@@ -159,7 +159,7 @@ class DuplicatesDialog(QDialog):
     def finding(self) -> bool:
         return self._task is not None
 
-    def find(self) -> None:
+    def find_groups(self) -> None:
         """Find the groups on a worker thread; the list fills in when they arrive."""
         library = self._window.library
         if library is None or self._task is not None:
@@ -268,7 +268,7 @@ class DuplicatesDialog(QDialog):
         same = len(papers) > 1 and not fields
         if same:
             grid.addWidget(_label("All their fields are the same.", body), 1, 1, 1, len(papers))
-        self.scroll.setWidget(body)
+        self.scroll_area.setWidget(body)
         if papers:
             self.keep_group.idToggled.connect(self._keep_changed)
             default = next((p for p in papers if _published(p)), papers[0])
