@@ -171,14 +171,14 @@ def scope_ids(library: Library, kind: str, name: str) -> list[int]:
     """The papers of a reading list (in list order), a tag or a saved search (in id order).
 
     A tag no paper carries any more is no papers (the file follows the last
-    untag); a list or saved search that is gone is a NotFoundError.
+    untag); a list or saved search that does not exist is a NotFoundError.
     """
     with db.read(library.engine) as conn:
         try:
             name = source_name(conn, kind, name)
         except NotFoundError:
             if kind != "tag":
-                raise NotFoundError(f"the {KIND_NAMES[kind]} {' '.join(name.split())!r} no longer exists") from None
+                raise
             return []
         query = conn.execute(select(SS.c.query).where(SS.c.name == name)).scalar_one() if kind == "search" else ""
     if kind == "list":
@@ -190,7 +190,10 @@ def scope_ids(library: Library, kind: str, name: str) -> list[int]:
 
 def paper_ids(library: Library, binding: Binding) -> list[int]:
     """The papers a binding exports, in the export's order (crossref parents after their children)."""
-    ids = scope_ids(library, binding.kind, binding.name)
+    try:
+        ids = scope_ids(library, binding.kind, binding.name)
+    except NotFoundError:
+        raise NotFoundError(f"the {binding.source} no longer exists") from None
     if binding.format in ("bibtex", "biblatex"):
         ids = library.bibtex_order(ids)
     return ids
