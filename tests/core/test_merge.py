@@ -183,6 +183,27 @@ def test_export_writes_the_old_keys_as_ids(pair, tmp_path, fmt):
     assert "booktitle = {Proceedings of {ACL} 2024}" in entry  # still as written
 
 
+def test_a_kept_paper_whose_import_filled_ids_still_gets_its_aliases(tmp_path):
+    """An entry whose key bibtex cannot hold is imported with a generated key and its original in ``ids``;
+    after a merge into it, the old key vanished from the export (the as-written path saw ``ids`` taken)."""
+    bib = tmp_path / "he.bib"
+    bib.write_text(
+        "@article{bad key^1,\n  title = {Deep Residual Learning for Image Recognition},\n"
+        "  author = {He, Kaiming and Zhang, Xiangyu},\n  journal = {CVPR},\n  year = {2016}\n}\n"
+        "@article{he2016other,\n  title = {Deep Residual Learning for Image Recognition},\n"
+        "  author = {He, Kaiming and Zhang, Xiangyu},\n  year = {2016},\n  doi = {10.1109/CVPR.2016.90}\n}\n",
+        encoding="utf-8",
+    )
+    with Library(tmp_path / "lib.sqlite3") as library:
+        keep, other = library.import_file(bib).paper_ids
+        library.run(ops.MergePapers(keep, (other,)))
+        for fmt in ("bibtex", "biblatex"):
+            out = tmp_path / f"out-{fmt}.bib"
+            export_to_file(library.iter_papers([keep]), fmt, out)
+            # The uncitable original key stays out: ids is written as is, and "bad key^1" is no key.
+            assert "  ids = {he2016other}" in out.read_text(encoding="utf-8").splitlines(), fmt
+
+
 def test_biber_resolves_the_old_key_after_a_merge(pair, tmp_path):
     texcheck.require_tex()
     library, pre, pub, _ = pair

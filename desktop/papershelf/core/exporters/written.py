@@ -152,8 +152,8 @@ def render_written(
         written = encoded(low)
         if written is not None:
             lines.append("  " + (fresh or {})[low][0] + " = " + written)
-    if paper.aliases and "ids" not in seen and not current.get("ids", "").strip():
-        lines.append("  ids = " + _alias_ids(paper))
+    if paper.aliases and "ids" not in seen:  # also when the import kept an uncitable original key in ids
+        lines.append("  ids = " + _alias_ids(paper, current.get("ids", "")))
     if with_notes and "annote" not in seen:
         written = encoded("annote")
         if written is not None:
