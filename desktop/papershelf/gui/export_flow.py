@@ -148,16 +148,15 @@ class ExportFlow(QObject):
             # A .bib file holds the crossref parents of its entries too, after them.
             ordered = library.bibtex_order(ids) if fmt in ("bibtex", "biblatex") else ids
 
-            def papers():
-                for done, paper in enumerate(library.iter_papers(ordered), start=1):
-                    if cancelled():
-                        raise ExportCancelled("export cancelled; no file was written")
-                    if done % 200 == 0:
-                        progress(done)
-                    yield paper
+            def step(done: int) -> None:  # every 200 papers: a cancel ends the export here
+                if cancelled():
+                    raise ExportCancelled("export cancelled; no file was written")
+                progress(done)
 
+            # From the library's entry cache, as the CLI and the live files: only changed papers are encoded.
+            papers = exporters.LibraryPapers(library, ordered, progress=step)
             count = exporters.export_to_file(
-                papers(), fmt, path, abstract=abstract, notes=notes, protect=protect, report=report
+                papers, fmt, path, abstract=abstract, notes=notes, protect=protect, report=report
             )
             # Exported keys are in someone's document now: they never change again (not an undo step).
             library.run(ops.PinKeys(tuple(ordered)))
