@@ -299,3 +299,90 @@ def test_the_year_comes_with_the_date_and_an_unknown_field_is_refused(pair):
     paper = library.get(pub)
     assert paper.published is not None and paper.published.year == 2023
     assert paper.extra_fields["year"] == "2023"  # the BibTeX year follows the date chosen
+
+
+# --- Lossless: a field taken from another paper goes out as that paper's .bib wrote it ----------------
+
+REVIEW_BIB = """@string{acl = "Proc. of ACL"}
+@string{arx = "arXiv preprint"}
+
+@article{pre2023,
+  author = {Smith, John and Doe, Jane},
+  title = {A {{Survey}} of {BERT}ology and $\\alpha$-Nets},
+  journal = arx # " 2306.00001",
+  year = {2023},
+  month = jun # "~21",
+  pages = {1--20},
+  note = {Extended {TR} version},
+}
+
+@inproceedings{pub2024,
+  author = {Smith, John and Doe, Jane},
+  title = {A Survey of {BERTology} and α-Nets},
+  booktitle = acl,
+  year = {2024},
+  month = jul,
+  pages = {100--120},
+}
+"""
+
+
+def _entry(text: str, key: str) -> list[str]:
+    return text[text.index("{" + key + ",") :].split("\n}\n", 1)[0].splitlines()
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_fields_taken_from_the_other_paper_go_out_as_it_wrote_them(library, tmp_path, fmt):
+    """The reviewer's repro: --prefer title/year/pages from the preprint wrote them re-encoded
+    (``A Survey of {BERTology}``, ``1–20``, ``{June 21}``) instead of the preprint's own text."""
+    path = tmp_path / "a.bib"
+    path.write_text(REVIEW_BIB, encoding="utf-8")
+    library.import_file(path)
+    pre, pub = library.resolve("pre2023"), library.resolve("pub2024")
+    before = dump(library)
+    outcome = library.run(ops.MergePapers(pub, (pre,), prefer=(("title", pre), ("year", pre), ("pages", pre))))
+    out = tmp_path / f"out.{fmt}.bib"
+    export_to_file(library.iter_papers([pub]), fmt, out)
+    text = out.read_text(encoding="utf-8")
+    lines = _entry(text, "pub2024")
+    assert "  title = {A {{Survey}} of {BERT}ology and $\\alpha$-Nets}," in lines
+    assert "  year = {2023}," in lines
+    assert '  month = jun # "~21",' in lines
+    assert "  pages = {1--20}," in lines
+    assert "  booktitle = acl," in lines  # KEEP's own, still with its @string
+    # Filled in from the preprint (KEEP had none): as written, with the @string it uses.
+    assert '  journal = arx # " 2306.00001",' in lines
+    assert "  note = {Extended {TR} version}," in lines
+    assert '@string{arx = "arXiv preprint"}' in text and '@string{acl = "Proc. of ACL"}' in text
+    # The undo puts KEEP's source back exactly.
+    library.run(outcome.inverse)
+    assert dump(library) == before
+
+
+def test_a_real_entry_merged_keeps_the_other_entrys_text(library, tmp_path):
+    """Real dblp entries: a title with {SMT} and pages 244--261 taken from the other entry stay as written."""
+    corpus = Path(__file__).parents[1] / "fixtures" / "bib-corpus" / "dblp-cvc5.bib"
+    library.import_file(corpus)
+    rows = [p for p in library.iter_papers(library.search_ids("")) if p.bibtex is not None]
+    other = next(
+        p
+        for p in rows
+        if "{SMT}" in dict(p.bibtex.fields).get("title", "")
+        and "pages" in dict((n.lower(), v) for n, v in p.bibtex.fields)
+    )
+    keep = next(
+        p
+        for p in rows
+        if p.id != other.id and p.title != other.title and "pages" in dict((n.lower(), v) for n, v in p.bibtex.fields)
+    )
+    raw = {n.lower(): v for n, v in other.bibtex.fields}
+    library.run(ops.MergePapers(keep.id, (other.id,), prefer=(("title", other.id), ("pages", other.id))))
+    for fmt in ("bibtex", "biblatex"):
+        out = tmp_path / f"real.{fmt}.bib"
+        export_to_file(library.iter_papers([keep.id]), fmt, out)
+        lines = [line.rstrip(",") for line in _entry(out.read_text(encoding="utf-8"), keep.citation_key)]
+        title_name = next(n for n, _ in other.bibtex.fields if n.lower() == "title")
+        assert f"  {title_name} = {raw['title']}" in lines or any(
+            line.endswith(raw["title"]) and line.lstrip().lower().startswith("title") for line in lines
+        ), fmt
+        assert any(line.lstrip().lower().startswith("pages") and line.endswith(raw["pages"]) for line in lines), fmt

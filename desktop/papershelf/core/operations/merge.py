@@ -23,11 +23,13 @@ transaction:
   no new paper may take the key, and the BibTeX export writes them as biblatex
   ``ids``, so ``\\cite{oldkey}`` still resolves with biber. Entries that
   ``crossref`` an old key name KEEP's key instead, as after a key change.
-- **BibTeX source.** KEEP's stays, and its fields taken from another paper are
-  written encoded afresh by the lossless export (their fingerprints differ). A
-  KEEP without a source (an arXiv listing) takes the source of the first other
-  paper that has one, so what came from a .bib file still goes out as written
-  where the merged value is that file's.
+- **BibTeX source.** KEEP's stays; a field taken (or filled in) from another paper
+  moves into it from that paper's source, with its raw text, its import
+  fingerprint and the ``@string``\\ s it uses, so the lossless export writes it
+  exactly as the other .bib file had it (:func:`merged_source`). A field taken
+  from a paper with no source for it is encoded afresh (its fingerprint
+  differs). A KEEP without a source (an arXiv listing) takes the source of the
+  first other paper that has one.
 
 The others are deleted. The inverse (:class:`UndoMerge`) deletes the merged
 KEEP and puts back every paper, alias and pair from a snapshot taken before, as
@@ -43,7 +45,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import db, normalize
+from .. import bibsource, db, normalize
 from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..records import STATUSES, Paper
 from ..schema import KA, LE, ND, PT, A, B, N, P, S
@@ -137,6 +139,89 @@ def merged_values(
     return result
 
 
+def providers(
+    keep: int, others: Sequence[int], values: Mapping[int, Mapping[str, Any]], prefer: Mapping[str, int]
+) -> dict[str, int]:
+    """Merge field name -> the paper whose value KEEP has after the merge (as :func:`merged_values` picks)."""
+    names = {n for v in values.values() for n in v}
+    out: dict[str, int] = {}
+    for name in names:
+        if name in prefer:
+            out[name] = prefer[name]
+        elif not _empty(values[keep].get(name)):
+            out[name] = keep
+        else:
+            out[name] = next((p for p in others if not _empty(values[p].get(name))), keep)
+    return out
+
+
+#: BibTeX fields whose decoded value is a merge field of another name.
+_SOURCE_FIELD_OWNER = {
+    "author": "authors",
+    "eprint": "arxiv",
+    "archiveprefix": "arxiv",
+    "eprinttype": "arxiv",
+    "primaryclass": "class",
+    "eprintclass": "class",
+}
+#: Source fields a merge never moves: the union of tags, and KEEP's aliases (written from the library).
+_NOT_MOVED = frozenset({"keywords", "ids"})
+
+
+def merged_source(
+    base_id: int, base: Mapping[str, Any], sources: Mapping[int, Mapping[str, Any]], chosen: Mapping[str, int]
+) -> dict[str, Any]:
+    """KEEP's ``bibtex_source`` row after the merge: ``base`` (the paper ``base_id``'s source) with each
+    field whose value comes from another paper written as that paper's source has it.
+
+    Lossless rule: a field taken from (or filled in from) another paper goes out
+    exactly as that paper's .bib file wrote it. Its raw value, its import
+    fingerprint and the ``@string``\\ s it uses move into KEEP's source; a field
+    of ``base`` whose value now comes from a paper without that field in its
+    source keeps its raw text and old fingerprint, so the export encodes the
+    new value afresh. A field whose ``@string`` is defined otherwise in
+    ``base`` is not moved (it is encoded afresh instead).
+    """
+    fields = [list(pair) for pair in base["fields"]]
+    views_ = dict(base["views"])
+    strings = [list(pair) for pair in base["strings"]]
+    entry_type = base["entry_type"]
+    index = {name.lower(): i for i, (name, _) in enumerate(fields)}
+    for pid, source in sources.items():
+        if pid == base_id:
+            continue
+        if chosen.get("type") == pid:
+            entry_type = source["entry_type"]
+        theirs = {name.lower(): raw for name, raw in source["strings"]}
+        for name, raw in source["fields"]:
+            low = name.lower()
+            if low in _NOT_MOVED or chosen.get(_SOURCE_FIELD_OWNER.get(low, low)) != pid:
+                continue
+            mine = {n.lower(): r for n, r in strings}
+            needed = [n for n in bibsource.needed_strings(raw, theirs) if n in theirs]
+            if any(n in mine and mine[n] != theirs[n] for n in needed):
+                continue
+            for s_name, s_raw in source["strings"]:
+                if s_name.lower() in needed and s_name.lower() not in mine:
+                    strings.append([s_name, s_raw])
+                    mine[s_name.lower()] = s_raw
+            if low in index:
+                fields[index[low]] = [fields[index[low]][0], raw]
+            else:
+                index[low] = len(fields)
+                fields.append([name, raw])
+            if low in source["views"]:
+                views_[low] = source["views"][low]
+            else:
+                views_.pop(low, None)
+    row = dict(base)
+    row.update(entry_type=entry_type, fields=fields, views=views_, strings=strings)
+    row["parent_key"] = bibsource.BibSource.from_row(
+        entry_type, row["citation_key"], fields, views_, strings
+    ).parent_key
+    return row
+
+
 # --- Merge ---------------------------------------------------------------------------------
 
 
@@ -227,14 +312,18 @@ class MergePapers(Operation):
                 sqlite_insert(PT).on_conflict_do_nothing(),
                 [{"paper_id": self.keep, "tag_id": t} for t in sorted(tag_ids)],
             )
-        adopted = None
-        if conn.execute(select(B.c.paper_id).where(B.c.paper_id == self.keep)).first() is None:
-            by_paper = {r.paper_id: dict(r._mapping) for r in conn.execute(select(B).where(B.c.paper_id.in_(others)))}
-            adopted = next((by_paper[p] for p in others if p in by_paper), None)
+        # KEEP's source (or, without one, the first other's), with the fields taken from others as they wrote them.
+        sources = {r.paper_id: dict(r._mapping) for r in conn.execute(select(B).where(B.c.paper_id.in_(ids)))}
+        base_id = next((p for p in [self.keep, *others] if p in sources), None)
         conn.execute(delete(P).where(P.c.id.in_(others)))
 
-        if adopted is not None:
-            conn.execute(insert(B).values({**adopted, "paper_id": self.keep}))
+        if base_id is not None:
+            chosen = providers(self.keep, others, values, prefer)
+            if base_id != self.keep:  # the adopted source speaks for KEEP's own fields too
+                chosen = {name: base_id if pid == self.keep else pid for name, pid in chosen.items()}
+            source = merged_source(base_id, sources[base_id], sources, chosen)
+            conn.execute(delete(B).where(B.c.paper_id == self.keep))
+            conn.execute(insert(B).values({**source, "paper_id": self.keep}))
         taken = set(conn.execute(select(func.lower(KA.c.key))).scalars())
         new_aliases = []
         for key in dict.fromkeys(aliases):
