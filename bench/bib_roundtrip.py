@@ -8,6 +8,9 @@ prints ``{"seconds": ...}`` as JSON on stdout.
         Papershelf's `papershelf --library LIBRARY export --all -o OUT.bib`
         (default bibtex format), run in-process through the CLI's own main():
         the library's open, loading its papers, rendering, writing the file.
+        Entries already in the library's entry cache are not encoded again.
+    python bench/bib_roundtrip.py export-cold LIBRARY OUT.bib
+        The same after emptying the entry cache (untimed): every entry encoded.
     python bench/bib_roundtrip.py write IN.bib OUT.bib
         bibtexparser v2's write_string() alone (the file is parsed first,
         untimed), and the string written to OUT.
@@ -42,6 +45,17 @@ def export(library: str, out: str) -> float:
     return elapsed
 
 
+def export_cold(library: str, out: str) -> float:
+    import sqlite3
+
+    # SQLite itself empties the cache, before Papershelf opens the file.
+    conn = sqlite3.connect(library)
+    with conn:
+        conn.execute("DELETE FROM entry_cache")
+    conn.close()
+    return export(library, out)
+
+
 def write(source: str, out: str) -> float:
     import bibtexparser
 
@@ -54,7 +68,7 @@ def write(source: str, out: str) -> float:
 
 
 def main(argv: list[str]) -> int:
-    modes = {"export": export, "write": write}
+    modes = {"export": export, "export-cold": export_cold, "write": write}
     if len(argv) != 3 or argv[0] not in modes:
         print(__doc__, file=sys.stderr)
         return 2
