@@ -23,7 +23,12 @@ group with `papershelf merge`, or say its papers are different works with
 --not, after which they are never grouped together again."""
 
 MERGE_HELP = """\
-Merge papers into KEEP, in one change (the app's Undo takes it back). KEEP's
+Merge papers into KEEP, in one change. A merge made here cannot be undone: the
+app's Undo covers only what was done in that window, and the command line has
+no undo. So merge refuses papers that `papershelf duplicates` would not group
+with KEEP (no shared DOI or arXiv id, titles not alike, or marked as not
+duplicates); --force merges them anyway, after writing a backup of the library
+(its path is printed; `papershelf restore FILE` brings it back). KEEP's
 fields stay, except those --prefer takes from another paper (FIELD=ID, e.g.
 --prefer title=12 --prefer venue=12); a field KEEP lacks is filled from the
 others. FIELD is title, authors, year (or date), type, url, arxiv, abstract,
@@ -52,6 +57,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("keep", metavar="KEEP", help="the paper kept: numeric id, citation key or arXiv id")
     p.add_argument("ids", nargs="+", metavar="OTHER", help="the papers merged into KEEP")
     p.add_argument("--prefer", action="append", default=[], metavar="FIELD=ID", help="take FIELD from paper ID")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="merge papers that do not look like one work (a backup of the library is written first)",
+    )
 
 
 def cmd_duplicates(
@@ -69,7 +79,8 @@ def cmd_duplicates(
             if len(set(ids)) < 2:
                 raise usage("duplicates --not: give at least two different papers")
             outcome = library.run(ops.MarkNotDuplicate(tuple(ids)))
-        print(f"marked {len(set(ids))} papers as not duplicates ({outcome.result} new pairs)")
+        new = outcome.result
+        print(f"marked {len(set(ids))} papers as not duplicates ({new} new {'pair' if new == 1 else 'pairs'})")
         return 0
     with open_library(args) as library:
         groups = duplicates.find(library)
@@ -101,7 +112,7 @@ def cmd_duplicates(
         for reason in group.reasons:
             print(visible(f"  why: {reason}"))
     print(
-        f"\n{len(groups)} groups; merge one with: papershelf merge KEEP OTHER…, or: papershelf duplicates --not ID ID…"
+        f"\n{len(groups)} {'group' if len(groups) == 1 else 'groups'}; merge one with: papershelf merge KEEP OTHER…, or: papershelf duplicates --not ID ID…"
     )
     return 0
 
@@ -109,8 +120,10 @@ def cmd_duplicates(
 def cmd_merge(
     args: argparse.Namespace, open_library: Callable[[argparse.Namespace], Library], usage: type[Exception]
 ) -> int:
+    from .core import backup, duplicates
     from .core import operations as ops
     from .core.display import visible
+    from .core.errors import PapershelfError
 
     wanted: list[tuple[str, str]] = []
     for word in args.prefer:
@@ -123,6 +136,16 @@ def cmd_merge(
         others = tuple(dict.fromkeys(library.resolve_many(args.ids)))
         prefer = tuple((name, library.resolve(ident)) for name, ident in wanted)
         old = {p.id: p.citation_key for p in library.get_many(list(others))}
+        apart = [pid for pid in duplicates.not_grouped(library, keep, others) if pid != keep]
+        if apart and not args.force:
+            raise PapershelfError(
+                f"merge: {_listed(apart)} {'does' if len(apart) == 1 else 'do'} not look like the same work as "
+                f"paper {keep} (no shared DOI or arXiv id, titles not alike, or marked not duplicates), and a "
+                "merge cannot be undone from the command line; check the ids, or add --force"
+            )
+        if apart:
+            made = backup.backup(library.path, folder=library.backups_dir or library.path.parent, reason="before-merge")
+            print(f"backup written first (`papershelf restore FILE` brings it back): {made}")
         library.run(ops.MergePapers(keep, others, prefer))
         paper = library.get(keep)
     merged = ", ".join(f"{pid} ({old[pid]})" for pid in others)
@@ -130,3 +153,8 @@ def cmd_merge(
     if paper.aliases:
         print(visible(f"old keys kept as aliases: {', '.join(paper.aliases)}"))
     return 0
+
+
+def _listed(ids: list[int]) -> str:
+    """``paper 3`` or ``papers 3, 4``."""
+    return ("paper " if len(ids) == 1 else "papers ") + ", ".join(map(str, ids))

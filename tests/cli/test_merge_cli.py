@@ -46,7 +46,7 @@ def test_duplicates_lists_each_group_with_why(run, shelf):
     assert lines[1].split() == ["1", "smith2023arxiv", "2023", "Sparse", "Attention", "for", "Long", "Documents"]
     assert lines[2].split()[:3] == ["2", "smith2024sparse", "2024"]
     assert lines[3] == "  why: paper 1 and paper 2: same title: a preprint and its published version"
-    assert "1 groups" in out
+    assert lines[-1].startswith("1 group; merge one with")  # not "1 groups"
     code, out, _ = run("duplicates", "--json")
     assert json.loads(out)[0]["ids"] == [1, 2]
 
@@ -54,7 +54,7 @@ def test_duplicates_lists_each_group_with_why(run, shelf):
 def test_not_duplicates_sticks(run, shelf):
     code, out, err = run("duplicates", "--not", "smith2023arxiv", "2")
     assert code == 0, err
-    assert out == "marked 2 papers as not duplicates (1 new pairs)\n"
+    assert out == "marked 2 papers as not duplicates (1 new pair)\n"
     assert run("duplicates")[1] == "no duplicates found\n"
     code, _, err = run("duplicates", "--not", "1")
     assert code == 2 and "at least two" in err
@@ -86,3 +86,39 @@ def test_a_bad_merge_is_one_line_and_changes_nothing(run, shelf):
     code, _, err = run("merge", "2", "nosuchkey")
     assert code == 1 and "nosuchkey" in err and len(err.splitlines()) == 1
     assert run("list")[1] == before
+
+
+def test_a_merge_of_papers_that_are_not_one_work_is_refused_without_force(run, shelf, tmp_path):
+    """`merge 4 3` of two unrelated papers went through silently, and a CLI merge has no undo."""
+    before = run("list")[1]
+    code, out, err = run("merge", "2", "other2020")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "papershelf: error: merge: paper 3 does not look like the same work as paper 2 (no shared DOI or arXiv id, "
+        "titles not alike, or marked not duplicates), and a merge cannot be undone from the command line; "
+        "check the ids, or add --force"
+    ]
+    assert run("list")[1] == before
+    # Papers marked "not duplicates" are refused too.
+    assert run("duplicates", "--not", "1", "2")[0] == 0
+    code, _, err = run("merge", "2", "1")
+    assert code == 1 and "paper 1 does not look like the same work" in err
+    # --force merges, after a backup whose path it prints: restoring it takes the merge back.
+    code, out, err = run("merge", "2", "other2020", "--force")
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith("backup written first (`papershelf restore FILE` brings it back): ")
+    backup = Path(first.split(": ", 1)[1])
+    assert backup.is_file() and "before-merge" in backup.name
+    assert "merged 3 (other2020) into 2" in out
+    assert run("restore", str(backup), "--yes")[0] == 0
+    assert run("list")[1] == before
+
+
+def test_merge_help_does_not_promise_an_undo(run, capsys):
+    with pytest.raises(SystemExit):
+        run("merge", "--help")
+    out = capsys.readouterr().out
+    text = " ".join(out.split())
+    assert "Undo takes it back" not in text
+    assert "cannot be undone" in text and "--force" in text

@@ -424,13 +424,17 @@ FROM paper
 _PUBLISHED_TYPES = frozenset({"article", "inproceedings", "incollection"})
 
 
-def candidates(conn: Connection) -> list[Candidate]:
-    """Every paper of the library as a :class:`Candidate`."""
+def candidates(conn: Connection, ids: Sequence[int] | None = None) -> list[Candidate]:
+    """Every paper of the library (or those of ``ids``) as a :class:`Candidate`."""
     found = []
     cursor = db.driver_connection(conn).cursor()
     rows: list[Any] = []
     try:
-        cursor.execute(_CANDIDATES)
+        if ids is None:
+            cursor.execute(_CANDIDATES)
+        else:
+            wanted = sorted(set(ids))
+            cursor.execute(_CANDIDATES + f" WHERE id IN ({','.join('?' * len(wanted))})", wanted)
         while batch := cursor.fetchmany(_CHUNK):  # in parts, as above
             rows += batch
     finally:
@@ -440,8 +444,8 @@ def candidates(conn: Connection) -> list[Candidate]:
             doi = clean_doi(doi) or clean_doi(meta_doi)
         arxiv_doi = _ARXIV_DOI.match(doi) if doi else None
         if not arxiv:
-            ids = (eprint, arxiv_doi.group(1) if arxiv_doi else None, url)
-            arxiv = next((found_id for v in ids if v and (found_id := normalize.arxiv_id(str(v)))), None)
+            sources = (eprint, arxiv_doi.group(1) if arxiv_doi else None, url)
+            arxiv = next((found_id for v in sources if v and (found_id := normalize.arxiv_id(str(v)))), None)
         if arxiv_doi:
             doi = None  # matched as the arXiv id it is
         found.append(
@@ -480,3 +484,18 @@ def find(library: Library, *, cancelled: Callable[[], bool] | None = None) -> li
     """The groups of duplicates of an open library, read in one read transaction."""
     with db.read(library.engine) as conn:
         return find_duplicates(conn, cancelled=cancelled)
+
+
+def not_grouped(library: Library, keep: int, others: Sequence[int]) -> list[int]:
+    """The papers of ``others`` that finding duplicates would not group with ``keep``.
+
+    Only these papers are compared (no third paper links them), with the pairs
+    marked "not a duplicate" among them: what ``papershelf merge`` checks before
+    it merges papers that do not look like one work.
+    """
+    ids = [keep, *others]
+    with db.read(library.engine) as conn:
+        pairs = [(a, b) for a, b in not_duplicate_pairs(conn) if a in ids and b in ids]
+        groups = find_groups(candidates(conn, ids), pairs)
+    together = next((set(g.ids) for g in groups if keep in g.ids), {keep})
+    return [pid for pid in others if pid not in together]
