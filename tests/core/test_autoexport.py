@@ -202,10 +202,7 @@ def test_a_renamed_list_keeps_its_binding_and_a_deleted_one_comes_back_with_undo
 
     deleted = shelf.run(ops.DeleteList("Thesis"))
     content = refs.read_bytes()
-    [result] = autoexport.sync(shelf)
-    assert result.status == "failed"
-    assert result.error == f"{refs}: the reading list 'Thesis' no longer exists"
-    assert autoexport.bindings(shelf)[0].error == result.error
+    assert autoexport.sync(shelf) == []  # the binding went with the list
     assert refs.read_bytes() == content  # the file keeps its last content
     shelf.run(deleted.inverse)
     assert synced(shelf) == ["unchanged"]
@@ -350,3 +347,86 @@ def test_the_live_file_is_accepted_by_bibtex_and_biber(shelf, tmp_path, fmt):
     bind(shelf, refs, fmt=fmt)
     synced(shelf)
     assert check_bib(refs, utf8=fmt == "biblatex", unicode_ok=True) == []
+
+
+def test_two_paths_to_one_file_cannot_be_bound_to_two_lists(shelf, tmp_path):
+    """Review 14.1: a relative spelling, a `..` detour or a symlink is still the same file."""
+    ids = shelf.search_ids("")
+    shelf.add_to_list("Other", ids[5:6], create=True)
+    real = tmp_path / "real" / "refs.bib"
+    real.parent.mkdir()
+    (tmp_path / "paper").mkdir()
+    bind(shelf, real)
+    synced(shelf)
+    link = tmp_path / "thesis" / "refs.bib"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    for other in (tmp_path / "paper" / ".." / "real" / "refs.bib", link):
+        with pytest.raises(ConflictError, match="already kept updated from the reading list 'Thesis'"):
+            autoexport.check_free(shelf, autoexport.prepare("list", "Other", other, "bibtex"))
+        with pytest.raises(ConflictError, match="already kept updated"):
+            bind(shelf, other, name="Other")
+    assert len(autoexport.bindings(shelf)) == 1
+    # A file not there yet: compared by its resolved path.
+    fresh = tmp_path / "real" / "new.bib"
+    bind(shelf, fresh)
+    with pytest.raises(ConflictError):
+        bind(shelf, tmp_path / "thesis" / ".." / "real" / "new.bib", name="Other")
+
+
+def test_a_bound_link_turned_to_the_library_is_refused_before_it_is_read(shelf, tmp_path, monkeypatch):
+    """Review 14.2: the unchanged-comparison must not open the library (or its -wal/-shm)."""
+    link = tmp_path / "link.bib"
+    bind(shelf, link)
+    synced(shelf)
+    link.unlink()
+    link.symlink_to(shelf.path)
+    opened: list[str] = []
+    real_open = open
+
+    def watching(file, *args, **kwargs):
+        opened.append(os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", watching)
+    [result] = autoexport.sync(shelf, protect=Protected.library(shelf.path))
+    assert result.status == "failed"
+    assert result.error is not None and result.error.startswith(f"{link}: is the library itself")
+    assert "\n" not in result.error
+    assert not [name for name in opened if Path(name).resolve() == Path(shelf.path).resolve()]
+
+
+def test_a_deleted_list_takes_its_binding_along_and_undo_brings_both_back(shelf, tmp_path):
+    """Review 14.6: a new list of the same name must not adopt the old binding and empty the file."""
+    refs = tmp_path / "refs.bib"
+    bind(shelf, refs)
+    synced(shelf)
+    content = refs.read_bytes()
+    before = autoexport.bindings(shelf)
+    deleted = shelf.run(ops.DeleteList("Thesis"))
+    assert autoexport.bindings(shelf) == []
+    shelf.run(ops.CreateList("Thesis"))
+    assert synced(shelf) == []
+    assert refs.read_bytes() == content
+    shelf.run(ops.DeleteList("Thesis"))
+    shelf.run(deleted.inverse)
+    assert autoexport.bindings(shelf) == before
+    assert synced(shelf) == ["unchanged"]
+
+
+def test_a_deleted_saved_search_takes_its_binding_along_and_undo_brings_it_back(shelf, tmp_path):
+    refs = tmp_path / "found.bib"
+    shelf.run(ops.SaveSearch("Mine", "tag:mine"))
+    shelf.add_tags(shelf.search_ids("")[:2], ["mine"])
+    bind(shelf, refs, kind="search", name="Mine")
+    synced(shelf)
+    content = refs.read_bytes()
+    before = autoexport.bindings(shelf)
+    deleted = shelf.run(ops.DeleteSavedSearch("Mine"))
+    assert autoexport.bindings(shelf) == []
+    shelf.run(ops.SaveSearch("Mine", "tag:nothing"))
+    assert synced(shelf) == []
+    assert refs.read_bytes() == content
+    shelf.run(ops.DeleteSavedSearch("Mine"))
+    shelf.run(deleted.inverse)
+    assert autoexport.bindings(shelf) == before

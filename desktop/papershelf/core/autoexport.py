@@ -30,7 +30,7 @@ from . import db, exporters
 from . import operations as ops
 from .errors import ConflictError, ExportError, NotFoundError, PapershelfError
 from .fsutil import CREATE, REPLACE, Protected, UnsafeTarget, check_not_protected, resolve_target, write_user_file
-from .operations.autoexport import KIND_NAMES, KINDS, Bind, Unbind, source_name
+from .operations.autoexport import KIND_NAMES, KINDS, REMOVE_HINT, Bind, Unbind, conflict, same_file, source_name
 from .schema import AE, SS
 
 if TYPE_CHECKING:
@@ -115,15 +115,18 @@ def prepare(
     return Bind(kind, name, full, fmt, kept)
 
 
-def check_free(library: Library, operation: Bind) -> None:
-    """Refuse, before the caller writes anything, a path another list, tag or search keeps updated."""
+def check_free(library: Library, operation: Bind, hint: str = REMOVE_HINT) -> None:
+    """Refuse, before the caller writes anything, a file another list, tag or search keeps updated.
+
+    The file is compared, not the path's text: a symlink, its target and a
+    relative spelling are one file. ``hint`` says how to free it (``{id}``,
+    ``{name}`` the file's name, ``{source}`` what it follows).
+    """
     for binding in bindings(library):
         same = (binding.kind, binding.name.casefold()) == (operation.kind, " ".join(operation.name.split()).casefold())
-        if binding.path == operation.path and not same:
-            raise ConflictError(
-                f"{binding.path} is already kept updated from the {binding.source}; "
-                f"remove that first (papershelf autoexport remove {binding.id}); nothing was written"
-            )
+        if not same and same_file(binding.path, operation.path):
+            message = conflict(binding.path, binding.kind, binding.name, binding.id, hint)
+            raise ConflictError(f"{message}; nothing was written")
 
 
 def bindings(library: Library) -> list[Binding]:
@@ -236,6 +239,8 @@ def sync_one(library: Library, binding: Binding, protect: Protected | None = Non
     try:
         text, ids = render(library, binding)
         data = text.encode("utf-8")
+        # Before the file is read to compare: a link turned to the library must never be opened.
+        check_not_protected(binding.path, protect)
         try:
             same = _unchanged(binding.path, data)
         except FileNotFoundError:
@@ -243,7 +248,6 @@ def sync_one(library: Library, binding: Binding, protect: Protected | None = Non
         if same:
             status = "unchanged"
         else:
-            check_not_protected(binding.path, protect)
             with write_user_file(binding.path, "wb", protect=protect) as stream:
                 stream.write(data)
             status = "written"

@@ -9,6 +9,7 @@ one transaction each and undo like any other change.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,44 @@ def source_name(conn: Connection, kind: str, name: str) -> str:
     if found is None:
         raise NotFoundError(f"no {KIND_NAMES[kind]} named {cleaned!r}")
     return str(found)
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two bound paths name one file: the same file when both exist, the same resolved path otherwise.
+
+    A relative spelling, a ``..`` detour, a symlink and its target are all
+    one file, which two bindings would fight over. Only ``os.stat``: nothing
+    is opened.
+    """
+    if a == b:
+        return True
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def binding_of_file(conn: Connection, path: str) -> Any:
+    """The binding row that writes ``path``'s file (by any spelling of it), or None."""
+    rows = conn.execute(select(AE).order_by(AE.c.id)).all()
+    exact = [row for row in rows if row.path == path]
+    if exact:
+        return exact[0]
+    return next((row for row in rows if same_file(row.path, path)), None)
+
+
+def drop_bindings(conn: Connection, kind: str, name: str) -> list[Operation]:
+    """Remove the bindings of a list or saved search being deleted; the operations that put them back.
+
+    Deleting a list takes its live files along (the files stay as they
+    are), so a new list of the same name does not silently adopt the old
+    file and empty it; undoing the delete brings the bindings back.
+    """
+    rows = conn.execute(select(AE).where(AE.c.kind == kind, AE.c.name.collate("NOCASE") == name)).all()
+    if rows:
+        conn.execute(delete(AE).where(AE.c.id.in_([row.id for row in rows])))
+    return [_restore(row._mapping) for row in rows]
 
 
 def _changes(kind: str) -> Changes:
@@ -70,12 +109,9 @@ class Bind(Operation):
     def apply(self, conn: Connection) -> Outcome:
         # Putting a removed binding back (undo) does not ask for its list: it may be gone, as it was then.
         name = self.name if self.created is not None else source_name(conn, self.kind, self.name)
-        old = conn.execute(select(AE).where(AE.c.path == self.path)).first()
+        old = binding_of_file(conn, self.path)
         if old is not None and (old.kind, old.name.casefold()) != (self.kind, name.casefold()):
-            raise ConflictError(
-                f"{self.path} is already kept updated from the {KIND_NAMES[old.kind]} {old.name!r}; "
-                f"remove that first (papershelf autoexport remove {old.id})"
-            )
+            raise ConflictError(conflict(self.path, old.kind, old.name, old.id))
         values: dict[str, object] = {
             "kind": self.kind,
             "name": name,
@@ -113,6 +149,16 @@ class Unbind(Operation):
             raise NotFoundError(f"{self.path} is not kept updated")
         conn.execute(delete(AE).where(AE.c.id == old.id))
         return Outcome(_changes(old.kind), _restore(old._mapping), old.id)
+
+
+#: How to free a file bound to something else: the CLI's command (the app says its sidebar's menu item).
+REMOVE_HINT = "remove that first (papershelf autoexport remove {id})"
+
+
+def conflict(path: str, kind: str, name: str, binding_id: int, hint: str = REMOVE_HINT) -> str:
+    """The one-line refusal for a file another list, tag or search keeps updated."""
+    how = hint.format(id=binding_id, name=os.path.basename(path), source=f"{KIND_NAMES[kind]} {name!r}")
+    return f"{path} is already kept updated from the {KIND_NAMES[kind]} {name!r}; {how}"
 
 
 def _restore(row: Any) -> Bind:

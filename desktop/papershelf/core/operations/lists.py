@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from .. import search
 from ..errors import ConflictError, PapershelfError
 from ..schema import AE, LE, RL, SS
+from .autoexport import drop_bindings
 from .base import Batch, Changes, Operation, Outcome, clean_list_name, list_id, now, papers, plain_rows, require
 
 # --- Reading lists -------------------------------------------------------------------------
@@ -67,8 +68,13 @@ class DeleteList(Operation):
             conn.execute(select(LE.c.paper_id, LE.c.position).where(LE.c.list_id == lid).order_by(LE.c.position))
         )
         conn.execute(delete(RL).where(RL.c.id == lid))
+        # Its live files go with it (the files stay); a new list of this name starts unbound.
+        rebind = drop_bindings(conn, "list", name)
         members = [pid for pid, _ in entries]
-        return Outcome(Changes(papers=frozenset(members), lists=True), RestoreList(name, created, entries), members)
+        inverse: Operation = RestoreList(name, created, entries)
+        if rebind:
+            inverse = Batch((inverse, *rebind), inverse.label)
+        return Outcome(Changes(papers=frozenset(members), lists=True), inverse, members)
 
 
 @dataclass(frozen=True)
@@ -227,4 +233,7 @@ class DeleteSavedSearch(Operation):
         row = conn.execute(select(SS.c.id, SS.c.query).where(SS.c.name == self.name)).first()
         conn.execute(delete(SS).where(SS.c.name == self.name))
         inverse: Operation = Batch(()) if row is None else SaveSearch(self.name, row.query, row.id)
+        rebind = drop_bindings(conn, "search", self.name) if row is not None else []
+        if rebind:  # its live files go with it, and come back with the undo
+            inverse = Batch((inverse, *rebind), inverse.label)
         return Outcome(Changes(saved_searches=True), inverse)
