@@ -16,6 +16,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -93,6 +94,22 @@ def _cut(text: str) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
+#: The dialog's size on a screen with room for it.
+PREFERRED_SIZE = (1000, 620)
+
+
+def fitted_size(window: QWidget) -> tuple[int, int]:
+    """:data:`PREFERRED_SIZE`, made smaller to fit the screen the window is on (an 800x600 one too)."""
+    width, height = PREFERRED_SIZE
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        available = screen.availableGeometry()
+        # Room for the window frame and title bar the window manager adds.
+        width = min(width, available.width() - 40)
+        height = min(height, available.height() - 60)
+    return max(width, 400), max(height, 300)
+
+
 class DuplicatesDialog(QDialog):
     def __init__(self, window: MainWindow):
         super().__init__(window)
@@ -100,7 +117,8 @@ class DuplicatesDialog(QDialog):
         self.setObjectName("duplicatesDialog")
         self.setWindowTitle("Find Duplicates")
         self.setAccessibleName("Find duplicates")
-        self.resize(1000, 620)
+        width, height = fitted_size(window)
+        self.resize(width, height)
         self.groups: list[duplicates.Group] = []
         self.papers: list[Paper] = []
         self.keep_group = QButtonGroup(self)
@@ -126,13 +144,15 @@ class DuplicatesDialog(QDialog):
         right_layout.addWidget(self.why)
         self.scroll_area = QScrollArea(right)
         self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns share the width
+        self.scroll_area.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )  # the columns share the width
         right_layout.addWidget(self.scroll_area, 1)
         split.addWidget(self.group_list)
         split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
-        split.setSizes([300, 700])
+        split.setSizes([width * 3 // 10, width * 7 // 10])
         layout.addWidget(split, 1)
 
         buttons = QDialogButtonBox(self)
