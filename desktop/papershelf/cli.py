@@ -170,7 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--query", metavar="Q")
     scope.add_argument("--ids", nargs="+", metavar="ID")
     scope.add_argument("--all", action="store_true")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write; - for standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the file to write (a leading ~ is your home folder); - for standard output",
+    )
     p.add_argument(
         "--keep-updated",
         action="store_true",
@@ -750,7 +756,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .core import operations as ops
     from .core.display import visible
     from .core.fsutil import Protected
+    from .core.operations.base import papers as papers_text
 
+    if args.output != "-":  # a quoted '~/refs.bib' too, as --keep-updated stores it
+        args.output = os.path.expanduser(args.output)
     with _open(args) as library:
         binding = cli_autoexport.prepare_binding(library, args) if args.keep_updated else None
         ids = export_scope_ids(library, args)
@@ -775,7 +784,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         library.run(ops.PinKeys(tuple(ids)))
         if binding is not None:
             cli_autoexport.bind(library, binding)
-    print(f"{visible(args.output)}: {count} papers written ({args.format})", file=sys.stderr)
+    print(f"{visible(args.output)}: {papers_text(count)} written ({args.format})", file=sys.stderr)
     if binding is not None:
         print(f"{visible(args.output)}: kept updated from now on (papershelf autoexport list)", file=sys.stderr)
     _print_warnings(report)

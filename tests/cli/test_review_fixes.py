@@ -140,7 +140,7 @@ def test_file_names_are_printed_with_marks_by_import_and_export(run, tmp_path):
     target = tmp_path / f"out{ESC}[2J.bib"
     code, out, err = run("export", "--all", "-o", str(target))
     assert code == 0 and target.exists() and not hazards(out + err)
-    assert err == f"{tmp_path}/out<U+001B>[2J.bib: 1 papers written (bibtex)\n"
+    assert err == f"{tmp_path}/out<U+001B>[2J.bib: 1 paper written (bibtex)\n"
 
 
 def test_list_names_are_printed_with_marks(run, tmp_path):

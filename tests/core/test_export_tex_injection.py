@@ -351,7 +351,7 @@ def test_the_cli_names_the_values_kept_out_of_verbatim_fields(tmp_path, library_
     assert main(["--library", str(library_path), "export", "--all", "--format", fmt, "-o", str(out)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{out}: 1 papers written ({fmt})",
+        f"{out}: 1 paper written ({fmt})",
         (
             "papershelf: warning: 1 paper has an arXiv id, class, DOI or file path that is not safe in a verbatim field"
             " (written to note instead, a file path left out): evil (primaryClass, doi)"
