@@ -177,10 +177,13 @@ def _list(library: Library) -> int:
     from .core.display import visible
 
     found = autoexport.bindings(library)
+    protect = protection(library)
     for b in found:
         written = f"{b.written_at:%Y-%m-%d %H:%M:%S}" if b.written_at else "never"
         print(f"{b.id}  {b.kind} {visible(b.name)!r}  {b.format}  {visible(b.path)}")
-        print(f"    last written: {written}" + (f"; error: {visible(b.error)}" if b.error else ""))
+        # The file's state now (a folder removed since the last write), else the last write's error.
+        error = autoexport.problem(b, protect) or b.error
+        print(f"    last written: {written}" + (f"; error: {visible(error)}" if error else ""))
     if not found:
         print("no live files; bind one with `papershelf export --list NAME -o FILE --keep-updated`")
     return 0

@@ -201,3 +201,39 @@ def test_the_installed_command_updates_the_file_before_it_exits(tmp_path):
     assert len(keys(refs)) == 1
     papershelf("lists", "add", "Thesis", "2")
     assert len(keys(refs)) == 2
+
+
+def test_autoexport_list_shows_a_vanished_folder_or_a_read_only_one_before_any_write(run, thesis, tmp_path):
+    """Review 14.11: `autoexport list` checks each file now, cheaply, not only after a failed write."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    assert run("export", "--list", "Thesis", "-o", str(gone / "a.bib"), "--keep-updated")[0] == 0
+    assert run("export", "--list", "Thesis", "-o", str(locked / "b.bib"), "--keep-updated")[0] == 0
+    (gone / "a.bib").unlink()
+    gone.rmdir()
+    locked.chmod(0o500)
+    try:
+        code, out, _ = run("autoexport", "list")
+    finally:
+        locked.chmod(0o700)
+    assert code == 0
+    assert f"error: {gone / 'a.bib'}: the folder does not exist" in out
+    if os.geteuid() != 0:  # root may write anywhere
+        assert f"error: {locked / 'b.bib'}: permission denied" in out
+    assert run("autoexport", "list")[1].count("error") == 1
+
+
+def test_export_counts_one_paper_and_expands_a_quoted_tilde(run, thesis, tmp_path, monkeypatch):
+    """Review 14.12: '1 paper written', and -o '~/x.bib' (quoted, so no shell expands it) is in the home folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert run("lists", "create", "One")[0] == 0
+    assert run("lists", "add", "One", "4")[0] == 0
+    code, _, err = run("export", "--list", "One", "-o", "~/one.bib", "--keep-updated")
+    assert code == 0
+    assert err.splitlines()[0] == f"{tmp_path / 'one.bib'}: 1 paper written (bibtex)"
+    assert keys(tmp_path / "one.bib") == [key(run, "4")]
+    assert f"{tmp_path / 'one.bib'}" in run("autoexport", "list")[1]
+    assert run("export", "--list", "Thesis", "-o", "~/plain.bib")[0] == 0
+    assert len(keys(tmp_path / "plain.bib")) == 3

@@ -14,6 +14,7 @@ file checks happen first, in :func:`prepare`.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import json
 import logging
@@ -36,7 +37,7 @@ from .schema import AE, SS
 if TYPE_CHECKING:
     from .library import Library
 
-__all__ = ["KINDS", "Binding", "Result", "bindings", "find", "prepare", "render", "sync", "unbind"]
+__all__ = ["KINDS", "Binding", "Result", "bindings", "find", "prepare", "problem", "render", "sync", "unbind"]
 
 _log = logging.getLogger("papershelf.export")
 
@@ -230,6 +231,33 @@ def _unchanged(path: str, data: bytes) -> bool:
         if os.fstat(fh.fileno()).st_size != len(data):
             return False
         return fh.read() == data
+
+
+def problem(binding: Binding, protect: Protected | None = None) -> str | None:
+    """What would stop the next write of the bound file, found cheaply (``os.stat``/``access``, nothing opened).
+
+    A vanished folder, a folder that cannot be written, a target that is no
+    longer a regular file or is the library: one line, as a failed write
+    would say it; None when a write looks possible. The stored error of the
+    last write is the binding's ``error``; this is the file's state now.
+    """
+    path = binding.path
+    try:
+        check_not_protected(path, protect)
+        target = resolve_target(path)
+        if target.kind not in (REPLACE, CREATE):
+            raise UnsafeTarget(path, "is no longer a regular file")
+        folder = target.path.parent
+        if not folder.is_dir():
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(folder))
+        # The file is replaced by a rename in its folder: that folder must be writable.
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(folder))
+    except UnsafeTarget as exc:
+        return f"{path}: {exc.reason}"
+    except OSError as exc:
+        return f"{path}: {exporters._reason(exc)}"
+    return None
 
 
 def sync_one(library: Library, binding: Binding, protect: Protected | None = None) -> Result:
