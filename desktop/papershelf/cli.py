@@ -856,9 +856,9 @@ def _print_sides(source: Path, restored, library: Path, current) -> None:
     """What the backup holds (as unpacked) next to what the library held."""
     from .core.display import visible
 
-    print(visible(f" backup: {source}\n         {restored.describe()}"))
+    print(f" backup: {visible(str(source))}\n         {visible(restored.describe())}")
     if current is not None:
-        print(visible(f"library: {library}\n         {current.describe()}"))
+        print(f"library: {visible(str(library))}\n         {visible(current.describe())}")
 
 
 def cmd_backups(args: argparse.Namespace) -> int:

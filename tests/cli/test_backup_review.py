@@ -97,6 +97,18 @@ def test_a_renamed_backup_still_restores(lib, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_restore_shows_the_backup_and_the_library_on_two_lines_each(lib, tmp_path):
+    """The summary's line break came out as a visible '<U+000A>' mark: the escaping covered the whole text."""
+    made = tmp_path / "before-thesis"
+    assert cli("--library", str(lib), "backup", str(made)).returncode == 0
+    result = cli("--library", str(lib), "restore", "--yes", str(made))
+    assert result.returncode == 0, result.stderr
+    assert "U+000A" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == f" backup: {made}" and lines[1].startswith("         ") and "1 note" in lines[1]
+    assert lines[2] == f"library: {lib}"
+
+
 @pytest.mark.parametrize("kind", ["foreign", "view", "empty"])
 def test_restore_never_adopts_or_moves_another_programs_file(lib, tmp_path, kind):
     saved = Path(cli("--library", str(lib), "backup").stdout.strip())
