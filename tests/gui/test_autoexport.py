@@ -138,7 +138,7 @@ def test_the_sidebar_shows_the_live_file_and_its_error_and_the_status_bar_says_i
     assert [b.path for b in index.data(LiveRole)] == [str(refs)]
     assert str(refs) in index.data(Qt.ItemDataRole.ToolTipRole)
     assert "kept updated in refs.bib" in index.data(Qt.ItemDataRole.AccessibleTextRole)
-    assert index.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert index.data(Qt.ItemDataRole.DisplayRole).endswith("→ refs.bib")
 
     refs.unlink()
     folder.rmdir()
@@ -148,6 +148,7 @@ def test_the_sidebar_shows_the_live_file_and_its_error_and_the_status_bar_says_i
     wait_sidebar(qtbot, window)
     index = window.sidebar_model.find(LIST, "Thesis")
     assert f"Not updated: {refs}: the folder does not exist" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert index.data(Qt.ItemDataRole.DecorationRole) is not None  # the warning
     window.statusBar().clearMessage()
     window.edits.set_status("read", window.table_model.ids[:1])  # the app goes on; the error is not said again
     wait_live(qtbot, window)
@@ -280,3 +281,38 @@ def test_a_live_file_follows_a_merge_made_in_the_app_and_its_undo(imported, qtbo
     window.undo_stack.undo()
     wait_live(qtbot, window)
     assert old in keys(refs) and len(keys(refs)) == 3
+
+
+def test_the_sidebar_entry_names_its_live_file(imported, qtbot, monkeypatch, tmp_path):
+    """Review 14.10: the bound file's name is on the entry, not only in its tooltip."""
+    window = imported
+    thesis(window, qtbot)
+    refs = tmp_path / "refs.bib"
+    bind_from_dialog(window, qtbot, monkeypatch, refs)
+    wait_sidebar(qtbot, window)
+    index = window.sidebar_model.find(LIST, "Thesis")
+    assert index.data(Qt.ItemDataRole.DisplayRole) == "Thesis → refs.bib"
+    assert index.data(Qt.ItemDataRole.DecorationRole) is None  # a warning icon only when it fails
+    assert window.sidebar_model.key(index) == (LIST, "Thesis")
+
+
+def test_a_file_bound_to_another_list_is_refused_pointing_to_the_sidebar_menu(imported, qtbot, monkeypatch, tmp_path):
+    """Review 14.11: the app's refusal names its own way to free the file, not a CLI command."""
+    window = imported
+    ids = thesis(window, qtbot)
+    window.edits.add_to_list("Other", ids[:1], create=True)
+    wait_settled(qtbot, window)
+    refs = tmp_path / "refs.bib"
+    bind_from_dialog(window, qtbot, monkeypatch, refs)
+    said: list[str] = []
+    monkeypatch.setattr("papershelf.gui.export_flow.show_error", lambda _parent, text, *a: said.append(text))
+    window.export_flow.open_export("list", "Other")
+    dialog = window.export_flow.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.keep_updated_check.setChecked(True)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    assert "already kept updated from the reading list 'Thesis'" in said[0]
+    assert "right-click the reading list 'Thesis' in the sidebar and choose Stop Keeping refs.bib Updated" in said[0]
+    assert "papershelf autoexport" not in said[0]
+    assert [b.name for b in autoexport.bindings(window.library)] == ["Thesis"]

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
     from .operations import Job
 
+#: How the app frees a file another list, tag or search keeps updated (the CLI names its command instead).
+FREE_HINT = "to free it, right-click the {source} in the sidebar and choose Stop Keeping {name} Updated"
+
 #: Changes come in bursts (a key edit, then the list): write once they settle.
 DEBOUNCE_MS = 1000
 

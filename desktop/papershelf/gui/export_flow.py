@@ -93,6 +93,7 @@ class ExportFlow(QObject):
             from ..core import autoexport
             from ..core.errors import PapershelfError
             from ..core.fsutil import Protected
+            from .autoexport_flow import FREE_HINT
 
             binding = None
             try:
@@ -103,7 +104,7 @@ class ExportFlow(QObject):
                     binding = autoexport.prepare(
                         kind, request.value, request.path, request.fmt, options, protect=protect
                     )
-                    autoexport.check_free(library, binding)
+                    autoexport.check_free(library, binding, FREE_HINT)
                 if request.scope == SELECTION:
                     ids = selection
                 elif request.scope == LIST:

@@ -110,12 +110,18 @@ def live_tip(bindings: list[Binding]) -> list[str]:
     return lines
 
 
-def live_icon(bindings: list[Binding]) -> QIcon:
-    """A file icon for a live file; a warning when one could not be written."""
-    style = QApplication.style()
+def live_suffix(bindings: list[Binding]) -> str:
+    """What the entry's text adds for its live files: `` → refs.bib`` (the full path is in the tooltip)."""
+    if not bindings:
+        return ""
+    return " → " + ", ".join(visible(Path(binding.path).name) for binding in bindings)
+
+
+def live_icon(bindings: list[Binding]) -> QIcon | None:
+    """A warning when a live file could not be written (the file's name is in the entry's text)."""
     if any(binding.error for binding in bindings):
-        return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-    return style.standardIcon(QStyle.StandardPixmap.SP_FileLinkIcon)
+        return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    return None
 
 
 @dataclass(frozen=True)
@@ -236,8 +242,9 @@ class SidebarModel(QStandardItemModel):
 
     @staticmethod
     def _update(name: QStandardItem, count: QStandardItem, entry: Entry) -> None:
-        if name.text() != entry.label:
-            name.setText(entry.label)
+        shown = entry.label + live_suffix(list(entry.live))
+        if name.text() != shown:
+            name.setText(shown)
         name.setData(entry.query, QueryRole)
         name.setData(entry.count, CountRole)
         accessible = entry.label if entry.count is None else f"{entry.label}, {entry.count}"
@@ -247,7 +254,7 @@ class SidebarModel(QStandardItemModel):
         if entry.tooltip:
             name.setToolTip(entry.tooltip)
         name.setData(list(entry.live), LiveRole)
-        name.setData(live_icon(list(entry.live)) if entry.live else None, Qt.ItemDataRole.DecorationRole)
+        name.setData(live_icon(list(entry.live)), Qt.ItemDataRole.DecorationRole)
         text = "" if entry.count is None else f"{entry.count:,}"
         if count.text() != text:
             count.setText(text)
