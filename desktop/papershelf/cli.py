@@ -742,8 +742,11 @@ def cmd_lists(args: argparse.Namespace) -> int:
             library.rename_list(args.name, args.new_name)
             print(f"renamed {visible(args.name)!r} to {visible(args.new_name)!r}")
         elif args.action == "delete":
+            bound = cli_autoexport.bound_files(library, "list", args.name)
             library.delete_list(args.name)
             print(f"deleted list {visible(args.name)!r}")
+            for path in bound:  # its live files went with it
+                print(f"{visible(path)}: no longer kept updated (the file stays as it is)")
         elif args.action == "show":
             ids = library.list_paper_ids(args.name)
             if ids:

@@ -128,6 +128,14 @@ def bind(library: Library, operation: ops.Bind) -> None:
     library.run(dataclasses.replace(operation, written=ops.now()))
 
 
+def bound_files(library: Library, kind: str, name: str) -> list[str]:
+    """The files a list, tag or saved search keeps updated (said when deleting it takes them along)."""
+    from .core import autoexport
+
+    wanted = " ".join(name.split()).casefold()
+    return [b.path for b in autoexport.bindings(library) if b.kind == kind and b.name.casefold() == wanted]
+
+
 # --- papershelf autoexport ------------------------------------------------------------
 
 

@@ -180,7 +180,7 @@ def test_a_live_file_follows_papershelf_merge(run, thesis, tmp_path):
     refs = tmp_path / "refs.bib"
     run("export", "--list", "Thesis", "-o", str(refs), "--keep-updated")
     merged = key(run, "2")
-    assert run("merge", "1", "2")[0] == 0
+    assert run("merge", "1", "2", "--force")[0] == 0  # two different papers: merge asks for --force now
     assert merged not in keys(refs)
     assert merged in refs.read_text()  # as an alias of the kept paper (ids), so \\cite{old} still works
 
@@ -237,3 +237,19 @@ def test_export_counts_one_paper_and_expands_a_quoted_tilde(run, thesis, tmp_pat
     assert f"{tmp_path / 'one.bib'}" in run("autoexport", "list")[1]
     assert run("export", "--list", "Thesis", "-o", "~/plain.bib")[0] == 0
     assert len(keys(tmp_path / "plain.bib")) == 3
+
+
+def test_deleting_a_bound_list_says_its_file_is_no_longer_kept_updated_and_a_new_list_does_not_empty_it(
+    run, thesis, tmp_path
+):
+    """Review 14.6: `lists delete` took the binding along silently, then `lists create` of the name emptied the file."""
+    refs = tmp_path / "refs.bib"
+    assert run("export", "--list", "Thesis", "-o", str(refs), "--keep-updated")[0] == 0
+    content = refs.read_bytes()
+    code, out, err = run("lists", "delete", "Thesis")
+    assert code == 0
+    assert out == f"deleted list 'Thesis'\n{refs}: no longer kept updated (the file stays as it is)\n"
+    assert "warning" not in err
+    assert run("lists", "create", "Thesis")[0] == 0
+    assert refs.read_bytes() == content
+    assert run("autoexport", "list")[1].startswith("no live files")
