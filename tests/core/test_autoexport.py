@@ -430,3 +430,16 @@ def test_a_deleted_saved_search_takes_its_binding_along_and_undo_brings_it_back(
     shelf.run(ops.DeleteSavedSearch("Mine"))
     shelf.run(deleted.inverse)
     assert autoexport.bindings(shelf) == before
+
+
+def test_a_bound_file_is_found_and_rebound_by_any_path_to_it(shelf, tmp_path):
+    real = tmp_path / "real.bib"
+    link = tmp_path / "link.bib"
+    link.symlink_to(real)
+    first = bind(shelf, link)
+    synced(shelf)
+    assert autoexport.find(shelf, str(real)).id == first
+    assert shelf.run(autoexport.prepare("list", "Thesis", real, "biblatex")).result == first  # no second binding
+    assert [(b.path, b.format) for b in autoexport.bindings(shelf)] == [(str(link), "biblatex")]
+    shelf.run(autoexport.unbind(shelf, str(real)))
+    assert autoexport.bindings(shelf) == []

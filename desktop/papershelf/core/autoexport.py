@@ -152,7 +152,7 @@ def _binding(row: Any) -> Binding:
 
 
 def find(library: Library, ident: str) -> Binding:
-    """A binding by its id or its path (as typed: ``~`` and relative paths are expanded)."""
+    """A binding by its id or its path (as typed: ``~`` and relative paths are expanded; any path to its file)."""
     found = bindings(library)
     text = ident.strip()
     if text.isascii() and text.isdigit():
@@ -162,6 +162,9 @@ def find(library: Library, ident: str) -> Binding:
     full = absolute(ident)
     for binding in found:
         if binding.path == full:
+            return binding
+    for binding in found:  # another spelling of a bound file: through a link, or its link's target
+        if same_file(binding.path, full):
             return binding
     raise NotFoundError(f"{ident}: not a live file (see papershelf autoexport list)")
 
