@@ -8,11 +8,13 @@ with exit status 2, and nothing changes.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: `papershelf --help` loads no core module
     from .core.library import Library
+    from .core.records import Paper
 
 DESCRIPTION = """\
 Set fields of one paper, all in one change. FIELD is a BibTeX field name:
@@ -46,21 +48,43 @@ def cmd_edit(
     for word in args.args:
         name, sep, value = word.partition("=")
         if not sep or not name.strip():
-            raise usage(f"edit: {word!r} is not FIELD=VALUE")
+            return _refused(f"{_short(word)!r} is not FIELD=VALUE")
         try:
             changes.append(parse_change(name, value))
         except ops.InvalidField as exc:
-            raise usage(f"edit: {exc}") from exc
+            return _refused(str(exc))
     with open_library(args) as library:
         pid = library.resolve(args.id)
         try:
             outcome = library.run(ops.EditFields.of(pid, changes))
         except ops.InvalidField as exc:
-            raise usage(f"edit: {exc}") from exc
-        key = library.get(pid).citation_key
+            return _refused(str(exc))
+        paper = library.get(pid)
     lines = describe(outcome.result)
     if not lines:
-        print(visible(f"{key}: nothing changed"))
+        print(visible(f"{paper.citation_key}: nothing changed"))
     for line in lines:
-        print(visible(f"{key}: {line}"))
+        print(visible(f"{paper.citation_key}: {line}"))
+    if any(name in ("date", "day") for name, _, _ in outcome.result) and _has_day(paper):
+        print("papershelf: note: bibtex has no day field: its export keeps the year and month", file=sys.stderr)
     return 0
+
+
+def _refused(message: str) -> int:
+    """A bad field or value: one line, exit status 2 (a value, not the command line, so no usage line)."""
+    from .core.display import visible
+
+    print(visible(f"papershelf: error: edit: {' '.join(message.split())}"), file=sys.stderr)
+    return 2
+
+
+def _short(text: str) -> str:
+    from .core.operations.edit import SHOWN_CHARS
+
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
+
+
+def _has_day(paper: Paper) -> bool:
+    from .core.exporters.common import stated_day
+
+    return stated_day(paper)

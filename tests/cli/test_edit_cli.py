@@ -69,6 +69,9 @@ def test_a_key_edit_renames_and_pins_the_key(run, dblp, library_path):
         (["pages"], "'pages' is not FIELD=VALUE"),
         (["=1"], "'=1' is not FIELD=VALUE"),
         (["bad field=1"], "field 'bad field'"),
+        (["author=and and"], "author 'and and': a name is empty"),
+        (["pages=12--10"], "pages '12--10': the range 12--10 runs backwards"),
+        (["ids=ReynoldsB15"], "field 'ids': ids holds the paper's other citation keys"),
     ],
 )
 def test_a_bad_field_or_value_is_one_line_exit_2_and_nothing_changes(run, dblp, tmp_path, argv, message):
@@ -77,8 +80,23 @@ def test_a_bad_field_or_value_is_one_line_exit_2_and_nothing_changes(run, dblp, 
     assert code == 2
     assert out == ""
     assert f"papershelf: error: edit: {message}" in err
-    assert len([line for line in err.splitlines() if line.startswith("papershelf: error")]) == 1
+    assert err.count("\n") == 1  # one line: a bad value is not a bad command line, so no usage
     assert export(run, tmp_path, "MengRTB17") == before
+
+
+def test_long_values_are_printed_shortened(run, dblp):
+    run("edit", "MengRTB17", "note=" + "a" * 5000)
+    code, out, _ = run("edit", "MengRTB17", "note=" + "b" * 120_000)
+    assert code == 0
+    assert out == f"MengRTB17: note: '{'a' * 120}… (5000 characters)' -> '{'b' * 120}… (120000 characters)'\n"
+
+
+def test_a_date_with_a_day_notes_that_bibtex_has_no_day(run, dblp, tmp_path):
+    code, out, err = run("edit", "MengRTB17", "date=2025-06-21")
+    assert code == 0
+    assert err == "papershelf: note: bibtex has no day field: its export keeps the year and month\n"
+    assert "  month = jun" in export(run, tmp_path, "MengRTB17")
+    assert run("edit", "MengRTB17", "date=2024-05")[2] == ""
 
 
 def test_a_taken_key_or_unknown_paper_is_exit_1_and_nothing_changes(run, dblp, tmp_path):

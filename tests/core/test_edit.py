@@ -16,7 +16,7 @@ from papershelf.core.names import Name
 from papershelf.core.operations.edit import InvalidField, date_changes, parse_change
 from papershelf.core.schema import FS
 
-from ..texcheck import require_tex
+from ..texcheck import check_bib, require_tex
 from .test_bibtex_lossless import CORPUS, diff, export, paper_by_key
 
 
@@ -110,6 +110,28 @@ def test_a_full_date_sets_year_month_and_day_of_an_entry_with_a_year(dblp):
     assert "  month = aug\n" in export(dblp, ids=[paper.id])
 
 
+def test_a_full_date_keeps_its_day_where_the_format_has_one(dblp, tmp_path):
+    pid = dblp.resolve("MengRTB17")
+    before = {f: export(dblp, ids=[pid], fmt=f) for f in ("bibtex", "biblatex")}
+    dblp.run(ops.EditFields.of(pid, [("date", "2025-06-21")]))
+    bibtex = export(dblp, ids=[pid], fmt="bibtex")  # bibtex has no day: year and month
+    doi = "  doi = {10.1007/978-3-319-63046-5_10}"
+    assert diff(before["bibtex"], bibtex) == [
+        "-  year = {2017},",
+        "-" + doi,
+        "+  year = {2025},",
+        f"+{doi},",
+        "+  month = jun",
+    ]
+    biblatex = export(dblp, ids=[pid], fmt="biblatex")
+    assert diff(before["biblatex"], biblatex) == ["-  year = {2017},", "-" + doi, f"+{doi},", "+  date = {2025-06-21}"]
+    assert '"issued": {"date-parts": [[2025, 6, 21]]}' in export(dblp, ids=[pid], fmt="csl-json")
+    require_tex()
+    bib = tmp_path / "day.bib"
+    bib.write_text(biblatex, encoding="utf-8")
+    assert check_bib(bib, utf8=True) == []
+
+
 def test_a_date_field_is_edited_as_a_date(library):
     pid = library.import_file(_bib(library, "@article{a, title={A}, date={2019-05-03}}")).paper_ids[0]
     assert library.get(pid).published == dt.date(2019, 5, 3)
@@ -186,6 +208,12 @@ def test_editing_a_field_an_online_source_filled_makes_it_the_users(library):
         ("bad field", "x", "field 'bad field'"),
         ("author", "Smith, John and {Unclosed", "author:"),
         ("editor", "{Barnes and Noble}", "editor: a name holding 'and' can only be an author"),
+        ("author", "and and", "author 'and and': a name is empty"),
+        ("author", "Smith, John and and Doe, Jane", "a name is empty"),
+        ("editor", "Smith, John and", "a name is empty"),
+        ("pages", "12--10", "the range 12--10 runs backwards"),
+        ("pages", "1--20, 40--30", "the range 40--30 runs backwards"),
+        ("ids", "BansalBRT17", "ids holds the paper's other citation keys"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_field_and_changes_nothing(dblp, field, value, message):
@@ -320,12 +348,30 @@ NAMES = [
     Name.org("Google DeepMind"),
     Name.org("Alphabet Mobility"),
     Name.org("Barnes and Noble"),
+    Name("", "", "Plato"),  # a mononym: a person with a last name only
+    Name("", "", "Ζεύς"),
+    Name.org("Plato"),  # ticked as an organisation: kept in braces
+    Name.org("Anthropic"),
 ]
 
 
 @pytest.mark.parametrize("name", NAMES, ids=str)
 def test_a_name_kept_by_the_library_gives_back_its_parts(name):
     assert names.from_stored(names.stored(name)) == name
+
+
+def test_a_one_word_name_is_a_person_and_biblatex_writes_it_in_utf8(dblp):
+    pid = dblp.resolve("MengRTB17")
+    _, names_added = parse_change("author", "Meng, Baoluo and Ζεύς and Plato")
+    assert [names.from_stored(n) for n in names_added] == [
+        Name("Baoluo", "", "Meng"),
+        Name(last="Ζεύς"),
+        Name(last="Plato"),
+    ]
+    dblp.run(ops.EditFields.of(pid, [("author", names_added)]))
+    biblatex = export(dblp, ids=[pid], fmt="biblatex")
+    assert "  author = {Baoluo Meng and {Ζεύς} and {Plato}}," in biblatex  # UTF-8, not LaTeX
+    assert names.from_stored("OpenAI Team") == Name.org("OpenAI Team")  # the import's heuristic still holds
 
 
 def test_a_name_that_bibtex_would_read_otherwise_is_refused():
@@ -385,8 +431,14 @@ def test_bibtex_reads_every_exported_name_as_the_parts_given(library, tmp_path):
         ["Qingyao", "", "Ai", ""],
     ]
     # An organisation is one last name, braces and all (never split into first and last).
-    assert [parts[:2] + parts[3:] for parts in got[6:]] == [["", "", ""]] * 3
-    assert [parts[2] for parts in got[6:]] == ["{Google DeepMind}", "{Alphabet Mobility}", "{Barnes and Noble}"]
+    # A one-word name too, a person's or an organisation's: a last name alone.
+    assert [parts[:2] + parts[3:] for parts in got[6:]] == [["", "", ""]] * 7
+    assert [parts[2] for parts in got[6:]][:3] == ["{Google DeepMind}", "{Alphabet Mobility}", "{Barnes and Noble}"]
+    assert [parts[2] for parts in got[9:]][:1] + [parts[2] for parts in got[11:]] == [
+        "{Plato}",
+        "{Plato}",
+        "{Anthropic}",
+    ]
 
 
 def _bib(library, text: str) -> Path:

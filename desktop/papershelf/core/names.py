@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
 
 from .errors import PapershelfError
-from .exporters.common import is_organisation, literal_name, split_name
+from .exporters.common import ORG_WORDS, ORG_WORDS_EXACT, is_organisation, literal_name, split_name
 from .importers.bibtex import decode_latex, decode_name, split_names
 
 
@@ -78,7 +78,7 @@ def from_stored(text: str, written: str | None = None) -> Name:
     literal = literal_name(text)
     if literal is not None:
         return Name.org(literal)
-    if _written_whole(text):
+    if _organisation(text):
         return Name.org(text)
     von_last, jr, first = split_name(text)
     von, last = _split_von(von_last)
@@ -90,6 +90,15 @@ def _written_whole(text: str) -> bool:
     return is_organisation(text) and "," not in text or " and " in f" {text.lower()} " or text.count(",") > 2
 
 
+def _organisation(text: str) -> bool:
+    """Whether a name the library keeps (not in braces) is an organisation's: as the exporter writes it whole,
+    except one plain word (``Plato``, ``Ζεύς``), which is a person known by a last name alone."""
+    words = text.split()
+    if len(words) == 1 and "," not in text and not is_organisation_word(words[0]):
+        return False
+    return _written_whole(text)
+
+
 def _split_von(von_last: str) -> tuple[str, str]:
     """("von", "Last") of "von Last" by bibtex's rule: leading words that start in lowercase."""
     if not von_last or any(c in von_last for c in "{}\\"):
@@ -99,6 +108,11 @@ def _split_von(von_last: str) -> tuple[str, str]:
     except InvalidNameError:
         return "", von_last
     return " ".join(parts.von), " ".join(parts.last)
+
+
+def is_organisation_word(word: str) -> bool:
+    """Whether one word names an organisation by itself (``Google``, ``DeepMind``), as the export's heuristic says."""
+    return word.lower() in ORG_WORDS or word in ORG_WORDS_EXACT
 
 
 # --- From BibTeX syntax --------------------------------------------------------------------
@@ -169,7 +183,7 @@ def stored(name: Name) -> str:
     name = name.cleaned()
     if name.organisation:
         text = name.last
-        as_is = _written_whole(text) and literal_name(text) is None
+        as_is = _organisation(text) and literal_name(text) is None
         return text if as_is else "{" + text + "}"
     plain = " ".join(p for p in (name.first, name.von, name.last, name.jr) if p)
     if not _written_whole(plain) and from_stored(plain) == name:

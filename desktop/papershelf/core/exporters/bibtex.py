@@ -33,6 +33,7 @@ from .common import (
     sighting_note,
     split_name,
     split_name_list,
+    stated_day,
     strip_doi_resolver,
     year_month,
 )
@@ -139,6 +140,7 @@ def render_entry(
             report=report,
             defined={} if strings is None else strings,
             generated=generated,
+            utf8=utf8,
         )
     entry_type, lines = _entry_lines(
         paper, key=key, utf8=utf8, abstract=abstract, notes=notes, all_fields=all_fields, report=report
@@ -185,9 +187,15 @@ def _entry_lines(
     year, month = year_month(paper)
     if venue is not None and venue.year:
         year, month = venue.year, None  # the month known is the preprint's
-    if year:
+    # biblatex has a day: a stated one goes out as the full date (bibtex has none: year and month).
+    day = paper.published if utf8 and venue is None and stated_day(paper) else None
+    if day is not None:
+        add("  date = {" + day.isoformat() + "}")
+    elif year:
         add("  year = {" + to_latex(year, utf8=utf8) + "}")
-    if month:
+    if day is not None:
+        pass  # the month is in the date
+    elif month:
         add("  month = " + month)  # a macro, unbraced: styles print it in their language
     elif extra.get("month", "").strip():
         add("  month = {" + to_latex(extra["month"], utf8=utf8) + "}")  # "Spring": not a month, still the user's

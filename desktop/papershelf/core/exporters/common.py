@@ -278,7 +278,9 @@ def date_parts(paper: Paper) -> list[int]:
     if paper.published:
         p = paper.published
         if extra.get("year") == str(p.year):
-            return [p.year, p.month] if month_macro(extra.get("month", "")) else [p.year]
+            if not month_macro(extra.get("month", "")):
+                return [p.year]
+            return [p.year, p.month, p.day] if stated_day(paper) else [p.year, p.month]
         return [p.year, p.month, p.day]
     if extra.get("year", "").isdigit():
         month = month_macro(extra.get("month", ""))
@@ -295,6 +297,23 @@ def date_parts(paper: Paper) -> list[int]:
     if listed is not None:
         return [listed.year, listed.month]
     return []
+
+
+def stated_day(paper: Paper) -> bool:
+    """Whether the paper's own fields give the day of its date (``day``, or a ``date`` of YYYY-MM-DD), as ``published`` has it.
+
+    Only such a day is written as a day (biblatex's ``date``, CSL's third date
+    part) for a paper whose year came from its fields; a date from a feed or an
+    arXiv id keeps the output it always had.
+    """
+    p = paper.published
+    if p is None:
+        return False
+    extra = extra_fields(paper)
+    day = extra.get("day", "").strip()
+    if day.isdigit():
+        return int(day) == p.day and month_macro(extra.get("month", "")) is not None
+    return extra.get("date", "").strip()[:10] == p.isoformat()
 
 
 def year_month(paper: Paper) -> tuple[str | None, str | None]:

@@ -95,12 +95,14 @@ def render_written(
     report: ExportReport | None,
     defined: dict[str, str],
     generated: Callable[[], tuple[str, list[str]]],
+    utf8: bool = False,
 ) -> str:
     """The ``@string`` definitions it needs that ``defined`` lacks, then the entry.
 
     ``defined`` (lowercase name -> raw value) gathers the ``@string``\\ s written so
     far in this export. ``generated`` gives the entry a paper without a source
     would get, for the fields the user changed; it is made only when needed.
+    ``utf8``: the biblatex profile (a new name is written in UTF-8, not LaTeX).
     """
     current = views(paper, [name.lower() for name, _ in source.fields])
     fresh: dict[str, tuple[str, str]] | None = None
@@ -140,7 +142,7 @@ def render_written(
             if not is_empty(raw):
                 lines.append("  " + name + " = " + raw)
             continue
-        value = _changed_value(low, raw, paper, current, encoded)
+        value = _changed_value(low, raw, paper, current, encoded, utf8=utf8)
         if value is not None:
             lines.append("  " + name + " = " + value)
     # Fields the paper has gained since the import (an edit, a later import filling in).
@@ -196,18 +198,18 @@ def _alias_ids(paper: Paper, existing: str = "") -> str:
 
 
 def _changed_value(
-    name: str, raw: str, paper: Paper, current: dict[str, str], encoded: Callable[[str], str | None]
+    name: str, raw: str, paper: Paper, current: dict[str, str], encoded: Callable[[str], str | None], *, utf8: bool
 ) -> str | None:
     """The new value of a field the user changed; None when it now holds nothing."""
     if name in NAME_FIELDS:
         names = paper.authors if name == "author" else split_name_list(current.get(name, ""))
-        return _names(raw, names) if names else None
+        return _names(raw, names, utf8=utf8) if names else None
     if name == "keywords":
         return _keywords(raw, paper) or None
     return encoded(name)
 
 
-def _names(raw: str, names: list[str]) -> str:
+def _names(raw: str, names: list[str], *, utf8: bool) -> str:
     """A changed name list: each name still there as written, the new ones encoded."""
     from ..importers.bibtex import decode_name, split_names
     from .bibtex import format_name
@@ -215,7 +217,9 @@ def _names(raw: str, names: list[str]) -> str:
     written: dict[str, str] = {}
     for part in split_names(unbraced(raw)):
         written.setdefault(decode_name(part), part)
-    return "{" + " and ".join(written.get(n) or format_name(n, utf8=not raw.isascii()) for n in names) + "}"
+    # A new name is UTF-8 where the export is biblatex's or the entry already was.
+    utf8 = utf8 or not raw.isascii()
+    return "{" + " and ".join(written.get(n) or format_name(n, utf8=utf8) for n in names) + "}"
 
 
 def _keywords(raw: str, paper: Paper) -> str:

@@ -52,6 +52,7 @@ NOT_EDITABLE = {
     "eprinttype": "the arXiv id is not edited here",
     "primaryclass": "the arXiv class is not edited here",
     "eprintclass": "the arXiv class is not edited here",
+    "ids": "ids holds the paper's other citation keys, which imports and merges keep; they are not edited here",
     "crossref": "a crossref is not edited here",
     "xref": "a crossref is not edited here",
 }
@@ -71,6 +72,31 @@ _PAGES_RE = re.compile(
 _URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 _TYPE_RE = re.compile(r"[A-Za-z]+")
 _AND_RE = re.compile(r"\sand\s", re.IGNORECASE)
+_RANGE_RE = re.compile(r"(?<![\w.:])(\d+)\s*(?:-{1,3}|–|—)\s*(\d+)(?![\w.:])")
+#: How much of a value ``edit`` prints before it shortens it.
+SHOWN_CHARS = 120
+
+
+def _empty_name(value: str) -> bool:
+    """Whether a name list has an empty name: "and" (outside braces) first, last or twice in a row."""
+    words: list[str] = []
+    depth = 0
+    word = ""
+    for ch in value + " ":
+        if ch.isspace() and depth == 0:
+            if word:
+                words.append(word.lower())
+            word = ""
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        word += ch
+    ands = [w == "and" for w in words]
+    return bool(ands) and (ands[0] or ands[-1] or any(a and b for a, b in zip(ands, ands[1:])))
+
+
+def _short(text: str) -> str:
+    """``text``, or its first characters and how long it is, for a line on the terminal."""
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
 
 def field_name(name: str) -> str:
@@ -117,6 +143,9 @@ def check_value(name: str, value: str) -> str:
     elif low == "pages":
         if not _PAGES_RE.fullmatch(value):
             raise InvalidField(f"pages {value!r}: give a page or a range (12, 12--34, e123, S1--S5)")
+        for first, last in _RANGE_RE.findall(value):
+            if int(first) > int(last):
+                raise InvalidField(f"pages {value!r}: the range {first}--{last} runs backwards")
         # The library keeps decoded text, as an import does: TeX's "--" is an en dash.
         return value.replace("---", "—").replace("--", "–")
     elif low == "url":
@@ -136,6 +165,8 @@ def check_value(name: str, value: str) -> str:
             names.parse_name_list(value)
         except PapershelfError as exc:
             raise InvalidField(f"{low}: {exc}") from exc
+        if _empty_name(value):
+            raise InvalidField(f"{low} {_short(value)!r}: a name is empty ('and' at an end, or 'and and')")
     return value
 
 
@@ -383,4 +414,7 @@ def published(extra: Mapping[str, str]) -> dt.date | None:
 
 def describe(shown: Sequence[tuple[str, str, str]]) -> list[str]:
     """``title: 'Old' -> 'New'`` lines for what an edit changed."""
-    return [f"{name}: {before!r} -> {after!r}" if before else f"{name}: {after!r}" for name, before, after in shown]
+    return [
+        f"{name}: {_short(before)!r} -> {_short(after)!r}" if before else f"{name}: {_short(after)!r}"
+        for name, before, after in shown
+    ]
