@@ -10,6 +10,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from papershelf.core import names
+from papershelf.core import operations as ops
+from papershelf.core.operations.edit import parse_change
 from papershelf.gui.dialogs.entry_editor import EntryEditor
 
 from .conftest import import_through_preview, wait_search, wait_settled
@@ -204,3 +206,30 @@ def test_a_double_click_on_a_paper_opens_its_entry(dblp, qtbot):
     qtbot.waitUntil(lambda: dblp.citing.editor is not None, timeout=5000)
     assert dblp.citing.editor.paper.id == pid
     dblp.citing.editor.reject()
+
+
+def test_the_editor_fits_the_screen_and_the_authors_get_the_room(dblp, qtbot):
+    editor = open_editor(qtbot, dblp, "DBLP:journals/tocl/CimattiGIRS18")  # five authors, no editors
+    room = editor.screen().availableGeometry()
+    assert editor.width() <= room.width() and editor.height() <= room.height()
+    hint = editor.minimumSizeHint()
+    assert hint.width() <= 800 and hint.height() <= 600  # an 800×600 screen: the fields scroll
+    assert editor.editors.table.rowCount() == 0 and editor.other.rowCount() == 3
+    # Empty editors take one row, three other fields three: the five authors are all in sight.
+    row = editor.authors.table.rowHeight(0)
+    assert editor.editors.table.height() < 3 * row
+    assert editor.other.height() < 5 * row
+    assert editor.authors.table.viewport().height() >= 5 * row
+    editor.reject()
+
+
+def test_a_one_word_name_is_a_person_not_an_organisation(dblp, qtbot):
+    pid = dblp.library.resolve("MengRTB17")
+    dblp.library.run(ops.EditFields.of(pid, [parse_change("author", "Meng, Baoluo and Ζεύς and Plato")]))
+    editor = open_editor(qtbot, dblp, "MengRTB17")
+    assert [editor.authors.name_at(row) for row in range(3)] == [
+        names.Name("Baoluo", "", "Meng"),
+        names.Name(last="Ζεύς"),
+        names.Name(last="Plato"),
+    ]
+    editor.reject()

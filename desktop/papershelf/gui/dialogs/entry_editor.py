@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -64,6 +67,12 @@ FORM_FIELDS = (("Volume", "volume"), ("Number", "number"), ("Pages", "pages"), (
 LINK_FIELDS = (("DOI", "doi"), ("URL", "url"))
 #: Extra fields the form shows elsewhere (the other-fields table leaves them out).
 SHOWN_ELSEWHERE = frozenset({"volume", "number", "pages", "publisher", "doi", "editor", "year", "month", "day", "date"})
+#: The editor's size where the screen has room; it shrinks to the screen, down to the minimum, and scrolls.
+PREFERRED_SIZE = QSize(1000, 720)
+MINIMUM_SIZE = QSize(480, 360)
+#: How many rows the editors and other-fields tables show before they scroll.
+EDITOR_ROWS = 4
+OTHER_ROWS = 6
 _INVALID = "background-color: #ffd9d9;"
 _INVALID_BRUSH = QBrush(QColor("#ffd9d9"))
 
@@ -94,6 +103,35 @@ def date_text(paper: Paper) -> str:
     return f"{text}-{int(day):02d}" if day.isdigit() else text
 
 
+def fitting_size(widget: QWidget, preferred: QSize) -> QSize:
+    """``preferred``, made smaller where the widget's screen (less room for the window frame) has less room."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return preferred
+    room = screen.availableGeometry()
+    return QSize(min(preferred.width(), room.width() - 40), min(preferred.height(), room.height() - 60)).expandedTo(
+        widget.minimumSize()
+    )
+
+
+def fit_rows(table: QTableWidget, most: int) -> None:
+    """Keep ``table`` as tall as its rows (one at least, ``most`` at most, then it scrolls), as rows come and go."""
+
+    def fit(*_args: object) -> None:
+        rows = min(max(table.rowCount(), 1), most)
+        row_height = table.verticalHeader().defaultSectionSize()
+        frame = 2 * table.frameWidth()
+        height = table.horizontalHeader().sizeHint().height() + rows * row_height + frame
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + row_height + frame)
+        table.setMaximumHeight(height)
+
+    model = table.model()
+    model.rowsInserted.connect(fit)
+    model.rowsRemoved.connect(fit)
+    table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+    fit()
+
+
 # --- Names ------------------------------------------------------------------------------------
 
 
@@ -101,7 +139,7 @@ class NamesTable(QWidget):
     """An ordered list of names, one row each: Organisation, First, von, Last, Jr; add, remove, move."""
 
     changed = Signal()
-    COLUMNS = ("Org.", "First", "von", "Last / Organisation", "Jr")
+    COLUMNS = ("Org.", "First", "von", "Last", "Jr")
     _ORIGINAL = Qt.ItemDataRole.UserRole
 
     def __init__(self, title: str, name: str, parent: QWidget | None = None):
@@ -114,6 +152,9 @@ class NamesTable(QWidget):
         self.table.setObjectName(f"{name}Table")
         self.table.setAccessibleName(title)
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        last = self.table.horizontalHeaderItem(3)
+        if last is not None:
+            last.setToolTip("The last name, or an organisation's whole name")
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -137,6 +178,11 @@ class NamesTable(QWidget):
         layout.addLayout(buttons)
         self._original: tuple[str, ...] = ()
         self._filling = False
+
+    def compact(self, most: int = EDITOR_ROWS) -> None:
+        """As tall as the names (one row when there are none, ``most`` at most), not sharing the room equally."""
+        fit_rows(self.table, most)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text, self)
@@ -310,7 +356,17 @@ class EntryEditor(QDialog):
         self.fields: dict[str, tuple[QLineEdit, str]] = {}
         self._problems: dict[str, str] = {}
 
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        # Everything but the message and the buttons scrolls: the dialog fits an 800×600 screen.
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("entryEditorScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget(self.scroll_area)
+        self.scroll_area.setWidget(content)
+        outer.addWidget(self.scroll_area, 1)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         top = QGridLayout()
         layout.addLayout(top, 1)
 
@@ -338,20 +394,23 @@ class EntryEditor(QDialog):
         for label, name in LINK_FIELDS:
             value = (paper.url or "") if name == "url" else str(self._extra.get(name, ""))
             form.addRow(f"{label}:", self._line(name, value, label))
-        top.addWidget(form_box, 0, 0, 2, 1)
+        top.addWidget(form_box, 0, 0)
 
         written = self._written()
         self.authors = NamesTable("Authors", "authorsEditor", self)
         self.authors.set_names(list(paper.authors), written.get("author"))
         self.editors = NamesTable("Editors", "editorsEditor", self)
         self.editors.set_names(split_name_list(str(self._extra.get("editor", ""))), written.get("editor"))
+        # The authors beside the form, as tall as it; the editors (few papers have them) and
+        # the other fields below, side by side and only as tall as their rows.
+        self.editors.compact()
         for title_text, table, row in (("Authors", self.authors, 0), ("Editors", self.editors, 1)):
             box = QGroupBox(title_text, self)
             QVBoxLayout(box).addWidget(table)
-            top.addWidget(box, row, 1)
+            top.addWidget(box, row, 1 - row)
             table.changed.connect(self._update)
-        top.setRowStretch(0, 3)
-        top.setRowStretch(1, 2)
+        top.setRowStretch(0, 1)
+        top.setRowStretch(1, 0)
         top.setColumnStretch(0, 1)
         top.setColumnStretch(1, 1)
 
@@ -371,6 +430,7 @@ class EntryEditor(QDialog):
             self._other_original[name] = str(value)
             self._add_other(name, str(value))
         self.other.itemChanged.connect(lambda _item: self._update())
+        fit_rows(self.other, OTHER_ROWS)
         other.addWidget(self.other)
         other_buttons = QHBoxLayout()
         add = QPushButton("Add Field", other_box)
@@ -383,11 +443,11 @@ class EntryEditor(QDialog):
         other_buttons.addWidget(remove)
         other_buttons.addStretch(1)
         other.addLayout(other_buttons)
-        layout.addWidget(other_box)
+        top.addWidget(other_box, 1, 1)
 
         self.problem_label = wrapped_label("", "entryEditorProblem", self)
         self.problem_label.setStyleSheet("color: #a00000;")
-        layout.addWidget(self.problem_label)
+        outer.addWidget(self.problem_label)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -395,8 +455,9 @@ class EntryEditor(QDialog):
         self.ok_button.setObjectName("entryEditorOk")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-        self.resize(1000, 720)
+        outer.addWidget(self.buttons)
+        self.setMinimumSize(MINIMUM_SIZE)
+        self.resize(fitting_size(self, PREFERRED_SIZE))
         title.setFocus()
         self._update()
 
