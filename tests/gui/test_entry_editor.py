@@ -65,6 +65,15 @@ def test_the_editor_shows_every_field_of_an_imported_entry(dblp, qtbot):
     editor.reject()
 
 
+def test_a_long_title_opens_showing_its_start_not_selected(dblp, qtbot):
+    """The focused title opened fully selected and scrolled to its end ("r Arithmetic and Transcendental Functions")."""
+    editor = open_editor(qtbot, dblp, "DBLP:journals/tocl/CimattiGIRS18")
+    title = field(editor, "title")
+    assert title.hasFocus() or editor.focusWidget() is title
+    qtbot.waitUntil(lambda: not title.hasSelectedText() and title.cursorPosition() == 0, timeout=2000)
+    editor.reject()
+
+
 def test_editing_applies_one_undoable_step_and_changes_only_that_field(dblp, qtbot):
     pid = dblp.library.resolve("MengRTB17")
     before = dblp.library.get(pid)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -460,6 +460,13 @@ class EntryEditor(QDialog):
         self.resize(fitting_size(self, PREFERRED_SIZE))
         title.setFocus()
         self._update()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # The window's first focus selects the whole title and scrolls a long one to its end: show its start,
+        # once the focus has arrived (a later Tab still selects, as everywhere).
+        title = self.fields["title"][0]
+        QTimer.singleShot(0, lambda: title.setCursorPosition(0) if title.selectedText() == title.text() else None)
 
     # --- Building ---
 
