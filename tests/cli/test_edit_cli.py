@@ -40,7 +40,8 @@ def test_edit_sets_fields_and_prints_what_changed(run, dblp, tmp_path):
         "MengRTB17: doi: '10.1007/978-3-319-63046-5_10' -> '10.1007/978-3-319-63046-5_11'",
     ]
     text = export(run, tmp_path, "MengRTB17")
-    assert "  author = {Baoluo Meng and van Beethoven, Ludwig and {Alphabet Mobility}}," in text
+    sep = " and\n               "  # joined as dblp joined them
+    assert "  author = {Baoluo Meng" + sep + "van Beethoven, Ludwig" + sep + "{Alphabet Mobility}}," in text
     assert "  pages = {148--166}," in text
     assert "series" not in text
     assert "  doi = {10.1007/978-3-319-63046-5_11}" in text

@@ -219,7 +219,14 @@ def _names(raw: str, names: list[str], *, utf8: bool) -> str:
         written.setdefault(decode_name(part), part)
     # A new name is UTF-8 where the export is biblatex's or the entry already was.
     utf8 = utf8 or not raw.isascii()
-    return "{" + " and ".join(written.get(n) or format_name(n, utf8=utf8) for n in names) + "}"
+    # The names are joined as the file joined them (dblp puts each on its own line), so the diff is the change.
+    joiner = _JOINER.search(raw)
+    between = joiner.group(0) if joiner else " and "
+    return "{" + between.join(written.get(n) or format_name(n, utf8=utf8) for n in names) + "}"
+
+
+#: The first " and " between two names as written, with its white space (a newline and indentation in dblp's files).
+_JOINER = re.compile(r"\s+and\s+")
 
 
 def _keywords(raw: str, paper: Paper) -> str:
