@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 
 from ..records import Paper
 from . import citekeys
-from .citekeys import key_problem
 from .common import (
     NAME_FIELDS,
     VERBATIM_FIELDS,
@@ -272,7 +271,7 @@ def alias_ids(paper: Paper, existing: str = "") -> str:
     """
     # Only keys a \\cite can hold: the import keeps an uncitable original key (``bad key^1``) in ``ids``,
     # and this value is written as is, so it must never carry TeX (``\\input``, ``^^``) out unescaped.
-    keys = [k.strip() for k in existing.split(",") if k.strip() and key_problem(k.strip()) is None]
+    keys = [k.strip() for k in existing.split(",") if k.strip() and citekeys.key_problem(k.strip()) is None]
     keys += [a for a in paper.aliases if a.lower() not in {k.lower() for k in keys} | {paper.citation_key.lower()}]
     return "{" + ", ".join(keys) + "}"
 

@@ -209,6 +209,10 @@ def _changed_value(
     return encoded(name)
 
 
+#: The first " and " between two names as written, with its white space (a newline and indentation in dblp's files).
+_JOINER = re.compile(r"\s+and\s+")
+
+
 def _names(raw: str, names: list[str], *, utf8: bool) -> str:
     """A changed name list: each name still there as written, the new ones encoded."""
     from ..importers.bibtex import decode_name, split_names
@@ -223,10 +227,6 @@ def _names(raw: str, names: list[str], *, utf8: bool) -> str:
     joiner = _JOINER.search(raw)
     between = joiner.group(0) if joiner else " and "
     return "{" + between.join(written.get(n) or format_name(n, utf8=utf8) for n in names) + "}"
-
-
-#: The first " and " between two names as written, with its white space (a newline and indentation in dblp's files).
-_JOINER = re.compile(r"\s+and\s+")
 
 
 def _keywords(raw: str, paper: Paper) -> str:
