@@ -90,6 +90,20 @@ def backups_dir(library: Path | None = None) -> Path:
     return root / f"{library.stem}-{digest}"
 
 
+def files_dir(library: Path) -> Path:
+    """Where a library's stored PDFs live: a folder beside the library file.
+
+    The default library's is the data dir's ``files``; another library's is
+    ``<name> files`` beside it, so a library and its PDFs move (and back up)
+    together and two libraries in one folder never share files. Inside it:
+    ``ab/<sha256>.pdf`` (by content hash), ``.trash/`` (files of deleted papers,
+    for undo) and ``.partial/`` (downloads not finished yet).
+    """
+    if library.resolve() == default_library().resolve():
+        return library.parent / "files"
+    return library.parent / f"{library.stem} files"
+
+
 def resources_dir() -> Path:
     """The top-level ``resources/`` folder, in a checkout or a frozen bundle."""
     frozen = getattr(sys, "_MEIPASS", None)

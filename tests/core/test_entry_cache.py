@@ -343,7 +343,7 @@ NOT_EXPORTED_COLUMNS = {
     "read_at", "priority", "title_edited", "key_pinned",
 }  # fmt: skip
 #: Tables with a paper_id no BibTeX entry is made of.
-NOT_EXPORTED_TABLES = {"list_entry", "field_source", "not_duplicate", "entry_cache"}
+NOT_EXPORTED_TABLES = {"list_entry", "field_source", "not_duplicate", "entry_cache", "attachment", "download"}
 
 
 def test_every_part_of_a_paper_an_entry_may_be_made_of_drops_its_cached_entries(library):

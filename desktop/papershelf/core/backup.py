@@ -160,13 +160,13 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict[str, int | str]
             copy.execute("BEGIN")
             schema = copy.execute(
                 "SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL "
-                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE ? ORDER BY rowid",
-                (db.FTS_TABLE + "_%",),
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE ? AND name NOT LIKE ? ORDER BY rowid",
+                tuple(name + "_%" for name in db.FTS_TABLES),
             ).fetchall()
             for kind, table, sql in schema:
                 if kind == "table":
                     copy.execute(sql)
-                    if table != db.FTS_TABLE:
+                    if table not in db.FTS_TABLES:
                         copy.execute(f'INSERT INTO main."{table}" SELECT * FROM src."{table}"')
             if copy.execute("SELECT 1 FROM src.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
                 copy.execute("DELETE FROM main.sqlite_sequence")
@@ -412,6 +412,8 @@ def _prepare(candidate: Path, source: Path, revision: str) -> None:
         with db.write(engine) as conn:
             conn.exec_driver_sql(f"DELETE FROM {db.FTS_TABLE}")
             db.reindex(conn, conn.execute(select(PaperTable.id)).scalars())
+            # A backup holds no PDF text: the files are read again once they are back.
+            conn.exec_driver_sql("UPDATE attachment SET text_state = 'pending', text_error = NULL")
     except (SQLAlchemyError, sqlite3.Error) as exc:
         # Papershelf's tables are not all there, or not as this version wrote them.
         raise PapershelfError(f"{source}: not a usable backup ({db.one_line(getattr(exc, 'orig', exc))})") from None
@@ -599,15 +601,15 @@ def _tables(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
     names = [
         r[0]
         for r in conn.execute(
-            "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE ? "
+            "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE ? AND name NOT LIKE ? "
             "AND (name NOT LIKE 'sqlite_%' OR name = 'sqlite_sequence') ORDER BY name",
-            (db.FTS_TABLE + "_%",),
+            tuple(name + "_%" for name in db.FTS_TABLES),
         )
     ]
     tables = []
     for name in names:
         columns = [r[1] for r in conn.execute(f'PRAGMA main.table_info("{name}")')]
-        tables.append((name, ["rowid", *columns] if name == db.FTS_TABLE else columns))
+        tables.append((name, ["rowid", *columns] if name in db.FTS_TABLES else columns))
     return tables
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The newest schema revision this version of Papershelf knows. A test checks
 #: that it equals Alembic's head, so opening an up-to-date library does not
 #: need to import Alembic at all (that keeps start-up fast).
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 #: SQLite's header field for "which program's file is this" ("PShf").
 APPLICATION_ID = int.from_bytes(b"PShf", "big")
@@ -252,6 +252,10 @@ def on_write(engine: Engine, callback: Callable[[], None]) -> None:
 # --- Full-text search --------------------------------------------------------
 
 FTS_TABLE = "paper_fts"
+#: The full-text index of attached PDFs (migration 0006): rowid = attachment.id, pages joined by form feeds.
+PDF_FTS_TABLE = "pdf_fts"
+#: Every FTS5 table: backups leave their content out (restore rebuilds paper_fts and re-reads the PDFs).
+FTS_TABLES = (FTS_TABLE, PDF_FTS_TABLE)
 
 _REINDEX_DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT value FROM json_each(:ids))")
 _REINDEX_INSERT = text(

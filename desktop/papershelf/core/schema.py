@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -195,6 +196,84 @@ class EntryCacheTable(Base):
     strings: Mapped[str | None] = mapped_column(Text)
 
 
+class AttachmentTable(Base):
+    """A PDF of a paper: stored in the files folder by content hash, or linked where it is (migration 0006)."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+    #: "stored" (copied into the files folder) or "linked" (left where the user keeps it).
+    kind: Mapped[str] = mapped_column(String)
+    #: Stored: relative to the library's files folder; linked: absolute.
+    path: Mapped[str] = mapped_column(Text)
+    #: The file name the user knows it by (the original name, or "2501.01234.pdf").
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String, index=True)
+    #: The file's modification time when it was last checked.
+    mtime: Mapped[float | None] = mapped_column(Float)
+    #: "attached" (by the user) or "downloaded" (from arXiv).
+    origin: Mapped[str] = mapped_column(String)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: When the file was first found missing; None while it is where the library says.
+    missing_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: "pending", "done" or "failed" (then ``text_error`` says why).
+    text_state: Mapped[str] = mapped_column(String, server_default="pending", index=True)
+    text_error: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    #: The note its annotations are written into, and that note's text as the app last wrote it.
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("note.id", ondelete="SET NULL"))
+    note_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('stored', 'linked')", name="ck_attachment_kind"),
+        CheckConstraint("origin IN ('attached', 'downloaded')", name="ck_attachment_origin"),
+        CheckConstraint("text_state IN ('pending', 'done', 'failed')", name="ck_attachment_text_state"),
+        UniqueConstraint("paper_id", "sha256", name="uq_attachment_paper_sha256"),
+    )
+
+
+class PdfAnnotationTable(Base):
+    """A highlight or comment read from an attached PDF; ``ident`` is stable while the annotation is unchanged."""
+
+    __tablename__ = "pdf_annotation"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True)
+    ident: Mapped[str] = mapped_column(String, primary_key=True)
+    #: 1-based page number.
+    page: Mapped[int] = mapped_column(Integer)
+    #: Reading order within the page (top to bottom).
+    position: Mapped[float] = mapped_column(Float, server_default="0")
+    #: "highlight", "underline", "strikeout", "squiggly", "note" or "freetext".
+    kind: Mapped[str] = mapped_column(String)
+    quote: Mapped[str] = mapped_column(Text, server_default="")
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    author: Mapped[str] = mapped_column(Text, server_default="")
+    modified: Mapped[str | None] = mapped_column(String)
+
+
+class DownloadTable(Base):
+    """A PDF asked for and not yet arrived: downloads resume from here after a restart."""
+
+    __tablename__ = "download"
+
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: Why the last attempt failed, or None.
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SettingTable(Base):
+    """A library-wide setting (e.g. ``auto_download``), its value as JSON."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
 class TagTable(Base):
     __tablename__ = "tag"
 
@@ -277,3 +356,7 @@ AE = AutoexportTable.__table__
 KA = KeyAliasTable.__table__
 ND = NotDuplicateTable.__table__
 EC = EntryCacheTable.__table__
+AT = AttachmentTable.__table__
+PA = PdfAnnotationTable.__table__
+DL = DownloadTable.__table__
+ST = SettingTable.__table__
