@@ -215,6 +215,9 @@ def test_editing_a_field_an_online_source_filled_makes_it_the_users(library):
         ("pages", "12--10", "the range 12--10 runs backwards"),
         ("pages", "1--20, 40--30", "the range 40--30 runs backwards"),
         ("ids", "BansalBRT17", "ids holds the paper's other citation keys"),
+        # The exports would drop it: refused here rather than lost in the .bib (review finding, issue 14).
+        ("title", "Bell\x07 Labs", "title: holds the control character U+0007"),
+        ("note", "escape \x1b[31m red", "note: holds the control character U+001B"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_field_and_changes_nothing(dblp, field, value, message):

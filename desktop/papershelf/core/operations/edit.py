@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,10 @@ def check_value(name: str, value: str) -> str:
     """
     low = field_name(name)
     value = value.strip()
+    control = next((ch for ch in value if ch not in "\t\n\r" and unicodedata.category(ch) == "Cc"), None)
+    if control is not None:
+        # The exports cannot carry one (BibTeX and LaTeX drop or choke on it): refused, not lost later.
+        raise InvalidField(f"{low}: holds the control character U+{ord(control):04X}, which no export can carry")
     if not value:
         if low in REQUIRED:
             raise InvalidField(f"{low}: cannot be empty")
