@@ -50,9 +50,13 @@ def cmd_edit(
         if not sep or not name.strip():
             return _refused(f"{_short(word)!r} is not FIELD=VALUE")
         try:
-            changes.append(parse_change(name, value))
+            change = parse_change(name, value)
         except ops.InvalidField as exc:
             return _refused(str(exc))
+        if any(change[0] == earlier for earlier, _ in changes):
+            # The last one would silently win over the first: which one the user meant is theirs to say.
+            return _refused(f"{change[0]} is given twice; give each field once")
+        changes.append(change)
     with open_library(args) as library:
         pid = library.resolve(args.id)
         try:

@@ -73,6 +73,8 @@ def test_a_key_edit_renames_and_pins_the_key(run, dblp, library_path):
         (["author=and and"], "author 'and and': a name is empty"),
         (["pages=12--10"], "pages '12--10': the range 12--10 runs backwards"),
         (["ids=ReynoldsB15"], "field 'ids': ids holds the paper's other citation keys"),
+        # Given twice, one value would silently lose (review finding, issue 14); volume=1 comes first in argv.
+        (["Volume=2"], "volume is given twice; give each field once"),
     ],
 )
 def test_a_bad_field_or_value_is_one_line_exit_2_and_nothing_changes(run, dblp, tmp_path, argv, message):
