@@ -272,8 +272,46 @@ def _check_online(library_file: Path) -> str:
     return "API listing fetched over loopback"
 
 
+SMOKE_PDF_WORDS = "Papershelf smoke test page"
+
+
+def smoke_pdf(path: Path) -> Path:
+    """Write a one-page PDF whose text is ``SMOKE_PDF_WORDS`` (Helvetica, plain objects, a correct xref)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({SMOKE_PDF_WORDS}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def _check_pdf(folder: Path) -> str:
+    """Read a PDF through the sandbox: the worker process (the app itself when frozen) and PDFium are there."""
+    from .core.pdf import sandbox
+
+    content = sandbox.extract(smoke_pdf(folder / "smoke.pdf"), timeout=60)
+    if content.page_count != 1 or SMOKE_PDF_WORDS not in " ".join(content.pages[0].split()):
+        raise SmokeFailure(
+            f"pdf: expected {SMOKE_PDF_WORDS!r} on 1 page, got {content.page_count} pages: {content.pages!r:.200}"
+        )
+    return "PDF text read by the sandboxed worker"
+
+
 def run_smoke_test() -> int:
-    """Import the sample, paint the window, export to BibTeX; 0 if all of it worked."""
+    """Import the sample, paint the window, export to BibTeX, fetch, read a PDF; 0 if all of it worked."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     failures: list[str] = []
     done: list[str] = []
@@ -286,6 +324,7 @@ def run_smoke_test() -> int:
             ("window", lambda: _check_window(library_file)),
             ("export", lambda: _check_export(library_file, root / "smoke.bib")),
             ("online", lambda: _check_online(root / "online-library.sqlite3")),
+            ("pdf", lambda: _check_pdf(root)),
         )
         for name, step in steps:
             if "import" in failed and name in ("window", "export"):  # they read the imported library
