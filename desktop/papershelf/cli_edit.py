@@ -42,9 +42,9 @@ def cmd_edit(
 ) -> int:
     from .core import operations as ops
     from .core.display import visible
-    from .core.operations.edit import describe, parse_change
+    from .core.operations.edit import Value, describe, parse_change
 
-    changes = []
+    changes: list[tuple[str, Value]] = []
     for word in args.args:
         name, sep, value = word.partition("=")
         if not sep or not name.strip():
