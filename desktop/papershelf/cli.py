@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, cli_autoexport, cli_duplicates, cli_edit, paths
+from . import __version__, cli_annotations, cli_attach, cli_autoexport, cli_download, cli_duplicates, cli_edit, paths
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from .core.importers import Source
@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_autoexport.add_parser(sub)
     cli_edit.add_parser(sub)
     cli_duplicates.add_parser(sub)
+    cli_attach.add_parser(sub)
+    cli_download.add_parser(sub)
+    cli_annotations.add_parser(sub)
 
     return parser
 
@@ -903,6 +906,9 @@ COMMANDS = {
     "edit": lambda args: cli_edit.cmd_edit(args, _open, UsageError),
     "duplicates": lambda args: cli_duplicates.cmd_duplicates(args, _open, UsageError),
     "merge": lambda args: cli_duplicates.cmd_merge(args, _open, UsageError),
+    **cli_attach.commands(_open, UsageError),
+    **cli_download.commands(_open, UsageError),
+    **cli_annotations.commands(_open, UsageError),
 }
 
 
