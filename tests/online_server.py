@@ -11,7 +11,9 @@
 A route is a path, with or without its query: ``/api/query?id_list=1,2&max_results=2`` matches only that query
 (in any order and encoding: ``max_results=2&id_list=1%2C2``), ``/api/query`` any query (the exact one wins). A
 route holds one reply, or a list played in turn (the last one repeats: ``[429, 200]``), or a function of the
-request. Unknown paths get a 404. A reply can carry an ETag or Last-Modified, and then the server answers a
+request. Unknown paths get a 404. A reply with ``ranges=True`` answers ``Range: bytes=N-`` as a file server
+does: 206 with the rest and a Content-Range (416 past the end), or the whole body when an ``If-Range`` does
+not match its ETag / Last-Modified. A reply can carry an ETag or Last-Modified, and then the server answers a
 matching ``If-None-Match`` / ``If-Modified-Since`` with a 304 as a real server would. It can also be gzipped,
 truncated (the connection closes before Content-Length bytes), trickle (a byte at a time) or hang (the server
 sleeps before answering; closing the server wakes it). The server also answers proxy requests (``GET http://host/path``): it routes them
@@ -70,6 +72,7 @@ class Reply:
     hang: float = 0  # seconds to wait before answering anything
     trickle: float = 0  # send the body a byte at a time, this many seconds apart (a slow server)
     content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    ranges: bool = False  # answer "Range: bytes=N-" with a 206 (see the module docstring)
 
     @classmethod
     def json(cls, value: object, **kwargs: Any) -> Reply:
@@ -174,6 +177,23 @@ def _not_modified(reply: Reply, request: Request) -> bool:
     return reply.last_modified is not None and request.headers.get("If-Modified-Since") == reply.last_modified
 
 
+def _ranged(reply: Reply, request: Request) -> Reply:
+    """The part of reply that ``Range: bytes=N-`` asks for (a 206), or reply itself if the range does not apply."""
+    wanted = request.headers.get("Range", "")
+    if_range = request.headers.get("If-Range")
+    if not wanted.startswith("bytes=") or not wanted.endswith("-") or not wanted[6:-1].isdigit():
+        return reply
+    if if_range is not None and if_range not in (reply.etag, reply.last_modified):
+        return reply  # the file changed since the first part was sent: all of it again
+    start, size = int(wanted[6:-1]), len(reply.body)
+    if start >= size:
+        return replace(reply, status=416, body=b"", headers={**reply.headers, "Content-Range": f"bytes */{size}"})
+    content_range = f"bytes {start}-{size - 1}/{size}"
+    return replace(
+        reply, status=206, body=reply.body[start:], headers={**reply.headers, "Content-Range": content_range}
+    )
+
+
 def _handler_for(server: OnlineServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -186,6 +206,8 @@ def _handler_for(server: OnlineServer) -> type[BaseHTTPRequestHandler]:
                 return
             if reply.status == 200 and _not_modified(reply, request):
                 reply = replace(reply, status=304, body=b"", gzip=False, truncate=None)
+            if reply.status == 200 and reply.ranges:
+                reply = _ranged(reply, request)
             body = gzip.compress(reply.body) if reply.gzip else reply.body
             self.send_response(reply.status)
             if reply.status != 304:

@@ -15,6 +15,9 @@ which keeps the frozen installers as they are. On top of that it adds what the A
 - a cache (with ``cache_dir``): bodies that came with an ETag or Last-Modified are kept, one file per URL, and
   asked for again conditionally; a 304 returns the kept body.
 
+:meth:`Client.download` streams a large answer (a PDF) into a file instead, with the same timeouts and politeness,
+its own size bound, and resume: what arrived stays in the file, and the next call asks for the rest (HTTP Range).
+
 Every failure is a :class:`NetworkError` whose message is one line: ``<url>: <reason>``. The clock and sleep are
 injectable, so tests check the spacing and the waits without waiting. A client is for one thread at a time.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import errno
 import functools
 import hashlib
 import http.client
@@ -31,6 +35,7 @@ import logging
 import os
 import socket
 import ssl
+import stat
 import tempfile
 import time
 import urllib.error
@@ -75,6 +80,29 @@ class Response:
     headers: Mapping[str, str]  # names in lower case
     body: bytes  # decoded from gzip
     from_cache: bool
+
+
+#: Called with (bytes in the file so far, the size of the whole file if the server said it).
+ByteProgress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file that arrived whole at ``path``."""
+
+    url: str
+    path: Path
+    size: int  # bytes in the file
+    resumed_from: int  # bytes kept from an earlier, interrupted try (0: all of it came in this call)
+    headers: Mapping[str, str]  # of the last answer, names in lower case
+
+
+class DownloadFileError(PapershelfError):
+    """The local file of a download could not be written or read: ``"<path>: <reason>"``."""
+
+
+class _Restart(Exception):
+    """The partial file cannot be continued (the server sent another range): start from the beginning."""
 
 
 def default_user_agent() -> str:
@@ -131,20 +159,8 @@ class Client:
             if status == 304 and cached:
                 return cached
             if status in _RETRY_STATUSES:
-                if retries == self.max_retries:
-                    raise NetworkError(url, f"HTTP {status} {reason} (still, after {retries} retries)")
-                wait = _retry_after(answer_headers)
-                if wait is None:
-                    wait = _BACKOFF * 2**retries
-                if waited + wait > self.max_retry_wait:  # all the waits of one request together
-                    when = dt.datetime.now() + dt.timedelta(seconds=wait)
-                    raise NetworkError(
-                        url,
-                        f"HTTP {status} {reason}: the server asks to wait {wait:.0f} s; try again after {when:%Y-%m-%d %H:%M}",
-                    )
+                waited += self._retry_wait(url, status, reason, answer_headers, retries, waited)
                 retries += 1
-                waited += wait
-                self._wait(url, wait)
                 continue
             if not 200 <= status < 300:
                 raise NetworkError(url, f"HTTP {status} {reason}")
@@ -154,6 +170,196 @@ class Client:
             response = Response(url, status, answer_headers, body, from_cache=False)
             self._cache_write(response)
             return response
+
+    def _retry_wait(
+        self, url: str, status: int, reason: str, headers: Mapping[str, str], retries: int, waited: float
+    ) -> float:
+        """Wait as a 429/503 asks (Retry-After, else a doubling backoff) and return the wait; NetworkError if
+        the retries are used up or the waits of this request together would pass max_retry_wait."""
+        if retries == self.max_retries:
+            raise NetworkError(url, f"HTTP {status} {reason} (still, after {retries} retries)")
+        wait = _retry_after(headers)
+        if wait is None:
+            wait = _BACKOFF * 2**retries
+        if waited + wait > self.max_retry_wait:  # all the waits of one request together
+            when = dt.datetime.now() + dt.timedelta(seconds=wait)
+            raise NetworkError(
+                url,
+                f"HTTP {status} {reason}: the server asks to wait {wait:.0f} s; try again after {when:%Y-%m-%d %H:%M}",
+            )
+        self._wait(url, wait)
+        return wait
+
+    def download(
+        self,
+        url: str,
+        path: Path,
+        *,
+        max_bytes: int | None = None,
+        total_timeout: float | None = None,
+        progress: ByteProgress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Download:
+        """GET ``url`` into the file ``path``, continuing what an earlier call left there.
+
+        What arrives is written to ``path`` as it comes, so a transfer that stops (the connection drops, a
+        timeout, cancel) leaves it there and the next call asks only for the rest: ``Range: bytes=N-`` with
+        ``If-Range`` and the validator (a strong ETag, else Last-Modified) of the answer it came from, kept in
+        ``<path>.json``. A file that changed on the server since, or a server that ignores ranges, sends the
+        whole file (200), which replaces the partial one; so does one that answers another range. Without a
+        validator there is nothing to check the rest against, and the download starts again.
+
+        The whole file is at most ``max_bytes`` (default: the client's ``max_bytes``); a larger one is refused
+        and its partial file removed. ``total_timeout`` bounds this call's transfer (default: the client's),
+        ``read_timeout`` each wait for data. The body is stored as sent (``Accept-Encoding: identity``).
+        Politeness and 429/503 retries are :meth:`get`'s. ``progress(done, total)`` after each piece;
+        ``cancelled()`` is asked between pieces (and while waiting), and a cancel raises NetworkError
+        ``"cancelled"`` with the partial file kept. A file that cannot be written raises DownloadFileError.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise NetworkError(url, "not an http(s) URL")
+        limit = max_bytes if max_bytes is not None else self.max_bytes
+        own = self.cancelled
+        if cancelled is not None:
+            self.cancelled = lambda: cancelled() or bool(own and own())
+        try:
+            retries, waited, restarted = 0, 0.0, False
+            while True:
+                offset, validator = _partial_file(path, url)
+                headers = {"User-Agent": self.user_agent, "Accept": "*/*", "Accept-Encoding": "identity"}
+                if offset and validator:
+                    headers["Range"] = f"bytes={offset}-"
+                    headers["If-Range"] = validator
+                else:
+                    offset = 0
+                self._wait_turn(url, parts.hostname)
+                try:
+                    outcome = self._download_attempt(url, path, headers, offset, limit, total_timeout, progress)
+                except _Restart:
+                    if restarted:
+                        raise NetworkError(url, "the server sent another part of the file than asked for") from None
+                    restarted = True
+                    _discard(path)
+                    continue
+                if isinstance(outcome, Download):
+                    return outcome
+                status, reason, answer_headers = outcome
+                if status in _RETRY_STATUSES:
+                    waited += self._retry_wait(url, status, reason, answer_headers, retries, waited)
+                    retries += 1
+                    continue
+                if status == 416 and offset:  # the range starts at or after the end: maybe all of it is here
+                    if _content_range(answer_headers.get("content-range", ""))[2] == offset:
+                        return Download(url, path, offset, offset, answer_headers)
+                    if not restarted:
+                        restarted = True
+                        _discard(path)
+                        continue
+                raise NetworkError(url, f"HTTP {status} {reason}")
+        finally:
+            self.cancelled = own
+
+    def _download_attempt(
+        self,
+        url: str,
+        path: Path,
+        headers: Mapping[str, str],
+        offset: int,
+        limit: int,
+        total_timeout: float | None,
+        progress: ByteProgress | None,
+    ) -> Download | tuple[int, str, dict[str, str]]:
+        """One GET streamed into path: the Download, or the status, reason and headers of an answer that is not one."""
+        budget = _Budget(self.read_timeout, time.monotonic() + (total_timeout or self.total_timeout))
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler(), _Redirects(), _Handler(self._tls, budget))
+        request = urllib.request.Request(url, headers=dict(headers))
+        try:
+            try:
+                answer = opener.open(request, timeout=min(self.connect_timeout, self.total_timeout))
+            except urllib.error.HTTPError as error:
+                with error:
+                    _log.info("GET %s: HTTP %s", url, error.code)
+                    return error.code, str(error.reason), _lower(error.headers)
+            with answer:
+                answer_headers = _lower(answer.headers)
+                if not 200 <= answer.status < 300:
+                    return answer.status, answer.reason, answer_headers
+                encoding = answer_headers.get("content-encoding", "identity").strip().lower()
+                if encoding not in ("identity", ""):
+                    raise NetworkError(url, f"unsupported Content-Encoding {encoding!r}")
+                length = answer_headers.get("content-length", "")
+                total: int | None = None
+                if answer.status == 206:
+                    start, _end, total = _content_range(answer_headers.get("content-range", ""))
+                    if start != offset:
+                        raise _Restart
+                else:
+                    offset = 0  # the whole file: it replaces what was there
+                    total = int(length) if length.isdigit() else None
+                if total is not None and total > limit or length.isdigit() and offset + int(length) > limit:
+                    _discard(path)
+                    size = total if total is not None else offset + int(length)
+                    raise NetworkError(url, f"the file is {size} bytes, more than the {limit} allowed")
+                _write_meta(path, url, _validator(answer_headers))
+                done = self._stream(url, answer, path, offset, limit, total, budget, progress)
+                _log.info("GET %s: HTTP %s, %d bytes from byte %d", url, answer.status, done - offset, offset)
+                return Download(url, path, done, offset, answer_headers)
+        except (NetworkError, DownloadFileError, _Restart):
+            raise
+        except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            raise NetworkError(url, self._reason(error, budget)) from None
+
+    def _stream(
+        self,
+        url: str,
+        answer: http.client.HTTPResponse,
+        path: Path,
+        offset: int,
+        limit: int,
+        total: int | None,
+        budget: _Budget,
+        progress: ByteProgress | None,
+    ) -> int:
+        """Append the body to path (after its first ``offset`` bytes) as it arrives; the file's size at the end."""
+        try:
+            fd = _open_own(path)
+        except OSError as error:
+            raise DownloadFileError(f"{path}: {error.strerror or error}") from None
+        with open(fd, "r+b") as file:
+            done = offset
+            try:
+                file.truncate(offset)
+                file.seek(offset)
+            except OSError as error:
+                raise DownloadFileError(f"{path}: {error.strerror or error}") from None
+            if progress is not None:
+                progress(done, total)
+            while True:
+                self._check_cancelled(url)
+                budget.before_read()
+                chunk = answer.read1(_CHUNK)
+                if not chunk:
+                    break
+                if done + len(chunk) > limit:
+                    file.close()
+                    _discard(path)
+                    raise NetworkError(url, f"the file is more than the {limit} bytes allowed")
+                try:
+                    file.write(chunk)
+                    file.flush()  # what arrived is kept if the process ends now
+                except OSError as error:
+                    raise DownloadFileError(f"{path}: {error.strerror or error}") from None
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+            try:
+                os.fsync(file.fileno())
+            except OSError as error:
+                raise DownloadFileError(f"{path}: {error.strerror or error}") from None
+        if answer.length:  # bytes Content-Length announced that never came; those that came are kept
+            raise NetworkError(url, f"the connection closed after {done} of {done + answer.length} bytes")
+        return done
 
     # -- one request -------------------------------------------------------------------------------------------
 
@@ -357,6 +563,82 @@ def _check(body: bytes, content_type: str, expect: Expect) -> str | None:
     except (ValueError, xml.parsers.expat.ExpatError) as error:
         return f"expected XML, got malformed XML ({error})"
     return None
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _partial_file(path: Path, url: str) -> tuple[int, str | None]:
+    """The size of what an earlier download of url left in path, and the validator to continue it with."""
+    try:
+        st = path.lstat()
+        meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        if not stat.S_ISREG(st.st_mode) or meta.get("url") != url or not isinstance(meta.get("validator"), str):
+            return 0, None
+        return st.st_size, meta["validator"]
+    except (OSError, ValueError, AttributeError):
+        return 0, None
+
+
+def _write_meta(path: Path, url: str, validator: str | None) -> None:
+    """Keep beside path what a later call needs to continue it (or nothing, without a validator)."""
+    meta = _meta_path(path)
+    try:
+        if validator is None:
+            meta.unlink(missing_ok=True)
+            return
+        _write_own(meta, json.dumps({"url": url, "validator": validator}).encode("utf-8"))
+    except OSError as error:
+        raise DownloadFileError(f"{meta}: {error.strerror or error}") from None
+
+
+def _open_own(path: Path) -> int:
+    """Open the app's own file for writing (created 0600): never through a symlink, never a FIFO or device."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
+def _write_own(path: Path, data: bytes) -> None:
+    """Replace the content of the app's own small file (see :func:`_open_own`)."""
+    with open(_open_own(path), "r+b") as file:
+        file.truncate(0)
+        file.write(data)
+
+
+def _discard(path: Path) -> None:
+    """Remove a partial download and its validator (only regular files: .partial is the app's own folder)."""
+    for file in (path, _meta_path(path)):
+        try:
+            if stat.S_ISREG(file.lstat().st_mode):
+                file.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise DownloadFileError(f"{file}: {error.strerror or error}") from None
+
+
+def _validator(headers: Mapping[str, str]) -> str | None:
+    """What If-Range can name: a strong ETag (If-Range refuses weak ones), else Last-Modified."""
+    etag = headers.get("etag", "").strip()
+    if etag and not etag.startswith("W/"):
+        return etag
+    return headers.get("last-modified", "").strip() or None
+
+
+def _content_range(value: str) -> tuple[int | None, int | None, int | None]:
+    """(first byte, last byte, whole size) of ``bytes 100-199/1000`` or ``bytes */1000``; None where not said."""
+    unit, _, spec = value.strip().partition(" ")
+    if unit.lower() != "bytes":
+        return None, None, None
+    span, _, size = spec.partition("/")
+    first, _, last = span.partition("-")
+    number = [int(x) if x.strip().isdigit() else None for x in (first, last, size)]
+    return number[0], number[1], number[2]
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
