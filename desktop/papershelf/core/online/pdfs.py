@@ -1,0 +1,411 @@
+"""arXiv PDFs for offline reading: a queue in the library, downloads that resume, and the auto-download rule.
+
+A paper's PDF is ``GET {PAPERSHELF_ARXIV_PDF}/{arxiv_id}`` (default ``https://arxiv.org/pdf``). Papers are
+queued in the library's ``download`` table (:class:`~papershelf.core.operations.downloads.QueueDownloads`), so a
+download asked for and not finished is still asked for after a restart. :func:`download` fetches them one
+by one into ``<files folder>/.partial/<paper id>.part``; what arrived stays there if the transfer stops
+(a dropped connection, Cancel, Ctrl+C, the app closed), and the next try asks only for the rest (HTTP
+Range, see :meth:`~.http.Client.download`). What arrived must start like a PDF (``%PDF-``): arXiv's
+"are you a robot?" page or an error page is refused in one line. A PDF is attached to its paper (stored
+by hash in the files folder, origin "downloaded") and leaves the queue; a failure stays on the queue row
+(``attempts``, ``error``) and is reported in one line.
+
+arXiv's rules (https://info.arxiv.org/help/api/tou.html, the same as for its API): one request every
+3 seconds to its host, and the wait a 429/503 asks for (Retry-After), both the client's job. A PDF is
+at most :data:`MAX_BYTES`.
+
+Auto-download: the library setting ``auto_download`` names a tag or a reading list (off by default);
+:func:`papers_to_queue` says which papers that just got the tag or joined the list should be queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote, urlsplit
+
+from sqlalchemy import Connection, select
+
+from ... import paths
+from .. import db, normalize
+from ..errors import PapershelfError
+from ..fsutil import make_private_dirs
+from ..operations import Outcome
+from ..operations import downloads as ops
+from ..operations.downloads import AutoRule, read_rule
+from ..schema import AT, DL, LE, PT, RL, P, T
+from . import arxiv
+from .http import Client, Download, DownloadFileError, NetworkError, default_user_agent
+
+if TYPE_CHECKING:
+    from ..attachments import Attachment
+    from ..library import Library
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_PDF = "https://arxiv.org/pdf"
+#: The largest PDF downloaded (arXiv's own limit for a submission is 50 MB).
+MAX_BYTES = 100 * 1024 * 1024
+#: Seconds one PDF's transfer may take in all (each wait for data: the client's read timeout, 20 s).
+DOWNLOAD_TIMEOUT = 600.0
+#: Bytes read to tell a PDF from anything else (as core.pdf.sandbox.is_pdf).
+_MAGIC_WINDOW = 1024
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Where a download stands: paper ``index`` (1-based) of ``count``, ``done`` of ``total`` bytes."""
+
+    index: int
+    count: int
+    paper_id: int
+    arxiv_id: str
+    done: int
+    total: int | None  # None: the server did not say
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What happened to one paper's PDF; ``message`` is one line."""
+
+    paper_id: int
+    arxiv_id: str | None
+    state: Literal["downloaded", "skipped", "failed", "cancelled"]
+    message: str
+    attachment: Attachment | None = None
+    size: int = 0
+    resumed_from: int = 0  # bytes an earlier try had already fetched
+
+    def line(self) -> str:
+        """``12 (2509.01234): <message>``, for a terminal or a status bar."""
+        return f"{self.paper_id}{f' ({self.arxiv_id})' if self.arxiv_id else ''}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A paper waiting for its PDF."""
+
+    paper_id: int
+    arxiv_id: str | None
+    attempts: int
+    error: str | None
+
+
+# --- Where from ---------------------------------------------------------------------------------------------
+
+
+def pdf_base() -> str:
+    """``$PAPERSHELF_ARXIV_PDF`` without a trailing slash, or https://arxiv.org/pdf."""
+    url = os.environ.get("PAPERSHELF_ARXIV_PDF", "").strip().rstrip("/") or DEFAULT_PDF
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NetworkError(url, "PAPERSHELF_ARXIV_PDF is not an http(s) URL")
+    return url
+
+
+def pdf_url(arxiv_id: str) -> str:
+    """The PDF's URL: ``{PAPERSHELF_ARXIV_PDF}/{arxiv_id}``, without an ``arXiv:`` prefix; a version is kept."""
+    ident = arxiv_id.strip()
+    if ident[:6].lower() == "arxiv:":
+        ident = ident[6:]
+    if normalize.arxiv_id(ident) is None:
+        raise PapershelfError(f"{arxiv_id!r} is not an arXiv id")
+    return f"{pdf_base()}/{quote(ident, safe='/.')}"
+
+
+def min_interval() -> dict[str, float]:
+    """arXiv's spacing (:data:`.arxiv.MIN_INTERVAL`) for the PDF host and for the API's host."""
+    host = urlsplit(pdf_base()).hostname
+    assert host is not None  # pdf_base() checked it
+    return {**arxiv.min_interval(), host: arxiv.MIN_INTERVAL}
+
+
+def pdf_client(
+    cancelled: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Client:
+    """A client for PDFs: Papershelf's User-Agent, arXiv's spacing, :data:`MAX_BYTES`, no cache."""
+    return Client(
+        user_agent=default_user_agent(),
+        min_interval=min_interval(),
+        max_bytes=MAX_BYTES,
+        cancelled=cancelled,
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def partial_dir(library: Library) -> Path:
+    """The folder of unfinished downloads: ``<files folder>/.partial``."""
+    return paths.files_dir(library.path) / ".partial"
+
+
+# --- The queue ----------------------------------------------------------------------------------------------
+
+
+def queued(library: Library) -> list[Queued]:
+    """The papers waiting for their PDF, in the order they were queued."""
+    statement = (
+        select(DL.c.paper_id, P.c.arxiv_id, DL.c.attempts, DL.c.error)
+        .join(P, P.c.id == DL.c.paper_id)
+        .order_by(DL.c.requested_at, DL.c.paper_id)
+    )
+    with db.read(library.engine) as conn:
+        return [Queued(*row) for row in conn.execute(statement)]
+
+
+def queue(library: Library, paper_ids: Iterable[int]) -> Outcome:
+    """Queue papers for their PDF (one undoable operation; its result is how many were queued)."""
+    return library.run(ops.QueueDownloads(tuple(paper_ids)))
+
+
+def has_pdf(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Those of ids with a PDF attached whose file is not missing."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 30_000):
+        chunk = list(ids[start : start + 30_000])
+        statement = select(AT.c.paper_id).where(AT.c.paper_id.in_(chunk), AT.c.missing_since.is_(None))
+        found.update(conn.execute(statement).scalars())
+    return found
+
+
+def _arxiv_ids(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 30_000):
+        chunk = list(ids[start : start + 30_000])
+        found.update((pid, aid) for pid, aid in conn.execute(select(P.c.id, P.c.arxiv_id).where(P.c.id.in_(chunk))))
+    return found
+
+
+# --- Downloading --------------------------------------------------------------------------------------------
+
+
+def download(
+    library: Library,
+    paper_ids: Sequence[int] | None = None,
+    *,
+    client: Client | None = None,
+    progress: Callable[[DownloadProgress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> list[DownloadResult]:
+    """Download and attach the arXiv PDFs of these papers (None: of every queued paper), one at a time.
+
+    Given papers are queued first, so what does not arrive now is still asked for next time. A paper with no
+    arXiv id, or that has a PDF already, is skipped (and leaves the queue). A cancel (``cancelled()`` true,
+    checked between pieces of a file and while waiting) stops at once: the paper being fetched and those
+    after it stay queued, and what arrived is kept for the next try. One result per paper, in order.
+    """
+    web = client if client is not None else pdf_client(cancelled)
+    with db.read(library.engine) as conn:
+        if paper_ids is None:
+            rows = conn.execute(select(DL.c.paper_id).order_by(DL.c.requested_at, DL.c.paper_id))
+            ids = [int(pid) for pid in rows.scalars()]
+        else:
+            ids = list(dict.fromkeys(paper_ids))
+        arxiv_of = _arxiv_ids(conn, ids)
+        have = has_pdf(conn, ids)
+    missing = [pid for pid in ids if pid not in arxiv_of]
+    if missing:
+        raise PapershelfError(f"no paper with id {missing[0]}")
+    results: dict[int, DownloadResult] = {}
+    todo: list[int] = []
+    for pid in ids:
+        aid = arxiv_of[pid]
+        if aid is None:
+            results[pid] = DownloadResult(pid, None, "skipped", "no arXiv id, so no arXiv PDF to download")
+        elif pid in have:
+            results[pid] = DownloadResult(pid, aid, "skipped", "already has a PDF")
+        else:
+            todo.append(pid)
+    if paper_ids is not None and todo:
+        library.run(ops.QueueDownloads(tuple(todo)))
+    done_with = [pid for pid in results]  # skipped: nothing left to download for them
+    if done_with:
+        library.run(ops.UnqueueDownloads(tuple(done_with)))
+    folder = partial_dir(library)
+    for index, pid in enumerate(todo, 1):
+        aid = arxiv_of[pid]
+        assert aid is not None
+        if cancelled is not None and cancelled():
+            result = _cancelled(pid, aid)
+        else:
+            result = _download_one(library, web, folder, pid, aid, index, len(todo), progress, cancelled, max_bytes)
+        results[pid] = result
+        if result.state == "cancelled":
+            for later in todo[index:]:
+                results[later] = _cancelled(later, arxiv_of[later])
+            break
+    return [results[pid] for pid in ids]
+
+
+def _cancelled(pid: int, aid: str | None) -> DownloadResult:
+    return DownloadResult(pid, aid, "cancelled", "cancelled; still queued (what arrived is kept)")
+
+
+def _download_one(
+    library: Library,
+    web: Client,
+    folder: Path,
+    pid: int,
+    aid: str,
+    index: int,
+    count: int,
+    progress: Callable[[DownloadProgress], None] | None,
+    cancelled: Callable[[], bool] | None,
+    max_bytes: int,
+) -> DownloadResult:
+    """Fetch, check and attach one paper's PDF; a failure is recorded on its queue row."""
+
+    def failed(reason: str) -> DownloadResult:
+        library.run(ops.RecordDownloadFailure(pid, reason))
+        return DownloadResult(pid, aid, "failed", " ".join(reason.split()))
+
+    def report(done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(DownloadProgress(index, count, pid, aid, done, total))
+
+    report(0, None)
+    part = folder / f"{pid}.part"
+    try:
+        url = pdf_url(aid)
+        make_private_dirs(folder)
+        got = web.download(
+            url, part, max_bytes=max_bytes, total_timeout=DOWNLOAD_TIMEOUT, progress=report, cancelled=cancelled
+        )
+    except NetworkError as exc:
+        if exc.reason == "cancelled":
+            return _cancelled(pid, aid)
+        return failed(str(exc))
+    except (DownloadFileError, PapershelfError) as exc:
+        return failed(str(exc))
+    except OSError as exc:
+        return failed(f"{exc.filename or folder}: {exc.strerror or exc}")
+    problem = _not_a_pdf(got)
+    if problem is not None:
+        _remove(part, part.with_name(part.name + ".json"))
+        return failed(f"{url}: {problem}; nothing was attached")
+    named = folder / f"{aid.replace('/', '_')}.pdf"  # the name the attachment keeps
+    try:
+        _remove(named)
+        if os.path.lexists(named):  # never renamed over a link, a folder or a device
+            return failed(f"{named}: not a regular file; move it away and download again")
+        os.replace(part, named)
+    except OSError as exc:
+        return failed(f"{named}: {exc.strerror or exc}")
+    from ..attachments import attach
+
+    try:
+        attachment = attach(library, pid, named, origin="downloaded")
+    except PapershelfError as exc:
+        try:
+            if not os.path.lexists(part):
+                os.replace(named, part)  # kept whole: the next try gets it from here without asking arXiv
+        except OSError:
+            pass
+        return failed(str(exc))
+    _remove(named, part.with_name(part.name + ".json"))
+    library.run(ops.UnqueueDownloads((pid,)))
+    resumed = f", resumed at {_size(got.resumed_from)}" if got.resumed_from else ""
+    message = f"downloaded {named.name} ({_size(got.size)}{resumed})"
+    return DownloadResult(pid, aid, "downloaded", message, attachment, got.size, got.resumed_from)
+
+
+def _not_a_pdf(got: Download) -> str | None:
+    """Why what arrived is not a PDF (an HTML page: arXiv's robot check or an error page), or None if it is one."""
+    try:
+        with open(got.path, "rb") as file:
+            head = file.read(_MAGIC_WINDOW)
+    except OSError as exc:
+        return f"could not read what arrived ({exc.strerror or exc})"
+    if b"%PDF-" in head:
+        return None
+    content_type = " ".join(got.headers.get("content-type", "").split())[:80] or "no Content-Type"
+    if b"<html" in head.lower() or b"<!doctype html" in head.lower() or "html" in content_type.lower():
+        return f"the server sent a web page ({content_type}), not a PDF: perhaps a captcha or an error page"
+    if not head:
+        return "the server sent an empty file, not a PDF"
+    return f"the server sent something that is not a PDF ({content_type})"
+
+
+def _remove(*files: Path) -> None:
+    """Remove files of the app's own .partial folder that exist (regular files only); a file that cannot be
+    removed is left (and logged): it is tidying, and the next download replaces it."""
+    for file in files:
+        try:
+            if stat.S_ISREG(file.lstat().st_mode):
+                file.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            _log.warning("%s: could not remove it: %s", file, exc.strerror or exc)
+
+
+def _size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+# --- Automatic downloads ------------------------------------------------------------------------------------
+
+
+def auto_download(library: Library) -> AutoRule | None:
+    """The auto-download rule: ("tag", NAME), ("list", NAME), or None (off, the default)."""
+    with db.read(library.engine) as conn:
+        return read_rule(conn)
+
+
+def set_auto_download(library: Library, rule: AutoRule | None) -> Outcome:
+    """Set the rule (None: off); one undoable operation."""
+    return library.run(ops.SetAutoDownload(rule))
+
+
+def papers_to_queue(library: Library, paper_ids: Iterable[int]) -> list[int]:
+    """Those of these papers the auto-download rule asks a PDF for and that are neither queued nor have one.
+
+    Call it after papers got a tag or joined a list; with the rule off it is always empty.
+    """
+    ids = list(dict.fromkeys(paper_ids))
+    with db.read(library.engine) as conn:
+        rule = read_rule(conn)
+        if rule is None or not ids:
+            return []
+        kind, name = rule
+        matching: set[int] = set()
+        for start in range(0, len(ids), 30_000):
+            chunk = ids[start : start + 30_000]
+            if kind == "tag":
+                statement = (
+                    select(PT.c.paper_id)
+                    .join(T, T.c.id == PT.c.tag_id)
+                    .where(T.c.name == name, PT.c.paper_id.in_(chunk))
+                )
+            else:
+                statement = (
+                    select(LE.c.paper_id)
+                    .join(RL, RL.c.id == LE.c.list_id)
+                    .where(RL.c.name == name, LE.c.paper_id.in_(chunk))
+                )
+            matching.update(conn.execute(statement).scalars())
+        candidates = [pid for pid in ids if pid in matching]
+        arxiv_of = _arxiv_ids(conn, candidates)
+        have = has_pdf(conn, candidates)
+        waiting = set(ops.queue_rows(conn, candidates))
+    return [pid for pid in candidates if arxiv_of.get(pid) and pid not in have and pid not in waiting]
+
+
+def queue_automatic(library: Library, paper_ids: Iterable[int]) -> int:
+    """Queue the papers :func:`papers_to_queue` names; how many were queued."""
+    wanted = papers_to_queue(library, paper_ids)
+    if not wanted:
+        return 0
+    queued_now: int = library.run(ops.QueueDownloads(tuple(wanted))).result
+    return queued_now

@@ -1,0 +1,206 @@
+"""Operations on the download queue (the ``download`` table) and the auto-download setting.
+
+A queued paper waits for its arXiv PDF (``core/online/pdfs.py`` fetches it); its row keeps how often a
+download failed and why, and goes when the PDF is attached. The ``auto_download`` setting names the tag or
+reading list whose papers get their PDF queued automatically (``{"tag": NAME}`` or ``{"list": NAME}``;
+no row: off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..errors import PapershelfError
+from ..schema import DL, ST
+from .base import Changes, Operation, Outcome, clean_list_name, clean_tag, now, require
+
+#: The setting's key in the ``setting`` table.
+AUTO_DOWNLOAD = "auto_download"
+
+#: ("tag", name) or ("list", name): papers with that tag, or in that list, get their PDF queued.
+AutoRule = tuple[Literal["tag", "list"], str]
+
+#: One queue row: (paper_id, requested_at, attempts, error).
+Row = tuple[int, dt.datetime, int, str | None]
+
+
+def pdfs(n: int) -> str:
+    """'1 PDF', '3 PDFs'."""
+    return f"{n} PDF{'s' if n != 1 else ''}"
+
+
+def queue_rows(conn: Connection, ids: list[int]) -> dict[int, Row]:
+    """The queue rows of these papers, by paper id."""
+    found: dict[int, Row] = {}
+    for start in range(0, len(ids), 30_000):
+        rows = conn.execute(
+            select(DL.c.paper_id, DL.c.requested_at, DL.c.attempts, DL.c.error).where(
+                DL.c.paper_id.in_(ids[start : start + 30_000])
+            )
+        )
+        found.update((r[0], (r[0], r[1], r[2], r[3])) for r in rows)
+    return found
+
+
+@dataclass(frozen=True)
+class SetDownloadRows(Operation):
+    """Put these queue rows in (replacing a paper's row) and take these papers' rows out.
+
+    The inverse of every queue change: it puts back exactly the rows there were.
+    """
+
+    rows: tuple[Row, ...] = ()
+    remove: tuple[int, ...] = ()
+    name: str = "Change the download queue"
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = list(dict.fromkeys([r[0] for r in self.rows] + list(self.remove)))
+        if self.rows:
+            require(conn, [r[0] for r in self.rows])
+        before = queue_rows(conn, ids)
+        if self.remove:
+            conn.execute(delete(DL).where(DL.c.paper_id.in_(list(self.remove))))
+        if self.rows:
+            values = [{"paper_id": p, "requested_at": at, "attempts": n, "error": e} for p, at, n, e in self.rows]
+            statement = sqlite_insert(DL)
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[DL.c.paper_id],
+                    set_={c: statement.excluded[c] for c in ("requested_at", "attempts", "error")},
+                ),
+                values,
+            )
+        inverse = SetDownloadRows(tuple(before.values()), tuple(pid for pid in ids if pid not in before), self.name)
+        return Outcome(Changes(papers=frozenset(ids)), inverse)
+
+
+@dataclass(frozen=True)
+class QueueDownloads(Operation):
+    """Queue papers for their PDF; papers already queued keep their place. The result: how many were queued."""
+
+    ids: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"Queue {pdfs(len(set(self.ids)))} for download"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = require(conn, self.ids)
+        queued = queue_rows(conn, ids)
+        at = now()
+        new = tuple((pid, at, 0, None) for pid in ids if pid not in queued)
+        outcome = SetDownloadRows(new, (), self.label).apply(conn)
+        return Outcome(outcome.changes, outcome.inverse, len(new))
+
+
+@dataclass(frozen=True)
+class UnqueueDownloads(Operation):
+    """Take papers out of the download queue. The result: how many were queued."""
+
+    ids: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"Cancel the download of {pdfs(len(set(self.ids)))}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        ids = list(dict.fromkeys(self.ids))
+        queued = queue_rows(conn, ids)
+        outcome = SetDownloadRows((), tuple(ids), self.label).apply(conn)
+        return Outcome(outcome.changes, outcome.inverse, len(queued))
+
+
+@dataclass(frozen=True)
+class RecordDownloadFailure(Operation):
+    """Count a failed download on the paper's queue row and keep why (one line); nothing if it is not queued."""
+
+    paper_id: int
+    error: str
+
+    @property
+    def label(self) -> str:
+        return "Record a failed download"
+
+    def apply(self, conn: Connection) -> Outcome:
+        row = queue_rows(conn, [self.paper_id]).get(self.paper_id)
+        if row is None:  # taken out of the queue meanwhile (another window, the CLI)
+            return Outcome(Changes(), SetDownloadRows(name=self.label))
+        error = " ".join(self.error.split())[:1000]
+        return SetDownloadRows(((row[0], row[1], row[2] + 1, error),), (), self.label).apply(conn)
+
+
+def check_rule(rule: AutoRule | None) -> AutoRule | None:
+    """The rule with its name cleaned (as tags and lists clean theirs); PapershelfError if it is not one."""
+    if rule is None:
+        return None
+    kind, name = rule
+    if kind == "tag":
+        return "tag", clean_tag(name)
+    if kind == "list":
+        return "list", clean_list_name(name)
+    raise PapershelfError(f"auto-download: {kind!r} is neither a tag nor a list")
+
+
+def read_rule(conn: Connection) -> AutoRule | None:
+    """The auto-download rule stored in the library (None: off, also for a value this version cannot read)."""
+    value = conn.execute(select(ST.c.value).where(ST.c.key == AUTO_DOWNLOAD)).scalar()
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, name),) = value.items()
+        if kind in ("tag", "list") and isinstance(name, str) and name.strip():
+            return ("tag" if kind == "tag" else "list"), name
+    return None
+
+
+@dataclass(frozen=True)
+class SetAutoDownload(Operation):
+    """Download the PDFs of papers that get this tag or join this list (None: turn it off)."""
+
+    rule: AutoRule | None
+
+    @property
+    def label(self) -> str:
+        if self.rule is None:
+            return "Turn automatic PDF downloads off"
+        kind, name = self.rule
+        return f"Download PDFs of papers {'tagged' if kind == 'tag' else 'added to the list'} {name}"
+
+    def apply(self, conn: Connection) -> Outcome:
+        rule = check_rule(self.rule)
+        raw_before = conn.execute(select(ST.c.value).where(ST.c.key == AUTO_DOWNLOAD)).scalar()
+        if rule is None:
+            conn.execute(delete(ST).where(ST.c.key == AUTO_DOWNLOAD))
+        else:
+            statement = sqlite_insert(ST).values(key=AUTO_DOWNLOAD, value={rule[0]: rule[1]})
+            conn.execute(statement.on_conflict_do_update(index_elements=[ST.c.key], set_={"value": {rule[0]: rule[1]}}))
+        return Outcome(Changes(), _PutSetting(AUTO_DOWNLOAD, raw_before, self.label), rule)
+
+
+@dataclass(frozen=True)
+class _PutSetting(Operation):
+    """Put a setting's stored value back exactly as it was (None: no row), even one this version cannot read."""
+
+    key: str
+    value: object
+    of: str
+
+    @property
+    def label(self) -> str:
+        return self.of
+
+    def apply(self, conn: Connection) -> Outcome:
+        before = conn.execute(select(ST.c.value).where(ST.c.key == self.key)).scalar()
+        if self.value is None:
+            conn.execute(delete(ST).where(ST.c.key == self.key))
+        else:
+            statement = sqlite_insert(ST).values(key=self.key, value=self.value)
+            conn.execute(statement.on_conflict_do_update(index_elements=[ST.c.key], set_={"value": self.value}))
+        return Outcome(Changes(), _PutSetting(self.key, before, self.of))

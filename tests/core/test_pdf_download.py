@@ -1,0 +1,394 @@
+"""arXiv PDFs downloaded against the local test server: queue, resume, checks, arXiv's spacing, cancel, auto-download.
+
+The PDF served is a real one (tests/fixtures/online/pdfjs-asciihexdecode.pdf, from pdf.js; see SOURCES.md there).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from papershelf import paths
+from papershelf.core import attachments
+from papershelf.core.errors import PapershelfError
+from papershelf.core.importers import Source
+from papershelf.core.library import Library
+from papershelf.core.online import pdfs
+from papershelf.core.online.http import Client, NetworkError
+from papershelf.core.operations import downloads as dl
+from tests.online_server import FIXTURES, FakeTime, OnlineServer, Reply, online_server_fixture  # noqa: F401
+
+PDF = (FIXTURES / "online" / "pdfjs-asciihexdecode.pdf").read_bytes()
+BIB = b"""@article{alpha, title={Alpha}, author={A. Author}, year={2023}, eprint={2301.00001}, archivePrefix={arXiv}}
+@article{beta, title={Beta}, author={B. Author}, year={2023}}
+@article{gamma, title={Gamma}, author={C. Author}, year={1999}, eprint={hep-th/9901001}, archivePrefix={arXiv}}
+@article{delta, title={Delta}, author={D. Author}, year={2024}, eprint={2402.00002}, archivePrefix={arXiv}}
+"""
+ALPHA, BETA, GAMMA, DELTA = 1, 2, 3, 4
+
+
+def pdf_reply(**kwargs: object) -> Reply:
+    options: dict[str, object] = {"content_type": "application/pdf", "etag": '"v1"', "ranges": True}
+    options.update(kwargs)
+    return Reply(PDF, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def server(online_server: OnlineServer, monkeypatch: pytest.MonkeyPatch) -> OnlineServer:
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", online_server.url + "/pdf")
+    return online_server
+
+
+@pytest.fixture
+def lib(library: Library) -> Library:
+    result = library.import_file(Source(name="papers.bib", data=BIB), fmt="bibtex")
+    assert result.paper_ids == [ALPHA, BETA, GAMMA, DELTA]
+    return library
+
+
+def web(fake: FakeTime, **options: object) -> Client:
+    return pdfs.pdf_client(clock=fake.clock, sleep=fake.sleep, **options)  # type: ignore[arg-type]
+
+
+def attached(library: Library, paper_id: int) -> list[attachments.Attachment]:
+    return attachments.attachments_of(library, [paper_id]).get(paper_id, [])
+
+
+def queue(library: Library) -> dict[int, tuple[int, str | None]]:
+    return {q.paper_id: (q.attempts, q.error) for q in pdfs.queued(library)}
+
+
+def partial(library: Library) -> list[str]:
+    folder = pdfs.partial_dir(library)
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+# -- where from ----------------------------------------------------------------------------------------------
+
+
+def test_pdf_url_default_mirror_prefix_and_version(monkeypatch):
+    monkeypatch.delenv("PAPERSHELF_ARXIV_PDF", raising=False)
+    assert pdfs.pdf_url("2301.00001") == "https://arxiv.org/pdf/2301.00001"
+    assert pdfs.pdf_url("arXiv:2301.00001v2") == "https://arxiv.org/pdf/2301.00001v2"
+    assert pdfs.pdf_url("hep-th/9901001") == "https://arxiv.org/pdf/hep-th/9901001"
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", "http://mirror.example/arxiv/pdf/")
+    assert pdfs.pdf_url("2301.00001") == "http://mirror.example/arxiv/pdf/2301.00001"
+    assert pdfs.min_interval()["mirror.example"] == 3.0
+    with pytest.raises(PapershelfError, match="not an arXiv id"):
+        pdfs.pdf_url("../etc/passwd")
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", "file:///tmp")
+    with pytest.raises(NetworkError, match="PAPERSHELF_ARXIV_PDF is not an http"):
+        pdfs.pdf_url("2301.00001")
+
+
+# -- downloading -----------------------------------------------------------------------------------------------
+
+
+def test_download_attaches_the_pdf_and_empties_the_queue(lib, server, fake):
+    server.add("/pdf/2301.00001", pdf_reply())
+    seen: list[pdfs.DownloadProgress] = []
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake), progress=seen.append)
+    assert result.state == "downloaded", result.message
+    assert result.line() == "1 (2301.00001): downloaded 2301.00001.pdf (743 bytes)"
+    [pdf] = attached(lib, ALPHA)
+    assert pdf.origin == "downloaded" and pdf.name == "2301.00001.pdf" and pdf.path.read_bytes() == PDF
+    assert pdf.path.is_relative_to(paths.files_dir(lib.path))
+    assert queue(lib) == {} and partial(lib) == []
+    assert seen[0].index == 1 and seen[0].count == 1 and seen[-1].done == seen[-1].total == len(PDF)
+    sent = server.requests[0].headers
+    assert sent["User-Agent"].startswith("Papershelf/") and "Range" not in sent
+
+
+def test_an_old_style_id_is_asked_for_with_its_archive(lib, server, fake):
+    server.add("/pdf/hep-th/9901001", pdf_reply())
+    [result] = pdfs.download(lib, [GAMMA], client=web(fake))
+    assert result.state == "downloaded" and attached(lib, GAMMA)[0].name == "hep-th_9901001.pdf"
+    assert server.paths() == ["/pdf/hep-th/9901001"]
+
+
+def test_no_arxiv_id_or_a_pdf_already_is_skipped_with_the_reason(lib, server, fake):
+    server.add("/pdf/2301.00001", pdf_reply())
+    pdfs.download(lib, [ALPHA], client=web(fake))
+    results = pdfs.download(lib, [ALPHA, BETA], client=web(fake))
+    assert [(r.state, r.line()) for r in results] == [
+        ("skipped", "1 (2301.00001): already has a PDF"),
+        ("skipped", "2: no arXiv id, so no arXiv PDF to download"),
+    ]
+    assert len(server.requests) == 1 and queue(lib) == {}
+
+
+def test_resume_after_an_interrupted_transfer_and_a_restart(lib, library_path, server, fake):
+    server.add("/pdf/2301.00001", [pdf_reply(truncate=300), pdf_reply()])
+    [first] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert first.state == "failed"
+    assert first.message == f"{server.url}/pdf/2301.00001: the connection closed after 300 of 743 bytes"
+    assert queue(lib) == {ALPHA: (1, first.message)}
+    assert (pdfs.partial_dir(lib) / "1.part").read_bytes() == PDF[:300]
+    lib.close()
+
+    with Library(library_path) as again:  # the app restarted: the queue and the partial file are still there
+        [second] = pdfs.download(again, client=web(FakeTime()))
+        assert second.state == "downloaded" and second.resumed_from == 300
+        assert "resumed at 300 bytes" in second.message
+        assert attached(again, ALPHA)[0].path.read_bytes() == PDF
+        assert queue(again) == {} and partial(again) == []
+    asked = server.requests[1].headers
+    assert asked["Range"] == "bytes=300-" and asked["If-Range"] == '"v1"'
+
+
+def test_a_file_changed_on_the_server_is_fetched_whole(lib, server, fake):
+    server.add("/pdf/2301.00001", [pdf_reply(truncate=300, etag='"old"'), pdf_reply(etag='"new"')])
+    pdfs.download(lib, [ALPHA], client=web(fake))
+    [result] = pdfs.download(lib, client=web(fake))
+    assert result.state == "downloaded" and result.resumed_from == 0
+    assert server.requests[1].headers["If-Range"] == '"old"'
+    assert attached(lib, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_a_server_that_ignores_ranges_sends_it_all_again(lib, server, fake):
+    server.add("/pdf/2301.00001", [pdf_reply(truncate=300), pdf_reply(ranges=False)])
+    pdfs.download(lib, [ALPHA], client=web(fake))
+    [result] = pdfs.download(lib, client=web(fake))
+    assert result.state == "downloaded" and result.resumed_from == 0
+    assert attached(lib, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_without_a_validator_the_download_starts_again(lib, server, fake):
+    server.add("/pdf/2301.00001", [pdf_reply(truncate=300, etag=None), pdf_reply(etag=None)])
+    pdfs.download(lib, [ALPHA], client=web(fake))
+    [result] = pdfs.download(lib, client=web(fake))
+    assert "Range" not in server.requests[1].headers
+    assert result.state == "downloaded" and attached(lib, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_a_whole_file_kept_after_a_failed_attach_is_attached_without_fetching_it_again(lib, server, fake, monkeypatch):
+    server.add("/pdf/2301.00001", pdf_reply())
+    real = attachments.attach
+
+    def full_disk(*args: object, **kwargs: object) -> object:
+        raise PapershelfError("files folder: No space left on device")
+
+    monkeypatch.setattr(attachments, "attach", full_disk)
+    [first] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert first.state == "failed" and first.message == "files folder: No space left on device"
+    assert (pdfs.partial_dir(lib) / "1.part").read_bytes() == PDF
+    monkeypatch.setattr(attachments, "attach", real)
+    [second] = pdfs.download(lib, client=web(fake))
+    assert second.state == "downloaded" and second.resumed_from == len(PDF)
+    assert server.requests[1].headers["Range"] == f"bytes={len(PDF)}-"  # answered 416: nothing more to send
+    assert attached(lib, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_an_html_page_instead_of_the_pdf_is_refused_in_one_line(lib, server, fake):
+    captcha = "<!DOCTYPE html><html><body><h1>Are you a robot?</h1><form>captcha</form></body></html>"
+    server.add("/pdf/2301.00001", Reply.html(captcha))
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert result.state == "failed"
+    assert result.message == (
+        f"{server.url}/pdf/2301.00001: the server sent a web page (text/html; charset=utf-8), not a PDF: "
+        "perhaps a captcha or an error page; nothing was attached"
+    )
+    assert attached(lib, ALPHA) == [] and partial(lib) == []
+    assert queue(lib) == {ALPHA: (1, result.message)}
+
+
+def test_a_404_is_one_line_and_stays_queued(lib, server, fake):
+    [result] = pdfs.download(lib, [DELTA], client=web(fake))
+    assert result.line() == f"4 (2402.00002): {server.url}/pdf/2402.00002: HTTP 404 Not Found"
+    pdfs.download(lib, client=web(fake))
+    assert queue(lib) == {DELTA: (2, result.message)}
+
+
+def test_429_waits_as_retry_after_asks(lib, server, fake):
+    server.add("/pdf/2301.00001", [Reply.status_only(429, headers={"Retry-After": "7"}), pdf_reply()])
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert result.state == "downloaded"
+    assert fake.sleeps == [7.0] and len(server.requests) == 2
+
+
+def test_three_seconds_between_two_requests_to_arxiv(lib, server, fake):
+    server.add("/pdf/2301.00001", pdf_reply())
+    server.add("/pdf/2402.00002", pdf_reply())
+    results = pdfs.download(lib, [ALPHA, DELTA], client=web(fake))
+    assert [r.state for r in results] == ["downloaded", "downloaded"]
+    assert fake.sleeps == [3.0]  # the fake clock stood still while the first PDF came
+
+
+def test_too_large_a_file_is_refused_and_not_kept(lib, server, fake):
+    server.add("/pdf/2301.00001", pdf_reply())
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake), max_bytes=500)
+    assert result.state == "failed" and result.message.endswith("the file is 743 bytes, more than the 500 allowed")
+    assert partial(lib) == []
+
+
+def test_cancel_keeps_what_arrived_and_the_queue(lib, library_path, server, fake):
+    server.add("/pdf/2301.00001", [pdf_reply(trickle=0.0005), pdf_reply()])
+    server.add("/pdf/2402.00002", pdf_reply())
+    stop = False
+
+    def progress(p: pdfs.DownloadProgress) -> None:
+        nonlocal stop
+        stop = stop or p.done >= 100
+
+    results = pdfs.download(lib, [ALPHA, DELTA], client=web(fake), progress=progress, cancelled=lambda: stop)
+    assert [r.state for r in results] == ["cancelled", "cancelled"]
+    assert results[0].message == "cancelled; still queued (what arrived is kept)"
+    kept = (pdfs.partial_dir(lib) / "1.part").read_bytes()
+    assert 100 <= len(kept) < len(PDF) and PDF.startswith(kept)
+    assert queue(lib) == {ALPHA: (0, None), DELTA: (0, None)}  # a cancel is no failure
+    assert [r.path for r in server.requests] == ["/pdf/2301.00001"]
+    lib.close()
+
+    with Library(library_path) as again:
+        results = pdfs.download(again, client=web(FakeTime()))
+        assert [r.state for r in results] == ["downloaded", "downloaded"]
+        assert results[0].resumed_from == len(kept)
+        assert attached(again, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_cancelled_before_it_starts_asks_nothing(lib, server, fake):
+    results = pdfs.download(lib, [ALPHA], client=web(fake), cancelled=lambda: True)
+    assert [r.state for r in results] == ["cancelled"] and server.requests == []
+    assert queue(lib) == {ALPHA: (0, None)}
+
+
+# -- the queue -------------------------------------------------------------------------------------------------
+
+
+def test_queue_survives_a_restart_and_undo_takes_it_back(lib, library_path):
+    outcome = pdfs.queue(lib, [DELTA, ALPHA, DELTA])
+    assert outcome.result == 2 and outcome.inverse.label == "Queue 2 PDFs for download"
+    assert pdfs.queue(lib, [ALPHA]).result == 0
+    lib.close()
+    with Library(library_path) as again:
+        assert [q.paper_id for q in pdfs.queued(again)] == [ALPHA, DELTA]
+        again.run(outcome.inverse)
+        assert pdfs.queued(again) == []
+
+
+def test_unqueue_and_its_undo_put_back_the_failures(lib, server, fake):
+    pdfs.download(lib, [DELTA], client=web(fake))  # 404
+    before = queue(lib)
+    outcome = lib.run(dl.UnqueueDownloads((DELTA,)))
+    assert outcome.result == 1 and queue(lib) == {}
+    lib.run(outcome.inverse)
+    assert queue(lib) == before
+
+
+def test_deleting_a_paper_takes_it_out_of_the_queue(lib):
+    pdfs.queue(lib, [ALPHA])
+    lib.delete_papers([ALPHA])
+    assert pdfs.queued(lib) == []
+
+
+# -- automatic downloads ---------------------------------------------------------------------------------------
+
+
+def test_auto_download_is_off_by_default(lib):
+    lib.add_tags([ALPHA], ["to-read"])
+    assert pdfs.auto_download(lib) is None
+    assert pdfs.papers_to_queue(lib, [ALPHA]) == []
+
+
+def test_auto_download_by_tag(lib):
+    outcome = pdfs.set_auto_download(lib, ("tag", "  To-Read "))
+    assert pdfs.auto_download(lib) == ("tag", "To-Read")
+    lib.add_tags([ALPHA, BETA, GAMMA, DELTA], ["to-read"])  # tags are matched without case
+    pdfs.queue(lib, [GAMMA])
+    assert pdfs.papers_to_queue(lib, [ALPHA, BETA, GAMMA, DELTA]) == [ALPHA, DELTA]  # BETA: no arXiv id
+    assert pdfs.queue_automatic(lib, [ALPHA, BETA, DELTA]) == 2
+    assert pdfs.papers_to_queue(lib, [ALPHA, DELTA]) == []
+    lib.run(outcome.inverse)
+    assert pdfs.auto_download(lib) is None
+
+
+def test_auto_download_by_list_and_its_undo(lib):
+    pdfs.set_auto_download(lib, ("tag", "x"))
+    outcome = pdfs.set_auto_download(lib, ("list", "Thesis"))
+    lib.add_to_list("Thesis", [DELTA, ALPHA], create=True)
+    lib.add_tags([GAMMA], ["x"])
+    assert pdfs.papers_to_queue(lib, [ALPHA, GAMMA, DELTA]) == [ALPHA, DELTA]
+    lib.run(outcome.inverse)
+    assert pdfs.auto_download(lib) == ("tag", "x")
+    off = pdfs.set_auto_download(lib, None)
+    assert pdfs.auto_download(lib) is None
+    lib.run(off.inverse)
+    assert pdfs.auto_download(lib) == ("tag", "x")
+
+
+def test_a_rule_this_version_cannot_read_counts_as_off_and_is_put_back_exactly(lib):
+    from sqlalchemy import insert
+
+    from papershelf.core import db
+    from papershelf.core.schema import ST
+
+    with db.write(lib.engine) as conn:
+        conn.execute(insert(ST).values(key="auto_download", value={"venue": "NeurIPS"}))
+    assert pdfs.auto_download(lib) is None
+    outcome = pdfs.set_auto_download(lib, ("tag", "x"))
+    lib.run(outcome.inverse)
+    with db.read(lib.engine) as conn:
+        assert conn.execute(ST.select()).all() == [("auto_download", {"venue": "NeurIPS"})]
+
+
+def test_a_bad_rule_is_refused(lib):
+    with pytest.raises(PapershelfError, match="a tag cannot be empty"):
+        pdfs.set_auto_download(lib, ("tag", "  "))
+    with pytest.raises(PapershelfError, match="neither a tag nor a list"):
+        pdfs.set_auto_download(lib, ("venue", "x"))  # type: ignore[arg-type]
+    assert pdfs.auto_download(lib) is None
+
+
+# -- the client's download on its own --------------------------------------------------------------------------
+
+
+def test_client_download_keeps_the_validator_beside_the_partial_file(server, tmp_path, fake):
+    server.add("/f", pdf_reply(truncate=10, etag=None, last_modified="Mon, 01 Dec 2025 10:00:00 GMT"))
+    target = tmp_path / "f.part"
+    with pytest.raises(NetworkError, match="closed after 10 of 743 bytes"):
+        Client(clock=fake.clock, sleep=fake.sleep).download(server.url + "/f", target)
+    meta = json.loads((tmp_path / "f.part.json").read_text())
+    assert meta == {"url": server.url + "/f", "validator": "Mon, 01 Dec 2025 10:00:00 GMT"}
+    assert target.read_bytes() == PDF[:10]
+
+
+def test_client_download_does_not_write_through_a_symlink(server, tmp_path, fake):
+    server.add("/f", pdf_reply())
+    elsewhere = tmp_path / "precious.txt"
+    elsewhere.write_text("mine")
+    (tmp_path / "f.part").symlink_to(elsewhere)
+    with pytest.raises(PapershelfError, match="f.part"):
+        Client(clock=fake.clock, sleep=fake.sleep).download(server.url + "/f", tmp_path / "f.part")
+    assert elsewhere.read_text() == "mine"
+
+
+def test_client_download_does_not_write_its_validator_through_a_symlink(server, tmp_path, fake):
+    server.add("/f", pdf_reply())
+    elsewhere = tmp_path / "precious.txt"
+    elsewhere.write_text("mine")
+    (tmp_path / "f.part.json").symlink_to(elsewhere)
+    with pytest.raises(PapershelfError, match="f.part.json"):
+        Client(clock=fake.clock, sleep=fake.sleep).download(server.url + "/f", tmp_path / "f.part")
+    assert elsewhere.read_text() == "mine"
+
+
+def test_a_folder_where_the_pdf_is_named_is_not_renamed_over(lib, server, fake):
+    server.add("/pdf/2301.00001", pdf_reply())
+    squatter = pdfs.partial_dir(lib) / "2301.00001.pdf"
+    squatter.mkdir(parents=True)
+    (squatter / "inside.txt").write_text("mine")
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert result.state == "failed" and result.message.endswith(
+        "2301.00001.pdf: not a regular file; move it away and download again"
+    )
+    assert (squatter / "inside.txt").read_text() == "mine" and attached(lib, ALPHA) == []
+    squatter.joinpath("inside.txt").unlink()
+    squatter.rmdir()
+    [again] = pdfs.download(lib, client=web(fake))  # kept whole: the next try asks only past its end
+    assert again.state == "downloaded" and attached(lib, ALPHA)[0].path.read_bytes() == PDF
