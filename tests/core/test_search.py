@@ -148,7 +148,7 @@ def test_any_typed_text_is_a_valid_query_or_a_clear_error(text):
         ("learning list:", 'search: "list:" needs a list name (list:NAME)'),
         ("STATUS:", 'search: "status:" needs a status (status:unread, status:reading or status:read)'),
         ("date:", 'search: "date:" needs a date (date:YYYY-MM-DD or date:YYYY-MM)'),
-        ("has:", 'search: "has:" needs has:notes or has:code'),
+        ("has:", 'search: "has:" needs has:notes, has:code or has:pdf'),
     ],
 )
 def test_a_filter_without_a_value_is_named_not_searched_as_a_word(lib, query, message):

@@ -311,6 +311,72 @@ def fts_match_ids(match: str) -> Select[int]:
     return select(fts.c.rowid).where(fts_matches(match))
 
 
+# --- The text of attached PDFs (pdf_fts: rowid = attachment.id, pages joined by "\f") ---
+
+#: Marks the highlight() of a PDF match wraps around matched words (never in extracted text: control characters).
+PDF_MARK_START, PDF_MARK_END = "\x02", "\x03"
+
+
+def pdf_fts_put(conn: Connection, attachment_id: int, body: str | None) -> None:
+    """Replace an attachment's text in the PDF index (``None``: take it out), in the caller's transaction."""
+    conn.execute(text(f"DELETE FROM {PDF_FTS_TABLE} WHERE rowid = :id"), {"id": attachment_id})
+    if body is not None:
+        conn.execute(
+            text(f"INSERT INTO {PDF_FTS_TABLE}(rowid, body) VALUES (:id, :body)"), {"id": attachment_id, "body": body}
+        )
+
+
+def pdf_fts_body(conn: Connection, attachment_id: int) -> str | None:
+    """An attachment's indexed text, or ``None`` when it has none."""
+    found = conn.execute(text(f"SELECT body FROM {PDF_FTS_TABLE} WHERE rowid = :id"), {"id": attachment_id}).scalar()
+    return None if found is None else str(found)
+
+
+def pdf_match_papers(conn: Connection, match: str) -> set[int]:
+    """The papers with an attached PDF whose text matches an FTS5 expression."""
+    rows = driver_connection(conn).execute(
+        f"SELECT a.paper_id FROM {PDF_FTS_TABLE} AS f JOIN attachment AS a ON a.id = f.rowid"
+        f" WHERE {PDF_FTS_TABLE} MATCH ?",
+        (match,),
+    )
+    return {row[0] for row in rows}
+
+
+def fts_match_among(conn: Connection, match: str, paper_ids: Iterable[int]) -> set[int]:
+    """Those of ``paper_ids`` whose metadata (``paper_fts``) matches an FTS5 expression.
+
+    One rowid lookup per paper: cheap for the few papers a PDF matched, even
+    for a word that half the library's metadata holds.
+    """
+    import json
+
+    ids = json.dumps(sorted(set(paper_ids)))
+    rows = driver_connection(conn).execute(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+        (match, ids),
+    )
+    return {row[0] for row in rows}
+
+
+def pdf_highlights(conn: Connection, match: str, paper_ids: Iterable[int]) -> list[tuple[int, int, str]]:
+    """``(paper_id, attachment_id, body)`` for these papers' PDFs that match, matched words between the marks.
+
+    The body comes whole (its page breaks tell the page); the caller cuts the snippet.
+    """
+    import json
+
+    ids = json.dumps(sorted(set(paper_ids)))
+    rows = driver_connection(conn).execute(
+        f"SELECT a.paper_id, a.id, highlight({PDF_FTS_TABLE}, 0, ?, ?) FROM {PDF_FTS_TABLE} AS f"
+        f" JOIN attachment AS a ON a.id = f.rowid"
+        f" WHERE {PDF_FTS_TABLE} MATCH ? AND f.rowid IN"
+        f" (SELECT id FROM attachment WHERE paper_id IN (SELECT value FROM json_each(?)))"
+        f" ORDER BY a.paper_id, a.id",
+        (PDF_MARK_START, PDF_MARK_END, match, ids),
+    )
+    return [(row[0], row[1], str(row[2])) for row in rows]
+
+
 def driver_connection(conn: Connection) -> sqlite3.Connection:
     """The sqlite3 connection under ``conn``, for reads that skip SQLAlchemy's per-row work."""
     # A live pooled connection always has one: make_engine's creator opens it with sqlite3.

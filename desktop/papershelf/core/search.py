@@ -3,8 +3,14 @@
 Syntax: free words (matched as prefixes, for search as you type), "quoted
 phrases", and filters ``tag:NAME``, ``list:NAME`` (quotes allowed),
 ``status:unread|reading|read``, ``date:YYYY-MM-DD`` (or ``YYYY-MM``, the
-listing date), ``has:notes`` and ``has:code``. All terms must hold (AND);
-``-term`` negates a term.
+listing date), ``has:notes``, ``has:code`` and ``has:pdf`` (a PDF attached).
+All terms must hold (AND); ``-term`` negates a term.
+
+A free word or phrase matches a paper when its metadata (title, abstract,
+authors, notes, tags: ``paper_fts``) holds it, or the text of one of its
+attached PDFs does (``pdf_fts``); several words may be split between the two.
+A negated word (``-vision``) looks at the metadata only: nearly every PDF
+mentions everything once.
 
 A filter that cannot select anything the user meant is a :class:`QueryError`
 with a one-line message, never a silent "no match": a missing value
@@ -18,14 +24,36 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Connection, String, and_, func, not_, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from . import db
 from .errors import PapershelfError
 from .records import STATUSES
-from .schema import ListEntryTable, NoteTable, PaperTable, PaperTagTable, ReadingListTable, SightingTable, TagTable
+from .schema import (
+    AttachmentTable,
+    ListEntryTable,
+    NoteTable,
+    PaperTable,
+    PaperTagTable,
+    ReadingListTable,
+    SightingTable,
+    TagTable,
+)
 
 FILTERS = ("tag", "list", "status", "date", "has")
 _TERM = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)("?)|(\S+))')
@@ -37,7 +65,7 @@ NEEDS = {
     "list": "a list name (list:NAME)",
     "status": "a status (status:unread, status:reading or status:read)",
     "date": "a date (date:YYYY-MM-DD or date:YYYY-MM)",
-    "has": "has:notes or has:code",
+    "has": "has:notes, has:code or has:pdf",
 }
 
 
@@ -145,7 +173,9 @@ def _filter(term: Term) -> ColumnElement[bool]:
             return paper.id.in_(select(NoteTable.paper_id).where(NoteTable.text != ""))
         if value.lower() == "code":
             return func.json_array_length(paper.code_urls) > 0
-        raise QueryError(f'search: "has:{value}": use has:notes or has:code')
+        if value.lower() == "pdf":
+            return paper.id.in_(select(AttachmentTable.paper_id))
+        raise QueryError(f'search: "has:{value}": use has:notes, has:code or has:pdf')
     raise AssertionError(term.field)
 
 
@@ -217,6 +247,8 @@ class Plan:
     match: str | None
     #: Conditions on ``paper`` other than the positive words (filters, negated words).
     conditions: list[ColumnElement[bool]]
+    #: The positive words one by one (FTS5 expressions), each of which a PDF's text may hold instead.
+    words: list[str] = field(default_factory=list)
 
 
 def plan(query: str) -> Plan:
@@ -235,13 +267,50 @@ def plan(query: str) -> Plan:
             condition = _filter(term)
             conditions.append(not_(condition) if term.negated else condition)
     # One MATCH for all positive words: FTS5 intersects them itself.
-    return Plan(" AND ".join(positive_text) or None, conditions)
+    return Plan(" AND ".join(positive_text) or None, conditions, positive_text)
 
 
-def where_clause(query: str) -> ColumnElement[bool]:
-    """A condition on the ``paper`` table that selects the papers matching ``query``."""
+def pdf_matched_ids(conn: Connection, compiled: Plan) -> list[int]:
+    """Papers with every positive word in their metadata or a PDF's text, at least one of them in a PDF.
+
+    Filters and negated words are not applied here. Starts from the papers
+    whose PDFs hold a word (no more than the library has PDFs), then looks up
+    the words their PDFs lack in just those papers' metadata, so a word that
+    half the library's abstracts hold costs no more than a rare one. No PDF
+    text matching anything (the usual case) costs one empty lookup per word.
+    """
+    if not compiled.words:
+        return []
+    in_pdf = [db.pdf_match_papers(conn, word) for word in compiled.words]
+    found: set[int] = set().union(*in_pdf)
+    for word, holders in zip(compiled.words, in_pdf, strict=True):
+        if not found:
+            break
+        lacking = found - holders
+        if lacking:
+            found = (found & holders) | db.fts_match_among(conn, word, lacking)
+    return sorted(found)
+
+
+def where_clause(query: str, pdf_ids: Sequence[int] = ()) -> ColumnElement[bool]:
+    """A condition on the ``paper`` table that selects the papers matching ``query``.
+
+    ``pdf_ids``: papers that match the positive words through their PDFs'
+    text (:func:`pdf_matched_ids`); the filters still apply to them.
+    """
     compiled = plan(query)
     conditions = list(compiled.conditions)
     if compiled.match:
-        conditions.insert(0, PaperTable.__table__.c.id.in_(db.fts_match_ids(compiled.match)))
+        text_condition: ColumnElement[bool] = PaperTable.__table__.c.id.in_(db.fts_match_ids(compiled.match))
+        if pdf_ids:
+            text_condition = or_(text_condition, among(pdf_ids))
+        conditions.insert(0, text_condition)
     return and_(true(), *conditions)
+
+
+def among(paper_ids: Sequence[int]) -> ColumnElement[bool]:
+    """``paper.id IN (…)`` for a list of ids of any length (one JSON parameter, not one per id)."""
+    import json
+
+    listed = bindparam("ids", json.dumps(list(paper_ids)), type_=String, unique=True)
+    return PaperTable.__table__.c.id.in_(select(literal_column("value")).select_from(func.json_each(listed)))
