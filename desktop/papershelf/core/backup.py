@@ -14,12 +14,17 @@ programs using the library wait for it and keep working on the restored
 content. Only a damaged library is moved aside instead (SQLite cannot write
 into it).
 
+A backup "with files" is the same archive plus the library's PDFs
+(``backup_files``); restoring it puts them back too. Daily backups never
+carry files.
+
 Nothing here opens a library file with Python's ``open()``: see ``db``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -33,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import db, fsutil
+from . import backup_files, db, fsutil
 from .errors import LibraryError, PapershelfError
 
 KEEP = 10
@@ -60,13 +65,15 @@ class Summary:
     notes: int
     lists: int
     tags: int
+    files: int | None = None  # PDFs in a backup with files; None: a library-only backup
 
     def describe(self) -> str:
-        """``2026-11-29 08:00 · daily · 120 papers, 3 notes, 2 lists``."""
+        """``2026-11-29 08:00 · daily · 120 papers, 3 notes, 2 lists`` (`` · with 4 PDFs`` when it has files)."""
         when = f"{self.taken:%Y-%m-%d %H:%M} · " if self.taken else ""
-        return f"{when}{self.kind} · {_counted(self.papers, 'paper')}, {_counted(self.notes, 'note')}, " + _counted(
+        text = f"{when}{self.kind} · {_counted(self.papers, 'paper')}, {_counted(self.notes, 'note')}, " + _counted(
             self.lists, "list"
         )
+        return text if self.files is None else f"{text} · with {_counted(self.files, 'PDF')}"
 
 
 def _counted(n: int, noun: str) -> str:
@@ -190,9 +197,19 @@ def _snapshot(library: Path, work_dir: Path) -> tuple[Path, dict[str, int | str]
 
 
 def _write_archive(
-    snapshot: Path, dest: Path, facts: dict[str, int | str], kind: str, when: dt.datetime, library: Path
-) -> Path:
-    """Zip ``snapshot`` and its manifest into ``dest`` (atomically, through links, 0600)."""
+    snapshot: Path,
+    dest: Path,
+    facts: dict[str, int | str],
+    kind: str,
+    when: dt.datetime,
+    library: Path,
+    files_dir: Path | None = None,
+) -> tuple[Path, backup_files.Written | None]:
+    """Zip ``snapshot`` and its manifest into ``dest`` (atomically, through links, 0600).
+
+    With ``files_dir``, the PDFs the snapshot's attachments reference follow
+    the library, and the manifest (with their checksums) comes last.
+    """
     from .. import __version__
 
     manifest = {
@@ -208,9 +225,14 @@ def _write_archive(
         fsutil.write_user_file(dest, "wb") as stream,
         zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
     ):
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        if files_dir is None:
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            archive.write(snapshot, MEMBER)
+            return dest, None
         archive.write(snapshot, MEMBER)
-    return dest
+        more, written = backup_files.write_files(archive, snapshot, files_dir)
+        archive.writestr(MANIFEST, json.dumps({**manifest, **more}, indent=1))
+    return dest, written
 
 
 def backup(
@@ -228,13 +250,48 @@ def backup(
     ``-``. It may not be the library itself, one of its side files (through
     links too), or an existing backup in ``folder`` or ``backups_root``.
     """
+    return _backup(library, dest, folder=folder, reason=reason, when=when, backups_root=backups_root)[0]
+
+
+def backup_with_files(
+    library: Path,
+    dest: Path | None = None,
+    *,
+    folder: Path,
+    files_dir: Path,
+    when: dt.datetime | None = None,
+    backups_root: Path | None = None,
+) -> tuple[Path, backup_files.Written]:
+    """:func:`backup` plus every PDF the library's attachments reference (a manual backup, never pruned).
+
+    Returns the archive and what went into it; a referenced file that is
+    missing is left out and named in ``Written.problems`` (the rest is written).
+    """
+    made, written = _backup(
+        library, dest, folder=folder, reason="manual", when=when, backups_root=backups_root, files_dir=files_dir
+    )
+    assert written is not None
+    return made, written
+
+
+def _backup(
+    library: Path,
+    dest: Path | None,
+    *,
+    folder: Path,
+    reason: str,
+    when: dt.datetime | None,
+    backups_root: Path | None,
+    files_dir: Path | None = None,
+) -> tuple[Path, backup_files.Written | None]:
     library = Path(library)
     _require_library_file(library)
     when = when or dt.datetime.now()
+    label = reason if files_dir is None else f"{reason}-with-files"
     if dest is None:
-        dest = folder / _name(library, reason, when)
+        dest = folder / _name(library, label, when)
     elif dest.is_dir():
-        dest = dest / _name(library, reason, when)
+        dest = dest / _name(library, label, when)
     if db.inspect_file(library, full_check=False) is None:
         raise PapershelfError(f"{library}: an empty file, not a Papershelf library; nothing to back up")
     try:
@@ -254,11 +311,11 @@ def backup(
                 raise LibraryError(db.damage_message(library, exc)) from None
             raise PapershelfError(f"{dest}: cannot write the backup ({db.one_line(exc)})") from None
         try:
-            made = _write_archive(snapshot, dest, facts, reason, when, library)
+            made, written = _write_archive(snapshot, dest, facts, reason, when, library, files_dir)
         finally:
             _remove(snapshot)
-        _log.info("backup taken (%s) of %s: %s", reason, library, made)
-        return made
+        _log.info("backup taken (%s%s) of %s: %s", reason, "" if written is None else ", with files", library, made)
+        return made, written
     except OSError as exc:
         raise PapershelfError(f"{dest}: cannot write the backup ({_reason(exc)})") from None
 
@@ -330,6 +387,7 @@ def summarize(path: Path) -> Summary:
                 int(manifest["notes"]),
                 int(manifest["lists"]),
                 int(manifest["tags"]),
+                len(manifest["files"]) if isinstance(manifest.get("files"), list) else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PapershelfError(f"{path}: not a Papershelf backup (manifest: {exc})") from None
@@ -443,6 +501,7 @@ class Restored:
     kept: Path | None  # the safety backup of the library as it was, or where a damaged one was moved
     before: Summary | None
     after: Summary
+    files: backup_files.FilesRestored | None = None  # a backup with files: what became of them
 
 
 class WouldDropError(PapershelfError):
@@ -453,7 +512,9 @@ class WouldDropError(PapershelfError):
         self.lost, self.before, self.after = lost, before, after
 
 
-def restore(library: Path, source: Path | None = None, *, folder: Path, force: bool = False) -> Restored:
+def restore(
+    library: Path, source: Path | None = None, *, folder: Path, force: bool = False, files_dir: Path | None = None
+) -> Restored:
     """Replace the content of ``library`` with the backup ``source`` (default: the newest good one).
 
     All or nothing: on any failure (a bad backup, a full disk, a busy library)
@@ -463,6 +524,10 @@ def restore(library: Path, source: Path | None = None, *, folder: Path, force: b
     counts). The current library is backed up first, under its write lock.
     Only a damaged library is moved aside; another program's file, an empty
     file or one written by a newer Papershelf is refused, unchanged.
+
+    A backup with files also puts its PDFs back into ``files_dir`` (see
+    ``backup_files``: checked first, nothing overwritten); without
+    ``files_dir`` they stay in the archive.
     """
     if source is None:
         source = newest_good(folder)
@@ -491,35 +556,53 @@ def restore(library: Path, source: Path | None = None, *, folder: Path, force: b
     try:
         try:
             meta: Summary | None = summarize(source)
+            manifest = _manifest(source)
         except PapershelfError:
-            meta = None
+            meta, manifest = None, None
         with _unpacked(source, live.parent) as candidate:
             # What the backup really holds, with the manifest's kind and date.
             after = _summarize_sqlite(candidate, meta.kind if meta else "backup", meta.taken if meta else None)
-            if not exists:
-                os.replace(candidate, live)
-                return Restored(source, None, None, after)
-            if damaged:
-                kept = set_aside(live)
-                os.replace(candidate, live)
-                return Restored(source, kept, None, after)
-            before = summarize_library(live)
-            lost = _lost(live, candidate)
-            if lost and not force:
-                raise WouldDropError(
-                    f"{source}: restoring it would drop {' and '.join(lost)} from {library}; nothing was restored",
-                    lost,
-                    before,
-                    after,
-                )
-            kept = _swap_in(live, candidate, folder)
-            return Restored(source, kept, before, after)
+            after = dataclasses.replace(after, files=meta.files if meta else None)
+            before = None
+            if exists and not damaged:
+                before = summarize_library(live)
+                lost = _lost(live, candidate)
+                if lost and not force:
+                    raise WouldDropError(
+                        f"{source}: restoring it would drop {' and '.join(lost)} from {library}; nothing was restored",
+                        lost,
+                        before,
+                        after,
+                    )
+            with _files_staged(source, manifest, candidate, files_dir) as plan:
+                kept = None
+                if not exists:
+                    os.replace(candidate, live)
+                elif damaged:
+                    kept = set_aside(live)
+                    os.replace(candidate, live)
+                else:
+                    kept = _swap_in(live, candidate, folder)
+                files = plan.place() if plan is not None else None
+            return Restored(source, kept, before, after, files)
     except OSError as exc:
         raise PapershelfError(f"{library}: nothing was restored ({_reason(exc)})") from None
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise PapershelfError(f"{library}: nothing was restored: the library is busy in another program") from None
         raise PapershelfError(f"{library}: nothing was restored ({db.one_line(exc)})") from None
+
+
+@contextlib.contextmanager
+def _files_staged(
+    source: Path, manifest: dict[str, Any] | None, candidate: Path, files_dir: Path | None
+) -> Iterator[backup_files.Plan | None]:
+    """The files of a backup with files, extracted and checked beside their places (None: nothing to put back)."""
+    if files_dir is None or manifest is None or backup_files.manifest_files(manifest) is None:
+        yield None
+        return
+    with backup_files.staged(source, manifest, candidate, files_dir) as plan:
+        yield plan
 
 
 def _require_current_schema(live: Path, revision: str | None) -> None:
@@ -574,7 +657,7 @@ def _swap_in(live: Path, candidate: Path, folder: Path) -> Path:
             snapshot, facts = _snapshot(live, folder)
             try:
                 when = dt.datetime.now()
-                kept = _write_archive(
+                kept, _none = _write_archive(
                     snapshot, folder / _name(live, "before-restore", when), facts, "before-restore", when, live
                 )
             finally:

@@ -1,0 +1,373 @@
+"""Backups with files: one archive holds the library and its PDFs, and restoring it brings both back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from papershelf.core import backup, backup_files, db
+from papershelf.core.errors import PapershelfError
+from papershelf.core.library import Library
+
+SEP11 = dt.date(2025, 9, 11)
+PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdfs"
+
+
+def pdf_bytes(label: str) -> bytes:
+    """A small, valid one-page PDF whose content differs by ``label`` (real PDFs: see ``real_pdfs``)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({label}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def filled(library_path, sample_text):
+    with Library(library_path) as lib:
+        lib.import_file(sample_text, listing_date=SEP11)
+        lib.add_note(1, "precious note")
+    return library_path
+
+
+@pytest.fixture
+def files_dir(filled):
+    return filled.parent / "library files"
+
+
+def add_attachment(library: Path, paper_id: int, kind: str, path: str, data: bytes, name: str = "paper.pdf") -> int:
+    """An attachment row as the attach code writes it (tests of backups need no PDF reading)."""
+    with db.connection(library) as conn, conn:
+        cur = conn.execute(
+            "INSERT INTO attachment (paper_id, kind, path, name, size, sha256, origin, added_at, text_state) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'attached', ?, 'done')",
+            (paper_id, kind, path, name, len(data), sha(data), dt.datetime(2026, 1, 2).isoformat(" ")),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def store(library: Path, files_dir: Path, paper_id: int, data: bytes) -> Path:
+    """A stored file, content-addressed in the files folder, and its attachment."""
+    rel = backup_files.stored_path(sha(data))
+    (files_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+    (files_dir / rel).write_bytes(data)
+    add_attachment(library, paper_id, "stored", rel, data)
+    return files_dir / rel
+
+
+def rows(library: Path) -> list[tuple]:
+    with db.connection(library) as conn:
+        return conn.execute("SELECT paper_id, kind, path, text_state FROM attachment ORDER BY id").fetchall()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def attached(filled, files_dir, tmp_path):
+    """Two stored PDFs (one shared by two papers), one linked PDF outside, and the trash and a partial download."""
+    a, b, c = pdf_bytes("first paper"), pdf_bytes("second paper"), pdf_bytes("linked paper")
+    store(filled, files_dir, 1, a)
+    store(filled, files_dir, 2, b)
+    add_attachment(filled, 3, "stored", backup_files.stored_path(sha(b)), b)
+    mine = tmp_path / "my papers"
+    mine.mkdir()
+    (mine / "Vaswani 2017.pdf").write_bytes(c)
+    add_attachment(filled, 4, "linked", str(mine / "Vaswani 2017.pdf"), c, "Vaswani 2017.pdf")
+    (files_dir / ".trash").mkdir()
+    (files_dir / ".trash" / "deleted.pdf").write_bytes(pdf_bytes("deleted"))
+    (files_dir / ".partial").mkdir()
+    (files_dir / ".partial" / "2501.00001.pdf").write_bytes(b"%PDF-1.4 half")
+    return {"a": a, "b": b, "c": c, "linked": mine / "Vaswani 2017.pdf"}
+
+
+def test_backup_with_files_holds_the_library_backup_and_every_referenced_pdf(attached, filled, files_dir, tmp_path):
+    made, written = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    assert (written.files, written.problems) == (3, [])
+    assert written.size == sum(len(attached[k]) for k in "abc")
+    assert "-manual-with-files-" in made.name and made.name.endswith(".sqlite3.zip")
+    with zipfile.ZipFile(made) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read(backup.MANIFEST))
+        for entry in manifest["files"]:
+            assert sha(zf.read(entry["member"])) == entry["sha256"]
+    assert backup.MEMBER in names
+    assert f"files/{backup_files.stored_path(sha(attached['a']))}" in names
+    assert any(n.startswith("linked/") and n.endswith("/Vaswani 2017.pdf") for n in names)
+    assert not any(".trash" in n or ".partial" in n for n in names)  # neither the trash nor half downloads
+    assert manifest["kind"] == "manual" and manifest["missing"] == []
+    # The library part is the library backup as `backup` writes it.
+    plain = backup.backup(filled, folder=tmp_path / "plain")
+    with zipfile.ZipFile(plain) as zf:
+        assert zf.namelist() == [backup.MANIFEST, backup.MEMBER]
+        assert "files" not in json.loads(zf.read(backup.MANIFEST))
+    assert backup.summarize(made).describe().endswith("49 papers, 1 note, 0 lists · with 3 PDFs")
+    assert "PDF" not in backup.summarize(plain).describe()
+
+
+def test_daily_backups_stay_library_only(attached, filled, tmp_path):
+    made = backup.daily(filled, tmp_path / "backups")
+    assert made is not None
+    assert backup.summarize(made).files is None
+    with zipfile.ZipFile(made) as zf:
+        assert zf.namelist() == [backup.MANIFEST, backup.MEMBER]
+
+
+def test_restore_brings_back_the_library_and_its_files(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    before = rows(filled)
+    stored_before = {k: v for k, v in tree(files_dir).items() if not k.startswith(".")}
+    # The disk is lost: a new machine, the same places.
+    filled.unlink()
+    for p in files_dir.rglob("*"):
+        if p.is_file():
+            p.unlink()
+    attached["linked"].unlink()
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert done.files is not None and (done.files.placed, done.files.kept) == (3, 0)
+    assert {k: v for k, v in tree(files_dir).items() if not k.startswith(".")} == stored_before
+    assert attached["linked"].read_bytes() == attached["c"]
+    assert f"{attached['linked']}: put back where it was" in done.files.lines()
+    # The same attachments, their text to be read again (a backup holds none).
+    assert [r[:3] for r in rows(filled)] == [r[:3] for r in before]
+    assert {r[3] for r in rows(filled)} == {"pending"}
+    assert not [p for p in files_dir.rglob("*.restoring")] and not list(attached["linked"].parent.glob(".*"))
+    with Library(filled) as lib:
+        assert [n.text for n in lib.get(1).notes] == ["precious note"]
+
+
+def test_restore_keeps_identical_files_and_never_overwrites_a_different_one(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    a_path = files_dir / backup_files.stored_path(sha(attached["a"]))
+    a_path.write_bytes(b"%PDF-1.4 something else entirely")  # damaged on disk, or someone's file
+    attached["linked"].write_bytes(pdf_bytes("the user's newer copy, annotated"))
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert done.files is not None
+    # Nothing that was there changed.
+    assert a_path.read_bytes() == b"%PDF-1.4 something else entirely"
+    assert attached["linked"].read_bytes() == pdf_bytes("the user's newer copy, annotated")
+    # The backup's copies went beside them, and the attachments point there.
+    a_rel = backup_files.stored_path(sha(attached["a"])).replace(".pdf", "-1.pdf")
+    assert (files_dir / a_rel).read_bytes() == attached["a"]
+    c_rel = backup_files.stored_path(sha(attached["c"]))
+    assert (files_dir / c_rel).read_bytes() == attached["c"]
+    got = rows(filled)
+    assert got[0][:3] == (1, "stored", a_rel)
+    assert got[3][:3] == (4, "stored", c_rel)
+    assert (done.files.placed, done.files.kept) == (2, 1)  # b was there already, identical
+    text = "\n".join(done.files.lines())
+    assert "differs from the backup's copy; kept it" in text and a_rel in text
+    assert f"{attached['linked']}: that place is taken; restored into the files folder as {c_rel}" in text
+
+
+def test_a_damaged_archive_changes_nothing_and_says_so_in_one_line(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    member = f"files/{backup_files.stored_path(sha(attached['b']))}"
+    with zipfile.ZipFile(made) as zf:
+        offset = zf.getinfo(member).header_offset
+    data = bytearray(made.read_bytes())
+    at = data.index(b"second paper", offset)  # the PDF's own text, stored uncompressed
+    data[at : at + 6] = b"SECOND"
+    made.write_bytes(bytes(data))
+    with Library(filled) as lib:
+        lib.add_note(2, "written after the backup")
+    (files_dir / backup_files.stored_path(sha(attached["b"]))).unlink()
+    library_before, files_before = rows(filled), tree(files_dir)
+    with pytest.raises(PapershelfError) as caught:
+        backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    message = str(caught.value)
+    assert f"{made}: a damaged backup (Bad CRC-32 for file '{member}'); nothing was restored" == message
+    assert "\n" not in message and str(made) in message and "nothing was restored" in message
+    assert rows(filled) == library_before and tree(files_dir) == files_before
+    with Library(filled) as lib:
+        assert [n.text for n in lib.get(2).notes] == ["written after the backup"]
+    assert len(backup.list_backups(tmp_path / "backups")) == 1  # not even a safety backup
+
+
+def test_a_file_that_does_not_match_its_checksum_changes_nothing(attached, filled, files_dir, tmp_path):
+    """A rewritten archive (CRCs right, content not the one backed up) is caught by the manifest's sha256."""
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    member = f"files/{backup_files.stored_path(sha(attached['b']))}"
+    with zipfile.ZipFile(made) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[member] = pdf_bytes("not what was backed up")
+    forged = tmp_path / "forged.sqlite3.zip"
+    with zipfile.ZipFile(forged, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    for p in files_dir.rglob("*.pdf"):
+        p.unlink()
+    before = tree(files_dir)
+    with pytest.raises(PapershelfError) as caught:
+        backup.restore(filled, forged, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert str(caught.value) == (
+        f"{forged}: a damaged backup ({member} does not match its checksum); nothing was restored"
+    )
+    assert tree(files_dir) == before
+
+
+def test_a_member_larger_than_its_manifest_says_is_not_unpacked_to_the_end(
+    attached, filled, files_dir, tmp_path, monkeypatch
+):
+    """A zip bomb (60 MB of zeros packed into 60 kB) stops at the manifest's size instead of filling the disk."""
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    member = f"files/{backup_files.stored_path(sha(attached['b']))}"
+    with zipfile.ZipFile(made) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[member] = bytes(60_000_000)
+    bomb = tmp_path / "bomb.sqlite3.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    assert bomb.stat().st_size < 1_000_000
+    for p in files_dir.rglob("*.pdf"):
+        p.unlink()
+    written: list[int] = []
+    real_fdopen = os.fdopen
+
+    def counting_fdopen(*args, **kwargs):
+        stream = real_fdopen(*args, **kwargs)
+        original = stream.write
+
+        def write(chunk):
+            written.append(len(chunk))
+            return original(chunk)
+
+        stream.write = write
+        return stream
+
+    monkeypatch.setattr(os, "fdopen", counting_fdopen)
+    with pytest.raises(PapershelfError, match="does not match its checksum"):
+        backup.restore(filled, bomb, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    monkeypatch.undo()
+    assert sum(written) <= 2 * backup_files.CHUNK
+    assert not [p for p in files_dir.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert not list(files_dir.rglob("*.restoring"))
+
+
+def test_a_missing_file_is_named_and_the_rest_is_backed_up(attached, filled, files_dir, tmp_path):
+    gone = files_dir / backup_files.stored_path(sha(attached["a"]))
+    gone.unlink()
+    made, written = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    assert written.files == 2
+    assert written.problems == [f"{gone}: missing; left out of the backup"]
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert done.files is not None
+    assert any(line.startswith("1 PDF missing when the backup was taken: ") for line in done.files.lines())
+
+
+def test_a_fifo_in_the_files_folder_is_not_read(attached, filled, files_dir, tmp_path):
+    fifo = files_dir / backup_files.stored_path(sha(attached["a"]))
+    fifo.unlink()
+    os.mkfifo(fifo)
+    _made, written = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    assert written.problems == [f"{fifo}: not a regular file; left out of the backup"]
+
+
+def test_a_symlinked_destination_is_written_through(attached, filled, files_dir, tmp_path):
+    elsewhere = tmp_path / "usb"
+    elsewhere.mkdir()
+    (elsewhere / "old.zip").write_bytes(b"an older archive")
+    link = tmp_path / "backup-link.zip"
+    link.symlink_to(elsewhere / "old.zip")
+    made, _ = backup.backup_with_files(filled, link, folder=tmp_path / "backups", files_dir=files_dir)
+    assert made == link and link.is_symlink()
+    assert backup.summarize(elsewhere / "old.zip").files == 3
+
+
+def test_restore_writes_through_a_linked_files_folder(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    real = tmp_path / "big disk" / "pdfs"
+    real.mkdir(parents=True)
+    os.rename(files_dir, tmp_path / "old files")
+    files_dir.symlink_to(real)
+    backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert files_dir.is_symlink()
+    assert (real / backup_files.stored_path(sha(attached["a"]))).read_bytes() == attached["a"]
+
+
+def test_a_linked_file_whose_folder_is_gone_goes_into_the_files_folder(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    attached["linked"].unlink()
+    attached["linked"].parent.rmdir()
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert not attached["linked"].parent.exists()  # no folder is made where the archive says
+    rel = backup_files.stored_path(sha(attached["c"]))
+    assert rows(filled)[3][:3] == (4, "stored", rel)
+    assert done.files is not None and any("its folder is gone" in line for line in done.files.lines())
+
+
+def test_an_archive_cannot_name_where_files_go(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    with zipfile.ZipFile(made) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members[backup.MANIFEST])
+    manifest["files"][0]["path"] = "../../escaped.pdf"
+    members[backup.MANIFEST] = json.dumps(manifest).encode()
+    evil = tmp_path / "evil.sqlite3.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(PapershelfError, match="a damaged backup"):
+        backup.restore(filled, evil, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert not (files_dir.parent.parent / "escaped.pdf").exists()
+
+
+def test_restore_without_a_files_folder_restores_the_library_only(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    done = backup.restore(filled, made, folder=tmp_path / "backups", force=True)
+    assert done.files is None and done.after.files == 3
+
+
+def test_a_library_only_backup_restores_as_before(attached, filled, files_dir, tmp_path):
+    made = backup.backup(filled, folder=tmp_path / "backups")
+    before = tree(files_dir)
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert done.files is None and tree(files_dir) == before
+
+
+def test_backup_of_a_library_without_attachments(filled, files_dir, tmp_path):
+    made, written = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    assert (written.files, written.problems) == (0, [])
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert done.files is not None and done.files.lines()[0].startswith("PDFs: 0 put back")
+
+
+def test_real_pdfs_round_trip_byte_for_byte(filled, files_dir, tmp_path):
+    real = sorted(PDFS.glob("*.pdf"))[:4] if PDFS.is_dir() else []
+    if not real:
+        pytest.skip("no real PDFs in tests/fixtures/pdfs yet")
+    for paper_id, pdf in enumerate(real, 1):
+        store(filled, files_dir, paper_id, pdf.read_bytes())
+    made, written = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    assert written.files == len(real)
+    before = tree(files_dir)
+    for p in files_dir.rglob("*.pdf"):
+        p.unlink()
+    backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert tree(files_dir) == before
