@@ -142,7 +142,7 @@ def cmd_index(args: argparse.Namespace, open_library: OpenLibrary) -> int:
     for result in results:
         print(_result_line(result))
     if not results:
-        print("every attached PDF has been read")
+        print("no PDF is waiting to be read")
     return 1 if any(r.state == "failed" for r in results) else 0
 
 

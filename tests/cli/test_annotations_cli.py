@@ -90,7 +90,7 @@ def test_index_reads_what_is_pending_and_names_what_failed(run, papers, library_
         "paper 1: notes.pdf: 3 pages read",
         "paper 2: locked.pdf: could not read: the PDF is encrypted",
     ]
-    assert run("index") == (0, "every attached PDF has been read\n", "")
+    assert run("index") == (0, "no PDF is waiting to be read\n", "")
     code, out, _ = run("index", "--again")
     assert "paper 1: notes.pdf: 3 pages read" in out.splitlines()
 
