@@ -601,6 +601,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         before = library.get(pid).tags
         if args.command == "tag":
             library.add_tags([pid], args.tags)
+            cli_download.queue_automatic(library, [pid])
         else:
             missing = library.remove_tags([pid], args.tags)
         tags = library.get(pid).tags
@@ -736,8 +737,10 @@ def cmd_lists(args: argparse.Namespace) -> int:
             library.create_list(args.name)
             print(f"created list {visible(args.name)!r}")
         elif args.action == "add":
-            added = library.add_to_list(args.name, library.resolve_many(args.ids))
+            ids = library.resolve_many(args.ids)
+            added = library.add_to_list(args.name, ids)
             print(f"{visible(args.name)}: {added} added")
+            cli_download.queue_automatic(library, ids)
         elif args.action == "remove":
             removed = library.remove_from_list(args.name, library.resolve_many(args.ids))
             print(f"{visible(args.name)}: {removed} removed")
@@ -929,6 +932,7 @@ TEXT_ARGUMENTS = {
     "list": "list name",
     "tag": "tag",
     "search": "saved search name",
+    "auto": "auto-download rule",
 }
 
 
