@@ -157,9 +157,21 @@ class Library:
     # --- Changing the library ---------------------------------------------------
 
     def run(self, operation: ops.Operation) -> ops.Outcome:
-        """Apply one operation in one write transaction; return what changed and its inverse."""
+        """Apply one operation in one write transaction; return what changed and its inverse.
+
+        After the commit, stored PDFs the change left unreferenced move to the
+        files folder's trash, and ones it references again come back
+        (``attachments.settle``); a failed change moves no file.
+        """
         with db.write(self.engine) as conn:
-            return ops.guarded(conn, operation.apply(conn))
+            ops.take_touched_files(conn)  # left on this connection by a change that failed
+            outcome = ops.guarded(conn, operation.apply(conn))
+            touched = ops.take_touched_files(conn)
+        if touched:
+            from . import attachments
+
+            attachments.settle(self, touched)
+        return outcome
 
     # --- Finding papers -------------------------------------------------------
 

@@ -14,9 +14,18 @@ worker thread (``gui/operations.py``).
 
 One module per kind of thing changed: ``base`` (what an operation is, and
 the shared checks), ``papers``, ``tags``, ``notes``, ``lists`` (and saved
-searches), ``imports`` (undoing an import) and ``autoexport`` (live files).
+searches), ``imports`` (undoing an import), ``autoexport`` (live files) and
+``attachments`` (PDFs).
 """
 
+from .attachments import (
+    AttachPdf,
+    AttachToNewPaper,
+    DetachPdf,
+    UpdateAttachments,
+    take_touched_files,
+    touch_files,
+)
 from .autoexport import Bind, Unbind
 from .base import (
     Batch,
@@ -70,6 +79,8 @@ __all__ = [
     "AddNote",
     "AddTags",
     "AddToList",
+    "AttachPdf",
+    "AttachToNewPaper",
     "Batch",
     "Bind",
     "Changes",
@@ -80,6 +91,7 @@ __all__ = [
     "DeleteNote",
     "DeletePapers",
     "DeleteSavedSearch",
+    "DetachPdf",
     "EditFields",
     "Guarded",
     "ImportJournal",
@@ -113,6 +125,7 @@ __all__ = [
     "UnmarkNotDuplicate",
     "Unbind",
     "UntagPairs",
+    "UpdateAttachments",
     "UpdateNote",
     "clean_list_name",
     "clean_tag",
@@ -127,4 +140,6 @@ __all__ = [
     "record_sources",
     "require",
     "snapshot",
+    "take_touched_files",
+    "touch_files",
 ]

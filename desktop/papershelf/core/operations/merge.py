@@ -49,6 +49,7 @@ from .. import bibsource, db, normalize
 from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..records import STATUSES, Paper
 from ..schema import KA, LE, ND, PT, A, B, N, P, S
+from .attachments import move_attachments
 from .base import Changes, Operation, Outcome, papers, require
 from .papers import DeletePapers, PutChildSources, RestorePapers, _follow_parent_key, snapshot
 
@@ -294,6 +295,7 @@ class MergePapers(Operation):
 
         # Notes and sightings move; tags are added; then the others go, with what is left of them.
         conn.execute(update(N).where(N.c.paper_id.in_(others)).values(paper_id=self.keep))
+        move_attachments(conn, others, self.keep)  # their PDFs too (a file KEEP has already goes to the trash)
         seen = {
             (src, day)
             for src, day in conn.execute(select(S.c.source, S.c.listing_date).where(S.c.paper_id == self.keep))

@@ -16,6 +16,7 @@ from ..errors import ConflictError, PapershelfError
 from ..exporters import citekeys
 from ..records import STATUSES
 from ..schema import FS, KA, LE, PT, RL, A, B, N, P, S
+from .attachments import forget_attachments, restore_attachments, snapshot_attachments
 from .base import (
     Batch,
     Changes,
@@ -292,6 +293,8 @@ def snapshot(conn: Connection, ids: Sequence[int]) -> dict[str, list[Any]]:
                 .where(LE.c.paper_id.in_(ids))
             )
         ],
+        # Attached PDFs and their annotations (their stored files move to the trash after the commit).
+        **snapshot_attachments(conn, ids),
     }
 
 
@@ -308,7 +311,8 @@ class DeletePapers(Operation):
     def apply(self, conn: Connection) -> Outcome:
         ids = require(conn, self.ids)
         removed = snapshot(conn, ids)
-        # Notes, tags, list entries, sightings and the abstract go by cascade.
+        forget_attachments(conn, removed["attachment"])
+        # Notes, tags, list entries, sightings, the abstract and attachments go by cascade.
         conn.execute(delete(P).where(P.c.id.in_(ids)))
         drop_unused_tags(conn)
         db.reindex(conn, ids)
@@ -359,6 +363,8 @@ class RestorePapers(Operation):
             if conn.execute(select(RL.c.id).where(RL.c.name == name)).scalar() is None:
                 conn.execute(insert(RL).values(name=name, created_at=now()))
             conn.execute(insert(LE).values(list_id=list_id(conn, name), paper_id=pid, position=position))
+        # Snapshots from before PDFs existed (an undo kept across the upgrade) have no attachments.
+        restore_attachments(conn, rows.get("attachment", ()), rows.get("pdf_annotation", ()))
         db.reindex(conn, ids)
         changes = Changes(
             papers=frozenset(ids),
