@@ -368,3 +368,14 @@ def test_annotation_text_is_bounded_and_kept_plain(shelf, tmp_path):
     assert "<b>bold</b>" in note  # stored as written: the GUI shows notes as plain text
     assert "\x1b" not in note
     assert len(note) < 6000
+
+
+def test_a_file_name_with_a_line_break_heads_its_note_on_one_line(shelf, tmp_path):
+    one, *_ = ids(shelf)
+    source = marked(tmp_path, FIRST[:1], name="two\nlines.pdf")
+    att.attach(shelf, one, source)
+    progress = []
+    indexing.index_pending(shelf, progress=lambda done, total, name: progress.append((done, total, name)))
+    assert progress == [(1, 1, "two\nlines.pdf")]
+    [note] = notes_of(shelf, one)
+    assert note.splitlines()[0] == "Highlights from two lines.pdf"

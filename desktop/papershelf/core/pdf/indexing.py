@@ -51,6 +51,8 @@ SNIPPET_BEFORE, SNIPPET_AFTER = 40, 80
 
 #: Control characters other than tab, newline and form feed (the page break) never reach the index.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0d-\x1f\x7f]")
+#: A file's name heads its note on one line (a name may hold a newline).
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +151,9 @@ def index_pending(
             except OSError as exc:
                 error = f"could not read: {exc.strerror or exc}"
         try:
-            outcome = library.run(StoreText(row.id, content, error, row.sha256))
+            results.append(library.run(StoreText(row.id, content, error, row.sha256)).result)
         except NotFoundError:
-            continue  # the attachment went, or its file changed, while the file was read: not this text
-        results.append(outcome.result)
+            pass  # the attachment went, or its file changed, while the file was read: not this text
         if progress is not None:
             progress(done + 1, len(todo), row.name)
     return results
@@ -194,7 +195,9 @@ def excerpt(page: int, quote: str, comment: str) -> str:
 def render_note(name: str, rows: Iterable[dict[str, Any]]) -> str:
     """The note the app writes for one file's annotations, in page and position order."""
     ordered = sorted(rows, key=lambda r: (r["page"], r["position"], r["ident"]))
-    parts = [f"Highlights from {name}"] + [excerpt(r["page"], r["quote"], r["comment"]) for r in ordered]
+    parts = [f"Highlights from {_ANY_CONTROL.sub(' ', name)}"] + [
+        excerpt(r["page"], r["quote"], r["comment"]) for r in ordered
+    ]
     return "\n\n".join(parts)
 
 
