@@ -322,6 +322,48 @@ def test_a_linked_file_whose_folder_is_gone_goes_into_the_files_folder(attached,
     assert done.files is not None and any("its folder is gone" in line for line in done.files.lines())
 
 
+def test_a_linked_file_whose_folder_is_read_only_goes_into_the_files_folder(
+    attached, filled, files_dir, tmp_path, monkeypatch
+):
+    """Before, the restore failed as a whole on 'permission denied' in the user's folder."""
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    attached["linked"].unlink()
+    folder = attached["linked"].parent
+    folder.chmod(0o500)
+    real_access = os.access
+    # As root, os.access says yes to everything: answer as for an ordinary user.
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
+    try:
+        done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    finally:
+        folder.chmod(0o700)
+    assert not attached["linked"].exists()
+    rel = backup_files.stored_path(sha(attached["c"]))
+    assert (files_dir / rel).read_bytes() == attached["c"]
+    assert rows(filled)[3][:3] == (4, "stored", rel)
+    assert done.files is not None
+    assert f"{attached['linked']}: its folder is not writable; restored into the files folder as {rel}" in "\n".join(
+        done.files.lines()
+    )
+
+
+def test_a_files_folder_that_cannot_be_written_is_named_and_nothing_is_restored(attached, filled, files_dir, tmp_path):
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    os.rename(files_dir, tmp_path / "moved")
+    files_dir.write_bytes(b"a file where the folder was")
+    with Library(filled) as lib:
+        lib.add_note(2, "written after the backup")
+    before = rows(filled)
+    with pytest.raises(PapershelfError) as caught:
+        backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert str(caught.value) == (
+        f"{files_dir}: cannot put the backup's PDFs there (part of the path is not a folder); nothing was restored"
+    )
+    assert rows(filled) == before and files_dir.read_bytes() == b"a file where the folder was"
+    with Library(filled) as lib:
+        assert [n.text for n in lib.get(2).notes] == ["written after the backup"]
+
+
 def test_an_archive_cannot_name_where_files_go(attached, filled, files_dir, tmp_path):
     made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
     with zipfile.ZipFile(made) as zf:

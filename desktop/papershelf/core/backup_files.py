@@ -65,15 +65,15 @@ class Written:
 
 
 def human_size(size: int) -> str:
-    """``812 bytes``, ``14.2 kB``, ``1.2 MB``, ``3.4 GB`` (powers of 1000, as file managers show them)."""
-    if size < 1000:
+    """``812 bytes``, ``14.2 KB``, ``1.2 MB``, ``3.4 GB`` (powers of 1024, as ``papershelf files`` shows sizes)."""
+    if size < 1024:
         return f"{size} byte{'' if size == 1 else 's'}"
-    value = size / 1000
-    for unit in ("kB", "MB"):
-        if value < 1000:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
+    value = size / 1024
+    for unit in ("KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            break
+        value /= 1024
+    return f"{value:.1f} {unit}"
 
 
 def stored_path(sha256: str) -> str:
@@ -261,6 +261,14 @@ def staged(source: Path, manifest: dict[str, Any], candidate: Path, files_dir: P
         yield plan
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
         raise PapershelfError(f"{source}: a damaged backup ({_one_line(exc)}); nothing was restored") from None
+    except OSError as exc:  # the files folder is not writable, is a file, the disk is full
+        from .exporters import _reason
+
+        where = Path(exc.filename or files_dir)
+        where = files_dir if where.is_relative_to(files_dir) else where
+        raise PapershelfError(
+            f"{where}: cannot put the backup's PDFs there ({_reason(exc)}); nothing was restored"
+        ) from None
     finally:
         for temp in plan.temps:
             with contextlib.suppress(OSError):
@@ -305,6 +313,7 @@ def _stage(
         free = (
             original.suffix.lower() == ".pdf"  # an archive may not write any file it names
             and real.parent.is_dir()
+            and os.access(real.parent, os.W_OK)  # else into the files folder, not a failed restore
             and not os.path.lexists(real)
             and real not in taken
         )
@@ -317,7 +326,10 @@ def _stage(
             plan.result.kept += 1
             return
         rel = stored_path(sha256)
-        why = "that place is taken" if os.path.lexists(real) else "its folder is gone"
+        if os.path.lexists(real):
+            why = "that place is taken"
+        else:
+            why = "its folder is not writable" if real.parent.is_dir() else "its folder is gone"
         note = f"{original}: {why}; restored into the files folder as {rel}, and its attachment points there"
         _stage_stored(archive, entry, files_dir, rel, plan, taken, source, relink=("linked", path), note=note)
         return
