@@ -6,6 +6,7 @@ The PDF served is a real one (tests/fixtures/online/pdfjs-asciihexdecode.pdf, fr
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -392,3 +393,24 @@ def test_a_folder_where_the_pdf_is_named_is_not_renamed_over(lib, server, fake):
     squatter.rmdir()
     [again] = pdfs.download(lib, client=web(fake))  # kept whole: the next try asks only past its end
     assert again.state == "downloaded" and attached(lib, ALPHA)[0].path.read_bytes() == PDF
+
+
+def test_a_servers_long_reason_is_cut_to_one_short_line():
+    error = NetworkError("http://x/pdf/1", "Not Found " * 5000 + "\n" + "more")
+    assert len(error.reason) == 500 and error.reason.endswith("…") and "\n" not in str(error)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_a_paper_another_process_is_downloading_is_left_to_it(lib, server, fake):
+    import fcntl
+
+    server.add("/pdf/2301.00001", pdf_reply())
+    folder = pdfs.partial_dir(lib)
+    folder.mkdir(parents=True)
+    with open(folder / "1.lock", "w") as other:  # another window or command holds paper 1
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        [result] = pdfs.download(lib, [ALPHA], client=web(fake))
+        assert result.line() == "1 (2301.00001): being downloaded by another Papershelf window or command"
+        assert server.requests == [] and queue(lib) == {ALPHA: (0, None)}
+    [result] = pdfs.download(lib, client=web(fake))
+    assert result.state == "downloaded" and partial(lib) == []

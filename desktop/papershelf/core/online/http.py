@@ -62,12 +62,18 @@ _BACKOFF = 5.0  # seconds before the first retry of a 429/503 without Retry-Afte
 _CHUNK = 64 * 1024
 
 
+#: The longest reason a NetworkError carries.
+_MAX_REASON = 500
+
+
 class NetworkError(PapershelfError):
-    """A request that failed: ``str(exc)`` is one line, ``"<url>: <reason>"``."""
+    """A request that failed: ``str(exc)`` is one line, ``"<url>: <reason>"``; a reason the server wrote (a
+    status line's phrase) is cut at :data:`_MAX_REASON` characters."""
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
-        self.reason = " ".join(reason.split())
+        reason = " ".join(reason.split())
+        self.reason = reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
         super().__init__(f"{' '.join(url.split())}: {self.reason}")
 
 

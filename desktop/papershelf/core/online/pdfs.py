@@ -20,11 +20,14 @@ Auto-download: the library setting ``auto_download`` names a tag or a reading li
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
+import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -277,6 +280,31 @@ def _download_one(
     try:
         url = pdf_url(aid)
         make_private_dirs(folder)
+        with _only_one(folder / f"{pid}.lock") as mine:
+            if not mine:
+                return DownloadResult(pid, aid, "skipped", "being downloaded by another Papershelf window or command")
+            return _fetch_and_attach(library, web, part, url, pid, aid, report, cancelled, max_bytes, failed)
+    except PapershelfError as exc:
+        return failed(str(exc))
+    except OSError as exc:
+        return failed(f"{exc.filename or folder}: {exc.strerror or exc}")
+
+
+def _fetch_and_attach(
+    library: Library,
+    web: Client,
+    part: Path,
+    url: str,
+    pid: int,
+    aid: str,
+    report: Callable[[int, int | None], None],
+    cancelled: Callable[[], bool] | None,
+    max_bytes: int,
+    failed: Callable[[str], DownloadResult],
+) -> DownloadResult:
+    """Fetch into ``part``, check it is a PDF, and attach it (this process holding the paper's lock)."""
+    folder = part.parent
+    try:
         got = web.download(
             url, part, max_bytes=max_bytes, total_timeout=DOWNLOAD_TIMEOUT, progress=report, cancelled=cancelled
         )
@@ -316,6 +344,42 @@ def _download_one(
     resumed = f", resumed at {_size(got.resumed_from)}" if got.resumed_from else ""
     message = f"downloaded {named.name} ({_size(got.size)}{resumed})"
     return DownloadResult(pid, aid, "downloaded", message, attachment, got.size, got.resumed_from)
+
+
+@contextmanager
+def _only_one(lock: Path) -> Iterator[bool]:
+    """Whether this process got the paper's download lock (another window or command may hold it); kept
+    until the end of the ``with``, and then its file removed (on Windows, where an open file cannot be
+    removed, the file stays). A lock on a file removed meanwhile is not one: its holder was finishing."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o600)
+    mine = False
+    try:
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(lock))
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mine = True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK, errno.EDEADLK):
+                raise
+        if mine:
+            try:
+                mine = os.path.samestat(held, os.lstat(lock))
+            except FileNotFoundError:
+                mine = False
+        yield mine  # a lock goes with the file descriptor
+    finally:
+        if mine and sys.platform != "win32":
+            _remove(lock)
+        os.close(fd)
 
 
 def _not_a_pdf(got: Download) -> str | None:
