@@ -1,21 +1,291 @@
-"""``papershelf attach, open, files: a paper's PDFs from the command line."""
+"""``papershelf attach``, ``open`` and ``files``: a paper's PDFs from the command line, and ``show``'s PDF lines.
+
+Storing, linking, finding the paper of a PDF and checking the files are the
+core's (``core/attachments.py``), the same the app's Attach PDF… and drops use;
+the text is read through the sandbox (``core/pdf/indexing.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: `papershelf --help` loads no core module
+    from .core.attachments import Attachment
     from .core.library import Library
 
 OpenLibrary = Callable[[argparse.Namespace], "Library"]
 
+#: A command that opens a file instead of the system's viewer (its path is added as the last argument).
+OPENER_VARIABLE = "PAPERSHELF_OPENER"
+#: How long `open` waits for the opener to say it failed (a viewer started directly keeps running).
+OPENER_WAIT = 10.0
+
+ATTACH_HELP = """\
+Attach PDFs to a paper. By default a copy is stored in the library's files
+folder (named by its content hash; the file you gave stays where it is); with
+--link the file stays where it is and the library points to it. Its text is
+read at once for the search. With --auto, each PDF goes to the paper whose
+arXiv id or DOI it carries (on its first page or in its metadata), or, if none
+matches, to a new paper made from its title and authors. A missing file, a
+folder or a file that is not a PDF is refused and nothing is attached."""
+
+FILES_HELP = """\
+List every attached PDF: paper, stored or linked, size, name and where it is.
+--verify checks each file: one changed outside the app gets its new size and
+hash (its text is read again); a missing one is looked for (a stored one by
+its hash, a linked one by its name and content in the folders around its old
+place) and the library points to it again; one that cannot be found is marked
+missing, never dropped."""
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to ``sub``."""
+    p = sub.add_parser(
+        "attach",
+        help="attach PDFs to a paper (stored by hash, or linked in place)",
+        description=ATTACH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("id", nargs="?", metavar="ID", help="numeric id, citation key or arXiv id")
+    p.add_argument("files", nargs="*", metavar="FILE", help="the PDFs to attach")
+    p.add_argument("--link", action="store_true", help="keep the files where they are instead of storing copies")
+    p.add_argument("--auto", nargs="+", metavar="FILE", help="attach each PDF to the paper it names, or to a new paper")
+    p = sub.add_parser(
+        "open",
+        help="open a paper's PDF with the system's viewer",
+        description="Open the paper's first attached PDF that is where the library says, with the system's "
+        f"viewer (${OPENER_VARIABLE}, if set, is the command used instead).",
+    )
+    p.add_argument("id", help="numeric id, citation key or arXiv id")
+    p = sub.add_parser(
+        "files",
+        help="list attached PDFs; --verify finds changed and moved files",
+        description=FILES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--verify", action="store_true", help="check every file and repair what can be repaired")
 
 
 def commands(open_library: OpenLibrary, usage: type[Exception]) -> dict[str, Callable[[argparse.Namespace], int]]:
     """This module's subcommands by name, for cli.py's dispatch table."""
-    return {}
+    return {
+        "attach": lambda args: cmd_attach(args, open_library, usage),
+        "open": lambda args: cmd_open(args, open_library),
+        "files": lambda args: cmd_files(args, open_library),
+    }
+
+
+# --- attach ----------------------------------------------------------------------------------------
+
+
+def cmd_attach(args: argparse.Namespace, open_library: OpenLibrary, usage: type[Exception]) -> int:
+    from .core import attachments
+
+    if args.auto is not None:
+        if args.id is not None or args.link:
+            raise usage("attach --auto FILE…: give only files (each goes to the paper it names), without --link")
+        files = [Path(f) for f in args.auto]
+    elif args.id is None or not args.files:
+        raise usage("attach: give a paper and one or more PDFs (attach ID FILE…), or attach --auto FILE…")
+    else:
+        files = [Path(f) for f in args.files]
+    for file in files:  # every file is checked before any is attached
+        attachments.check_file(file)
+    with open_library(args) as library:
+        if args.auto is not None:
+            attached = [_attach_auto(library, file) for file in files]
+        else:
+            pid = library.resolve(str(args.id))
+            attached = [_attach_one(library, pid, file, args.link) for file in files]
+        return _read_text(library, [aid for aid in attached if aid is not None])
+
+
+def _attach_one(library: Library, pid: int, file: Path, link: bool) -> int | None:
+    from .core import attachments
+    from .core.display import visible
+
+    attachment, created = attachments.attach_file(library, pid, file, link=link)
+    paper = _paper(library, pid)
+    if not created:
+        print(visible(f"{paper} already has this file, as {attachment.name}; nothing changed"))
+        return None
+    how = f"stored as {attachment.path}" if attachment.kind == "stored" else f"linked at {attachment.path}"
+    print(visible(f"attached {attachment.name} to {paper}: {how}"))
+    return attachment.id
+
+
+def _attach_auto(library: Library, file: Path) -> int | None:
+    from .core import attachments
+    from .core.display import visible
+
+    dropped = attachments.drop(library, file)
+    paper = _paper(library, dropped.paper_id)
+    if dropped.created:
+        print(visible(f"{file}: added {paper}, made from the PDF"))
+    elif not dropped.attached:
+        print(visible(f"{file}: {paper} (found by its {dropped.matched_by}) already has this file; nothing changed"))
+        return None
+    else:
+        print(visible(f"{file}: attached to {paper}, found by its {dropped.matched_by}"))
+    return dropped.attachment_id
+
+
+def _paper(library: Library, pid: int) -> str:
+    paper = library.get(pid)
+    title = paper.title if len(paper.title) <= 60 else paper.title[:59] + "…"
+    return f'paper {pid} ({paper.citation_key}, "{title}")'
+
+
+def _read_text(library: Library, attachment_ids: list[int]) -> int:
+    """Read the new files' text for the search; a file that cannot be read stays attached (a warning)."""
+    from .core.display import visible
+    from .core.pdf.indexing import index_pending
+
+    if not attachment_ids:
+        return 0
+    for result in index_pending(library, attachment_ids):
+        if result.state == "failed":
+            print(visible(f"papershelf: warning: {result.name}: {result.error}; it stays attached"), file=sys.stderr)
+        else:
+            pages = f"{result.pages} page{'' if result.pages == 1 else 's'}"
+            notes = f", {result.annotations} highlights and comments" if result.annotations else ""
+            print(visible(f"  {result.name}: text of {pages} read{notes}"))
+    return 0
+
+
+# --- open ------------------------------------------------------------------------------------------
+
+
+def cmd_open(args: argparse.Namespace, open_library: OpenLibrary) -> int:
+    from .core import attachments
+    from .core.errors import PapershelfError
+
+    with open_library(args) as library:
+        pid = library.resolve(args.id)
+        path = attachments.pdf_for(library, pid)
+        found = attachments.attachments_of(library, [pid]).get(pid, [])
+    if path is None:
+        if not found:
+            raise PapershelfError(f"paper {pid} has no PDF; attach one with: papershelf attach {pid} FILE")
+        first = found[0]
+        raise PapershelfError(
+            f"paper {pid}: {first.name} is missing (the library expects it at {first.path}); "
+            "`papershelf files --verify` looks for it"
+        )
+    hand_to_os(path)
+    return 0
+
+
+def opener_command(path: Path) -> list[str] | None:
+    """The command that opens ``path``: $PAPERSHELF_OPENER, else the system's; None on Windows (os.startfile)."""
+    custom = os.environ.get(OPENER_VARIABLE, "").strip()
+    if custom:
+        return [*shlex.split(custom), str(path)]
+    if sys.platform == "win32":
+        return None
+    return ["open" if sys.platform == "darwin" else "xdg-open", str(path)]
+
+
+def hand_to_os(path: Path) -> None:
+    """Open ``path`` with the system's viewer; a failure is one line naming the file and the program."""
+    from .core.errors import PapershelfError
+
+    command = opener_command(path)
+    try:
+        if command is None:
+            _startfile(path)
+            return
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        program = command[0] if command else "the system"
+        raise PapershelfError(f"{path}: could not be opened: {program}: {exc.strerror or exc}") from None
+    try:
+        code = proc.wait(OPENER_WAIT)
+    except subprocess.TimeoutExpired:
+        return  # still running: a viewer started directly
+    if code != 0:
+        raise PapershelfError(f"{path}: could not be opened: {command[0]} exited with status {code}")
+
+
+def _startfile(path: Path) -> None:
+    if sys.platform == "win32":  # the only system with os.startfile
+        os.startfile(path)
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def cmd_files(args: argparse.Namespace, open_library: OpenLibrary) -> int:
+    from .core import attachments
+    from .core.display import visible
+
+    with open_library(args) as library:
+        if args.verify:
+            lines = attachments.verify(library)
+            for line in lines:
+                print(visible(line))
+            _read_text(library, [a.id for a in attachments.all_attachments(library) if a.text_state == "pending"])
+        found = attachments.all_attachments(library)
+        keys = {p.id: p.citation_key for p in library.get_many(sorted({a.paper_id for a in found}))}
+    if args.verify and not lines:
+        print("every attached file is where the library says, unchanged")
+    if not found:
+        print("no PDFs attached; attach one with: papershelf attach ID FILE")
+        return 0
+    if args.verify:
+        print()
+    width = max(len(str(a.paper_id)) for a in found)
+    for a in found:
+        print(visible(f"{a.paper_id:>{width}}  {keys.get(a.paper_id, '')}  {_facts(a)}  {a.path}"))
+    missing = sum(a.missing for a in found)
+    total = human_size(sum(a.size for a in found))
+    summary = f"{len(found)} PDF{'' if len(found) == 1 else 's'}, {total}"
+    print(summary + (f"; {missing} missing (papershelf files --verify looks for them)" if missing else ""))
+    return 1 if args.verify and missing else 0
+
+
+def _facts(a: Attachment) -> str:
+    """``name (size, stored|linked)`` and what is wrong with it."""
+    facts = f"{a.name} ({human_size(a.size)}, {a.kind}"
+    if a.pages:
+        facts += f", {a.pages} page{'' if a.pages == 1 else 's'}"
+    facts += ")"
+    if a.missing:
+        facts += " MISSING"
+    elif a.text_state == "failed":
+        facts += f" {a.text_error or 'could not read'}"
+    return facts
+
+
+def pdf_lines(library: Library, paper_id: int) -> list[str]:
+    """The paper's PDFs as ``papershelf show`` lists them (already made visible)."""
+    from .core import attachments
+    from .core.display import visible
+
+    found = attachments.attachments_of(library, [paper_id]).get(paper_id, [])
+    return [visible(f"  {_facts(a)}: {a.path}") for a in found]
+
+
+def human_size(size: int) -> str:
+    """``743 bytes``, ``12.5 KB``, ``3.1 MB``."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"

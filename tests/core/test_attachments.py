@@ -450,4 +450,4 @@ def test_dropping_a_file_the_library_has_goes_to_its_paper_not_to_a_new_one(shel
     before = ids(shelf)
     dropped = att.drop(shelf, pdf_copy(tmp_path, name="copy.pdf"))
     assert (dropped.paper_id, dropped.created, dropped.attached) == (pid, False, False)
-    assert dropped.matched_by == "the same file" and ids(shelf) == before
+    assert dropped.matched_by == "content hash" and ids(shelf) == before

@@ -373,7 +373,7 @@ def prepare_dropped(library: Library, source: Path) -> tuple[ops.Operation, Drop
     row = prepare_file(library, source)
     if pid is None:  # the very file, dropped again: not a second paper
         pid = _paper_with_file(library, row["sha256"])
-        how = "the same file" if pid is not None else ""
+        how = "content hash" if pid is not None else ""
     if pid is not None:
         return ops.AttachPdf(row | {"paper_id": pid}), Dropped(pid, False, True, how)
     name = title or Path(row["name"]).stem.replace("_", " ")

@@ -1,0 +1,252 @@
+"""`papershelf attach`, `open`, `files` and the PDF lines of `show`, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from papershelf import paths
+from tests.core import pdf_helpers
+
+HELLO = pdf_helpers.HELLO  # pdf.js: one page, "Hello world" (tests/fixtures/pdfs/SOURCES.md)
+LOOP = pdf_helpers.PAGES_LOOP
+HELLO_SHA = "17cc92aa58ec48f75b01c6b6e7f8c8bade0a36f7295d0f833a16bafae854dc79"
+
+BIB = """\
+@article{vaswani2017,
+  title = {Attention Is All You Need},
+  author = {Ashish Vaswani},
+  year = {2017},
+  eprint = {1706.03762},
+  archiveprefix = {arXiv}
+}
+@article{turing1950,
+  title = {Computing Machinery and Intelligence},
+  author = {Alan Turing},
+  year = {1950},
+  doi = {10.1093/mind/LIX.236.433}
+}
+"""
+
+
+@pytest.fixture
+def papers(run, tmp_path):
+    bib = tmp_path / "papers.bib"
+    bib.write_text(BIB, encoding="utf-8")
+    code, _, err = run("import", str(bib))
+    assert code == 0, err
+
+
+@pytest.fixture
+def files_dir(library_path) -> Path:
+    return paths.files_dir(library_path)
+
+
+def copy(tmp_path: Path, source: Path = HELLO, name: str = "paper.pdf") -> Path:
+    target = tmp_path / "downloads" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+# --- attach --------------------------------------------------------------------------------------
+
+
+def test_attach_stores_a_copy_by_hash_and_reads_its_text(run, papers, tmp_path, files_dir):
+    source = copy(tmp_path)
+    code, out, err = run("attach", "vaswani2017", str(source))
+    assert code == 0, err
+    stored = files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    assert out.splitlines() == [
+        f'attached paper.pdf to paper 1 (vaswani2017, "Attention Is All You Need"): stored as {stored}',
+        "  paper.pdf: text of 1 page read",
+    ]
+    assert stored.read_bytes() == HELLO.read_bytes() and source.exists()
+    # The text is searchable at once, and show lists the file.
+    code, out, _ = run("list", "hello")
+    assert code == 0 and "Attention Is All You Need" in out
+    code, out, _ = run("show", "1")
+    assert f"PDFs:\n  paper.pdf (743 bytes, stored, 1 page): {stored}\n" in out
+
+
+def test_attach_link_keeps_the_file_where_it_is(run, papers, tmp_path, files_dir):
+    source = copy(tmp_path)
+    code, out, err = run("attach", "2", str(source), "--link")
+    assert code == 0, err
+    assert out.splitlines()[0].endswith(f"linked at {source}")
+    assert not files_dir.exists() or not any(p.is_file() for p in files_dir.rglob("*"))
+    code, out, _ = run("show", "turing1950")
+    assert f"  paper.pdf (743 bytes, linked, 1 page): {source}" in out
+
+
+def test_attaching_the_same_file_again_changes_nothing(run, papers, tmp_path):
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    code, out, _ = run("attach", "1", str(copy(tmp_path, name="again.pdf")))
+    assert code == 0 and out.strip().endswith("already has this file, as paper.pdf; nothing changed")
+    assert run("files")[1].count("paper.pdf") == 1
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: d / "missing.pdf", "no such file"),
+        (lambda d: d, "is a folder, not a PDF"),
+        (lambda d: Path(os.devnull), "is not a regular file"),
+        (lambda d: (d / "notes.pdf").write_text("just text") and d / "notes.pdf", "not a PDF"),
+    ],
+)
+def test_what_is_not_a_pdf_is_one_line_naming_it_and_nothing_is_attached(run, papers, tmp_path, make, message):
+    good = copy(tmp_path)
+    bad = make(tmp_path)
+    code, out, err = run("attach", "1", str(good), str(bad))
+    assert code == 1 and out == ""
+    assert err.startswith(f"papershelf: error: {bad}: ")
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert run("files")[1].startswith("no PDFs attached")  # not even the good one
+
+
+def test_attach_needs_a_paper_and_a_file(run, papers, tmp_path):
+    code, _, err = run("attach", "1")
+    assert code == 2 and "attach ID FILE" in err
+    code, _, err = run("attach", "--auto", str(copy(tmp_path)), "--link")
+    assert code == 2
+    code, _, err = run("attach", "nosuchpaper", str(copy(tmp_path)))
+    assert code == 1 and "no paper with id, citation key or arXiv id 'nosuchpaper'" in err
+
+
+def test_a_pdf_that_cannot_be_read_stays_attached_and_show_says_why(run, papers, tmp_path):
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(pdf_helpers.encrypted())
+    code, out, err = run("attach", "1", str(locked))
+    assert code == 0 and "attached locked.pdf" in out
+    assert err == "papershelf: warning: locked.pdf: could not read: the PDF is encrypted; it stays attached\n"
+    code, out, _ = run("show", "1")
+    assert "  locked.pdf (" in out and "stored) could not read: the PDF is encrypted:" in out
+
+
+def test_attach_auto_finds_the_paper_by_the_arxiv_stamp_or_makes_one(run, papers, tmp_path):
+    stamped = pdf_helpers.stamp_arxiv(HELLO, tmp_path / "1706.03762v5.pdf", "arXiv:1706.03762v5 [cs.CL] 12 Jun 2017")
+    unknown = copy(tmp_path, LOOP, "some_preprint.pdf")
+    code, out, err = run("attach", "--auto", str(stamped), str(unknown))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert (
+        f'{stamped}: attached to paper 1 (vaswani2017, "Attention Is All You Need"), found by its arXiv id 1706.03762'
+        in lines
+    )
+    made = next(line for line in lines if line.startswith(f"{unknown}: added paper 3"))
+    assert made.endswith("made from the PDF")
+    code, out, _ = run("show", "3")
+    assert "some_preprint.pdf" in out
+    # The same file dropped again goes to the paper that has it.
+    code, out, _ = run("attach", "--auto", str(unknown))
+    assert code == 0 and out.endswith("(found by its content hash) already has this file; nothing changed\n")
+
+
+# --- open ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def opener(tmp_path, monkeypatch) -> Path:
+    """$PAPERSHELF_OPENER as a script that writes down what it was handed (nothing is opened)."""
+    record = tmp_path / "opened.txt"
+    script = tmp_path / "opener.py"
+    script.write_text(
+        "import sys\n"
+        f"open({str(record)!r}, 'a', encoding='utf-8', errors='surrogateescape').write(sys.argv[1] + '\\n')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PAPERSHELF_OPENER", f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}")
+    return record
+
+
+def test_open_hands_the_stored_pdf_to_the_system(run, papers, tmp_path, files_dir, opener):
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    code, out, err = run("open", "vaswani2017")
+    assert (code, out, err) == (0, "", "")
+    assert opener.read_text(encoding="utf-8") == f"{files_dir / HELLO_SHA[:2] / HELLO_SHA}.pdf\n"
+
+
+def test_open_a_linked_pdf_hands_its_own_path(run, papers, tmp_path, opener):
+    source = copy(tmp_path, name="Vaswani et al. (2017).pdf")
+    assert run("attach", "1", str(source), "--link")[0] == 0
+    assert run("open", "1")[0] == 0
+    assert opener.read_text(encoding="utf-8") == f"{source}\n"
+
+
+def test_open_without_a_pdf_or_a_working_viewer_is_one_line(run, papers, tmp_path, monkeypatch, opener):
+    code, _, err = run("open", "1")
+    assert code == 1 and err == "papershelf: error: paper 1 has no PDF; attach one with: papershelf attach 1 FILE\n"
+    source = copy(tmp_path)
+    assert run("attach", "1", str(source), "--link")[0] == 0
+    monkeypatch.setenv("PAPERSHELF_OPENER", f"{shlex.quote(sys.executable)} -c 'raise SystemExit(3)'")
+    code, _, err = run("open", "1")
+    assert code == 1 and err.endswith("could not be opened: " + sys.executable + " exited with status 3\n")
+    monkeypatch.setenv("PAPERSHELF_OPENER", str(tmp_path / "no-such-viewer"))
+    code, _, err = run("open", "1")
+    assert code == 1 and "could not be opened" in err and err.count("\n") == 1
+    source.unlink()
+    code, _, err = run("open", "1")
+    assert code == 1 and f"paper.pdf is missing (the library expects it at {source})" in err
+    assert not opener.exists()  # nothing was ever handed over
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def test_files_lists_every_pdf(run, papers, tmp_path, files_dir):
+    assert run("files")[1] == "no PDFs attached; attach one with: papershelf attach ID FILE\n"
+    linked = copy(tmp_path, LOOP, "loop.pdf")
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    assert run("attach", "2", str(linked), "--link")[0] == 0
+    code, out, _ = run("files")
+    assert code == 0
+    assert out.splitlines() == [
+        f"1  vaswani2017  paper.pdf (743 bytes, stored, 1 page)  {files_dir / HELLO_SHA[:2] / HELLO_SHA}.pdf",
+        f"2  turing1950  loop.pdf (1.1 KB, linked, 2 pages)  {linked}",
+        "2 PDFs, 1.8 KB",
+    ]
+
+
+def test_files_verify_relinks_a_moved_file_and_marks_a_lost_one(run, papers, tmp_path):
+    source = copy(tmp_path)
+    assert run("attach", "1", str(source), "--link")[0] == 0
+    moved = tmp_path / "read" / "paper.pdf"
+    moved.parent.mkdir()
+    source.rename(moved)
+    code, out, _ = run("files")
+    assert "MISSING" in out and "1 missing (papershelf files --verify looks for them)" in out
+    code, out, _ = run("files", "--verify")
+    assert code == 0
+    assert out.splitlines()[0] == f"paper 1: paper.pdf: was missing at {source}; found at {moved}"
+    assert run("files", "--verify")[1].startswith("every attached file is where the library says, unchanged")
+    # Gone for good: said, marked, kept.
+    moved.unlink()
+    code, out, _ = run("files", "--verify")
+    assert code == 1 and f"paper 1: paper.pdf: missing (the library expects it at {moved})" in out
+    assert "MISSING" in run("show", "1")[1]
+
+
+def test_files_verify_notices_a_file_changed_outside_the_app_and_reads_it_again(run, papers, tmp_path):
+    source = copy(tmp_path)
+    assert run("attach", "1", str(source), "--link")[0] == 0
+    source.write_bytes(LOOP.read_bytes())  # a viewer saved over it
+    code, out, err = run("files", "--verify")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"paper 1: paper.pdf: changed outside the app ({source}); its text will be read again"
+    assert "  paper.pdf: text of 2 pages read" in lines
+    assert "paper.pdf (1.1 KB, linked, 2 pages)" in out
+
+
+def test_deleting_a_paper_moves_its_stored_pdf_to_the_trash(run, papers, tmp_path, files_dir):
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    assert run("delete", "1")[0] == 0
+    relative = Path(HELLO_SHA[:2]) / f"{HELLO_SHA}.pdf"
+    assert not (files_dir / relative).exists()
+    assert (files_dir / ".trash" / relative).read_bytes() == HELLO.read_bytes()
