@@ -96,9 +96,9 @@ def cmd_attach(args: argparse.Namespace, open_library: OpenLibrary, usage: type[
         raise usage("attach: give a paper and one or more PDFs (attach ID FILE…), or attach --auto FILE…")
     else:
         files = [Path(f) for f in args.files]
-    for file in files:  # every file is checked before any is attached
-        attachments.check_file(file)
     with open_library(args) as library:
+        for file in files:  # every file is checked before any is attached
+            attachments.check_file(file, library.path)
         if args.auto is not None:
             attached = [_attach_auto(library, file) for file in files]
         else:

@@ -250,3 +250,11 @@ def test_deleting_a_paper_moves_its_stored_pdf_to_the_trash(run, papers, tmp_pat
     relative = Path(HELLO_SHA[:2]) / f"{HELLO_SHA}.pdf"
     assert not (files_dir / relative).exists()
     assert (files_dir / ".trash" / relative).read_bytes() == HELLO.read_bytes()
+
+
+def test_the_library_itself_is_refused(run, papers, library_path):
+    code, _, err = run("attach", "1", str(library_path))
+    assert (
+        code == 1
+        and err == f"papershelf: error: {library_path}: is the library itself, not a PDF; nothing was attached\n"
+    )

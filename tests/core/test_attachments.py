@@ -451,3 +451,22 @@ def test_dropping_a_file_the_library_has_goes_to_its_paper_not_to_a_new_one(shel
     dropped = att.drop(shelf, pdf_copy(tmp_path, name="copy.pdf"))
     assert (dropped.paper_id, dropped.created, dropped.attached) == (pid, False, False)
     assert dropped.matched_by == "content hash" and ids(shelf) == before
+
+
+def test_the_library_file_and_its_wal_are_refused_without_being_opened(shelf, tmp_path, monkeypatch):
+    import builtins
+
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def watching(file, *args, **kwargs):
+        opened.append(os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watching)
+    for name, what in ((shelf.path, "the library itself"), (Path(f"{shelf.path}-wal"), "write-ahead log")):
+        if not name.exists():
+            continue
+        with pytest.raises(PapershelfError, match=what):
+            att.attach(shelf, ids(shelf)[0], name)
+    assert not any(path.startswith(str(shelf.path)) for path in opened)
