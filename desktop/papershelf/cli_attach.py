@@ -24,6 +24,8 @@ OpenLibrary = Callable[[argparse.Namespace], "Library"]
 
 #: A command that opens a file instead of the system's viewer (its path is added as the last argument).
 OPENER_VARIABLE = "PAPERSHELF_OPENER"
+#: Longest reason shown for a file that could not be read (the reason comes from reading an untrusted file).
+MAX_REASON = 200
 #: How long `open` waits for the opener to say it failed (a viewer started directly keeps running).
 OPENER_WAIT = 10.0
 
@@ -249,7 +251,7 @@ def cmd_files(args: argparse.Namespace, open_library: OpenLibrary) -> int:
         print()
     width = max(len(str(a.paper_id)) for a in found)
     for a in found:
-        print(visible(f"{a.paper_id:>{width}}  {keys.get(a.paper_id, '')}  {_facts(a)}  {a.path}"))
+        print(visible(f"{a.paper_id:>{width}}  {keys.get(a.paper_id, '')}  {_facts(a)}  {a.path}{_problem(a)}"))
     missing = sum(a.missing for a in found)
     total = human_size(sum(a.size for a in found))
     summary = f"{len(found)} PDF{'' if len(found) == 1 else 's'}, {total}"
@@ -258,16 +260,21 @@ def cmd_files(args: argparse.Namespace, open_library: OpenLibrary) -> int:
 
 
 def _facts(a: Attachment) -> str:
-    """``name (size, stored|linked)`` and what is wrong with it."""
-    facts = f"{a.name} ({human_size(a.size)}, {a.kind}"
-    if a.pages:
-        facts += f", {a.pages} page{'' if a.pages == 1 else 's'}"
-    facts += ")"
+    """``name (size, stored|linked[, N pages])``."""
+    pages = f", {a.pages} page{'' if a.pages == 1 else 's'}" if a.pages else ""
+    return f"{a.name} ({human_size(a.size)}, {a.kind}{pages})"
+
+
+def _problem(a: Attachment) -> str:
+    """What is wrong with the file, in parentheses after its path, or ""."""
     if a.missing:
-        facts += " MISSING"
-    elif a.text_state == "failed":
-        facts += f" {a.text_error or 'could not read'}"
-    return facts
+        return "  (MISSING)"
+    if a.text_state == "failed":
+        reason = " ".join((a.text_error or "could not read").split())
+        return f"  ({reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + '…'})"
+    if a.text_state == "pending":
+        return "  (text not read yet)"
+    return ""
 
 
 def pdf_lines(library: Library, paper_id: int) -> list[str]:
@@ -276,7 +283,7 @@ def pdf_lines(library: Library, paper_id: int) -> list[str]:
     from .core.display import visible
 
     found = attachments.attachments_of(library, [paper_id]).get(paper_id, [])
-    return [visible(f"  {_facts(a)}: {a.path}") for a in found]
+    return [visible(f"  {_facts(a)}: {a.path}{_problem(a)}") for a in found]
 
 
 def human_size(size: int) -> str:

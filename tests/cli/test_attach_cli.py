@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import shutil
@@ -119,14 +120,16 @@ def test_attach_needs_a_paper_and_a_file(run, papers, tmp_path):
     assert code == 1 and "no paper with id, citation key or arXiv id 'nosuchpaper'" in err
 
 
-def test_a_pdf_that_cannot_be_read_stays_attached_and_show_says_why(run, papers, tmp_path):
+def test_a_pdf_that_cannot_be_read_stays_attached_and_show_says_why(run, papers, tmp_path, files_dir):
     locked = tmp_path / "locked.pdf"
     locked.write_bytes(pdf_helpers.encrypted())
     code, out, err = run("attach", "1", str(locked))
     assert code == 0 and "attached locked.pdf" in out
     assert err == "papershelf: warning: locked.pdf: could not read: the PDF is encrypted; it stays attached\n"
+    sha = hashlib.sha256(locked.read_bytes()).hexdigest()
     code, out, _ = run("show", "1")
-    assert "  locked.pdf (" in out and "stored) could not read: the PDF is encrypted:" in out
+    stored = files_dir / sha[:2] / f"{sha}.pdf"
+    assert f"  locked.pdf (898 bytes, stored): {stored}  (could not read: the PDF is encrypted)\n" in out
 
 
 def test_attach_auto_finds_the_paper_by_the_arxiv_stamp_or_makes_one(run, papers, tmp_path):
