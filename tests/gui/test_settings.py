@@ -112,6 +112,9 @@ last="{\\"library\\": 3}"
 [online]
 checkAtStartup=maybe
 startupCheckAsked=2
+[pdfs]
+link=perhaps
+lastFolder=a, b
 """
 
 
@@ -183,6 +186,7 @@ def test_only_declared_settings_are_written():
         "view/last": LastView("/tmp/library.sqlite3", "date", "2026-09-11", "date:2026-09-11", 7, 3),
         "online/checkAtStartup": True,
         "online/startupCheckAsked": True,
+        "pdfs/link": True,
     }
     for key, setting in Settings.declared().items():
         value = values.get(key, values[QByteArray] if setting.default is None else "/tmp")

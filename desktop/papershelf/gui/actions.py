@@ -152,12 +152,50 @@ class Actions(QObject):
             tip="Listings in their page order, other views newest first (after sorting by a column)",
         )
 
-        self.open_page_action = a(
-            "&Open Paper Page",
-            w.paper_view.open_current_page,
+        # Enter opens the paper: its PDF when it has a readable one, else its web page (gui/pdf_flow.py says why).
+        self.open_paper_action = a(
+            "&Open Paper",
+            w.pdf_flow.open_current,
             ["Return", "Enter"],
+            name="openPaperAction",
+            table_only=True,
+            tip="Open the paper's PDF with the system's viewer, or its web page when it has no PDF",
+        )
+        self.open_page_action = a(
+            "Open &Web Page",
+            w.paper_view.open_current_page,
+            ["Shift+Return", "Shift+Enter"],
             name="openPageAction",
             table_only=True,
+            tip="Open the paper's web page in the browser",
+        )
+        self.attach_pdf_action = a(
+            "Attach P&DF…",
+            w.pdf_flow.attach_dialog,
+            name="attachPdfAction",
+            tip="Attach a PDF file to the paper (or drop the file on the paper)",
+        )
+        self.download_pdf_action = a(
+            "&Download PDFs",
+            w.pdf_flow.download_selection,
+            ["D"],
+            name="downloadPdfAction",
+            table_only=True,
+            tip="Download the arXiv PDF of the selected papers, to read offline",
+        )
+        self.link_pdfs_action = a(
+            "Link Attached PDFs Instead of Copying",
+            self._link_pdfs_chosen,
+            name="linkPdfsAction",
+            tip="Leave attached PDFs where they are, instead of copying them into the library's files folder",
+        )
+        self.link_pdfs_action.setCheckable(True)
+        self.link_pdfs_action.setChecked(w.settings.link_pdfs)
+        self.auto_download_action = a(
+            "Download PDFs &Automatically…",
+            w.pdf_flow.choose_auto_download,
+            name="autoDownloadAction",
+            tip="Download the PDF of each paper that gets a chosen tag or joins a chosen reading list (off by default)",
         )
         self.edit_entry_action = a(
             "Edit Entr&y…",
@@ -339,8 +377,14 @@ class Actions(QObject):
         paper = menu(
             "&Paper",
             [
+                self.open_paper_action,
                 self.open_page_action,
                 self.edit_entry_action,
+                None,
+                self.attach_pdf_action,
+                self.download_pdf_action,
+                self.auto_download_action,
+                self.link_pdfs_action,
                 None,
                 self.copy_cite_action,
                 self.copy_key_action,
@@ -399,7 +443,10 @@ class Actions(QObject):
         has_library = w.library is not None
         has_paper = has_library and w.table.has_selection()
         for action in (
+            self.open_paper_action,
             self.open_page_action,
+            self.attach_pdf_action,
+            self.download_pdf_action,
             self.edit_entry_action,
             self.copy_cite_action,
             self.copy_key_action,
@@ -423,6 +470,7 @@ class Actions(QObject):
             self.sample_action,
             self.export_action,
             self.find_duplicates_action,
+            self.auto_download_action,
             self.new_list_action,
             self.save_search_action,
             self.refresh_action,
@@ -443,6 +491,9 @@ class Actions(QObject):
 
     def _startup_check_chosen(self) -> None:
         self._w.fetch_flow.answer_startup_question(self.startup_check_action.isChecked())
+
+    def _link_pdfs_chosen(self) -> None:
+        self._w.settings.link_pdfs = self.link_pdfs_action.isChecked()
 
     def _cite_as_chosen(self) -> None:
         self._w.fetch_flow.set_cite_as_preprint(self.cite_preprint_action.isChecked())

@@ -352,7 +352,10 @@ class Edits(QObject):
         acts = self._w.acts
         acts.update_enabled()
         menu = QMenu(self._w)
+        menu.addAction(acts.open_paper_action)
         menu.addAction(acts.open_page_action)
+        menu.addAction(acts.attach_pdf_action)
+        menu.addAction(acts.download_pdf_action)
         menu.addSeparator()
         menu.addAction(acts.read_next_action)
         menu.addMenu(acts.status_menu)

@@ -9,6 +9,7 @@ Each part is a module of its own, and reaches the others through the window:
 - :mod:`edits`: the undoable changes to papers, with their dialogs and the table's menu;
 - :mod:`import_flow` and :mod:`export_flow`: importing and exporting files;
 - :mod:`fetch_flow`: fetching daily listings and completing papers online (only when asked);
+- :mod:`pdf_flow`: PDFs: attaching, downloading, reading them for the search, opening them;
 - :mod:`autoexport_flow`: live files ("keep updated"), rewritten a second after changes settle.
 
 What stays here is what belongs to the window itself: its layout and its
@@ -50,6 +51,7 @@ from .models.paper_table import PaperTableModel
 from .models.sidebar import ALL, DATE, SidebarModel
 from .operations import OperationRunner
 from .paper_view import PaperView
+from .pdf_flow import PdfFlow
 from .settings import Settings
 from .sidebar_controller import SidebarController
 from .widgets.detail_pane import DetailPane
@@ -103,6 +105,7 @@ class MainWindow(QMainWindow):
             self, lambda: self.library, self.table, self.table_model, self.settings, self.report_error
         )
         self.fetch_flow = FetchFlow(self)
+        self.pdf_flow = PdfFlow(self)
         self.live_files = LiveFiles(self)
         self.citing = Citing(self)
         self.acts = Actions(self, icon)
@@ -309,6 +312,7 @@ class MainWindow(QMainWindow):
             return
         self.table_model.invalidate()
         self.sidebar_controller.schedule_refresh()
+        self.pdf_flow.refresh_marks()  # `papershelf attach` may have attached PDFs meanwhile
         if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
             self.detail.refresh(notes="auto")
 
@@ -348,8 +352,14 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        # Let the drag finish before the preview opens.
-        QTimer.singleShot(0, lambda: self.import_flow.import_paths(found))
+        # PDFs go to the paper their arXiv id or DOI names (or a new one); anything else is imported.
+        pdfs = [p for p in found if p.suffix.lower() == ".pdf"]
+        others = [p for p in found if p.suffix.lower() != ".pdf"]
+        if pdfs:
+            self.pdf_flow.attach_dropped(pdfs)
+        if others:
+            # Let the drag finish before the preview opens.
+            QTimer.singleShot(0, lambda: self.import_flow.import_paths(others))
 
     @staticmethod
     def _dropped_paths(mime) -> list[Path]:
@@ -384,6 +394,7 @@ class MainWindow(QMainWindow):
         self.runner.discard()  # what still waits for another program: the user chose to lose it
         self.import_flow.cancel()
         self.fetch_flow.cancel()
+        self.pdf_flow.close()
         self.live_files.flush()  # a change made in the last second still reaches its live file
         window_state.save(self)
         self.session.shut_down()

@@ -72,6 +72,7 @@ class PaperView(QObject):
         except Exception:
             terms = []
         self._w.detail.set_highlight(terms)
+        self._w.detail.set_query(query)
 
     def start_on_first(self) -> None:
         """Select the first paper when the next search finishes, so the first J goes to paper 2."""
@@ -215,7 +216,7 @@ class PaperView(QObject):
         self.table.setFocus()
 
     def open_current_page(self) -> None:
-        """Enter: the current paper's web page in the browser."""
+        """Shift+Enter (and Enter on a paper without a PDF): the current paper's web page in the browser."""
         paper_id = self.table.current_id()
         library = self._w.library
         if paper_id is None or library is None:

@@ -233,6 +233,10 @@ class Settings:
     check_listings_at_startup: Setting[bool] = Setting("online/checkAtStartup", False, _flag)
     startup_check_asked: Setting[bool] = Setting("online/startupCheckAsked", False, _flag)
 
+    # PDFs: attached files are copied into the library's files folder, unless the user prefers them linked in place.
+    link_pdfs: Setting[bool] = Setting("pdfs/link", False, _flag)
+    attach_folder: Setting[str] = Setting("pdfs/lastFolder", "", _text(_MAX_PATH))
+
     def __init__(self, store: QSettings | None = None):
         self.store = store if store is not None else open_settings()
 

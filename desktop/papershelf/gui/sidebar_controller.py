@@ -173,6 +173,7 @@ class SidebarController(QObject):
             menu.addAction(acts.delete_list_action)
             menu.addSeparator()
             menu.addAction("Export This List…", lambda: w.export_flow.open_export(LIST, value))
+            menu.addAction("Download PDFs", lambda: w.pdf_flow.download_list(value))
             menu.addSeparator()
         elif kind == SAVED:
             menu.addAction(acts.delete_saved_action)

@@ -9,6 +9,7 @@ never with HTML), control and bidi characters are shown as visible marks
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from ...core.display import visible
 from ...core.errors import PapershelfError
 from ...core.operations import SetCitationKey
 from ..links import safe_url
+from .attachments_view import AttachmentsView
 from .flow_layout import FlowLayout, expanding_width_policy
 from .labels import text_label
 from .notes_editor import NotesEditor
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from ...core.library import Library
     from ...core.records import Paper
     from ..operations import OperationRunner
+
+log = logging.getLogger("papershelf.gui")
 
 
 def plain_label(parent: QWidget, object_name: str, accessible: str, *, selectable: bool = True) -> QLabel:
@@ -263,6 +267,9 @@ class DetailPane(QStackedWidget):
     message = Signal(str)
     #: A change to run as an undoable operation: (operation, on_done(outcome), on_error(exc, details)).
     operationRequested = Signal(object, object, object)
+    #: The PDFs' Locate… (attachment id) and Open (attachment id) buttons.
+    locateRequested = Signal(int)
+    openPdfRequested = Signal(int)
 
     def __init__(self, on_error: Callable[[str, str], None], parent=None):
         super().__init__(parent)
@@ -272,6 +279,8 @@ class DetailPane(QStackedWidget):
         self._on_error = on_error
         self.paper: Paper | None = None
         self._terms: list[str] = []
+        #: The search the table shows: the pane says where it matched inside the paper's PDF.
+        self._query = ""
 
         self.placeholder = QLabel("Select a paper to see its details.", self)
         self.placeholder.setObjectName("detailPlaceholder")
@@ -317,6 +326,11 @@ class DetailPane(QStackedWidget):
         self._links_layout = FlowLayout(self.links, spacing=6)
         layout.addWidget(self.links)
         self.link_buttons: list[QPushButton] = []
+        # The paper's PDFs (hidden when it has none), and where the search matched inside them.
+        self.attachments = AttachmentsView(body)
+        self.attachments.locateRequested.connect(self.locateRequested)
+        self.attachments.openRequested.connect(self.openPdfRequested)
+        layout.addWidget(self.attachments)
 
         form = QFormLayout()
         # In a narrow pane the fields go below their labels (see _fit_form).
@@ -493,6 +507,13 @@ class DetailPane(QStackedWidget):
         if self.paper is not None:
             self.abstract.highlight(self._terms)
 
+    def set_query(self, query: str) -> None:
+        """The table's search: the PDFs' line says where it matched inside the paper."""
+        if query != self._query:
+            self._query = query
+            if self.paper is not None:
+                self._fill_pdfs(self.paper)
+
     @property
     def highlight_terms(self) -> list[str]:
         return list(self._terms)
@@ -508,6 +529,7 @@ class DetailPane(QStackedWidget):
         self.publication.setText("\n".join(lines))
         self.publication.setVisible(bool(lines))
         self._fill_links(paper)
+        self._fill_pdfs(paper)
         self.status_buttons.set_status(paper.status)
         self.priority.set_priority(paper.priority)
         if not self.citation_key.hasFocus():
@@ -517,6 +539,27 @@ class DetailPane(QStackedWidget):
         abstract = visible(paper.abstract, multiline=True) or "No abstract."
         if self.abstract.toPlainText() != abstract:
             self.abstract.set_text(abstract, self._terms)
+
+    def _fill_pdfs(self, paper: Paper) -> None:
+        """The paper's PDFs and the search's match in them (one indexed query each: cheap, like ``get``)."""
+        if self._library is None:
+            return
+        from ...core.attachments import attachments_of
+        from ...core.pdf.indexing import pdf_hits
+
+        found = attachments_of(self._library, [paper.id]).get(paper.id, [])
+        hit = None
+        if self._query and found:
+            try:
+                hit = pdf_hits(self._library, self._query, [paper.id]).get(paper.id)
+            except PapershelfError as exc:  # a query the search refuses too: the search says why
+                log.info("detail pane: %s", exc)
+        self.attachments.set_attachments(found)
+        names = {a.id: a.name for a in found} if len(found) > 1 else {}
+        if hit is None:
+            self.attachments.set_hit(None)
+        else:
+            self.attachments.set_hit((hit.page, hit.snippet), names.get(hit.attachment_id, ""))
 
     def _fill_links(self, paper: Paper) -> None:
         links: list[tuple[str, str]] = []

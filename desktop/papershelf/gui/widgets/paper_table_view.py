@@ -13,6 +13,7 @@ header menu); an empty table says why it is empty.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
@@ -26,10 +27,17 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QTableView,
+    QWidget,
+)
 
 from ...core.display import visible
 from ..models.paper_table import HEADERS, OPTIONAL_COLUMNS, SORT_KEYS, Column, IdRole, PaperTableModel
+from .title_delegate import TitleDelegate
 
 DEFAULT_WIDTHS = {
     Column.TITLE: 320,
@@ -175,6 +183,19 @@ def _parse_trailer(trailer: bytes) -> dict[str, list[int]]:
     }
 
 
+def dropped_pdfs(mime) -> list[Path]:
+    """The files of a drag when all are local ``*.pdf`` files, else [] (the window imports a mix).
+
+    Whether each really is a PDF is checked when it is attached.
+    """
+    if not mime.hasUrls():
+        return []
+    urls = mime.urls()
+    if not urls or not all(u.isLocalFile() and u.toLocalFile().lower().endswith(".pdf") for u in urls):
+        return []
+    return [Path(u.toLocalFile()) for u in urls]
+
+
 Flag = QItemSelectionModel.SelectionFlag
 _ROWS = Flag.Rows
 #: Keys that move the current row (Left/Right move along it).
@@ -197,6 +218,10 @@ _SHIFT = Qt.KeyboardModifier.ShiftModifier
 class PaperTableView(QTableView):
     #: The user clicked a sortable column header (column, descending).
     sortRequested = Signal(int, bool)
+    #: PDF files were dropped on a paper's row: (paper id, paths).
+    pdfsDropped = Signal(int, list)
+    #: PDF files were dropped below the rows: each goes to the paper its arXiv id or DOI names (paths).
+    pdfsDroppedAside = Signal(list)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -232,6 +257,77 @@ class PaperTableView(QTableView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         self._plain_select = False
+        #: Papers that have a PDF: their title ends in a "PDF" marker (the window keeps it up to date).
+        self.pdf_ids: frozenset[int] = frozenset()
+        self.setItemDelegateForColumn(Column.TITLE, TitleDelegate(self))
+        # PDFs can be dropped on the table (DragOnly turned drops off; other drops go on to the window).
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self._drop_target = -1
+
+    def set_pdf_ids(self, ids: frozenset[int]) -> None:
+        if ids != self.pdf_ids:
+            self.pdf_ids = ids
+            self.viewport().update()
+
+    # --- PDFs dropped on the table ---------------------------------------------------
+
+    def _drop_row(self, event) -> int:
+        """The row under the mouse during a drag (-1: none)."""
+        return self.indexAt(event.position().toPoint()).row()
+
+    def _set_drop_row(self, row: int) -> None:
+        if row != self._drop_target:
+            self._drop_target = row
+            self.viewport().update()
+
+    def dragEnterEvent(self, event) -> None:
+        if dropped_pdfs(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self._set_drop_row(self._drop_row(event))
+        else:
+            event.ignore()  # anything else (a .bib to import) goes on to the window
+
+    def dragMoveEvent(self, event) -> None:
+        if dropped_pdfs(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self._set_drop_row(self._drop_row(event))
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_drop_row(-1)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        self._set_drop_row(-1)
+        paths = dropped_pdfs(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        index = self.indexAt(event.position().toPoint())
+        paper_id = index.siblingAtColumn(0).data(IdRole) if index.isValid() else None
+        if paper_id is not None:
+            self.pdfsDropped.emit(paper_id, paths)
+        else:
+            self.pdfsDroppedAside.emit(paths)
+
+    def _paint_drop_target(self) -> None:
+        if self._drop_target < 0 or self.model() is None:
+            return
+        # The paper a PDF dropped now would go to: a frame around its row.
+        first = self.visualRect(self.model().index(self._drop_target, 0))
+        if not first.isValid():
+            return
+        rect = QRect(0, first.top(), self.viewport().width(), first.height()).adjusted(1, 0, -2, -1)
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.Highlight))
+        painter.drawRect(rect)
+        painter.end()
 
     def paper_header(self) -> PaperHeader:
         header = self.horizontalHeader()
@@ -325,6 +421,7 @@ class PaperTableView(QTableView):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
+        self._paint_drop_target()
         message = self.empty_message()
         if message is not None:
             self._paint_empty(*message)

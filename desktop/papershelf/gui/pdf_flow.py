@@ -1,0 +1,622 @@
+"""PDFs in the window: attach (drop, Paper ▸ Attach PDF…), download arXiv PDFs (D), read them into the search index,
+open them with the system's viewer (Enter), and the automatic download for a tag or list.
+
+Reading files, the network and the index all run on a worker, one job at a time;
+the status bar shows what runs, with its progress and a Cancel button. Changes to
+the library go through the core: an attach is one operation on the undo stack
+(the file is copied first, on the worker; the operation only records it), a
+download is attached by the core as it arrives. A broken or missing file is one
+line in the status bar naming it, never a dialog with a traceback.
+
+Enter opens the paper's PDF when it has a readable one, and its web page
+otherwise (the status bar says so): Enter has always meant "open this paper",
+and a user with no PDF still expects to get to the paper. Shift+Enter always
+opens the web page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+)
+
+from ..core.display import visible
+from .dialogs.auto_download import AutoDownloadDialog
+from .dialogs.errors import one_line
+from .dialogs.folders import start_folder
+from .links import open_file
+from .widgets.attachments_view import short
+from .widgets.job_progress import JobProgress
+from .wording import plural
+from .workers import Task
+
+if TYPE_CHECKING:
+    from ..core.library import Library
+    from ..core.operations.downloads import AutoRule
+    from .main_window import MainWindow
+
+log = logging.getLogger("papershelf.gui")
+
+#: The worker pool of the PDF jobs (a long download never holds up an import or a search).
+POOL = "pdf"
+
+
+def name_of(path: Path) -> str:
+    return short(path.name, 80)
+
+
+# --- The flow ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """One background job: ``run(task)`` on the worker, then ``done(result)`` on the GUI thread."""
+
+    title: str
+    run: Callable[[Task], Any]
+    done: Callable[[Any], None]
+    library: Library
+    what: str = "PDF work"
+    follow: list[_Job] = field(default_factory=list)
+
+
+class PdfFlow(QObject):
+    """The PDF commands of one window, on the library it has open."""
+
+    #: A job started or the last one ended.
+    busyChanged = Signal(bool)
+    #: Attachments or their text changed: the table's marker and the detail pane show them again.
+    pdfsChanged = Signal()
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self._w = window
+        self.progress = JobProgress(window)
+        window.statusBar().addPermanentWidget(self.progress)
+        self.progress.cancelRequested.connect(self.cancel)
+        self._jobs: deque[_Job] = deque()
+        self.task: Task | None = None
+        self._job: _Job | None = None
+        self.auto_dialog: AutoDownloadDialog | None = None
+        #: What the last finished job said (tests read it; the status bar shows it).
+        self.last_message = ""
+        window.libraryOpened.connect(self._library_opened)
+        window.runner.applied.connect(self._applied)
+        window.table.pdfsDropped.connect(self.attach_files)
+        window.table.pdfsDroppedAside.connect(self.attach_dropped)
+        window.detail.locateRequested.connect(self.locate)
+        window.detail.openPdfRequested.connect(self.open_attachment)
+        self.pdfsChanged.connect(self._refresh_views)
+        # Reading the markers again after changes: once for a burst of them (triage changes a paper a second).
+        self._marks_timer = QTimer(self)
+        self._marks_timer.setSingleShot(True)
+        self._marks_timer.setInterval(150)
+        self._marks_timer.timeout.connect(self._load_pdf_ids)
+        window.table_model.searchFinished.connect(lambda _count: self.refresh_marks())
+
+    @property
+    def auto_rule(self) -> AutoRule | None:
+        """The library's auto-download rule: ("tag", name), ("list", name) or None (off).
+
+        Read from the library each time (one row), so an undone or redone choice counts at once.
+        """
+        from ..core.online import pdfs
+
+        library = self._w.library
+        return pdfs.auto_download(library) if library is not None else None
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None or bool(self._jobs)
+
+    def _status(self, text: str, ms: int = 15000) -> None:
+        self.last_message = text
+        self._w.statusBar().showMessage(visible(text), ms)
+
+    def _say_problems(self, problems: Sequence[str]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self._status(one_line(problems[0], 200) + more, 60000)
+
+    # --- Background jobs ------------------------------------------------------------------------------------
+
+    def _queue(self, job: _Job) -> None:
+        self._jobs.append(job)
+        self._next()
+
+    def _next(self) -> None:
+        if self._job is not None:
+            return
+        while self._jobs:
+            job = self._jobs.popleft()
+            if job.library is self._w.library:
+                break
+        else:
+            self.progress.hide()
+            self.busyChanged.emit(False)
+            return
+        self._job = job
+        task: Task = Task(lambda: job.run(task))
+        self.task = task
+        self.progress.start(job.title + "…")
+        self.busyChanged.emit(True)
+
+        def shown(value: object) -> None:
+            text, n, total = cast("tuple[str, int, int]", value)
+            if self.task is task and not task.cancel_requested:
+                self.progress.update_progress(text, n, total)
+
+        def finished_ok(result: Any) -> None:
+            self._finish(task)
+            if job.library is self._w.library:
+                try:
+                    job.done(result)
+                except Exception as exc:  # a bug in a handler: reported, the queue goes on
+                    self._w.report_error(exc)
+            self._next()
+
+        def went_wrong(exc: BaseException, details: str) -> None:
+            self._finish(task)
+            if job.library is self._w.library:
+                self._failed(job, exc, details)
+            self._next()
+
+        task.partial.connect(shown)
+        task.succeeded.connect(finished_ok)
+        task.failed.connect(went_wrong)
+        task.start(POOL)
+
+    def _finish(self, task: Task) -> None:
+        if self.task is task:
+            self.task = None
+            self._job = None
+
+    def _failed(self, job: _Job, exc: BaseException, details: str) -> None:
+        from ..core.errors import PapershelfError
+        from ..core.library import Cancelled
+
+        if isinstance(exc, Cancelled):
+            self._status(f"{job.title} cancelled.")
+        elif isinstance(exc, PapershelfError):
+            self._status(f"Could not finish {job.what}: {one_line(str(exc), 200)}", 60000)
+        else:
+            self._w.report_error(exc, details)
+
+    @staticmethod
+    def _counter(task: Task, what: str) -> Callable[[int, int], None]:
+        """Progress of ``what`` over several files: ``report(done, total)``, called on the worker."""
+
+        def report(done: int, total: int) -> None:
+            shown = f"{what} ({min(done + 1, total)} of {total})…" if total > 1 else f"{what}…"
+            task.deliver((shown, done, total))
+
+        return report
+
+    def cancel(self) -> None:
+        """Cancel: the job that runs stops at its next step (a download keeps what arrived), the rest are dropped."""
+        self._jobs.clear()
+        if self.task is not None and not self.task.done:
+            self.task.cancel()
+            self.progress.cancelling()
+
+    # --- Enter: open the PDF (or the web page) --------------------------------------------------------------
+
+    def open_current(self) -> None:
+        """Enter: the current paper's PDF with the system's viewer, or its web page if it has no readable PDF.
+
+        Two indexed reads and a stat, on this thread (as the detail pane reads the paper): the URL reaches the
+        system at once, while the key press is still the user's last action.
+        """
+        from ..core.attachments import attachments_of, pdf_for
+
+        library = self._w.library
+        paper_id = self._w.table.current_id()
+        if library is None or paper_id is None:
+            return
+        path = pdf_for(library, paper_id)
+        if path is not None:
+            if not open_file(path):
+                self._status(f"No program could open {name_of(path)}.", 15000)
+            return
+        found = attachments_of(library, [paper_id]).get(paper_id, [])
+        before = self._w.statusBar().currentMessage()
+        self._w.paper_view.open_current_page()
+        if self._w.statusBar().currentMessage() != before:
+            return  # no web page either, or the browser failed: that message stays
+        if found:
+            self._status(f"{name_of(found[0].path)} is missing (Locate… in the details): opened the web page.", 15000)
+        else:
+            self._status("No PDF for this paper: opened its web page (D downloads the arXiv PDF).", 8000)
+
+    def open_attachment(self, attachment_id: int) -> None:
+        """The detail pane's Open button."""
+        from ..core.attachments import attachments_of
+
+        library = self._w.library
+        paper_id = self._w.detail.paper_id
+        if library is None or paper_id is None:
+            return
+        for attachment in attachments_of(library, [paper_id]).get(paper_id, []):
+            if attachment.id == attachment_id and not open_file(attachment.path):
+                self._status(f"No program could open {name_of(attachment.path)}.", 15000)
+
+    # --- Attach -------------------------------------------------------------------------------------------
+
+    def attach_dialog(self) -> None:
+        """Paper ▸ Attach PDF…: files for the current paper."""
+        paper_id = self._w.table.current_id()
+        if self._w.library is None or paper_id is None:
+            return
+        settings = self._w.settings
+        files, _ = QFileDialog.getOpenFileNames(
+            self._w, "Attach PDF", start_folder(settings.attach_folder), "PDF files (*.pdf);;All files (*)"
+        )
+        if not files:
+            return
+        settings.attach_folder = str(Path(files[0]).parent)
+        self.attach_files(paper_id, [Path(f) for f in files])
+
+    def attach_files(self, paper_id: int, paths: Sequence[Path]) -> None:
+        """Attach ``paths`` to the paper ``paper_id``: copied (or linked) on the worker, then one undoable change each."""
+        library = self._w.library
+        if library is None or not paths:
+            return
+        link = self._w.settings.link_pdfs
+        paths = list(paths)
+
+        def run(task: Task) -> list[Any]:
+            from ..core import attachments
+            from ..core.errors import PapershelfError
+
+            prepared: list[Any] = []
+            report = self._counter(task, "Copying PDFs" if not link else "Checking PDFs")
+            for n, path in enumerate(paths):
+                report(n, len(paths))
+                try:
+                    prepared.append(attachments.prepare_attach(library, paper_id, path, link=link))
+                except PapershelfError as exc:
+                    prepared.append(exc)
+            return prepared
+
+        title = "Attaching " + plural(len(paths), "PDF")
+        self._queue(_Job(title, run, lambda found: self._attach_prepared(library, found), library, "the attach"))
+
+    def _attach_prepared(self, library: Library, prepared: list[Any]) -> None:
+        from ..core.errors import PapershelfError
+
+        for operation in prepared:
+            if not isinstance(operation, PapershelfError):
+                self._w.edits.run(operation, on_done=lambda outcome: self._attached(library, outcome))
+        problems = [str(p) for p in prepared if isinstance(p, PapershelfError)]
+        if problems:
+            self._say_problems(problems)
+
+    def _attached(self, library: Library, outcome: Any) -> None:
+        attachment_id, attached = outcome.result
+        if not attached:
+            self._status("The paper has this PDF already.", 8000)
+            return
+        self._status("PDF attached.", 8000)
+        self.pdfsChanged.emit()
+        self.index(library, [attachment_id], quiet=True)
+
+    def attach_dropped(self, paths: Sequence[Path]) -> None:
+        """PDFs dropped on the window, not on a paper: each goes to the paper its arXiv id or DOI names, or a new one."""
+        library = self._w.library
+        if library is None or not paths:
+            return
+        paths = list(paths)
+
+        def run(task: Task) -> list[tuple[Path, Any]]:
+            from ..core import attachments
+            from ..core.errors import PapershelfError
+
+            prepared: list[tuple[Path, Any]] = []
+            report = self._counter(task, "Reading dropped PDFs")
+            for n, path in enumerate(paths):
+                report(n, len(paths))
+                try:
+                    prepared.append((path, attachments.prepare_dropped(library, path)))
+                except PapershelfError as exc:
+                    prepared.append((path, exc))
+            return prepared
+
+        title = "Reading " + plural(len(paths), "dropped PDF")
+        self._queue(_Job(title, run, lambda found: self._dropped(library, found), library, "the drop"))
+
+    def _dropped(self, library: Library, prepared: list[tuple[Path, Any]]) -> None:
+        from ..core.errors import PapershelfError
+
+        for path, found in prepared:
+            if isinstance(found, PapershelfError):
+                continue
+            operation, dropped = found
+
+            def landed(outcome: Any, path: Path = path, dropped: Any = dropped) -> None:
+                if dropped.created:
+                    paper_id, attachment_id = outcome.result
+                    self._status(f"{name_of(path)}: added as a new paper.", 15000)
+                    self._w.refresh_all()
+                else:
+                    attachment_id, attached = outcome.result
+                    paper_id = dropped.paper_id
+                    how = f" (its {dropped.matched_by})" if dropped.matched_by else ""
+                    if not attached:
+                        self._status(f"{name_of(path)}: its paper{how} has this PDF already.", 15000)
+                        self._select_later(paper_id)
+                        return
+                    self._status(f"{name_of(path)}: attached to its paper{how}.", 15000)
+                self.pdfsChanged.emit()
+                self._select_later(paper_id)
+                self.index(library, [attachment_id], quiet=True)
+
+            self._w.edits.run(operation, on_done=landed)
+        problems = [str(found) for _path, found in prepared if isinstance(found, PapershelfError)]
+        if problems:
+            self._say_problems(problems)
+
+    def _select_later(self, paper_id: int) -> None:
+        """Select ``paper_id`` once the table shows it (a new paper waits for the search it needs)."""
+
+        def select() -> None:
+            row = self._w.table_model.row_of(paper_id)
+            if row is not None:
+                self._w.table.select_row(row)
+
+        QTimer.singleShot(300, select)
+
+    def locate(self, attachment_id: int) -> None:
+        """The detail pane's Locate…: the user shows where the missing file went (one undoable change)."""
+        library = self._w.library
+        if library is None:
+            return
+        found, _ = QFileDialog.getOpenFileName(
+            self._w, "Locate the PDF", start_folder(self._w.settings.attach_folder), "PDF files (*.pdf);;All files (*)"
+        )
+        if not found:
+            return
+        path = Path(found)
+
+        def run(_task: Task) -> Any:
+            from ..core import attachments
+            from ..core import operations as ops
+            from ..core.errors import PapershelfError
+
+            missing = next((a for a in attachments.all_attachments(library) if a.id == attachment_id), None)
+            if missing is None:
+                raise PapershelfError("that PDF is no longer attached")
+            row = attachments.prepare_file(library, path, link=missing.kind == "linked")
+            others = attachments.attachments_of(library, [missing.paper_id]).get(missing.paper_id, [])
+            if any(a.sha256 == row["sha256"] and a.id != attachment_id for a in others):
+                raise PapershelfError(f"{path}: the paper has this PDF already")
+            values = {k: row[k] for k in ("kind", "path", "size", "sha256", "mtime")}
+            values |= {"missing_since": None, "text_state": "pending", "text_error": None}
+            return ops.UpdateAttachments(((attachment_id, values),), f"Locate {missing.name}")
+
+        def done(operation: Any) -> None:
+            def landed(_outcome: Any) -> None:
+                self._status(f"Found {name_of(path)}.", 8000)
+                self.pdfsChanged.emit()
+                self.index(library, [attachment_id], quiet=True)
+
+            self._w.edits.run(operation, on_done=landed)
+
+        self._queue(_Job(f"Checking {name_of(path)}", run, done, library, "locating the PDF"))
+
+    def remove_attachment(self, attachment_id: int) -> None:
+        """The detail pane's Remove: the PDF leaves the paper (a stored file goes to the trash; Undo brings it back)."""
+        from ..core import operations as ops
+
+        if self._w.library is not None:
+            self._w.edits.run(ops.DetachPdf(attachment_id), on_done=lambda _o: self.pdfsChanged.emit())
+
+    # --- Download ------------------------------------------------------------------------------------------
+
+    def download_selection(self) -> None:
+        """D: download the arXiv PDF of the highlighted papers."""
+        ids = self._w.table.selected_ids()
+        if self._w.library is not None and ids:
+            self.download(ids)
+
+    def download_list(self, name: str) -> None:
+        """A reading list's context menu: Download PDFs."""
+        library = self._w.library
+        if library is None:
+            return
+        ids = [pid for pid in library.search_ids(f'list:"{name}"')] if '"' not in name else []
+        if ids:
+            self.download(ids)
+        else:
+            self._status("This list has no papers to download.", 8000)
+
+    def download(self, paper_ids: Sequence[int] | None, *, quiet: bool = False, auto: bool = False) -> None:
+        """Download the arXiv PDFs of ``paper_ids`` (None: the queued ones) on the worker.
+
+        ``auto``: only those the auto-download rule asks for. ``quiet``: say nothing if nothing was downloaded.
+        """
+        library = self._w.library
+        if library is None:
+            return
+        ids = None if paper_ids is None else list(paper_ids)
+
+        def run(task: Task) -> Any:
+            from ..core.online import pdfs
+
+            wanted = pdfs.papers_to_queue(library, ids or []) if auto else ids
+            if wanted is not None and not wanted:
+                return []
+            if wanted is None and not pdfs.queued(library):
+                return []
+
+            def report(step: Any) -> None:
+                share = min(1.0, step.done / step.total) if step.total else 0.0
+                count = f" ({step.index} of {step.count})" if step.count > 1 else ""
+                position = int(1000 * (step.index - 1 + share))
+                task.deliver((f"Downloading {step.arxiv_id}{count}…", position, 1000 * step.count))
+
+            return pdfs.download(library, wanted, progress=report, cancelled=lambda: task.cancel_requested)
+
+        title = "Downloading PDFs" if ids is None or auto else f"Downloading {plural(len(ids), 'PDF')}"
+        job = _Job(title, run, lambda results: self._downloaded(library, results, quiet), library, "the download")
+        self._queue(job)
+
+    def _downloaded(self, library: Library, results: list[Any], quiet: bool) -> None:
+        done = [r for r in results if r.state == "downloaded" and r.attachment is not None]
+        failed = [r for r in results if r.state == "failed"]
+        skipped = [r for r in results if r.state == "skipped"]
+        cancelled = [r for r in results if r.state == "cancelled"]
+        if quiet and not done and not failed and not cancelled:
+            return
+        if cancelled:
+            stay = "stays" if len(cancelled) == 1 else "stay"
+            text = f"Download cancelled; {plural(len(cancelled), 'paper')} {stay} queued for next time"
+            if done:
+                text += f"; {plural(len(done), 'PDF')} downloaded"
+        elif len(skipped) == 1 and not done and not failed:
+            text = f"Nothing to download: {skipped[0].message}"
+        else:
+            text = f"Downloaded {plural(len(done), 'PDF')}"
+            if skipped:
+                text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
+        if failed:
+            text += f"; {len(failed)} failed: {one_line(failed[0].line(), 160)}"
+        self._status(text + ".", 60000 if failed else 15000)
+        if done:
+            self.pdfsChanged.emit()
+            self.index(library, [r.attachment.id for r in done], quiet=True)
+
+    # --- Reading the text into the index ----------------------------------------------------------------------
+
+    def index(self, library: Library, attachment_ids: Sequence[int] | None, *, quiet: bool = False) -> None:
+        """Read the text of the attachments (None: every one not read yet) on the worker, for the search.
+
+        ``quiet``: a file read as it should be is not announced (the attach's own message stays in the status
+        bar); one that could not be read always is.
+        """
+        ids = None if attachment_ids is None else list(attachment_ids)
+
+        def run(task: Task) -> Any:
+            from ..core.pdf import indexing
+
+            count = self._counter(task, "Reading PDFs for the search")
+            return indexing.index_pending(
+                library,
+                ids,
+                progress=lambda done, total, _name: count(done, total),
+                cancelled=lambda: task.cancel_requested,
+            )
+
+        job = _Job("Reading PDFs for the search", run, lambda found: self._indexed(found, quiet), library, "reading")
+        self._queue(job)
+
+    def _indexed(self, results: list[Any], quiet: bool) -> None:
+        failed = [r for r in results if r.state == "failed"]
+        if failed:
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            self._status(f"{short(first.name, 80)}: {one_line(first.error or 'could not read', 160)}{more}", 60000)
+        elif results and not quiet:
+            self._status(f"Read {plural(len(results), 'PDF')}: the search finds the words inside.", 8000)
+        if results:
+            self.pdfsChanged.emit()
+            if self._w.paper_view.current_query():
+                self._w.refresh_all()  # the search may find more papers now
+
+    # --- Keeping the views and the queue up to date -----------------------------------------------------------
+
+    def _library_opened(self) -> None:
+
+        library = self._w.library
+        if library is None:
+            return
+        self._jobs.clear()
+        self._load_pdf_ids()
+        # What was left: downloads queued before the app closed, files restored or not read yet.
+        self.download(None, quiet=True)
+        self.index(library, None)
+
+    def refresh_marks(self) -> None:
+        """Read again which papers have a PDF (the table's markers), soon: once for a burst of changes."""
+        self._marks_timer.start()
+
+    def _load_pdf_ids(self) -> None:
+        library = self._w.library
+        if library is None:
+            return
+
+        def found(ids: list[int]) -> None:
+            if library is self._w.library:
+                self._w.table.set_pdf_ids(frozenset(ids))
+
+        task = Task(library.search_ids, "has:pdf")
+        task.succeeded.connect(found)
+        task.failed.connect(lambda exc, _details: log.info("has:pdf: %s", exc))
+        task.start("search")
+
+    def _refresh_views(self) -> None:
+        self._load_pdf_ids()
+        detail = self._w.detail
+        if detail.paper is not None:
+            detail.refresh()
+
+    def _applied(self, changes: Any) -> None:
+        """After a change (an undo too): the PDF markers read again, and a paper that got the auto-download tag,
+        or joined its list, gets its PDF."""
+        if self._w.library is None:
+            return
+        if changes.papers or changes.removed or changes.added:
+            self.refresh_marks()  # an undone attach or delete: the "PDF" markers follow
+        if not changes.papers or not (changes.tags or changes.lists):
+            return
+        rule = self.auto_rule
+        if rule is not None and ((rule[0] == "tag" and changes.tags) or (rule[0] == "list" and changes.lists)):
+            self.download(sorted(changes.papers), quiet=True, auto=True)
+
+    def choose_auto_download(self) -> None:
+        """Paper ▸ Download PDFs Automatically…"""
+        library = self._w.library
+        if library is None:
+            return
+        tags = [name for name, _ in library.tags()]
+        lists = [name for name, _ in library.lists()]
+        dialog = AutoDownloadDialog(tags, lists, self.auto_rule, self._w)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.auto_dialog = dialog
+
+        def finished(code: int) -> None:
+            self.auto_dialog = None
+            dialog.deleteLater()
+            if code == QDialog.DialogCode.Accepted and library is self._w.library:
+                self.set_auto_rule(dialog.rule())
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def set_auto_rule(self, rule: AutoRule | None) -> None:
+        """Download the PDF of each paper that gets the tag / joins the list of ``rule`` (None: off); undoable."""
+        from ..core.operations.downloads import SetAutoDownload
+
+        library = self._w.library
+        if library is None:
+            return
+
+        def done(_outcome: Any) -> None:
+            if rule is None:
+                self._status("PDFs are no longer downloaded automatically.", 10000)
+            else:
+                kind = "gets the tag" if rule[0] == "tag" else "joins the list"
+                self._status(f"Papershelf downloads the PDF of each paper that {kind} “{short(rule[1], 60)}”.", 10000)
+
+        self._w.edits.run(SetAutoDownload(rule), on_done=done)
+
+    def close(self) -> None:
+        """The window closes: stop what runs (a download keeps what arrived, and stays queued for next time)."""
+        self.cancel()

@@ -1,0 +1,53 @@
+"""The status bar's progress for background PDF work: what runs, a progress bar and Cancel (hidden when idle)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+
+class JobProgress(QWidget):
+    """What runs in the background, in the status bar: a label, a progress bar and Cancel (hidden when idle)."""
+
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("pdfProgress")
+        self.setAccessibleName("PDF work in progress")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 0, 0, 0)  # apart from the paper count beside it
+        row.setSpacing(6)
+        self.label = QLabel(self)
+        self.label.setObjectName("pdfProgressLabel")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(self.label)
+        self.bar = QProgressBar(self)
+        self.bar.setObjectName("pdfProgressBar")
+        self.bar.setMaximumWidth(120)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        row.addWidget(self.bar)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setObjectName("pdfCancelButton")
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setAccessibleName("Cancel the PDF work")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        row.addWidget(self.cancel_button)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.bar.setRange(0, 0)  # busy until the first progress arrives
+        self.cancel_button.setEnabled(True)
+        self.show()
+
+    def update_progress(self, text: str, done: int, total: int) -> None:
+        self.label.setText(text)
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+
+    def cancelling(self) -> None:
+        self.label.setText(self.label.text().rstrip("…") + " — cancelling…")
+        self.cancel_button.setEnabled(False)
