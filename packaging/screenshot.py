@@ -76,6 +76,15 @@ def main(argv: list[str]) -> int:
     library.set_priority([chosen], 3)
     library.set_status([chosen], "reading")
     library.add_note(chosen, NOTE)
+    # PDFs: a real one from the tests' fixtures under each paper's name, read for the search as the app does.
+    from papershelf.core.attachments import attach
+    from papershelf.core.pdf.indexing import index_pending
+
+    for pid, name in ((chosen, "invisible-leash.pdf"), (others[0], "zero-shot-rl.pdf"), (others[3], "survey.pdf")):
+        pdf = home / name
+        pdf.write_bytes((ROOT / "tests" / "fixtures" / "pdfs" / "sympy-paper.pdf").read_bytes())
+        attach(library, pid, pdf)
+    index_pending(library)
     window.search_field.setText(SEARCH)
     window.search_field.flush()
     window.refresh_all()
