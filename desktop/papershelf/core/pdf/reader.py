@@ -54,6 +54,12 @@ def _raw() -> Any:
     return pypdfium2.raw
 
 
+def load_pdfium() -> None:
+    """Load PDFium now (the worker does, before it limits its own memory)."""
+    _pdfium()
+    _raw()
+
+
 class PdfReadError(Exception):
     """The PDF cannot be read; ``str()`` is the reason, e.g. ``"the PDF is encrypted"``."""
 
@@ -89,7 +95,9 @@ class PdfContent:
 def clean_text(text: str, limit: int | None = None) -> str:
     """PDFium's text as the app stores it: newlines for CR LF, no NULs, form feeds or lone surrogates."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\f", "\n")
-    text = text.replace("\x02", "-")  # PDFium's mark for a hyphen it saw at a line end
+    # PDFium marks a word hyphenated across a line end with U+FFFE (older versions: U+0002) and drops
+    # the line break: the word is joined again, so that "writ-/ten" is found as "written".
+    text = text.replace("\ufffe", "").replace("\x02", "")
     text = _LONE_SURROGATE.sub("\ufffd", text)
     if limit is not None and len(text) > limit:
         text = text[:limit]
@@ -182,12 +190,16 @@ def _quads(annot: Any) -> list[tuple[float, float, float, float]]:
 
 def _quoted(textpage: Any, quads: list[tuple[float, float, float, float]], limit: int) -> str:
     pieces: list[str] = []
+    broken = False  # the piece before ends in a word hyphenated across the line end
     for left, bottom, right, top in quads:
-        piece = clean_text(textpage.get_text_bounded(left, bottom, right, top)).strip()
-        if pieces and pieces[-1].endswith("-") and piece[:1].islower():
-            pieces[-1] = pieces[-1][:-1] + piece  # a word hyphenated across two lines
+        found = textpage.get_text_bounded(left, bottom, right, top).rstrip()
+        piece = clean_text(found).strip()
+        if pieces and broken and piece[:1].islower():
+            pieces[-1] = pieces[-1].removesuffix("-") + piece  # "writ-" + "ten" is "written"
         elif piece:
             pieces.append(piece)
+        # PDFium's mark (U+FFFE, which clean_text drops) or a plain hyphen the PDF wrote itself.
+        broken = found.endswith(("\ufffe", "\x02", "-"))
     return clean_text(" ".join(" ".join(pieces).split()), limit)
 
 

@@ -27,6 +27,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -186,10 +187,11 @@ def _run(mode: str, path: Path, *, timeout: float, memory_mb: int, max_pages: in
         if timed_out or over.is_set() or proc.poll() is None:
             _kill(proc)
         proc.wait()
-        for thread in readers:
-            thread.join(timeout=5)
-        proc.stdout.close()
-        proc.stderr.close()
+        drained = time.monotonic() + 5  # both pipes: EOF once the worker's group is gone
+        for thread, stream in zip(readers, (proc.stdout, proc.stderr)):
+            thread.join(timeout=max(0.0, drained - time.monotonic()))
+            if not thread.is_alive():  # else a process that left the group holds the pipe: closing would wait
+                stream.close()
 
     if timed_out:
         raise PdfError(path, f"timed out after {timeout:g} s")
@@ -197,15 +199,15 @@ def _run(mode: str, path: Path, *, timeout: float, memory_mb: int, max_pages: in
         raise PdfError(path, "the text is larger than the limit")
     stderr = b"".join(err).decode("utf-8", errors="replace")
     if proc.returncode != 0:
-        raise PdfError(path, _death(proc.returncode, stderr, timeout))
+        raise PdfError(path, _death(proc.returncode, stderr, timeout, memory_mb))
     return _content(path, b"".join(out), stderr)
 
 
-def _death(code: int, stderr: str, timeout: float) -> str:
+def _death(code: int, stderr: str, timeout: float, memory_mb: int) -> str:
     """Why the worker died, from its exit status and the end of its stderr."""
     lower = stderr.lower()
     if "memoryerror" in lower or "out of memory" in lower or "bad_alloc" in lower or "cannot allocate" in lower:
-        return "ran out of memory"
+        return f"ran out of memory (the limit is {memory_mb} MB)"
     if code < 0:
         number = -code
         if number == getattr(signal, "SIGXCPU", -1):
@@ -218,7 +220,7 @@ def _death(code: int, stderr: str, timeout: float) -> str:
             name = f"signal {number}"
         # PDFium stops itself with a trap when an allocation fails under the memory limit.
         if name in ("SIGTRAP", "SIGILL", "SIGABRT"):
-            return f"the reader stopped ({name}; ran out of memory or the PDF is damaged)"
+            return f"the reader stopped ({name}): out of memory (the limit is {memory_mb} MB) or the PDF is damaged"
         return f"damaged: the reader crashed ({name})"
     last = [line.strip() for line in stderr.splitlines() if line.strip()]
     detail = last[-1][:200] if last else f"exit status {code}"

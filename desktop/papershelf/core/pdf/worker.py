@@ -3,8 +3,8 @@
     python -m papershelf.core.pdf.worker extract|identify FILE --cpu S --memory-mb MB --max-pages N --max-chars N
     papershelf --pdf-worker extract|identify FILE …        (the frozen app: ``__main__`` hands over before Qt)
 
-It first limits itself (address space and CPU time, where the OS has them), then
-reads the file with :mod:`.reader` and writes one JSON object to stdout:
+It loads PDFium, then limits itself (address space and CPU time, where the OS has
+them), then reads the file with :mod:`.reader` and writes one JSON object to stdout:
 ``{"ok": true, "content": {...}}`` or ``{"ok": false, "reason": "..."}``. It reads
 no stdin and never prints a traceback to stdout.
 """
@@ -62,9 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, default=5000)
     parser.add_argument("--max-chars", type=int, default=5_000_000)
     args = parser.parse_args(argv)
-    apply_limits(memory_mb=args.memory_mb, cpu_s=args.cpu)
     from . import reader
 
+    # PDFium is loaded before the limits: mapping the library is not the PDF's cost, and under a small
+    # address-space cap dlopen fails with an OSError that would read as "the file could not be opened".
+    try:
+        reader.load_pdfium()
+    except (ImportError, OSError) as exc:
+        _reply({"ok": False, "reason": f"the PDF library could not be loaded ({type(exc).__name__})"})
+        return 0
+    apply_limits(memory_mb=args.memory_mb, cpu_s=args.cpu)
     try:
         if args.mode == "identify":
             content = reader.read(args.path, max_pages=1, max_chars=min(args.max_chars, 200_000), annotations=False)
