@@ -4,7 +4,7 @@ Every figure is a ratio against a baseline measured in this same run (the
 machine is shared and noisy), with the absolute times beside it. Prints a
 table and writes bench/results.json.
 
-    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport]
+    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport,pdf]
 """
 
 from __future__ import annotations
@@ -489,10 +489,28 @@ def bench_duplicates(library: Path, n: int, rows: list[Row], work: Path) -> None
     )
 
 
+def bench_pdf_extract(rows: list[Row], work: Path) -> None:
+    """The text of a 30-page paper through the sandbox, against pypdfium2's own CLI (bench/pdf_extract.py)."""
+    measured = json.loads(run([sys.executable, str(HERE / "pdf_extract.py"), "--work", str(work), "--json"]).stdout)
+    # <= 2x: both are a fresh process that loads PDFium; the sandbox also sets its limits, reads the
+    # metadata, ids and annotations, and sends everything back as JSON.
+    rows.append(
+        row(
+            f"extract the text of a {measured['pages']}-page PDF, sandboxed worker",
+            "python -m pypdfium2_cli extract-text, same file",
+            measured["papershelf_s"],
+            measured["pypdfium2_cli_s"],
+            "s",
+            2.0,
+            "ratio",
+        )
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates")
+    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdf")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     work = DATA / "work"
@@ -501,7 +519,7 @@ def main() -> int:
     rows: list[Row] = []
     big = work / "big.sqlite3"
     # The bibtex rows make their own library: `--only bibtex` builds no listing library.
-    if "import" in parts or (not big.exists() and parts - {"bibtex", "autoexport"}):
+    if "import" in parts or (not big.exists() and parts - {"pdf", "bibtex", "autoexport"}):
         big = bench_import(args.papers, rows, work)
     if "check" in parts:
         bench_check(big, args.papers, rows, work)
@@ -519,6 +537,8 @@ def main() -> int:
         bench_autoexport(rows, work)
     if "duplicates" in parts:
         bench_duplicates(big, args.papers, rows, work)
+    if "pdf" in parts:
+        bench_pdf_extract(rows, work)
     print_table(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     (HERE / "results.json").write_text(
