@@ -3,13 +3,12 @@ from the local test server, the detail pane lists the PDFs and says where the se
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
 
 from ..online_server import OnlineServer, Reply, online_server_fixture  # noqa: F401 (gives `online_server`)
 from .conftest import FIXTURES, focus_table, import_through_preview, wait_search, wait_settled
@@ -158,6 +157,24 @@ def test_a_pdf_dropped_on_a_row_goes_to_that_paper(papers, qtbot, tmp_path):
     assert [a.name for a in attachments(window, other)] == ["dropped.pdf"]
 
 
+def test_a_pdf_dropped_on_the_details_or_a_note_goes_to_the_paper_shown(papers, qtbot, tmp_path):
+    window = papers
+    paper_id = window.table.current_id()
+    pdf = write_pdf(tmp_path, "shown.pdf", ["Nothing that names a paper"])
+    assert drop(window.detail, QPoint(10, 10), [pdf])
+    wait_pdf_idle(qtbot, window)
+    assert [a.name for a in attachments(window, paper_id)] == ["shown.pdf"]
+    assert window.library.stats()["all"] == 2
+    # A note never gets the file's path pasted into it: it leaves the drop to the pane (text still drops in).
+    qtbot.mouseClick(window.detail.notes.add_button, Qt.MouseButton.LeftButton)
+    editor = window.detail.notes.editors[-1]
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(pdf))])
+    text = QMimeData()
+    text.setText("a quote")
+    assert not editor.canInsertFromMimeData(files) and editor.canInsertFromMimeData(text)
+
+
 def test_a_pdf_dropped_on_the_window_goes_to_the_paper_its_arxiv_id_names(papers, qtbot, tmp_path):
     window = papers
     pdf = write_pdf(tmp_path, "2509.90002v1.pdf", [f"arXiv:{ARXIV_ID}v1 [cs.LG] 11 Sep 2025", "Body"])
@@ -255,6 +272,20 @@ def test_d_downloads_the_arxiv_pdf_from_the_server(papers, qtbot, online_server,
     assert window.pdf_flow.last_message == "Downloaded 1 PDF."
     qtbot.waitUntil(lambda: bool(window.detail.attachments.lines), timeout=5000)
     assert "2\u00a0pages" in window.detail.attachments.lines[0]
+
+
+def test_a_reading_lists_menu_downloads_its_papers_pdfs(papers, qtbot, online_server, monkeypatch):
+    window = papers
+    online_server.add(f"/pdf/{ARXIV_ID}", Reply(make_pdf(["Listed"]), content_type="application/pdf"))
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", online_server.url + "/pdf")
+    target = next(pid for pid in window.table_model.ids if window.library.get(pid).arxiv_id == ARXIV_ID)
+    window.library.add_to_list('Train "reading"', [target], create=True)
+    window.pdf_flow.download_list('Train "reading"')
+    wait_pdf_idle(qtbot, window)
+    assert [r.path for r in online_server.requests] == [f"/pdf/{ARXIV_ID}"]
+    assert len(attachments(window, target)) == 1
+    window.pdf_flow.download_list("A list deleted meanwhile")
+    assert "A list deleted meanwhile" in window.pdf_flow.last_message, window.pdf_flow.last_message
 
 
 def test_cancel_stops_a_download_and_attaches_nothing(papers, qtbot, online_server, monkeypatch):
@@ -385,6 +416,42 @@ def test_a_damaged_pdf_is_listed_as_could_not_read_and_the_app_goes_on(papers, q
     wait_search(qtbot, window)
 
 
+def test_a_pdfs_notes_from_a_viewer_show_in_the_notes_at_once(papers, qtbot):
+    window = papers
+    paper_id = window.table.current_id()
+    sticky = FIXTURES / "pdfs" / "annotation-popup-subject.pdf"  # pdf.js: a sticky note with an author
+    window.pdf_flow.attach_files(paper_id, [sticky])
+    wait_pdf_idle(qtbot, window)
+    notes = window.library.get(paper_id).notes
+    assert len(notes) == 1 and "annotation-popup-subject.pdf" in notes[0].text
+    qtbot.waitUntil(lambda: window.detail.notes.shows(window.library.get(paper_id).notes), timeout=5000)
+
+
+def test_remove_from_the_papers_menu_keeps_the_users_file_and_undo_brings_the_pdf_back(papers, qtbot, tmp_path):
+    window = papers
+    paper_id = window.table.current_id()
+    pdf = write_pdf(tmp_path, "wrong-paper.pdf", ["Not this one"])
+    window.pdf_flow.attach_files(paper_id, [pdf])
+    wait_pdf_idle(qtbot, window)
+    [stored] = attachments(window, paper_id)
+    qtbot.waitUntil(lambda: bool(window.detail.attachments.lines), timeout=5000)
+    row = window.detail.attachments.findChild(QLabel, "attachmentLine").parentWidget()
+    row.customContextMenuRequested.emit(QPoint(5, 5))
+    menu = window.detail.attachments.menu
+    [remove] = [a for a in menu.actions() if a.text() == "Remove from This Paper"]
+    remove.trigger()
+    menu.close()
+    wait_pdf_idle(qtbot, window)
+    assert attachments(window, paper_id) == []
+    assert window.undo_stack.undoText() == "Remove wrong-paper.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")  # the user's own file is never touched
+    qtbot.waitUntil(lambda: not window.detail.attachments.isVisible(), timeout=5000)
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    [back] = attachments(window, paper_id)
+    assert back.path == stored.path and not back.missing and back.path.read_bytes() == pdf.read_bytes()
+
+
 def test_locate_repairs_a_pdf_that_was_moved(papers, qtbot, tmp_path, monkeypatch, opened):
     from papershelf.core.attachments import attach
 
@@ -449,27 +516,3 @@ def test_auto_download_is_off_until_chosen_then_a_tag_brings_the_pdf(papers, qtb
     window.undo_stack.undo()
     wait_pdf_idle(qtbot, window)
     qtbot.waitUntil(lambda: window.pdf_flow.auto_rule == ("tag", "to read"), timeout=5000)
-
-
-# --- Screenshots -------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(
-    not os.environ.get("PAPERSHELF_SCREENSHOTS"), reason="set PAPERSHELF_SCREENSHOTS=folder to take them"
-)
-def test_screenshots(papers, qtbot, tmp_path):
-    window = papers
-    paper_id = window.table.current_id()
-    pdf = write_pdf(tmp_path, "attention-is-all-you-need.pdf", ["Attention", "Model", "Training"])
-    window.pdf_flow.attach_files(paper_id, [pdf])
-    wait_pdf_idle(qtbot, window)
-    window.search_field.setText("training")
-    window.paper_view.run_search()
-    wait_search(qtbot, window)
-    window.table.select_row(0)
-    folder = Path(os.environ["PAPERSHELF_SCREENSHOTS"])
-    for width, height in ((1600, 1000), (800, 600)):
-        window.resize(width, height)
-        QApplication.processEvents()
-        qtbot.wait(200)
-        window.grab().save(str(folder / f"pdfs-{width}x{height}.png"))

@@ -93,8 +93,10 @@ class PdfFlow(QObject):
         window.runner.applied.connect(self._applied)
         window.table.pdfsDropped.connect(self.attach_files)
         window.table.pdfsDroppedAside.connect(self.attach_dropped)
+        window.detail.pdfsDropped.connect(self.attach_files)
         window.detail.locateRequested.connect(self.locate)
         window.detail.openPdfRequested.connect(self.open_attachment)
+        window.detail.removePdfRequested.connect(self.remove_attachment)
         self.pdfsChanged.connect(self._refresh_views)
         # Reading the markers again after changes: once for a burst of them (triage changes a paper a second).
         self._marks_timer = QTimer(self)
@@ -411,12 +413,23 @@ class PdfFlow(QObject):
 
         self._queue(_Job(f"Checking {name_of(path)}", run, done, library, "locating the PDF"))
 
-    def remove_attachment(self, attachment_id: int) -> None:
-        """The detail pane's Remove: the PDF leaves the paper (a stored file goes to the trash; Undo brings it back)."""
+    def remove_attachment(self, attachment_id: int, name: str = "") -> None:
+        """The detail pane's Remove from This Paper: the PDF leaves the paper, as one undoable step.
+
+        A stored copy nothing else uses moves to the files folder's trash, and Undo brings it back; a linked
+        file is never touched.
+        """
         from ..core import operations as ops
 
-        if self._w.library is not None:
-            self._w.edits.run(ops.DetachPdf(attachment_id), on_done=lambda _o: self.pdfsChanged.emit())
+        if self._w.library is None:
+            return
+
+        def removed(_outcome: Any) -> None:
+            self._status(f"Removed {short(name, 80) or 'the PDF'} from the paper (Undo brings it back).", 10000)
+            self.pdfsChanged.emit()
+
+        label = f"Remove {short(name, 80)}" if name else ""
+        self._w.edits.run(ops.DetachPdf(attachment_id, label), on_done=removed)
 
     # --- Download ------------------------------------------------------------------------------------------
 
@@ -431,7 +444,13 @@ class PdfFlow(QObject):
         library = self._w.library
         if library is None:
             return
-        ids = [pid for pid in library.search_ids(f'list:"{name}"')] if '"' not in name else []
+        from ..core.errors import PapershelfError
+
+        try:
+            ids = library.list_paper_ids(name)  # one indexed read, as the sidebar's counts
+        except PapershelfError as exc:  # the list went meanwhile
+            self._status(one_line(str(exc), 200), 15000)
+            return
         if ids:
             self.download(ids)
         else:
@@ -565,7 +584,8 @@ class PdfFlow(QObject):
         self._load_pdf_ids()
         detail = self._w.detail
         if detail.paper is not None:
-            detail.refresh()
+            # A PDF's highlights become a note: shown at once, unless the user is typing in the notes.
+            detail.refresh(notes="auto")
 
     def _applied(self, changes: Any) -> None:
         """After a change (an undo too): the PDF markers read again, and a paper that got the auto-download tag,

@@ -8,12 +8,27 @@ File names, reasons and snippets come from files the user did not write: plain t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from ...core.display import visible
+
+
+def dropped_pdfs(mime) -> list[Path]:
+    """The files of a drag when all are local ``*.pdf`` files, else [] (the window imports a mix).
+
+    Whether each really is a PDF is checked when it is attached.
+    """
+    if not mime.hasUrls():
+        return []
+    urls = mime.urls()
+    if not urls or not all(u.isLocalFile() and u.toLocalFile().lower().endswith(".pdf") for u in urls):
+        return []
+    return [Path(u.toLocalFile()) for u in urls]
+
 
 #: A name, reason or snippet longer than this is shortened (the file is untrusted).
 MAX_SHOWN = 200
@@ -80,6 +95,8 @@ class AttachmentsView(QWidget):
     locateRequested = Signal(int)
     #: Open was clicked for the attachment with this id.
     openRequested = Signal(int)
+    #: Remove from This Paper was chosen in a line's context menu (attachment id, file name).
+    removeRequested = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,6 +113,7 @@ class AttachmentsView(QWidget):
         layout.addWidget(self.hit)
         #: The lines shown, in order (tests read them).
         self.lines: list[str] = []
+        self.menu: QMenu | None = None
         self._row_widgets: list[QWidget] = []
         self.hide()
 
@@ -106,6 +124,10 @@ class AttachmentsView(QWidget):
         self.lines = []
         for attachment in attachments:
             row = QWidget(self)
+            row.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            row.customContextMenuRequested.connect(
+                lambda point, r=row, a=attachment: self._menu(r, point, a.id, a.name, a.missing)
+            )
             box = QHBoxLayout(row)
             box.setContentsMargins(0, 0, 0, 0)
             box.setSpacing(6)
@@ -130,6 +152,18 @@ class AttachmentsView(QWidget):
             self._row_widgets.append(row)
             self.lines.append(text)
         self.setVisible(bool(attachments))
+
+    def _menu(self, row: QWidget, point: QPoint, attachment_id: int, name: str, missing: bool) -> None:
+        """A line's context menu: Open (or Locate…), and Remove from This Paper (undoable)."""
+        menu = QMenu(self)
+        if missing:
+            menu.addAction("Locate…", lambda: self.locateRequested.emit(attachment_id))
+        else:
+            menu.addAction("Open", lambda: self.openRequested.emit(attachment_id))
+        menu.addSeparator()
+        menu.addAction("Remove from This Paper", lambda: self.removeRequested.emit(attachment_id, name))
+        self.menu = menu  # tests reach it
+        menu.popup(row.mapToGlobal(point))
 
     def set_hit(self, hit: tuple[int, str] | None, name: str = "") -> None:
         """The search's match in the PDF (page, snippet), or None; ``name``: which file, when there are several."""

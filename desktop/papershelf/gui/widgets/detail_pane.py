@@ -36,7 +36,7 @@ from ...core.display import visible
 from ...core.errors import PapershelfError
 from ...core.operations import SetCitationKey
 from ..links import safe_url
-from .attachments_view import AttachmentsView
+from .attachments_view import AttachmentsView, dropped_pdfs
 from .flow_layout import FlowLayout, expanding_width_policy
 from .labels import text_label
 from .notes_editor import NotesEditor
@@ -270,10 +270,15 @@ class DetailPane(QStackedWidget):
     #: The PDFs' Locate… (attachment id) and Open (attachment id) buttons.
     locateRequested = Signal(int)
     openPdfRequested = Signal(int)
+    #: A PDF's Remove from This Paper (attachment id, file name).
+    removePdfRequested = Signal(int, str)
+    #: PDF files were dropped on the pane: (the paper shown, paths).
+    pdfsDropped = Signal(int, list)
 
     def __init__(self, on_error: Callable[[str, str], None], parent=None):
         super().__init__(parent)
         self.setObjectName("detailPane")
+        self.setAcceptDrops(True)  # PDFs dropped on the details attach to the paper shown
         self.setAccessibleName("Paper details")
         self._library: Library | None = None
         self._on_error = on_error
@@ -330,6 +335,7 @@ class DetailPane(QStackedWidget):
         self.attachments = AttachmentsView(body)
         self.attachments.locateRequested.connect(self.locateRequested)
         self.attachments.openRequested.connect(self.openPdfRequested)
+        self.attachments.removeRequested.connect(self.removePdfRequested)
         layout.addWidget(self.attachments)
 
         form = QFormLayout()
@@ -506,6 +512,27 @@ class DetailPane(QStackedWidget):
         self._terms = list(terms)
         if self.paper is not None:
             self.abstract.highlight(self._terms)
+
+    # --- PDFs dropped on the pane go to the paper it shows ----------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if self.paper is not None and dropped_pdfs(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()  # anything else goes on to the window (a .bib to import)
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        paths = dropped_pdfs(event.mimeData())
+        if self.paper is None or not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.pdfsDropped.emit(self.paper.id, paths)
 
     def set_query(self, query: str) -> None:
         """The table's search: the PDFs' line says where it matched inside the paper."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.operations import AddNote, Outcome, UpdateNote
+from .attachments_view import dropped_pdfs
 
 if TYPE_CHECKING:
     from ...core.library import Library
@@ -57,6 +58,10 @@ class _NoteRef:
 
 class NoteEdit(QPlainTextEdit):
     """One note. A new note gets its id on its first non-empty save."""
+
+    def canInsertFromMimeData(self, source) -> bool:
+        # PDFs dropped on a note are attached to the paper (the detail pane takes them), not pasted as paths.
+        return not dropped_pdfs(source) and super().canInsertFromMimeData(source)
 
     saved = Signal(int)
     #: Escape: the user is done writing; focus goes back to the papers.

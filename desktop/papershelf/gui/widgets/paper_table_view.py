@@ -13,7 +13,6 @@ header menu); an empty table says why it is empty.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ...core.display import visible
 from ..models.paper_table import HEADERS, OPTIONAL_COLUMNS, SORT_KEYS, Column, IdRole, PaperTableModel
+from .attachments_view import dropped_pdfs
 from .title_delegate import TitleDelegate
 
 DEFAULT_WIDTHS = {
@@ -181,19 +181,6 @@ def _parse_trailer(trailer: bytes) -> dict[str, list[int]]:
         for key in ("user", "auto")
         if isinstance(value.get(key), list)
     }
-
-
-def dropped_pdfs(mime) -> list[Path]:
-    """The files of a drag when all are local ``*.pdf`` files, else [] (the window imports a mix).
-
-    Whether each really is a PDF is checked when it is attached.
-    """
-    if not mime.hasUrls():
-        return []
-    urls = mime.urls()
-    if not urls or not all(u.isLocalFile() and u.toLocalFile().lower().endswith(".pdf") for u in urls):
-        return []
-    return [Path(u.toLocalFile()) for u in urls]
 
 
 Flag = QItemSelectionModel.SelectionFlag
