@@ -142,7 +142,7 @@ class PdfFlow(QObject):
             if job.library is self._w.library:
                 break
         else:
-            self.progress.hide()
+            self.progress.finish()
             self.busyChanged.emit(False)
             return
         self._job = job
@@ -556,7 +556,7 @@ class PdfFlow(QObject):
         library = self._w.library
         if library is None:
             return
-        self._jobs.clear()
+        self.cancel()  # what ran for the library before stops; its results are not shown
         self._load_pdf_ids()
         # What was left: downloads queued before the app closed, files restored or not read yet.
         self.download(None, quiet=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 
@@ -10,6 +10,8 @@ class JobProgress(QWidget):
     """What runs in the background, in the status bar: a label, a progress bar and Cancel (hidden when idle)."""
 
     cancelRequested = Signal()
+    #: Work shorter than this (reading one small PDF, an empty queue at start-up) never flashes in the bar.
+    SHOW_AFTER_MS = 300
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -34,13 +36,22 @@ class JobProgress(QWidget):
         self.cancel_button.setAccessibleName("Cancel the PDF work")
         self.cancel_button.clicked.connect(self.cancelRequested)
         row.addWidget(self.cancel_button)
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.timeout.connect(self.show)
+        self.hide()
+
+    def finish(self) -> None:
+        """Nothing runs any more: hidden (and not shown later)."""
+        self._show_timer.stop()
         self.hide()
 
     def start(self, text: str) -> None:
         self.label.setText(text)
         self.bar.setRange(0, 0)  # busy until the first progress arrives
         self.cancel_button.setEnabled(True)
-        self.show()
+        if not self.isVisible():
+            self._show_timer.start(self.SHOW_AFTER_MS)
 
     def update_progress(self, text: str, done: int, total: int) -> None:
         self.label.setText(text)
