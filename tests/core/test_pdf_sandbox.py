@@ -138,6 +138,15 @@ def test_a_truncated_real_pdf_is_one_line(tmp_path):
     assert failure(cut).endswith("damaged: not a readable PDF structure")
 
 
+def test_one_flipped_bit_in_a_compressed_stream_is_damage_not_success(tmp_path):
+    # Found by fuzzing: PDFium refused the file with its error code for "Success", and the line said so.
+    data = bytearray(pdfs.PAPER.read_bytes())
+    data[249672] ^= 0x04
+    flipped = tmp_path / "flipped.pdf"
+    flipped.write_bytes(bytes(data))
+    assert failure(flipped).endswith("could not read: damaged: PDFium could not load it")
+
+
 def test_a_file_that_is_not_a_pdf_or_is_empty_is_one_line(tmp_path):
     text = tmp_path / "notes.pdf"
     text.write_text("These are my notes, not a PDF.\n")

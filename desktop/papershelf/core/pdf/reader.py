@@ -267,7 +267,8 @@ def _page_annotations(page: Any, textpage: Any, number: int, budget: int) -> tup
 
 #: PDFium's FPDF_ERR_* numbers when a document does not load.
 _LOAD_ERRORS = {
-    2: "the file could not be opened",
+    0: "damaged: PDFium could not load it",  # "Success": a damaged cross-reference stream, for one
+    1: "damaged: PDFium could not load it",
     3: "damaged: not a readable PDF structure",
     4: "the PDF is encrypted",
     5: "the PDF is encrypted with an unsupported method",
