@@ -148,7 +148,7 @@ def build_pdf(objects: list[bytes], *, trailer_extra: bytes = b"") -> bytes:
     return bytes(out)
 
 
-def _page_objects(content: bytes, *, filter_name: bytes = b"") -> list[bytes]:
+def page_objects(content: bytes, *, filter_name: bytes = b"") -> list[bytes]:
     extra = b" /Filter /%s" % filter_name if filter_name else b""
     return [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -166,12 +166,12 @@ def decompression_bomb(megabytes: int) -> bytes:
     chunk = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n" * 29127  # ~1 MB
     parts = [packer.compress(chunk) for _ in range(megabytes)]
     parts.append(packer.flush())
-    return build_pdf(_page_objects(b"".join(parts), filter_name=b"FlateDecode"))
+    return build_pdf(page_objects(b"".join(parts), filter_name=b"FlateDecode"))
 
 
 def huge_page_count() -> bytes:
     """A page tree that claims two billion pages and has one."""
-    objects = _page_objects(b"BT /F1 12 Tf 72 720 Td (only page) Tj ET")
+    objects = page_objects(b"BT /F1 12 Tf 72 720 Td (only page) Tj ET")
     objects[1] = b"<< /Type /Pages /Kids [3 0 R] /Count 2147483647 >>"
     return build_pdf(objects)
 
@@ -190,7 +190,7 @@ def wide_page_tree(pages: int) -> bytes:
 
 def deeply_nested() -> bytes:
     """An array nested 200,000 deep inside the page dictionary (a parser's recursion)."""
-    objects = _page_objects(b"BT /F1 12 Tf 72 720 Td (nested) Tj ET")
+    objects = page_objects(b"BT /F1 12 Tf 72 720 Td (nested) Tj ET")
     objects[2] = objects[2][:-2] + b" /Junk " + b"[" * 200_000 + b"]" * 200_000 + b" >>"
     return build_pdf(objects)
 
@@ -226,7 +226,7 @@ def encrypted(user_password: str = "secret", owner_password: str = "owner") -> b
     u_value = _rc4(key, _PAD)
     content = b"BT /F1 12 Tf 72 720 Td (secret text) Tj ET"
     object_key = hashlib.md5(key + struct.pack("<I", 4)[:3] + b"\x00\x00").digest()[:10]
-    objects = _page_objects(_rc4(object_key, content))
+    objects = page_objects(_rc4(object_key, content))
     objects.append(
         b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>"
         % (o_value.hex().encode(), u_value.hex().encode(), permissions)

@@ -68,6 +68,20 @@ def test_an_arxiv_stamp_down_the_margin_gives_the_arxiv_id(tmp_path):
     assert sandbox.identify(stamped).arxiv_id == "1607.07892"
 
 
+def test_ids_in_the_metadata_are_found_when_the_first_page_has_none(tmp_path):
+    objects = pdfs.page_objects(b"BT /F1 12 Tf 72 720 Td (A page without ids) Tj ET")
+    # As arXiv's own PDFs and publishers' write them: the DOI in Subject, the authors with "and".
+    objects.append(
+        b"<< /Title (Attention Is All You Need) /Author (Ashish Vaswani and Noam Shazeer) "
+        b"/Subject (https://doi.org/10.48550/arXiv.1706.03762) >>"
+    )
+    path = tmp_path / "meta.pdf"
+    path.write_bytes(pdfs.build_pdf(objects, trailer_extra=b"/Info 6 0 R "))
+    content = sandbox.identify(path)
+    assert (content.title, content.authors) == ("Attention Is All You Need", ["Ashish Vaswani", "Noam Shazeer"])
+    assert (content.doi, content.arxiv_id) == ("10.48550/arXiv.1706.03762", "1706.03762")
+
+
 def test_small_real_pdfs_from_pdfjs_are_read():
     assert sandbox.extract(pdfs.HELLO).pages == ["Hello world"]
     looped = sandbox.extract(pdfs.PAGES_LOOP)  # a page tree whose kids point back at each other
