@@ -91,10 +91,12 @@ def test_a_word_only_in_the_body_is_found_with_its_page(shelf, tmp_path):
     hit = indexing.pdf_hits(shelf, "zeppelin", [one, two])[one]
     assert hit.page == 3
     assert "zeppelin baseline" in hit.snippet
-    # Words may be split between the metadata and the PDF; a negated word looks at the metadata only.
-    assert shelf.search_ids("attention zeppelin") == [one]
-    assert shelf.search_ids("turing zeppelin") == []
+    # All the words in the PDF (its pages together), or all in the metadata; filters and negated words still apply.
+    assert shelf.search_ids("benchmark zeppelin poems") == [one]
+    assert shelf.search_ids('"zeppelin baseline"') == [one]
     assert shelf.search_ids("zeppelin -vaswani") == []
+    assert shelf.search_ids("zeppelin -has:pdf") == []
+    assert shelf.search_ids("zeppelin turing") == []
     assert indexing.index_pending(shelf) == []  # nothing left to read
 
 

@@ -342,22 +342,6 @@ def pdf_match_papers(conn: Connection, match: str) -> set[int]:
     return {row[0] for row in rows}
 
 
-def fts_match_among(conn: Connection, match: str, paper_ids: Iterable[int]) -> set[int]:
-    """Those of ``paper_ids`` whose metadata (``paper_fts``) matches an FTS5 expression.
-
-    One rowid lookup per paper: cheap for the few papers a PDF matched, even
-    for a word that half the library's metadata holds.
-    """
-    import json
-
-    ids = json.dumps(sorted(set(paper_ids)))
-    rows = driver_connection(conn).execute(
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
-        (match, ids),
-    )
-    return {row[0] for row in rows}
-
-
 def pdf_highlights(conn: Connection, match: str, paper_ids: Iterable[int]) -> list[tuple[int, int, str]]:
     """``(paper_id, attachment_id, body)`` for these papers' PDFs that match, matched words between the marks.
 
