@@ -205,10 +205,19 @@ class Library:
         In id order (the order papers were added) a text query is driven by
         the FTS5 index itself, which yields rowids in order: with ``limit``
         it stops at the first page instead of collecting every match, which
-        is what keeps search as you type instant at 100,000 papers.
+        is what keeps search as you type instant at 100,000 papers. Papers
+        whose attached PDF holds the words are few (no more than the PDFs):
+        they are found apart (``search.pdf_matched_ids``) and merged in.
         """
         compiled = search.plan(query)
-        if compiled.match and sort == "id":
+        with db.read(self.engine) as conn:
+            search.check_names(conn, query)  # a tag or list that does not exist is named, not "no match"
+            in_pdfs = search.pdf_matched_ids(conn, compiled)
+            if not (compiled.match and sort == "id"):
+                column = SORT_COLUMNS[sort]
+                order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
+                condition = search.where_clause(query, in_pdfs)
+                return db.fetch_ids(conn, select(P.c.id).where(condition).order_by(*order).limit(limit))
             fts = db.fts_table()
             statement = (
                 select(fts.c.rowid)
@@ -218,18 +227,16 @@ class Library:
             )
             if compiled.conditions:
                 statement = statement.join(P, P.c.id == fts.c.rowid).where(*compiled.conditions)
-        else:
-            column = SORT_COLUMNS[sort]
-            order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
-            statement = select(P.c.id).where(search.where_clause(query)).order_by(*order).limit(limit)
-        with db.read(self.engine) as conn:
-            search.check_names(conn, query)  # a tag or list that does not exist is named, not "no match"
-            return db.fetch_ids(conn, statement)
+            ids = db.fetch_ids(conn, statement)
+            if in_pdfs:
+                extra = db.fetch_ids(conn, select(P.c.id).where(search.among(in_pdfs), *compiled.conditions))
+                ids = sorted(set(ids).union(extra), reverse=descending)[:limit]
+            return ids
 
     def count(self, query: str = "") -> int:
-        condition = search.where_clause(query)
         with db.read(self.engine) as conn:
             search.check_names(conn, query)
+            condition = search.where_clause(query, search.pdf_matched_ids(conn, search.plan(query)))
             return conn.execute(select(func.count()).select_from(P).where(condition)).scalar_one()
 
     def rows(self, ids: Sequence[int]) -> dict[int, PaperRow]:
