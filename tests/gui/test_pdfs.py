@@ -61,11 +61,11 @@ def papers(make_window, qtbot, sample_json_file):
 
 @pytest.fixture
 def opened(monkeypatch):
-    """What the app handed to the operating system to open (nothing is opened)."""
-    from papershelf.gui import links
+    """What the app handed to the operating system to open (QDesktopServices.openUrl; nothing is opened)."""
+    from PySide6.QtGui import QDesktopServices
 
     urls: list[QUrl] = []
-    monkeypatch.setattr(links, "hand_to_os", lambda url: urls.append(QUrl(url)) or True)
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url)) or True))
     return urls
 
 
@@ -231,6 +231,18 @@ def test_enter_opens_the_pdf_and_shift_enter_the_web_page(papers, qtbot, tmp_pat
     qtbot.keyClick(window.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert opened[1] == QUrl(current_paper(window).link)
     assert opened[1].scheme() == "https"
+
+
+def test_enter_says_so_when_no_program_can_open_the_pdf(papers, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    from papershelf.core.attachments import attach
+
+    window = papers
+    attach(window.library, window.table.current_id(), write_pdf(tmp_path, "x.pdf", ["Hello"]), link=True)
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.statusBar().currentMessage() == "No program could open x.pdf."
 
 
 def test_enter_on_a_paper_without_a_pdf_opens_its_web_page_and_says_so(papers, qtbot, opened):
