@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -310,9 +310,9 @@ class PaperTableView(QTableView):
         first = self.visualRect(self.model().index(self._drop_target, 0))
         if not first.isValid():
             return
-        rect = QRect(0, first.top(), self.viewport().width(), first.height()).adjusted(1, 0, -2, -1)
+        rect = QRect(0, first.top(), self.viewport().width(), first.height()).adjusted(1, 1, -2, -2)
         painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.Highlight))
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
         painter.drawRect(rect)
         painter.end()
 
