@@ -189,16 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="write a backup of the library and print its path")
     p.add_argument("file", nargs="?", help="where to write it (default: the backups folder)")
+    p.add_argument("--with-files", action="store_true", help="put the attached PDFs into the same archive")
     p = sub.add_parser(
         "restore",
         help="restore the library from a backup (the current one is backed up first)",
         description="Show what the backup holds next to the library, then replace the library's content with it. "
         "The library as it is is backed up first. If the restore would drop papers, notes or lists, it asks "
-        "(or, without a terminal, refuses unless --yes is given).",
+        "(or, without a terminal, refuses unless --yes is given). A backup with files also puts its PDFs back; "
+        "a file already there is never overwritten.",
     )
     p.add_argument("file", nargs="?", help="the backup to restore (default: the newest in the backups folder)")
     p.add_argument("--yes", action="store_true", help="restore even if papers, notes or lists would be dropped")
-    p = sub.add_parser("backups", help="list the backups of the library")
+    p = sub.add_parser("backups", help="list the backups of the library (and which carry PDFs)")
     cli_autoexport.add_parser(sub)
     cli_edit.add_parser(sub)
     cli_duplicates.add_parser(sub)
@@ -533,6 +535,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print()
         elif ids:
             _print_table(library, ids)
+            cli_annotations.print_pdf_hits(library, query, ids)  # "in the PDF, page N" for words in a PDF
         else:
             print(
                 "no papers match" if query else "the library is empty; import a listing with `papershelf import FILE`"
@@ -545,6 +548,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     with _open(args) as library:
         paper = library.get(library.resolve(args.id))
+        pdfs = cli_attach.pdf_lines(library, paper.id)
     if args.json:
         print(json_safe(json.dumps(_paper_json(paper), ensure_ascii=False, indent=2)))
         return EXIT_OK
@@ -576,6 +580,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     for label, value in facts:
         if value:
             print(f"{label:>13}: {visible(str(value))}")
+    if pdfs:
+        print("\nPDFs:", *pdfs, sep="\n")
     if paper.filled_by:
         print()
         print("filled in online:")
@@ -825,11 +831,23 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from .core import backup
 
     library, folder = _locate(args)
-    target = backup.backup(
-        library, Path(args.file) if args.file else None, folder=folder, backups_root=paths.backups_dir()
+    dest = Path(args.file) if args.file else None
+    # Written to standard output, the archive is the output: what was written goes to stderr.
+    say = sys.stderr if args.file == "-" else sys.stdout
+    if not args.with_files:
+        target = backup.backup(library, dest, folder=folder, backups_root=paths.backups_dir())
+        print(target, file=say)
+        return EXIT_OK
+    from .core.display import visible
+
+    target, written = backup.backup_with_files(
+        library, dest, folder=folder, files_dir=paths.files_dir(library), backups_root=paths.backups_dir()
     )
-    print(target)
-    return EXIT_OK
+    print(target, file=say)
+    print(f"with {written.describe()}", file=say)
+    for problem in written.problems:
+        print(f"papershelf: warning: {visible(problem)}", file=sys.stderr)
+    return EXIT_USER if written.problems else EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -843,8 +861,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise PapershelfError(f"no usable backup in {folder}; nothing was restored")
     if not source.is_file():
         raise PapershelfError(f"{source}: no such backup file; nothing was restored")
+    files_dir = paths.files_dir(library)  # where a backup with files puts its PDFs back
     try:
-        done = backup.restore(library, source, folder=folder, force=args.yes)
+        done = backup.restore(library, source, folder=folder, force=args.yes, files_dir=files_dir)
     except backup.WouldDropError as refused:
         _print_sides(source, refused.after, library, refused.before)
         if not sys.stdin.isatty():
@@ -853,11 +872,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing was restored")
             return EXIT_USER
-        done = backup.restore(library, source, folder=folder, force=True)
+        done = backup.restore(library, source, folder=folder, force=True, files_dir=files_dir)
     _print_sides(source, done.after, library, done.before)
     print(f"restored {library} from {source}")
     if done.kept:
         print(f"the library as it was is kept in {done.kept}")
+    if done.files is not None:
+        from .core.display import visible
+
+        for line in done.files.lines():  # paths named by the archive: shown, never acted on
+            print(visible(line))
+        if done.after.files:
+            print("their text for search is read again by the app, or now with: papershelf index")
     return EXIT_OK
 
 
