@@ -112,3 +112,40 @@ def test_the_restore_dialog_shows_both_sides_and_warns_before_dropping_papers(im
     assert f"{now} papers" in dialog.now_label.text()
     assert "49 papers" in dialog.view.item(0).text()
     assert f"drops {now - 49} paper" in dialog.warning.text() and dialog.restore_button.text() == "Restore Anyway"
+
+
+def test_back_up_with_pdfs_then_restore_brings_the_pdf_back(make_window, qtbot, lib_path, sample, monkeypatch):
+    """File ▸ Back Up with PDFs, then the files folder is lost: Restore from Backup… puts the PDF back too."""
+    import shutil
+    from pathlib import Path
+
+    from papershelf.core import attachments
+    from papershelf.core.library import Library
+
+    pdf = Path(__file__).parents[1] / "fixtures" / "pdfs" / "sympy-paper.pdf"
+    with Library(lib_path) as lib:
+        lib.import_file(sample)
+        stored = attachments.attach(lib, 1, pdf)
+        stored_file = stored.path
+    assert stored_file.read_bytes() == pdf.read_bytes()
+    window = make_window(lib_path)
+    wait_search(qtbot, window)
+    window.acts.backup_files_action.trigger()
+    qtbot.waitUntil(lambda: "Backed up to" in window.statusBar().currentMessage(), timeout=20000)
+    assert "with 1 PDF" in window.statusBar().currentMessage()
+
+    shutil.rmtree(paths.files_dir(lib_path))  # a lost disk: the PDFs are gone, the library is not
+
+    def pick_with_files(dialog: RestoreDialog):
+        texts = [dialog.view.item(i).text() for i in range(dialog.view.count())]
+        row = next(i for i, text in enumerate(texts) if "with 1 PDF" in text)
+        dialog.view.setCurrentRow(row)
+        dialog.accept()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RestoreDialog, "exec", pick_with_files)
+    window.acts.restore_action.trigger()
+    qtbot.waitUntil(lambda: "PDFs: 1 put back" in window.statusBar().currentMessage(), timeout=30000)
+    assert stored_file.read_bytes() == pdf.read_bytes()
+    with Library(lib_path) as lib:
+        assert [a.name for a in attachments.attachments_of(lib, [1])[1]] == ["sympy-paper.pdf"]

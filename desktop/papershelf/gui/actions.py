@@ -122,6 +122,12 @@ class Actions(QObject):
             name="backupAction",
             tip="Write a backup of the library to the backups folder",
         )
+        self.backup_files_action = a(
+            "Back Up with &PDFs",
+            w.session.backup_with_files,
+            name="backupFilesAction",
+            tip="Write one archive with the library and every attached PDF to the backups folder",
+        )
         self.restore_action = a(
             "&Restore from Backup…",
             w.session.restore_from_backup,
@@ -345,6 +351,7 @@ class Actions(QObject):
                 self.export_action,
                 None,
                 self.backup_action,
+                self.backup_files_action,
                 self.restore_action,
                 None,
                 self.quit_action,

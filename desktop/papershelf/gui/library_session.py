@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
@@ -144,7 +144,7 @@ class LibrarySession(QObject):
         choice = ask_recovery(w, path, str(exc), newest)
         if choice == RESTORE and newest is not None:
             try:
-                backup.restore(path, newest, folder=folder)
+                backup.restore(path, newest, folder=folder, files_dir=paths.files_dir(path))
             except (PapershelfError, OSError) as error:
                 show_error(w, f"The backup could not be restored: {error}")
             else:
@@ -222,6 +222,34 @@ class LibrarySession(QObject):
             on_error=lambda exc, details: report_exception(w, exc, details),
         )
 
+    def backup_with_files(self) -> None:
+        """File ▸ Back Up with PDFs: the library and every attached PDF in one archive, on a worker."""
+        path = self.path
+        if self.library is None or path is None:
+            return
+        from ..core import backup
+
+        w = self._w
+        w.statusBar().showMessage("Backing up the library and its PDFs…")
+
+        def made(result: tuple[Path, Any]) -> None:
+            target, written = result
+            message = f"Backed up to {target} with {written.describe()}"
+            if written.problems:  # missing files are named; the rest was written
+                message += f". Left out: {'; '.join(visible(p) for p in written.problems[:3])}"
+                if len(written.problems) > 3:
+                    message += f" and {len(written.problems) - 3} more"
+            w.statusBar().showMessage(message, 30000)
+
+        workers.run(
+            backup.backup_with_files,
+            path,
+            folder=paths.backups_dir(path),
+            files_dir=paths.files_dir(path),
+            on_result=made,
+            on_error=lambda exc, details: report_exception(w, exc, details),
+        )
+
     def restore_from_backup(self) -> None:
         """File ▸ Restore from Backup…: show what each backup holds, then restore the chosen one on a worker."""
         path = self.path
@@ -255,6 +283,8 @@ class LibrarySession(QObject):
             message = f"Restored from {done.source.name}."
             if done.kept is not None:
                 message += f" The library as it was is kept in {done.kept}."
+            if done.files is not None:  # its PDFs: put back; opening the library reads their text again
+                message += " " + "; ".join(visible(line) for line in done.files.lines()[:3])
             if self.open(path):
                 w.statusBar().showMessage(message, 20000)
 
@@ -270,7 +300,14 @@ class LibrarySession(QObject):
                 )
                 if answer == QMessageBox.StandardButton.Yes:
                     workers.run(
-                        backup.restore, path, chosen, folder=folder, force=True, on_result=restored, on_error=failed
+                        backup.restore,
+                        path,
+                        chosen,
+                        folder=folder,
+                        force=True,
+                        files_dir=paths.files_dir(path),
+                        on_result=restored,
+                        on_error=failed,
                     )
                     return
                 w.statusBar().showMessage("Nothing was restored.", 10000)
@@ -278,7 +315,16 @@ class LibrarySession(QObject):
                 show_error(w, f"Nothing was restored: {exc}")
             self.open(path)
 
-        workers.run(backup.restore, path, chosen, folder=folder, force=warned, on_result=restored, on_error=failed)
+        workers.run(
+            backup.restore,
+            path,
+            chosen,
+            folder=folder,
+            force=warned,
+            files_dir=paths.files_dir(path),
+            on_result=restored,
+            on_error=failed,
+        )
 
     def _daily_backup(self) -> None:
         """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
