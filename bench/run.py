@@ -4,7 +4,7 @@ Every figure is a ratio against a baseline measured in this same run (the
 machine is shared and noisy), with the absolute times beside it. Prints a
 table and writes bench/results.json.
 
-    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport,pdf]
+    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf]
 """
 
 from __future__ import annotations
@@ -489,6 +489,66 @@ def bench_duplicates(library: Path, n: int, rows: list[Row], work: Path) -> None
     )
 
 
+def bench_pdf_index(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    """1,000 PDFs read into the search, the search as you type afterwards, the library's growth (bench/pdf_index.py)."""
+    helper = [sys.executable, str(HERE / "pdf_index.py"), str(work / "pdf-index"), "--papers", str(n)]
+    if library.exists():
+        helper += ["--from", str(library)]
+    m = json.loads(run(helper).stdout)
+    pdfs = f"{m['pdfs']:,} PDFs of {m['pages']} pages"
+    rows.append(
+        row(
+            f"read {pdfs} for the search",
+            "their sandboxed extraction",
+            m["index_s"],
+            m["extract_s"],
+            "s",
+            1.25,
+            "ratio",
+        )
+    )
+    rows.append(
+        row(
+            f"search p95 per keystroke, {m['papers']:,} papers + {m['pdfs']:,} PDFs",
+            "the same library without PDFs",
+            m["search_p95_ms"],
+            m["plain_search_p95_ms"],
+            "ms",
+            30,
+            "abs",
+        )
+    )
+    # The same, in the app: keystroke to table painted (bench/gui_probe.py), the library with and without the
+    # PDFs, alternating, the median of three runs each (one run swings 2x on a shared machine).
+    probe = [sys.executable, str(HERE / "gui_probe.py"), "--interact", "--library"]
+    app: dict[str, list[float]] = {"pdf-shelf": [], "pdf-plain": []}
+    for _ in range(3):
+        for name, found in app.items():
+            found.append(json.loads(run(probe + [str(work / "pdf-index" / f"{name}.sqlite3")]).stdout)["search_p95_ms"])
+    rows.append(
+        row(
+            f"search as you type in the app, p95, + {m['pdfs']:,} PDFs",
+            "the same library without PDFs",
+            statistics.median(app["pdf-shelf"]),
+            statistics.median(app["pdf-plain"]),
+            "ms",
+            30,
+            "abs",
+        )
+    )
+    rows.append(
+        row(
+            "library growth per PDF",
+            "the text read from it",
+            m["growth_per_pdf_kb"],
+            m["text_per_pdf_kb"],
+            "KB",
+            2.0,
+            "ratio",
+        )
+    )
+
+
 def bench_pdf_extract(rows: list[Row], work: Path) -> None:
     """The text of a 30-page paper through the sandbox, against pypdfium2's own CLI (bench/pdf_extract.py)."""
     measured = json.loads(run([sys.executable, str(HERE / "pdf_extract.py"), "--work", str(work), "--json"]).stdout)
@@ -510,7 +570,9 @@ def bench_pdf_extract(rows: list[Row], work: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdf")
+    parser.add_argument(
+        "--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     work = DATA / "work"
@@ -519,7 +581,7 @@ def main() -> int:
     rows: list[Row] = []
     big = work / "big.sqlite3"
     # The bibtex rows make their own library: `--only bibtex` builds no listing library.
-    if "import" in parts or (not big.exists() and parts - {"pdf", "bibtex", "autoexport"}):
+    if "import" in parts or (not big.exists() and parts - {"pdf", "bibtex", "autoexport", "pdfindex"}):
         big = bench_import(args.papers, rows, work)
     if "check" in parts:
         bench_check(big, args.papers, rows, work)
@@ -539,6 +601,8 @@ def main() -> int:
         bench_duplicates(big, args.papers, rows, work)
     if "pdf" in parts:
         bench_pdf_extract(rows, work)
+    if "pdfindex" in parts:
+        bench_pdf_index(big, args.papers, rows, work)
     print_table(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     (HERE / "results.json").write_text(
