@@ -104,7 +104,20 @@ def _download(args: argparse.Namespace, open_library: OpenLibrary, stop: threadi
             done.set()
         if progress is not None:
             progress.clear()
-    return _report(results, visible)
+        code = _report(results, visible)
+        # Read the new PDFs' text now, as attach does, so the search finds words inside them at once.
+        _read_text(library, [r.attachment.id for r in results if r.state == "downloaded" and r.attachment is not None])
+    return code
+
+
+def _read_text(library: Library, attachment_ids: list[int]) -> None:
+    """Quietly, as the output is one line per paper; a file that cannot be read stays attached, with a warning."""
+    from .core.display import visible
+    from .core.pdf.indexing import index_pending
+
+    for result in index_pending(library, attachment_ids) if attachment_ids else []:
+        if result.state == "failed":
+            print(visible(f"papershelf: warning: {result.name}: {result.error}; it stays attached"), file=sys.stderr)
 
 
 def _papers(library: Library, args: argparse.Namespace) -> list[int] | None:

@@ -71,6 +71,9 @@ def test_download_prints_one_line_per_paper(run, papers, server):
     ]
     assert err == ""
     assert pdf_of(papers, 1) == PDF and pdf_of(papers, 3) == PDF
+    # Read at once, as attach does: the search finds the words inside the downloaded PDFs.
+    code, out, _ = run("list", "hello")
+    assert code == 0 and "1: in the PDF, page 1" in out and "3: in the PDF, page 1" in out
     code, out, _ = run("download", "1")
     assert (code, out) == (0, "1 (2301.00001): already has a PDF\n")
     assert server.paths() == ["/pdf/2301.00001", "/pdf/hep-th/9901001"]
