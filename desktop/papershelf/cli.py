@@ -884,7 +884,32 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(visible(line))
         if done.after.files:
             print("their text for search is read again by the app, or now with: papershelf index")
+    _warn_missing_pdfs(library, folder)
     return EXIT_OK
+
+
+def _warn_missing_pdfs(library_path: Path, folder: Path) -> None:
+    """After a restore: PDFs the library names that are not there (a lost files folder), and where they may be."""
+    from .core import attachments, backup
+    from .core.display import visible
+    from .core.errors import PapershelfError
+    from .core.library import Library
+
+    with Library(library_path) as library:
+        missing = sum(a.missing for a in attachments.all_attachments(library))
+    if not missing:
+        return
+    where = visible(str(paths.files_dir(library_path)))
+    many = f"{missing} attached PDFs are" if missing != 1 else "1 attached PDF is"
+    print(f"papershelf: warning: {many} not in {where}", file=sys.stderr)
+    for candidate in backup.list_backups(folder):  # newest first
+        try:
+            if backup.summarize(candidate).files:
+                print(f"papershelf: a backup with PDFs: papershelf restore {visible(str(candidate))}", file=sys.stderr)
+                return
+        except PapershelfError:
+            continue
+    print("papershelf: `papershelf files --verify` looks for them", file=sys.stderr)
 
 
 def _print_sides(source: Path, restored, library: Path, current) -> None:

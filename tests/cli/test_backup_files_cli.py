@@ -204,3 +204,29 @@ def test_a_lost_disk_comes_back_searchable(run, library_path, sample_text, tmp_p
     assert run("index")[0] == 0
     code, out, _err = run("list", "Hello world")
     assert code == 0 and "in the PDF, page 1" in out
+
+
+def test_restoring_a_plain_backup_over_a_lost_files_folder_points_to_the_backup_with_pdfs(run, library_path, tmp_path):
+    """The PDFs are not in a plain backup: the restore says they are missing and which backup has them."""
+    import shutil
+
+    from papershelf import paths
+    from papershelf.core.importers import Source
+    from papershelf.core.library import Library
+
+    pdf = Path(__file__).parents[1] / "fixtures" / "pdfs" / "sympy-paper.pdf"
+    with Library(library_path) as library:
+        library.import_file(
+            Source(name="a.bib", data=b"@article{a, title={A}, author={A. B}, year={2020}}"), fmt="bibtex"
+        )
+    assert run("attach", "1", str(pdf))[0] == 0
+    code, out, _ = run("backup", "--with-files")
+    assert code == 0
+    with_files = Path(out.splitlines()[0])
+    code, out, _ = run("backup")
+    plain = Path(out.splitlines()[0])
+    shutil.rmtree(paths.files_dir(library_path))
+    code, out, err = run("restore", str(plain), "--yes")
+    assert code == 0
+    assert "warning: 1 attached PDF is not in" in err
+    assert f"papershelf restore {with_files}" in err
