@@ -265,6 +265,27 @@ def test_enter_on_a_paper_whose_pdf_went_missing_says_which_file(papers, qtbot, 
     assert "moved.pdf" in window.statusBar().currentMessage()
 
 
+def test_enter_on_a_missing_pdf_of_a_paper_without_a_web_page_names_the_pdf(papers, qtbot, tmp_path, opened):
+    """The PDF is what the user pressed Enter for: its being missing is said first, not just "no web page"."""
+    from papershelf.core.attachments import attach
+
+    window = papers
+    bib = tmp_path / "offline.bib"
+    bib.write_text("@article{offline2020, title = {A Paper With No Web Page}, author = {Ada Lovelace}, year = 2020}\n")
+    import_through_preview(qtbot, window, bib)
+    [paper_id] = [pid for pid in window.table_model.ids if window.library.get(pid).link is None]
+    pdf = write_pdf(tmp_path, "lovelace.pdf", ["Hello"])
+    attach(window.library, paper_id, pdf, link=True)
+    pdf.unlink()
+    window.table.select_row(window.table_model.row_of(paper_id))
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert opened == []
+    message = window.statusBar().currentMessage()
+    assert message.startswith("lovelace.pdf is missing (Locate… in the details)"), message
+    assert "no web page" in message
+
+
 # --- Download -----------------------------------------------------------------------------------------------------
 
 

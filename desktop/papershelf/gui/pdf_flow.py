@@ -229,12 +229,18 @@ class PdfFlow(QObject):
                 self._status(f"No program could open {name_of(path)}.", 15000)
             return
         found = attachments_of(library, [paper_id]).get(paper_id, [])
+        missing = f"{name_of(found[0].path)} is missing (Locate… in the details)" if found else ""
         before = self._w.statusBar().currentMessage()
         self._w.paper_view.open_current_page()
         if self._w.statusBar().currentMessage() != before:
-            return  # no web page either, or the browser failed: that message stays
+            # No web page either, or the browser failed: that message stays, after the missing PDF's, which is
+            # what the user pressed Enter for.
+            after = self._w.statusBar().currentMessage()
+            if missing and after:
+                self._status(f"{missing}; {after[0].lower()}{after[1:]}", 15000)
+            return
         if found:
-            self._status(f"{name_of(found[0].path)} is missing (Locate… in the details): opened the web page.", 15000)
+            self._status(f"{missing}: opened the web page.", 15000)
         else:
             self._status("No PDF for this paper: opened its web page (D downloads the arXiv PDF).", 8000)
 
