@@ -372,7 +372,7 @@ def test_annotation_text_is_bounded_and_kept_plain(shelf, tmp_path):
     assert len(note) < 6000
 
 
-def test_a_file_name_with_a_line_break_heads_its_note_on_one_line(shelf, tmp_path):
+def test_a_file_name_with_a_line_break_heads_its_note_on_one_line_with_the_break_marked(shelf, tmp_path):
     one, *_ = ids(shelf)
     source = marked(tmp_path, FIRST[:1], name="two\nlines.pdf")
     att.attach(shelf, one, source)
@@ -380,4 +380,31 @@ def test_a_file_name_with_a_line_break_heads_its_note_on_one_line(shelf, tmp_pat
     indexing.index_pending(shelf, progress=lambda done, total, name: progress.append((done, total, name)))
     assert progress == [(1, 1, "two\nlines.pdf")]
     [note] = notes_of(shelf, one)
-    assert note.splitlines()[0] == "Highlights from two lines.pdf"
+    assert note.splitlines()[0] == "Highlights from two<U+000A>lines.pdf"
+
+
+def test_control_and_bidi_characters_show_as_marks_in_the_note_and_stay_raw_in_the_annotation(shelf, tmp_path):
+    # A right-to-left override would show 'evil' reversed in the note editor; CSI starts a terminal sequence.
+    # (Not ESC: in a PDF string it starts a language tag, which PDFium takes out.)
+    one, *_ = ids(shelf)
+    comment = "see \u202eevil\u202c here\nand\tthen\x9b31m red\x07\u2028end"
+    source = marked(tmp_path, [Mark(3, "highlight", "zeppelin baseline", comment)], name="a\u202efdp.pdf")
+    att.attach(shelf, one, source)
+    indexing.index_pending(shelf)
+    [note] = notes_of(shelf, one)
+    assert note == (
+        "Highlights from a<U+202E>fdp.pdf\n\n"
+        "> zeppelin baseline (p. 3)\n"
+        "see <U+202E>evil<U+202C> here\nand\tthen<U+009B>31m red<U+0007><U+2028>end"
+    )
+    [annotation] = indexing.annotations_of(shelf, one)
+    assert annotation.comment == comment  # what the viewer wrote, every character
+
+
+def test_an_excerpt_marks_hidden_characters_in_the_quote_and_joins_its_lines():
+    assert indexing.excerpt(2, "right\u202eto\nleft\x00", "") == "> right<U+202E>to left<U+0000> (p. 2)"
+    # A comment keeps its line breaks.
+    assert indexing.excerpt(1, "", " one\x1b[31m\r\ntwo\n") == "(p. 1)\none<U+001B>[31m\r\ntwo"
+    # Cut to the bound without splitting a mark.
+    cut = indexing.excerpt(1, "", "x" * (indexing.MAX_EXCERPT_CHARS - 4) + "\x1b" * 3)
+    assert cut.endswith("x…") and len(cut.splitlines()[1]) <= indexing.MAX_EXCERPT_CHARS

@@ -12,6 +12,10 @@ into ``pdf_annotation``, and the annotations as a note, one per attachment:
     > the highlighted words (p. 3)
     the comment written on it
 
+Control and bidi-formatting characters in a name, quote or comment are
+written as visible marks (``<U+202E>``), as the CLI shows them: a note is plain
+text wherever it is shown. ``pdf_annotation`` keeps the raw text.
+
 Reading the file again after its annotations changed in a viewer updates that
 note in place. A note the user has edited since the app wrote it is never
 rewritten: the new or changed excerpts are added at its end. A deleted note is
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from .. import db, search
+from ..display import mark, visible
 from ..errors import NotFoundError, PapershelfError
 from ..operations.base import Changes, Operation, Outcome, now
 from ..records import Note
@@ -51,8 +56,8 @@ SNIPPET_BEFORE, SNIPPET_AFTER = 40, 80
 
 #: Control characters other than tab, newline and form feed (the page break) never reach the index.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0d-\x1f\x7f]")
-#: A file's name heads its note on one line (a name may hold a newline).
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The longest mark :func:`papershelf.core.display.mark` writes (``<U+10FFFF>``): a cut never splits one.
+_LONGEST_MARK = len(mark("\U0010ffff"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,19 +179,37 @@ def _body(pages: Sequence[str]) -> str:
 # --- Annotations into a note ----------------------------------------------------------
 
 
+def _shown(value: str) -> str:
+    """Untrusted text as a note shows it: control and bidi characters as visible marks (``<U+202E>``).
+
+    A note is plain text everywhere (the app's editor, ``show``, exports), so a
+    right-to-left override in a comment must not turn what follows around.
+    Tab and newline stay; the raw text stays in ``pdf_annotation``.
+    """
+    return visible(value, multiline=True)
+
+
+def _bounded(text: str) -> str:
+    """``text`` cut to :data:`MAX_EXCERPT_CHARS` with "…", never inside a ``<U+…>`` mark."""
+    if len(text) <= MAX_EXCERPT_CHARS:
+        return text
+    cut = text[: MAX_EXCERPT_CHARS - 1]
+    start = cut.rfind("<U+", len(cut) - _LONGEST_MARK)
+    if start >= 0 and ">" not in cut[start:]:
+        cut = cut[:start]
+    return cut + "…"
+
+
 def _one_line(value: str) -> str:
     """A quote as one line: PDFs break highlighted text wherever the line ended."""
-    text = " ".join(value.split())
-    return text if len(text) <= MAX_EXCERPT_CHARS else text[: MAX_EXCERPT_CHARS - 1] + "…"
+    return _bounded(" ".join(_shown(value).split()))
 
 
 def excerpt(page: int, quote: str, comment: str) -> str:
-    """One annotation in a note: ``> quote (p. N)`` and the comment below it."""
+    """One annotation in a note: ``> quote (p. N)`` and the comment below it (its line breaks kept)."""
     quote = _one_line(quote)
     lines = [f"> {quote} (p. {page})" if quote else f"(p. {page})"]
-    comment = _CONTROL.sub(" ", comment).strip()
-    if len(comment) > MAX_EXCERPT_CHARS:
-        comment = comment[: MAX_EXCERPT_CHARS - 1] + "…"
+    comment = _bounded(_shown(comment).strip())
     if comment:
         lines.append(comment)
     return "\n".join(lines)
@@ -195,9 +218,7 @@ def excerpt(page: int, quote: str, comment: str) -> str:
 def render_note(name: str, rows: Iterable[dict[str, Any]]) -> str:
     """The note the app writes for one file's annotations, in page and position order."""
     ordered = sorted(rows, key=lambda r: (r["page"], r["position"], r["ident"]))
-    parts = [f"Highlights from {_ANY_CONTROL.sub(' ', name)}"] + [
-        excerpt(r["page"], r["quote"], r["comment"]) for r in ordered
-    ]
+    parts = [f"Highlights from {visible(name)}"] + [excerpt(r["page"], r["quote"], r["comment"]) for r in ordered]
     return "\n\n".join(parts)
 
 
