@@ -115,6 +115,15 @@ def drop(widget, point: QPoint, paths: list[Path]) -> bool:
     return True
 
 
+def shown(rich: str) -> str:
+    """The text a message box shows for a question (the window hands it over as literal HTML)."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText()
+
+
 def current_paper(window):
     return window.library.get(window.table.current_id())
 
@@ -483,6 +492,51 @@ def test_remove_from_the_papers_menu_keeps_the_users_file_and_undo_brings_the_pd
     wait_pdf_idle(qtbot, window)
     [back] = attachments(window, paper_id)
     assert back.path == stored.path and not back.missing and back.path.read_bytes() == pdf.read_bytes()
+
+
+def test_delete_asks_about_the_papers_pdfs_and_undo_brings_them_back(papers, qtbot, tmp_path, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+
+    from papershelf.core.attachments import attach
+
+    window = papers
+    paper_id = window.table.current_id()
+    other = next(pid for pid in window.table_model.ids if pid != paper_id)
+    pdf = write_pdf(tmp_path, "kept.pdf", ["Hello"])
+    [stored] = [attach(window.library, paper_id, pdf).path]
+    linked = write_pdf(tmp_path, "mine.pdf", ["Mine"])
+    attach(window.library, other, linked, link=True)
+    dialogs.question = QMessageBox.StandardButton.Yes
+    window.table.select_row(window.table_model.row_of(paper_id))
+    window.edits.delete_papers()
+    wait_pdf_idle(qtbot, window)
+    assert shown(dialogs.questions[-1]) == (
+        "Delete this paper with its notes, tags and PDF? The PDF moves to the trash in the library's files folder. "
+        "Edit ▸ Undo brings them back."
+    )
+    assert not stored.exists()  # in the trash, until Undo
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    assert [a.path for a in attachments(window, paper_id)] == [stored] and stored.read_bytes() == pdf.read_bytes()
+    # Both papers: one stored copy goes to the trash, the user's own linked file stays.
+    wait_search(qtbot, window)
+    window.acts.select_all_action.trigger()
+    window.edits.delete_papers()
+    wait_pdf_idle(qtbot, window)
+    assert shown(dialogs.questions[-1]) == (
+        "Delete these 2 papers with their notes, tags and 2 PDFs? 1 stored PDF moves to the trash in the library's "
+        "files folder; 1 linked PDF stays where it is. Edit ▸ Undo brings them back."
+    )
+    assert linked.exists() and window.library.count() == 0
+
+
+def test_delete_without_pdfs_asks_about_notes_and_tags_only(papers, dialogs):
+    window = papers
+    window.edits.delete_papers()  # Cancel
+    assert [shown(q) for q in dialogs.questions] == [
+        "Delete this paper with its notes and tags? Edit ▸ Undo brings them back."
+    ]
+    assert window.library.count() == 2
 
 
 def test_locate_repairs_a_pdf_that_was_moved(papers, qtbot, tmp_path, monkeypatch, opened):

@@ -10,6 +10,7 @@ The views refresh from the :class:`Changes` each operation reports
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from .settings import FAVOURITE_SLOTS
 from .widgets.labels import literal_html
 from .widgets.tag_editor import button_text, split_tags
 from .wording import plural
+
+log = logging.getLogger("papershelf.gui")
 
 #: Space checks whether this many papers at most are all read already (to push no empty undo step).
 _CHECK_READ_AT_MOST = 200
@@ -190,8 +193,7 @@ class Edits(QObject):
         ids = [pid for pid in self._selected() if pid not in self._deleting]
         if not ids:
             return
-        what = "this paper" if len(ids) == 1 else f"these {len(ids)} papers"
-        if self._confirm("Delete Papers", f"Delete {what} with their notes and tags? Edit ▸ Undo brings them back."):
+        if self._confirm("Delete Papers", self._delete_question(ids)):
             self._deleting.update(ids)
 
             def landed(_outcome: object) -> None:
@@ -202,6 +204,20 @@ class Edits(QObject):
                 self._refused(exc, details)
 
             self.run(ops.DeletePapers(tuple(ids)), on_done=landed, on_error=refused)
+
+    def _delete_question(self, ids: list[int]) -> str:
+        """What Delete asks: the papers, and what happens to their PDFs (an indexed read and a stat per PDF)."""
+        from ..core.attachments import attachments_of
+        from ..core.errors import PapershelfError
+
+        library = self.library
+        try:
+            found = [a for pdfs in attachments_of(library, ids).values() for a in pdfs] if library else []
+        except PapershelfError as exc:  # the question is still asked; the delete says what is wrong
+            log.info("PDFs of the papers to delete: %s", exc)
+            return delete_question(len(ids), None, None)
+        stored = sum(1 for a in found if a.kind == "stored")
+        return delete_question(len(ids), stored, len(found) - stored)
 
     def delete_note(self, note_id: int) -> None:
         if self.detail.paper_id is not None:
@@ -375,3 +391,32 @@ class Edits(QObject):
         menu.addSeparator()
         menu.addAction(acts.delete_papers_action)
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+
+def delete_question(papers: int, stored: int | None, linked: int | None) -> str:
+    """Delete's question for ``papers`` papers with ``stored`` stored and ``linked`` linked PDFs (None: unknown).
+
+    The PDFs are named: a stored copy moves to the files folder's trash, a linked file is never touched, and
+    Undo brings them all back.
+    """
+    what, its = ("this paper", "its") if papers == 1 else (f"these {papers:,} papers", "their")
+    if stored is None or linked is None:
+        return f"Delete {what} with {its} notes, tags and any PDFs? Edit ▸ Undo brings them back."
+    total = stored + linked
+    if not total:
+        return f"Delete {what} with {its} notes and tags? Edit ▸ Undo brings them back."
+    pdfs = "PDF" if total == 1 else plural(total, "PDF")
+    trash = "the trash in the library's files folder"
+    if not linked:
+        where = f"The PDF moves to {trash}." if stored == 1 else f"The PDFs move to {trash}."
+    elif not stored:
+        where = (
+            "The PDF is linked and stays where it is."
+            if linked == 1
+            else "The PDFs are linked and stay where they are."
+        )
+    else:
+        moves = "moves" if stored == 1 else "move"
+        stays = "stays where it is" if linked == 1 else "stay where they are"
+        where = f"{plural(stored, 'stored PDF')} {moves} to {trash}; {plural(linked, 'linked PDF')} {stays}."
+    return f"Delete {what} with {its} notes, tags and {pdfs}? {where} Edit ▸ Undo brings them back."
