@@ -29,7 +29,10 @@ paper ids (numeric id, citation key or arXiv id), --list NAME or --tag TAG.
 Each paper is queued first, so a download that does not finish (no network,
 Ctrl+C) stays queued, and what arrived is kept: `papershelf download` with
 nothing else (or --queued) continues the queue from there. One line per paper:
-downloaded, already has a PDF, no arXiv id, or failed with the reason. The
+downloaded, already has a PDF, no arXiv id, or failed with the reason and
+whether it stays queued. A failure that will not pass (HTTP 404 or 410, not an
+arXiv id, too large) leaves the queue at once, any other after 5 failed tries;
+`papershelf download ID` asks for such a paper again. The
 PDFs come from $PAPERSHELF_ARXIV_PDF/ID (default https://arxiv.org/pdf/ID),
 one request every 3 seconds as arXiv asks.
 
@@ -153,7 +156,7 @@ def _report(results: Sequence[DownloadResult], visible: Callable[[str], str]) ->
             print(visible(f"{result.line().removesuffix(result.message)}failed: {result.message}"))
         else:
             print(visible(result.line()))
-    failed = sum(r.state == "failed" for r in results)
+    failed = [r for r in results if r.state == "failed"]
     cancelled = sum(r.state == "cancelled" for r in results)
     if cancelled:
         print(
@@ -163,11 +166,13 @@ def _report(results: Sequence[DownloadResult], visible: Callable[[str], str]) ->
         )
         return 130
     if failed:
-        print(
-            f"papershelf: error: {failed} of {len(results)} downloads failed; they stay queued: "
-            "`papershelf download` tries them again",
-            file=sys.stderr,
-        )
+        again = sum(r.queued for r in failed)
+        text = f"papershelf: error: {len(failed)} of {len(results)} downloads failed"
+        if again:
+            text += f"; {again} still queued: `papershelf download` tries again"
+        if again < len(failed):
+            text += f"; {len(failed) - again} no longer queued: `papershelf download ID` tries again"
+        print(text, file=sys.stderr)
         return 1
     return 0
 

@@ -80,21 +80,42 @@ def test_download_prints_one_line_per_paper(run, papers, server):
 
 
 def test_a_failure_is_its_line_stays_queued_and_download_alone_tries_again(run, papers, server):
-    server.add("/pdf/2402.00002", [Reply.status_only(404), pdf_reply()])
+    server.add("/pdf/2402.00002", [pdf_reply(truncate=300), pdf_reply()])
     code, out, err = run("download", "1", "4")
     assert code == 1
     assert out.splitlines() == [
         "1 (2301.00001): downloaded 2301.00001.pdf (743 bytes)",
-        f"4 (2402.00002): failed: {server.url}/pdf/2402.00002: HTTP 404 Not Found",
+        f"4 (2402.00002): failed: {server.url}/pdf/2402.00002: the connection closed after 300 of 743 bytes; "
+        "still queued (1 of 5 tries failed)",
     ]
-    assert err == (
-        "papershelf: error: 1 of 2 downloads failed; they stay queued: `papershelf download` tries them again\n"
-    )
+    assert err == "papershelf: error: 1 of 2 downloads failed; 1 still queued: `papershelf download` tries again\n"
     assert queued(papers) == [4]
     code, out, _ = run("download")
-    assert (code, out) == (0, "4 (2402.00002): downloaded 2402.00002.pdf (743 bytes)\n")
+    assert (code, out) == (0, "4 (2402.00002): downloaded 2402.00002.pdf (743 bytes, resumed at 300 bytes)\n")
     assert queued(papers) == []
     assert run("download", "--queued")[:2] == (0, "no PDFs queued for download\n")
+
+
+def test_a_404_is_reported_once_and_asking_by_id_tries_again(run, papers, server):
+    server.add("/pdf/2402.00002", [Reply.status_only(404), pdf_reply()])
+    server.add("/pdf/2301.00001", pdf_reply(truncate=300))
+    code, out, err = run("download", "1", "4")
+    assert code == 1
+    assert (
+        out.splitlines()[1]
+        == f"4 (2402.00002): failed: {server.url}/pdf/2402.00002: HTTP 404 Not Found; no longer queued"
+    )
+    assert err == (
+        "papershelf: error: 2 of 2 downloads failed; 1 still queued: `papershelf download` tries again; "
+        "1 no longer queued: `papershelf download ID` tries again\n"
+    )
+    assert queued(papers) == [1]
+    server.add("/pdf/2301.00001", pdf_reply())
+    code, out, _ = run("download")  # the 404 is not tried (nor reported) again
+    assert (code, out) == (0, "1 (2301.00001): downloaded 2301.00001.pdf (743 bytes, resumed at 300 bytes)\n")
+    assert [r.path for r in server.requests].count("/pdf/2402.00002") == 1
+    code, out, _ = run("download", "4")
+    assert (code, out) == (0, "4 (2402.00002): downloaded 2402.00002.pdf (743 bytes)\n")
 
 
 def test_an_html_page_instead_of_a_pdf_is_refused(run, papers, server):

@@ -127,9 +127,10 @@ def test_no_arxiv_id_or_a_pdf_already_is_skipped_with_the_reason(lib, server, fa
 def test_resume_after_an_interrupted_transfer_and_a_restart(lib, library_path, server, fake):
     server.add("/pdf/2301.00001", [pdf_reply(truncate=300), pdf_reply()])
     [first] = pdfs.download(lib, [ALPHA], client=web(fake))
-    assert first.state == "failed"
-    assert first.message == f"{server.url}/pdf/2301.00001: the connection closed after 300 of 743 bytes"
-    assert queue(lib) == {ALPHA: (1, first.message)}
+    assert first.state == "failed" and first.queued
+    reason = f"{server.url}/pdf/2301.00001: the connection closed after 300 of 743 bytes"
+    assert first.message == f"{reason}; still queued (1 of 5 tries failed)"
+    assert queue(lib) == {ALPHA: (1, reason)}
     assert (pdfs.partial_dir(lib) / "1.part").read_bytes() == PDF[:300]
     lib.close()
 
@@ -177,7 +178,10 @@ def test_a_whole_file_kept_after_a_failed_attach_is_attached_without_fetching_it
 
     monkeypatch.setattr(attachments, "attach", full_disk)
     [first] = pdfs.download(lib, [ALPHA], client=web(fake))
-    assert first.state == "failed" and first.message == "files folder: No space left on device"
+    assert (
+        first.state == "failed"
+        and first.message == "files folder: No space left on device; still queued (1 of 5 tries failed)"
+    )
     assert (pdfs.partial_dir(lib) / "1.part").read_bytes() == PDF
     monkeypatch.setattr(attachments, "attach", real)
     [second] = pdfs.download(lib, client=web(fake))
@@ -191,19 +195,81 @@ def test_an_html_page_instead_of_the_pdf_is_refused_in_one_line(lib, server, fak
     server.add("/pdf/2301.00001", Reply.html(captcha))
     [result] = pdfs.download(lib, [ALPHA], client=web(fake))
     assert result.state == "failed"
-    assert result.message == (
+    reason = (
         f"{server.url}/pdf/2301.00001: the server sent a web page (text/html; charset=utf-8), not a PDF: "
         "perhaps a captcha or an error page; nothing was attached"
     )
+    assert result.message == f"{reason}; still queued (1 of 5 tries failed)"
     assert attached(lib, ALPHA) == [] and partial(lib) == []
-    assert queue(lib) == {ALPHA: (1, result.message)}
+    assert queue(lib) == {ALPHA: (1, reason)}
 
 
-def test_a_404_is_one_line_and_stays_queued(lib, server, fake):
+def test_a_404_is_reported_once_and_leaves_the_queue(lib, library_path, server, fake):
     [result] = pdfs.download(lib, [DELTA], client=web(fake))
-    assert result.line() == f"4 (2402.00002): {server.url}/pdf/2402.00002: HTTP 404 Not Found"
-    pdfs.download(lib, client=web(fake))
-    assert queue(lib) == {DELTA: (2, result.message)}
+    assert result.line() == f"4 (2402.00002): {server.url}/pdf/2402.00002: HTTP 404 Not Found; no longer queued"
+    assert not result.queued and queue(lib) == {}
+    lib.close()
+    with Library(library_path) as again:  # the app opened again: its resume has nothing left to try or report
+        assert pdfs.queued(again) == [] and pdfs.download(again, client=web(FakeTime())) == []
+        assert len(server.requests) == 1
+        server.add("/pdf/2402.00002", pdf_reply())
+        [asked] = pdfs.download(again, [DELTA], client=web(FakeTime()))  # asked for by name: tried again
+        assert asked.state == "downloaded" and len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(410, "Gone"), (400, "Bad Request"), (451, "Unavailable For Legal Reasons")]
+)
+def test_other_answers_that_will_not_change_leave_the_queue(lib, server, fake, status, reason):
+    server.add("/pdf/2402.00002", Reply.status_only(status))
+    [result] = pdfs.download(lib, [DELTA], client=web(fake))
+    assert result.message.endswith(f"HTTP {status} {reason}; no longer queued") and queue(lib) == {}
+
+
+@pytest.mark.parametrize("status", [500, 502, 403, 408])
+def test_answers_that_may_pass_stay_queued(lib, server, fake, status):
+    server.add("/pdf/2402.00002", Reply.status_only(status))
+    [result] = pdfs.download(lib, [DELTA], client=web(fake))
+    assert result.queued and result.message.endswith("; still queued (1 of 5 tries failed)")
+    assert list(queue(lib)) == [DELTA]
+
+
+def test_a_failure_that_may_pass_leaves_the_queue_after_five_tries(lib, server, fake):
+    server.add("/pdf/2301.00001", Reply.html("<html><body>Are you a robot?</body></html>"))
+    pdfs.queue(lib, [ALPHA])
+    messages = [pdfs.download(lib, client=web(fake))[0].message for _ in range(5)]
+    assert [m.rsplit("; ", 1)[1] for m in messages] == [
+        "still queued (1 of 5 tries failed)",
+        "still queued (2 of 5 tries failed)",
+        "still queued (3 of 5 tries failed)",
+        "still queued (4 of 5 tries failed)",
+        "no longer queued (5 of 5 tries failed)",
+    ]
+    assert queue(lib) == {} and pdfs.download(lib, client=web(fake)) == []
+    assert len(server.requests) == 5
+
+
+def test_a_value_that_is_not_an_arxiv_id_leaves_the_queue(lib, server, fake):
+    from sqlalchemy import update
+
+    from papershelf.core import db
+    from papershelf.core.schema import P
+
+    pdfs.queue(lib, [ALPHA])
+    with db.write(lib.engine) as conn:  # as an older version or another tool may have left it
+        conn.execute(update(P).where(P.c.id == ALPHA).values(arxiv_id="not/an id"))
+    [result] = pdfs.download(lib, client=web(fake))
+    assert result.line() == "1 (not/an id): 'not/an id' is not an arXiv id; no longer queued"
+    assert queue(lib) == {} and server.requests == []
+
+
+def test_undo_of_giving_up_puts_the_queue_row_back(lib, server, fake):
+    pdfs.queue(lib, [DELTA])
+    before = pdfs.queued(lib)
+    outcome = lib.run(dl.RecordDownloadFailure(DELTA, "HTTP 404 Not Found", final=True))
+    assert outcome.result == dl.Failure(1, queued=False) and pdfs.queued(lib) == []
+    lib.run(outcome.inverse)
+    assert pdfs.queued(lib) == before
 
 
 def test_429_waits_as_retry_after_asks(lib, server, fake):
@@ -224,8 +290,9 @@ def test_three_seconds_between_two_requests_to_arxiv(lib, server, fake):
 def test_too_large_a_file_is_refused_and_not_kept(lib, server, fake):
     server.add("/pdf/2301.00001", pdf_reply())
     [result] = pdfs.download(lib, [ALPHA], client=web(fake), max_bytes=500)
-    assert result.state == "failed" and result.message.endswith("the file is 743 bytes, more than the 500 allowed")
-    assert partial(lib) == []
+    assert result.state == "failed"
+    assert result.message.endswith("the file is 743 bytes, more than the 500 allowed; no longer queued")
+    assert partial(lib) == [] and queue(lib) == {}
 
 
 def test_cancel_keeps_what_arrived_and_the_queue(lib, library_path, server, fake):
@@ -274,7 +341,8 @@ def test_queue_survives_a_restart_and_undo_takes_it_back(lib, library_path):
 
 
 def test_unqueue_and_its_undo_put_back_the_failures(lib, server, fake):
-    pdfs.download(lib, [DELTA], client=web(fake))  # 404
+    server.add("/pdf/2402.00002", pdf_reply(truncate=300))
+    pdfs.download(lib, [DELTA], client=web(fake))  # cut short: stays queued with its failure
     before = queue(lib)
     outcome = lib.run(dl.UnqueueDownloads((DELTA,)))
     assert outcome.result == 1 and queue(lib) == {}
@@ -386,7 +454,7 @@ def test_a_folder_where_the_pdf_is_named_is_not_renamed_over(lib, server, fake):
     (squatter / "inside.txt").write_text("mine")
     [result] = pdfs.download(lib, [ALPHA], client=web(fake))
     assert result.state == "failed" and result.message.endswith(
-        "2301.00001.pdf: not a regular file; move it away and download again"
+        "2301.00001.pdf: not a regular file; move it away and download again; still queued (1 of 5 tries failed)"
     )
     assert (squatter / "inside.txt").read_text() == "mine" and attached(lib, ALPHA) == []
     squatter.joinpath("inside.txt").unlink()

@@ -7,8 +7,12 @@ by one into ``<files folder>/.partial/<paper id>.part``; what arrived stays ther
 (a dropped connection, Cancel, Ctrl+C, the app closed), and the next try asks only for the rest (HTTP
 Range, see :meth:`~.http.Client.download`). What arrived must start like a PDF (``%PDF-``): arXiv's
 "are you a robot?" page or an error page is refused in one line. A PDF is attached to its paper (stored
-by hash in the files folder, origin "downloaded") and leaves the queue; a failure stays on the queue row
-(``attempts``, ``error``) and is reported in one line.
+by hash in the files folder, origin "downloaded") and leaves the queue. A failure is reported in one line,
+which says whether the paper stays queued: one that will not pass (HTTP 404/410/400 and the like, a file
+larger than allowed, not an arXiv id) leaves the queue at once, so it is reported once and not tried again
+at every ``papershelf download`` or start of the app; one that may pass (no network, a timeout, 5xx, 429,
+a web page instead of the PDF) stays on its queue row (``attempts``, ``error``) until
+:data:`~.operations.downloads.MAX_ATTEMPTS` tries failed. Asking for the paper again queues it anew.
 
 arXiv's rules (https://info.arxiv.org/help/api/tou.html, the same as for its API): one request every
 3 seconds to its host, and the wait a 429/503 asks for (Retry-After), both the client's job. A PDF is
@@ -23,6 +27,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 import sys
 import time
@@ -30,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Connection, select
@@ -41,7 +46,7 @@ from ..errors import PapershelfError
 from ..fsutil import make_private_dirs
 from ..operations import Outcome
 from ..operations import downloads as ops
-from ..operations.downloads import AutoRule, read_rule
+from ..operations.downloads import MAX_ATTEMPTS, AutoRule, read_rule
 from ..schema import AT, DL, LE, PT, RL, P, T
 from . import arxiv
 from .http import Client, Download, DownloadFileError, NetworkError, default_user_agent
@@ -59,6 +64,11 @@ MAX_BYTES = 100 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 600.0
 #: Bytes read to tell a PDF from anything else (as core.pdf.sandbox.is_pdf).
 _MAGIC_WINDOW = 1024
+#: 4xx answers that may differ next time (a login, a block, a timeout, a conflict, too many requests); any
+#: other 4xx (404, 410, 400, …) is the same at every try.
+_PASSING_4XX = frozenset({401, 403, 407, 408, 409, 423, 425, 429})
+_STATUS = re.compile(r"HTTP (\d{3})\b")
+_TOO_LARGE = re.compile(r"more than the \d+ (bytes )?allowed")
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class DownloadResult:
     attachment: Attachment | None = None
     size: int = 0
     resumed_from: int = 0  # bytes an earlier try had already fetched
+    queued: bool = False  # a failure: still queued, to be tried again (False: off the queue)
 
     def line(self) -> str:
         """``12 (2509.01234): <message>``, for a terminal or a status bar."""
@@ -98,6 +109,12 @@ class Queued:
     arxiv_id: str | None
     attempts: int
     error: str | None
+
+
+class _Fail(Protocol):
+    """Records a paper's failed try (``final``: one that will not pass) and returns its result."""
+
+    def __call__(self, reason: str, final: bool = False) -> DownloadResult: ...
 
 
 # --- Where from ---------------------------------------------------------------------------------------------
@@ -201,8 +218,9 @@ def download(
 ) -> list[DownloadResult]:
     """Download and attach the arXiv PDFs of these papers (None: of every queued paper), one at a time.
 
-    Given papers are queued first, so what does not arrive now is still asked for next time. A paper with no
-    arXiv id, or that has a PDF already, is skipped (and leaves the queue). A cancel (``cancelled()`` true,
+    Given papers are queued first, so what does not arrive now is still asked for next time, unless it failed
+    for good or for the :data:`MAX_ATTEMPTS`-th time (see the module). A paper with no arXiv id, or that has a
+    PDF already, is skipped (and leaves the queue). A cancel (``cancelled()`` true,
     checked between pieces of a file and while waiting) stops at once: the paper being fetched and those
     after it stay queued, and what arrived is kept for the next try. One result per paper, in order.
     """
@@ -267,9 +285,15 @@ def _download_one(
 ) -> DownloadResult:
     """Fetch, check and attach one paper's PDF; a failure is recorded on its queue row."""
 
-    def failed(reason: str) -> DownloadResult:
-        library.run(ops.RecordDownloadFailure(pid, reason))
-        return DownloadResult(pid, aid, "failed", " ".join(reason.split()))
+    def failed(reason: str, final: bool = False) -> DownloadResult:
+        recorded: ops.Failure | None = library.run(ops.RecordDownloadFailure(pid, reason, final)).result
+        text = " ".join(reason.split())
+        if recorded is None:  # taken out of the queue meanwhile
+            return DownloadResult(pid, aid, "failed", text)
+        tries = f"{recorded.attempts} of {MAX_ATTEMPTS} tries failed"
+        if recorded.queued:
+            return DownloadResult(pid, aid, "failed", f"{text}; still queued ({tries})", queued=True)
+        return DownloadResult(pid, aid, "failed", f"{text}; no longer queued{'' if final else f' ({tries})'}")
 
     def report(done: int, total: int | None) -> None:
         if progress is not None:
@@ -279,6 +303,11 @@ def _download_one(
     part = folder / f"{pid}.part"
     try:
         url = pdf_url(aid)
+    except NetworkError as exc:  # PAPERSHELF_ARXIV_PDF is not a URL: the setting's fault, not the paper's
+        return failed(str(exc))
+    except PapershelfError as exc:  # not an arXiv id: no try will find its PDF
+        return failed(str(exc), final=True)
+    try:
         make_private_dirs(folder)
         with _only_one(folder / f"{pid}.lock") as mine:
             if not mine:
@@ -300,7 +329,7 @@ def _fetch_and_attach(
     report: Callable[[int, int | None], None],
     cancelled: Callable[[], bool] | None,
     max_bytes: int,
-    failed: Callable[[str], DownloadResult],
+    failed: _Fail,
 ) -> DownloadResult:
     """Fetch into ``part``, check it is a PDF, and attach it (this process holding the paper's lock)."""
     folder = part.parent
@@ -311,7 +340,7 @@ def _fetch_and_attach(
     except NetworkError as exc:
         if exc.reason == "cancelled":
             return _cancelled(pid, aid)
-        return failed(str(exc))
+        return failed(str(exc), final=_for_good(exc))
     except (DownloadFileError, PapershelfError) as exc:
         return failed(str(exc))
     except OSError as exc:
@@ -380,6 +409,16 @@ def _only_one(lock: Path) -> Iterator[bool]:
         if mine and sys.platform != "win32":
             _remove(lock)
         os.close(fd)
+
+
+def _for_good(error: NetworkError) -> bool:
+    """Whether the same request would fail the same way every time: a 4xx other than :data:`_PASSING_4XX`
+    (no such PDF: 404, 410; a bad request: 400), or a file larger than allowed."""
+    status = _STATUS.match(error.reason)
+    if status is not None:
+        code = int(status.group(1))
+        return 400 <= code < 500 and code not in _PASSING_4XX
+    return _TOO_LARGE.search(error.reason) is not None
 
 
 def _not_a_pdf(got: Download) -> str | None:

@@ -1,7 +1,8 @@
 """Operations on the download queue (the ``download`` table) and the auto-download setting.
 
 A queued paper waits for its arXiv PDF (``core/online/pdfs.py`` fetches it); its row keeps how often a
-download failed and why, and goes when the PDF is attached. The ``auto_download`` setting names the tag or
+download failed and why, and goes when the PDF is attached, when a download fails for good (a 404), or after
+:data:`MAX_ATTEMPTS` failed tries. The ``auto_download`` setting names the tag or
 reading list whose papers get their PDF queued automatically (``{"tag": NAME}`` or ``{"list": NAME}``;
 no row: off).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,6 +25,9 @@ AUTO_DOWNLOAD = "auto_download"
 
 #: ("tag", name) or ("list", name): papers with that tag, or in that list, get their PDF queued.
 AutoRule = tuple[Literal["tag", "list"], str]
+
+#: Failed tries after which a paper leaves the download queue (every later try would nag about it again).
+MAX_ATTEMPTS = 5
 
 #: One queue row: (paper_id, requested_at, attempts, error).
 Row = tuple[int, dt.datetime, int, str | None]
@@ -119,12 +123,26 @@ class UnqueueDownloads(Operation):
         return Outcome(outcome.changes, outcome.inverse, len(queued))
 
 
+class Failure(NamedTuple):
+    """What :class:`RecordDownloadFailure` did: the paper's failed tries so far, and whether it is still queued."""
+
+    attempts: int
+    queued: bool
+
+
 @dataclass(frozen=True)
 class RecordDownloadFailure(Operation):
-    """Count a failed download on the paper's queue row and keep why (one line); nothing if it is not queued."""
+    """Count a failed download on the paper's queue row and keep why (one line); nothing if it is not queued.
+
+    A failure for good (``final``: the server has no such PDF, the id is not arXiv's), or the
+    :data:`MAX_ATTEMPTS`-th one, takes the paper out of the queue instead, so it is not tried (and reported)
+    again and again; asking for it again queues it anew. The result: a :class:`Failure`, or None if the paper
+    was not queued.
+    """
 
     paper_id: int
     error: str
+    final: bool = False
 
     @property
     def label(self) -> str:
@@ -134,8 +152,13 @@ class RecordDownloadFailure(Operation):
         row = queue_rows(conn, [self.paper_id]).get(self.paper_id)
         if row is None:  # taken out of the queue meanwhile (another window, the CLI)
             return Outcome(Changes(), SetDownloadRows(name=self.label))
+        attempts = row[2] + 1
+        if self.final or attempts >= MAX_ATTEMPTS:
+            outcome = SetDownloadRows((), (self.paper_id,), self.label).apply(conn)
+            return Outcome(outcome.changes, outcome.inverse, Failure(attempts, queued=False))
         error = " ".join(self.error.split())[:1000]
-        return SetDownloadRows(((row[0], row[1], row[2] + 1, error),), (), self.label).apply(conn)
+        outcome = SetDownloadRows(((row[0], row[1], attempts, error),), (), self.label).apply(conn)
+        return Outcome(outcome.changes, outcome.inverse, Failure(attempts, queued=True))
 
 
 def check_rule(rule: AutoRule | None) -> AutoRule | None:
