@@ -35,8 +35,23 @@ folder (named by its content hash; the file you gave stays where it is); with
 --link the file stays where it is and the library points to it. Its text is
 read at once for the search. With --auto, each PDF goes to the paper whose
 arXiv id or DOI it carries (on its first page or in its metadata), or, if none
-matches, to a new paper made from its title and authors. A missing file, a
-folder or a file that is not a PDF is refused and nothing is attached."""
+matches, to a new paper made from its title and authors. A file inside the
+library's files folder is never linked: it is taken as the stored file it is.
+
+A file whose content the paper has already changes nothing (and is not
+copied). If the paper's PDF with that content has gone missing, it is found
+again: the library points to the new place (a stored copy is put back; with
+--link the file is linked; --auto keeps the way the missing one was kept).
+
+A missing file, a folder or a file that is not a PDF is refused and nothing
+is attached."""
+
+DETACH_HELP = """Remove PDFs from a paper. NAME is a PDF's name or path as `papershelf show`
+lists it; without NAME the paper's only PDF goes (a paper with several needs
+their names). A stored copy moves to the .trash/ folder inside the library's
+files folder (unless another paper uses it); a linked file is never touched.
+The text and highlights read from the PDF leave the search; the paper's notes
+stay. The command line has no undo: attach the file again to put it back."""
 
 FILES_HELP = """\
 List every attached PDF: paper, stored or linked, size, name and where it is.
@@ -60,6 +75,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--link", action="store_true", help="keep the files where they are instead of storing copies")
     p.add_argument("--auto", nargs="+", metavar="FILE", help="attach each PDF to the paper it names, or to a new paper")
     p = sub.add_parser(
+        "detach",
+        help="remove PDFs from a paper (a stored copy goes to the trash; a linked file stays)",
+        description=DETACH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("id", metavar="ID", help="numeric id, citation key or arXiv id")
+    p.add_argument("names", nargs="*", metavar="NAME", help="the PDFs to remove (name or path)")
+    p = sub.add_parser(
         "open",
         help="open a paper's PDF with the system's viewer",
         description="Open the paper's first attached PDF that is where the library says, with the system's "
@@ -79,6 +102,7 @@ def commands(open_library: OpenLibrary, usage: type[Exception]) -> dict[str, Cal
     """This module's subcommands by name, for cli.py's dispatch table."""
     return {
         "attach": lambda args: cmd_attach(args, open_library, usage),
+        "detach": lambda args: cmd_detach(args, open_library),
         "open": lambda args: cmd_open(args, open_library),
         "files": lambda args: cmd_files(args, open_library),
     }
@@ -113,12 +137,17 @@ def _attach_one(library: Library, pid: int, file: Path, link: bool) -> int | Non
     from .core import attachments
     from .core.display import visible
 
-    attachment, created = attachments.attach_file(library, pid, file, link=link)
+    attachment, done = attachments.attach_file(library, pid, file, link=link)
     paper = _paper(library, pid)
-    if not created:
+    if done == attachments.UNCHANGED:
         print(visible(f"{paper} already has this file, as {attachment.name}; nothing changed"))
         return None
+    if done == attachments.FOUND_AGAIN:
+        print(visible(f"{paper}: found again: {attachment.name} now at {attachment.path}"))
+        return attachment.id
     how = f"stored as {attachment.path}" if attachment.kind == "stored" else f"linked at {attachment.path}"
+    if link and attachment.kind == "stored":
+        how += " (it is in the library's files folder, so it is not linked)"
     print(visible(f"attached {attachment.name} to {paper}: {how}"))
     return attachment.id
 
@@ -131,6 +160,18 @@ def _attach_auto(library: Library, file: Path) -> int | None:
     paper = _paper(library, dropped.paper_id)
     if dropped.created:
         print(visible(f"{file}: added {paper}, made from the PDF"))
+    elif dropped.found_again:
+        attachment = next(
+            a
+            for a in attachments.attachments_of(library, [dropped.paper_id])[dropped.paper_id]
+            if a.id == dropped.attachment_id
+        )
+        print(
+            visible(
+                f"{file}: {paper} (found by its {dropped.matched_by}): found again: "
+                f"{attachment.name} now at {attachment.path}"
+            )
+        )
     elif not dropped.attached:
         print(visible(f"{file}: {paper} (found by its {dropped.matched_by}) already has this file; nothing changed"))
         return None
@@ -157,9 +198,70 @@ def _read_text(library: Library, attachment_ids: list[int]) -> int:
             print(visible(f"papershelf: warning: {result.name}: {result.error}; it stays attached"), file=sys.stderr)
         else:
             pages = f"{result.pages} page{'' if result.pages == 1 else 's'}"
-            notes = f", {result.annotations} highlights and comments" if result.annotations else ""
+            notes = f", {highlights(result.annotations)}" if result.annotations else ""
             print(visible(f"  {result.name}: text of {pages} read{notes}"))
     return 0
+
+
+def highlights(count: int) -> str:
+    """``1 highlight or comment``, ``3 highlights and comments``."""
+    return "1 highlight or comment" if count == 1 else f"{count} highlights and comments"
+
+
+# --- detach ----------------------------------------------------------------------------------------
+
+
+def cmd_detach(args: argparse.Namespace, open_library: OpenLibrary) -> int:
+    from .core import attachments
+    from .core.display import visible
+    from .core.errors import PapershelfError
+
+    with open_library(args) as library:
+        pid = library.resolve(args.id)
+        paper = _paper(library, pid)
+        found = attachments.attachments_of(library, [pid]).get(pid, [])
+        if not found:
+            raise PapershelfError(f"{paper} has no PDF; nothing was removed")
+        listed = "; ".join(visible(a.name) for a in found)
+        if not args.names and len(found) > 1:
+            raise PapershelfError(
+                f"{paper} has {len(found)} PDFs ({listed}); name the ones to remove: papershelf detach {pid} NAME…; "
+                "nothing was removed"
+            )
+        chosen = found if not args.names else [_pick(found, name, paper, listed) for name in args.names]
+        chosen = list({a.id: a for a in chosen}.values())
+        attachments.detach(library, *(a.id for a in chosen))
+        for a in chosen:
+            if a.kind == "linked":
+                where = f"the linked file stays at {a.path}"
+            elif a.path.exists():
+                where = f"its stored copy stays at {a.path} (another paper uses it)"
+            else:
+                trashed = (
+                    attachments.files_dir(library)
+                    / attachments.TRASH
+                    / a.path.relative_to(attachments.files_dir(library))
+                )
+                where = f"its stored copy moved to {trashed}"
+            print(visible(f"removed {a.name} from {paper}; {where}"))
+    return 0
+
+
+def _pick(found: list[Attachment], name: str, paper: str, listed: str) -> Attachment:
+    """The PDF named ``name`` (its name, or its path as shown); one line when none or several are."""
+    from .core.display import visible
+    from .core.errors import PapershelfError
+
+    by_path = [a for a in found if str(a.path) == name or os.path.abspath(name) == str(a.path)]
+    matching = by_path or [a for a in found if a.name == name]
+    if len(matching) == 1:
+        return matching[0]
+    if not matching:
+        raise PapershelfError(visible(f"{paper} has no PDF named {name!r} (it has: {listed}); nothing was removed"))
+    paths = "; ".join(visible(str(a.path)) for a in matching)
+    raise PapershelfError(
+        visible(f"{paper} has {len(matching)} PDFs named {name!r}; give the path of one ({paths}); nothing was removed")
+    )
 
 
 # --- open ------------------------------------------------------------------------------------------
@@ -284,6 +386,26 @@ def pdf_lines(library: Library, paper_id: int) -> list[str]:
 
     found = attachments.attachments_of(library, [paper_id]).get(paper_id, [])
     return [visible(f"  {_facts(a)}: {a.path}{_problem(a)}") for a in found]
+
+
+def pdf_json(library: Library, paper_id: int) -> list[dict[str, object]]:
+    """The paper's PDFs as ``papershelf show --json`` gives them."""
+    from .core import attachments
+
+    found = attachments.attachments_of(library, [paper_id]).get(paper_id, [])
+    return [
+        {
+            "name": a.name,
+            "path": str(a.path),
+            "kind": a.kind,
+            "size": a.size,
+            "pages": a.pages,
+            "missing": a.missing,
+            "text_state": a.text_state,
+            "text_error": a.text_error,
+        }
+        for a in found
+    ]
 
 
 def human_size(size: int) -> str:

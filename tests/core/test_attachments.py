@@ -85,9 +85,9 @@ def test_a_stored_pdf_is_copied_by_its_hash_and_recorded(shelf, tmp_path):
 
 def test_the_same_file_twice_on_one_paper_changes_nothing(shelf, tmp_path):
     pid = ids(shelf)[0]
-    first, created = att.attach_file(shelf, pid, pdf_copy(tmp_path))
-    again, created_again = att.attach_file(shelf, pid, pdf_copy(tmp_path, name="renamed.pdf"))
-    assert created and not created_again and again.id == first.id
+    first, done = att.attach_file(shelf, pid, pdf_copy(tmp_path))
+    again, done_again = att.attach_file(shelf, pid, pdf_copy(tmp_path, name="renamed.pdf"))
+    assert (done, done_again) == (att.ATTACHED, att.UNCHANGED) and again.id == first.id
     assert len(att.attachments_of(shelf, [pid])[pid]) == 1
 
 
@@ -416,9 +416,84 @@ def test_a_stored_copy_a_failed_attach_did_not_keep_goes_to_the_trash(shelf, tmp
 def test_a_linked_copy_of_a_file_the_paper_has_stored_leaves_no_stray_file(shelf, tmp_path):
     pid = ids(shelf)[0]
     att.attach(shelf, pid, pdf_copy(tmp_path), link=True)
-    again, created = att.attach_file(shelf, pid, pdf_copy(tmp_path))
-    assert not created and again.kind == "linked"
-    assert all(p.startswith(".trash/") for p in stored_files(shelf))
+    again, done = att.attach_file(shelf, pid, pdf_copy(tmp_path))
+    assert done == att.UNCHANGED and again.kind == "linked"
+    assert stored_files(shelf) == []  # not copied in, then to the trash: not copied at all
+
+
+def test_a_file_a_paper_has_already_is_not_copied_into_the_files_folder(shelf, tmp_path, monkeypatch):
+    """Review: an attach that said 'nothing changed' still copied the file in and then to .trash/."""
+    pid = ids(shelf)[0]
+    att.attach(shelf, pid, pdf_copy(tmp_path), link=True)
+    copies: list[Path] = []
+    real_store = att.store_file
+    monkeypatch.setattr(att, "store_file", lambda library, source: copies.append(source) or real_store(library, source))
+    assert att.attach_file(shelf, pid, pdf_copy(tmp_path, name="again.pdf"))[1] == att.UNCHANGED
+    _identified(monkeypatch)  # dropped: found by its content hash
+    dropped = att.drop(shelf, pdf_copy(tmp_path, name="dropped.pdf"))
+    assert (dropped.paper_id, dropped.attached) == (pid, False)
+    assert copies == [] and stored_files(shelf) == []
+
+
+# --- A missing PDF attached again: found again, not refused --------------------------------------
+
+
+def test_a_missing_linked_pdf_attached_again_from_elsewhere_is_relinked(shelf, tmp_path):
+    """Review: `attach --link 3 elsewhere.pdf` with the missing file's content said 'already has this file'."""
+    pid = ids(shelf)[0]
+    source = pdf_copy(tmp_path)
+    first = att.attach(shelf, pid, source, link=True)
+    source.unlink()
+    elsewhere = tmp_path / "elsewhere" / "moved.pdf"
+    elsewhere.parent.mkdir()
+    shutil.copyfile(HELLO, elsewhere)
+    operation = att.prepare_attach(shelf, pid, elsewhere, link=True)
+    outcome = att.run_attaching(shelf, operation, operation.row)
+    now = att.attachments_of(shelf, [pid])[pid]
+    assert [(a.id, a.kind, a.path, a.missing, a.name) for a in now] == [
+        (first.id, "linked", elsewhere, False, "asciihexdecode.pdf")
+    ]
+    assert att.pdf_for(shelf, pid) == elsewhere
+    shelf.run(outcome.inverse)  # one undoable step: the library points to the old place again
+    assert att.attachments_of(shelf, [pid])[pid][0].path == source
+
+
+def test_a_missing_stored_pdf_attached_again_puts_the_stored_copy_back(shelf, tmp_path):
+    pid = ids(shelf)[0]
+    stored = att.attach(shelf, pid, pdf_copy(tmp_path)).path
+    stored.unlink()  # deleted by hand
+    again, done = att.attach_file(shelf, pid, pdf_copy(tmp_path, name="from-a-backup.pdf"))
+    assert done == att.FOUND_AGAIN and again.kind == "stored" and again.path == stored and not again.missing
+    assert stored.read_bytes() == HELLO.read_bytes()
+    assert len(att.attachments_of(shelf, [pid])[pid]) == 1
+
+
+def test_a_dropped_pdf_finds_its_papers_missing_linked_pdf_again(shelf, tmp_path, monkeypatch):
+    _identified(monkeypatch)  # no arXiv id, no DOI: found by its content hash
+    pid = ids(shelf)[1]
+    source = pdf_copy(tmp_path)
+    first = att.attach(shelf, pid, source, link=True)
+    source.unlink()
+    dropped_file = pdf_copy(tmp_path, name="found.pdf")
+    dropped = att.drop(shelf, dropped_file)
+    assert (dropped.paper_id, dropped.attachment_id, dropped.found_again) == (pid, first.id, True)
+    now = att.attachments_of(shelf, [pid])[pid][0]
+    assert (now.kind, now.path, now.missing) == ("linked", dropped_file, False)  # kept as it was: linked
+    assert stored_files(shelf) == []
+
+
+# --- A file inside the files folder ------------------------------------------------------------------
+
+
+def test_linking_a_file_inside_the_files_folder_takes_it_as_stored(shelf, tmp_path):
+    """Review: such a link went missing when the stored copy it pointed to moved to the trash."""
+    a, b = ids(shelf)[:2]
+    stored = att.attach(shelf, a, pdf_copy(tmp_path)).path
+    second = att.attach(shelf, b, stored, link=True)
+    assert second.kind == "stored" and second.path == stored
+    shelf.delete_papers([a])
+    assert stored.read_bytes() == HELLO.read_bytes()  # b still uses it
+    assert not att.attachments_of(shelf, [b])[b][0].missing
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file names are bytes on POSIX only")

@@ -41,7 +41,10 @@ if TYPE_CHECKING:
     from .library import Library
 
 __all__ = [
+    "ATTACHED",
+    "FOUND_AGAIN",
     "TRASH",
+    "UNCHANGED",
     "Attachment",
     "Dropped",
     "absolute",
@@ -55,6 +58,7 @@ __all__ = [
     "drop",
     "files_dir",
     "find_paper",
+    "in_files_dir",
     "is_pdf",
     "pdf_for",
     "prepare_attach",
@@ -153,12 +157,15 @@ def _paper_exists(library: Library, paper_id: int) -> None:
 def prepare_file(library: Library, source: Path, *, link: bool = False, origin: str = "attached") -> dict[str, Any]:
     """Check ``source`` and store it (or take it as a link): the attachment row, without ``paper_id``.
 
-    The GUI calls this on its worker, then runs :class:`AttachPdf` with the row.
+    A file inside the library's files folder is never linked: it is taken as
+    the stored file it is (a link to it would go missing when the stored copy
+    moves to the trash). The GUI calls this on its worker, then runs
+    :class:`AttachPdf` with the row.
     """
     source = Path(source)
     st = check_file(source, library.path)
     try:
-        if link:
+        if link and not in_files_dir(library, source):
             path = Path(os.path.abspath(source))
             if not _is_text(str(path)):
                 raise PapershelfError(
@@ -175,9 +182,16 @@ def prepare_file(library: Library, source: Path, *, link: bool = False, origin: 
         raise PapershelfError(
             f"{source}: could not be attached ({where}: {exc.strerror or exc}); nothing was attached"
         ) from None
-    # The name is only what the user knows the file by: bytes that are not UTF-8 show as U+FFFD.
-    name = os.fsencode(source.name).decode("utf-8", "replace")
-    return row | {"name": name, "origin": origin, "added_at": ops.now(), "text_state": "pending"}
+    return row | _new_row_facts(source, origin)
+
+
+def in_files_dir(library: Library, path: Path) -> bool:
+    """Whether ``path`` (symbolic links resolved) is inside the library's files folder (its trash included)."""
+    try:
+        real, root = os.path.realpath(path), os.path.realpath(files_dir(library))
+    except (OSError, ValueError):
+        return False
+    return real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _is_text(value: str) -> bool:
@@ -189,21 +203,65 @@ def _is_text(value: str) -> bool:
 
 
 def prepare_attach(
-    library: Library, paper_id: int, source: Path, *, link: bool = False, origin: str = "attached"
+    library: Library, paper_id: int, source: Path, *, link: bool | None = False, origin: str = "attached"
 ) -> ops.AttachPdf:
-    """The :class:`AttachPdf` for ``source`` on paper ``paper_id``, its file already stored (copied first)."""
+    """The :class:`AttachPdf` for ``source`` on paper ``paper_id``, its file already stored (copied first).
+
+    The file's hash is compared with the paper's PDFs before anything is copied:
+
+    * the paper has this content, its file in place: nothing is copied, and the
+      operation changes nothing (its result says so);
+    * the paper has this content but its file went missing: the file is stored
+      (or linked) and the operation points that attachment to it
+      (``AttachPdf.replaces``); ``link=None`` keeps the way the missing one was
+      kept (stored or linked), else it is stored;
+    * otherwise the file is stored (or linked) for a new attachment.
+    """
     _paper_exists(library, paper_id)
-    return ops.AttachPdf(prepare_file(library, source, link=link, origin=origin) | {"paper_id": paper_id})
+    source = Path(source)
+    check_file(source, library.path)
+    sha = _hash(source)
+    with db.read(library.engine) as conn:
+        same = conn.execute(select(AT).where(AT.c.paper_id == paper_id, AT.c.sha256 == sha)).first()
+    if same is not None and is_regular_file(absolute(library, same.kind, same.path)):
+        # Nothing will change: the row is the one the paper has (attached as new if it went meanwhile).
+        row = {name: getattr(same, name) for name in ("kind", "path", "size", "sha256", "mtime")}
+        return ops.AttachPdf(row | _new_row_facts(source, origin) | {"paper_id": paper_id})
+    if link is None:
+        link = same is not None and same.kind == "linked"
+    row = prepare_file(library, source, link=link, origin=origin) | {"paper_id": paper_id}
+    return ops.AttachPdf(row, replaces=None if same is None else int(same.id))
+
+
+def _hash(source: Path) -> str:
+    try:
+        return sha256_of(source)
+    except OSError as exc:
+        raise PapershelfError(f"{source}: cannot be read ({exc.strerror or exc}); nothing was attached") from None
+
+
+def _new_row_facts(source: Path, origin: str) -> dict[str, Any]:
+    """The columns of a new attachment row that do not depend on where its file is kept."""
+    # The name is only what the user knows the file by: bytes that are not UTF-8 show as U+FFFD.
+    name = os.fsencode(source.name).decode("utf-8", "replace")
+    return {"name": name, "origin": origin, "added_at": ops.now(), "text_state": "pending"}
+
+
+#: What :func:`attach_file` did: attached anew, found a missing PDF of the paper again, or nothing.
+ATTACHED, FOUND_AGAIN, UNCHANGED = "attached", "found again", "unchanged"
 
 
 def attach_file(
-    library: Library, paper_id: int, source: Path, *, link: bool = False, origin: str = "attached"
-) -> tuple[Attachment, bool]:
-    """Attach ``source`` to a paper: the attachment, and False when the paper already had this very file."""
+    library: Library, paper_id: int, source: Path, *, link: bool | None = False, origin: str = "attached"
+) -> tuple[Attachment, str]:
+    """Attach ``source`` to a paper (see :func:`prepare_attach`): the attachment, and what was done:
+    ``ATTACHED``, ``FOUND_AGAIN`` (a missing PDF of the paper with this content now points to it)
+    or ``UNCHANGED`` (the paper has this very file)."""
     operation = prepare_attach(library, paper_id, source, link=link, origin=origin)
     outcome = run_attaching(library, operation, operation.row)
-    aid, created = outcome.result
-    return _by_id(library, aid), created
+    aid, changed = outcome.result
+    done = (FOUND_AGAIN if operation.replaces == aid else ATTACHED) if changed else UNCHANGED
+    return _by_id(library, aid), done
 
 
 def run_attaching(library: Library, operation: ops.Operation, row: dict[str, Any]) -> ops.Outcome:
@@ -259,10 +317,13 @@ class Dropped:
     matched_by: str = ""
     #: The attachment (once attached; the one the paper had already when ``attached`` is False).
     attachment_id: int = 0
+    #: The paper's PDF with this content had gone missing: it now points to the dropped file.
+    found_again: bool = False
 
 
 def prepare_dropped(library: Library, source: Path) -> tuple[ops.Operation, Dropped]:
-    """Identify a dropped PDF and store it: the operation that attaches it, and where it will go.
+    """Identify a dropped PDF and store it (see :func:`prepare_attach`): the operation that attaches it,
+    and where it will go.
 
     Its arXiv id or DOI (from its first page or metadata, read in the sandbox)
     picks the paper, else a paper that has this very file already; a PDF that
@@ -277,12 +338,12 @@ def prepare_dropped(library: Library, source: Path) -> tuple[ops.Operation, Drop
     if pid is None and doi:
         pid = find_paper(library, None, doi)
         how = f"DOI {doi}" if pid is not None else ""
-    row = prepare_file(library, source)
     if pid is None:  # the very file, dropped again: not a second paper
-        pid = _paper_with_file(library, row["sha256"])
+        pid = _paper_with_file(library, _hash(source))
         how = "content hash" if pid is not None else ""
-    if pid is not None:
-        return ops.AttachPdf(row | {"paper_id": pid}), Dropped(pid, False, True, how)
+    if pid is not None:  # a missing PDF of that paper with this content is found again, kept as it was
+        return prepare_attach(library, pid, source, link=None), Dropped(pid, False, True, how)
+    row = prepare_file(library, source)
     name = title or Path(row["name"]).stem.replace("_", " ")
     operation = ops.AttachToNewPaper(name, row, tuple(authors), arxiv, doi)
     return operation, Dropped(0, True, True, "")
@@ -309,7 +370,8 @@ def drop(library: Library, source: Path) -> Dropped:
         pid, aid = outcome.result
         return Dropped(pid, True, True, "", aid)
     aid, attached = outcome.result
-    return Dropped(dropped.paper_id, False, attached, dropped.matched_by, aid)
+    found = isinstance(operation, ops.AttachPdf) and operation.replaces == aid and attached
+    return Dropped(dropped.paper_id, False, attached, dropped.matched_by, aid, found)
 
 
 def _identify(source: Path) -> tuple[str, list[str], str | None, str | None]:
@@ -328,6 +390,10 @@ def _identify(source: Path) -> tuple[str, list[str], str | None, str | None]:
     return content.title or "", list(content.authors or []), content.arxiv_id, content.doi
 
 
-def detach(library: Library, attachment_id: int) -> None:
-    """Take a PDF off its paper (a stored file nothing else uses moves to the trash): one undoable operation."""
-    library.run(ops.DetachPdf(attachment_id))
+def detach(library: Library, *attachment_ids: int) -> None:
+    """Take PDFs off their papers (a stored file nothing else uses moves to the trash; a linked file is
+    never touched): one undoable operation."""
+    steps = tuple(ops.DetachPdf(aid) for aid in attachment_ids)
+    if not steps:
+        return
+    library.run(steps[0] if len(steps) == 1 else ops.Batch(steps, f"Remove {len(steps)} PDFs"))

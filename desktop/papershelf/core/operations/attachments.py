@@ -126,11 +126,14 @@ class AttachPdf(Operation):
 
     The result is ``(attachment id, True)``, or ``(the id of the same file on that
     paper, False)`` when the paper already has a file with this content: then
-    nothing changes.
+    nothing changes. ``replaces`` names that paper's attachment with this
+    content whose file went missing (seen before the run): it is found again,
+    its row pointing to ``row``'s file (the result is ``(its id, True)``).
     """
 
     row: dict[str, Any] = field(compare=False)
     annotations: tuple[dict[str, Any], ...] = field(compare=False, default=())
+    replaces: int | None = None
 
     @property
     def label(self) -> str:
@@ -139,9 +142,15 @@ class AttachPdf(Operation):
     def apply(self, conn: Connection) -> Outcome:
         pid = self.row["paper_id"]
         require(conn, [pid])
-        same = conn.execute(select(AT.c.id).where(AT.c.paper_id == pid, AT.c.sha256 == self.row["sha256"])).scalar()
+        same = conn.execute(select(AT).where(AT.c.paper_id == pid, AT.c.sha256 == self.row["sha256"])).first()
+        if same is not None and same.id == self.replaces:
+            values = {name: self.row[name] for name in ("kind", "path", "size", "mtime")} | {"missing_since": None}
+            if same.text_state == "failed":  # it could not be read while it was missing
+                values |= {"text_state": "pending", "text_error": None}
+            found = UpdateAttachments(((same.id, values),), self.label).apply(conn)
+            return Outcome(found.changes, found.inverse, (same.id, True))
         if same is not None:
-            return Outcome(Changes(), Batch((), self.label), (int(same), False))
+            return Outcome(Changes(), Batch((), self.label), (int(same.id), False))
         aid = _insert_attachment(conn, self.row, self.annotations)
         return Outcome(Changes(papers=frozenset({pid})), DetachPdf(aid, self.label), (aid, True))
 
