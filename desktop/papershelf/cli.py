@@ -126,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "delete",
         help="delete papers (with their notes and tags)",
         description="Delete papers from the library, with their notes, tags, list places and sightings. "
-        "The daily backups keep them; `papershelf restore` brings a backup back.",
+        "Their stored PDFs move to the .trash/ folder inside the library's files folder (unless another paper "
+        "uses them); linked PDFs are never touched. The command line has no undo: a deleted paper comes back "
+        "only from a backup taken before (`papershelf backup` takes one; the app takes one on its first start "
+        "each day) with `papershelf restore`, which puts back the whole library as it was then; "
+        "`papershelf files --verify` then takes its stored PDFs back out of .trash/.",
     )
     p.add_argument("ids", nargs="+", metavar="ID")
 
@@ -298,7 +302,8 @@ def protect_query_terms(parser: argparse.ArgumentParser, argv: list[str]) -> lis
 
 SEARCH_HELP = (
     'Search syntax: words match as prefixes; "quoted phrases" match exactly; filters tag:NAME, list:NAME '
-    "(quote names with spaces), status:unread|reading|read, date:YYYY-MM-DD (listing date), has:notes, has:code; "
+    "(quote names with spaces), status:unread|reading|read, date:YYYY-MM-DD (listing date), has:notes, has:code, "
+    "has:pdf (a PDF attached; -has:pdf: none); words also match inside attached PDFs; "
     "-term negates; all terms must match."
 )
 
@@ -549,8 +554,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as library:
         paper = library.get(library.resolve(args.id))
         pdfs = cli_attach.pdf_lines(library, paper.id)
+        pdf_json = cli_attach.pdf_json(library, paper.id) if args.json else []
     if args.json:
-        print(json_safe(json.dumps(_paper_json(paper), ensure_ascii=False, indent=2)))
+        data = _paper_json(paper) | {"pdfs": pdf_json}
+        print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
         return EXIT_OK
     # Every field is listing or user text: control and bidi characters are printed as marks.
     print(visible(paper.title))

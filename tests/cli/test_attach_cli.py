@@ -261,3 +261,142 @@ def test_the_library_itself_is_refused(run, papers, library_path):
         code == 1
         and err == f"papershelf: error: {library_path}: is the library itself, not a PDF; nothing was attached\n"
     )
+
+
+# --- Review fixes ----------------------------------------------------------------------------------
+
+
+def test_attach_link_finds_a_missing_linked_pdf_again(run, papers, tmp_path):
+    """Review: a file with the missing PDF's content was refused as 'already has this file'."""
+    source = copy(tmp_path)
+    assert run("attach", "1", str(source), "--link")[0] == 0
+    source.unlink()
+    elsewhere = copy(tmp_path, name="elsewhere.pdf")
+    code, out, err = run("attach", "--link", "1", str(elsewhere))
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        f'paper 1 (vaswani2017, "Attention Is All You Need"): found again: paper.pdf now at {elsewhere}'
+    )
+    code, out, _ = run("files")
+    assert "MISSING" not in out and str(elsewhere) in out and out.endswith("1 PDF, 743 bytes\n")
+
+
+def test_attach_puts_a_missing_stored_pdf_back_and_auto_finds_one_too(run, papers, tmp_path, files_dir):
+    stored = files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    stored.unlink()
+    code, out, _ = run("attach", "1", str(copy(tmp_path, name="copy.pdf")))
+    assert code == 0 and out.splitlines()[0].endswith(f"found again: paper.pdf now at {stored}")
+    assert stored.read_bytes() == HELLO.read_bytes()
+    stored.unlink()
+    code, out, _ = run("attach", "--auto", str(copy(tmp_path, name="dropped.pdf")))
+    assert code == 0 and "(found by its content hash): found again: paper.pdf now at" in out
+    assert stored.read_bytes() == HELLO.read_bytes() and "MISSING" not in run("files")[1]
+
+
+def test_attach_link_to_a_file_in_the_files_folder_stores_it(run, papers, tmp_path, files_dir):
+    """Review: a link into 'lib files/' went missing when the stored copy moved to the trash."""
+    stored = files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    code, out, err = run("attach", "2", str(stored), "--link")
+    assert code == 0, err
+    assert out.splitlines()[0].endswith(
+        f"stored as {stored} (it is in the library's files folder, so it is not linked)"
+    )
+    assert run("delete", "1")[0] == 0
+    code, out, _ = run("show", "2")
+    assert f"(743 bytes, stored, 1 page): {stored}\n" in out and "MISSING" not in out
+
+
+def test_attach_of_a_file_the_paper_has_copies_nothing(run, papers, tmp_path, files_dir):
+    """Review: 'nothing changed' still copied the file in and moved it to .trash/."""
+    assert run("attach", "1", str(copy(tmp_path)), "--link")[0] == 0
+    code, out, _ = run("attach", "1", str(copy(tmp_path, name="again.pdf")))
+    assert code == 0 and out.endswith("nothing changed\n")
+    assert not files_dir.exists() or not any(p.is_file() for p in files_dir.rglob("*"))
+
+
+def test_detach_removes_a_pdf_trashing_a_stored_copy_and_never_touching_a_linked_file(run, papers, tmp_path, files_dir):
+    stored = files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    linked = copy(tmp_path, LOOP, "loop.pdf")
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    assert run("attach", "1", str(linked), "--link")[0] == 0
+    code, _, err = run("detach", "1")
+    assert code == 1 and err == (
+        'papershelf: error: paper 1 (vaswani2017, "Attention Is All You Need") has 2 PDFs (paper.pdf; loop.pdf); '
+        "name the ones to remove: papershelf detach 1 NAME…; nothing was removed\n"
+    )
+    code, _, err = run("detach", "1", "nosuch.pdf")
+    assert code == 1 and "has no PDF named 'nosuch.pdf' (it has: paper.pdf; loop.pdf); nothing was removed" in err
+    code, out, err = run("detach", "1", "loop.pdf")
+    assert code == 0, err
+    assert out.endswith(
+        f'removed loop.pdf from paper 1 (vaswani2017, "Attention Is All You Need"); the linked file stays at {linked}\n'
+    )
+    assert linked.read_bytes() == LOOP.read_bytes()
+    code, out, err = run("detach", "vaswani2017")  # the only one left
+    assert code == 0, err
+    trashed = files_dir / ".trash" / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    assert out.endswith(f"its stored copy moved to {trashed}\n")
+    assert not stored.exists() and trashed.read_bytes() == HELLO.read_bytes()
+    assert run("files")[1].startswith("no PDFs attached")
+    code, _, err = run("detach", "1")
+    assert code == 1 and err.endswith("has no PDF; nothing was removed\n")
+
+
+def test_delete_help_says_where_pdfs_go_and_that_there_is_no_undo(run, capsys):
+    with pytest.raises(SystemExit):
+        run("delete", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "daily backups keep them" not in text
+    assert "stored PDFs move to the .trash/ folder" in text and "linked PDFs are never touched" in text
+    assert "The command line has no undo" in text
+
+
+def test_list_help_mentions_has_pdf(run, capsys):
+    with pytest.raises(SystemExit):
+        run("list", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "has:pdf" in text and "-has:pdf" in text
+
+
+def test_show_json_lists_the_pdfs(run, papers, tmp_path, files_dir):
+    import json
+
+    linked = copy(tmp_path, LOOP, "loop.pdf")
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    assert run("attach", "1", str(linked), "--link")[0] == 0
+    linked.unlink()
+    code, out, _ = run("show", "1", "--json")
+    assert code == 0
+    assert json.loads(out)["pdfs"] == [
+        {
+            "name": "paper.pdf",
+            "path": str(files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"),
+            "kind": "stored",
+            "size": 743,
+            "pages": 1,
+            "missing": False,
+            "text_state": "done",
+            "text_error": None,
+        },
+        {
+            "name": "loop.pdf",
+            "path": str(linked),
+            "kind": "linked",
+            "size": LOOP.stat().st_size,
+            "pages": 2,
+            "missing": True,
+            "text_state": "done",
+            "text_error": None,
+        },
+    ]
+    assert json.loads(run("show", "2", "--json")[1])["pdfs"] == []
+
+
+def test_one_highlight_is_said_in_the_singular(run, papers, tmp_path):
+    sticky = copy(tmp_path, pdf_helpers.STICKY_NOTE, "sticky.pdf")
+    code, out, _ = run("attach", "1", str(sticky))
+    assert code == 0 and out.splitlines()[1] == "  sticky.pdf: text of 1 page read, 1 highlight or comment"
+    code, out, _ = run("index", "--again")
+    assert out.splitlines() == ["paper 1: sticky.pdf: 1 page read, 1 highlight or comment in the paper's notes"]
