@@ -1,5 +1,7 @@
 """``papershelf annotations`` and ``papershelf index``: a paper's PDF highlights, and reading PDFs for the search.
 
+Both check the files first (``attachments.verify``: a stat, a hash only when
+size or time changed), so a PDF annotated again in a viewer is read again.
 Reading is the core's (``core/pdf/indexing.py``): each file through the
 sandbox, written in one change per file. A file that cannot be read is one
 line ("could not read: …") and the next one is read. :func:`print_pdf_hits`
@@ -28,15 +30,20 @@ MAX_LISTED_HITS = 100
 ANNOTATIONS_HELP = """\
 Print the highlights, underlines and comments made in the paper's PDFs with
 any viewer (Okular, Evince, Preview, Acrobat...), with their page numbers.
-PDFs not read yet are read first. The same excerpts are kept in the paper's
-notes as "Highlights from FILE", updated when the annotations change."""
+The paper's PDFs are checked first: one changed since it was read (saved
+again from a viewer) is read again, and so is one not read yet; what the
+check found goes to standard error. The same excerpts are kept in the
+paper's notes as "Highlights from FILE", updated when the annotations change."""
 
 INDEX_HELP = """\
-Read the text and annotations of attached PDFs not read yet (attach and
-download read theirs at once; this catches up on files found changed by
-`papershelf files --verify` or left by an interrupted command). A file that
-cannot be read is listed as "could not read" with the reason, and is not
-read again until it changes or --again is given."""
+Check every attached PDF first (its size and modification time against the
+library's record; only a file where they differ is hashed), then read the
+text and annotations of those changed since they were read (annotated again
+in a viewer, say) or never read (attach and download read theirs at once;
+this catches up after an interrupted command). What the check found is
+listed first, as `papershelf files --verify` lists it. A file that cannot
+be read is listed as "could not read" with the reason, and is not read again
+until it changes or --again is given."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,6 +80,8 @@ def cmd_annotations(args: argparse.Namespace, open_library: OpenLibrary) -> int:
 
     with open_library(args) as library:
         pid = library.resolve(args.id)
+        for line in checked(library, [pid]):
+            print(line, file=sys.stderr)  # standard output is the annotations (JSON with --json)
         files = attachments.attachments_of(library, [pid]).get(pid, [])
         pending = [a.id for a in files if a.text_state == "pending" and not a.missing]
         if pending:
@@ -137,6 +146,8 @@ def cmd_index(args: argparse.Namespace, open_library: OpenLibrary) -> int:
     from .core.pdf import indexing
 
     with open_library(args) as library:
+        for line in checked(library):
+            print(line)
         wanted = [a.id for a in attachments.all_attachments(library)] if args.again else None
         results = indexing.index_pending(library, wanted, progress=_progress())
     for result in results:
@@ -144,6 +155,18 @@ def cmd_index(args: argparse.Namespace, open_library: OpenLibrary) -> int:
     if not results:
         print("no PDF is waiting to be read")
     return 1 if any(r.state == "failed" for r in results) else 0
+
+
+def checked(library: Library, paper_ids: Sequence[int] | None = None) -> list[str]:
+    """Check the papers' files (all: None) as `files --verify` does; what it found or repaired, made visible.
+
+    Cheap when nothing changed: a stat per file, a hash only when its size or
+    time differs from the library's record. A changed file is marked to be read again.
+    """
+    from .core import attachments
+    from .core.display import visible
+
+    return [visible(line) for line in attachments.verify(library, paper_ids)]
 
 
 def _result_line(result: IndexResult) -> str:
@@ -155,7 +178,9 @@ def _result_line(result: IndexResult) -> str:
     pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
     if not result.annotations:
         return f"{where}: {pages} read"
-    return f"{where}: {pages} read, {result.annotations} highlights and comments in the paper's notes"
+    count = result.annotations
+    marks = "1 highlight or comment" if count == 1 else f"{count} highlights and comments"
+    return f"{where}: {pages} read, {marks} in the paper's notes"
 
 
 def _progress() -> Callable[[int, int, str], None] | None:

@@ -110,3 +110,47 @@ def test_list_says_where_in_the_pdf_the_words_are(run, papers, library_path, tmp
     assert len(out.splitlines()) == 1
     code, out, _ = run("list", "has:pdf")
     assert out.splitlines()[0].startswith("2 [ ]") and len(out.splitlines()) == 1
+
+
+def test_annotations_and_index_read_again_a_pdf_annotated_again_in_a_viewer(run, papers, library_path, tmp_path):
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(text_pdf(THREE_PAGES))
+    first = [Mark(3, "highlight", "zeppelin baseline", "compare with ours")]
+    mine, other = tmp_path / "mine.pdf", tmp_path / "other.pdf"  # linked: the files the user annotates
+    annotate(plain, mine, first)
+    annotate(plain, other, first)
+    with Library(library_path) as library:
+        att.attach(library, 1, mine, link=True)
+        att.attach(library, 2, other, link=True)
+    assert run("index")[0] == 0
+    # Both annotated again in a viewer: a sticky note on page 1.
+    annotate(plain, mine, [*first, Mark(1, "note", comment="read this first")])
+    annotate(plain, other, [*first, Mark(1, "note", comment="second thoughts")])
+
+    code, out, err = run("annotations", "1")
+    assert code == 0
+    assert out.splitlines() == [
+        "mine.pdf",
+        "  p. 1 note: read this first",
+        '  p. 3 highlight: "zeppelin baseline"',
+        "      compare with ours",
+    ]
+    assert err.startswith("paper 1: mine.pdf: changed outside the app") and err.count("\n") == 1
+    notes = json.loads(run("show", "1", "--json")[1])["notes"]
+    assert [n["text"].count("read this first") for n in notes] == [1]
+
+    # Only paper 1's files were checked: `index` finds paper 2's change itself and reads it.
+    code, out, _ = run("index")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert lines[0].startswith("paper 2: other.pdf: changed outside the app")
+    assert lines[1] == "paper 2: other.pdf: 3 pages read, 2 highlights and comments in the paper's notes"
+    assert run("index") == (0, "no PDF is waiting to be read\n", "")
+    assert run("annotations", "1")[2] == ""  # unchanged: nothing said, nothing read
+
+
+def test_index_counts_one_highlight_in_the_singular(run, papers, library_path, tmp_path):
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(text_pdf(THREE_PAGES))
+    attach(library_path, 1, annotate(plain, tmp_path / "one.pdf", [Mark(1, "note", comment="just this")]))
+    assert run("index")[1] == "paper 1: one.pdf: 3 pages read, 1 highlight or comment in the paper's notes\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _SEARCH_LIMIT = 5000
 
 
-def verify(library: Library) -> list[str]:
+def verify(library: Library, paper_ids: Iterable[int] | None = None) -> list[str]:
     """Check every attached file; repair what can be repaired. One line per problem found or repaired.
 
     * A file whose size or modification time changed is hashed again: new
@@ -37,10 +37,15 @@ def verify(library: Library) -> list[str]:
       folder and its trash, a linked one by its name, size and hash in the
       folders around its old one and in the files folder. Found, the row points
       to it again; not found, the row is marked missing (never dropped).
+
+    ``paper_ids``: only these papers' files (None: every file).
     """
     root = files_dir(library)
     with db.read(library.engine) as conn:
-        rows = conn.execute(select(AT).order_by(AT.c.paper_id, AT.c.id)).all()
+        statement = select(AT).order_by(AT.c.paper_id, AT.c.id)
+        if paper_ids is not None:
+            statement = statement.where(AT.c.paper_id.in_(sorted(set(paper_ids))))
+        rows = conn.execute(statement).all()
     lines: list[str] = []
     updates: list[tuple[int, dict[str, Any]]] = []
     stamp = ops.now()
