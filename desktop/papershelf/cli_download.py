@@ -38,8 +38,8 @@ one request every 3 seconds as arXiv asks.
 
 --auto tag:NAME or --auto list:NAME queues the PDF of each paper that gets
 that tag or joins that list from then on (with `papershelf tag` or `lists
-add`, or in the app); --auto off turns it off (the default); --auto alone
-shows the rule."""
+add`, or in the app); the list must exist. --auto off turns it off (the
+default); --auto alone shows the rule."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -233,6 +233,8 @@ def _kb(n: int) -> str:
 
 
 def _auto(args: argparse.Namespace, open_library: OpenLibrary, usage: type[Exception]) -> int:
+    from .core.display import visible
+    from .core.errors import NotFoundError, PapershelfError
     from .core.online import pdfs
 
     value = args.auto.strip()
@@ -244,11 +246,23 @@ def _auto(args: argparse.Namespace, open_library: OpenLibrary, usage: type[Excep
         rule = ("tag" if kind == "tag" else "list", name)
     with open_library(args) as library:
         if value:
-            rule = pdfs.set_auto_download(library, rule).result
+            try:
+                rule = pdfs.set_auto_download(library, rule).result
+            except NotFoundError as exc:  # a list that does not exist: a typo would silently turn it off
+                raise PapershelfError(f"{exc}; `papershelf lists` shows them") from None
         else:
             rule = pdfs.auto_download(library)
+        unused = rule is not None and rule[0] == "tag" and not _tagged(library, rule[1])
     print(describe_rule(rule))
+    if unused and rule is not None:
+        print(visible(f"papershelf: auto-download: no paper has the tag {rule[1]!r} yet"), file=sys.stderr)
     return 0
+
+
+def _tagged(library: Library, tag: str) -> bool:
+    """Whether some paper has the tag (names match without case, as tags do)."""
+    wanted = tag.casefold()
+    return any(name.casefold() == wanted and count for name, count in library.tags())
 
 
 def describe_rule(rule: AutoRule | None) -> str:

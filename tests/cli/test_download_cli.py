@@ -232,6 +232,22 @@ def test_auto_download_by_list_queues_on_lists_add(run, papers, server):
     assert queued(papers) == [1, 4] and server.requests == []
 
 
+def test_auto_download_refuses_a_list_that_does_not_exist(run, papers, server):
+    run("download", "--auto", "tag:to-read")
+    code, out, err = run("download", "--auto", "list:Nope")
+    assert (code, out) == (1, "")
+    assert err == "papershelf: error: no reading list named 'Nope'; `papershelf lists` shows them\n"
+    assert run("download", "--auto")[1].startswith("auto-download: tag:to-read:")
+
+
+def test_auto_download_by_a_tag_no_paper_has_yet_says_so(run, papers, server):
+    code, out, err = run("download", "--auto", "tag:offline")
+    assert code == 0 and out.startswith("auto-download: tag:offline: ")
+    assert err == "papershelf: auto-download: no paper has the tag 'offline' yet\n"
+    run("tag", "1", "Offline")
+    assert run("download", "--auto", "tag:offline")[2] == ""
+
+
 @pytest.mark.parametrize("rule", ["venue:x", "tag:", "tag", "list:  "])
 def test_a_bad_rule_is_a_usage_error(run, papers, rule):
     code, _, err = run("download", "--auto", rule)

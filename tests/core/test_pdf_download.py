@@ -12,7 +12,7 @@ import pytest
 
 from papershelf import paths
 from papershelf.core import attachments
-from papershelf.core.errors import PapershelfError
+from papershelf.core.errors import NotFoundError, PapershelfError
 from papershelf.core.importers import Source
 from papershelf.core.library import Library
 from papershelf.core.online import pdfs
@@ -379,8 +379,10 @@ def test_auto_download_by_tag(lib):
 
 def test_auto_download_by_list_and_its_undo(lib):
     pdfs.set_auto_download(lib, ("tag", "x"))
-    outcome = pdfs.set_auto_download(lib, ("list", "Thesis"))
-    lib.add_to_list("Thesis", [DELTA, ALPHA], create=True)
+    lib.create_list("Thesis")
+    outcome = pdfs.set_auto_download(lib, ("list", "thesis"))
+    assert pdfs.auto_download(lib) == ("list", "Thesis")  # as the list spells it
+    lib.add_to_list("Thesis", [DELTA, ALPHA])
     lib.add_tags([GAMMA], ["x"])
     assert pdfs.papers_to_queue(lib, [ALPHA, GAMMA, DELTA]) == [ALPHA, DELTA]
     lib.run(outcome.inverse)
@@ -404,6 +406,13 @@ def test_a_rule_this_version_cannot_read_counts_as_off_and_is_put_back_exactly(l
     lib.run(outcome.inverse)
     with db.read(lib.engine) as conn:
         assert conn.execute(ST.select()).all() == [("auto_download", {"venue": "NeurIPS"})]
+
+
+def test_a_list_that_does_not_exist_is_refused_and_the_rule_kept(lib):
+    pdfs.set_auto_download(lib, ("tag", "x"))
+    with pytest.raises(NotFoundError, match="no reading list named 'Nope'"):
+        pdfs.set_auto_download(lib, ("list", "Nope"))
+    assert pdfs.auto_download(lib) == ("tag", "x")
 
 
 def test_a_bad_rule_is_refused(lib):

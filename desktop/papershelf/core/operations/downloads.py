@@ -17,8 +17,8 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import PapershelfError
-from ..schema import DL, ST
-from .base import Changes, Operation, Outcome, clean_list_name, clean_tag, now, require
+from ..schema import DL, RL, ST
+from .base import Changes, Operation, Outcome, clean_list_name, clean_tag, list_id, now, require
 
 #: The setting's key in the ``setting`` table.
 AUTO_DOWNLOAD = "auto_download"
@@ -185,7 +185,10 @@ def read_rule(conn: Connection) -> AutoRule | None:
 
 @dataclass(frozen=True)
 class SetAutoDownload(Operation):
-    """Download the PDFs of papers that get this tag or join this list (None: turn it off)."""
+    """Download the PDFs of papers that get this tag or join this list (None: turn it off).
+
+    The list must exist (NotFoundError otherwise; its name is kept as the list spells it); a tag need not, as
+    tagging a paper creates it. The result: the rule as stored."""
 
     rule: AutoRule | None
 
@@ -198,6 +201,8 @@ class SetAutoDownload(Operation):
 
     def apply(self, conn: Connection) -> Outcome:
         rule = check_rule(self.rule)
+        if rule is not None and rule[0] == "list":  # a list must exist to be joined: a typo would turn it off
+            rule = "list", conn.execute(select(RL.c.name).where(RL.c.id == list_id(conn, rule[1]))).scalar_one()
         raw_before = conn.execute(select(ST.c.value).where(ST.c.key == AUTO_DOWNLOAD)).scalar()
         if rule is None:
             conn.execute(delete(ST).where(ST.c.key == AUTO_DOWNLOAD))
