@@ -345,6 +345,52 @@ def test_cancel_stops_a_download_and_attaches_nothing(papers, qtbot, online_serv
     assert not window.pdf_flow.progress.isVisible()
 
 
+def test_a_long_failure_ends_in_an_ellipsis_short_of_the_paper_count(papers, qtbot, monkeypatch):
+    """At 800x600 a failed download's line ran into "2 papers" ("…(Nam2 papers"): it now ends in "…" before a
+    gap, and the whole line is the bar's tooltip."""
+    from papershelf.gui.widgets.status_bar import GAP
+
+    from ..online_server import closed_port
+
+    window = papers
+    window.resize(800, 600)
+    long_host = "mirror-of-the-arxiv-pdfs-for-offline-reading." * 2 + "example"
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", f"http://127.0.0.1:{closed_port()}/pdf/{long_host}")
+    window.pdf_flow.download([window.table.current_id()])
+    wait_pdf_idle(qtbot, window)
+    status = window.statusBar()
+    message = status.currentMessage()
+    # What went wrong comes first (the paper by its arXiv id), the URL after; the whole line is kept for the tooltip.
+    assert message.startswith(f"Could not download 1 PDF: {current_paper(window).arxiv_id}: "), message
+    assert long_host in message
+    # Nothing is drawn in the gap before the paper count: the text stops short of it.
+    count = window.hit_count
+    assert count.isVisible() and count.text().endswith("papers")
+    image = status.grab().toImage()
+    strip_x = range(count.x() - GAP + 2, count.x() - 1)
+    colours = {image.pixel(x, y) for x in strip_x for y in range(image.height())}
+    assert len(colours) == 1, "text in the gap before the paper count"
+    shown = status.shown_message()
+    assert shown.endswith("…") and message.startswith(shown[:-1]) and len(shown) < len(message)
+    assert status.tip() == message
+    # A message that fits is shown whole, with no tooltip.
+    status.showMessage("Downloaded 1 PDF.", 5000)
+    assert status.shown_message() == "Downloaded 1 PDF." and status.tip() == ""
+
+
+def test_a_long_file_name_in_the_progress_ends_in_an_ellipsis_and_leaves_room_for_messages(papers):
+    progress = papers.pdf_flow.progress
+    text = "Checking " + "a-paper-with-a-very-long-name-" * 4 + "final.pdf…"
+    progress.start(text)
+    shown = progress.label.text()
+    assert "…" in shown[:-1] and shown.endswith("final.pdf…") and progress.text == text
+    assert progress.label.fontMetrics().horizontalAdvance(shown) <= progress.LABEL_WIDTH
+    assert "a-paper-with-a-very-long-name-" * 4 in progress.label.toolTip()
+    progress.cancelling()
+    assert progress.text == text[:-1] + " — cancelling…"
+    progress.finish()
+
+
 # --- Search inside the PDF ------------------------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ from .widgets.paper_table_view import PaperTableView
 from .widgets.responsive_splitter import ResponsiveSplitter
 from .widgets.search_bar import SearchField
 from .widgets.sidebar_view import SidebarView
+from .widgets.status_bar import StatusBar
 from .widgets.welcome import WelcomePanel
 from .wording import plural
 
@@ -223,6 +224,7 @@ class MainWindow(QMainWindow):
         self.hit_count.setObjectName("hitCount")
         self.hit_count.setAccessibleName("Number of papers shown")
         self.hit_count.setTextFormat(Qt.TextFormat.PlainText)
+        self.setStatusBar(StatusBar(self))  # a long message ends in "…" short of the paper count
         self.statusBar().setObjectName("statusBar")
         self.statusBar().addPermanentWidget(self.hit_count)
 

@@ -507,16 +507,25 @@ class PdfFlow(QObject):
                 text += f"; {plural(len(done), 'PDF')} downloaded"
         elif len(skipped) == 1 and not done and not failed:
             text = f"Nothing to download: {skipped[0].message}"
+            skipped = []  # said
+        elif failed and not done:
+            # What went wrong comes first: a long line ends in "…" in a narrow window (the tooltip has it whole).
+            text = f"Could not download {plural(len(failed), 'PDF')}: {self._failure(failed[0])}"
         else:
             text = f"Downloaded {plural(len(done), 'PDF')}"
-            if skipped:
-                text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
-        if failed:
-            text += f"; {len(failed)} failed: {one_line(failed[0].line(), 160)}"
+        if skipped and not cancelled:
+            text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
+        if failed and (done or cancelled):
+            text += f"; {len(failed)} failed: {self._failure(failed[0])}"
         self._status(text + ".", 60000 if failed else 15000)
         if done:
             self.pdfsChanged.emit()
             self.index(library, [r.attachment.id for r in done], quiet=True)
+
+    @staticmethod
+    def _failure(result: Any) -> str:
+        """One failed download, as the status bar says it: the arXiv id (what the user knows it by), then why."""
+        return f"{result.arxiv_id or f'paper {result.paper_id}'}: {one_line(result.message, 200)}"
 
     # --- Reading the text into the index ----------------------------------------------------------------------
 
