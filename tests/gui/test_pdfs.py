@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QHelpEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QToolTip
 
 from ..online_server import OnlineServer, Reply, online_server_fixture  # noqa: F401 (gives `online_server`)
 from .conftest import FIXTURES, focus_table, import_through_preview, wait_search, wait_settled
@@ -115,7 +115,7 @@ def drop(widget, point: QPoint, paths: list[Path]) -> bool:
     return True
 
 
-def shown(rich: str) -> str:
+def shown_text(rich: str) -> str:
     """The text a message box shows for a question (the window hands it over as literal HTML)."""
     from PySide6.QtGui import QTextDocument
 
@@ -373,6 +373,11 @@ def test_a_long_failure_ends_in_an_ellipsis_short_of_the_paper_count(papers, qtb
     shown = status.shown_message()
     assert shown.endswith("…") and message.startswith(shown[:-1]) and len(shown) < len(message)
     assert status.tip() == message
+    # Hovering the message shows it whole, as text (a URL or a file name is never read as HTML).
+    inside = status.message_rect().center()
+    status.event(QHelpEvent(QEvent.Type.ToolTip, inside, status.mapToGlobal(inside)))
+    assert QToolTip.isVisible() and shown_text(QToolTip.text()) == message
+    QToolTip.hideText()
     # A message that fits is shown whole, with no tooltip.
     status.showMessage("Downloaded 1 PDF.", 5000)
     assert status.shown_message() == "Downloaded 1 PDF." and status.tip() == ""
@@ -556,7 +561,7 @@ def test_delete_asks_about_the_papers_pdfs_and_undo_brings_them_back(papers, qtb
     window.table.select_row(window.table_model.row_of(paper_id))
     window.edits.delete_papers()
     wait_pdf_idle(qtbot, window)
-    assert shown(dialogs.questions[-1]) == (
+    assert shown_text(dialogs.questions[-1]) == (
         "Delete this paper with its notes, tags and PDF? The PDF moves to the trash in the library's files folder. "
         "Edit ▸ Undo brings them back."
     )
@@ -569,7 +574,7 @@ def test_delete_asks_about_the_papers_pdfs_and_undo_brings_them_back(papers, qtb
     window.acts.select_all_action.trigger()
     window.edits.delete_papers()
     wait_pdf_idle(qtbot, window)
-    assert shown(dialogs.questions[-1]) == (
+    assert shown_text(dialogs.questions[-1]) == (
         "Delete these 2 papers with their notes, tags and 2 PDFs? 1 stored PDF moves to the trash in the library's "
         "files folder; 1 linked PDF stays where it is. Edit ▸ Undo brings them back."
     )
@@ -579,7 +584,7 @@ def test_delete_asks_about_the_papers_pdfs_and_undo_brings_them_back(papers, qtb
 def test_delete_without_pdfs_asks_about_notes_and_tags_only(papers, dialogs):
     window = papers
     window.edits.delete_papers()  # Cancel
-    assert [shown(q) for q in dialogs.questions] == [
+    assert [shown_text(q) for q in dialogs.questions] == [
         "Delete this paper with its notes and tags? Edit ▸ Undo brings them back."
     ]
     assert window.library.count() == 2
