@@ -519,6 +519,28 @@ def test_a_wide_splitter_keeps_the_narrow_sizes_for_later(qtbot):
     assert again.sizes() == narrow
 
 
+def test_a_window_opened_narrow_gives_the_details_their_width_when_widened(qtbot, lib_path, tmp_path):
+    """A window opened at 800 px and then maximised gave the details 22 px (Qt's sizes before it showed)."""
+    from papershelf.core.library import Library
+    from papershelf.gui.app import create_window
+
+    bib = tmp_path / "one.bib"
+    bib.write_text(BIB_WITH_AUTHOR)
+    lib_path.parent.mkdir(parents=True, exist_ok=True)
+    library = Library(lib_path)
+    library.import_file(bib)
+    library.close()
+    window = create_window(lib_path)
+    qtbot.addWidget(window)
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.splitter.narrow
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not window.splitter.narrow, timeout=3000)
+    assert window.detail.width() >= 300, window.splitter.sizes()
+
+
 def test_the_responsive_splitter_reads_a_flat_splitter_state_and_refuses_junk(qtbot):
 
     flat = QSplitter()

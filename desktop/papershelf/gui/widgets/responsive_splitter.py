@@ -156,7 +156,9 @@ class ResponsiveSplitter(QSplitter):
         wanted = Qt.Orientation.Vertical if self.width() < self.narrow_below else Qt.Orientation.Horizontal
         if self.inner.count() < 2 or wanted == self.inner.orientation():
             return
-        if sum(self.inner.sizes()) > 0:
+        if self.isVisible() and sum(self.inner.sizes()) > 0:
+            # Before the window shows, the sizes are Qt's placeholders (22 px each), not the user's: a window
+            # opened narrow and then widened gave the details 22 px.
             self._remembered[self.inner.orientation()] = self.inner.sizes()
         self.inner.setOrientation(wanted)
         sizes = self._remembered.get(wanted)
