@@ -520,7 +520,7 @@ def test_a_wide_splitter_keeps_the_narrow_sizes_for_later(qtbot):
 
 
 def test_a_window_opened_narrow_gives_the_details_their_width_when_widened(qtbot, lib_path, tmp_path):
-    """A window opened at 800 px and then maximised gave the details 22 px (Qt's sizes before it showed)."""
+    """A window opened at 800 px and then maximised gave the details a sliver (from Qt's sizes before it showed)."""
     from papershelf.core.library import Library
     from papershelf.gui.app import create_window
 
