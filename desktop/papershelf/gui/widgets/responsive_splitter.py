@@ -158,7 +158,7 @@ class ResponsiveSplitter(QSplitter):
             return
         if self.isVisible() and sum(self.inner.sizes()) > 0:
             # Before the window shows, the sizes are Qt's placeholders (22 px each), not the user's: a window
-            # opened narrow and then widened gave the details 22 px.
+            # opened narrow and then widened gave the details a sliver.
             self._remembered[self.inner.orientation()] = self.inner.sizes()
         self.inner.setOrientation(wanted)
         sizes = self._remembered.get(wanted)
