@@ -545,3 +545,70 @@ def test_the_library_file_and_its_wal_are_refused_without_being_opened(shelf, tm
         with pytest.raises(PapershelfError, match=what):
             att.attach(shelf, ids(shelf)[0], name)
     assert not any(path.startswith(str(shelf.path)) for path in opened)
+
+
+# --- Something else in a stored file's place (attack review, finding 3) -------------------------------
+
+
+def test_a_stored_file_replaced_by_a_link_is_left_as_it_is_and_never_taken(shelf, tmp_path):
+    """Review: files --verify took a link to /etc/passwd for the stored PDF (recorded its hash and size)."""
+    pid = ids(shelf)[0]
+    first = att.attach(shelf, pid, pdf_copy(tmp_path))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/sh\n", encoding="utf-8")
+    first.path.unlink()
+    first.path.symlink_to(secret)
+    lines = att.verify(shelf)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"paper {pid}: asciihexdecode.pdf: {first.path} was replaced by a link; left as it is")
+    now = att.attachments_of(shelf, [pid])[pid][0]
+    assert (now.sha256, now.size) == (first.sha256, first.size) and now.missing
+    assert att.pdf_for(shelf, pid) is None  # never handed to a viewer
+    assert first.path.is_symlink() and secret.read_text(encoding="utf-8").startswith("root:")
+    # The link gone, the PDF is found again by its content (here: attached again).
+    first.path.unlink()
+    _, done = att.attach_file(shelf, pid, pdf_copy(tmp_path))
+    assert done == att.FOUND_AGAIN and att.pdf_for(shelf, pid) == first.path
+    assert att.verify(shelf) == []
+
+
+def test_a_link_in_a_stored_files_place_is_not_taken_even_to_the_same_bytes(shelf, tmp_path):
+    pid = ids(shelf)[0]
+    first = att.attach(shelf, pid, pdf_copy(tmp_path))
+    elsewhere = pdf_copy(tmp_path, name="same-bytes.pdf")
+    first.path.unlink()
+    first.path.symlink_to(elsewhere)
+    assert "replaced by a link" in att.verify(shelf)[0]
+    assert att.attachments_of(shelf, [pid])[pid][0].missing
+
+
+def test_a_stored_file_replaced_by_a_file_that_is_not_a_pdf_keeps_its_hash_and_counts_as_missing(shelf, tmp_path):
+    pid = ids(shelf)[0]
+    first = att.attach(shelf, pid, pdf_copy(tmp_path))
+    trash = att.files_dir(shelf) / ".trash" / first.path.relative_to(att.files_dir(shelf))
+    trash.parent.mkdir(parents=True)
+    first.path.rename(trash)  # the PDF is in the trash, something else took its place
+    first.path.write_bytes(b"#!/bin/sh\necho pwned\n")
+    lines = att.verify(shelf)
+    assert lines == [
+        f"paper {pid}: asciihexdecode.pdf: {first.path} was replaced by a file that is not a PDF; left as it is, "
+        "and the PDF counts as missing until it is found again by its content"
+    ]
+    now = att.attachments_of(shelf, [pid])[pid][0]
+    assert now.sha256 == first.sha256 and now.missing and att.pdf_for(shelf, pid) is None
+    assert first.path.read_bytes() == b"#!/bin/sh\necho pwned\n" and trash.exists()  # nothing moved
+    # Once it is out of the way, the PDF comes back from the trash by its hash.
+    first.path.unlink()
+    assert "found at" in att.verify(shelf)[0]
+    assert first.path.read_bytes() == HELLO.read_bytes() and not att.attachments_of(shelf, [pid])[pid][0].missing
+
+
+def test_a_linked_file_overwritten_with_something_that_is_not_a_pdf_is_not_taken(shelf, tmp_path):
+    pid = ids(shelf)[0]
+    source = pdf_copy(tmp_path)
+    first = att.attach(shelf, pid, source, link=True)
+    source.write_text("not a pdf at all\n", encoding="utf-8")
+    lines = att.verify(shelf)
+    assert len(lines) == 1 and "was replaced by a file that is not a PDF; left as it is" in lines[0]
+    assert att.attachments_of(shelf, [pid])[pid][0].sha256 == first.sha256
+    assert att.pdf_for(shelf, pid) is None

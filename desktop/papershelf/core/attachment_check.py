@@ -19,7 +19,7 @@ from . import db
 from . import operations as ops
 from .errors import PapershelfError
 from .schema import AT
-from .stored_files import TRASH, absolute, files_dir, move_file, safe_relative, sha256_of, stored_name
+from .stored_files import TRASH, absolute, files_dir, is_pdf, move_file, safe_relative, sha256_of, stored_name
 
 if TYPE_CHECKING:
     from .library import Library
@@ -37,6 +37,9 @@ def verify(library: Library, paper_ids: Iterable[int] | None = None) -> list[str
       folder and its trash, a linked one by its name, size and hash in the
       folders around its old one and in the files folder. Found, the row points
       to it again; not found, the row is marked missing (never dropped).
+    * Something else in a file's place (a link where a stored file was, or a
+      file that does not start with %PDF-) is left as it is and never taken
+      for the PDF: the row keeps its hash and the PDF is looked for as missing.
 
     ``paper_ids``: only these papers' files (None: every file).
     """
@@ -52,29 +55,24 @@ def verify(library: Library, paper_ids: Iterable[int] | None = None) -> list[str
     for row in rows:
         path = absolute(library, row.kind, row.path)
         where = f"paper {row.paper_id}: {row.name}"
-        try:
-            st = os.stat(path)
-            ok = stat.S_ISREG(st.st_mode)
-        except (OSError, ValueError):
-            ok = False
-        if ok:
-            values: dict[str, Any] = {}
-            if row.missing_since is not None:
-                values["missing_since"] = None
-                lines.append(f"{where}: found again at {path}")
-            if st.st_size != row.size or row.mtime is None or abs(st.st_mtime - row.mtime) > 1e-6:
-                try:
-                    sha = sha256_of(path)
-                except OSError as exc:
-                    lines.append(f"{where}: {path} cannot be read ({exc.strerror or exc})")
-                    continue
-                values |= {"size": st.st_size, "mtime": st.st_mtime}
-                if sha != row.sha256:
-                    values |= {"sha256": sha, "text_state": "pending", "text_error": None, "pages": None}
-                    lines.append(f"{where}: changed outside the app ({path}); its text will be read again")
-            if values:
-                updates.append((row.id, values))
-            continue
+        replaced = _replaced_by(row.kind, path)
+        if replaced is None:
+            checked = _check_in_place(row, path, where)
+            if checked is None:
+                continue  # unchanged
+            if isinstance(checked, str):
+                replaced = checked
+            else:
+                values, said = checked
+                lines += said
+                if values:
+                    updates.append((row.id, values))
+                continue
+        if replaced:
+            lines.append(
+                f"{where}: {path} was replaced by {replaced}; left as it is, "
+                "and the PDF counts as missing until it is found again by its content"
+            )
         found = _look_for(root, row)
         if found is not None:
             kind, new_path, st = found
@@ -89,10 +87,54 @@ def verify(library: Library, paper_ids: Iterable[int] | None = None) -> list[str
             continue
         if row.missing_since is None:
             updates.append((row.id, {"missing_since": stamp}))
-        lines.append(f"{where}: missing (the library expects it at {path})")
+        if not replaced:
+            lines.append(f"{where}: missing (the library expects it at {path})")
     if updates:
         _apply_updates(library, updates, lines)
     return lines
+
+
+def _replaced_by(kind: str, path: Path) -> str | None:
+    """What took a file's place: "a link" or "something that is not a file" (a stored file's place only:
+    links there are never followed); "" when nothing is there; None when a regular file is (through links,
+    for a linked file: the user's own links are followed)."""
+    try:
+        st = os.lstat(path) if kind == "stored" else os.stat(path)
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if kind != "stored":
+        return ""  # a folder or a device where the user's file was: missing, as before
+    return "a link" if stat.S_ISLNK(st.st_mode) else "something that is not a file"
+
+
+def _check_in_place(row: Any, path: Path, where: str) -> tuple[dict[str, Any], list[str]] | str | None:
+    """A regular file at an attachment's place: None when unchanged (same size and time, not missing before);
+    "a file that is not a PDF" when it no longer starts like one (its content is never taken; "" if it went
+    meanwhile); else the row's new values and what to say. A file that was missing and is back is hashed again."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return ""  # gone this very moment: looked for as a missing file
+    changed = st.st_size != row.size or row.mtime is None or abs(st.st_mtime - row.mtime) > 1e-6
+    if row.missing_since is None and not changed:
+        return None
+    if not is_pdf(path):
+        return "a file that is not a PDF"
+    try:
+        sha = sha256_of(path)
+    except OSError as exc:
+        return {}, [f"{where}: {path} cannot be read ({exc.strerror or exc})"]
+    values: dict[str, Any] = {"size": st.st_size, "mtime": st.st_mtime}
+    said: list[str] = []
+    if row.missing_since is not None:
+        values["missing_since"] = None
+        said.append(f"{where}: found again at {path}")
+    if sha != row.sha256:
+        values |= {"sha256": sha, "text_state": "pending", "text_error": None, "pages": None}
+        said.append(f"{where}: changed outside the app ({path}); its text will be read again")
+    return values, said
 
 
 def _apply_updates(library: Library, updates: list[tuple[int, dict[str, Any]]], lines: list[str]) -> None:
@@ -114,12 +156,14 @@ def _look_for(root: Path, row: Any) -> tuple[str, str, os.stat_result] | None:
     stored = stored_name(row.sha256)
     if row.kind == "stored":
         for candidate in (root / row.path, root / stored):
-            if _matches(candidate, row.size, row.sha256):
+            if _matches(candidate, row.size, row.sha256, follow=False):
                 return "stored", os.path.relpath(candidate, root).replace(os.sep, "/"), os.stat(candidate)
-        for relative in (row.path, stored):  # in the trash: brought back where the row says
+        target = root / row.path
+        for relative in (row.path, stored):  # in the trash: brought back where the row says, into an empty place
             trashed = root / TRASH / relative
-            if safe_relative(row.path) and _matches(trashed, row.size, row.sha256):
-                target = root / row.path
+            if os.path.lexists(target):
+                break  # something else is there (a link, a file that is not a PDF): left as it is
+            if safe_relative(row.path) and _matches(trashed, row.size, row.sha256, follow=False):
                 try:
                     move_file(trashed, target)
                 except OSError:
@@ -134,7 +178,7 @@ def _look_for(root: Path, row: Any) -> tuple[str, str, os.stat_result] | None:
         candidate = folder / old.name
         if _matches(candidate, row.size, row.sha256):
             return "linked", str(candidate), os.stat(candidate)
-    if _matches(root / stored, row.size, row.sha256):
+    if _matches(root / stored, row.size, row.sha256, follow=False):
         return "stored", stored, os.stat(root / stored)
     return None
 
@@ -175,9 +219,10 @@ def _neighbours(folder: Path) -> Iterator[Path]:
             yield candidate
 
 
-def _matches(path: Path, size: int, sha256: str) -> bool:
+def _matches(path: Path, size: int, sha256: str, *, follow: bool = True) -> bool:
+    """Whether ``path`` is a regular file with these bytes (``follow=False``: itself, not through a link)."""
     try:
-        st = os.stat(path)
+        st = os.stat(path) if follow else os.lstat(path)
         return stat.S_ISREG(st.st_mode) and st.st_size == size and sha256_of(path) == sha256
     except (OSError, ValueError):
         return False

@@ -29,8 +29,8 @@ from .stored_files import (
     absolute,
     check_file,
     files_dir,
+    in_place,
     is_pdf,
-    is_regular_file,
     settle,
     sha256_of,
     store_file,
@@ -110,11 +110,19 @@ def _attachment(library: Library, row: Any) -> Attachment:
         sha256=row.sha256,
         origin=row.origin,
         added_at=row.added_at,
-        missing=not is_regular_file(path),
+        missing=_missing(row, path),
         text_state=row.text_state,
         text_error=row.text_error,
         pages=row.pages,
     )
+
+
+def _missing(row: Any, path: Path) -> bool:
+    """Not there now: a stored file's place holds no regular file (a link is not one), a linked file is gone;
+    or :func:`verify` found something else in its place (not a PDF) and it is not a PDF yet."""
+    if not in_place(row.kind, path):
+        return True
+    return row.missing_since is not None and not is_pdf(path)
 
 
 def attachments_of(library: Library, paper_ids: Iterable[int]) -> dict[int, list[Attachment]]:
@@ -223,7 +231,7 @@ def prepare_attach(
     sha = _hash(source)
     with db.read(library.engine) as conn:
         same = conn.execute(select(AT).where(AT.c.paper_id == paper_id, AT.c.sha256 == sha)).first()
-    if same is not None and is_regular_file(absolute(library, same.kind, same.path)):
+    if same is not None and in_place(same.kind, absolute(library, same.kind, same.path)):
         # Nothing will change: the row is the one the paper has (attached as new if it went meanwhile).
         row = {name: getattr(same, name) for name in ("kind", "path", "size", "sha256", "mtime")}
         return ops.AttachPdf(row | _new_row_facts(source, origin) | {"paper_id": paper_id})

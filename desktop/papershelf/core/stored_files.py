@@ -55,6 +55,20 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
+def is_stored_file(path: Path) -> bool:
+    """Whether a stored file's place holds a regular file itself: never followed through a link (a link
+    in the files folder is not a stored PDF, whatever it points to)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def in_place(kind: str, path: Path) -> bool:
+    """Whether an attachment's file is there: a stored one a regular file itself, a linked one through links."""
+    return is_stored_file(path) if kind == "stored" else is_regular_file(path)
+
+
 def is_pdf(path: Path) -> bool:
     """Whether ``path`` is a regular file starting like a PDF (the sandbox's check: "%PDF-" in its first 1024 bytes)."""
     from .pdf.sandbox import is_pdf as sandbox_is_pdf
@@ -181,7 +195,7 @@ def settle(library: Library, relative_paths: Iterable[str]) -> list[str]:
     for relative in wanted:
         live, trashed = root / relative, root / TRASH / relative
         source, target = (trashed, live) if relative in referenced else (live, trashed)
-        if not is_regular_file(source) or (relative in referenced and is_regular_file(target)):
+        if not is_stored_file(source) or (relative in referenced and is_stored_file(target)):
             continue  # nothing to move (already in place, or never stored)
         try:
             move_file(source, target)
