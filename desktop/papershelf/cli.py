@@ -129,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Their stored PDFs move to the .trash/ folder inside the library's files folder (unless another paper "
         "uses them); linked PDFs are never touched. The command line has no undo: a deleted paper comes back "
         "only from a backup taken before (`papershelf backup` takes one; the app takes one on its first start "
-        "each day) with `papershelf restore`, which puts back the whole library as it was then; "
-        "`papershelf files --verify` then takes its stored PDFs back out of .trash/.",
+        "each day) with `papershelf restore`, which puts back the whole library as it was then and takes its stored PDFs "
+        "back out of .trash/.",
     )
     p.add_argument("ids", nargs="+", metavar="ID")
 
@@ -891,6 +891,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(visible(line))
         if done.after.files:
             print("their text for search is read again by the app, or now with: papershelf index")
+    elif done.untrashed:
+        from .core.display import visible
+
+        print(f"PDFs: {done.untrashed} brought back from the trash ({visible(str(files_dir))})")
     _warn_missing_pdfs(library, folder)
     return EXIT_OK
 

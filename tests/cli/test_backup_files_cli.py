@@ -230,3 +230,45 @@ def test_restoring_a_plain_backup_over_a_lost_files_folder_points_to_the_backup_
     assert code == 0
     assert "warning: 1 attached PDF is not in" in err
     assert f"papershelf restore {with_files}" in err
+
+
+def test_delete_then_restore_brings_the_stored_pdf_back_from_the_trash(run, library_path, sample_text, tmp_path):
+    """Found by an attack review: the PDF stayed in the files folder's .trash/ and the paper showed MISSING."""
+    with Library(library_path) as lib:
+        lib.import_file(sample_text, listing_date=SEP11)
+    hello = tmp_path / "hello.pdf"
+    hello.write_bytes(HELLO)
+    assert run("attach", "2", str(hello))[0] == 0
+    stored = paths.files_dir(library_path) / backup_files.stored_path(sha(HELLO))
+    made = Path(run("backup")[1].splitlines()[0])
+    assert run("delete", "2")[0] == 0
+    assert not stored.exists()  # in the trash, for undo
+    code, out, err = run("restore", "--yes", str(made))
+    assert code == 0, err
+    assert stored.read_bytes() == HELLO
+    assert "PDFs: 1 brought back from the trash" in out
+    assert "not in" not in err  # no missing-PDF warning
+    code, out, _err = run("files")
+    assert code == 0 and "MISSING" not in out
+
+
+def test_a_hand_made_archive_entry_is_left_out_in_one_line(run, attached, library_path, tmp_path):
+    """Found by an attack review: an entry no attachment references was written outside the files folder."""
+    from tests.core.test_backup_files import add_member, rewritten
+
+    code, out, _err = run("backup", "--with-files")
+    made = Path(out.splitlines()[0])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    evil = rewritten(
+        made,
+        tmp_path / "evil.zip",
+        lambda members, manifest: add_member(
+            members, manifest, "linked/9/evil.pdf", "linked", str(outside / "evil.pdf"), b"#!/bin/sh\necho pwned\n"
+        ),
+    )
+    code, out, err = run("restore", "--yes", str(evil))
+    assert code == 0, err
+    assert list(outside.iterdir()) == []
+    assert "1 file in the archive that the library does not reference was left out" in out
+    assert "evil" not in out.replace(str(evil), "")

@@ -239,7 +239,7 @@ def test_a_member_larger_than_its_manifest_says_is_not_unpacked_to_the_end(
     member = f"files/{backup_files.stored_path(sha(attached['b']))}"
     with zipfile.ZipFile(made) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
-    members[member] = bytes(60_000_000)
+    members[member] = b"%PDF-1.4\n" + bytes(60_000_000)  # starts like a PDF, so it is unpacked
     bomb = tmp_path / "bomb.sqlite3.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
@@ -413,3 +413,153 @@ def test_real_pdfs_round_trip_byte_for_byte(filled, files_dir, tmp_path):
         p.unlink()
     backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
     assert tree(files_dir) == before
+
+
+def rewritten(made: Path, dest: Path, change) -> Path:
+    """A copy of archive ``made`` whose members (name -> bytes, the manifest parsed) ``change`` edits in place."""
+    with zipfile.ZipFile(made) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members.pop(backup.MANIFEST))
+    change(members, manifest)
+    with zipfile.ZipFile(dest, "w") as zf:
+        zf.writestr(backup.MANIFEST, json.dumps(manifest))
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return dest
+
+
+def add_member(members: dict, manifest: dict, member: str, kind: str, path: str, data: bytes) -> None:
+    members[member] = data
+    manifest["files"].append(
+        {"member": member, "kind": kind, "path": path, "size": len(data), "sha256": sha(data), "attachments": [9]}
+    )
+
+
+def test_a_hand_made_archive_writes_nothing_the_library_does_not_reference(attached, filled, files_dir, tmp_path):
+    """Found by an attack review: added manifest entries wrote any content at any absolute *.pdf path."""
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shell = b"#!/bin/sh\necho pwned\n"
+    unreferenced = pdf_bytes("no attachment has this")
+
+    def change(members, manifest):
+        add_member(members, manifest, "linked/90/evil.pdf", "linked", str(outside / "evil.pdf"), shell)
+        add_member(members, manifest, "linked/91/evil2.pdf", "linked", str(outside / "evil2.pdf"), unreferenced)
+        add_member(members, manifest, "files/deep/er/x.pdf", "stored", "deep/er/x.pdf", unreferenced)
+        rel = backup_files.stored_path(sha(unreferenced))
+        add_member(members, manifest, f"files/{rel}", "stored", rel, unreferenced)
+        # The linked attachment's own entry, its content swapped for a script: referenced, but not a PDF.
+        [linked] = [e for e in manifest["files"] if e["kind"] == "linked" and e["path"] == str(attached["linked"])]
+        members[linked["member"]] = shell
+        linked.update(size=len(shell), sha256=sha(shell))
+
+    evil = rewritten(made, tmp_path / "evil.sqlite3.zip", change)
+    attached["linked"].unlink()
+    for p in files_dir.rglob("*.pdf"):
+        p.unlink()
+    done = backup.restore(filled, evil, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert list(outside.iterdir()) == [] and not attached["linked"].exists()
+    assert not (files_dir / "deep").exists()
+    assert not (files_dir / backup_files.stored_path(sha(unreferenced))).exists()
+    # What the library references came back.
+    assert (files_dir / backup_files.stored_path(sha(attached["a"]))).read_bytes() == attached["a"]
+    assert (files_dir / backup_files.stored_path(sha(attached["b"]))).read_bytes() == attached["b"]
+    assert done.files is not None and done.files.placed == 2
+    lines = done.files.lines()
+    assert "5 files in the archive that the library does not reference were left out" in lines
+    assert not any("evil" in line for line in lines)
+
+
+def test_a_stored_entry_only_goes_to_a_content_path_of_its_attachment(attached, filled, files_dir, tmp_path):
+    """A crafted library whose attachment names another path in the files folder does not let the archive write there."""
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    a_rel = backup_files.stored_path(sha(attached["a"]))
+    with db.connection(filled) as conn, conn:
+        conn.execute("UPDATE attachment SET path = 'xx/evil.pdf' WHERE path = ?", (a_rel,))
+    with zipfile.ZipFile(backup.backup(filled, folder=tmp_path / "plain")) as zf:
+        crafted_library = zf.read(backup.MEMBER)
+
+    def change(members, manifest):
+        members[backup.MEMBER] = crafted_library
+        [entry] = [e for e in manifest["files"] if e["path"] == a_rel]
+        entry["path"], entry["member"] = "xx/evil.pdf", "files/xx/evil.pdf"
+        members["files/xx/evil.pdf"] = members.pop(f"files/{a_rel}")
+
+    forged = rewritten(made, tmp_path / "forged.sqlite3.zip", change)
+    for p in files_dir.rglob("*.pdf"):
+        p.unlink()
+    done = backup.restore(filled, forged, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert not (files_dir / "xx").exists()
+    assert done.files is not None and (done.files.placed, done.files.kept, done.files.ignored) == (1, 1, 1)
+
+
+def test_a_linked_file_edited_in_place_after_attaching_still_comes_back(attached, filled, files_dir, tmp_path):
+    """Its content no longer has the attachment's sha256 (a viewer saved highlights into it): it is the user's file."""
+    annotated = pdf_bytes("linked paper, with the user's highlights")
+    attached["linked"].write_bytes(annotated)
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    attached["linked"].unlink()
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert attached["linked"].read_bytes() == annotated
+    assert done.files is not None and done.files.ignored == 0
+
+
+def test_a_linked_file_not_named_pdf_goes_into_the_files_folder_and_says_why(attached, filled, files_dir, tmp_path):
+    """Found by an attack review: the reason given was 'its folder is not writable' though it was."""
+    data = pdf_bytes("no suffix")
+    noext = attached["linked"].parent / "paper-noext"
+    noext.write_bytes(data)
+    add_attachment(filled, 5, "linked", str(noext), data, "paper-noext")
+    made, _ = backup.backup_with_files(filled, folder=tmp_path / "backups", files_dir=files_dir)
+    noext.unlink()
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert not noext.exists()  # an archive writes only .pdf files outside the files folder
+    rel = backup_files.stored_path(sha(data))
+    assert (files_dir / rel).read_bytes() == data
+    assert rows(filled)[-1][:3] == (5, "stored", rel)
+    assert done.files is not None
+    text = "\n".join(done.files.lines())
+    assert f"{noext}: its name does not end in .pdf" in text and "not writable" not in text
+
+
+def test_restoring_a_plain_backup_brings_the_papers_stored_files_back_from_the_trash(
+    attached, filled, files_dir, tmp_path
+):
+    """Found by an attack review: after delete then restore, the PDF stayed in .trash/ and the paper showed MISSING."""
+    made = backup.backup(filled, folder=tmp_path / "backups")
+    rel = backup_files.stored_path(sha(attached["a"]))
+    # What deleting paper 1 does: its attachment goes, and its stored file moves to the trash.
+    with db.connection(filled) as conn, conn:
+        conn.execute("DELETE FROM attachment WHERE paper_id = 1")
+    (files_dir / ".trash" / rel).parent.mkdir(parents=True)
+    os.rename(files_dir / rel, files_dir / ".trash" / rel)
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert (files_dir / rel).read_bytes() == attached["a"]
+    assert not (files_dir / ".trash" / rel).exists()
+    assert done.untrashed == 1
+    assert (files_dir / ".trash" / "deleted.pdf").exists()  # what the library does not reference stays
+
+
+def test_a_file_in_the_trash_does_not_replace_one_already_in_place(attached, filled, files_dir, tmp_path):
+    made = backup.backup(filled, folder=tmp_path / "backups")
+    rel = backup_files.stored_path(sha(attached["a"]))
+    (files_dir / ".trash" / rel).parent.mkdir(parents=True)
+    (files_dir / ".trash" / rel).write_bytes(b"%PDF-1.4 an older copy")
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir)
+    assert (files_dir / rel).read_bytes() == attached["a"] and done.untrashed == 0
+    assert (files_dir / ".trash" / rel).read_bytes() == b"%PDF-1.4 an older copy"
+
+
+def test_a_link_in_the_trash_is_not_brought_back(attached, filled, files_dir, tmp_path):
+    made = backup.backup(filled, folder=tmp_path / "backups")
+    rel = backup_files.stored_path(sha(attached["a"]))
+    with db.connection(filled) as conn, conn:
+        conn.execute("DELETE FROM attachment WHERE paper_id = 1")
+    (files_dir / rel).unlink()
+    (files_dir / ".trash" / rel).parent.mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a PDF of the library")
+    (files_dir / ".trash" / rel).symlink_to(secret)
+    done = backup.restore(filled, made, folder=tmp_path / "backups", files_dir=files_dir, force=True)
+    assert not os.path.lexists(files_dir / rel) and done.untrashed == 0

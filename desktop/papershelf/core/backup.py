@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import sys
 import tempfile
 import zipfile
@@ -502,6 +503,7 @@ class Restored:
     before: Summary | None
     after: Summary
     files: backup_files.FilesRestored | None = None  # a backup with files: what became of them
+    untrashed: int = 0  # stored files the restored library references, brought back from the trash
 
 
 class WouldDropError(PapershelfError):
@@ -584,7 +586,10 @@ def restore(
                 else:
                     kept = _swap_in(live, candidate, folder)
                 files = plan.place() if plan is not None else None
-            return Restored(source, kept, before, after, files)
+            untrashed = _untrash(library, files_dir) if files_dir is not None else 0
+            if files is not None:
+                files.untrashed = untrashed
+            return Restored(source, kept, before, after, files, untrashed)
     except OSError as exc:
         raise PapershelfError(f"{library}: nothing was restored ({_reason(exc)})") from None
     except sqlite3.OperationalError as exc:
@@ -603,6 +608,46 @@ def _files_staged(
         return
     with backup_files.staged(source, manifest, candidate, files_dir) as plan:
         yield plan
+
+
+def _untrash(library: Path, files_dir: Path) -> int:
+    """Bring back from the files folder's trash the stored files the restored library references; how many.
+
+    Deleting a paper moves its stored files to ``.trash/``; restoring a backup
+    from before the delete references them again, as an undo would. The move
+    is ``stored_files.settle``'s (never over other content). The library is
+    restored by now, so a failure here is logged, never raised.
+    """
+    from . import stored_files
+    from .library import Library
+
+    trash = files_dir / stored_files.TRASH
+    try:
+        with db.connection(library, readonly=True) as conn:
+            paths = [str(p) for (p,) in conn.execute("SELECT DISTINCT path FROM attachment WHERE kind = 'stored'")]
+        back = [
+            p
+            for p in paths
+            if stored_files.safe_relative(p) and _plain_file(trash / p) and not os.path.lexists(files_dir / p)
+        ]
+        if not back:
+            return 0
+        with Library(library, check="header") as opened:
+            if stored_files.files_dir(opened) != files_dir:
+                return 0  # settle works on the library's own files folder only
+            stored_files.settle(opened, back)
+    except (PapershelfError, OSError, sqlite3.Error) as exc:
+        _log.warning("%s: could not bring stored files back from the trash: %s", library, exc)
+        return 0
+    return sum(os.path.lexists(files_dir / p) for p in back)
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file itself (a link in the trash is not a stored PDF, whatever it points to)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _require_current_schema(live: Path, revision: str | None) -> None:

@@ -23,6 +23,14 @@ other content is kept too, and the backup's copy goes next to it
 (``<sha256>-1.pdf``) with the attachment pointing there. A linked file goes
 back where it was when that place is free (its folder exists, no file there),
 else into the files folder, and its attachment becomes a stored one.
+
+The archive is not trusted to say what to write (a hand-made one can list
+anything): only a member that an attachment of the restored library
+references (same kind and path) is put back, a stored one only at a content
+path (``ab/<sha256>.pdf``) of that attachment's sha256, a linked one only at
+the path the attachment records and only under a ``.pdf`` name, and only when
+its content starts like a PDF; every other member is left out and counted in
+one line.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ STORED_PREFIX = "files/"
 LINKED_PREFIX = "linked/"
 CHUNK = 1 << 20
 _SHA = re.compile(r"[0-9a-f]{64}")
+PDF_MAGIC = b"%PDF-"  # within a file's first 1024 bytes, as attaching checks (``pdf.sandbox.is_pdf``)
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,9 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _is_regular(path: Path) -> bool:
+def _is_regular(path: Path, *, follow: bool = True) -> bool:
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)  # through links
+        return stat.S_ISREG((os.stat if follow else os.lstat)(path).st_mode)  # follow: through links
     except OSError:
         return False
 
@@ -131,7 +140,7 @@ def write_files(archive: zipfile.ZipFile, snapshot: Path, files_dir: Path) -> tu
         else:
             source = Path(path)
             member = f"{LINKED_PREFIX}{n}/{source.name or 'file.pdf'}"
-        if not _is_regular(source):
+        if not _is_regular(source, follow=kind != "stored"):  # a link in the files folder is no stored PDF
             why = "missing" if not os.path.lexists(source) else "not a regular file"
             problems.append(f"{source}: {why}; left out of the backup")
             missing.append({"kind": kind, "path": path, "attachments": ids})
@@ -173,13 +182,22 @@ class FilesRestored:
     files_dir: Path
     placed: int = 0  # files written
     kept: int = 0  # identical files that were there already
+    ignored: int = 0  # members no attachment of the restored library references (or not PDFs): left out
+    untrashed: int = 0  # stored files brought back from the files folder's trash
     notes: list[str] = field(default_factory=list)  # one line each: re-pointed, kept aside, missing
 
     def lines(self) -> list[str]:
         head = f"PDFs: {self.placed} put back"
         if self.kept:
             head += f", {self.kept} already there"
-        return [f"{head} ({self.files_dir})", *self.notes]
+        if self.untrashed:
+            head += f", {self.untrashed} brought back from the trash"
+        lines = [f"{head} ({self.files_dir})", *self.notes]
+        if self.ignored:
+            many = "1 file" if self.ignored == 1 else f"{self.ignored} files"
+            were = "was" if self.ignored == 1 else "were"
+            lines.append(f"{many} in the archive that the library does not reference {were} left out")
+        return lines
 
 
 @dataclass
@@ -246,10 +264,15 @@ def staged(source: Path, manifest: dict[str, Any], candidate: Path, files_dir: P
     files_dir = fsutil.follow_links(files_dir)[0]  # a linked files folder: written through
     plan = Plan(FilesRestored(files_dir))
     try:
+        references = _references(candidate)
         with zipfile.ZipFile(source) as archive:
             taken: set[Path] = set()
             for entry in manifest_files(manifest) or []:
-                _stage(archive, _entry(source, entry), files_dir, plan, taken, source)
+                checked = _entry(source, entry)
+                if _referenced(checked, references) and _is_pdf_member(archive, checked["member"]):
+                    _stage(archive, checked, files_dir, plan, taken, source)
+                else:
+                    plan.result.ignored += 1
         _repoint(candidate, plan)
         missing = manifest.get("missing") or []
         if missing:
@@ -302,6 +325,49 @@ def _entry(source: Path, entry: Any) -> dict[str, Any]:
     return {"kind": kind, "path": path, "sha256": sha256, "member": member, "size": size}
 
 
+def _references(candidate: Path) -> dict[tuple[str, str], set[str]]:
+    """(kind, path) -> the sha256s the restored library's attachments record there."""
+    try:
+        rows = _attachment_rows(candidate)
+    except sqlite3.Error as exc:
+        raise PapershelfError(f"{candidate}: cannot read the backup's attachments ({exc})") from None
+    found: dict[tuple[str, str], set[str]] = {}
+    for kind, path, sha256 in rows:
+        found.setdefault((kind, path), set()).add(sha256)
+    return found
+
+
+def _attachment_rows(library: Path) -> list[tuple[str, str, str]]:
+    with db.connection(library, readonly=True) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='attachment'").fetchone():
+            return []
+        return [(str(k), str(p), str(s)) for k, p, s in conn.execute("SELECT kind, path, sha256 FROM attachment")]
+
+
+def _referenced(entry: dict[str, Any], references: dict[tuple[str, str], set[str]]) -> bool:
+    """Whether an attachment records this entry's kind and path, with its content (a stored one: at a content path).
+
+    A file edited in place after it was attached (a viewer saving highlights)
+    no longer has the attachment's sha256; it still goes back, where the
+    attachment says, and the app notices the change as for any edited file.
+    """
+    shas = references.get((entry["kind"], entry["path"]))
+    if not shas:
+        return False
+    if entry["kind"] == "linked":
+        return True
+    return any(re.fullmatch(rf"{s[:2]}/{s}(-\d+)?\.pdf", entry["path"]) for s in shas if _SHA.fullmatch(s))
+
+
+def _is_pdf_member(archive: zipfile.ZipFile, member: str) -> bool:
+    """Whether ``member`` starts like a PDF; a name the archive lacks is left to extraction (a damaged backup)."""
+    try:
+        with archive.open(member) as packed:
+            return PDF_MAGIC in packed.read(1024)
+    except KeyError:
+        return True
+
+
 def _stage(
     archive: zipfile.ZipFile, entry: dict[str, Any], files_dir: Path, plan: Plan, taken: set[Path], source: Path
 ) -> None:
@@ -326,10 +392,14 @@ def _stage(
             plan.result.kept += 1
             return
         rel = stored_path(sha256)
-        if os.path.lexists(real):
+        if os.path.lexists(real) or real in taken:
             why = "that place is taken"
+        elif original.suffix.lower() != ".pdf":
+            why = "its name does not end in .pdf, and a backup writes only .pdf files outside the files folder"
+        elif not real.parent.is_dir():
+            why = "its folder is gone"
         else:
-            why = "its folder is not writable" if real.parent.is_dir() else "its folder is gone"
+            why = "its folder is not writable"
         note = f"{original}: {why}; restored into the files folder as {rel}, and its attachment points there"
         _stage_stored(archive, entry, files_dir, rel, plan, taken, source, relink=("linked", path), note=note)
         return
