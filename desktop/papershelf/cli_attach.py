@@ -62,18 +62,62 @@ place) and the library points to it again; one that cannot be found is marked
 missing, never dropped."""
 
 
+class IntermixedParser(argparse.ArgumentParser):
+    """A subcommand's parser whose options may stand between its positional arguments.
+
+    argparse fills ``ID FILE…`` from the first run of words only, so ``attach 1
+    --link a.pdf`` left ``a.pdf`` over ("unrecognized arguments"); parsed the
+    intermixed way, options go anywhere.
+    """
+
+    _inner = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._inner:  # parse_known_intermixed_args's own two passes
+            return super().parse_known_args(args, namespace)
+        words = list(sys.argv[1:] if args is None else args)
+        cut = words.index("--") if "--" in words else len(words)
+        self._inner = True
+        try:
+            parsed, extras = self.parse_known_intermixed_args(words[:cut], namespace)
+            if cut == len(words):
+                return parsed, extras
+            # Every word after "--" is a positional one (a file named "-x.pdf"), after those before it.
+            before: list[str] = []
+            for action in self._get_positional_actions():
+                value = getattr(parsed, action.dest, None)
+                before += value if isinstance(value, list) else [] if value is None else [value]
+            parsed, more = super().parse_known_args(["--", *before, *words[cut + 1 :]], parsed)
+            return parsed, extras + more
+        finally:
+            self._inner = False
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this module's subcommands to ``sub``."""
-    p = sub.add_parser(
-        "attach",
-        help="attach PDFs to a paper (stored by hash, or linked in place)",
-        description=ATTACH_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    plain, sub._parser_class = sub._parser_class, IntermixedParser
+    try:
+        p = sub.add_parser(
+            "attach",
+            help="attach PDFs to a paper (stored by hash, or linked in place)",
+            description=ATTACH_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    finally:
+        sub._parser_class = plain
     p.add_argument("id", nargs="?", metavar="ID", help="numeric id, citation key or arXiv id")
     p.add_argument("files", nargs="*", metavar="FILE", help="the PDFs to attach")
     p.add_argument("--link", action="store_true", help="keep the files where they are instead of storing copies")
-    p.add_argument("--auto", nargs="+", metavar="FILE", help="attach each PDF to the paper it names, or to a new paper")
+    # Not "auto": that name is download's rule, checked as text; these are file names (any bytes).
+    p.add_argument(
+        "--auto",
+        nargs="+",
+        dest="auto_files",
+        metavar="FILE",
+        help="attach each PDF to the paper it names, or to a new paper",
+    )
     p = sub.add_parser(
         "detach",
         help="remove PDFs from a paper (a stored copy goes to the trash; a linked file stays)",
@@ -114,10 +158,10 @@ def commands(open_library: OpenLibrary, usage: type[Exception]) -> dict[str, Cal
 def cmd_attach(args: argparse.Namespace, open_library: OpenLibrary, usage: type[Exception]) -> int:
     from .core import attachments
 
-    if args.auto is not None:
+    if args.auto_files is not None:
         if args.id is not None or args.link:
             raise usage("attach --auto FILE…: give only files (each goes to the paper it names), without --link")
-        files = [Path(f) for f in args.auto]
+        files = [Path(f) for f in args.auto_files]
     elif args.id is None or not args.files:
         raise usage("attach: give a paper and one or more PDFs (attach ID FILE…), or attach --auto FILE…")
     else:
@@ -125,7 +169,7 @@ def cmd_attach(args: argparse.Namespace, open_library: OpenLibrary, usage: type[
     with open_library(args) as library:
         for file in files:  # every file is checked before any is attached
             attachments.check_file(file, library.path)
-        if args.auto is not None:
+        if args.auto_files is not None:
             attached = [_attach_auto(library, file) for file in files]
         else:
             pid = library.resolve(str(args.id))

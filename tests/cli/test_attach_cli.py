@@ -151,6 +151,40 @@ def test_attach_auto_finds_the_paper_by_the_arxiv_stamp_or_makes_one(run, papers
     assert code == 0 and out.endswith("(found by its content hash) already has this file; nothing changed\n")
 
 
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["1", "--link", "A", "B"],  # review: "unrecognized arguments: A"
+        ["--link", "1", "A", "B"],
+        ["1", "A", "--link", "B"],
+        ["1", "A", "B", "--link"],
+        ["1", "--link", "--", "A", "-B"],
+        ["--link", "--", "1", "A", "-B"],
+    ],
+)
+def test_attach_takes_its_options_anywhere(run, papers, tmp_path, monkeypatch, order):
+    a, b = copy(tmp_path), copy(tmp_path, LOOP, "-loop.pdf")
+    monkeypatch.chdir(a.parent)  # "-loop.pdf" as the user types it, after "--"
+    names = {"A": "paper.pdf", "B": str(b), "-B": "-loop.pdf"}
+    argv = [names.get(word, word) for word in order]
+    code, out, err = run("attach", *argv)
+    assert code == 0, err
+    assert "attached paper.pdf to paper 1" in out and "attached -loop.pdf to paper 1" in out
+    assert out.count("linked at") == 2 and str(b) in out
+
+
+def test_attach_auto_takes_a_file_name_that_is_not_utf8(run, papers, tmp_path):
+    """Review: 'auto-download rule argument "uniq\\xff\\xfe.pdf": not UTF-8 text' (download's --auto was checked)."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    raw = os.path.join(os.fsencode(folder), b"uniq\xff\xfe.pdf")
+    shutil.copyfile(LOOP, raw)
+    code, out, err = run("attach", "--auto", os.fsdecode(raw))
+    assert code == 0, err
+    assert "added paper 3" in out and "made from the PDF" in out
+    assert "uniq\ufffd\ufffd.pdf" in run("show", "3")[1]
+
+
 # --- open ------------------------------------------------------------------------------------------
 
 
