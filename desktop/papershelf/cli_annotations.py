@@ -175,12 +175,12 @@ def _result_line(result: IndexResult) -> str:
     where = f"paper {result.paper_id}: {visible(result.name)}"
     if result.state == "failed":
         return f"{where}: {visible(result.error or 'could not read')}"
-    pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
+    pages = result.cut or f"{result.pages} page{'s' if result.pages != 1 else ''} read"
     if not result.annotations:
-        return f"{where}: {pages} read"
+        return f"{where}: {pages}"
     count = result.annotations
     marks = "1 highlight or comment" if count == 1 else f"{count} highlights and comments"
-    return f"{where}: {pages} read, {marks} in the paper's notes"
+    return f"{where}: {pages}, {marks} in the paper's notes"
 
 
 def _progress() -> Callable[[int, int, str], None] | None:

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from papershelf.core import attachments as att
 from papershelf.core import operations as ops
 from papershelf.core.pdf import indexing
+from papershelf.core.pdf.reader import MAX_PAGES, PdfContent
 from papershelf.core.search import QueryError
 
 from .pdf_helpers import PAPER, Mark, annotate, build_pdf, encrypted
+from .pdf_helpers import page_objects as pdf_page_objects
 
 
 def text_pdf(pages: list[str]) -> bytes:
@@ -115,6 +117,61 @@ def test_a_real_paper_is_found_by_words_on_its_later_pages(shelf, tmp_path):
     assert indexing.pdf_hits(shelf, '"algebra system (CAS) written"', [two])[two].page == 1
     # Sorted and limited listings find it too.
     assert shelf.search_ids("mpmath", sort="title", limit=5) == [two]
+
+
+def long_pdf(pages: int, last: str) -> bytes:
+    """``pages`` pages that say "filler", the last one ``last`` instead (one shared content stream each)."""
+    font = b"/Resources << /Font << /F1 3 0 R >> >>"
+    filler, final = (b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % word for word in (b"filler", last.encode()))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (6 + n) for n in range(pages)) + b"] /Count %d "
+        b"/MediaBox [0 0 612 792] >>" % pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(filler), filler),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(final), final),
+    ]
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /Contents %d 0 R %s >>" % (4 if n < pages - 1 else 5, font) for n in range(pages)
+    ]
+    return build_pdf(objects)
+
+
+def test_a_pdf_longer_than_the_page_limit_says_how_much_of_its_text_was_read(shelf, tmp_path):
+    # Review: "text of 6000 pages read", yet the words after page 5000 were not searchable.
+    one, *_ = ids(shelf)
+    att.attach(shelf, one, write(tmp_path, "long.pdf", long_pdf(MAX_PAGES + 1, "quokkalast")))
+    [result] = indexing.index_pending(shelf)
+    assert (result.state, result.pages) == ("done", MAX_PAGES + 1)
+    assert result.text_read == f"text of the first {MAX_PAGES} of {MAX_PAGES + 1} pages read"
+    assert shelf.search_ids("filler") == [one] and shelf.search_ids("quokkalast") == []
+    # Kept with the file, for `files`, `show` and the app's details.
+    [attached] = att.attachments_of(shelf, [one])[one]
+    assert (attached.text_state, attached.pages, attached.text_error) == ("done", MAX_PAGES + 1, result.cut)
+    # Read whole (the file changed), it says nothing more; undo brings the note back with the old text.
+    whole = shelf.run(indexing.StoreText(attached.id, PdfContent(["all"], 1, "", [], None, None)))
+    assert att.attachments_of(shelf, [one])[one][0].text_error is None
+    shelf.run(whole.inverse)
+    assert att.attachments_of(shelf, [one])[one][0].text_error == result.cut
+    att.attach(shelf, one, write(tmp_path, "short.pdf", text_pdf(THREE_PAGES)))
+    short = next(r for r in indexing.index_pending(shelf) if r.name == "short.pdf")
+    assert (short.cut, short.text_read) == (None, "text of 3 pages read")
+
+
+def test_text_cut_at_the_character_limit_says_so():
+    content = PdfContent(["abc", "defg"], 7, "", [], None, None, chars_cut=True)
+    assert indexing.cut_note(content) == "text of the first 7 characters read, up to page 2 of 7"
+    assert indexing.cut_note(PdfContent(["abc", "d"], 2, "", [], None, None)) is None
+
+
+def test_a_paper_made_from_a_dropped_pdf_keeps_every_character_of_its_title(shelf, tmp_path):
+    # Review: a UTF-16 title's NUL was dropped and its NEL became a space. Spaces and line breaks still join.
+    title = "Dropped \x85nel\x00nul\x1funit\x07bell\u202eevil \n  wrapped"
+    utf16 = b"".join(b"\\%03o" % byte for byte in b"\xfe\xff" + title.encode("utf-16-be"))
+    objects = pdf_page_objects(b"BT /F1 12 Tf 72 720 Td (Body) Tj ET") + [b"<< /Title (" + utf16 + b") >>"]
+    dropped = att.drop(shelf, write(tmp_path, "dropped.pdf", build_pdf(objects, trailer_extra=b"/Info 6 0 R ")))
+    assert dropped.created
+    assert shelf.get(dropped.paper_id).title == "Dropped \x85nel<U+0000>nul\x1funit\x07bell\u202eevil wrapped"
 
 
 def test_has_pdf_and_not_has_pdf(shelf, tmp_path):

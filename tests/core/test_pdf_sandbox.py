@@ -90,9 +90,57 @@ def test_small_real_pdfs_from_pdfjs_are_read():
 
 def test_limits_on_pages_and_characters_mark_the_content_truncated():
     few = sandbox.extract(pdfs.PAPER, max_pages=3)
-    assert few.page_count == 29 and len(few.pages) == 3 and few.truncated
+    assert few.page_count == 29 and len(few.pages) == 3 and few.truncated and not few.chars_cut
     short = sandbox.extract(pdfs.PAPER, max_chars=1000)
-    assert sum(len(page) for page in short.pages) == 1000 and short.truncated
+    assert sum(len(page) for page in short.pages) == 1000 and short.truncated and short.chars_cut
+    # The limit reached at the end of a page: the text says it was cut, and no empty page follows.
+    first = sandbox.extract(pdfs.PAPER, max_pages=1).pages[0]
+    edge = sandbox.extract(pdfs.PAPER, max_chars=len(first))
+    assert edge.pages == [first] and edge.chars_cut
+    assert not sandbox.extract(pdfs.HELLO).chars_cut
+
+
+# --- Untrusted text: every character kept ---------------------------------------------------------------------------
+
+
+def _pdf_string(text: str) -> bytes:
+    """``text`` as a PDF literal string in UTF-16 (with its byte order mark), every byte an octal escape."""
+    return b"(" + b"".join(b"\\%03o" % byte for byte in b"\xfe\xff" + text.encode("utf-16-be", "surrogatepass")) + b")"
+
+
+HIDDEN = "bell\x07 nul\x00 nel\x85 unit\x1f rlo\u202eevil"
+
+
+def test_metadata_and_comments_keep_every_character_and_mark_nul(tmp_path):
+    # Review: a UTF-16 title lost its NUL, and a comment ended at its first NUL.
+    objects = pdfs.page_objects(b"BT /F1 12 Tf 72 720 Td (Body) Tj ET")
+    objects[2] = objects[2][:-2] + b" /Annots [7 0 R] >>"
+    objects.append(b"<< /Title " + _pdf_string("Title " + HIDDEN) + b" /Author (Eve \\007bell) >>")
+    objects.append(
+        b"<< /Type /Annot /Subtype /Text /Rect [40 480 60 500] /Contents "
+        + _pdf_string("before\x00after " + HIDDEN)
+        + b" /T "
+        + _pdf_string("Mallory\x00")
+        + b" >>"
+    )
+    path = tmp_path / "hidden.pdf"
+    path.write_bytes(pdfs.build_pdf(objects, trailer_extra=b"/Info 6 0 R "))
+    marked = HIDDEN.replace("\x00", "<U+0000>")
+    content = sandbox.extract(path)
+    assert content.title == "Title " + marked
+    assert content.authors == ["Eve \x07bell"]  # the same BEL in PDFDocEncoding, kept the same way
+    [note] = content.annotations
+    assert (note.comment, note.author) == ("before<U+0000>after " + marked, "Mallory<U+0000>")
+    assert sandbox.identify(path).title == "Title " + marked
+
+
+def test_a_lone_surrogate_in_the_metadata_is_marked_not_a_failed_read(tmp_path):
+    objects = pdfs.page_objects(b"BT /F1 12 Tf 72 720 Td (Body) Tj ET")
+    objects.append(b"<< /Title " + _pdf_string("half \ud800 pair") + b" >>")
+    path = tmp_path / "surrogate.pdf"
+    path.write_bytes(pdfs.build_pdf(objects, trailer_extra=b"/Info 6 0 R "))
+    content = sandbox.extract(path)
+    assert (content.title, content.pages) == ("half <U+D800> pair", ["Body"])
 
 
 # --- Highlights and comments ---------------------------------------------------------------------------------------

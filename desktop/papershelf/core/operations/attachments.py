@@ -212,7 +212,8 @@ class UpdateAttachments(Operation):
 
 
 def _bounded(value: str, limit: int) -> str:
-    value = " ".join(value.split())
+    # Runs of spaces, tabs and line breaks are one space; NEL and other controls are kept (shown as marks).
+    value = " ".join(filter(None, value.translate({9: 32, 10: 32, 13: 32}).split(" ")))
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

@@ -4,7 +4,9 @@
 through the sandbox (a separate process with time and memory limits, never
 in this one), then writes, in one transaction per file (:class:`StoreText`,
 an operation with an inverse like every change): the text into ``pdf_fts``
-(pages joined by form feeds), the page count and text state, the annotations
+(pages joined by form feeds), the page count and text state (with
+:func:`cut_note` in ``text_error`` when the text stopped at the reader's limit
+on pages or characters, e.g. "text of the first 5000 of 6000 pages read"), the annotations
 into ``pdf_annotation``, and the annotations as a note, one per attachment:
 
     Highlights from paper.pdf
@@ -76,6 +78,13 @@ class IndexResult:
     annotations: int = 0
     #: The note the annotations went into (None: the file has none).
     note_id: int | None = None
+    #: For "done": what :func:`cut_note` says when the text stopped at a limit (None: all of it was read).
+    cut: str | None = None
+
+    @property
+    def text_read(self) -> str:
+        """``text of 12 pages read``, or where it was cut: ``text of the first 5000 of 6000 pages read``."""
+        return self.cut or f"text of {self.pages} page{'' if self.pages == 1 else 's'} read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +179,22 @@ def _reason(message: str, path: Path) -> str:
     prefix = f"{path}: "
     reason = first[len(prefix) :] if first.startswith(prefix) else first
     return reason if reason.startswith("could not read") else f"could not read: {reason}"
+
+
+def cut_note(content: PdfContent) -> str | None:
+    """Where the text went into the index no further, or None when it all did.
+
+    ``text of the first 5000 of 6000 pages read`` (the page limit), or ``text of the
+    first 5000000 characters read, up to page 2999 of 6000`` (the character limit).
+    Stored in the attachment's ``text_error`` while its text state is 'done'.
+    """
+    read, total = len(content.pages), content.page_count
+    if content.chars_cut:
+        chars = sum(len(page) for page in content.pages)
+        return f"text of the first {chars} characters read, up to page {read} of {total}"
+    if read < total:
+        return f"text of the first {read} of {total} pages read"
+    return None
 
 
 def _body(pages: Sequence[str]) -> str:
@@ -374,11 +399,12 @@ class StoreText(Operation):
             return Outcome(Changes(papers=frozenset({current.paper_id}), notes=notes), RestoreText(current), result)
         rows = _annotation_rows(self.attachment_id, content)
         note, note_text = _note_for(current, name, rows)
+        cut = cut_note(content)
         wanted = _State(
             current.attachment_id,
             current.paper_id,
             "done",
-            None,
+            cut,
             content.page_count,
             note.id if note is not None else None,
             note_text,
@@ -400,6 +426,7 @@ class StoreText(Operation):
             content.page_count,
             len(rows),
             wanted.note_id,
+            cut,
         )
         return Outcome(Changes(papers=frozenset({current.paper_id}), notes=notes), RestoreText(current), result)
 
@@ -557,6 +584,7 @@ __all__ = [
     "RestoreText",
     "StoreText",
     "annotations_of",
+    "cut_note",
     "excerpt",
     "index_pending",
     "pdf_hits",

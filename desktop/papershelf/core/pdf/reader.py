@@ -4,7 +4,18 @@ Only the PDF worker (``core/pdf/worker.py``) calls :func:`read`; the rest of the
 app goes through ``core/pdf/sandbox.py``, which runs the worker in a separate
 process with time and memory limits. Everything read is bounded: pages
 (``max_pages``), characters of text (``max_chars``), annotations and their
-text; what was cut is marked ``truncated``.
+text; what was cut is marked ``truncated`` (the text itself: ``len(pages)`` against
+``page_count``, and ``chars_cut``).
+
+Text from the file is untrusted but kept whole: no character is dropped. A NUL,
+which SQLite's text does not hold well, and a lone surrogate, which is not text,
+become visible marks (``<U+0000>``, as ``core.display`` shows hidden characters);
+every other character is kept, and the places that show text mark the rest. Page
+text, for the search, has its line ends made plain (CR LF, CR and form feed become
+newlines) and a NUL made a space.
+PDFium itself leaves out one thing: in a UTF-16 string, what stands between two
+ESC characters is a language tag by the PDF standard (ISO 32000, 7.9.2.2), and
+PDFium's API gives no way to read it.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import normalize
+from ..display import mark
 
 # pypdfium2 is imported inside the functions that read: the app imports this module for the
 # dataclasses, and only the worker process loads PDFium.
@@ -39,6 +51,12 @@ _ARXIV_OLD = re.compile(r"(?i)\barXiv\s*:\s*([a-z\-]+(?:\.[a-z]{2})?/\d{7})(?:v\
 _ARXIV_URL = re.compile(r"(?i)arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[a-z]{2})?/\d{7})")
 _ARXIV_SQUEEZED = re.compile(r"(?i)arXiv:(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[a-z]{2})?/\d{7})")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What a stored text cannot hold: NUL, and lone surrogates (not text; UTF-8 cannot encode them).
+_UNHELD = re.compile("[\x00\ud800-\udfff]")
+#: Spaces, tabs and line breaks: trimmed at the ends of a value, a run of them one space in a quote.
+#: (Not the other characters Python's ``str.split`` takes for space: NEL, separators, form feed are kept.)
+_SPACE = "\t\n\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_SPACES = re.compile(f"[{_SPACE}]+")
 _PDF_DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz+\-])(\d{2})?'?(\d{2})?'?)?")
 
 
@@ -89,19 +107,42 @@ class PdfContent:
     doi: str | None
     arxiv_id: str | None
     annotations: list[Annotation] = field(default_factory=list)
+    #: Something was cut at a limit: pages, characters, annotations or an annotation's text.
     truncated: bool = False
+    #: The text stopped at ``max_chars``, on the last page in ``pages`` (``len(pages) < page_count``: at ``max_pages``).
+    chars_cut: bool = False
 
 
 def clean_text(text: str, limit: int | None = None) -> str:
-    """PDFium's text as the app stores it: newlines for CR LF, no NULs, form feeds or lone surrogates."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\f", "\n")
+    """PDFium's page text as the app stores it: plain line ends, PDFium's hyphen marks out.
+
+    CR LF, CR and form feed (the app's page break) become newlines, a NUL (a glyph
+    the font maps to nothing) a space between words, a lone surrogate its visible
+    mark (``<U+D800>``); every other character is kept.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\x00", " ")
     # PDFium marks a word hyphenated across a line end with U+FFFE (older versions: U+0002) and drops
     # the line break: the word is joined again, so that "writ-/ten" is found as "written".
     text = text.replace("\ufffe", "").replace("\x02", "")
-    text = _LONE_SURROGATE.sub("\ufffd", text)
+    text = _marked(text)
     if limit is not None and len(text) > limit:
         text = text[:limit]
     return text
+
+
+def clean_value(text: str, limit: int) -> str:
+    """A metadata value or an annotation's text: every character kept but NUL and lone surrogates (marked).
+
+    Only spaces, tabs and line breaks at either end are trimmed; the value is cut at ``limit``.
+    """
+    return _marked(text.strip(_SPACE)[:limit].rstrip(_SPACE))
+
+
+def _marked(text: str) -> str:
+    """``text`` with each NUL and lone surrogate written as its visible mark (``<U+0000>``, ``<U+D800>``)."""
+    if "\x00" not in text and _LONE_SURROGATE.search(text) is None:
+        return text
+    return _UNHELD.sub(lambda m: mark(m.group()), text)
 
 
 def find_doi(text: str) -> str | None:
@@ -130,7 +171,7 @@ def split_authors(value: str) -> list[str]:
 
     A comma between single words (``"Smith, John"``) is one inverted name, not two.
     """
-    value = " ".join(value.split())
+    value = _SPACES.sub(" ", value).strip(" ")
     if not value:
         return []
     if ";" in value:
@@ -139,7 +180,7 @@ def split_authors(value: str) -> list[str]:
         parts = re.split(r"\s+(?:and|&)\s+|,\s*(?:and\s+)?", value)
         if "," in value and all(len(p.split()) <= 1 for p in value.split(",")):
             parts = re.split(r"\s+(?:and|&)\s+", value)
-    return [p.strip() for p in parts if p.strip()]
+    return [p.strip(_SPACE) for p in parts if p.strip(_SPACE)]
 
 
 def pdf_date(value: str) -> str | None:
@@ -170,8 +211,23 @@ def _annot_string(annot: Any, key: str, limit: int) -> str:
     size = min(size, (limit + 1) * 4 + 2)  # UTF-16: up to 4 bytes a character, and the terminator
     buffer = ctypes.create_string_buffer(size)
     raw.FPDFAnnot_GetStringValue(annot, name, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), size)
-    text = buffer.raw[: size - 2].decode("utf-16-le", errors="replace").split("\x00", 1)[0]
-    return clean_text(text, limit).strip()
+    # PDFium says how long the value is: a NUL inside it is the file's own character, kept (marked).
+    text = buffer.raw[: (size - 2) & ~1].decode("utf-16-le", errors="surrogatepass")
+    return clean_value(text, limit)
+
+
+def _meta_value(document: Any, key: str) -> str:
+    """A value of the document's Info dictionary, bounded (PDFium decodes it: PDFDocEncoding or UTF-16)."""
+    raw = _raw()
+
+    name = key.encode("ascii")
+    size = raw.FPDF_GetMetaText(document.raw, name, None, 0)
+    if size <= 2:
+        return ""
+    size = min(size, (MAX_META_CHARS + 1) * 4 + 2)
+    buffer = ctypes.create_string_buffer(size)
+    raw.FPDF_GetMetaText(document.raw, name, buffer, size)
+    return clean_value(buffer.raw[: (size - 2) & ~1].decode("utf-16-le", errors="surrogatepass"), MAX_META_CHARS)
 
 
 def _quads(annot: Any) -> list[tuple[float, float, float, float]]:
@@ -192,15 +248,15 @@ def _quoted(textpage: Any, quads: list[tuple[float, float, float, float]], limit
     pieces: list[str] = []
     broken = False  # the piece before ends in a word hyphenated across the line end
     for left, bottom, right, top in quads:
-        found = textpage.get_text_bounded(left, bottom, right, top).rstrip()
-        piece = clean_text(found).strip()
+        found = textpage.get_text_bounded(left, bottom, right, top, errors="surrogatepass").rstrip(_SPACE)
+        piece = clean_text(found).strip(_SPACE)
         if pieces and broken and piece[:1].islower():
             pieces[-1] = pieces[-1].removesuffix("-") + piece  # "writ-" + "ten" is "written"
         elif piece:
             pieces.append(piece)
         # PDFium's mark (U+FFFE, which clean_text drops) or a plain hyphen the PDF wrote itself.
         broken = found.endswith(("\ufffe", "\x02", "-"))
-    return clean_text(" ".join(" ".join(pieces).split()), limit)
+    return clean_text(_SPACES.sub(" ", " ".join(pieces)), limit)
 
 
 def _ident(page: int, kind: str, boxes: list[tuple[float, float, float, float]], comment: str) -> str:
@@ -313,14 +369,14 @@ def _read_document(document: Any, *, max_pages: int, max_chars: int, annotations
     pdfium = _pdfium()
 
     page_count = len(document)
-    meta = {key: clean_text(str(value), MAX_META_CHARS).strip() for key, value in document.get_metadata_dict().items()}
+    meta = {key: _meta_value(document, key) for key in ("Title", "Author", "Subject", "Keywords")}
     pages: list[str] = []
     found: list[Annotation] = []
     truncated = page_count > max_pages
     chars = 0
+    chars_cut = False
     for index in range(min(page_count, max_pages)):
-        if chars >= max_chars:
-            truncated = True
+        if chars_cut:
             break
         try:
             page = document[index]
@@ -330,9 +386,12 @@ def _read_document(document: Any, *, max_pages: int, max_chars: int, annotations
         try:
             textpage = page.get_textpage()
             try:
-                text = clean_text(textpage.get_text_range(), max_chars - chars)
-                if chars + len(text) >= max_chars:
-                    truncated = True
+                whole = clean_text(textpage.get_text_range(errors="surrogatepass"))
+                text = whole[: max_chars - chars]
+                if len(text) < len(whole):
+                    truncated = chars_cut = True
+                    if not text:
+                        break  # the limit was reached on the page before: this page adds nothing
                 chars += len(text)
                 pages.append(text)
                 if annotations and len(found) < MAX_ANNOTATIONS:
@@ -363,4 +422,5 @@ def _read_document(document: Any, *, max_pages: int, max_chars: int, annotations
         arxiv_id=arxiv,
         annotations=found,
         truncated=truncated,
+        chars_cut=chars_cut,
     )

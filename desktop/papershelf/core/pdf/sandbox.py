@@ -32,12 +32,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import PapershelfError
-from .reader import MAX_CHARS, MAX_PAGES, Annotation, PdfContent
+from .reader import MAX_ANNOTATION_CHARS, MAX_ANNOTATIONS, MAX_CHARS, MAX_PAGES, Annotation, PdfContent
 
 __all__ = ["PdfError", "extract", "identify", "is_pdf"]
 
-#: Room for the annotations and the JSON around the text (UTF-8: up to 4 bytes a character).
-_OUTPUT_SLACK = 16 * 1024 * 1024
+#: Room for the annotations and the JSON around the text. A character takes up to 6 bytes of the answer
+#: (a control character is written ``\u0007``), and every one is kept.
+_BYTES_PER_CHAR = 6
+_OUTPUT_SLACK = 16 * 1024 * 1024 + _BYTES_PER_CHAR * MAX_ANNOTATIONS * (2 * MAX_ANNOTATION_CHARS + 300)
 _STDERR_KEEP = 16 * 1024
 _PACKAGE_PARENT = Path(__file__).resolve().parents[3]  # the folder holding ``papershelf/``
 
@@ -172,7 +174,9 @@ def _run(mode: str, path: Path, *, timeout: float, memory_mb: int, max_pages: in
     over = threading.Event()
     assert proc.stdout is not None and proc.stderr is not None
     readers = [
-        threading.Thread(target=_read_capped, args=(proc.stdout, 4 * max_chars + _OUTPUT_SLACK, out, over)),
+        threading.Thread(
+            target=_read_capped, args=(proc.stdout, _BYTES_PER_CHAR * max_chars + _OUTPUT_SLACK, out, over)
+        ),
         threading.Thread(target=_read_tail, args=(proc.stderr, _STDERR_KEEP, err)),
     ]
     for thread in readers:
@@ -262,6 +266,7 @@ def _content(path: Path, data: bytes, stderr: str) -> PdfContent:
                 for a in body["annotations"]
             ],
             truncated=bool(body["truncated"]),
+            chars_cut=bool(body.get("chars_cut", False)),
         )
     except (KeyError, TypeError, ValueError):
         raise PdfError(path, "the reader gave a malformed answer") from None
