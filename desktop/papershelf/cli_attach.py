@@ -129,8 +129,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "open",
         help="open a paper's PDF with the system's viewer",
-        description="Open the paper's first attached PDF that is where the library says, with the system's "
-        f"viewer (${OPENER_VARIABLE}, if set, is the command used instead).",
+        description=f"Open the paper's PDF with the system's viewer (${OPENER_VARIABLE}, if set, is the command "
+        "used instead): the first attached one that is where the library says and whose text could be read, "
+        "else one that is there but could not be read (a viewer may still open it).",
     )
     p.add_argument("id", help="numeric id, citation key or arXiv id")
     p = sub.add_parser(
@@ -322,13 +323,25 @@ def cmd_open(args: argparse.Namespace, open_library: OpenLibrary) -> int:
     if path is None:
         if not found:
             raise PapershelfError(f"paper {pid} has no PDF; attach one with: papershelf attach {pid} FILE")
-        first = found[0]
-        raise PapershelfError(
-            f"paper {pid}: {first.name} is missing (the library expects it at {first.path}); "
-            "`papershelf files --verify` looks for it"
-        )
+        raise PapershelfError(f"paper {pid}: " + _why_none_opens(found))
     hand_to_os(path)
     return 0
+
+
+def _why_none_opens(found: list[Attachment]) -> str:
+    """Each PDF of a paper that none of can be opened: missing (``files --verify`` looks for it) or unreadable."""
+    said = [
+        f"{a.name} is missing (the library expects it at {a.path})"
+        if a.missing
+        else f"{a.name} cannot be opened (permission denied: {a.path})"
+        for a in found[:5]
+    ]
+    if len(found) > 5:
+        said.append(f"and {len(found) - 5} more")
+    missing = sum(a.missing for a in found)
+    if missing:
+        said.append(f"`papershelf files --verify` looks for {'it' if missing == 1 else 'them'}")
+    return "; ".join(said)
 
 
 def opener_command(path: Path) -> list[str] | None:

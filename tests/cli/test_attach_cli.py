@@ -233,6 +233,25 @@ def test_open_without_a_pdf_or_a_working_viewer_is_one_line(run, papers, tmp_pat
     assert not opener.exists()  # nothing was ever handed over
 
 
+def test_open_prefers_a_pdf_whose_text_could_be_read_and_names_each_missing_one(run, papers, tmp_path, opener):
+    """Review: `open 2` opened trunc.pdf ("could not read: damaged") though the paper had a readable PDF."""
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(pdf_helpers.encrypted())
+    good = copy(tmp_path)
+    assert run("attach", "1", str(locked), "--link")[0] == 0  # its text could not be read
+    assert run("attach", "1", str(good), "--link")[0] == 0
+    assert run("open", "1")[0] == 0
+    good.unlink()
+    assert run("open", "1")[0] == 0  # the one there is opened all the same
+    assert opener.read_text(encoding="utf-8").splitlines() == [str(good), str(locked)]
+    locked.unlink()
+    code, _, err = run("open", "1")
+    assert code == 1 and err == (
+        f"papershelf: error: paper 1: locked.pdf is missing (the library expects it at {locked}); "
+        f"paper.pdf is missing (the library expects it at {good}); `papershelf files --verify` looks for them\n"
+    )
+
+
 # --- files ------------------------------------------------------------------------------------------
 
 

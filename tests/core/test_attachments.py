@@ -612,3 +612,28 @@ def test_a_linked_file_overwritten_with_something_that_is_not_a_pdf_is_not_taken
     assert len(lines) == 1 and "was replaced by a file that is not a PDF; left as it is" in lines[0]
     assert att.attachments_of(shelf, [pid])[pid][0].sha256 == first.sha256
     assert att.pdf_for(shelf, pid) is None
+
+
+# --- Which PDF Enter and `open` open (attack review, finding 14) ---------------------------------------
+
+
+def test_enter_opens_the_readable_pdf_before_one_that_could_not_be_read(shelf, tmp_path):
+    """Review: `open 2` opened trunc.pdf ("could not read: damaged") though the paper had a readable PDF."""
+    from papershelf.core.pdf.indexing import index_pending
+    from tests.core import pdf_helpers
+
+    pid = ids(shelf)[0]
+    locked = tmp_path / "incoming" / "locked.pdf"
+    locked.parent.mkdir(parents=True)
+    locked.write_bytes(pdf_helpers.encrypted())
+    first = att.attach(shelf, pid, locked)
+    readable = att.attach(shelf, pid, pdf_copy(tmp_path))
+    list(index_pending(shelf, [first.id, readable.id]))
+    states = [a.text_state for a in att.attachments_of(shelf, [pid])[pid]]
+    assert states == ["failed", "done"]
+    assert att.pdf_for(shelf, pid) == readable.path
+    # The readable one gone: the one that could not be read is still opened (a viewer may ask its password).
+    readable.path.unlink()
+    assert att.pdf_for(shelf, pid) == first.path
+    first.path.unlink()
+    assert att.pdf_for(shelf, pid) is None

@@ -146,11 +146,17 @@ def all_attachments(library: Library) -> list[Attachment]:
 
 
 def pdf_for(library: Library, paper_id: int) -> Path | None:
-    """The file Enter and ``papershelf open`` open: the paper's first attached PDF that can be read now."""
+    """The file Enter and ``papershelf open`` open: the paper's first attached PDF that is there, can be
+    opened and whose text could be read (or is not read yet); else the first one there whose text could not
+    be read (a viewer may open what the sandbox's reader cannot: a password, a damaged file); else None."""
+    fallback: Path | None = None
     for attachment in attachments_of(library, [paper_id]).get(paper_id, []):
-        if not attachment.missing and os.access(attachment.path, os.R_OK):
+        if attachment.missing or not os.access(attachment.path, os.R_OK):
+            continue
+        if attachment.text_state != "failed":
             return attachment.path
-    return None
+        fallback = fallback or attachment.path
+    return fallback
 
 
 # --- Attaching ---------------------------------------------------------------------------
