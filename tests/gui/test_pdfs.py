@@ -654,3 +654,23 @@ def test_auto_download_is_off_until_chosen_then_a_tag_brings_the_pdf(papers, qtb
     window.undo_stack.undo()
     wait_pdf_idle(qtbot, window)
     qtbot.waitUntil(lambda: window.pdf_flow.auto_rule == ("tag", "to read"), timeout=5000)
+
+
+def test_a_pdf_read_only_up_to_the_page_limit_says_so_in_the_details():
+    """Words past the limit are not found by a search: the details say how much of the file was read."""
+    from types import SimpleNamespace
+
+    from papershelf.gui.widgets.attachments_view import attachment_line
+
+    cut = SimpleNamespace(
+        name="long.pdf",
+        path=Path("/x/long.pdf"),
+        pages=6000,
+        size=2_000_000,
+        kind="stored",
+        missing=False,
+        text_state="done",
+        text_error="text of the first 5000 of 6000 pages read",
+    )
+    assert attachment_line(cut).endswith("— text of the first 5000 of 6000 pages read")
+    assert "—" not in attachment_line(SimpleNamespace(**{**vars(cut), "text_error": None}))

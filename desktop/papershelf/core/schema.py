@@ -218,7 +218,7 @@ class AttachmentTable(Base):
     added_at: Mapped[dt.datetime] = mapped_column(DateTime)
     #: When the file was first found missing; None while it is where the library says.
     missing_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    #: "pending", "done" or "failed" (then ``text_error`` says why).
+    #: "pending", "done" or "failed". ``text_error``: why it failed, or, when done, that the text stopped at a limit.
     text_state: Mapped[str] = mapped_column(String, server_default="pending", index=True)
     text_error: Mapped[str | None] = mapped_column(Text)
     pages: Mapped[int | None] = mapped_column(Integer)

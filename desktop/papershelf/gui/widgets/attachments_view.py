@@ -76,6 +76,11 @@ def attachment_line(attachment: Any) -> str:
         return line + " — could not read: " + short(getattr(attachment, "text_error", None) or "unknown reason", 120)
     if state == "pending":
         return line + " — not read yet"
+    cut = getattr(
+        attachment, "text_error", None
+    )  # read, but only up to a limit: "text of the first 5000 of 6000 pages read"
+    if state == "done" and cut:
+        return line + " — " + short(cut, 120)
     return line
 
 
