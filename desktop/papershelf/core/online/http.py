@@ -10,13 +10,14 @@ which keeps the frozen installers as they are. On top of that it adds what the A
 - bounds: a body, compressed or not, over ``max_bytes`` is refused; ``gzip`` is asked for and decoded;
 - answers checked: HTML (or anything else not JSON) where JSON was expected, or non-XML where XML was, fails;
 - politeness: a User-Agent naming Papershelf, at least ``min_interval[host]`` seconds between the starts of two
-  requests to a host, and on 429/503 the wait the server asks for (``Retry-After``), at most ``max_retries``
+  requests to a host (by every process of the user, with ``shared_spacing``: see :mod:`.spacing`), and on 429/503 the wait the server asks for (``Retry-After``), at most ``max_retries``
   times and never longer than ``max_retry_wait`` in all;
 - a cache (with ``cache_dir``): bodies that came with an ETag or Last-Modified are kept, one file per URL, and
   asked for again conditionally; a 304 returns the kept body.
 
 :meth:`Client.download` streams a large answer (a PDF) into a file instead, with the same timeouts and politeness,
-its own size bound, and resume: what arrived stays in the file, and the next call asks for the rest (HTTP Range).
+its own size bound and time limit, and resume: what arrived stays in the file, and the next call asks for the rest
+(HTTP Range). A download that stalls (fewer than ``stall_bytes`` in ``stall_window`` seconds) gives up early.
 
 Every failure is a :class:`NetworkError` whose message is one line: ``<url>: <reason>``. The clock and sleep are
 injectable, so tests check the spacing and the waits without waiting. A client is for one thread at a time.
@@ -52,6 +53,7 @@ from urllib.parse import urlsplit
 import truststore
 
 from ..errors import PapershelfError
+from .spacing import SharedSpacing
 
 _log = logging.getLogger("papershelf.online")
 
@@ -136,6 +138,9 @@ class Client:
         max_retry_wait: float = 60,
         min_interval: Mapping[str, float] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        shared_spacing: SharedSpacing | None = None,
+        stall_bytes: int = 1024,
+        stall_window: float = 60,
     ) -> None:
         self.user_agent = user_agent or default_user_agent()
         self.cache_dir = cache_dir
@@ -144,6 +149,8 @@ class Client:
         self.max_bytes, self.max_retries, self.max_retry_wait = max_bytes, max_retries, max_retry_wait
         self.min_interval = dict(min_interval or {})
         self.cancelled = cancelled
+        self.shared_spacing = shared_spacing
+        self.stall_bytes, self.stall_window = stall_bytes, stall_window
         self._started: dict[str, float] = {}  # host -> clock() at the start of its last request
         self._tls = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
@@ -217,7 +224,8 @@ class Client:
 
         The whole file is at most ``max_bytes`` (default: the client's ``max_bytes``); a larger one is refused
         and its partial file removed. ``total_timeout`` bounds this call's transfer (default: the client's),
-        ``read_timeout`` each wait for data. The body is stored as sent (``Accept-Encoding: identity``).
+        ``read_timeout`` each wait for data, and fewer than ``stall_bytes`` arriving in ``stall_window``
+        seconds ends it too (a connection that stalled). The body is stored as sent (``Accept-Encoding: identity``).
         Politeness and 429/503 retries are :meth:`get`'s. ``progress(done, total)`` after each piece;
         ``cancelled()`` is asked between pieces (and while waiting), and a cancel raises NetworkError
         ``"cancelled"`` with the partial file kept. A file that cannot be written raises DownloadFileError.
@@ -277,7 +285,7 @@ class Client:
         progress: ByteProgress | None,
     ) -> Download | tuple[int, str, dict[str, str]]:
         """One GET streamed into path: the Download, or the status, reason and headers of an answer that is not one."""
-        budget = _Budget(self.read_timeout, time.monotonic() + (total_timeout or self.total_timeout))
+        budget = _Budget(self.read_timeout, total_timeout or self.total_timeout)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler(), _Redirects(), _Handler(self._tls, budget))
         request = urllib.request.Request(url, headers=dict(headers))
         try:
@@ -341,24 +349,38 @@ class Client:
                 raise DownloadFileError(f"{path}: {error.strerror or error}") from None
             if progress is not None:
                 progress(done, total)
+            window_end, window_done = time.monotonic() + self.stall_window, done  # the stall check's window
             while True:
                 self._check_cancelled(url)
-                budget.before_read()
-                chunk = answer.read1(_CHUNK)
-                if not chunk:
-                    break
-                if done + len(chunk) > limit:
-                    file.close()
-                    _discard(path)
-                    raise NetworkError(url, f"the file is more than the {limit} bytes allowed")
+                by_window = budget.before_read(until=window_end)
                 try:
-                    file.write(chunk)
-                    file.flush()  # what arrived is kept if the process ends now
-                except OSError as error:
-                    raise DownloadFileError(f"{path}: {error.strerror or error}") from None
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+                    chunk: bytes | None = answer.read1(_CHUNK)
+                except TimeoutError:
+                    if not by_window:
+                        raise
+                    chunk = None  # nothing more came before the window's end
+                if chunk == b"":
+                    break
+                if chunk:
+                    if done + len(chunk) > limit:
+                        file.close()
+                        _discard(path)
+                        raise NetworkError(url, f"the file is more than the {limit} bytes allowed")
+                    try:
+                        file.write(chunk)
+                        file.flush()  # what arrived is kept if the process ends now
+                    except OSError as error:
+                        raise DownloadFileError(f"{path}: {error.strerror or error}") from None
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+                if chunk is None or time.monotonic() >= window_end:  # what arrived is kept for the next try
+                    if done - window_done < self.stall_bytes:
+                        raise NetworkError(
+                            url,
+                            f"the server sent almost nothing for {self.stall_window:g} s ({done - window_done} bytes)",
+                        )
+                    window_end, window_done = time.monotonic() + self.stall_window, done
             try:
                 os.fsync(file.fileno())
             except OSError as error:
@@ -371,7 +393,7 @@ class Client:
 
     def _attempt(self, url: str, headers: Mapping[str, str]) -> tuple[int, str, dict[str, str], bytes]:
         """Status, reason, headers (lower-case names) and decoded body of one GET; errors become NetworkError."""
-        budget = _Budget(self.read_timeout, time.monotonic() + self.total_timeout)
+        budget = _Budget(self.read_timeout, self.total_timeout)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler(), _Redirects(), _Handler(self._tls, budget))
         request = urllib.request.Request(url, headers=dict(headers))
         try:
@@ -436,7 +458,7 @@ class Client:
             return str(error.reason)
         if isinstance(error, TimeoutError):
             if budget.expired():
-                return f"timed out: no complete answer within {self.total_timeout:g} s"
+                return f"timed out: no complete answer within {budget.total:g} s"
             if budget.sock is None:
                 return f"timed out connecting ({self.connect_timeout:g} s)"
             return f"timed out: no data for {self.read_timeout:g} s"
@@ -459,10 +481,14 @@ class Client:
     # -- politeness ----------------------------------------------------------------------------------------------
 
     def _wait_turn(self, url: str, host: str) -> None:
-        """Wait until min_interval[host] has passed since the start of the previous request to host."""
+        """Wait until min_interval[host] has passed since the start of the previous request to host (this
+        client's, and with shared_spacing any process's)."""
+        interval = self.min_interval.get(host, 0)
         last = self._started.get(host)
         if last is not None:
-            self._wait(url, last + self.min_interval.get(host, 0) - self.clock())
+            self._wait(url, last + interval - self.clock())
+        if self.shared_spacing is not None and interval > 0:
+            self.shared_spacing.take_turn(host, interval, self.clock, lambda seconds: self._wait(url, seconds))
         self._check_cancelled(url)
         self._started[host] = self.clock()
 
@@ -669,8 +695,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 class _Budget:
     """One request's time: socket timeouts that never reach past its deadline (real time, not the client's clock)."""
 
-    def __init__(self, read_timeout: float, deadline: float) -> None:
-        self.read_timeout, self.deadline = read_timeout, deadline
+    def __init__(self, read_timeout: float, total: float) -> None:
+        self.read_timeout, self.total = read_timeout, total
+        self.deadline = time.monotonic() + total
         self.sock: socket.socket | None = None  # set once connected
 
     def expired(self) -> bool:
@@ -680,13 +707,20 @@ class _Budget:
         self.sock = sock
         self.before_read()
 
-    def before_read(self) -> None:
-        """The next read waits read_timeout at most, and not past the deadline."""
-        left = self.deadline - time.monotonic()
+    def before_read(self, until: float | None = None) -> bool:
+        """The next read waits read_timeout at most, and not past the deadline (nor past ``until``, a
+        time.monotonic()); whether ``until`` is what bounds it."""
+        now = time.monotonic()
+        left = self.deadline - now
         if left <= 0:
             raise TimeoutError("total timeout")
+        wait = min(self.read_timeout, left)
+        by_until = until is not None and until - now < wait
+        if until is not None and by_until:
+            wait = max(until - now, 0.001)
         if self.sock is not None:
-            self.sock.settimeout(min(self.read_timeout, left))
+            self.sock.settimeout(wait)
+        return by_until
 
 
 class _Budgeted:

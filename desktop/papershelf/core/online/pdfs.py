@@ -3,11 +3,16 @@
 A paper's PDF is ``GET {PAPERSHELF_ARXIV_PDF}/{arxiv_id}`` (default ``https://arxiv.org/pdf``). Papers are
 queued in the library's ``download`` table (:class:`~papershelf.core.operations.downloads.QueueDownloads`), so a
 download asked for and not finished is still asked for after a restart. :func:`download` fetches them one
-by one into ``<files folder>/.partial/<paper id>.part``; what arrived stays there if the transfer stops
-(a dropped connection, Cancel, Ctrl+C, the app closed), and the next try asks only for the rest (HTTP
-Range, see :meth:`~.http.Client.download`). What arrived must start like a PDF (``%PDF-``): arXiv's
-"are you a robot?" page or an error page is refused in one line. A PDF is attached to its paper (stored
-by hash in the files folder, origin "downloaded") and leaves the queue. A failure is reported in one line,
+by one into ``<files folder>/.partial/<arXiv id>.part`` (a ``/`` in an old-style id as ``_``), under a lock
+(``<arXiv id>.lock``) another window or command downloading it respects; what arrived stays there if the
+transfer stops (a dropped connection, a stall, Cancel, Ctrl+C, the app closed), and the next try asks only for
+the rest (HTTP Range, see :meth:`~.http.Client.download`). What arrived must start with ``%PDF-`` (after
+blanks or a byte order mark at most), and not come as ``text/html``: arXiv's "are you a robot?" page or an
+error page is refused in one line. A PDF is attached to its paper (stored by hash in the files folder, origin
+"downloaded") and leaves the queue, in one change that first checks the paper still has that arXiv id (it
+may have been deleted meanwhile, and its id given to a new paper). A paper "has a PDF" only if a file of it
+is where the library says now; one whose PDFs all went missing is downloaded again (the same content puts the
+missing attachment's file back). A failure is reported in one line,
 which says whether the paper stays queued: one that will not pass (HTTP 404/410/400 and the like, a file
 larger than allowed, not an arXiv id) leaves the queue at once, so it is reported once and not tried again
 at every ``papershelf download`` or start of the app; one that may pass (no network, a timeout, 5xx, 429,
@@ -15,8 +20,11 @@ a web page instead of the PDF) stays on its queue row (``attempts``, ``error``) 
 :data:`~.operations.downloads.MAX_ATTEMPTS` tries failed. Asking for the paper again queues it anew.
 
 arXiv's rules (https://info.arxiv.org/help/api/tou.html, the same as for its API): one request every
-3 seconds to its host, and the wait a 429/503 asks for (Retry-After), both the client's job. A PDF is
-at most :data:`MAX_BYTES`.
+3 seconds to its host, and the wait a 429/503 asks for (Retry-After), both the client's job; the spacing is
+shared by every Papershelf process of the user (:data:`SPACING_FILE` in the cache folder, see
+:mod:`.spacing`), so the app and a command, or a loop of commands, together ask no faster. A PDF is at most
+:data:`MAX_BYTES`, and its transfer gives up after :data:`DOWNLOAD_TIMEOUT` seconds, or when fewer than
+:data:`STALL_BYTES` arrived in :data:`STALL_WINDOW` seconds.
 
 Auto-download: the library setting ``auto_download`` names a tag or a reading list (off by default);
 :func:`papers_to_queue` says which papers that just got the tag or joined the list should be queued.
@@ -47,9 +55,10 @@ from ..fsutil import make_private_dirs
 from ..operations import Outcome
 from ..operations import downloads as ops
 from ..operations.downloads import MAX_ATTEMPTS, AutoRule, read_rule
-from ..schema import AT, DL, LE, PT, RL, P, T
+from ..schema import DL, LE, PT, RL, P, T
 from . import arxiv
 from .http import Client, Download, DownloadFileError, NetworkError, default_user_agent
+from .spacing import SharedSpacing
 
 if TYPE_CHECKING:
     from ..attachments import Attachment
@@ -62,8 +71,17 @@ DEFAULT_PDF = "https://arxiv.org/pdf"
 MAX_BYTES = 100 * 1024 * 1024
 #: Seconds one PDF's transfer may take in all (each wait for data: the client's read timeout, 20 s).
 DOWNLOAD_TIMEOUT = 600.0
-#: Bytes read to tell a PDF from anything else (as core.pdf.sandbox.is_pdf).
+#: A transfer that brought fewer than STALL_BYTES in STALL_WINDOW seconds has stalled: it gives up (and
+#: lets go of the paper's lock) instead of dripping on until DOWNLOAD_TIMEOUT.
+STALL_BYTES = 1024
+STALL_WINDOW = 60.0
+#: The file, in the cache folder, of the last request times by host that every Papershelf process shares.
+SPACING_FILE = "request-times.json"
+#: Bytes read to tell a PDF from anything else.
 _MAGIC_WINDOW = 1024
+#: What may come before ``%PDF-`` (a few servers send a byte order mark or a blank line first).
+_LEADING = b" \t\r\n\f"
+_BOM = b"\xef\xbb\xbf"
 #: 4xx answers that may differ next time (a login, a block, a timeout, a conflict, too many requests); any
 #: other 4xx (404, 410, 400, …) is the same at every try.
 _PASSING_4XX = frozenset({401, 403, 407, 408, 409, 423, 425, 429})
@@ -151,7 +169,8 @@ def pdf_client(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Client:
-    """A client for PDFs: Papershelf's User-Agent, arXiv's spacing, :data:`MAX_BYTES`, no cache."""
+    """A client for PDFs: Papershelf's User-Agent, arXiv's spacing (shared with the user's other Papershelf
+    processes), :data:`MAX_BYTES`, the stall limit, no cache."""
     return Client(
         user_agent=default_user_agent(),
         min_interval=min_interval(),
@@ -159,6 +178,9 @@ def pdf_client(
         cancelled=cancelled,
         clock=clock,
         sleep=sleep,
+        shared_spacing=SharedSpacing(paths.cache_dir() / SPACING_FILE),
+        stall_bytes=STALL_BYTES,
+        stall_window=STALL_WINDOW,
     )
 
 
@@ -186,14 +208,13 @@ def queue(library: Library, paper_ids: Iterable[int]) -> Outcome:
     return library.run(ops.QueueDownloads(tuple(paper_ids)))
 
 
-def has_pdf(conn: Connection, ids: Sequence[int]) -> set[int]:
-    """Those of ids with a PDF attached whose file is not missing."""
-    found: set[int] = set()
-    for start in range(0, len(ids), 30_000):
-        chunk = list(ids[start : start + 30_000])
-        statement = select(AT.c.paper_id).where(AT.c.paper_id.in_(chunk), AT.c.missing_since.is_(None))
-        found.update(conn.execute(statement).scalars())
-    return found
+def has_pdf(library: Library, ids: Sequence[int]) -> set[int]:
+    """Those of ids with a PDF attached whose file is where the library says, now (not only as far as
+    the last check knew: a file deleted or moved away since does not count)."""
+    from ..attachments import attachments_of
+
+    found = attachments_of(library, ids)
+    return {pid for pid, files in found.items() if any(not f.missing for f in files)}
 
 
 def _arxiv_ids(conn: Connection, ids: Sequence[int]) -> dict[int, str | None]:
@@ -232,7 +253,7 @@ def download(
         else:
             ids = list(dict.fromkeys(paper_ids))
         arxiv_of = _arxiv_ids(conn, ids)
-        have = has_pdf(conn, ids)
+    have = has_pdf(library, ids)
     missing = [pid for pid in ids if pid not in arxiv_of]
     if missing:
         raise PapershelfError(f"no paper with id {missing[0]}")
@@ -300,7 +321,7 @@ def _download_one(
             progress(DownloadProgress(index, count, pid, aid, done, total))
 
     report(0, None)
-    part = folder / f"{pid}.part"
+    part = folder / f"{file_key(aid)}.part"
     try:
         url = pdf_url(aid)
     except NetworkError as exc:  # PAPERSHELF_ARXIV_PDF is not a URL: the setting's fault, not the paper's
@@ -309,7 +330,7 @@ def _download_one(
         return failed(str(exc), final=True)
     try:
         make_private_dirs(folder)
-        with _only_one(folder / f"{pid}.lock") as mine:
+        with _only_one(folder / f"{file_key(aid)}.lock") as mine:
             if not mine:
                 return DownloadResult(pid, aid, "skipped", "being downloaded by another Papershelf window or command")
             return _fetch_and_attach(library, web, part, url, pid, aid, report, cancelled, max_bytes, failed)
@@ -349,7 +370,7 @@ def _fetch_and_attach(
     if problem is not None:
         _remove(part, part.with_name(part.name + ".json"))
         return failed(f"{url}: {problem}; nothing was attached")
-    named = folder / f"{aid.replace('/', '_')}.pdf"  # the name the attachment keeps
+    named = folder / f"{file_key(aid)}.pdf"  # the name the attachment keeps
     try:
         _remove(named)
         if os.path.lexists(named):  # never renamed over a link, a folder or a device
@@ -357,11 +378,14 @@ def _fetch_and_attach(
         os.replace(part, named)
     except OSError as exc:
         return failed(f"{named}: {exc.strerror or exc}")
-    from ..attachments import attach
-
     try:
-        attachment = attach(library, pid, named, origin="downloaded")
+        attachment, found_again = _attach(library, pid, aid, named)
     except PapershelfError as exc:
+        if isinstance(exc, ops.PaperChanged) or not _same_paper(library, pid, aid):
+            _remove(named, part, part.with_name(part.name + ".json"))  # for another paper now: not kept
+            with db.read(library.engine) as conn:  # a paper whose arXiv id changed is still queued, for the new one
+                still = bool(ops.queue_rows(conn, [pid]))
+            return DownloadResult(pid, aid, "failed", str(ops.PaperChanged(pid)), queued=still)
         try:
             if not os.path.lexists(part):
                 os.replace(named, part)  # kept whole: the next try gets it from here without asking arXiv
@@ -369,15 +393,42 @@ def _fetch_and_attach(
             pass
         return failed(str(exc))
     _remove(named, part.with_name(part.name + ".json"))
-    library.run(ops.UnqueueDownloads((pid,)))
     resumed = f", resumed at {_size(got.resumed_from)}" if got.resumed_from else ""
-    message = f"downloaded {named.name} ({_size(got.size)}{resumed})"
+    again = "; it is the PDF that was missing, found again" if found_again else ""
+    message = f"downloaded {named.name} ({_size(got.size)}{resumed}){again}"
     return DownloadResult(pid, aid, "downloaded", message, attachment, got.size, got.resumed_from)
+
+
+def file_key(arxiv_id: str) -> str:
+    """The name an arXiv id's files in the .partial folder go by: ``hep-th/9901001`` → ``hep-th_9901001``.
+
+    Keyed by the arXiv id, not the paper id: SQLite gives a deleted paper's id to the next paper made."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", arxiv_id)
+
+
+def _same_paper(library: Library, pid: int, aid: str) -> bool:
+    with db.read(library.engine) as conn:
+        return ops.same_paper(conn, pid, aid)
+
+
+def _attach(library: Library, pid: int, aid: str, named: Path) -> tuple[Attachment, bool]:
+    """Attach the file to paper pid if it still has the arXiv id aid (PaperChanged if not), and take it out of
+    the queue, as one change; the attachment, and whether it is a missing PDF of the paper found again."""
+    from .. import attachments
+
+    if not _same_paper(library, pid, aid):  # nothing copied into the files folder for a paper that went
+        raise ops.PaperChanged(pid)
+    operation = attachments.prepare_attach(library, pid, named, origin="downloaded")
+    outcome = attachments.run_attaching(library, ops.AttachDownloaded(operation, pid, aid), operation.row)
+    attachment_id, changed = outcome.result
+    found_again = changed and operation.replaces == attachment_id
+    attachment = next(a for a in attachments.attachments_of(library, [pid])[pid] if a.id == attachment_id)
+    return attachment, found_again
 
 
 @contextmanager
 def _only_one(lock: Path) -> Iterator[bool]:
-    """Whether this process got the paper's download lock (another window or command may hold it); kept
+    """Whether this process got the arXiv id's download lock (another window or command may hold it); kept
     until the end of the ``with``, and then its file removed (on Windows, where an open file cannot be
     removed, the file stays). A lock on a file removed meanwhile is not one: its holder was finishing."""
     fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o600)
@@ -422,17 +473,22 @@ def _for_good(error: NetworkError) -> bool:
 
 
 def _not_a_pdf(got: Download) -> str | None:
-    """Why what arrived is not a PDF (an HTML page: arXiv's robot check or an error page), or None if it is one."""
+    """Why what arrived is not a PDF, or None if it is one: it must start with ``%PDF-`` (after a byte order
+    mark or blanks at most), and a ``text/html`` answer is a web page (arXiv's robot check or an error page)
+    whatever its body says."""
     try:
         with open(got.path, "rb") as file:
             head = file.read(_MAGIC_WINDOW)
     except OSError as exc:
         return f"could not read what arrived ({exc.strerror or exc})"
-    if b"%PDF-" in head:
-        return None
     content_type = " ".join(got.headers.get("content-type", "").split())[:80] or "no Content-Type"
+    web_page = f"the server sent a web page ({content_type}), not a PDF: perhaps a captcha or an error page"
+    if content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"):
+        return web_page
+    if head.removeprefix(_BOM).lstrip(_LEADING).startswith(b"%PDF-"):
+        return None
     if b"<html" in head.lower() or b"<!doctype html" in head.lower() or "html" in content_type.lower():
-        return f"the server sent a web page ({content_type}), not a PDF: perhaps a captcha or an error page"
+        return web_page
     if not head:
         return "the server sent an empty file, not a PDF"
     return f"the server sent something that is not a PDF ({content_type})"
@@ -500,8 +556,8 @@ def papers_to_queue(library: Library, paper_ids: Iterable[int]) -> list[int]:
             matching.update(conn.execute(statement).scalars())
         candidates = [pid for pid in ids if pid in matching]
         arxiv_of = _arxiv_ids(conn, candidates)
-        have = has_pdf(conn, candidates)
         waiting = set(ops.queue_rows(conn, candidates))
+    have = has_pdf(library, candidates)
     return [pid for pid in candidates if arxiv_of.get(pid) and pid not in have and pid not in waiting]
 
 

@@ -1,7 +1,8 @@
 """Operations on the download queue (the ``download`` table) and the auto-download setting.
 
 A queued paper waits for its arXiv PDF (``core/online/pdfs.py`` fetches it); its row keeps how often a
-download failed and why, and goes when the PDF is attached, when a download fails for good (a 404), or after
+download failed and why, and goes when the PDF is attached (:class:`AttachDownloaded`, which first checks the
+paper is still the one the PDF was downloaded for), when a download fails for good (a 404), or after
 :data:`MAX_ATTEMPTS` failed tries. The ``auto_download`` setting names the tag or
 reading list whose papers get their PDF queued automatically (``{"tag": NAME}`` or ``{"list": NAME}``;
 no row: off).
@@ -17,8 +18,8 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import PapershelfError
-from ..schema import DL, RL, ST
-from .base import Changes, Operation, Outcome, clean_list_name, clean_tag, list_id, now, require
+from ..schema import DL, RL, ST, P
+from .base import Batch, Changes, Operation, Outcome, clean_list_name, clean_tag, list_id, now, require
 
 #: The setting's key in the ``setting`` table.
 AUTO_DOWNLOAD = "auto_download"
@@ -121,6 +122,47 @@ class UnqueueDownloads(Operation):
         queued = queue_rows(conn, ids)
         outcome = SetDownloadRows((), tuple(ids), self.label).apply(conn)
         return Outcome(outcome.changes, outcome.inverse, len(queued))
+
+
+def same_paper(conn: Connection, paper_id: int, arxiv_id: str) -> bool:
+    """Whether paper ``paper_id`` exists and has the arXiv id ``arxiv_id``."""
+    found = conn.execute(select(P.c.arxiv_id).where(P.c.id == paper_id)).first()
+    return found is not None and found.arxiv_id == arxiv_id
+
+
+class PaperChanged(PapershelfError):
+    """The paper a PDF was downloaded for was deleted, or has another arXiv id, since the download began."""
+
+    def __init__(self, paper_id: int) -> None:
+        self.paper_id = paper_id
+        super().__init__(
+            f"paper {paper_id} was deleted (or changed its arXiv id) while its PDF downloaded; nothing attached"
+        )
+
+
+@dataclass(frozen=True)
+class AttachDownloaded(Operation):
+    """Attach a downloaded PDF (``attach``, an ``AttachPdf``) and take its paper out of the queue, as one change.
+
+    In the same transaction it first checks that paper ``paper_id`` still has the arXiv id ``arxiv_id`` the
+    PDF was downloaded for, and raises :class:`PaperChanged` if not: the paper may have been deleted during
+    the download and SQLite given its id to the next paper made (by the app or a ``papershelf import``).
+    The result is ``attach``'s.
+    """
+
+    attach: Operation
+    paper_id: int
+    arxiv_id: str
+
+    @property
+    def label(self) -> str:
+        return self.attach.label
+
+    def apply(self, conn: Connection) -> Outcome:
+        if not same_paper(conn, self.paper_id, self.arxiv_id):
+            raise PaperChanged(self.paper_id)
+        outcome = Batch((self.attach, UnqueueDownloads((self.paper_id,))), self.label).apply(conn)
+        return Outcome(outcome.changes, outcome.inverse, outcome.result[0])
 
 
 class Failure(NamedTuple):
