@@ -29,12 +29,16 @@ paper ids (numeric id, citation key or arXiv id), --list NAME or --tag TAG.
 Each paper is queued first, so a download that does not finish (no network,
 Ctrl+C) stays queued, and what arrived is kept: `papershelf download` with
 nothing else (or --queued) continues the queue from there. One line per paper:
-downloaded, already has a PDF, no arXiv id, or failed with the reason and
-whether it stays queued. A failure that will not pass (HTTP 404 or 410, not an
-arXiv id, too large) leaves the queue at once, any other after 5 failed tries;
-`papershelf download ID` asks for such a paper again. The
-PDFs come from $PAPERSHELF_ARXIV_PDF/ID (default https://arxiv.org/pdf/ID),
-one request every 3 seconds as arXiv asks.
+downloaded, already has a PDF (one whose file went missing does not count: it
+is downloaded again), no arXiv id, or failed with the reason and whether it
+stays queued. A failure that will not pass (HTTP 404 or 410, not an arXiv id,
+too large) leaves the queue at once, any other after 5 failed tries;
+`papershelf download ID` asks for such a paper again. A transfer that brings
+almost nothing (under 1 KB) for 60 seconds, or is not done in 10 minutes,
+fails and stays queued, what arrived kept. A web page instead of the PDF (a
+captcha) is refused. The PDFs come from $PAPERSHELF_ARXIV_PDF/ID (default
+https://arxiv.org/pdf/ID), one request every 3 seconds as arXiv asks, counted
+over every Papershelf window and command running at the time.
 
 --auto tag:NAME or --auto list:NAME queues the PDF of each paper that gets
 that tag or joins that list from then on (with `papershelf tag` or `lists

@@ -151,7 +151,7 @@ def test_ctrl_c_keeps_what_arrived_and_the_next_download_continues(run, papers, 
     server.add("/pdf/2301.00001", [pdf_reply(trickle=0.003), pdf_reply()])
 
     def ctrl_c_when_some_arrived() -> None:
-        part = paths.files_dir(papers) / ".partial" / "1.part"
+        part = paths.files_dir(papers) / ".partial" / "2301.00001.part"
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not (part.exists() and part.stat().st_size >= 50):
             time.sleep(0.01)
@@ -168,7 +168,7 @@ def test_ctrl_c_keeps_what_arrived_and_the_next_download_continues(run, papers, 
         "papershelf: stopped; 2 still queued and what arrived is kept: `papershelf download` continues from there"
     )
     with Library(papers) as library:
-        kept = (pdfs.partial_dir(library) / "1.part").read_bytes()
+        kept = (pdfs.partial_dir(library) / "2301.00001.part").read_bytes()
     assert 50 <= len(kept) < len(PDF) and PDF.startswith(kept)
     assert queued(papers) == [1, 4]
 
@@ -255,3 +255,36 @@ def test_a_bad_rule_is_a_usage_error(run, papers, rule):
         f"papershelf: error: download --auto: {rule.strip()!r} is not tag:NAME, list:NAME or off"
     )
     assert run("download", "--auto")[1] == "auto-download: off\n"
+
+
+def test_a_loop_of_single_downloads_keeps_arxivs_spacing(run, papers, server, monkeypatch):
+    # Review: `for id in …; do papershelf download $id; done` asked arXiv once a second, each command on its own.
+    monkeypatch.setattr(arxiv, "MIN_INTERVAL", 0.5)
+    for ident in ("1", "3", "4"):
+        assert run("download", ident)[0] == 0
+    times = [r.time for r in server.requests]
+    assert len(times) == 3 and min(b - a for a, b in zip(times, times[1:])) >= 0.45, times
+
+
+def test_a_page_that_only_mentions_pdf_is_refused_and_stays_queued(run, papers, server):
+    server.add("/pdf/2301.00001", Reply.html("<html><body>captcha %PDF- </body></html>"))
+    code, out, _ = run("download", "1")
+    assert code == 1 and "sent a web page (text/html; charset=utf-8), not a PDF" in out
+    assert out.rstrip().endswith("still queued (1 of 5 tries failed)") and pdf_of(papers, 1) is None
+    server.add("/pdf/2301.00001", pdf_reply())
+    assert run("download")[1] == "1 (2301.00001): downloaded 2301.00001.pdf (743 bytes)\n"
+
+
+def test_a_paper_whose_pdf_went_missing_is_downloaded_again(run, papers, server):
+    # Review: z2's only PDF was MISSING after a restore, and `download z2` said "already has a PDF".
+    run("download", "1")
+    with Library(papers) as library:
+        [pdf] = attachments.attachments_of(library, [1])[1]
+    pdf.path.unlink()
+    code, out, _ = run("download", "1")
+    assert (code, out) == (
+        0,
+        "1 (2301.00001): downloaded 2301.00001.pdf (743 bytes); it is the PDF that was missing, found again\n",
+    )
+    assert pdf_of(papers, 1) == PDF
+    assert "MISSING" not in run("files")[1]
