@@ -637,3 +637,30 @@ def test_enter_opens_the_readable_pdf_before_one_that_could_not_be_read(shelf, t
     assert att.pdf_for(shelf, pid) == first.path
     first.path.unlink()
     assert att.pdf_for(shelf, pid) is None
+
+
+# --- The app's attach: the copy settled after the change (attack review, finding 13) ----------------------------
+
+
+def test_settle_copies_trashes_a_copy_a_failed_or_needless_attach_did_not_keep(shelf, tmp_path):
+    """The app prepares on a worker, then runs the operation as an undoable step, then settles (as here)."""
+    a, b = ids(shelf)[:2]
+    # Failed: the paper went between the copy and the change.
+    failing = att.prepare_attach(shelf, a, pdf_copy(tmp_path))
+    shelf.delete_papers([a])
+    with pytest.raises(PapershelfError):
+        shelf.run(failing)
+    att.settle_copies(shelf, failing)
+    assert stored_files(shelf) == [".trash/" + failing.row["path"]]
+    # Needless: a linked attach of the same bytes landed first (both prepared before either ran).
+    linked = att.prepare_attach(shelf, b, pdf_copy(tmp_path, LOOP), link=True)
+    stored = att.prepare_attach(shelf, b, pdf_copy(tmp_path, LOOP, "again.pdf"))
+    shelf.run(linked)
+    assert shelf.run(stored).result[1] is False
+    att.settle_copies(shelf, stored)
+    assert not (att.files_dir(shelf) / stored.row["path"]).exists()
+    # Kept: a copy the change references stays where it is.
+    kept = att.prepare_attach(shelf, b, pdf_copy(tmp_path, name="kept.pdf"))
+    shelf.run(kept)
+    att.settle_copies(shelf, kept)
+    assert (att.files_dir(shelf) / kept.row["path"]).read_bytes() == HELLO.read_bytes()

@@ -223,6 +223,32 @@ def test_a_file_that_is_not_a_pdf_is_one_line_and_changes_nothing(papers, qtbot,
     assert window.undo_stack.count() == 1  # the import only
 
 
+def test_an_attach_to_a_paper_deleted_meanwhile_leaves_no_stray_copy(papers, qtbot, tmp_path, monkeypatch, dialogs):
+    """Review: the app's attach stored the copy, the paper went before the change ran, and the copy stayed in the
+    files folder with nothing pointing to it (the command line moves such a copy to the trash)."""
+    from papershelf.core import attachments as core_attachments
+
+    window = papers
+    paper_id = window.table.current_id()
+    pdf = write_pdf(tmp_path, "orphan.pdf", ["Orphan"])
+    prepare = core_attachments.prepare_attach
+
+    def prepared_then_deleted(library, pid, path, **kwargs):
+        operation = prepare(library, pid, path, **kwargs)
+        library.delete_papers([pid])  # another window or `papershelf delete`, while the copy was made
+        return operation
+
+    monkeypatch.setattr(core_attachments, "prepare_attach", prepared_then_deleted)
+    window.pdf_flow.attach_files(paper_id, [pdf])
+    wait_pdf_idle(qtbot, window)
+    assert dialogs.shown and "no paper" in " ".join(dialogs.shown[0]).lower()
+    dialogs.shown.clear()
+    files = core_attachments.files_dir(window.library)
+    left = sorted(p.relative_to(files).parts[0] for p in files.rglob("*.pdf"))
+    assert left == [".trash"]  # the copy is in the trash, not among the stored files
+    assert pdf.exists()
+
+
 # --- Enter, Shift+Enter -----------------------------------------------------------------------------------------
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "prepare_file",
     "run_attaching",
     "settle",
+    "settle_copies",
     "sha256_of",
     "store_file",
     "stored_name",
@@ -286,6 +287,22 @@ def run_attaching(library: Library, operation: ops.Operation, row: dict[str, Any
     finally:
         if row["kind"] == "stored":
             settle(library, [row["path"]])
+
+
+def settle_copies(library: Library, operation: ops.Operation) -> None:
+    """After an operation that attaches files ran, or failed: a stored copy it brought in that no attachment
+    references (the paper went meanwhile, or had that file already) leaves the files folder for its trash.
+
+    :func:`run_attaching` does this at once; the app queues it on its writer thread right after the operation
+    (its attach, drop and Locate… prepare the copy on a worker, then run the operation as an undoable step).
+    """
+    if isinstance(operation, ops.AttachPdf | ops.AttachToNewPaper):
+        rows = [operation.row]
+    elif isinstance(operation, ops.UpdateAttachments):
+        rows = [values for _aid, values in operation.updates]
+    else:
+        rows = []
+    settle(library, [row["path"] for row in rows if row.get("kind") == "stored" and row.get("path")])
 
 
 def attach(

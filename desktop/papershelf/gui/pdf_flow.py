@@ -302,10 +302,19 @@ class PdfFlow(QObject):
 
         for operation in prepared:
             if not isinstance(operation, PapershelfError):
-                self._w.edits.run(operation, on_done=lambda outcome: self._attached(library, outcome))
+                self._run_attaching(library, operation, lambda outcome: self._attached(library, outcome))
         problems = [str(p) for p in prepared if isinstance(p, PapershelfError)]
         if problems:
             self._say_problems(problems)
+
+    def _run_attaching(self, library: Library, operation: Any, on_done: Callable[[Any], None]) -> None:
+        """Run an attaching operation as one undoable step; queued right after it on the writer thread, a stored
+        copy it did not keep (it failed, or the paper had the file) leaves the files folder for its trash, as
+        ``papershelf attach`` does (``attachments.settle_copies``)."""
+        from ..core.attachments import settle_copies
+
+        if self._w.edits.run(operation, on_done=on_done):
+            self._w.runner.submit(library, lambda opened: settle_copies(opened, operation))
 
     def _attached(self, library: Library, outcome: Any) -> None:
         attachment_id, attached = outcome.result
@@ -366,7 +375,7 @@ class PdfFlow(QObject):
                 self._select_later(paper_id)
                 self.index(library, [attachment_id], quiet=True)
 
-            self._w.edits.run(operation, on_done=landed)
+            self._run_attaching(library, operation, landed)
         problems = [str(found) for _path, found in prepared if isinstance(found, PapershelfError)]
         if problems:
             self._say_problems(problems)
@@ -404,6 +413,7 @@ class PdfFlow(QObject):
             row = attachments.prepare_file(library, path, link=missing.kind == "linked")
             others = attachments.attachments_of(library, [missing.paper_id]).get(missing.paper_id, [])
             if any(a.sha256 == row["sha256"] and a.id != attachment_id for a in others):
+                attachments.settle(library, [row["path"]])  # a stored copy made for nothing: to the trash
                 raise PapershelfError(f"{path}: the paper has this PDF already")
             values = {k: row[k] for k in ("kind", "path", "size", "sha256", "mtime")}
             values |= {"missing_since": None, "text_state": "pending", "text_error": None}
@@ -415,7 +425,7 @@ class PdfFlow(QObject):
                 self.pdfsChanged.emit()
                 self.index(library, [attachment_id], quiet=True)
 
-            self._w.edits.run(operation, on_done=landed)
+            self._run_attaching(library, operation, landed)
 
         self._queue(_Job(f"Checking {name_of(path)}", run, done, library, "locating the PDF"))
 
