@@ -300,6 +300,34 @@ def test_files_verify_notices_a_file_changed_outside_the_app_and_reads_it_again(
     assert "paper.pdf (1.1 KB, linked, 2 pages)" in out
 
 
+def test_a_link_in_place_of_a_stored_pdf_is_never_taken_opened_or_backed_up(run, papers, tmp_path, files_dir, opener):
+    """Review: `files --verify` recorded /etc/passwd's hash for a link put in a stored file's place, and
+    `backup --with-files` then archived /etc/passwd."""
+    import zipfile
+
+    assert run("attach", "1", str(copy(tmp_path)))[0] == 0
+    stored = files_dir / HELLO_SHA[:2] / f"{HELLO_SHA}.pdf"
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/sh\n", encoding="utf-8")
+    stored.unlink()
+    stored.symlink_to(secret)
+    code, out, _ = run("files", "--verify")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        f"paper 1: paper.pdf: {stored} was replaced by a link; left as it is, "
+        "and the PDF counts as missing until it is found again by its content"
+    )
+    assert "paper.pdf (743 bytes, stored, 1 page)" in out and "(MISSING)" in out  # its old hash and size kept
+    code, _, err = run("open", "1")
+    assert code == 1 and "paper.pdf is missing" in err and not opener.exists()
+    archive = tmp_path / "b2.zip"
+    code, _, err = run("backup", "--with-files", str(archive))
+    assert code == 1 and f"{stored}: not a regular file; left out of the backup" in err
+    with zipfile.ZipFile(archive) as packed:
+        assert all(b"root:x:0:0" not in packed.read(name) for name in packed.namelist())
+    assert stored.is_symlink() and secret.read_text(encoding="utf-8").startswith("root:")
+
+
 def test_deleting_a_paper_moves_its_stored_pdf_to_the_trash(run, papers, tmp_path, files_dir):
     assert run("attach", "1", str(copy(tmp_path)))[0] == 0
     assert run("delete", "1")[0] == 0
