@@ -643,7 +643,7 @@ def test_a_damaged_or_unusable_spacing_file_costs_nothing_but_the_sharing(tmp_pa
         assert not (tmp_path / "elsewhere.json").exists()  # never written through a link
 
 
-def test_a_time_later_than_now_counts_as_no_request(tmp_path, fake):
+def test_a_turn_booked_implausibly_far_ahead_counts_as_no_request(tmp_path, fake):
     from papershelf.core.online.spacing import SharedSpacing
 
     path = tmp_path / "times.json"

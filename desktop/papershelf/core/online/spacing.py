@@ -2,16 +2,16 @@
 
 arXiv asks for one request every 3 seconds, from all of a user's programs together: the app and a
 ``papershelf download`` running at once, or a shell loop of ``papershelf download ID``, each start their
-own client. :class:`SharedSpacing` keeps, in one small JSON file (``{"host": time}``), when each host was
-last asked; a request first takes its turn there: under an exclusive lock on the file (``flock`` on POSIX,
-``msvcrt.locking`` on Windows, held only to read and write the file, never while waiting) it reads the
-host's last time, and either records now and goes, or lets go of the lock, waits what is left and tries
-again.
+own client. :class:`SharedSpacing` keeps, in one small JSON file (``{"host": time}``), when each host's
+latest request is due; a request first takes its turn there: under an exclusive lock on the file
+(``flock`` on POSIX, ``msvcrt.locking`` on Windows, held only to read and write the file, never while
+waiting) it books the first free turn, ``interval`` after the latest one booked (or now), lets go of the
+lock and waits for it. Processes asking at once so take turns in the order they asked.
 
-The times are the client's clock (``time.monotonic``, which every process of a machine shares). A time
-later than now (the machine restarted) or an unreadable file counts as no request, so it can only cost
-one early request; a file that cannot be opened or locked (a read-only folder, a lock held too long)
-leaves the client with its own spacing, with a warning in the log.
+The times are the client's clock (``time.monotonic``, which every process of a machine shares). A turn
+booked more than :data:`MAX_AHEAD` seconds ahead (the machine restarted) or an unreadable file counts as
+no request, so it can only cost one early request; a file that cannot be opened or locked (a read-only
+folder, a lock held too long) leaves the client with its own spacing, with a warning in the log.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ _log = logging.getLogger("papershelf.online")
 
 #: How long to try for the lock (others hold it only to read and write a few bytes).
 LOCK_WAIT = 5.0
+#: The furthest ahead a turn can be booked in earnest (many processes waiting); a later one is not believed.
+MAX_AHEAD = 600.0
 #: Hosts kept in the file (the most recently asked).
 MAX_HOSTS = 50
 #: The largest file read: a few hosts' times.
@@ -47,24 +49,23 @@ class SharedSpacing:
         self.path = path
 
     def take_turn(self, host: str, interval: float, clock: Callable[[], float], wait: Callable[[float], None]) -> bool:
-        """Wait (with ``wait``) until ``interval`` seconds have passed since any process's last request to
-        ``host``, and record this one as the last. False if the file could not be used (nothing waited
-        then); ``wait`` may raise (a cancel), and then nothing is recorded."""
-        while True:
-            try:
-                with self._locked() as fd:
-                    times = _read(fd)
-                    now = clock()
-                    last = times.get(host)
-                    if last is None or last > now or now >= last + interval:
-                        times[host] = now
-                        _write(fd, times)
-                        return True
-                    left = last + interval - now
-            except OSError as exc:
-                _log.warning("%s: cannot share the request spacing (%s); spacing this process only", self.path, exc)
-                return False
-            wait(left)  # outside the lock: the others read and write meanwhile
+        """Book the first turn for ``host`` at least ``interval`` seconds after every turn any process booked,
+        and wait for it (with ``wait``, which may raise: a cancel leaves the turn unused). False if the file
+        could not be used (nothing waited then)."""
+        try:
+            with self._locked() as fd:
+                times = _read(fd)
+                now = clock()
+                last = times.get(host)
+                turn = now if last is None or last > now + MAX_AHEAD else max(now, last + interval)
+                times[host] = turn
+                _write(fd, times)
+        except OSError as exc:
+            _log.warning("%s: cannot share the request spacing (%s); spacing this process only", self.path, exc)
+            return False
+        if turn > now:
+            wait(turn - now)  # outside the lock: the others book their turns meanwhile
+        return True
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[int]:
