@@ -242,9 +242,8 @@ def _read_text(library: Library, attachment_ids: list[int]) -> int:
         if result.state == "failed":
             print(visible(f"papershelf: warning: {result.name}: {result.error}; it stays attached"), file=sys.stderr)
         else:
-            pages = f"{result.pages} page{'' if result.pages == 1 else 's'}"
             notes = f", {highlights(result.annotations)}" if result.annotations else ""
-            print(visible(f"  {result.name}: text of {pages} read{notes}"))
+            print(visible(f"  {result.name}: {result.text_read}{notes}"))
     return 0
 
 
@@ -433,6 +432,8 @@ def _problem(a: Attachment) -> str:
         return f"  ({reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + '…'})"
     if a.text_state == "pending":
         return "  (text not read yet)"
+    if a.text_error:  # read, but cut at a limit: "text of the first 5000 of 6000 pages read"
+        return f"  ({' '.join(a.text_error.split())})"
     return ""
 
 
