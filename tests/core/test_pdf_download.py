@@ -739,3 +739,13 @@ def test_auto_download_queues_a_paper_whose_pdf_went_missing(lib, server, fake):
     assert pdfs.papers_to_queue(lib, [ALPHA]) == []
     attached(lib, ALPHA)[0].path.unlink()
     assert pdfs.papers_to_queue(lib, [ALPHA]) == [ALPHA]
+
+
+def test_a_slow_but_steady_download_is_no_stall(lib, server, fake, monkeypatch):
+    # Each window brings enough: the download goes on across windows (a timed-out socket cannot be read again,
+    # so the wait for data is cut at a window's end only when that window fell short).
+    monkeypatch.setattr(pdfs, "STALL_WINDOW", 0.2)
+    monkeypatch.setattr(pdfs, "STALL_BYTES", 10)
+    server.add("/pdf/2301.00001", pdf_reply(trickle=0.003))
+    [result] = pdfs.download(lib, [ALPHA], client=web(fake))
+    assert result.state == "downloaded", result.message

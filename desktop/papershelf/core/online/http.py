@@ -10,8 +10,9 @@ which keeps the frozen installers as they are. On top of that it adds what the A
 - bounds: a body, compressed or not, over ``max_bytes`` is refused; ``gzip`` is asked for and decoded;
 - answers checked: HTML (or anything else not JSON) where JSON was expected, or non-XML where XML was, fails;
 - politeness: a User-Agent naming Papershelf, at least ``min_interval[host]`` seconds between the starts of two
-  requests to a host (by every process of the user, with ``shared_spacing``: see :mod:`.spacing`), and on 429/503 the wait the server asks for (``Retry-After``), at most ``max_retries``
-  times and never longer than ``max_retry_wait`` in all;
+  requests to a host (by every process of the user, with ``shared_spacing``: see :mod:`.spacing`), and on
+  429/503 the wait the server asks for (``Retry-After``), at most ``max_retries`` times and never longer than
+  ``max_retry_wait`` in all;
 - a cache (with ``cache_dir``): bodies that came with an ETag or Last-Modified are kept, one file per URL, and
   asked for again conditionally; a 304 returns the kept body.
 
@@ -225,7 +226,8 @@ class Client:
         The whole file is at most ``max_bytes`` (default: the client's ``max_bytes``); a larger one is refused
         and its partial file removed. ``total_timeout`` bounds this call's transfer (default: the client's),
         ``read_timeout`` each wait for data, and fewer than ``stall_bytes`` arriving in ``stall_window``
-        seconds ends it too (a connection that stalled). The body is stored as sent (``Accept-Encoding: identity``).
+        seconds ends it too (a connection that stalled). The body is stored as sent (``Accept-Encoding:
+        identity``).
         Politeness and 429/503 retries are :meth:`get`'s. ``progress(done, total)`` after each piece;
         ``cancelled()`` is asked between pieces (and while waiting), and a cancel raises NetworkError
         ``"cancelled"`` with the partial file kept. A file that cannot be written raises DownloadFileError.
@@ -352,7 +354,10 @@ class Client:
             window_end, window_done = time.monotonic() + self.stall_window, done  # the stall check's window
             while True:
                 self._check_cancelled(url)
-                by_window = budget.before_read(until=window_end)
+                # The wait is cut at the window's end only if the window falls short already: a socket that
+                # timed out cannot be read again.
+                short = done - window_done < self.stall_bytes
+                by_window = budget.before_read(until=window_end if short else None)
                 try:
                     chunk: bytes | None = answer.read1(_CHUNK)
                 except TimeoutError:
