@@ -535,7 +535,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
             # Streamed; bidi and C1 characters, which json leaves raw, are escaped for the terminal.
             encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
-            for chunk in encoder.iterencode([_paper_json(p) for p in library.iter_papers(ids)]):
+            pdfs = cli_attach.pdf_json_by_paper(library)  # each paper as show --json gives it, PDFs included
+            papers = [_paper_json(p) | {"pdfs": pdfs.get(p.id, [])} for p in library.iter_papers(ids)]
+            for chunk in encoder.iterencode(papers):
                 sys.stdout.write(json_safe(chunk))
             print()
         elif ids:

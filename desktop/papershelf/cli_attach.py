@@ -450,20 +450,30 @@ def pdf_json(library: Library, paper_id: int) -> list[dict[str, object]]:
     """The paper's PDFs as ``papershelf show --json`` gives them."""
     from .core import attachments
 
-    found = attachments.attachments_of(library, [paper_id]).get(paper_id, [])
-    return [
-        {
-            "name": a.name,
-            "path": str(a.path),
-            "kind": a.kind,
-            "size": a.size,
-            "pages": a.pages,
-            "missing": a.missing,
-            "text_state": a.text_state,
-            "text_error": a.text_error,
-        }
-        for a in found
-    ]
+    return [_json(a) for a in attachments.attachments_of(library, [paper_id]).get(paper_id, [])]
+
+
+def pdf_json_by_paper(library: Library) -> dict[int, list[dict[str, object]]]:
+    """Every paper's PDFs as ``show --json`` gives them, for ``list --json`` (one query, whatever the list's size)."""
+    from .core import attachments
+
+    by_paper: dict[int, list[dict[str, object]]] = {}
+    for a in attachments.all_attachments(library):
+        by_paper.setdefault(a.paper_id, []).append(_json(a))
+    return by_paper
+
+
+def _json(a: Attachment) -> dict[str, object]:
+    return {
+        "name": a.name,
+        "path": str(a.path),
+        "kind": a.kind,
+        "size": a.size,
+        "pages": a.pages,
+        "missing": a.missing,
+        "text_state": a.text_state,
+        "text_error": a.text_error,
+    }
 
 
 def human_size(size: int) -> str:

@@ -473,6 +473,9 @@ def test_show_json_lists_the_pdfs(run, papers, tmp_path, files_dir):
         },
     ]
     assert json.loads(run("show", "2", "--json")[1])["pdfs"] == []
+    # list --json gives each paper as show --json does, PDFs included.
+    listed = {paper["id"]: paper for paper in json.loads(run("list", "--json")[1])}
+    assert listed[1] == json.loads(out) and listed[2]["pdfs"] == []
 
 
 def test_one_highlight_is_said_in_the_singular(run, papers, tmp_path):
