@@ -570,3 +570,16 @@ def test_retry_after_is_honoured(api):
     found, errors = arxiv.fetch(client, ["2509.01234"])
     assert list(found) == ["2509.01234"] and errors == []
     assert sum(fake.sleeps) >= 7
+
+
+def test_the_apps_clients_share_arxivs_spacing_with_other_processes(online_server, monkeypatch):
+    """The app and a command at once (two clients, each its own memory) still ask the API once every 3 s."""
+    from papershelf.core.online import fetching
+
+    monkeypatch.setenv("PAPERSHELF_ARXIV_API", online_server.url + "/api/query")
+    online_server.add("/api/query", [Reply(b"<feed/>"), Reply(b"<feed/>")])
+    waits: list[float] = []
+    first, second = fetching.client(sleep=waits.append), fetching.client(sleep=waits.append)
+    first.get(online_server.url + "/api/query", expect="any")
+    second.get(online_server.url + "/api/query", expect="any")
+    assert len(waits) == 1 and 2.0 < waits[0] <= arxiv.MIN_INTERVAL

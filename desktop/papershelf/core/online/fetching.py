@@ -26,6 +26,7 @@ from ..library import Library
 from ..records import ImportResult, Paper
 from . import arxiv, daily
 from .http import Client, NetworkError, default_user_agent
+from .spacing import SPACING_FILE, SharedSpacing
 
 DAILY_SOURCE = "Hugging Face daily papers API"
 ARXIV_SOURCE = "arXiv API"
@@ -48,6 +49,9 @@ def client(
         cancelled=cancelled,
         clock=clock,
         sleep=sleep,
+        # arXiv's spacing counted over every Papershelf process (the app and a command at once), as for PDFs;
+        # a test's own clock keeps its spacing to itself.
+        shared_spacing=SharedSpacing(paths.cache_dir() / SPACING_FILE) if clock is time.monotonic else None,
     )
 
 

@@ -58,7 +58,7 @@ from ..operations.downloads import MAX_ATTEMPTS, AutoRule, read_rule
 from ..schema import DL, LE, PT, RL, P, T
 from . import arxiv
 from .http import Client, Download, DownloadFileError, NetworkError, default_user_agent
-from .spacing import SharedSpacing
+from .spacing import SPACING_FILE, SharedSpacing
 
 if TYPE_CHECKING:
     from ..attachments import Attachment
@@ -75,8 +75,6 @@ DOWNLOAD_TIMEOUT = 600.0
 #: lets go of the paper's lock) instead of dripping on until DOWNLOAD_TIMEOUT.
 STALL_BYTES = 1024
 STALL_WINDOW = 60.0
-#: The file, in the cache folder, of the last request times by host that every Papershelf process shares.
-SPACING_FILE = "request-times.json"
 #: Bytes read to tell a PDF from anything else.
 _MAGIC_WINDOW = 1024
 #: What may come before ``%PDF-`` (a few servers send a byte order mark or a blank line first).

@@ -41,6 +41,9 @@ MAX_HOSTS = 50
 #: The largest file read: a few hosts' times.
 _MAX_SIZE = 64 * 1024
 
+#: The file, in the cache folder, of the last request times by host that every Papershelf process shares.
+SPACING_FILE = "request-times.json"
+
 
 class SharedSpacing:
     """The last request time of each host in ``path``, shared by the processes that use the same file."""
