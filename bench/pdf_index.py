@@ -42,37 +42,14 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import sentence as make_sentence  # noqa: E402
 from bench.generate import topics, write_json  # noqa: E402
 from bench.gui_probe import QUERIES  # noqa: E402
+from papershelf.core.pdf import minimal  # noqa: E402
 
 PAGE = 200  # the ids the table asks for per keystroke (gui/models/paper_table.py)
 LINES_PER_PAGE = 46
 CHARS_PER_LINE = 68
 
 
-def text_pdf(pages: list[list[str]]) -> bytes:
-    """A PDF with one page of Helvetica per item, one text line per string (ASCII)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    kids = []
-    for lines in pages:
-        escaped = (line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in lines)
-        stream = ("BT /F1 10 Tf 14 TL 60 760 Td " + " ".join(f"({line}) Tj T*" for line in escaped) + " ET").encode()
-        number = len(objects) + 1
-        kids.append(b"%d 0 R" % number)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-            b"/Resources << /Font << /F1 3 0 R >> >> >>" % (number + 1)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(pages)
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+text_pdf = minimal.text_pdf
 
 
 def paper_pages(rng: random.Random, pages: int) -> list[list[str]]:

@@ -276,25 +276,10 @@ SMOKE_PDF_WORDS = "Papershelf smoke test page"
 
 
 def smoke_pdf(path: Path) -> Path:
-    """Write a one-page PDF whose text is ``SMOKE_PDF_WORDS`` (Helvetica, plain objects, a correct xref)."""
-    stream = f"BT /F1 18 Tf 72 720 Td ({SMOKE_PDF_WORDS}) Tj ET".encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    """Write a one-page PDF whose text is ``SMOKE_PDF_WORDS``."""
+    from .core.pdf.minimal import text_pdf
+
+    path.write_bytes(text_pdf([[SMOKE_PDF_WORDS]]))
     return path
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from papershelf.core.pdf import minimal
+
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdfs"
 PAPER = PDFS / "sympy-paper.pdf"  # 29 pages, compiled from the SymPy paper's LaTeX (SOURCES.md)
 HELLO = PDFS / "asciihexdecode.pdf"  # pdf.js: one page, "Hello world"
@@ -134,18 +136,7 @@ def stamp_arxiv(source: Path, out: Path, text: str) -> Path:
 # --- Hostile PDFs -----------------------------------------------------------------------------------------------
 
 
-def build_pdf(objects: list[bytes], *, trailer_extra: bytes = b"") -> bytes:
-    """A PDF of ``objects`` (numbered from 1, object 1 the catalog) with a correct xref table."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer_extra, xref)
-    return bytes(out)
+build_pdf = minimal.build_pdf
 
 
 def page_objects(content: bytes, *, filter_name: bytes = b"") -> list[bytes]:

@@ -14,6 +14,7 @@ import pytest
 from papershelf.core import backup, backup_files, db
 from papershelf.core.errors import PapershelfError
 from papershelf.core.library import Library
+from papershelf.core.pdf.minimal import text_pdf
 
 SEP11 = dt.date(2025, 9, 11)
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdfs"
@@ -21,25 +22,7 @@ PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdfs"
 
 def pdf_bytes(label: str) -> bytes:
     """A small, valid one-page PDF whose content differs by ``label`` (real PDFs: see ``real_pdfs``)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({label}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return text_pdf([[label]])
 
 
 def sha(data: bytes) -> str:

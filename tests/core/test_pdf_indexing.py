@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from papershelf.core import attachments as att
 from papershelf.core import operations as ops
-from papershelf.core.pdf import indexing
+from papershelf.core.pdf import indexing, minimal
 from papershelf.core.pdf.reader import MAX_PAGES, PdfContent
 from papershelf.core.search import QueryError
 
@@ -21,25 +21,7 @@ from .pdf_helpers import page_objects as pdf_page_objects
 
 def text_pdf(pages: list[str]) -> bytes:
     """A PDF with one page of Helvetica text per item (lines split at newlines)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",  # the page tree, once the pages are numbered
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    kids = []
-    for text in pages:
-        lines = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in text.split("\n")]
-        ops_ = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
-        stream = ops_.encode("latin-1")
-        page_number = len(objects) + 1
-        kids.append(b"%d 0 R" % page_number)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-            b"/Resources << /Font << /F1 3 0 R >> >> >>" % (page_number + 1)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(pages)
-    return build_pdf(objects)
+    return minimal.text_pdf([text.split("\n") for text in pages])
 
 
 THREE_PAGES = [
