@@ -308,7 +308,7 @@ def _replacing(target: Target, given: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 @contextlib.contextmanager
@@ -349,7 +349,7 @@ def _check_still_regular(path: Path, given: str | os.PathLike[str]) -> None:
         raise UnsafeTarget(given, "was replaced by something that is not a file while writing; nothing was written")
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable where the platform allows it."""
     if os.name != "posix":
         return

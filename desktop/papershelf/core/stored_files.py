@@ -145,7 +145,7 @@ def store_file(library: Library, source: Path) -> tuple[str, str, int, float]:
                 st = os.lstat(target)
             except FileNotFoundError:
                 os.replace(tmp, target)
-                _fsync_dir(folder)
+                fsutil.fsync_dir(folder)
                 break
             if stat.S_ISREG(st.st_mode) and sha256_of(target) == sha:
                 break  # the same bytes are already stored: the copy goes
@@ -162,17 +162,6 @@ def _temp_in(folder: Path) -> tuple[int, str]:
     import tempfile
 
     return tempfile.mkstemp(prefix=".attach-", suffix=".tmp", dir=folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --- After a change: stored files to and from the trash ---------------------------------------
@@ -225,7 +214,7 @@ def move_file(source: Path, target: Path) -> None:
             else:
                 raise OSError(f"{target.parent} has too many versions of {target.name}")
     os.replace(source, target)
-    _fsync_dir(target.parent)
+    fsutil.fsync_dir(target.parent)
 
 
 def safe_relative(path: str) -> bool:
