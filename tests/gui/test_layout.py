@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QByteArray, QPoint, QRect, Qt
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPalette, QTextDocument, QTextLayout, QTextOption
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QHeaderView, QSplitter, QStyle, QStyleOptionViewItem, QWidget
@@ -539,6 +539,74 @@ def test_a_window_opened_narrow_gives_the_details_their_width_when_widened(qtbot
     window.resize(1600, 1000)
     qtbot.waitUntil(lambda: not window.splitter.narrow, timeout=3000)
     assert window.detail.width() >= 300, window.splitter.sizes()
+
+
+def _details_fit(window) -> bool:
+    """Whether the details show whole beside the papers: no sideways scroll bar, every control in view."""
+    detail = window.detail
+    scroll = detail.form_scroll
+    if scroll.horizontalScrollBar().isVisibleTo(scroll):
+        return False
+    return all(_in_view(scroll, w) for w in (detail.status_buttons, detail.citation_key, detail.tag_editor))
+
+
+def test_the_details_get_their_width_back_after_a_narrow_window(imported, qtbot):
+    """Review: 1600 px, then 800x600, then 1600 px again left the details 257 px wide (380 before), with a
+    sideways scroll bar cutting off the Read button, the citation key and the tags: the splitter kept the
+    sizes Qt had squeezed them to at 800 px as the side-by-side sizes."""
+    window = imported
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not window.splitter.narrow, timeout=3000)
+    window.table.select_row(0)
+    qtbot.wait(50)
+    before = window.splitter.sizes()
+    assert before[2] >= 300 and _details_fit(window), before
+    for _ in range(2):  # and again: nothing shrinks a little more each time
+        window.resize(800, 600)
+        qtbot.waitUntil(lambda: window.splitter.narrow, timeout=3000)
+        qtbot.wait(50)
+        window.resize(1600, 1000)
+        qtbot.waitUntil(lambda: not window.splitter.narrow, timeout=3000)
+        qtbot.wait(50)
+        after = window.splitter.sizes()
+        assert all(abs(a - b) <= 4 for a, b in zip(after, before, strict=True)), (before, after)
+        qtbot.waitUntil(lambda: _details_fit(window), timeout=3000)
+    # A width the user drags is theirs: kept through the round trip too, even narrower than the content.
+    sidebar, papers, details = window.splitter.sizes()
+    _drag(window.splitter.inner.handle(1), 120)
+    dragged = window.splitter.sizes()
+    assert dragged[2] < details - 100, dragged
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.splitter.narrow, timeout=3000)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not window.splitter.narrow, timeout=3000)
+    assert all(abs(a - b) <= 4 for a, b in zip(window.splitter.sizes(), dragged, strict=True))
+
+
+class _WantsWidth(QWidget):
+    """A pane whose content needs ``width`` px (a detail pane's form), though it can be made narrower."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.wanted = width
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.wanted, 300)
+
+
+def test_details_saved_squeezed_by_an_older_version_open_whole(qtbot):
+    """A state saved with the squeezed side-by-side sizes (the bug above) opens with the details as wide as they need."""
+    splitter = ResponsiveSplitter()
+    qtbot.addWidget(splitter)
+    panes = [QWidget(), QWidget(), _WantsWidth(350)]
+    for pane in panes:
+        splitter.addWidget(pane)
+    splitter.resize(1600, 500)
+    splitter.show()
+    qtbot.waitExposed(splitter)
+    state = b'papershelf-splitter:{"outer": [200, 1390], "sidebar_fits": false, "wide": [334, 257], "narrow": null}'
+    assert splitter.restoreState(QByteArray(state))
+    assert splitter.sizes()[2] >= 350, splitter.sizes()
 
 
 def test_the_responsive_splitter_reads_a_flat_splitter_state_and_refuses_junk(qtbot):

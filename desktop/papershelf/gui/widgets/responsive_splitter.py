@@ -10,6 +10,8 @@ turns vertical when the window is narrower than :data:`NARROW_BELOW`, so at
 The sidebar is as wide as its names need (its :meth:`~QWidget.sizeHint`), up to a fifth
 of the window, until the user drags its edge: from then on their width is kept,
 and saved with the rest of the state. Folder panes in mail and reference managers do the same.
+Beside the papers, the details are at least as wide as their content wants (their
+:meth:`~QWidget.sizeHint`) unless the user dragged them narrower.
 """
 
 from __future__ import annotations
@@ -53,7 +55,11 @@ class ResponsiveSplitter(QSplitter):
         #: Whether the sidebar follows its names (see :meth:`set_default_sizes`); False once the user,
         #: or :meth:`setSizes`, gave it a width.
         self.sidebar_fits = False
+        #: Whether the user dragged the papers/details handle beside each other: then that width is kept,
+        #: even narrower than the details' content wants.
+        self.details_dragged = False
         self.splitterMoved.connect(self._moved)
+        self.inner.splitterMoved.connect(self._inner_moved)
 
     @property
     def narrow(self) -> bool:
@@ -123,6 +129,10 @@ class ResponsiveSplitter(QSplitter):
     # --- Switching by width ---------------------------------------------------------
 
     def resizeEvent(self, event) -> None:
+        if self._wanted(event.size().width()) != self.inner.orientation() and self.isVisible():
+            # The sizes the user saw, remembered before Qt squeezes them into the new width: a window going
+            # from 1600 to 800 px and back left the details 257 px wide, Qt's squeeze at 800 px.
+            self._remember()
         super().resizeEvent(event)
         self._arrange()
         self._fit_sidebar()
@@ -135,6 +145,10 @@ class ResponsiveSplitter(QSplitter):
     def _moved(self, _pos: int, index: int) -> None:
         if index == 1:  # the handle right of the sidebar: the user chose its width
             self.sidebar_fits = False
+
+    def _inner_moved(self, _pos: int, _index: int) -> None:
+        if not self.narrow:
+            self.details_dragged = True
 
     def sidebar_width_wanted(self) -> int:
         """The width the sidebar fits its names in, at most :data:`SIDEBAR_SHARE` of the window."""
@@ -152,20 +166,37 @@ class ResponsiveSplitter(QSplitter):
             # The papers give or take the difference; the details keep their size (stretch 0).
             super().setSizes([width, sum(outer) - width])
 
+    def _wanted(self, width: int) -> Qt.Orientation:
+        return Qt.Orientation.Vertical if width < self.narrow_below else Qt.Orientation.Horizontal
+
+    def _remember(self) -> None:
+        # Only once shown: before, the sizes are Qt's placeholders (22 px each), not the user's: a window
+        # opened narrow and then widened gave the details a sliver.
+        if self.inner.count() == 2 and self.isVisible() and sum(self.inner.sizes()) > 0:
+            self._remembered[self.inner.orientation()] = self.inner.sizes()
+
     def _arrange(self) -> None:
-        wanted = Qt.Orientation.Vertical if self.width() < self.narrow_below else Qt.Orientation.Horizontal
+        wanted = self._wanted(self.width())
         if self.inner.count() < 2 or wanted == self.inner.orientation():
             return
-        if self.isVisible() and sum(self.inner.sizes()) > 0:
-            # Before the window shows, the sizes are Qt's placeholders (22 px each), not the user's: a window
-            # opened narrow and then widened gave the details a sliver.
-            self._remembered[self.inner.orientation()] = self.inner.sizes()
         self.inner.setOrientation(wanted)
         sizes = self._remembered.get(wanted)
         if sizes is None:
             extent = self.inner.height() if wanted == Qt.Orientation.Vertical else self.inner.width()
             sizes = [extent * share // sum(NARROW_SHARE) for share in NARROW_SHARE]
         self.inner.setSizes(sizes)
+        # The details have laid themselves out for the new shape (their notes below, not beside): ask now.
+        self._widen_details()
+
+    def _widen_details(self) -> None:
+        """Beside the papers, details as wide as their content wants (papers keeping their minimum), unless dragged."""
+        if self.details_dragged or self.narrow or self.inner.count() < 2:
+            return
+        papers, details = self.inner.sizes()
+        least = max(self._panes[1].minimumSizeHint().width(), self._panes[1].minimumWidth())
+        wanted = min(self._panes[2].sizeHint().width(), papers + details - least)
+        if details < wanted:
+            self.inner.setSizes([papers + details - wanted, wanted])
 
     # --- Saved state ----------------------------------------------------------------
 
@@ -176,6 +207,7 @@ class ResponsiveSplitter(QSplitter):
         state = {
             "outer": super().sizes(),
             "sidebar_fits": self.sidebar_fits,
+            "details_dragged": self.details_dragged,
             "wide": remembered.get(Qt.Orientation.Horizontal),
             "narrow": remembered.get(Qt.Orientation.Vertical),
         }
@@ -206,6 +238,9 @@ class ResponsiveSplitter(QSplitter):
         # States from before the sidebar fitted its names hold a width someone may have chosen: kept.
         self.sidebar_fits = value.get("sidebar_fits") is True
         self._fit_sidebar()
+        # States from before this flag may hold details squeezed by a narrow window, not dragged: widened.
+        self.details_dragged = value.get("details_dragged") is True
+        self._widen_details()
         return True
 
 
