@@ -73,7 +73,9 @@ def attachment_line(attachment: Any) -> str:
         return line + " — missing"
     state = getattr(attachment, "text_state", None)
     if state == "failed":
-        return line + " — could not read: " + short(getattr(attachment, "text_error", None) or "unknown reason", 120)
+        # The reason is stored as "could not read: why" (as files and show say it): said once here.
+        why = (getattr(attachment, "text_error", None) or "").removeprefix("could not read: ")
+        return line + " — could not read: " + short(why or "unknown reason", 120)
     if state == "pending":
         return line + " — not read yet"
     cut = getattr(
