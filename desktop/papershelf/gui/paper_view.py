@@ -215,24 +215,32 @@ class PaperView(QObject):
         self.table.selectAll()
         self.table.setFocus()
 
-    def open_current_page(self) -> None:
-        """Shift+Enter (and Enter on a paper without a PDF): the current paper's web page in the browser."""
+    def open_current_page(self, *, say: bool = True) -> bool:
+        """Shift+Enter (and Enter on a paper without a PDF): the current paper's web page in the browser.
+
+        Whether it was opened; ``say``: the status bar says so (a failure always is said).
+        """
         paper_id = self.table.current_id()
         library = self._w.library
         if paper_id is None or library is None:
-            return
+            return False
         detail = self._w.detail
         paper = detail.paper if detail.paper is not None and detail.paper_id == paper_id else library.get(paper_id)
         if paper.link is None:
             self._w.statusBar().showMessage("This paper has no web page.", 8000)
-            return
-        self.open_link(paper.link)
+            return False
+        opened = self.open_link(paper.link)
+        if opened and say:
+            self._w.statusBar().showMessage("Opened the paper's web page.", 8000)
+        return opened
 
-    def open_link(self, url: str) -> None:
+    def open_link(self, url: str) -> bool:
         """Open an http(s) link from a paper in the browser; say why anything else is not opened."""
         if safe_url(url) is None:
             shown = visible(url if len(url) <= 60 else url[:59] + "…")
             self._w.statusBar().showMessage(f"Not opening “{shown}”: only http and https links are opened.", 10000)
-            return
+            return False
         if not open_url(url):
             self._w.statusBar().showMessage("The browser could not be started.", 10000)
+            return False
+        return True

@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
 )
 
 from ..core.display import visible
+from . import pdf_messages as messages
 from .dialogs.auto_download import AutoDownloadDialog
 from .dialogs.errors import one_line
 from .dialogs.folders import start_folder
@@ -83,7 +85,11 @@ class PdfFlow(QObject):
         self.progress = JobProgress(window)
         window.statusBar().addPermanentWidget(self.progress)
         self.progress.cancelRequested.connect(self.cancel)
+        # Esc that nothing else took (the table, the window; the search field clears itself first): Cancel.
+        window.installEventFilter(self)
         self._jobs: deque[_Job] = deque()
+        #: The queued reading of the attachments not read yet (see read_pending).
+        self._pending_job: _Job | None = None
         self.task: Task | None = None
         self._job: _Job | None = None
         self.auto_dialog: AutoDownloadDialog | None = None
@@ -202,6 +208,23 @@ class PdfFlow(QObject):
 
         return report
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc on the table or the window cancels the PDF job that runs (and only then: else it goes on as before)."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.task is not None
+            and not self.task.done
+            and not self.task.cancel_requested
+        ):
+            title = self._job.title if self._job is not None else "PDF work"
+            self.cancel()
+            self._status(f"{title}: cancelling (Esc)…", 8000)
+            return True
+        return super().eventFilter(watched, event)
+
     def cancel(self) -> None:
         """Cancel: the job that runs stops at its next step (a download keeps what arrived), the rest are dropped."""
         self._jobs.clear()
@@ -224,15 +247,17 @@ class PdfFlow(QObject):
         if library is None or paper_id is None:
             return
         path = pdf_for(library, paper_id)
-        if path is not None:
-            if not open_file(path):
-                self._status(f"No program could open {name_of(path)}.", 15000)
-            return
         found = attachments_of(library, [paper_id]).get(paper_id, [])
+        if path is not None:
+            # The name the user knows it by (a stored copy's own name is its hash).
+            name = next((short(a.name, 80) for a in found if a.path == path and a.name), name_of(path))
+            if open_file(path):
+                self._status(f"Opened {name} in your PDF viewer.", 8000)
+            else:
+                self._status(f"No program could open {name}.", 15000)
+            return
         missing = f"{name_of(found[0].path)} is missing (Locate… in the details)" if found else ""
-        before = self._w.statusBar().currentMessage()
-        self._w.paper_view.open_current_page()
-        if self._w.statusBar().currentMessage() != before:
+        if not self._w.paper_view.open_current_page(say=False):
             # No web page either, or the browser failed: that message stays, after the missing PDF's, which is
             # what the user pressed Enter for.
             after = self._w.statusBar().currentMessage()
@@ -253,8 +278,13 @@ class PdfFlow(QObject):
         if library is None or paper_id is None:
             return
         for attachment in attachments_of(library, [paper_id]).get(paper_id, []):
-            if attachment.id == attachment_id and not open_file(attachment.path):
-                self._status(f"No program could open {name_of(attachment.path)}.", 15000)
+            if attachment.id != attachment_id:
+                continue
+            name = short(attachment.name, 80) or name_of(attachment.path)
+            if open_file(attachment.path):
+                self._status(f"Opened {name} in your PDF viewer.", 8000)
+            else:
+                self._status(f"No program could open {name}.", 15000)
 
     # --- Attach -------------------------------------------------------------------------------------------
 
@@ -273,60 +303,81 @@ class PdfFlow(QObject):
         self.attach_files(paper_id, [Path(f) for f in files])
 
     def attach_files(self, paper_id: int, paths: Sequence[Path]) -> None:
-        """Attach ``paths`` to the paper ``paper_id``: copied (or linked) on the worker, then one undoable change each."""
+        """Attach ``paths`` to the paper ``paper_id``: copied (or linked) on the worker, then one undoable change."""
         library = self._w.library
         if library is None or not paths:
             return
         link = self._w.settings.link_pdfs
         paths = list(paths)
 
-        def run(task: Task) -> list[Any]:
+        def run(task: Task) -> tuple[str, list[tuple[Path, Any]]]:
             from ..core import attachments
             from ..core.errors import PapershelfError
 
-            prepared: list[Any] = []
+            prepared: list[tuple[Path, Any]] = []
             report = self._counter(task, "Copying PDFs" if not link else "Checking PDFs")
             for n, path in enumerate(paths):
                 report(n, len(paths))
                 try:
-                    prepared.append(attachments.prepare_attach(library, paper_id, path, link=link))
+                    prepared.append((path, attachments.prepare_attach(library, paper_id, path, link=link)))
                 except PapershelfError as exc:
-                    prepared.append(exc)
-            return prepared
+                    prepared.append((path, exc))
+            try:
+                title = library.get(paper_id).title
+            except PapershelfError:
+                title = ""  # the paper went: the change says so
+            return title, prepared
 
         title = "Attaching " + plural(len(paths), "PDF")
-        self._queue(_Job(title, run, lambda found: self._attach_prepared(library, found), library, "the attach"))
+        self._queue(_Job(title, run, lambda found: self._attach_prepared(library, *found), library, "the attach"))
 
-    def _attach_prepared(self, library: Library, prepared: list[Any]) -> None:
+    def _attach_prepared(self, library: Library, title: str, prepared: list[tuple[Path, Any]]) -> None:
         from ..core.errors import PapershelfError
 
-        for operation in prepared:
-            if not isinstance(operation, PapershelfError):
-                self._run_attaching(library, operation, lambda outcome: self._attached(library, outcome))
-        problems = [str(p) for p in prepared if isinstance(p, PapershelfError)]
+        ready = [(path, op) for path, op in prepared if not isinstance(op, PapershelfError)]
+        problems = [messages.problem(path, exc) for path, exc in prepared if isinstance(exc, PapershelfError)]
         if problems:
-            self._say_problems(problems)
+            self._say_problems(problems)  # said now too, in case the change itself is refused
+        if not ready:
+            return
+        names = [path.name for path, _op in ready]
+
+        def landed(outcome: Any) -> None:
+            results = outcome.result if len(ready) > 1 else [outcome.result]
+            self._status(messages.attached_line(names, results, title, problems), 60000 if problems else 8000)
+            if any(attached for _aid, attached in results):
+                self.pdfsChanged.emit()
+
+        operation = self._one_change([op for _path, op in ready], f"Attach {plural(len(ready), 'PDF')}")
+        self._run_attaching(library, operation, landed)
+
+    @staticmethod
+    def _one_change(operations: Sequence[Any], name: str) -> Any:
+        """Several attaches as one undoable change (one undo step, one refresh of the views); one as itself."""
+        from ..core import operations as ops
+
+        return operations[0] if len(operations) == 1 else ops.Batch(tuple(operations), name)
 
     def _run_attaching(self, library: Library, operation: Any, on_done: Callable[[Any], None]) -> None:
         """Run an attaching operation as one undoable step; queued right after it on the writer thread, a stored
         copy it did not keep (it failed, or the paper had the file) leaves the files folder for its trash, as
-        ``papershelf attach`` does (``attachments.settle_copies``)."""
+        ``papershelf attach`` does (``attachments.settle_copies``). The text of what it attached is read once the
+        change lands (:meth:`_applied`)."""
+        from ..core import operations as ops
         from ..core.attachments import settle_copies
 
-        if self._w.edits.run(operation, on_done=on_done):
-            self._w.runner.submit(library, lambda opened: settle_copies(opened, operation))
+        steps = operation.steps if isinstance(operation, ops.Batch) else (operation,)
 
-    def _attached(self, library: Library, outcome: Any) -> None:
-        attachment_id, attached = outcome.result
-        if not attached:
-            self._status("The paper has this PDF already.", 8000)
-            return
-        self._status("PDF attached.", 8000)
-        self.pdfsChanged.emit()
-        self.index(library, [attachment_id], quiet=True)
+        def settle(opened: Library) -> None:
+            for step in steps:
+                settle_copies(opened, step)
+
+        if self._w.edits.run(operation, on_done=on_done):
+            self._w.runner.submit(library, settle)
 
     def attach_dropped(self, paths: Sequence[Path]) -> None:
-        """PDFs dropped on the window, not on a paper: each goes to the paper its arXiv id or DOI names, or a new one."""
+        """PDFs dropped on the window, not on a paper: each goes to the paper its arXiv id or DOI names, or a new
+        one; the whole drop is one undoable change."""
         library = self._w.library
         if library is None or not paths:
             return
@@ -352,33 +403,27 @@ class PdfFlow(QObject):
     def _dropped(self, library: Library, prepared: list[tuple[Path, Any]]) -> None:
         from ..core.errors import PapershelfError
 
-        for path, found in prepared:
-            if isinstance(found, PapershelfError):
-                continue
-            operation, dropped = found
-
-            def landed(outcome: Any, path: Path = path, dropped: Any = dropped) -> None:
-                if dropped.created:
-                    paper_id, attachment_id = outcome.result
-                    self._status(f"{name_of(path)}: added as a new paper.", 15000)
-                    self._w.refresh_all()
-                else:
-                    attachment_id, attached = outcome.result
-                    paper_id = dropped.paper_id
-                    how = f" (its {dropped.matched_by})" if dropped.matched_by else ""
-                    if not attached:
-                        self._status(f"{name_of(path)}: its paper{how} has this PDF already.", 15000)
-                        self._select_later(paper_id)
-                        return
-                    self._status(f"{name_of(path)}: attached to its paper{how}.", 15000)
-                self.pdfsChanged.emit()
-                self._select_later(paper_id)
-                self.index(library, [attachment_id], quiet=True)
-
-            self._run_attaching(library, operation, landed)
-        problems = [str(found) for _path, found in prepared if isinstance(found, PapershelfError)]
+        ready = [(path, found) for path, found in prepared if not isinstance(found, PapershelfError)]
+        problems = [messages.problem(path, exc) for path, exc in prepared if isinstance(exc, PapershelfError)]
         if problems:
             self._say_problems(problems)
+        if not ready:
+            return
+
+        def landed(outcome: Any) -> None:
+            results = outcome.result if len(ready) > 1 else [outcome.result]
+            outcomes = [
+                (path.name, dropped, result) for (path, (_op, dropped)), result in zip(ready, results, strict=True)
+            ]
+            self._status(messages.dropped_line(outcomes, problems), 60000 if problems else 15000)
+            last = outcomes[-1]
+            # A new paper's result is (paper id, attachment id); an attach's is (attachment id, attached).
+            self._select_later(last[2][0] if last[1].created else last[1].paper_id)
+            if any(dropped.created or result[1] for _name, dropped, result in outcomes):
+                self.pdfsChanged.emit()
+
+        name = f"Add {plural(len(ready), 'dropped PDF')}"
+        self._run_attaching(library, self._one_change([op for _path, (op, _d) in ready], name), landed)
 
     def _select_later(self, paper_id: int) -> None:
         """Select ``paper_id`` once the table shows it (a new paper waits for the search it needs)."""
@@ -422,8 +467,7 @@ class PdfFlow(QObject):
         def done(operation: Any) -> None:
             def landed(_outcome: Any) -> None:
                 self._status(f"Found {name_of(path)}.", 8000)
-                self.pdfsChanged.emit()
-                self.index(library, [attachment_id], quiet=True)
+                self.pdfsChanged.emit()  # its text is read as the change lands (_applied)
 
             self._run_attaching(library, operation, landed)
 
@@ -520,22 +564,17 @@ class PdfFlow(QObject):
             skipped = []  # said
         elif failed and not done:
             # What went wrong comes first: a long line ends in "…" in a narrow window (the tooltip has it whole).
-            text = f"Could not download {plural(len(failed), 'PDF')}: {self._failure(failed[0])}"
+            text = f"Could not download {plural(len(failed), 'PDF')}: {messages.download_failures(failed)}"
         else:
             text = f"Downloaded {plural(len(done), 'PDF')}"
         if skipped and not cancelled:
             text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
         if failed and (done or cancelled):
-            text += f"; {len(failed)} failed: {self._failure(failed[0])}"
+            text += f"; {len(failed)} failed: {messages.download_failures(failed)}"
         self._status(text + ".", 60000 if failed else 15000)
         if done:
             self.pdfsChanged.emit()
             self.index(library, [r.attachment.id for r in done], quiet=True)
-
-    @staticmethod
-    def _failure(result: Any) -> str:
-        """One failed download, as the status bar says it: the arXiv id (what the user knows it by), then why."""
-        return f"{result.arxiv_id or f'paper {result.paper_id}'}: {one_line(result.message, 200)}"
 
     # --- Reading the text into the index ----------------------------------------------------------------------
 
@@ -545,6 +584,9 @@ class PdfFlow(QObject):
         ``quiet``: a file read as it should be is not announced (the attach's own message stays in the status
         bar); one that could not be read always is.
         """
+        self._queue(self._index_job(library, attachment_ids, quiet))
+
+    def _index_job(self, library: Library, attachment_ids: Sequence[int] | None, quiet: bool) -> _Job:
         ids = None if attachment_ids is None else list(attachment_ids)
 
         def run(task: Task) -> Any:
@@ -558,8 +600,16 @@ class PdfFlow(QObject):
                 cancelled=lambda: task.cancel_requested,
             )
 
-        job = _Job("Reading PDFs for the search", run, lambda found: self._indexed(found, quiet), library, "reading")
-        self._queue(job)
+        return _Job("Reading PDFs for the search", run, lambda found: self._indexed(found, quiet), library, "reading")
+
+    def read_pending(self) -> None:
+        """Read the attachments whose text is not read yet (an attach, or an undone delete or remove brought
+        them), quietly, on the worker; while such a reading waits in the queue, it is not queued twice."""
+        library = self._w.library
+        if library is None or any(job is self._pending_job for job in self._jobs):
+            return
+        self._pending_job = self._index_job(library, None, quiet=True)
+        self._queue(self._pending_job)
 
     def _indexed(self, results: list[Any], quiet: bool) -> None:
         failed = [r for r in results if r.state == "failed"]
@@ -613,12 +663,14 @@ class PdfFlow(QObject):
             detail.refresh(notes="auto")
 
     def _applied(self, changes: Any) -> None:
-        """After a change (an undo too): the PDF markers read again, and a paper that got the auto-download tag,
-        or joined its list, gets its PDF."""
+        """After a change (an undo too): the PDF markers read again, a PDF attached or brought back is read for
+        the search, and a paper that got the auto-download tag, or joined its list, gets its PDF."""
         if self._w.library is None:
             return
         if changes.papers or changes.removed or changes.added:
             self.refresh_marks()  # an undone attach or delete: the "PDF" markers follow
+        if changes.papers or changes.added:
+            self.read_pending()  # one query on the worker when nothing waits to be read
         if not changes.papers or not (changes.tags or changes.lists):
             return
         rule = self.auto_rule

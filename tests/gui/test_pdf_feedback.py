@@ -1,0 +1,189 @@
+"""What the window says and does around PDF work (review of issue 15's GUI): a drop or attach of several PDFs is
+one undo step and one status line, an undone remove or delete is searchable again at once, Enter and Shift+Enter
+say what they opened, files are named by their bare name, a multi-paper download failure names each paper, and
+Esc cancels the PDF job that runs."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QUrl
+
+from ..online_server import Reply, closed_port, online_server_fixture  # noqa: F401 (gives `online_server`)
+from .conftest import focus_table, import_through_preview
+from .test_pdfs import ARXIV_ID, attachments, below_the_rows, drop, row_point, wait_pdf_idle, write_pdf
+
+
+@pytest.fixture
+def shelf(make_window, qtbot, sample_json_file):
+    """A window on the two papers of the API sample (they have arXiv ids), the first one current."""
+    shown = make_window()
+    import_through_preview(qtbot, shown, sample_json_file)
+    focus_table(qtbot, shown)
+    return shown
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """What the app handed to the operating system to open (nothing is opened)."""
+    from PySide6.QtGui import QDesktopServices
+
+    urls: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url)) or True))
+    return urls
+
+
+def applied_count(window) -> list[object]:
+    """The changes the window's writer applied from now on (one per undo step)."""
+    seen: list[object] = []
+    window.runner.applied.connect(seen.append)
+    return seen
+
+
+# --- One drop, one change ---------------------------------------------------------------------------------------
+
+
+def test_a_drop_of_several_pdfs_below_the_rows_is_one_undo_step_and_one_line(shelf, qtbot, tmp_path):
+    window = shelf
+    window.resize(1200, 800)
+    before = window.undo_stack.count()
+    files = [write_pdf(tmp_path, f"m{n}.pdf", [f"Nothing {n}"], title=f"Dropped paper {n}") for n in range(5)]
+    changes = applied_count(window)
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(lambda text: text and messages.append(text))
+    assert drop(window.table, below_the_rows(window), files)
+    wait_pdf_idle(qtbot, window)
+    assert window.library.stats()["all"] == 7
+    assert window.undo_stack.count() == before + 1
+    assert window.undo_stack.undoText() == "Add 5 dropped PDFs"
+    assert window.pdf_flow.last_message == "5 PDFs added as new papers."
+    assert [m for m in messages if "added" in m] == ["5 PDFs added as new papers."]  # no flash of one per file
+    assert len(changes) == 1  # the views refreshed once
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    assert window.library.stats()["all"] == 2
+
+
+def test_a_drop_that_attaches_some_and_adds_others_says_both(shelf, qtbot, tmp_path):
+    window = shelf
+    known = write_pdf(tmp_path, "known.pdf", [f"arXiv:{ARXIV_ID}v1 [cs.LG] 11 Sep 2025"])
+    unknown = write_pdf(tmp_path, "unknown.pdf", ["Nothing"], title="A Paper Nobody Has")
+    drop(shelf, QPoint(10, 10), [known, unknown])
+    wait_pdf_idle(qtbot, window)
+    assert window.pdf_flow.last_message == "1 attached, 1 added as a new paper."
+    assert window.library.stats()["all"] == 3
+
+
+def test_two_pdfs_dropped_on_a_row_are_one_step_and_name_the_paper(shelf, qtbot, tmp_path):
+    window = shelf
+    other = window.table_model.paper_id(1)
+    before = window.undo_stack.count()
+    files = [write_pdf(tmp_path, "a.pdf", ["First"]), write_pdf(tmp_path, "b.pdf", ["Second"])]
+    assert drop(window.table, row_point(shelf, other), files)
+    wait_pdf_idle(qtbot, window)
+    assert sorted(a.name for a in attachments(shelf, other)) == ["a.pdf", "b.pdf"]
+    assert window.undo_stack.count() == before + 1 and window.undo_stack.undoText() == "Attach 2 PDFs"
+    title = window.library.get(other).title
+    assert window.pdf_flow.last_message.startswith("Attached 2 PDFs to “" + title[:40])
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    assert attachments(shelf, other) == []
+
+
+def test_a_file_that_is_not_a_pdf_is_named_by_its_bare_name(shelf, qtbot, tmp_path):
+    window = shelf
+    fake = tmp_path / "notes.pdf"
+    fake.write_text("these are notes, not a PDF")
+    drop(window.table, row_point(shelf, window.table.current_id()), [fake])
+    wait_pdf_idle(qtbot, window)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("notes.pdf: ") and str(tmp_path) not in message, message
+
+
+# --- Undo brings a PDF back into the search ------------------------------------------------------------------------
+
+
+def test_an_undone_remove_is_found_by_the_search_again(shelf, qtbot, tmp_path):
+    window = shelf
+    paper_id = window.table.current_id()
+    window.pdf_flow.attach_files(paper_id, [write_pdf(tmp_path, "fish.pdf", ["zebrafish embryos"])])
+    wait_pdf_idle(qtbot, window)
+    assert window.library.search_ids("zebrafish") == [paper_id]
+    [attached] = attachments(shelf, paper_id)
+    window.pdf_flow.remove_attachment(attached.id, "fish.pdf")
+    wait_pdf_idle(qtbot, window)
+    assert window.library.search_ids("zebrafish") == []
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    assert [a.text_state for a in attachments(shelf, paper_id)] == ["done"]
+    assert window.library.search_ids("zebrafish") == [paper_id]
+
+
+def test_an_undone_delete_is_found_by_the_search_again(shelf, qtbot, tmp_path, dialogs):
+    window = shelf
+    from PySide6.QtWidgets import QMessageBox
+
+    paper_id = window.table.current_id()
+    window.pdf_flow.attach_files(paper_id, [write_pdf(tmp_path, "fish.pdf", ["zebrafish embryos"])])
+    wait_pdf_idle(qtbot, window)
+    dialogs.question = QMessageBox.StandardButton.Yes
+    window.edits.delete_papers()
+    wait_pdf_idle(qtbot, window)
+    window.undo_stack.undo()
+    wait_pdf_idle(qtbot, window)
+    assert window.library.search_ids("zebrafish") == [paper_id]
+
+
+# --- What Enter, Shift+Enter and a failed download say ------------------------------------------------------------------
+
+
+def test_enter_and_shift_enter_say_what_they_opened(shelf, qtbot, tmp_path, opened):
+    window = shelf
+    window.pdf_flow.attach_files(window.table.current_id(), [write_pdf(tmp_path, "x.pdf", ["Hello"])])
+    wait_pdf_idle(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert len(opened) == 1
+    assert window.statusBar().currentMessage() == "Opened x.pdf in your PDF viewer."  # not the stored copy's hash
+    qtbot.keyClick(window.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert opened[1].scheme() == "https"
+    assert window.statusBar().currentMessage() == "Opened the paper's web page."
+
+
+def test_a_failed_download_of_two_papers_names_both(shelf, qtbot, monkeypatch):
+    window = shelf
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", f"http://127.0.0.1:{closed_port()}/pdf")
+    ids = list(window.table_model.ids)
+    arxiv_ids = [window.library.get(pid).arxiv_id for pid in ids]
+    window.pdf_flow.download(ids)
+    wait_pdf_idle(qtbot, window, timeout=60_000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Could not download 2 PDFs: "), message
+    assert all(a in message for a in arxiv_ids) and "and 1 more (" in message, message
+
+
+# --- Esc cancels the PDF job --------------------------------------------------------------------------------------------
+
+
+def test_esc_on_the_table_cancels_a_download(shelf, qtbot, online_server, monkeypatch):
+    window = shelf
+    online_server.add(
+        f"/pdf/{ARXIV_ID}", Reply(b"%PDF-1.4\n" + b"x" * 200_000, content_type="application/pdf", trickle=0.01)
+    )
+    monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", online_server.url + "/pdf")
+    target = next(pid for pid in window.table_model.ids if window.library.get(pid).arxiv_id == ARXIV_ID)
+    window.pdf_flow.download([target])
+    qtbot.waitUntil(lambda: bool(online_server.requests), timeout=5000)
+    qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    wait_pdf_idle(qtbot, window)
+    assert attachments(shelf, target) == []
+    assert "cancelled" in window.pdf_flow.last_message.lower()
+
+
+def test_esc_in_the_search_field_still_clears_the_search(shelf, qtbot):
+    window = shelf
+    window.search_field.setFocus()
+    qtbot.keyClicks(window.search_field, "shapley")
+    qtbot.waitUntil(lambda: len(window.table_model.ids) == 1, timeout=5000)
+    qtbot.keyClick(window.search_field, Qt.Key.Key_Escape)
+    assert window.search_field.text() == ""
+    qtbot.waitUntil(lambda: len(window.table_model.ids) == 2, timeout=5000)  # the whole library again
+    assert not window.pdf_flow.busy
