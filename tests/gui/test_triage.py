@@ -317,7 +317,7 @@ def test_context_menus_offer_the_paper_and_list_actions(imported, qtbot):
     menus = [m for m in window.findChildren(QMenu) if m.isVisible()]
     assert menus
     texts = [a.text() for a in menus[-1].actions()]
-    assert "Mark &Read and Next" in texts and "Add to Reading List" in texts
+    assert "Mark &Read and Next" in texts and "Add to Reading &List" in texts
     menus[-1].close()
     index = window.sidebar_model.find("list", "Later")
     window.sidebar_controller.show_menu(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QPushButton, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMenu, QPushButton, QWidget
 
 from papershelf import logs, paths
 from papershelf.gui.models.paper_table import Column
 
-from .conftest import SAMPLE_TEXT, wait_search, wait_settled, wait_sidebar
+from .conftest import SAMPLE_TEXT, focus_table, wait_search, wait_settled, wait_sidebar
 
 KEY_WIDGETS = [
     "mainWindow",
@@ -324,3 +325,124 @@ def test_main_runs_and_quits(qtbot, lib_path, monkeypatch):
     QTimer.singleShot(50, close_when_open)
     assert app_module.main(str(lib_path)) == 0
     assert seen["title"] == "Papershelf — library.sqlite3"
+
+
+# --- Menus: a mnemonic each, keys that clash with nothing ------------------------------------------
+
+
+def _mnemonic(text: str) -> str | None:
+    """The letter after a lone "&" ("&&" is a literal "&"), lower case; None if the text has none."""
+    marks = re.findall(r"&(.)", text.replace("&&", ""))
+    assert len(marks) <= 1, f"{text!r} has {len(marks)} mnemonics"
+    return marks[0].lower() if marks else None
+
+
+def _check_mnemonics(menu: QMenu, exempt: set, where: str) -> int:
+    """Every item of ``menu`` (and of its submenus) has a mnemonic, none shared within one menu; the count checked."""
+    seen: dict[str, str] = {}
+    checked = 0
+    for action in menu.actions():
+        if action.isSeparator() or action in exempt:
+            continue
+        text = action.text()
+        letter = _mnemonic(text)
+        assert letter is not None, f"{where} ▸ {text!r} has no mnemonic"
+        assert letter not in seen, f"{where}: {text!r} and {seen[letter]!r} share Alt+{letter.upper()}"
+        seen[letter] = text
+        checked += 1
+        if action.menu() is not None:
+            checked += _check_mnemonics(action.menu(), exempt, f"{where} ▸ {text}")
+    return checked
+
+
+def _popped_menu(window, show) -> QMenu:
+    """The context menu ``show()`` pops up."""
+    show()
+    [menu] = [m for m in window.findChildren(QMenu) if m.isVisible()]
+    menu.close()
+    return menu
+
+
+def test_every_menu_item_has_a_mnemonic_of_its_own(imported, qtbot):
+    """Review: Attach P&DF…, &Download PDFs, Find &Duplicates… and &Delete Papers… all took Alt+D in the Paper menu."""
+    window = imported
+    acts = window.acts
+    # Favourite tags are named after the user's tags (and reached with Alt+1…9).
+    exempt = set(acts.favourite_actions)
+    checked = 0
+    for top in window.menuBar().actions():
+        assert _mnemonic(top.text()) is not None, top.text()
+        checked += _check_mnemonics(top.menu(), exempt, top.text().replace("&", ""))
+    assert checked > 50
+    assert len({_mnemonic(a.text()) for a in window.menuBar().actions()}) == len(window.menuBar().actions())
+    # The context menus of a paper, a reading list and a saved search too (list names are the user's).
+    window.library.create_list("R&D later")
+    window.library.save_search("Mine", "tag:mine")
+    window.refresh_all()
+    wait_sidebar(qtbot, window)
+    rect = window.table.visualRect(window.table_model.index(0, 0))
+    paper_menu = _popped_menu(window, lambda: window.edits.show_table_menu(rect.center()))
+    [lists] = [a.menu() for a in paper_menu.actions() if a.menu() is not None and "Reading" in a.text()]
+    _check_mnemonics(paper_menu, exempt | set(lists.actions()[:-2]), "paper's menu")
+    for kind, value in (("list", "R&D later"), ("saved", "Mine")):
+        index = window.sidebar_model.find(kind, value)
+        point = window.sidebar.viewport().mapToGlobal(window.sidebar.visualRect(index).center())
+        menu = _popped_menu(window, lambda index=index, point=point: window.sidebar_controller.show_menu(index, point))
+        _check_mnemonics(menu, exempt, f"{kind}'s menu")
+
+
+def test_attach_pdf_has_a_key_of_its_own_listed_with_the_pdf_keys(imported, qtbot):
+    window = imported
+    acts = window.acts
+    [attach] = acts.attach_pdf_action.shortcuts()
+    assert attach == QKeySequence("Ctrl+Shift+P")
+    # Not a key of Qt's own on any platform (Ctrl+Shift+A is Deselect on Linux: text fields take it) ...
+    for standard in QKeySequence.StandardKey:
+        assert attach not in QKeySequence.keyBindings(standard), standard
+    assert attach != QKeySequence("Ctrl+Shift+A")
+    # ... nor another command's.
+    keys = [(a.objectName(), k.toString()) for a in window.findChildren(QAction) for k in a.shortcuts()]
+    taken = [name for name, key in keys if key == attach.toString()]
+    assert taken == ["attachPdfAction"], taken
+    duplicates = {key for _name, key in keys if [k for _n, k in keys].count(key) > 1}
+    assert not duplicates, duplicates
+    # Help ▸ Keyboard Shortcuts lists it beside D, Enter and Shift+Enter, saying what Enter opens.
+    acts.shortcuts_action.trigger()
+    table = acts.shortcuts_dialog.table
+    shown = {table.item(r, 1).text(): table.item(r, 2).text() for r in range(table.rowCount())}
+    acts.shortcuts_dialog.close()
+    native = QKeySequence.SequenceFormat.NativeText
+    assert shown["Attach PDF"] == attach.toString(native)
+    assert shown["Download PDFs"] == "D"
+    enter = "Return" if sys.platform == "darwin" else "Enter"
+    assert shown["Open Paper (its PDF, or its web page if it has none)"] == QKeySequence(enter).toString(native)
+    assert shown["Open Web Page"] == QKeySequence(f"Shift+{enter}").toString(native)
+    # The key works where the user is: the table (it opens the file dialog on the highlighted paper).
+    opened = []
+    window.pdf_flow.attach_dialog = lambda: opened.append(window.table.current_id())  # type: ignore[method-assign]
+    acts.attach_pdf_action.triggered.disconnect()
+    acts.attach_pdf_action.triggered.connect(lambda _=False: window.pdf_flow.attach_dialog())
+    focus_table(qtbot, window)
+    qtbot.keyClick(window.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert opened == [window.table.current_id()]
+
+
+def test_the_lists_menu_downloads_the_chosen_lists_pdfs(imported, qtbot, monkeypatch):
+    """Review: only the sidebar's context menu had Download PDFs for a reading list; the Lists menu has it too."""
+    window = imported
+    acts = window.acts
+    window.library.add_to_list("Train reading", window.table_model.ids[:2], create=True)
+    window.refresh_all()
+    wait_sidebar(qtbot, window)
+    asked: list[str] = []
+    monkeypatch.setattr(window.pdf_flow, "download_list", asked.append)
+    lists_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Lists")
+    assert acts.download_list_action in lists_menu.actions()
+    acts.update_enabled()
+    assert not acts.download_list_action.isEnabled()  # a listing is chosen, not a reading list
+    assert window.sidebar_controller.select("list", "Train reading")
+    wait_search(qtbot, window)
+    lists_menu.aboutToShow.emit()
+    assert acts.download_list_action.isEnabled()
+    acts.download_list_action.trigger()
+    assert asked == ["Train reading"]

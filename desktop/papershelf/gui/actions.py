@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -102,7 +103,7 @@ class Actions(QObject):
             tip="Import a day's listing from the Hugging Face daily papers API, after a preview",
         )
         self.startup_check_action = a(
-            "Check for New Listings at Start-up",
+            "Check for &New Listings at Start-up",
             self._startup_check_chosen,
             name="startupCheckAction",
             tip="At start-up, download today's listing and say how many papers it holds (imports nothing)",
@@ -159,10 +160,12 @@ class Actions(QObject):
         )
 
         # Enter opens the paper: its PDF when it has a readable one, else its web page (gui/pdf_flow.py says why).
+        # The key is "Enter" on most keyboards (Qt's Return; its Enter is the keypad's), "Return" on a Mac's.
+        enter = ["Return", "Enter"] if sys.platform == "darwin" else ["Enter", "Return"]
         self.open_paper_action = a(
             "&Open Paper",
             w.pdf_flow.open_current,
-            ["Return", "Enter"],
+            enter,
             name="openPaperAction",
             table_only=True,
             tip="Open the paper's PDF with the system's viewer, or its web page when it has no PDF",
@@ -170,19 +173,21 @@ class Actions(QObject):
         self.open_page_action = a(
             "Open &Web Page",
             w.paper_view.open_current_page,
-            ["Shift+Return", "Shift+Enter"],
+            [f"Shift+{key}" for key in enter],
             name="openPageAction",
             table_only=True,
             tip="Open the paper's web page in the browser",
         )
+        # Ctrl+Shift+P (P for PDF): Ctrl+Shift+A is Qt's Deselect on Linux, taken by every text field.
         self.attach_pdf_action = a(
-            "Attach P&DF…",
+            "Attac&h PDF…",
             w.pdf_flow.attach_dialog,
+            ["Ctrl+Shift+P"],
             name="attachPdfAction",
             tip="Attach a PDF file to the paper (or drop the file on the paper)",
         )
         self.download_pdf_action = a(
-            "&Download PDFs",
+            "Download PD&Fs",
             w.pdf_flow.download_selection,
             ["D"],
             name="downloadPdfAction",
@@ -190,7 +195,7 @@ class Actions(QObject):
             tip="Download the arXiv PDF of the selected papers, to read offline",
         )
         self.link_pdfs_action = a(
-            "Link Attached PDFs Instead of Copying",
+            "Lin&k Attached PDFs Instead of Copying",
             self._link_pdfs_chosen,
             name="linkPdfsAction",
             tip="Leave attached PDFs where they are, instead of copying them into the library's files folder",
@@ -211,7 +216,7 @@ class Actions(QObject):
             tip="Edit every field of the paper's entry: type, authors, title, date, venue, pages, DOI…",
         )
         self.copy_cite_action = a(
-            "Copy Citation &Key",
+            "&Copy Citation Key",
             w.citing.copy_cite,
             ["Ctrl+Shift+C"],
             name="copyCiteAction",
@@ -229,7 +234,7 @@ class Actions(QObject):
         )
         self.status_actions = {
             status: a(
-                f"Mark as {status.capitalize()}",
+                {"unread": "Mark as &Unread", "reading": "Mark as R&eading", "read": "Mark as &Read"}[status],
                 functools.partial(w.edits.set_status, status),
                 ["U", "Shift+Space"] if status == "unread" else None,
                 name=f"mark{status.capitalize()}Action",
@@ -248,7 +253,7 @@ class Actions(QObject):
             for p in range(4)
         ]
         self.tag_action = a("Edit &Tags", w.edits.edit_tags, ["T"], name="editTagsAction", table_only=True)
-        self.add_tags_action = a("&Add Tags to Selection…", w.edits.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
+        self.add_tags_action = a("Add Ta&gs to Selection…", w.edits.add_tags_dialog, ["Ctrl+T"], name="addTagsAction")
         self.remove_tags_action = a(
             "R&emove Tags from Selection…", w.edits.remove_tags_dialog, ["Ctrl+Shift+T"], name="removeTagsAction"
         )
@@ -273,7 +278,7 @@ class Actions(QObject):
             "Add to Reading &List…", w.edits.choose_list, ["L"], name="addToListAction", table_only=True
         )
         self.remove_from_list_action = a(
-            "Remove from Reading List…", w.edits.remove_from_list_dialog, name="removeFromListAction"
+            "Re&move from Reading List…", w.edits.remove_from_list_dialog, name="removeFromListAction"
         )
         self.note_action = a("Add &Note", w.edits.add_note, ["N"], name="addNoteAction", table_only=True)
         self.next_action = a("&Next Paper", lambda: w.table.move_current(1), ["J"], name="nextAction", table_only=True)
@@ -281,16 +286,16 @@ class Actions(QObject):
             "&Previous Paper", lambda: w.table.move_current(-1), ["K"], name="previousAction", table_only=True
         )
         self.export_selection_action = a(
-            "Export Selection…", lambda: w.export_flow.open_export(SELECTION), name="exportSelectionAction"
+            "Export Selec&tion…", lambda: w.export_flow.open_export(SELECTION), name="exportSelectionAction"
         )
         self.complete_action = a(
-            "&Complete from arXiv",
+            "Complete from ar&Xiv",
             w.fetch_flow.complete_selection,
             name="completeAction",
             tip="Fill in authors, categories, DOI and journal reference from the arXiv API",
         )
         self.find_duplicates_action = a(
-            "Find &Duplicates…",
+            "Find D&uplicates…",
             lambda: open_duplicates(w),
             name="findDuplicatesAction",
             tip="Find papers that look like one work, and merge them or mark them different",
@@ -314,8 +319,14 @@ class Actions(QObject):
         self.new_list_action = a("&New Reading List…", w.sidebar_controller.new_list, [K.New], name="newListAction")
         self.rename_list_action = a("&Rename Reading List…", w.sidebar_controller.rename_list, name="renameListAction")
         self.delete_list_action = a("&Delete Reading List…", w.edits.delete_list, name="deleteListAction")
+        self.download_list_action = a(
+            "Download &PDFs of Reading List",
+            self._download_list,
+            name="downloadListAction",
+            tip="Download the arXiv PDF of every paper in the reading list chosen in the sidebar",
+        )
         self.delete_saved_action = a(
-            "Delete Saved &Search", w.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
+            "De&lete Saved Search", w.sidebar_controller.delete_saved_search, name="deleteSavedSearchAction"
         )
 
         self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, [K.HelpContents], name="shortcutsAction")
@@ -349,6 +360,7 @@ class Actions(QObject):
                 self.startup_check_action,
                 None,
                 self.export_action,
+                self.export_selection_action,
                 None,
                 self.backup_action,
                 self.backup_files_action,
@@ -369,14 +381,18 @@ class Actions(QObject):
                 self.save_search_action,
             ],
         )
-        menu("&View", [self.refresh_action, None, self.default_order_action])
+        # Moving through the papers is viewing them; and the Paper menu had more commands than letters for mnemonics.
+        menu(
+            "&View",
+            [self.refresh_action, None, self.default_order_action, None, self.next_action, self.previous_action],
+        )
         self.status_menu = QMenu("Set &Status", w)
         for action in self.status_actions.values():
             self.status_menu.addAction(action)
         self.priority_menu = QMenu("Set &Priority", w)
         for action in self.priority_actions:
             self.priority_menu.addAction(action)
-        self.favourites_menu = QMenu("&Favourite Tags", w)
+        self.favourites_menu = QMenu("Fa&vourite Tags", w)
         for action in self.favourite_actions:
             self.favourites_menu.addAction(action)
         self.favourites_menu.addSeparator()
@@ -414,10 +430,6 @@ class Actions(QObject):
                 self.cite_preprint_action,
                 self.find_duplicates_action,
                 None,
-                self.next_action,
-                self.previous_action,
-                None,
-                self.export_selection_action,
                 self.delete_papers_action,
             ],
         )
@@ -425,10 +437,18 @@ class Actions(QObject):
             self._shortcut_rows.append(("Paper", action))
         self.name_favourites()
         paper.aboutToShow.connect(self.update_enabled)
-        menu(
+        lists = menu(
             "&Lists",
-            [self.new_list_action, self.rename_list_action, self.delete_list_action, None, self.delete_saved_action],
+            [
+                self.new_list_action,
+                self.rename_list_action,
+                self.delete_list_action,
+                self.download_list_action,
+                None,
+                self.delete_saved_action,
+            ],
         )
+        lists.aboutToShow.connect(self.update_enabled)
         menu("&Help", [self.shortcuts_action, None, self.about_action])
 
         toolbar = w.addToolBar("Main")
@@ -490,6 +510,7 @@ class Actions(QObject):
         kind = w.sidebar_controller.kind()
         self.rename_list_action.setEnabled(kind == LIST_KIND)
         self.delete_list_action.setEnabled(kind == LIST_KIND)
+        self.download_list_action.setEnabled(kind == LIST_KIND)
         self.delete_saved_action.setEnabled(kind == SAVED)
         w.rename_list_button.setEnabled(kind == LIST_KIND)
         w.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
@@ -498,6 +519,12 @@ class Actions(QObject):
 
     def _startup_check_chosen(self) -> None:
         self._w.fetch_flow.answer_startup_question(self.startup_check_action.isChecked())
+
+    def _download_list(self) -> None:
+        w = self._w
+        name = w.sidebar_controller.value()
+        if w.sidebar_controller.kind() == LIST_KIND and name is not None:
+            w.pdf_flow.download_list(name)
 
     def _link_pdfs_chosen(self) -> None:
         self._w.settings.link_pdfs = self.link_pdfs_action.isChecked()
@@ -517,7 +544,11 @@ class Actions(QObject):
         """(menu, command, keys) of every command with a key, in menu order."""
         rows = []
         # Undo and Redo name the step they would take ("Undo Mark 1 paper read"): not a key's name.
-        fixed = {self.undo_action: "Undo", self.redo_action: "Redo"}
+        fixed = {
+            self.undo_action: "Undo",
+            self.redo_action: "Redo",
+            self.open_paper_action: "Open Paper (its PDF, or its web page if it has none)",
+        }
         for menu, action in self._shortcut_rows:
             keys = action.shortcuts()
             if action in self.favourite_actions and not action.data():

@@ -379,11 +379,11 @@ class Edits(QObject):
         menu.addSeparator()
         menu.addAction(acts.add_tags_action)
         menu.addAction(acts.remove_tags_action)
-        lists_menu = menu.addMenu("Add to Reading List")
+        lists_menu = menu.addMenu("Add to Reading &List")
         for name, _count in library.lists():
             lists_menu.addAction(button_text(visible(name)), functools.partial(self.add_to_list, name))
         lists_menu.addSeparator()
-        lists_menu.addAction("New List…", self._add_to_new_list)
+        lists_menu.addAction("&New List…", self._add_to_new_list)
         menu.addAction(acts.remove_from_list_action)
         menu.addSeparator()
         menu.addAction(acts.note_action)

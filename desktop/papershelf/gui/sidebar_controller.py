@@ -172,16 +172,16 @@ class SidebarController(QObject):
             menu.addAction(acts.rename_list_action)
             menu.addAction(acts.delete_list_action)
             menu.addSeparator()
-            menu.addAction("Export This List…", lambda: w.export_flow.open_export(LIST, value))
-            menu.addAction("Download PDFs", lambda: w.pdf_flow.download_list(value))
+            menu.addAction("&Export This List…", lambda: w.export_flow.open_export(LIST, value))
+            menu.addAction("Download &PDFs", lambda: w.pdf_flow.download_list(value))
             menu.addSeparator()
         elif kind == SAVED:
             menu.addAction(acts.delete_saved_action)
             menu.addSeparator()
-            menu.addAction("Export This Saved Search…", lambda: w.export_flow.open_export(SAVED_SCOPE, value))
+            menu.addAction("&Export This Saved Search…", lambda: w.export_flow.open_export(SAVED_SCOPE, value))
             menu.addSeparator()
         elif kind == "tag":
-            menu.addAction("Export Papers with This Tag…", lambda: w.export_flow.open_export(TAG, value))
+            menu.addAction("&Export Papers with This Tag…", lambda: w.export_flow.open_export(TAG, value))
             menu.addSeparator()
         live = index.siblingAtColumn(0).data(LiveRole) if index.isValid() else None
         for binding in live or []:  # its live files: write now, or stop following
