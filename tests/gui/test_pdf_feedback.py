@@ -187,3 +187,15 @@ def test_esc_in_the_search_field_still_clears_the_search(shelf, qtbot):
     assert window.search_field.text() == ""
     qtbot.waitUntil(lambda: len(window.table_model.ids) == 2, timeout=5000)  # the whole library again
     assert not window.pdf_flow.busy
+
+
+def test_d_on_papers_that_all_have_their_pdf_says_nothing_to_download(shelf, qtbot, tmp_path):
+    """Review screenshot: "Downloaded 0 PDFs; 2 skipped" for two papers that had their PDF already."""
+    window = shelf
+    ids = list(window.table_model.ids)
+    for n, paper_id in enumerate(ids):
+        window.pdf_flow.attach_files(paper_id, [write_pdf(tmp_path, f"p{n}.pdf", [f"Paper {n}"])])
+        wait_pdf_idle(qtbot, window)
+    window.pdf_flow.download(ids)
+    wait_pdf_idle(qtbot, window)
+    assert window.pdf_flow.last_message == "Nothing to download: 2 skipped (a PDF already, or no arXiv id)."

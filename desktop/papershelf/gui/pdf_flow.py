@@ -562,6 +562,9 @@ class PdfFlow(QObject):
         elif len(skipped) == 1 and not done and not failed:
             text = f"Nothing to download: {skipped[0].message}"
             skipped = []  # said
+        elif skipped and not done and not failed:
+            text = f"Nothing to download: {len(skipped):,} skipped (a PDF already, or no arXiv id)"
+            skipped = []  # said
         elif failed and not done:
             # What went wrong comes first: a long line ends in "…" in a narrow window (the tooltip has it whole).
             text = f"Could not download {plural(len(failed), 'PDF')}: {messages.download_failures(failed)}"
