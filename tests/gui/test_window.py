@@ -367,6 +367,13 @@ def test_every_menu_item_has_a_mnemonic_of_its_own(imported, qtbot):
     """Review: Attach P&DF…, &Download PDFs, Find &Duplicates… and &Delete Papers… all took Alt+D in the Paper menu."""
     window = imported
     acts = window.acts
+    # A step to undo named with the user's words: its "&" is theirs, shown, not a second mnemonic.
+    window.edits.add_tags(["R&D"], [window.table.current_id()])
+    wait_settled(qtbot, window)
+    assert acts.undo_action.text() == "&Undo Tag 1 paper with R&&D"
+    window.undo_stack.undo()
+    wait_settled(qtbot, window)
+    assert acts.redo_action.text() == "&Redo Tag 1 paper with R&&D"
     # Favourite tags are named after the user's tags (and reached with Alt+1…9).
     exempt = set(acts.favourite_actions)
     checked = 0

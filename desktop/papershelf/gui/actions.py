@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
+from shiboken6 import isValid
 
 from ..core.display import visible
 from .dialogs.duplicates import open_dialog as open_duplicates
@@ -29,6 +30,12 @@ from .widgets.tag_editor import button_text
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+
+
+def _name_step(action: QAction, prefix: str, step: str) -> None:
+    """ "&Undo Tag 1 paper with R&&D": the step's every character shown, none taken for a mnemonic."""
+    if isValid(action):  # the stack says it is empty again as the window closes, its actions gone
+        action.setText(f"{prefix} {step.replace('&', '&&')}" if step else prefix)
 
 
 class Actions(QObject):
@@ -148,6 +155,10 @@ class Actions(QObject):
         self.redo_action.setShortcuts(QKeySequence.keyBindings(K.Redo))
         w.addAction(self.undo_action)
         w.addAction(self.redo_action)
+        # A step's name holds the user's words (a tag "R&D"): Qt's text made the "&" a second mnemonic and
+        # dropped it ("Undo Tag 1 paper with RD"). Connected after Qt's own update, so this text is the one shown.
+        w.undo_stack.undoTextChanged.connect(self._name_undo)
+        w.undo_stack.redoTextChanged.connect(self._name_redo)
         self.find_action = a("&Find", w.paper_view.focus_search, [K.Find], name="findAction", tip="Search the library")
         self.select_all_action = a("Select &All Papers", w.paper_view.select_all, name="selectAllAction")
         self.save_search_action = a("&Save Search…", w.sidebar_controller.save_search, name="saveSearchAction")
@@ -516,6 +527,12 @@ class Actions(QObject):
         w.delete_list_button.setEnabled(kind in (LIST_KIND, SAVED))
         w.new_list_button.setEnabled(has_library)
         w.save_search_button.setEnabled(has_library)
+
+    def _name_undo(self, step: str) -> None:
+        _name_step(self.undo_action, "&Undo", step)
+
+    def _name_redo(self, step: str) -> None:
+        _name_step(self.redo_action, "&Redo", step)
 
     def _startup_check_chosen(self) -> None:
         self._w.fetch_flow.answer_startup_question(self.startup_check_action.isChecked())
