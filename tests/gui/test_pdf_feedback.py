@@ -156,8 +156,9 @@ def test_a_failed_download_of_two_papers_names_both(shelf, qtbot, monkeypatch):
     window.pdf_flow.download(ids)
     wait_pdf_idle(qtbot, window, timeout=60_000)
     message = window.statusBar().currentMessage()
-    assert message.startswith("Could not download 2 PDFs: "), message
-    assert all(a in message for a in arxiv_ids) and "and 1 more (" in message, message
+    # Both ids come first, so a narrow window shows them; then why each failed.
+    assert message.startswith(f"Could not download 2 PDFs ({arxiv_ids[0]}, {arxiv_ids[1]}): {arxiv_ids[0]}: "), message
+    assert f"; {arxiv_ids[1]}: " in message and "connection refused" in message, message
 
 
 # --- Esc cancels the PDF job --------------------------------------------------------------------------------------------
@@ -199,3 +200,14 @@ def test_d_on_papers_that_all_have_their_pdf_says_nothing_to_download(shelf, qtb
     window.pdf_flow.download(ids)
     wait_pdf_idle(qtbot, window)
     assert window.pdf_flow.last_message == "Nothing to download: 2 skipped (a PDF already, or no arXiv id)."
+
+
+def test_a_download_failing_for_many_papers_names_the_first_ids_and_stays_bounded():
+    from types import SimpleNamespace
+
+    from papershelf.gui.pdf_messages import MAX_LINE, download_failures
+
+    failed = [SimpleNamespace(arxiv_id=f"2509.{n:05d}", paper_id=n, message="HTTP 404 " * 30) for n in range(800)]
+    text = download_failures(failed)
+    assert text.startswith(" (2509.00000, 2509.00001, 2509.00002, 2509.00003, 2509.00004, …): 2509.00000: HTTP 404")
+    assert len(text) < MAX_LINE and text.endswith(" more")

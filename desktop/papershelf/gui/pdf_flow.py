@@ -567,13 +567,13 @@ class PdfFlow(QObject):
             skipped = []  # said
         elif failed and not done:
             # What went wrong comes first: a long line ends in "…" in a narrow window (the tooltip has it whole).
-            text = f"Could not download {plural(len(failed), 'PDF')}: {messages.download_failures(failed)}"
+            text = f"Could not download {plural(len(failed), 'PDF')}{messages.download_failures(failed)}"
         else:
             text = f"Downloaded {plural(len(done), 'PDF')}"
         if skipped and not cancelled:
             text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
         if failed and (done or cancelled):
-            text += f"; {len(failed)} failed: {messages.download_failures(failed)}"
+            text += f"; {len(failed)} failed{messages.download_failures(failed)}"
         self._status(text + ".", 60000 if failed else 15000)
         if done:
             self.pdfsChanged.emit()

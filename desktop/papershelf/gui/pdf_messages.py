@@ -50,7 +50,11 @@ def attached_line(
         what = short(new[0], 80) if len(new) == 1 else plural(len(new), "PDF")
         parts.append(f"Attached {what} to {paper}")
     if had:
-        parts.append(f"{paper} has this PDF already" if had == 1 and not new else f"{had} it had already")
+        parts.append(
+            f"{'the paper ' if title else ''}{paper} has this PDF already"
+            if had == 1 and not new
+            else f"it had {had} already"
+        )
     line = "; ".join(parts)
     if problems:
         line += f"; {len(problems)} not attached: {problems_tail(problems)}"
@@ -90,7 +94,9 @@ def dropped_line(outcomes: Sequence[tuple[str, Any, Any]], problems: Sequence[st
         else:
             parts.append(f"{len(created)} added as {'a new paper' if len(created) == 1 else 'new papers'}")
     if had:
-        parts.append(f"{plural(len(had), 'PDF')} their papers had already" if only else f"{len(had)} already attached")
+        parts.append(
+            f"their papers had these {plural(len(had), 'PDF')} already" if only else f"{len(had)} already attached"
+        )
     line = ", ".join(parts)
     if problems:
         line = (line + "; " if line else "") + f"{len(problems)} not added: {problems_tail(problems)}"
@@ -98,26 +104,31 @@ def dropped_line(outcomes: Sequence[tuple[str, Any, Any]], problems: Sequence[st
 
 
 def download_failures(failed: Sequence[Any]) -> str:
-    """Failed downloads: the first with its reason, then each other paper's arXiv id (and why, shortly), bounded."""
-    first = failure(failed[0])
-    if len(failed) == 1:
-        return first
-    others = [failure(result, 80) for result in failed[1:]]
-    shown: list[str] = []
-    size = len(first)
-    for text in others:
-        if size + len(text) > MAX_LINE - 200:
+    """Failed downloads, after "Could not download N PDFs" or "N failed": each paper's arXiv id first (seen in a
+    narrow window), then each with why ("2509.90001: HTTP 404; 2509.90002: …"), bounded."""
+    details = [failure(failed[0])]
+    size = len(details[0])
+    for result in failed[1:]:
+        text = failure(result, 80)
+        if size + len(text) > MAX_LINE - 300:
+            details.append(f"and {len(failed) - len(details)} more")
             break
-        shown.append(text)
+        details.append(text)
         size += len(text) + 2
-    left = len(others) - len(shown)
-    rest = "; ".join(shown) + (f"; and {left} others" if left else "")
-    return f"{first}; and {len(others)} more ({rest})"
+    if len(failed) == 1:
+        return ": " + details[0]
+    ids = [_paper(r) for r in failed[:6]]
+    shown = ", ".join(ids[:5]) + (", …" if len(failed) > 5 else "")
+    return f" ({shown}): " + "; ".join(details)
+
+
+def _paper(result: Any) -> str:
+    return result.arxiv_id or f"paper {result.paper_id}"
 
 
 def failure(result: Any, limit: int = 200) -> str:
     """One failed download: the arXiv id (what the user knows the paper by), then why."""
-    return f"{result.arxiv_id or f'paper {result.paper_id}'}: {one_line(result.message, limit)}"
+    return f"{_paper(result)}: {one_line(result.message, limit)}"
 
 
 def _bounded(line: str) -> str:
