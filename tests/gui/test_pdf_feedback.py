@@ -159,6 +159,7 @@ def test_a_failed_download_of_two_papers_names_both(shelf, qtbot, monkeypatch):
     # Both ids come first, so a narrow window shows them; then why each failed.
     assert message.startswith(f"Could not download 2 PDFs ({arxiv_ids[0]}, {arxiv_ids[1]}): {arxiv_ids[0]}: "), message
     assert f"; {arxiv_ids[1]}: " in message and "connection refused" in message, message
+    assert not message.endswith("….")  # a reason cut short ends the line as it is
 
 
 # --- Esc cancels the PDF job --------------------------------------------------------------------------------------------

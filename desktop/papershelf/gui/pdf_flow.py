@@ -574,7 +574,7 @@ class PdfFlow(QObject):
             text += f"; {len(skipped):,} skipped (a PDF already, or no arXiv id)"
         if failed and (done or cancelled):
             text += f"; {len(failed)} failed{messages.download_failures(failed)}"
-        self._status(text + ".", 60000 if failed else 15000)
+        self._status(text if text.endswith("…") else text + ".", 60000 if failed else 15000)
         if done:
             self.pdfsChanged.emit()
             self.index(library, [r.attachment.id for r in done], quiet=True)
