@@ -142,3 +142,23 @@ def focus_table(qtbot, window) -> None:
     window.activateWindow()
     window.table.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.table)
+
+
+@pytest.fixture
+def papers(make_window, qtbot, sample_json_file):
+    """A window on the two papers of the API sample (they have arXiv ids), the first one current."""
+    window = make_window()
+    import_through_preview(qtbot, window, sample_json_file)
+    focus_table(qtbot, window)
+    return window
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """What the app handed to the operating system to open (QDesktopServices.openUrl; nothing is opened)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    urls: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url)) or True))
+    return urls

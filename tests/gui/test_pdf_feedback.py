@@ -5,31 +5,10 @@ Esc cancels the PDF job that runs."""
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import QPoint, Qt
 
 from ..online_server import Reply, closed_port, online_server_fixture  # noqa: F401 (gives `online_server`)
-from .conftest import focus_table, import_through_preview
 from .test_pdfs import ARXIV_ID, attachments, below_the_rows, drop, row_point, wait_pdf_idle, write_pdf
-
-
-@pytest.fixture
-def shelf(make_window, qtbot, sample_json_file):
-    """A window on the two papers of the API sample (they have arXiv ids), the first one current."""
-    shown = make_window()
-    import_through_preview(qtbot, shown, sample_json_file)
-    focus_table(qtbot, shown)
-    return shown
-
-
-@pytest.fixture
-def opened(monkeypatch):
-    """What the app handed to the operating system to open (nothing is opened)."""
-    from PySide6.QtGui import QDesktopServices
-
-    urls: list[QUrl] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url)) or True))
-    return urls
 
 
 def applied_count(window) -> list[object]:
@@ -42,8 +21,8 @@ def applied_count(window) -> list[object]:
 # --- One drop, one change ---------------------------------------------------------------------------------------
 
 
-def test_a_drop_of_several_pdfs_below_the_rows_is_one_undo_step_and_one_line(shelf, qtbot, tmp_path):
-    window = shelf
+def test_a_drop_of_several_pdfs_below_the_rows_is_one_undo_step_and_one_line(papers, qtbot, tmp_path):
+    window = papers
     window.resize(1200, 800)
     before = window.undo_stack.count()
     files = [write_pdf(tmp_path, f"m{n}.pdf", [f"Nothing {n}"], title=f"Dropped paper {n}") for n in range(5)]
@@ -63,37 +42,37 @@ def test_a_drop_of_several_pdfs_below_the_rows_is_one_undo_step_and_one_line(she
     assert window.library.stats()["all"] == 2
 
 
-def test_a_drop_that_attaches_some_and_adds_others_says_both(shelf, qtbot, tmp_path):
-    window = shelf
+def test_a_drop_that_attaches_some_and_adds_others_says_both(papers, qtbot, tmp_path):
+    window = papers
     known = write_pdf(tmp_path, "known.pdf", [f"arXiv:{ARXIV_ID}v1 [cs.LG] 11 Sep 2025"])
     unknown = write_pdf(tmp_path, "unknown.pdf", ["Nothing"], title="A Paper Nobody Has")
-    drop(shelf, QPoint(10, 10), [known, unknown])
+    drop(papers, QPoint(10, 10), [known, unknown])
     wait_pdf_idle(qtbot, window)
     assert window.pdf_flow.last_message == "1 attached, 1 added as a new paper."
     assert window.library.stats()["all"] == 3
 
 
-def test_two_pdfs_dropped_on_a_row_are_one_step_and_name_the_paper(shelf, qtbot, tmp_path):
-    window = shelf
+def test_two_pdfs_dropped_on_a_row_are_one_step_and_name_the_paper(papers, qtbot, tmp_path):
+    window = papers
     other = window.table_model.paper_id(1)
     before = window.undo_stack.count()
     files = [write_pdf(tmp_path, "a.pdf", ["First"]), write_pdf(tmp_path, "b.pdf", ["Second"])]
-    assert drop(window.table, row_point(shelf, other), files)
+    assert drop(window.table, row_point(papers, other), files)
     wait_pdf_idle(qtbot, window)
-    assert sorted(a.name for a in attachments(shelf, other)) == ["a.pdf", "b.pdf"]
+    assert sorted(a.name for a in attachments(papers, other)) == ["a.pdf", "b.pdf"]
     assert window.undo_stack.count() == before + 1 and window.undo_stack.undoText() == "Attach 2 PDFs"
     title = window.library.get(other).title
     assert window.pdf_flow.last_message.startswith("Attached 2 PDFs to “" + title[:40])
     window.undo_stack.undo()
     wait_pdf_idle(qtbot, window)
-    assert attachments(shelf, other) == []
+    assert attachments(papers, other) == []
 
 
-def test_a_file_that_is_not_a_pdf_is_named_by_its_bare_name(shelf, qtbot, tmp_path):
-    window = shelf
+def test_a_file_that_is_not_a_pdf_is_named_by_its_bare_name(papers, qtbot, tmp_path):
+    window = papers
     fake = tmp_path / "notes.pdf"
     fake.write_text("these are notes, not a PDF")
-    drop(window.table, row_point(shelf, window.table.current_id()), [fake])
+    drop(window.table, row_point(papers, window.table.current_id()), [fake])
     wait_pdf_idle(qtbot, window)
     message = window.statusBar().currentMessage()
     assert message.startswith("notes.pdf: ") and str(tmp_path) not in message, message
@@ -102,24 +81,24 @@ def test_a_file_that_is_not_a_pdf_is_named_by_its_bare_name(shelf, qtbot, tmp_pa
 # --- Undo brings a PDF back into the search ------------------------------------------------------------------------
 
 
-def test_an_undone_remove_is_found_by_the_search_again(shelf, qtbot, tmp_path):
-    window = shelf
+def test_an_undone_remove_is_found_by_the_search_again(papers, qtbot, tmp_path):
+    window = papers
     paper_id = window.table.current_id()
     window.pdf_flow.attach_files(paper_id, [write_pdf(tmp_path, "fish.pdf", ["zebrafish embryos"])])
     wait_pdf_idle(qtbot, window)
     assert window.library.search_ids("zebrafish") == [paper_id]
-    [attached] = attachments(shelf, paper_id)
+    [attached] = attachments(papers, paper_id)
     window.pdf_flow.remove_attachment(attached.id, "fish.pdf")
     wait_pdf_idle(qtbot, window)
     assert window.library.search_ids("zebrafish") == []
     window.undo_stack.undo()
     wait_pdf_idle(qtbot, window)
-    assert [a.text_state for a in attachments(shelf, paper_id)] == ["done"]
+    assert [a.text_state for a in attachments(papers, paper_id)] == ["done"]
     assert window.library.search_ids("zebrafish") == [paper_id]
 
 
-def test_an_undone_delete_is_found_by_the_search_again(shelf, qtbot, tmp_path, dialogs):
-    window = shelf
+def test_an_undone_delete_is_found_by_the_search_again(papers, qtbot, tmp_path, dialogs):
+    window = papers
     from PySide6.QtWidgets import QMessageBox
 
     paper_id = window.table.current_id()
@@ -136,8 +115,8 @@ def test_an_undone_delete_is_found_by_the_search_again(shelf, qtbot, tmp_path, d
 # --- What Enter, Shift+Enter and a failed download say ------------------------------------------------------------------
 
 
-def test_enter_and_shift_enter_say_what_they_opened(shelf, qtbot, tmp_path, opened):
-    window = shelf
+def test_enter_and_shift_enter_say_what_they_opened(papers, qtbot, tmp_path, opened):
+    window = papers
     window.pdf_flow.attach_files(window.table.current_id(), [write_pdf(tmp_path, "x.pdf", ["Hello"])])
     wait_pdf_idle(qtbot, window)
     qtbot.keyClick(window.table, Qt.Key.Key_Return)
@@ -148,8 +127,8 @@ def test_enter_and_shift_enter_say_what_they_opened(shelf, qtbot, tmp_path, open
     assert window.statusBar().currentMessage() == "Opened the paper's web page."
 
 
-def test_a_failed_download_of_two_papers_names_both(shelf, qtbot, monkeypatch):
-    window = shelf
+def test_a_failed_download_of_two_papers_names_both(papers, qtbot, monkeypatch):
+    window = papers
     monkeypatch.setenv("PAPERSHELF_ARXIV_PDF", f"http://127.0.0.1:{closed_port()}/pdf")
     ids = list(window.table_model.ids)
     arxiv_ids = [window.library.get(pid).arxiv_id for pid in ids]
@@ -165,8 +144,8 @@ def test_a_failed_download_of_two_papers_names_both(shelf, qtbot, monkeypatch):
 # --- Esc cancels the PDF job --------------------------------------------------------------------------------------------
 
 
-def test_esc_on_the_table_cancels_a_download(shelf, qtbot, online_server, monkeypatch):
-    window = shelf
+def test_esc_on_the_table_cancels_a_download(papers, qtbot, online_server, monkeypatch):
+    window = papers
     online_server.add(
         f"/pdf/{ARXIV_ID}", Reply(b"%PDF-1.4\n" + b"x" * 200_000, content_type="application/pdf", trickle=0.01)
     )
@@ -176,12 +155,12 @@ def test_esc_on_the_table_cancels_a_download(shelf, qtbot, online_server, monkey
     qtbot.waitUntil(lambda: bool(online_server.requests), timeout=5000)
     qtbot.keyClick(window.table, Qt.Key.Key_Escape)
     wait_pdf_idle(qtbot, window)
-    assert attachments(shelf, target) == []
+    assert attachments(papers, target) == []
     assert "cancelled" in window.pdf_flow.last_message.lower()
 
 
-def test_esc_in_the_search_field_still_clears_the_search(shelf, qtbot):
-    window = shelf
+def test_esc_in_the_search_field_still_clears_the_search(papers, qtbot):
+    window = papers
     window.search_field.setFocus()
     qtbot.keyClicks(window.search_field, "shapley")
     qtbot.waitUntil(lambda: len(window.table_model.ids) == 1, timeout=5000)
@@ -191,9 +170,9 @@ def test_esc_in_the_search_field_still_clears_the_search(shelf, qtbot):
     assert not window.pdf_flow.busy
 
 
-def test_d_on_papers_that_all_have_their_pdf_says_nothing_to_download(shelf, qtbot, tmp_path):
+def test_d_on_papers_that_all_have_their_pdf_says_nothing_to_download(papers, qtbot, tmp_path):
     """Review screenshot: "Downloaded 0 PDFs; 2 skipped" for two papers that had their PDF already."""
-    window = shelf
+    window = papers
     ids = list(window.table_model.ids)
     for n, paper_id in enumerate(ids):
         window.pdf_flow.attach_files(paper_id, [write_pdf(tmp_path, f"p{n}.pdf", [f"Paper {n}"])])

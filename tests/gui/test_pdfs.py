@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QHelpEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QToolTip
@@ -48,25 +47,6 @@ def make_pdf(pages: list[str], *, title: str = "") -> bytes:
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {info_id} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     )
     return bytes(out)
-
-
-@pytest.fixture
-def papers(make_window, qtbot, sample_json_file):
-    """A window on the two papers of the API sample (they have arXiv ids), the first one current."""
-    window = make_window()
-    import_through_preview(qtbot, window, sample_json_file)
-    focus_table(qtbot, window)
-    return window
-
-
-@pytest.fixture
-def opened(monkeypatch):
-    """What the app handed to the operating system to open (QDesktopServices.openUrl; nothing is opened)."""
-    from PySide6.QtGui import QDesktopServices
-
-    urls: list[QUrl] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(QUrl(url)) or True))
-    return urls
 
 
 def write_pdf(folder: Path, name: str, pages: list[str], **kwargs) -> Path:
