@@ -216,7 +216,7 @@ class Library:
             if not (compiled.match and sort == "id"):
                 column = SORT_COLUMNS[sort]
                 order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
-                condition = search.where_clause(query, in_pdfs)
+                condition = search.plan_clause(compiled, in_pdfs)
                 return db.fetch_ids(conn, select(P.c.id).where(condition).order_by(*order).limit(limit))
             fts = db.fts_table()
             statement = (
@@ -236,7 +236,8 @@ class Library:
     def count(self, query: str = "") -> int:
         with db.read(self.engine) as conn:
             search.check_names(conn, query)
-            condition = search.where_clause(query, search.pdf_matched_ids(conn, search.plan(query)))
+            compiled = search.plan(query)
+            condition = search.plan_clause(compiled, search.pdf_matched_ids(conn, compiled))
             return conn.execute(select(func.count()).select_from(P).where(condition)).scalar_one()
 
     def rows(self, ids: Sequence[int]) -> dict[int, PaperRow]:

@@ -289,7 +289,11 @@ def where_clause(query: str, pdf_ids: Sequence[int] = ()) -> ColumnElement[bool]
     ``pdf_ids``: papers that match the positive words through their PDFs'
     text (:func:`pdf_matched_ids`); the filters still apply to them.
     """
-    compiled = plan(query)
+    return plan_clause(plan(query), pdf_ids)
+
+
+def plan_clause(compiled: Plan, pdf_ids: Sequence[int] = ()) -> ColumnElement[bool]:
+    """:func:`where_clause` for a query already compiled by :func:`plan` (callers that need both compile once)."""
     conditions = list(compiled.conditions)
     if compiled.match:
         text_condition: ColumnElement[bool] = PaperTable.__table__.c.id.in_(db.fts_match_ids(compiled.match))
