@@ -21,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from hypothesis import settings as _hypothesis  # noqa: E402
 
 from papershelf.core import db as _db  # noqa: E402
+from tests.pgcluster import pg_cluster_fixture, pg_database_fixture  # noqa: E402, F401  (fixtures)
 
 # CI replays the same examples on every run, so a landing never fails on a
 # new random draw; property tests explore freely on developers' machines.
@@ -70,11 +71,48 @@ def library_path(tmp_path) -> Path:
     return tmp_path / "lib" / "library.sqlite3"
 
 
-@pytest.fixture
-def library(library_path):
+#: The database every shared-library test starts from: Papershelf's schema, migrated once a session.
+PG_TEMPLATE = "ps_template"
+
+
+def _make_template(url: str) -> None:
     from papershelf.core.library import Library
 
-    lib = Library(library_path)
+    Library(url, create=True).close()
+
+
+def pytest_generate_tests(metafunc):
+    """Each test that takes a ``library`` runs on both backends: a local file and a shared server.
+
+    ``@pytest.mark.sqlite_only`` (with its reason) keeps a test on the file: it checks the SQLite file
+    itself (its locks, pragmas, backups or damage) or the SQLite-only export cache.
+    """
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite"] if only else ["sqlite", "postgresql"])
+
+
+@pytest.fixture
+def backend() -> str:
+    """Overridden by :func:`pytest_generate_tests`: "sqlite" or "postgresql"."""
+    raise AssertionError("backend is parametrized by pytest_generate_tests")
+
+
+@pytest.fixture
+def library_location(backend, library_path, request) -> str | Path:
+    """Where ``library`` lives: the SQLite file, or a fresh PostgreSQL database (``postgresql://…``)."""
+    if backend == "sqlite":
+        return library_path
+    cluster = request.getfixturevalue("pg_cluster")
+    cluster.ensure_template(PG_TEMPLATE, _make_template)
+    return request.getfixturevalue("pg_database")(template=PG_TEMPLATE)
+
+
+@pytest.fixture
+def library(library_location):
+    from papershelf.core.library import Library
+
+    lib = Library(library_location)
     yield lib
     lib.close()
 

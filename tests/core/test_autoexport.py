@@ -324,6 +324,7 @@ def test_a_full_disk_is_an_error_and_the_old_file_stays(shelf, tmp_path, monkeyp
     assert [p.name for p in refs.parent.iterdir()] == ["refs.bib"]  # no temporary file left
 
 
+@pytest.mark.sqlite_only("reads the SQLite file with sqlite3")
 def test_the_binding_table_is_written_only_with_the_library_connection(shelf, tmp_path):
     bind(shelf, tmp_path / "refs.bib")
     synced(shelf)

@@ -21,6 +21,8 @@ from papershelf.core.exporters import cache
 from papershelf.core.exporters.common import ExportReport
 from papershelf.core.library import Library
 
+pytestmark = pytest.mark.sqlite_only("the export cache is SQLite's: a shared library encodes every entry")
+
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "bib-corpus"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 VARIANTS = [

@@ -333,6 +333,7 @@ def test_library_folder_is_created(tmp_path):
     assert path.exists()
 
 
+@pytest.mark.sqlite_only("SQLite pragmas")
 def test_pragmas(library):
     with library.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
@@ -46,23 +45,21 @@ OTHER = """@article{other2020,
 
 def dump(library: Library) -> dict[str, list]:
     """Every row the merge touches, tags and lists by name."""
-    con = sqlite3.connect(f"file:{library.path}?mode=ro", uri=True)
-    try:
+    with library.engine.connect() as conn:  # either backend: the library's own engine
+        con = conn.exec_driver_sql
         rows = {}
         for table in ("paper", "paper_abstract", "bibtex_source", "note", "sighting", "key_alias", "not_duplicate"):
-            rows[table] = sorted(map(tuple, con.execute(f"SELECT * FROM {table}")), key=repr)
+            rows[table] = sorted(map(tuple, con(f"SELECT * FROM {table}")), key=repr)
         rows["tags"] = sorted(
-            con.execute("SELECT pt.paper_id, t.name FROM paper_tag pt JOIN tag t ON t.id = pt.tag_id").fetchall()
+            con("SELECT pt.paper_id, t.name FROM paper_tag pt JOIN tag t ON t.id = pt.tag_id").fetchall()
         )
         rows["entries"] = sorted(
-            con.execute(
+            con(
                 "SELECT l.name, e.paper_id, e.position FROM list_entry e JOIN reading_list l ON l.id = e.list_id"
             ).fetchall()
         )
         rows["search"] = [(q, library.search_ids(q)) for q in ("sparse", "remember", "acl")]
         return rows
-    finally:
-        con.close()
 
 
 @pytest.fixture
@@ -109,8 +106,10 @@ def test_merge_keeps_the_union_of_everything(pair):
     assert paper.priority == 3
     assert paper.aliases == ["smith2023arxiv"]
     # The preprint's "not a duplicate of other" now holds for the merged paper.
-    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
-        assert con.execute("SELECT paper_a, paper_b FROM not_duplicate").fetchall() == [tuple(sorted((pub, other)))]
+    with library.engine.connect() as con:
+        assert con.exec_driver_sql("SELECT paper_a, paper_b FROM not_duplicate").fetchall() == [
+            tuple(sorted((pub, other)))
+        ]
 
 
 def test_prefer_takes_a_field_from_another_paper(pair):
@@ -253,11 +252,11 @@ def test_mark_not_duplicate_and_undo(pair):
     library, pre, pub, other = pair
     outcome = library.run(ops.MarkNotDuplicate((pub, pre)))
     assert outcome.result == 1
-    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
-        assert (min(pre, pub), max(pre, pub)) in con.execute("SELECT * FROM not_duplicate").fetchall()
+    with library.engine.connect() as con:
+        assert (min(pre, pub), max(pre, pub)) in con.exec_driver_sql("SELECT * FROM not_duplicate").fetchall()
     library.run(outcome.inverse)
-    with sqlite3.connect(f"file:{library.path}?mode=ro", uri=True) as con:
-        assert con.execute("SELECT * FROM not_duplicate").fetchall() == [(min(pre, other), max(pre, other))]
+    with library.engine.connect() as con:
+        assert con.exec_driver_sql("SELECT * FROM not_duplicate").fetchall() == [(min(pre, other), max(pre, other))]
 
 
 def test_no_paper_is_given_an_old_key_by_hand(pair):

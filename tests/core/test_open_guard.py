@@ -10,6 +10,8 @@ import pytest
 from papershelf.core import db
 from papershelf.core.library import Library
 
+pytestmark = pytest.mark.sqlite_only("SQLite's file locks")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -330,7 +330,7 @@ def find_paper(library: Library, arxiv_id: str | None, doi: str | None) -> int |
             if found is not None:
                 return int(found)
         if doi:
-            value = func.lower(func.trim(func.json_extract(P.c.extra_fields, "$.doi")))
+            value = func.lower(func.trim(P.c.extra_fields["doi"].as_string()))
             found = conn.execute(select(P.c.id).where(value == doi).order_by(P.c.id)).scalar()
             if found is not None:
                 return int(found)

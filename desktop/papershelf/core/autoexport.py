@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import io
-import json
 import logging
 import os
 from collections.abc import Iterable
@@ -25,14 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
-from sqlalchemy import text as sql
 
 from . import db, exporters
 from . import operations as ops
 from .errors import ConflictError, ExportError, NotFoundError, PapershelfError
 from .fsutil import CREATE, REPLACE, Protected, UnsafeTarget, check_not_protected, resolve_target, write_user_file
 from .operations.autoexport import KIND_NAMES, KINDS, REMOVE_HINT, Bind, Unbind, conflict, same_file, source_name
-from .schema import AE, SS
+from .schema import AE, SS, P
 
 if TYPE_CHECKING:
     from .library import Library
@@ -297,15 +295,12 @@ def sync_one(library: Library, binding: Binding, protect: Protected | None = Non
         return Result(binding, "failed", error=f"{binding.path}: export failed ({type(exc).__name__}: {exc})")
 
 
-_LOOSE_KEYS = sql("SELECT id FROM paper WHERE key_pinned = 0 AND id IN (SELECT value FROM json_each(:ids))")
-
-
 def _pin(library: Library, ids: list[int]) -> None:
     """Exported keys are in someone's document now: pin those not pinned yet (no write when none)."""
     if not ids:
         return
     with db.read(library.engine) as conn:  # the ids as one JSON array: one parameter however many there are
-        loose = list(conn.execute(_LOOSE_KEYS, {"ids": json.dumps(ids)}).scalars())
+        loose = list(conn.execute(select(P.c.id).where(P.c.key_pinned == 0, db.ids_in(P.c.id, ids))).scalars())
     if loose:
         try:
             library.run(ops.PinKeys(tuple(loose)))

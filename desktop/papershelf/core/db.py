@@ -1,8 +1,10 @@
-"""Everything SQLite-specific: engine, pragmas, transactions, FTS5, schema checks.
+"""The library's database: SQLite's engine, pragmas, transactions, FTS5 and checks; and every statement that differs.
 
-Keeping these here means another SQLAlchemy backend only has to replace this
-module. The rest of the core talks to the engine through :func:`read` and
-:func:`write`.
+The rest of the core talks to the engine through :func:`read` and
+:func:`write`, and builds statements with SQLAlchemy plus the few helpers here
+that compile differently per backend (:func:`insert`, :func:`nocase`,
+:func:`ids_in`, :class:`Day`, :class:`group_concat`, the full-text search).
+What is PostgreSQL's own (connecting, its schema, tsvector) is in :mod:`pg`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,22 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ClauseElement, Connection, Engine, FromClause, Select, TextClause, create_engine, event, text
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Connection,
+    Engine,
+    FromClause,
+    Select,
+    String,
+    Table,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.functions import GenericFunction
 
 from .errors import LibraryError, PapershelfError
 
@@ -230,16 +246,26 @@ def write(engine: Engine) -> Iterator[Connection]:
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so a second writer waits
     (up to the busy timeout) instead of failing with "database is locked" when
-    it upgrades a read lock.
+    it upgrades a read lock. On a shared library the transaction also tells
+    every member what changed (``NOTIFY``, delivered at the commit; see
+    :func:`pg.notify`).
     """
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
+            conn.info.pop(CHANGES_INFO, None)
             yield conn
+            if _is_pg(conn):
+                from . import pg
+
+                pg.notify(conn, conn.info.pop(CHANGES_INFO, None))
     after = _after_write.get(engine)
     if after is not None:
         after()
 
+
+#: ``conn.info`` key under which a write leaves what it changed (an ``operations.Changes``) for the notification.
+CHANGES_INFO = "papershelf.changes"
 
 _after_write: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
 
@@ -275,9 +301,15 @@ def reindex(conn: Connection, paper_ids: Iterable[int]) -> None:
     """Bring the search index up to date for these papers, in the caller's transaction."""
     import json
 
-    ids = json.dumps(sorted(set(paper_ids)))
-    if ids == "[]":
+    wanted = sorted(set(paper_ids))
+    if not wanted:
         return
+    if _is_pg(conn):
+        from . import pg
+
+        pg.reindex(conn, wanted)
+        return
+    ids = json.dumps(wanted)
     conn.execute(_REINDEX_DELETE, {"ids": ids})
     conn.execute(_REINDEX_INSERT, {"ids": ids})
 
@@ -288,19 +320,40 @@ def fts_quote(term: str, prefix: bool) -> str:
 
 
 def fts_table() -> FromClause:
-    """The FTS5 table as a selectable with its ``rowid`` (= ``paper.id``)."""
+    """The search index as a selectable with its ``rowid`` (= ``paper.id``)."""
     from sqlalchemy import Integer, column, table
 
     return table(FTS_TABLE, column("rowid", Integer))
 
 
-def fts_matches(match: str) -> TextClause:
-    """The ``paper_fts MATCH …`` condition for an FTS5 expression."""
+class FtsMatch(ColumnElement[bool]):
+    """``paper_fts MATCH …`` on SQLite, ``paper_fts.doc @@ tsquery`` on PostgreSQL, for an FTS5 expression."""
+
+    inherit_cache = False
+
+    def __init__(self, match: str):
+        self.fts5 = match  # not "match" nor "expression": ColumnElement has both
+
+
+@compiles(FtsMatch, "sqlite")
+def _fts_match_sqlite(element: FtsMatch, compiler: SQLCompiler, **kw: Any) -> str:
     from sqlalchemy import bindparam
 
     # unique=True: a query holds several matches (positive words, each negated
     # word); one shared name would bind them all to the same value.
-    return text(f"{FTS_TABLE} MATCH :m").bindparams(bindparam("m", match, unique=True))
+    return f"{FTS_TABLE} MATCH " + compiler.process(bindparam("m", element.fts5, unique=True), **kw)
+
+
+@compiles(FtsMatch, "postgresql")
+def _fts_match_pg(element: FtsMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    from . import pg
+
+    return f"{FTS_TABLE}.doc @@ " + compiler.process(pg.tsquery(element.fts5), **kw)
+
+
+def fts_matches(match: str) -> ColumnElement[bool]:
+    """The condition that the search index matches an FTS5 expression (a tsquery on PostgreSQL)."""
+    return FtsMatch(match)
 
 
 def fts_match_ids(match: str) -> Select[int]:
@@ -319,6 +372,11 @@ PDF_MARK_START, PDF_MARK_END = "\x02", "\x03"
 
 def pdf_fts_put(conn: Connection, attachment_id: int, body: str | None) -> None:
     """Replace an attachment's text in the PDF index (``None``: take it out), in the caller's transaction."""
+    if _is_pg(conn):
+        from . import pg
+
+        pg.pdf_fts_put(conn, attachment_id, body)
+        return
     conn.execute(text(f"DELETE FROM {PDF_FTS_TABLE} WHERE rowid = :id"), {"id": attachment_id})
     if body is not None:
         conn.execute(
@@ -328,12 +386,20 @@ def pdf_fts_put(conn: Connection, attachment_id: int, body: str | None) -> None:
 
 def pdf_fts_body(conn: Connection, attachment_id: int) -> str | None:
     """An attachment's indexed text, or ``None`` when it has none."""
+    if _is_pg(conn):
+        from . import pg
+
+        return pg.pdf_fts_body(conn, attachment_id)
     found = conn.execute(text(f"SELECT body FROM {PDF_FTS_TABLE} WHERE rowid = :id"), {"id": attachment_id}).scalar()
     return None if found is None else str(found)
 
 
 def pdf_match_papers(conn: Connection, match: str) -> set[int]:
     """The papers with an attached PDF whose text matches an FTS5 expression."""
+    if _is_pg(conn):
+        from . import pg
+
+        return pg.pdf_match_papers(conn, match)
     rows = driver_connection(conn).execute(
         f"SELECT a.paper_id FROM {PDF_FTS_TABLE} AS f JOIN attachment AS a ON a.id = f.rowid"
         f" WHERE {PDF_FTS_TABLE} MATCH ?",
@@ -349,6 +415,10 @@ def pdf_highlights(conn: Connection, match: str, paper_ids: Iterable[int]) -> li
     """
     import json
 
+    if _is_pg(conn):
+        from . import pg
+
+        return pg.pdf_highlights(conn, match, paper_ids, (PDF_MARK_START, PDF_MARK_END))
     ids = json.dumps(sorted(set(paper_ids)))
     rows = driver_connection(conn).execute(
         f"SELECT a.paper_id, a.id, highlight({PDF_FTS_TABLE}, 0, ?, ?) FROM {PDF_FTS_TABLE} AS f"
@@ -362,7 +432,15 @@ def pdf_highlights(conn: Connection, match: str, paper_ids: Iterable[int]) -> li
 
 
 def driver_connection(conn: Connection) -> sqlite3.Connection:
-    """The sqlite3 connection under ``conn``, for reads that skip SQLAlchemy's per-row work."""
+    """The DBAPI connection under ``conn``, for reads that skip SQLAlchemy's per-row work.
+
+    The SQL is SQLite's, with ``?`` parameters; on PostgreSQL a thin wrapper
+    (:class:`pg.RawConnection`) translates the few SQLite forms it uses.
+    """
+    if _is_pg(conn):
+        from . import pg
+
+        return cast(sqlite3.Connection, pg.RawConnection(cast(Any, conn.connection.driver_connection)))
     # A live pooled connection always has one: make_engine's creator opens it with sqlite3.
     return cast(sqlite3.Connection, conn.connection.driver_connection)
 
@@ -374,6 +452,8 @@ def fetch_ids(conn: Connection, statement: ClauseElement) -> list[int]:
     as much as the query; ids need none of it. Every parameter our search
     builds is a plain str or int, which sqlite3 binds as is.
     """
+    if _is_pg(conn):
+        return [int(row[0]) for row in conn.execute(cast("Select[Any]", statement))]
     # A SELECT compiles with the dialect's SQL compiler, which has the positional parameter order.
     compiled = cast("SQLCompiler", statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True}))
     params = compiled.construct_params()
@@ -383,6 +463,132 @@ def fetch_ids(conn: Connection, statement: ClauseElement) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+# --- What differs between SQLite and PostgreSQL in a statement ----------------------
+
+
+def _is_pg(conn: Connection) -> bool:
+    return bool(conn.dialect.name == "postgresql")
+
+
+def is_shared(engine: Engine) -> bool:
+    """True for a shared library's engine (PostgreSQL)."""
+    return bool(engine.dialect.name == "postgresql")
+
+
+def insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT for ``table``, with ``on_conflict_do_nothing``/``on_conflict_do_update``."""
+    if _is_pg(conn):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+class NoCase(ColumnElement[str]):
+    """A name compared and sorted without case: ``COLLATE NOCASE`` on SQLite; on PostgreSQL ``citext``.
+
+    ``sort``: a sort key only, ``lower(x)`` on PostgreSQL (the same order, and what its sort indexes hold).
+    """
+
+    inherit_cache = False
+
+    def __init__(self, column: ColumnElement[str], sort: bool = False):
+        self.column = column
+        self.sort = sort
+        self.type = column.type
+
+
+@compiles(NoCase, "sqlite")
+def _nocase_sqlite(element: NoCase, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw)) + " COLLATE NOCASE"
+
+
+@compiles(NoCase, "postgresql")
+def _nocase_pg(element: NoCase, compiler: SQLCompiler, **kw: Any) -> str:
+    inner = str(compiler.process(element.column, **kw))
+    return f"lower({inner})" if element.sort else f"CAST({inner} AS citext)"
+
+
+def nocase(column: ColumnElement[str], *, sort: bool = False) -> ColumnElement[str]:
+    """``column`` compared (or, with ``sort``, only sorted) without case, the same on both backends."""
+    return NoCase(column, sort)
+
+
+class IdsIn(ColumnElement[bool]):
+    """``column IN (ids)`` for any number of ids as one parameter: a JSON array (SQLite), an array (PostgreSQL)."""
+
+    inherit_cache = False
+
+    def __init__(self, column: ColumnElement[int], ids: Iterable[int]):
+        self.column = column
+        self.ids = list(ids)
+
+
+@compiles(IdsIn, "sqlite")
+def _ids_in_sqlite(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    import json
+
+    from sqlalchemy import bindparam
+
+    param = compiler.process(bindparam("ids", json.dumps(element.ids), type_=String, unique=True), **kw)
+    return str(compiler.process(element.column, **kw)) + f" IN (SELECT value FROM json_each({param}))"
+
+
+@compiles(IdsIn, "postgresql")
+def _ids_in_pg(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    from sqlalchemy import BigInteger, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    param = compiler.process(bindparam("ids", element.ids, type_=ARRAY(BigInteger), unique=True), **kw)
+    return str(compiler.process(element.column, **kw)) + f" = ANY({param})"
+
+
+def ids_in(column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (ids)`` with one parameter however many ids there are."""
+    return IdsIn(column, ids)
+
+
+class Day(ColumnElement[str]):
+    """A ``YYYY-MM-DD`` date to compare a Date column with: text on SQLite (as stored), a date on PostgreSQL."""
+
+    inherit_cache = False
+
+    def __init__(self, value: str):
+        self.value = value
+        self.type = String()
+
+
+@compiles(Day, "sqlite")
+def _day_sqlite(element: Day, compiler: SQLCompiler, **kw: Any) -> str:
+    from sqlalchemy import bindparam
+
+    return str(compiler.process(bindparam("day", element.value, type_=String, unique=True), **kw))
+
+
+@compiles(Day, "postgresql")
+def _day_pg(element: Day, compiler: SQLCompiler, **kw: Any) -> str:
+    from sqlalchemy import bindparam
+
+    return (
+        "CAST(" + str(compiler.process(bindparam("day", element.value, type_=String, unique=True), **kw)) + " AS DATE)"
+    )
+
+
+class group_concat(GenericFunction[str]):
+    """SQLite's ``group_concat(x, sep)``; ``string_agg`` on PostgreSQL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(group_concat, "postgresql")
+def _group_concat_pg(element: group_concat, compiler: SQLCompiler, **kw: Any) -> str:
+    value, separator = list(element.clauses)
+    return f"string_agg(CAST({compiler.process(value, **kw)} AS TEXT), {compiler.process(separator, **kw)})"
 
 
 # --- Opening a file ------------------------------------------------------------

@@ -414,7 +414,7 @@ def find_groups(
 #: What duplicate finding reads of each paper, in one statement: SQLite's json_extract takes the
 #: few JSON values it needs (the first author, DOI, eprint, venue) without parsing the rest in Python.
 _CANDIDATES = """
-SELECT id, title, title_key, json_extract(authors, '$[0]'), substr(coalesce(published, listed_on), 1, 4),
+SELECT id, title, title_key, json_extract(authors, '$[0]'), substr(CAST(coalesce(published, listed_on) AS TEXT), 1, 4),
        arxiv_id, url, entry_type, citation_key,
        json_extract(extra_fields, '$.doi'), json_extract(metadata, '$.doi'), json_extract(extra_fields, '$.eprint'),
        coalesce(json_extract(extra_fields, '$.journal'), json_extract(extra_fields, '$.booktitle'),

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TypedDict, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Dialect, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import bibsource, db, normalize, search
+from . import bibsource, db, fsutil, normalize, pg, search
 from . import operations as ops
 from .bibsource import BibSource
 from .errors import NotFoundError, PapershelfError
@@ -38,8 +37,8 @@ BATCH = 500
 
 #: Sortable columns of the paper table, by name.
 SORT_COLUMNS = {
-    "title": P.c.title.collate("NOCASE"),
-    "first_author": P.c.first_author.collate("NOCASE"),
+    "title": db.nocase(P.c.title, sort=True),
+    "first_author": db.nocase(P.c.first_author, sort=True),
     "status": P.c.status,
     "priority": P.c.priority,
     "listed_on": P.c.listed_on,
@@ -131,11 +130,32 @@ class Library:
     """A Papershelf library file."""
 
     def __init__(
-        self, path: str | Path, *, backups_dir: Path | None = None, check: str = "full", adopt_empty: bool = False
+        self,
+        path: str | Path,
+        *,
+        backups_dir: Path | None = None,
+        check: str = "full",
+        adopt_empty: bool = False,
+        create: bool = False,
     ):
-        """Open (or create) the library at ``path``; see ``migrate.open_library_engine`` for the options."""
-        self.path = Path(path)
+        """Open (or create) the library at ``path``; see ``migrate.open_library_engine`` for the options.
+
+        ``path`` may be a ``postgresql://`` URL: a shared library (see :mod:`pg`); ``create`` then makes
+        its schema in an empty database (``papershelf init-shared``), where a file is always created.
+        """
+        from .. import paths
+
+        self.location = str(path) if pg.is_url(path) else None
         self.backups_dir = backups_dir
+        if self.location is not None:
+            # A shared library has no file: its per-user folders hang from a stand-in path.
+            self.path = pg.anchor(self.location, paths.data_dir())
+            fsutil.make_private_dirs(self.path.parent)
+            self.engine = pg.open_engine(self.location, create=create)
+            self._guard = db.EngineGuard(self.engine, self.path)
+            _log.info("shared library opened: %s", pg.display(self.location))
+            return
+        self.path = Path(path)
         self.engine = open_library_engine(self.path, backups_dir=backups_dir, check=check, adopt_empty=adopt_empty)
         # Our own commits (and the checkpoints they trigger) change the file:
         # remember it as ours, so the next open does not take it for outside damage.
@@ -143,8 +163,21 @@ class Library:
         self._guard = db.EngineGuard(self.engine, self.path)
         _log.info("library opened: %s", self.path)
 
+    @property
+    def shared(self) -> bool:
+        """True for a shared library (PostgreSQL)."""
+        return self.location is not None
+
+    @property
+    def name(self) -> str:
+        """How messages name the library: its file, or its URL without a password."""
+        return pg.display(self.location) if self.location is not None else str(self.path)
+
     def close(self) -> None:
         self.engine.dispose()
+        if self.location is not None:
+            _log.info("shared library closed: %s", pg.display(self.location))
+            return
         remember_state(self.path, self.backups_dir, checked=False)
         _log.info("library closed: %s", self.path)
 
@@ -167,6 +200,7 @@ class Library:
             ops.take_touched_files(conn)  # left on this connection by a change that failed
             outcome = ops.guarded(conn, operation.apply(conn))
             touched = ops.take_touched_files(conn)
+            conn.info[db.CHANGES_INFO] = outcome.changes
         if touched:
             from . import attachments
 
@@ -245,7 +279,7 @@ class Library:
         if not ids:
             return {}
         tags = (
-            select(func.group_concat(T.c.name, ", "))
+            select(db.group_concat(T.c.name, ", "))
             .select_from(PT.join(T, T.c.id == PT.c.tag_id))
             .where(PT.c.paper_id == P.c.id)
             .scalar_subquery()
@@ -494,7 +528,7 @@ class Library:
                     earlier = conn.execute(select(FD).where(FD.c.day == fetched)).first()
                     journal.fetched = (fetched, dict(earlier._mapping) if earlier is not None else None)
                     conn.execute(
-                        sqlite_insert(FD)
+                        db.insert(conn, FD)
                         .values(day=fetched, fetched_at=_now(), papers=result.total + result.unmatched)
                         .on_conflict_do_update(
                             index_elements=["day"],
@@ -775,7 +809,7 @@ class Library:
         year_of: dict[int, int | None],
     ) -> dict[str, int]:
         """Library papers by DOI (lowercase), read once per import: DOIs live in extra_fields."""
-        doi = func.json_extract(P.c.extra_fields, "$.doi")
+        doi = P.c.extra_fields["doi"].as_string()
         index: dict[str, int] = {}
         rows = conn.execute(select(P.c.id, doi, P.c.title, P.c.arxiv_id, P.c.published).where(doi.is_not(None)))
         for pid, value, title, arxiv, published in rows:
@@ -875,7 +909,7 @@ class Library:
             return
         tag_ids = ops.ensure_tags(conn, {tag for _, tag in links})
         conn.execute(
-            sqlite_insert(PT).on_conflict_do_nothing(),
+            db.insert(conn, PT).on_conflict_do_nothing(),
             [{"paper_id": pid, "tag_id": tag_ids[tag.casefold()]} for pid, tag in links],
         )
 
@@ -890,7 +924,7 @@ class Library:
         if not rows:
             return []
         inserted = conn.execute(
-            sqlite_insert(S).on_conflict_do_nothing().returning(S.c.paper_id, S.c.source, S.c.listing_date), rows
+            db.insert(conn, S).on_conflict_do_nothing().returning(S.c.paper_id, S.c.source, S.c.listing_date), rows
         )
         return [(pid, source, day) for pid, source, day in inserted]
 
@@ -921,7 +955,7 @@ class Library:
             select(T.c.name, func.count(PT.c.paper_id))
             .select_from(T.outerjoin(PT, PT.c.tag_id == T.c.id))
             .group_by(T.c.id)
-            .order_by(T.c.name.collate("NOCASE"))
+            .order_by(db.nocase(T.c.name))
         )
         with db.read(self.engine) as conn:
             return [(n, c) for n, c in conn.execute(statement)]
@@ -976,7 +1010,7 @@ class Library:
             select(RL.c.name, func.count(LE.c.paper_id))
             .select_from(RL.outerjoin(LE, LE.c.list_id == RL.c.id))
             .group_by(RL.c.id)
-            .order_by(RL.c.name.collate("NOCASE"))
+            .order_by(db.nocase(RL.c.name))
         )
         with db.read(self.engine) as conn:
             return [(n, c) for n, c in conn.execute(statement)]
@@ -1030,7 +1064,7 @@ class Library:
         """Remember that ``day`` was fetched (an empty day too, so it is not offered again)."""
         with db.write(self.engine) as conn:
             conn.execute(
-                sqlite_insert(FD)
+                db.insert(conn, FD)
                 .values(day=day, fetched_at=_now(), papers=papers)
                 .on_conflict_do_update(index_elements=["day"], set_={"fetched_at": _now(), "papers": papers})
             )

@@ -25,7 +25,11 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: A name compared without case: SQLite's NOCASE collation, PostgreSQL's citext.
+NAME = String(collation="NOCASE").with_variant(CITEXT(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -278,7 +282,7 @@ class TagTable(Base):
     __tablename__ = "tag"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
     papers: Mapped[list[PaperTable]] = relationship(secondary="paper_tag", back_populates="tags")
 
 
@@ -293,7 +297,7 @@ class ReadingListTable(Base):
     __tablename__ = "reading_list"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
@@ -335,7 +339,7 @@ class SavedSearchTable(Base):
     __tablename__ = "saved_search"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(collation="NOCASE"), unique=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
     query: Mapped[str] = mapped_column(Text)
 
 

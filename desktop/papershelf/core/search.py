@@ -28,16 +28,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    String,
     and_,
-    bindparam,
     func,
-    literal_column,
     not_,
     or_,
     select,
     true,
-    type_coerce,
 )
 
 from . import db
@@ -160,12 +156,10 @@ def _filter(term: Term) -> ColumnElement[bool]:
         day = _date(value)
         condition: ColumnElement[bool]
         if len(value) == 7:  # a month: YYYY-MM
-            condition = SightingTable.listing_date.between(
-                type_coerce(value + "-01", String), type_coerce(value + "-31", String)
-            )
+            condition = SightingTable.listing_date.between(db.Day(value + "-01"), db.Day(_month_end(day)))
         else:
             # Compared as text (the column's storage), so the index is used.
-            condition = SightingTable.listing_date == type_coerce(day.isoformat(), String)
+            condition = SightingTable.listing_date == db.Day(day.isoformat())
         return paper.id.in_(select(SightingTable.paper_id).where(condition))
     if term.field == "has":
         if value.lower() == "notes":
@@ -176,6 +170,13 @@ def _filter(term: Term) -> ColumnElement[bool]:
             return paper.id.in_(select(AttachmentTable.paper_id))
         raise QueryError(f'search: "has:{value}": use has:notes, has:code or has:pdf')
     raise AssertionError(term.field)
+
+
+def _month_end(day: dt.date) -> str:
+    """The last day of ``day``'s month, as text."""
+    import calendar
+
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1]).isoformat()
 
 
 def _date(value: str) -> dt.date:
@@ -304,8 +305,5 @@ def plan_clause(compiled: Plan, pdf_ids: Sequence[int] = ()) -> ColumnElement[bo
 
 
 def among(paper_ids: Sequence[int]) -> ColumnElement[bool]:
-    """``paper.id IN (…)`` for a list of ids of any length (one JSON parameter, not one per id)."""
-    import json
-
-    listed = bindparam("ids", json.dumps(list(paper_ids)), type_=String, unique=True)
-    return PaperTable.__table__.c.id.in_(select(literal_column("value")).select_from(func.json_each(listed)))
+    """``paper.id IN (…)`` for a list of ids of any length (one parameter, not one per id)."""
+    return db.ids_in(PaperTable.__table__.c.id, paper_ids)

@@ -151,7 +151,8 @@ class LibraryPapers:
         defined: dict[str, str] = {}  # the @strings written so far
         pending: list[_Row] = []
         since: int | None = None  # data_version when the papers of ``pending`` were first read
-        writable = self.store
+        # SQLite's data_version tells a store that nothing changed since the read; a shared library is not cached.
+        writable = self.store and not db.is_shared(self.library.engine)
         stored = False  # whether a store ran in this export
         with self.library.engine.connect() as conn:
             raw = db.driver_connection(conn)
@@ -244,7 +245,7 @@ class LibraryPapers:
             if again:
                 papers = {p.id: p for p in self.library._load(conn, again)}
                 entries = [(pid, key, text, paper or papers.get(pid), st) for pid, key, text, paper, st in entries]
-            version = raw.execute("PRAGMA data_version").fetchone()[0]
+            version = 0 if db.is_shared(self.library.engine) else raw.execute("PRAGMA data_version").fetchone()[0]
         finally:
             raw.execute("COMMIT")
         return entries, version

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .. import db, normalize
 from ..errors import NotFoundError
@@ -46,7 +46,7 @@ def take_touched_files(conn: Connection) -> set[str]:
 def _drop_pdf_text(conn: Connection, attachment_ids: Sequence[int]) -> None:
     """Take attachments' text out of the PDF index (an id may be reused by the next attachment)."""
     for aid in attachment_ids:
-        conn.execute(text(f"DELETE FROM {db.PDF_FTS_TABLE} WHERE rowid = :id"), {"id": aid})
+        db.pdf_fts_put(conn, aid, None)
 
 
 # --- Rows of deleted papers (DeletePapers / RestorePapers) -------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from .. import db
 from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..schema import AE, RL, SS, T
 from .base import Changes, Operation, Outcome, now
@@ -69,7 +70,7 @@ def drop_bindings(conn: Connection, kind: str, name: str) -> list[Operation]:
     are), so a new list of the same name does not silently adopt the old
     file and empty it; undoing the delete brings the bindings back.
     """
-    rows = conn.execute(select(AE).where(AE.c.kind == kind, AE.c.name.collate("NOCASE") == name)).all()
+    rows = conn.execute(select(AE).where(AE.c.kind == kind, db.nocase(AE.c.name) == name)).all()
     if rows:
         conn.execute(delete(AE).where(AE.c.id.in_([row.id for row in rows])))
     return [_restore(row._mapping) for row in rows]

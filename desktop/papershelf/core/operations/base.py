@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Result, delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import db
 from ..errors import ConflictError, NotFoundError, PapershelfError
 from ..schema import PT, RL, P, T
 
@@ -113,7 +113,7 @@ def ensure_tags(conn: Connection, names: Iterable[str]) -> dict[str, int]:
     cleaned = {clean_tag(n) for n in names}
     if not cleaned:
         return {}
-    conn.execute(sqlite_insert(T).on_conflict_do_nothing(), [{"name": n} for n in sorted(cleaned)])
+    conn.execute(db.insert(conn, T).on_conflict_do_nothing(), [{"name": n} for n in sorted(cleaned)])
     rows = conn.execute(select(T.c.id, T.c.name).where(T.c.name.in_(cleaned)))
     return {name.casefold(): tid for tid, name in rows}
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import db
 from ..errors import PapershelfError
 from ..schema import DL, RL, ST, P
 from .base import Batch, Changes, Operation, Outcome, clean_list_name, clean_tag, list_id, now, require
@@ -76,7 +76,7 @@ class SetDownloadRows(Operation):
             conn.execute(delete(DL).where(DL.c.paper_id.in_(list(self.remove))))
         if self.rows:
             values = [{"paper_id": p, "requested_at": at, "attempts": n, "error": e} for p, at, n, e in self.rows]
-            statement = sqlite_insert(DL)
+            statement = db.insert(conn, DL)
             conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=[DL.c.paper_id],
@@ -249,7 +249,7 @@ class SetAutoDownload(Operation):
         if rule is None:
             conn.execute(delete(ST).where(ST.c.key == AUTO_DOWNLOAD))
         else:
-            statement = sqlite_insert(ST).values(key=AUTO_DOWNLOAD, value={rule[0]: rule[1]})
+            statement = db.insert(conn, ST).values(key=AUTO_DOWNLOAD, value={rule[0]: rule[1]})
             conn.execute(statement.on_conflict_do_update(index_elements=[ST.c.key], set_={"value": {rule[0]: rule[1]}}))
         return Outcome(Changes(), _PutSetting(AUTO_DOWNLOAD, raw_before, self.label), rule)
 
@@ -271,6 +271,6 @@ class _PutSetting(Operation):
         if self.value is None:
             conn.execute(delete(ST).where(ST.c.key == self.key))
         else:
-            statement = sqlite_insert(ST).values(key=self.key, value=self.value)
+            statement = db.insert(conn, ST).values(key=self.key, value=self.value)
             conn.execute(statement.on_conflict_do_update(index_elements=[ST.c.key], set_={"value": self.value}))
         return Outcome(Changes(), _PutSetting(self.key, before, self.of))

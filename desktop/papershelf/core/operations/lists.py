@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import search
+from .. import db, search
 from ..errors import ConflictError, PapershelfError
 from ..schema import AE, LE, RL, SS
 from .autoexport import drop_bindings
@@ -47,7 +46,7 @@ class RenameList(Operation):
             raise ConflictError(f"a reading list named {new!r} already exists")
         conn.execute(update(RL).where(RL.c.id == lid).values(name=new))
         # A live file bound to the list follows it (undo renames both back).
-        conn.execute(update(AE).where(AE.c.kind == "list", AE.c.name.collate("NOCASE") == old).values(name=new))
+        conn.execute(update(AE).where(AE.c.kind == "list", db.nocase(AE.c.name) == old).values(name=new))
         return Outcome(Changes(lists=True), RenameList(new, old))
 
 
@@ -213,7 +212,7 @@ class SaveSearch(Operation):
         ):
             values["id"] = self.id  # back in its place, before any saved since
         conn.execute(
-            sqlite_insert(SS)
+            db.insert(conn, SS)
             .values(**values)
             .on_conflict_do_update(index_elements=["name"], set_={"query": self.query})
         )

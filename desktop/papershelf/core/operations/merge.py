@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import bibsource, db, normalize
 from ..errors import ConflictError, NotFoundError, PapershelfError
@@ -311,7 +310,7 @@ class MergePapers(Operation):
         tag_ids = set(conn.execute(select(PT.c.tag_id).where(PT.c.paper_id.in_(others))).scalars())
         if tag_ids:
             conn.execute(
-                sqlite_insert(PT).on_conflict_do_nothing(),
+                db.insert(conn, PT).on_conflict_do_nothing(),
                 [{"paper_id": self.keep, "tag_id": t} for t in sorted(tag_ids)],
             )
         # KEEP's source (or, without one, the first other's), with the fields taken from others as they wrote them.
@@ -336,12 +335,12 @@ class MergePapers(Operation):
             conn.execute(insert(KA), new_aliases)
         if third_pairs:
             conn.execute(
-                sqlite_insert(ND).on_conflict_do_nothing(),
+                db.insert(conn, ND).on_conflict_do_nothing(),
                 [{"paper_a": a, "paper_b": b} for a, b in sorted(third_pairs)],
             )
         for list_id, position in places.items():
             conn.execute(
-                sqlite_insert(LE)
+                db.insert(conn, LE)
                 .values(list_id=list_id, paper_id=self.keep, position=position)
                 .on_conflict_do_update(index_elements=[LE.c.list_id, LE.c.paper_id], set_={"position": position})
             )
@@ -445,7 +444,7 @@ class UndoMerge(Operation):
             conn.execute(insert(KA), [{"key": k, "paper_id": p} for k, p in aliases])
         conn.execute(delete(ND).where(or_(ND.c.paper_a.in_(ids), ND.c.paper_b.in_(ids))))
         if pairs:
-            conn.execute(sqlite_insert(ND).on_conflict_do_nothing(), [{"paper_a": a, "paper_b": b} for a, b in pairs])
+            conn.execute(db.insert(conn, ND).on_conflict_do_nothing(), [{"paper_a": a, "paper_b": b} for a, b in pairs])
         if self.children:
             PutChildSources(self.children).apply(conn)
         changed = frozenset(ids) | {pid for pid, _, _ in self.children}
@@ -515,7 +514,7 @@ class _Remark(Operation):
     def apply(self, conn: Connection) -> Outcome:
         if self.pairs:
             conn.execute(
-                sqlite_insert(ND).on_conflict_do_nothing(), [{"paper_a": a, "paper_b": b} for a, b in self.pairs]
+                db.insert(conn, ND).on_conflict_do_nothing(), [{"paper_a": a, "paper_b": b} for a, b in self.pairs]
             )
         ids = frozenset(p for pair in self.pairs for p in pair)
         return Outcome(Changes(papers=ids), UnmarkNotDuplicate(self.pairs), len(self.pairs))

@@ -221,9 +221,10 @@ class PinKeys(Operation):
         # SQLAlchemy's expanding IN took longer to build (10,000 parameters a chunk) than the export.
         ids = json.dumps(list(dict.fromkeys(self.ids)))
         wanted, pinned = "id IN (SELECT value FROM json_each(?)) AND key_pinned != ?", int(self.pinned)
-        changed = [pid for (pid,) in conn.exec_driver_sql(f"SELECT id FROM paper WHERE {wanted}", (ids, pinned))]
+        raw = db.driver_connection(conn)
+        changed = [pid for (pid,) in raw.execute(f"SELECT id FROM paper WHERE {wanted}", (ids, pinned)).fetchall()]
         if changed:
-            conn.exec_driver_sql(f"UPDATE paper SET key_pinned = ? WHERE {wanted}", (pinned, ids, pinned))
+            raw.execute(f"UPDATE paper SET key_pinned = ? WHERE {wanted}", (pinned, ids, pinned))
         return Outcome(Changes(), PinKeys(tuple(changed), not self.pinned), len(changed))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, delete, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import db
 from ..schema import PT, T
@@ -81,7 +80,7 @@ class TagPairs(Operation):
         tag_ids = ensure_tags(conn, {name for _, name in self.pairs})
         if self.pairs:
             conn.execute(
-                sqlite_insert(PT).on_conflict_do_nothing(),
+                db.insert(conn, PT).on_conflict_do_nothing(),
                 [{"paper_id": pid, "tag_id": tag_ids[name.casefold()]} for pid, name in self.pairs],
             )
         added = tuple(sorted(tag_pairs(conn, ids) - before))

@@ -1,0 +1,458 @@
+"""A shared library on PostgreSQL: connecting, the schema, transactions and full-text search.
+
+Everything PostgreSQL-specific lives here; :mod:`db` calls into it where a
+statement differs (its full-text helpers, upserts and id lists switch on the
+connection's dialect). The connection string goes to libpq as the user wrote
+it, so ``~/.pgpass``, service files (``postgresql:///?service=lab``), ``PG*``
+variables and ``sslmode=verify-full`` work as they do for ``psql``; no
+password is ever stored by Papershelf, and none is shown in a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, text
+
+from .errors import LibraryError
+
+if TYPE_CHECKING:
+    import psycopg
+    from alembic.config import Config
+
+#: The newest revision of the shared schema (``migrations/postgresql``); a test checks it is Alembic's head.
+SCHEMA_HEAD = "pg0001"
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "postgresql"
+
+#: Every write transaction takes this advisory lock first: writers queue one after the other, as
+#: SQLite's BEGIN IMMEDIATE makes them, so an operation's reads and writes see no one else's half-done
+#: change. Readers never wait (MVCC).
+WRITE_LOCK = 0x50536866  # "PShf"
+
+#: Seconds to wait for the server when connecting.
+CONNECT_TIMEOUT_S = 10
+
+_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(location: object) -> bool:
+    """True for a PostgreSQL connection URL (``postgresql://…`` or ``postgres://…``)."""
+    return isinstance(location, str) and location.lower().startswith(_SCHEMES)
+
+
+def display(url: str) -> str:
+    """The URL as messages show it: any password replaced by ``***``."""
+    shown = re.sub(r"^(\w+://[^/@:]*):[^/@]*@", r"\1:***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+
+
+def anchor(url: str, data_dir: Path) -> Path:
+    """A local stand-in path for the shared library: where its per-user folders (PDFs, backups) hang.
+
+    Never created as a file. Named after the URL without its password, so two
+    members' URLs for one server differ only if they name it differently.
+    """
+    shown = display(url)
+    digest = hashlib.sha1(shown.encode()).hexdigest()[:10]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", shown.split("://", 1)[-1].split("?", 1)[0]).strip("-")[:40] or "shared"
+    return data_dir / "shared" / f"{name}-{digest}.pg"
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    import psycopg
+
+    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine on the shared library at ``url``: writes serialized by :data:`WRITE_LOCK`, reads on a snapshot."""
+    # The creator hands the URL to libpq untouched (SQLAlchemy's URL parser would drop service= and friends).
+    engine = create_engine("postgresql+psycopg://", creator=lambda: _connect(url), pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        else:
+            # One snapshot for the whole read, as a read transaction on SQLite's WAL sees.
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def revision(engine: Engine) -> str | None:
+    """The schema revision of the shared library, or None when the database holds none."""
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar()
+        if not exists:
+            return None
+        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
+
+
+def open_engine(url: str, *, create: bool = False) -> Engine:
+    """An engine on an up-to-date shared library; ``create``: make the schema in an empty database.
+
+    Raises :class:`LibraryError` with one line naming the database when the
+    server cannot be reached, the database holds no Papershelf library (and
+    ``create`` is false), or it was made by a newer Papershelf.
+    """
+    engine = make_engine(url)
+    try:
+        current = revision(engine)
+    except Exception as exc:
+        engine.dispose()
+        raise LibraryError(f"{display(url)}: cannot open the shared library ({connect_problem(exc)})") from None
+    if current == SCHEMA_HEAD:
+        return engine
+    if current is None and not create:
+        engine.dispose()
+        raise LibraryError(
+            f"{display(url)}: this database holds no Papershelf library; create one with: papershelf init-shared URL"
+        )
+    if current is not None and current not in known_revisions():
+        engine.dispose()
+        raise LibraryError(
+            f"{display(url)}: made by a newer version of Papershelf (schema {current}); update Papershelf to open it"
+        )
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        engine.dispose()
+        raise LibraryError(
+            f"{display(url)}: cannot create the shared library's tables ({connect_problem(exc)})"
+        ) from None
+    return engine
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def alembic_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def upgrade(engine: Engine) -> None:
+    """Run every pending migration in one transaction, under the write lock."""
+    from alembic import command
+
+    config = _alembic_config()
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+
+
+def connect_problem(exc: BaseException) -> str:
+    """What went wrong talking to the server, on one line (libpq's words, without a password)."""
+    cause = getattr(exc, "orig", None) or exc
+    words = " ".join(str(cause).split()) or type(cause).__name__
+    return display(words)
+
+
+# --- Full-text search: tsvector over words cut as FTS5 cuts them -------------------
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> str:
+    """``text`` as FTS5's ``unicode61 remove_diacritics 2`` sees it: lowercase words without accents, space-separated.
+
+    Both the documents and the queries go through this, so PostgreSQL's own
+    parser only ever sees plain words ("0.5B" is "0 5b", as in FTS5, not a
+    number and a "b").
+    """
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(plain))
+
+
+def _fts5_terms(match: str) -> list[tuple[str, bool]]:
+    """``(phrase, prefix)`` pairs of an FTS5 expression made by ``db.fts_quote`` (joined by `` AND ``)."""
+    return [(body.replace('""', '"'), star == "*") for body, star in re.findall(r'"((?:[^"]|"")*)"(\*?)', match)]
+
+
+_NOTHING = "'\x01' & !'\x01'"
+
+
+def tsquery_parts(match: str) -> list[str]:
+    """The ``to_tsquery`` text of each phrase of an FTS5 expression: its words in a row (``<->``).
+
+    A prefix phrase's last word gets ``:*``; a phrase with no word matches nothing.
+    """
+    parts = []
+    for phrase, prefix in _fts5_terms(match):
+        found = words(phrase).split()
+        if not found:
+            parts.append(_NOTHING)
+            continue
+        lexemes = [f"'{w}'" for w in found]
+        if prefix:
+            lexemes[-1] += ":*"
+        parts.append(" <-> ".join(lexemes))
+    return parts or [_NOTHING]
+
+
+def tsquery_text(match: str) -> str:
+    """The ``to_tsquery`` text of an FTS5 expression: all its phrases (``&``)."""
+    return " & ".join(f"({part})" for part in tsquery_parts(match))
+
+
+def _matching_attachments(match: str) -> tuple[str, dict[str, str]]:
+    """SQL for the attachments whose pages together hold every phrase (each phrase on one page), and its parameters."""
+    parts = tsquery_parts(match)
+    params = {f"q{i}": part for i, part in enumerate(parts)}
+    sql = " INTERSECT ".join(
+        f"SELECT attachment_id FROM pdf_fts WHERE doc @@ to_tsquery('simple', :q{i})" for i in range(len(parts))
+    )
+    return sql, params
+
+
+def tsquery(match: str) -> ColumnElement[Any]:
+    """``to_tsquery('simple', …)`` of an FTS5 expression, its parameter unique in any statement."""
+    from sqlalchemy import String, bindparam, func, literal_column
+
+    return func.to_tsquery(literal_column("'simple'"), bindparam("q", tsquery_text(match), type_=String, unique=True))
+
+
+def reindex(conn: Connection, paper_ids: list[int]) -> None:
+    """Rewrite these papers' rows of the search index (gone papers' rows went with them: ON DELETE CASCADE)."""
+    found = conn.execute(
+        text(
+            """
+            SELECT p.id, p.title, (SELECT a.abstract FROM paper_abstract AS a WHERE a.paper_id = p.id),
+                (SELECT string_agg(j, ', ' ORDER BY o) FROM json_array_elements_text(p.authors)
+                    WITH ORDINALITY AS x(j, o)),
+                (SELECT string_agg(n.text, chr(10) ORDER BY n.id) FROM note AS n WHERE n.paper_id = p.id),
+                (SELECT string_agg(t.name::text, ' ') FROM paper_tag AS pt JOIN tag AS t ON t.id = pt.tag_id
+                    WHERE pt.paper_id = p.id)
+            FROM paper AS p WHERE p.id = ANY(:ids)
+            """
+        ),
+        {"ids": paper_ids},
+    ).all()
+    if not found:
+        return
+    rows = [{"id": row[0], "words": words(" ".join(part or "" for part in row[1:]))} for row in found]
+    conn.execute(
+        text(
+            "INSERT INTO paper_fts (rowid, words) VALUES (:id, :words)"
+            " ON CONFLICT (rowid) DO UPDATE SET words = EXCLUDED.words"
+        ),
+        rows,
+    )
+
+
+def pdf_fts_put(conn: Connection, attachment_id: int, body: str | None) -> None:
+    """Replace an attachment's text, one row per page (pages split at form feeds)."""
+    conn.execute(text("DELETE FROM pdf_fts WHERE attachment_id = :id"), {"id": attachment_id})
+    if body is not None:
+        rows = [
+            {"id": attachment_id, "page": n, "body": page, "words": words(page)}
+            for n, page in enumerate(body.split("\f"))
+        ]
+        conn.execute(
+            text("INSERT INTO pdf_fts (attachment_id, page, body, words) VALUES (:id, :page, :body, :words)"), rows
+        )
+
+
+def pdf_fts_body(conn: Connection, attachment_id: int) -> str | None:
+    pages = conn.execute(
+        text("SELECT body FROM pdf_fts WHERE attachment_id = :id ORDER BY page"), {"id": attachment_id}
+    ).scalars()
+    found = list(pages)
+    return None if not found else "\f".join(found)
+
+
+def pdf_match_papers(conn: Connection, match: str) -> set[int]:
+    """Papers with a PDF whose pages together hold every phrase of an FTS5 expression (as one FTS5 document would)."""
+    wanted, params = _matching_attachments(match)
+    rows = conn.execute(text(f"SELECT DISTINCT paper_id FROM attachment WHERE id IN ({wanted})"), params)
+    return {row[0] for row in rows}
+
+
+def pdf_highlights(
+    conn: Connection, match: str, paper_ids: Iterable[int], marks: tuple[str, str]
+) -> list[tuple[int, int, str]]:
+    """``(paper_id, attachment_id, body)`` of matching PDFs, matched words between ``marks``.
+
+    Its body comes back whole, pages joined by form feeds; every word of the
+    query is marked where it stands in the extracted text.
+    """
+    wanted, params = _matching_attachments(match)
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT a.paper_id, a.id, f.body
+            FROM attachment AS a JOIN pdf_fts AS f ON f.attachment_id = a.id
+            WHERE a.paper_id = ANY(:papers) AND a.id IN ({wanted})
+            ORDER BY a.paper_id, a.id, f.page
+            """
+        ),
+        {**params, "papers": sorted(set(paper_ids))},
+    ).all()
+    terms = [
+        (w.split(":")[0].strip("'"), w.endswith(":*")) for w in re.findall(r"'[^']*'(?::\*)?", tsquery_text(match))
+    ]
+    found: dict[tuple[int, int], list[str]] = {}
+    for paper_id, attachment_id, body in rows:
+        found.setdefault((paper_id, attachment_id), []).append(_mark(body, terms, marks))
+    return [(pid, aid, "\f".join(pages)) for (pid, aid), pages in found.items()]
+
+
+def _mark(body: str, terms: list[tuple[str, bool]], marks: tuple[str, str]) -> str:
+    """``body`` with every word that is one of ``terms`` (or starts with a prefix term) between ``marks``."""
+
+    def one(word: re.Match[str]) -> str:
+        plain = words(word.group())
+        hit = any(plain == t or (prefix and plain.startswith(t)) for t, prefix in terms)
+        return marks[0] + word.group() + marks[1] if hit else word.group()
+
+    return re.sub(r"[^\W_]+", one, body)
+
+
+class RawConnection:
+    """A psycopg connection that runs the SQLite-flavoured SQL of the core's fast read paths.
+
+    They use ``?`` parameters, ``json_each(?)`` for an id list given as a JSON
+    array, and ``json_extract``; JSON columns come back as text (as sqlite3
+    returns them), which the callers parse.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any]):
+        self._conn = conn
+
+    def cursor(self) -> _RawCursor:
+        return _RawCursor(self._conn)
+
+    def execute(self, sql: str, params: Any = ()) -> _RawCursor:
+        # Explicit transaction statements map to psycopg's own (it begins a transaction by itself).
+        if sql == "BEGIN":
+            return self.cursor()
+        if sql == "COMMIT":
+            self._conn.commit()
+            return self.cursor()
+        return self.cursor().execute(sql, params)
+
+
+class _RawCursor:
+    def __init__(self, conn: psycopg.Connection[Any]):
+        from psycopg.types.string import TextLoader
+
+        self._cursor = conn.cursor()
+        for name in ("json", "jsonb"):
+            self._cursor.adapters.register_loader(name, TextLoader)
+
+    def execute(self, sql: str, params: Any = ()) -> _RawCursor:
+        self._cursor.execute(translate(sql), tuple(params))
+        return self
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return self._cursor.fetchmany(size)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def _json_path(column: str, path: str) -> str:
+    steps = re.findall(r"\.(\w+)|\[(\d+)\]", path)
+    return (
+        f"(CAST({column} AS json)"
+        + "".join(f" -> '{key}'" if key else f" -> {index}" for key, index in steps[:-1])
+        + (f" ->> '{steps[-1][0]}')" if steps[-1][0] else f" ->> {steps[-1][1]})")
+    )
+
+
+def translate(sql: str) -> str:
+    """SQLite's forms in the core's raw SQL, in PostgreSQL's words (``?`` → ``%s``)."""
+    sql = sql.replace("%", "%%")
+    sql = sql.replace(
+        "(SELECT value FROM json_each(?))",
+        "(SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(? AS json)))",
+    )
+    sql = re.sub(r"json_extract\((\w+), '([^']*)'\)", lambda m: _json_path(m.group(1), m.group(2)), sql)
+    return sql.replace("?", "%s")
+
+
+# --- Telling the other members what changed (LISTEN/NOTIFY) ------------------------
+
+#: The channel every write of a shared library notifies on.
+CHANNEL = "papershelf"
+
+#: This process, in the notifications it sends (a window skips its own: it has refreshed already).
+CLIENT = uuid.uuid4().hex[:12]
+
+#: PostgreSQL refuses a payload of 8,000 bytes or more; past this, "everything changed".
+MAX_PAYLOAD = 7000
+
+_FLAGS = ("tags", "lists", "saved_searches", "statuses", "notes")
+
+
+def notify(conn: Connection, changes: Any | None) -> None:
+    """Queue the notification of this transaction's changes (an ``operations.Changes``, or None: unknown).
+
+    PostgreSQL delivers it to every listener when (and only if) the transaction commits.
+    """
+    conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload(changes)})
+
+
+def payload(changes: Any | None) -> str:
+    """The JSON a notification carries: the changed papers and which kinds of things changed."""
+    import json
+
+    if changes is None:
+        return json.dumps({"client": CLIENT, "all": True})
+    body: dict[str, Any] = {
+        "client": CLIENT,
+        "papers": sorted(changes.papers),
+        "removed": sorted(changes.removed),
+        "added": sorted(changes.added),
+    }
+    body.update({flag: True for flag in _FLAGS if getattr(changes, flag)})
+    text_ = json.dumps(body, separators=(",", ":"))
+    if len(text_) > MAX_PAYLOAD:
+        return json.dumps({"client": CLIENT, "all": True})
+    return text_
+
+
+@contextlib.contextmanager
+def admin_connection(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A plain autocommit connection (setting up roles and the schema)."""
+    conn = _connect(url)
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
