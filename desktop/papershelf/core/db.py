@@ -777,7 +777,7 @@ def is_damage(exc: BaseException) -> bool:
     return any(word in str(cause) for word in _DAMAGE_WORDS)
 
 
-def damage_message(path: Path | None, detail: object, *, wrote_before: bool = False) -> str:
+def damage_message(path: Path | str | None, detail: object, *, wrote_before: bool = False) -> str:
     """The one line for a damaged library (``wrote_before``: this process committed changes earlier)."""
     where = f"{path}: " if path is not None else ""
     written = "nothing more was written" if wrote_before else "nothing was written"
@@ -787,7 +787,9 @@ def damage_message(path: Path | None, detail: object, *, wrote_before: bool = Fa
     )
 
 
-def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool = False) -> PapershelfError | None:
+def translate_error(
+    exc: BaseException, path: Path | str | None, *, wrote_before: bool = False
+) -> PapershelfError | None:
     """The user's one-line error for a failure SQLite reported while working, or None for a bug.
 
     Covers a damaged file, a lock held by another program past the busy
@@ -797,8 +799,14 @@ def translate_error(exc: BaseException, path: Path | None, *, wrote_before: bool
     """
     cause = _driver_error(exc)
     where = f"{path}: " if path is not None else ""
+    if type(cause).__module__.startswith("psycopg"):
+        from . import pg
+
+        return pg.translate_error(cause, where)
     if is_damage(cause):
-        return LibraryDamagedError(damage_message(path, cause, wrote_before=wrote_before))
+        return LibraryDamagedError(
+            damage_message(Path(path) if path is not None else None, cause, wrote_before=wrote_before)
+        )
     if isinstance(cause, sqlite3.OperationalError):
         code = getattr(cause, "sqlite_errorcode", None)
         if (isinstance(code, int) and code & 0xFF in _BUSY_CODES) or "database is locked" in str(cause):
@@ -833,7 +841,7 @@ class EngineGuard:
     under way in another thread, when it would commit.
     """
 
-    def __init__(self, engine: Engine, path: Path):
+    def __init__(self, engine: Engine, path: Path | str):
         self.path = path
         self.damage: str | None = None
         self.wrote = False

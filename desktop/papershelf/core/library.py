@@ -152,7 +152,7 @@ class Library:
             self.path = pg.anchor(self.location, paths.data_dir())
             fsutil.make_private_dirs(self.path.parent)
             self.engine = pg.open_engine(self.location, create=create)
-            self._guard = db.EngineGuard(self.engine, self.path)
+            self._guard = db.EngineGuard(self.engine, self.name)
             _log.info("shared library opened: %s", pg.display(self.location))
             return
         self.path = Path(path)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, text
 
-from .errors import LibraryError
+from .errors import LibraryError, PapershelfError
 
 if TYPE_CHECKING:
     import psycopg
@@ -162,6 +162,32 @@ def upgrade(engine: Engine) -> None:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()
+
+
+def translate_error(cause: BaseException, where: str) -> PapershelfError | None:
+    """The one line for what the server answered (``where``: the library's name and ": "), or None for a bug."""
+    import psycopg
+
+    if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+        return ReadOnlyError(f"{where}you have read-only access to this shared library; nothing was changed")
+    if isinstance(cause, psycopg.OperationalError):
+        return ServerUnreachableError(
+            f"{where}the shared library's server cannot be reached ({connect_problem(cause)}); "
+            "nothing was written. Try again when it is back."
+        )
+    if isinstance(cause, psycopg.DataError) and "NUL" in str(cause):
+        return PapershelfError(
+            f"{where}text with a NUL character cannot be stored in a shared library; nothing was written"
+        )
+    return None
+
+
+class ReadOnlyError(PapershelfError):
+    """The member's PostgreSQL role may read the shared library but not change it."""
+
+
+class ServerUnreachableError(LibraryError):
+    """The connection to the shared library's server failed or was lost; the change was not made."""
 
 
 def connect_problem(exc: BaseException) -> str:

@@ -1,0 +1,93 @@
+"""A shared library on PostgreSQL: opening it, its members' rights, and the server going away.
+
+The core operations themselves run on both backends through the ``library``
+fixture; these are what only a shared library has.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from papershelf.core import pg
+from papershelf.core.errors import LibraryError, PapershelfError
+from papershelf.core.library import Library
+from tests.conftest import SAMPLE_TEXT
+
+
+@pytest.fixture
+def shared(pg_cluster, pg_database):
+    """An empty shared library made the way `papershelf init-shared` makes one."""
+    url = pg_database()
+    Library(url, create=True).close()
+    return url
+
+
+def test_a_database_without_a_library_is_one_line_and_is_not_changed(pg_cluster, pg_database):
+    url = pg_database()
+    with pytest.raises(LibraryError) as info:
+        Library(url)
+    assert str(info.value) == (
+        f"{url}: this database holds no Papershelf library; create one with: papershelf init-shared URL"
+    )
+    assert pg_cluster.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", url.rsplit("/", 1)[1]) == [(0,)]
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(pg_cluster):
+    url = f"postgresql://someone:s3cret@127.0.0.1:{pg_cluster.port + 1}/papers"  # nothing listens there
+    with pytest.raises(LibraryError) as info:
+        Library(url)
+    message = str(info.value)
+    assert message.startswith("postgresql://someone:***@127.0.0.1:") and "cannot open the shared library" in message
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_two_members_see_each_others_changes(shared):
+    with Library(shared) as alice, Library(shared) as bob:
+        alice.import_file(_source())
+        first = alice.search_ids("")[0]
+        bob.add_tags([first], ["zorblax"])
+        assert alice.get(first).tags == ["zorblax"]
+        assert alice.search_ids("tag:zorblax") == [first] == bob.search_ids("zorbl")
+
+
+def test_a_read_only_member_reads_and_exports_but_changes_nothing(pg_cluster, shared):
+    dbname = shared.rsplit("/", 1)[1]
+    with Library(shared) as owner:
+        owner.import_file(_source())
+        first = owner.search_ids("")[0]
+        owner.add_tags([first], ["kept"])
+    role = f"reader_{dbname}"  # roles belong to the whole server: one per test
+    pg_cluster.sql(f"CREATE ROLE {role} LOGIN")  # type: ignore[arg-type]
+    pg_cluster.sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}", dbname)  # type: ignore[arg-type]
+    with Library(pg_cluster.url(dbname, user=role)) as reader:
+        assert reader.search_ids("tag:kept") == [first]
+        assert reader.get(first).tags == ["kept"]
+        with pytest.raises(PapershelfError) as info:
+            reader.add_tags([first], ["mine"])
+        assert str(info.value) == (
+            f"{pg.display(reader.location or '')}: you have read-only access to this shared library; nothing was changed"
+        )
+    with Library(shared) as owner:
+        assert owner.get(first).tags == ["kept"]
+
+
+def test_a_write_while_the_server_is_down_is_one_line_and_the_library_works_again_after(pg_cluster, shared):
+    with Library(shared) as library:
+        library.import_file(_source())
+        first = library.search_ids("")[0]
+        pg_cluster.stop("immediate")
+        try:
+            with pytest.raises(PapershelfError) as info:
+                library.add_tags([first], ["while-down"])
+            assert "the shared library's server cannot be reached" in str(info.value)
+            assert "\n" not in str(info.value)
+        finally:
+            pg_cluster.restart()
+        library.add_tags([first], ["after"])  # the pool checks its connections: a dead one is replaced
+        assert library.get(first).tags == ["after"]
+
+
+def _source():
+    from papershelf.core.importers import Source
+
+    return Source.from_path(SAMPLE_TEXT)
