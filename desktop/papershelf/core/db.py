@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 #: The newest schema revision this version of Papershelf knows. A test checks
 #: that it equals Alembic's head, so opening an up-to-date library does not
 #: need to import Alembic at all (that keeps start-up fast).
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 #: SQLite's header field for "which program's file is this" ("PShf").
 APPLICATION_ID = int.from_bytes(b"PShf", "big")

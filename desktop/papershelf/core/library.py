@@ -373,7 +373,8 @@ class Library:
         f" WHERE le.paper_id IN {_IDS} ORDER BY rl.name"
     )
     _LOAD_NOTES = (
-        f"SELECT paper_id, id, text, created_at, updated_at FROM note WHERE paper_id IN {_IDS} ORDER BY created_at, id"
+        "SELECT paper_id, id, text, created_at, updated_at, version FROM note"
+        f" WHERE paper_id IN {_IDS} ORDER BY created_at, id"
     )
     _LOAD_SOURCES = (
         f"SELECT paper_id, entry_type, citation_key, fields, views, strings FROM bibtex_source WHERE paper_id IN {_IDS}"
@@ -425,8 +426,10 @@ class Library:
             for pid, name in cursor.execute(self._LOAD_LISTS, ids_json):
                 lists.setdefault(pid, []).append(name)
             notes: dict[int, list[Note]] = {}
-            for pid, nid, text, created, updated in cursor.execute(self._LOAD_NOTES, ids_json):
-                notes.setdefault(pid, []).append(Note(nid, pid, text, to_datetime(created), to_datetime(updated)))
+            for pid, nid, text, created, updated, version in cursor.execute(self._LOAD_NOTES, ids_json):
+                notes.setdefault(pid, []).append(
+                    Note(nid, pid, text, to_datetime(created), to_datetime(updated), version)
+                )
             sightings: dict[int, list[Sighting]] = {}
             for pid, source, listing_date, position in cursor.execute(self._LOAD_SIGHTINGS, ids_json):
                 sightings.setdefault(pid, []).append(Sighting(source, to_date(listing_date), position))

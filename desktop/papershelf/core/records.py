@@ -54,6 +54,8 @@ class Note:
     text: str
     created: dt.datetime
     updated: dt.datetime
+    #: The row's version: one more on every change of it (``schema.NoteTable.version``).
+    version: int = 1
 
 
 @dataclass(slots=True)

@@ -74,6 +74,8 @@ class PaperTable(Base):
     cite_as: Mapped[str] = mapped_column(String, default="auto", server_default="auto")
     #: What arXiv says that is not a BibTeX field: categories, journal_ref, comment, version.
     metadata_: Mapped[dict[str, object]] = mapped_column("metadata", JSON, default=dict, server_default="{}")
+    #: Raised by one on every UPDATE of the row, by the database itself (migration 0007's trigger, pg0002's).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     tags: Mapped[list[TagTable]] = relationship(secondary="paper_tag", back_populates="papers")
     notes: Mapped[list[NoteTable]] = relationship(back_populates="paper", cascade="all, delete-orphan")
@@ -318,6 +320,8 @@ class NoteTable(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: Raised by one on every UPDATE of the row, by the database itself (migration 0007's trigger, pg0002's).
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     paper: Mapped[PaperTable] = relationship(back_populates="notes")
 
 

@@ -27,10 +27,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from .. import db
-from ..errors import PapershelfError
+from .. import db, textmerge
+from ..errors import Clash, EditConflict, PapershelfError
 from ..exporters import citekeys
 from ..exporters.common import MONTHS, NAME_FIELDS, month_macro, split_name_list, strip_doi_resolver
+from ..records import Paper
 from ..schema import FS, A, B, P
 from .base import Batch, Changes, Operation, Outcome, require
 from .complete import PutFieldSources, sources_of
@@ -238,11 +239,21 @@ class EditFields(Operation):
     paper_id: int
     #: (lowercase field name, value) in order; see :data:`Value`.
     changes: tuple[tuple[str, Value], ...] = field(compare=False)
+    #: The values the user saw, by field (see :func:`seen_values`), for the fields they changed. A field
+    #: someone else changed since (the library's value is no longer this) and the user changed to
+    #: something else is a conflict: :class:`EditConflict` names every such field and nothing is saved.
+    #: A field only the other person changed keeps their value. Fields not here are written as given.
+    base: Mapping[str, Value] | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, paper_id: int, changes: Mapping[str, Value] | Iterable[tuple[str, Value]]) -> EditFields:
+    def of(
+        cls,
+        paper_id: int,
+        changes: Mapping[str, Value] | Iterable[tuple[str, Value]],
+        base: Mapping[str, Value] | None = None,
+    ) -> EditFields:
         items = changes.items() if isinstance(changes, Mapping) else changes
-        return cls(paper_id, tuple(items))
+        return cls(paper_id, tuple(items), None if base is None else dict(base))
 
     @property
     def label(self) -> str:
@@ -258,6 +269,8 @@ class EditFields(Operation):
         row = dict(conn.execute(select(P).where(P.c.id == self.paper_id)).one()._mapping)
         wanted = self._checked(row)
         abstract = conn.execute(select(A.c.abstract).where(A.c.paper_id == self.paper_id)).scalar()
+        if self.base is not None:
+            wanted = self._unclashed(wanted, row, abstract)
         source = conn.execute(select(B.c.fields).where(B.c.paper_id == self.paper_id)).scalar()
         written = {str(n).lower() for n, _ in (source or [])}
         sources_before = sources_of(conn, [self.paper_id])
@@ -345,6 +358,27 @@ class EditFields(Operation):
         db.reindex(conn, [self.paper_id])
         return Outcome(Changes(papers=frozenset(changed_ids)), Batch(tuple(steps), self.label), shown)
 
+    def _unclashed(self, wanted: dict[str, Value], row: Mapping[str, Any], abstract: str | None) -> dict[str, Value]:
+        """``wanted`` less the fields the user left as they saw them; :class:`EditConflict` for any changed both ways."""
+        assert self.base is not None
+        seen = {field_name(name): as_text(value) for name, value in self.base.items()}
+        extra = row["extra_fields"] or {}
+        kept: dict[str, Value] = {}
+        clashes: list[Clash] = []
+        for name, value in wanted.items():
+            if name not in seen:
+                kept[name] = value
+                continue
+            base, mine, theirs = seen[name], as_text(value), _current(name, row, extra, abstract)
+            if mine == base:
+                continue  # not the user's change: whatever the library holds now stays
+            if theirs not in (base, mine):
+                clashes.append(Clash(name, base, theirs, mine, textmerge.merge3(base, mine, theirs)))
+            kept[name] = value
+        if clashes:
+            raise EditConflict(f"paper {self.paper_id} ({row['citation_key']})", clashes, paper_id=self.paper_id)
+        return kept
+
     def _checked(self, row: Mapping[str, Any]) -> dict[str, Value]:
         """The changes with names and values checked; the last change of a field wins."""
         from .. import names
@@ -381,6 +415,26 @@ class EditFields(Operation):
 
 def _shown_name(name: str) -> str:
     return {"type": "entry type", "key": "citation key"}.get(name, name)
+
+
+def as_text(value: Value) -> str:
+    """A field's value as text, as :func:`_current` gives it: names joined by " and ", nothing as ""."""
+    if isinstance(value, tuple):
+        return " and ".join(value)
+    return value or ""
+
+
+def seen_values(paper: Paper, names: Iterable[str]) -> dict[str, str]:
+    """The fields ``names`` of ``paper`` as the user saw them: the ``base`` of an :class:`EditFields`."""
+    extra = paper.extra_fields or {}
+    row = {
+        "citation_key": paper.citation_key,
+        "title": paper.title,
+        "entry_type": paper.entry_type,
+        "authors": paper.authors,
+        "url": paper.url,
+    }
+    return {field_name(name): _current(field_name(name), row, extra, paper.abstract) for name in names}
 
 
 def _current(name: str, row: Mapping[str, Any], extra: Mapping[str, str], abstract: str | None) -> str:
