@@ -295,8 +295,24 @@ def _check_pdf(folder: Path) -> str:
     return "PDF text read by the sandboxed worker"
 
 
+def _check_shared() -> str:
+    """The PostgreSQL client is in the bundle: a shared library's URL reaches libpq, whose refusal is one line."""
+    import psycopg
+
+    from .core.errors import LibraryError
+    from .core.library import Library
+
+    try:
+        Library("postgresql://papershelf@127.0.0.1:9/none?connect_timeout=5").close()  # nothing listens on port 9
+    except LibraryError as exc:
+        if "cannot open the shared library" not in str(exc) or "\n" in str(exc):
+            raise SmokeFailure(f"shared: an unexpected answer: {exc}") from None
+        return f"PostgreSQL client (libpq {psycopg.pq.version()}, {psycopg.pq.__impl__}) answers"
+    raise SmokeFailure("shared: a connection to a closed port succeeded")
+
+
 def run_smoke_test() -> int:
-    """Import the sample, paint the window, export to BibTeX, fetch, read a PDF; 0 if all of it worked."""
+    """Import the sample, paint the window, export to BibTeX, fetch, read a PDF, reach libpq; 0 if all of it worked."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     failures: list[str] = []
     done: list[str] = []
@@ -310,6 +326,7 @@ def run_smoke_test() -> int:
             ("export", lambda: _check_export(library_file, root / "smoke.bib")),
             ("online", lambda: _check_online(root / "online-library.sqlite3")),
             ("pdf", lambda: _check_pdf(root)),
+            ("shared", _check_shared),
         )
         for name, step in steps:
             if "import" in failed and name in ("window", "export"):  # they read the imported library
