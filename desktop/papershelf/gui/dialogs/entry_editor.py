@@ -6,6 +6,11 @@ user changed. A field is checked only once the user changes it, so a value an
 import kept as it was ("in press") never blocks OK. Names are rows of parts
 (First, von, Last, Jr) or one organisation name; a row the user did not touch
 is saved as the very string the library had, so its export stays as written.
+
+The edit says what the user saw of each field it changes (``EditFields.base``):
+a field someone else changed meanwhile (a shared library) and the user changed
+too is a conflict: nothing is saved, the :class:`ConflictDialog` shows both
+versions, and the user's choice is saved with the rest of the edit.
 """
 
 from __future__ import annotations
@@ -38,10 +43,20 @@ from PySide6.QtWidgets import (
 
 from ...core import names
 from ...core import operations as ops
+from ...core.errors import EditConflict
 from ...core.exporters.common import MONTHS, month_macro, split_name_list
-from ...core.operations.edit import NOT_EDITABLE, InvalidField, Value, check_value, date_changes, field_name
+from ...core.operations.edit import (
+    NOT_EDITABLE,
+    InvalidField,
+    Value,
+    check_value,
+    date_changes,
+    field_name,
+    seen_values,
+)
 from ...core.records import Paper
 from ..widgets.labels import wrapped_label
+from .conflict import MERGED, THEIRS, ConflictDialog
 
 #: Entry types offered in the list (any other can be typed).
 ENTRY_TYPES = (
@@ -355,6 +370,13 @@ class EntryEditor(QDialog):
         #: field -> (line edit, original text)
         self.fields: dict[str, tuple[QLineEdit, str]] = {}
         self._problems: dict[str, str] = {}
+        # What the user chose in conflicts: the value they have now seen (theirs) of each field in conflict,
+        # the fields whose edit they dropped (Keep Theirs), the merges they took (Use Merged).
+        self._seen_since: dict[str, str] = {}
+        self._dropped: set[str] = set()
+        self._merged: dict[str, str] = {}
+        #: The open conflict dialog (tests drive it).
+        self.conflict_dialog: ConflictDialog | None = None
 
         outer = QVBoxLayout(self)
         # Everything but the message and the buttons scrolls: the dialog fits an 800×600 screen.
@@ -596,9 +618,14 @@ class EntryEditor(QDialog):
     # --- Saving ---
 
     def operation(self) -> ops.EditFields | None:
-        """The edit OK saves, or None when nothing changed."""
-        changes = self.changes()
-        return ops.EditFields.of(self.paper.id, changes) if changes else None
+        """The edit OK saves, or None when nothing changed; it carries the values the user saw of the fields."""
+        changes: dict[str, Value] = {
+            name: self._merged.get(name, value) for name, value in self.changes().items() if name not in self._dropped
+        }
+        if not changes:
+            return None
+        base = seen_values(self.paper, changes) | {n: t for n, t in self._seen_since.items() if n in changes}
+        return ops.EditFields.of(self.paper.id, changes, base=base)
 
     def save(self) -> None:
         try:
@@ -617,3 +644,23 @@ class EntryEditor(QDialog):
         """The library refused the edit (a key another paper has): say why, keep everything typed."""
         self.problem_label.setText(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         self.ok_button.setEnabled(True)
+        if isinstance(exc, EditConflict) and self.conflict_dialog is None:
+            dialog = ConflictDialog(exc, self)
+            self.conflict_dialog = dialog
+            dialog.finished.connect(lambda _result: self._settle(dialog))
+            dialog.open()
+
+    def _settle(self, dialog: ConflictDialog) -> None:
+        """Save again with the user's choice; closed without one, the editor stays as it is (OK asks again)."""
+        self.conflict_dialog = None
+        dialog.deleteLater()
+        if dialog.choice is None:
+            return
+        merged = dialog.merged_texts()
+        for clash in dialog.conflict.clashes:
+            self._seen_since[clash.field] = clash.theirs or ""
+            if dialog.choice == THEIRS:
+                self._dropped.add(clash.field)
+            elif dialog.choice == MERGED:
+                self._merged[clash.field] = merged[clash.field]
+        self.save()

@@ -5,15 +5,22 @@ paper changes and when the window closes. Saves are queued on the window's
 writer thread (``gui/operations.py``), so typing never waits on the library.
 A save that fails keeps the text marked unsaved and is retried, so typed text
 is never dropped.
+
+Each save says what text it was made from (the note as loaded, then as last
+saved): when someone else changed the note meanwhile (a shared library),
+nothing is saved and a :class:`ConflictDialog` shows both versions; the
+user keeps their own text, the other's, or the merge, and until they
+choose, their text stays here, unsaved.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.errors import EditConflict
 from ...core.operations import AddNote, Outcome, UpdateNote
+from ..dialogs.conflict import MERGED, MINE, THEIRS, ConflictDialog
 from .attachments_view import dropped_pdfs
 
 if TYPE_CHECKING:
@@ -38,22 +47,48 @@ RETRY_DELAY_MS = 2000
 
 
 class _NoteRef:
-    """A note's id, which the writer thread fills in when a new note's first save lands."""
+    """A note's id, which the writer thread fills in when a new note's first save lands, and the text saves start from.
 
-    def __init__(self, note_id: int | None):
+    Shared by the GUI thread and the writer thread (under ``lock``).
+    """
+
+    def __init__(self, note_id: int | None, base: str | None):
+        self.lock = threading.Lock()
         self.note_id = note_id
+        #: The note's text in the library as this editor last knew it (loaded, then saved): the next save's base.
+        self.base = base
+        #: One more each time a conflict is settled: saves queued before it are dropped (the choice replaced them).
+        self.generation = 0
 
-    def saver(self, paper_id: int, text: str) -> Callable[[Library], Outcome]:
+    def saver(self, paper_id: int, text: str) -> Callable[[Library], Outcome | None]:
         """The save as a job for the writer thread: add the note the first time, update it after."""
+        generation = self.generation
 
-        def save(library: Library) -> Outcome:
-            if self.note_id is None:
+        def save(library: Library) -> Outcome | None:
+            with self.lock:
+                if generation != self.generation:
+                    return None
+                note_id, base = self.note_id, self.base
+            if note_id is None:
                 outcome = library.run(AddNote(paper_id, text))
-                self.note_id = outcome.result
+                with self.lock:
+                    self.note_id, self.base = outcome.result, text
                 return outcome
-            return library.run(UpdateNote(self.note_id, text))
+            outcome = library.run(UpdateNote(note_id, text, base=base))
+            with self.lock:
+                if generation == self.generation:
+                    self.base = text
+            return outcome
 
         return save
+
+    def settle(self, base: str | None, *, readd: bool = False) -> None:
+        """A conflict was settled: saves from now on start from ``base``; ``readd``: the note is added anew."""
+        with self.lock:
+            self.generation += 1
+            self.base = base
+            if readd:
+                self.note_id = None
 
 
 class NoteEdit(QPlainTextEdit):
@@ -66,6 +101,12 @@ class NoteEdit(QPlainTextEdit):
     saved = Signal(int)
     #: Escape: the user is done writing; focus goes back to the papers.
     leave = Signal()
+    #: What the note's caption should say now (a conflict, and what became of it).
+    captionChanged = Signal(str)
+    #: The note was deleted by someone else and the user left it so: the editor goes.
+    dropped = Signal()
+    #: A conflict was settled (or its dialog closed): an editor kept off screen may be done.
+    settled = Signal()
 
     def __init__(
         self,
@@ -85,8 +126,14 @@ class NoteEdit(QPlainTextEdit):
         self._library = library
         self._runner = runner
         self.paper_id = paper_id
-        self._ref = _NoteRef(note.id if note else None)
+        self._ref = _NoteRef(note.id if note else None, note.text if note else None)
         self._on_error = on_error
+        #: Where conflict dialogs open: the window this editor was made in (it may be taken out of it later).
+        self._host = parent.window() if parent is not None else None
+        #: The open conflict dialog (one at a time; tests drive it).
+        self.conflict_dialog: ConflictDialog | None = None
+        #: Text being put in by the app (a conflict's choice), not typed: no save.
+        self._replacing = False
         self._dirty = False
         self._failed = False
         #: Saves queued on the writer thread and not yet landed.
@@ -112,6 +159,8 @@ class NoteEdit(QPlainTextEdit):
         return self._dirty or self._in_flight > 0
 
     def _changed(self) -> None:
+        if self._replacing:
+            return
         self._dirty = True
         self._timer.start(SAVE_DELAY_MS)
 
@@ -126,25 +175,96 @@ class NoteEdit(QPlainTextEdit):
             return True
         self._dirty = False
         self._in_flight += 1
+        generation = self._ref.generation
         self._runner.submit(
-            self._library, self._ref.saver(self.paper_id, text), on_done=self._landed, on_error=self._not_saved
+            self._library,
+            self._ref.saver(self.paper_id, text),
+            on_done=self._landed,
+            on_error=lambda exc, details: self._not_saved(exc, details, generation),
         )
         return not self._failed
 
-    def _landed(self, _outcome: object) -> None:
+    def _landed(self, outcome: object) -> None:
         self._in_flight -= 1
+        if outcome is None:
+            # Dropped: queued before a conflict was settled, which replaced it.
+            if not self.dirty:
+                self.settled.emit()
+            return
         self._failed = False
         if not self.dirty:
             self.saved.emit(self.paper_id)
 
-    def _not_saved(self, exc: BaseException, details: str) -> None:
+    def _not_saved(self, exc: BaseException, details: str, generation: int = 0) -> None:
         self._in_flight -= 1
+        if generation != self._ref.generation:
+            return  # made before a conflict was settled: the choice replaced it
         # Kept as unsaved: the next try sends the latest text.
         self._dirty = True
+        if isinstance(exc, EditConflict):
+            self._timer.stop()  # no retry: it would only conflict again; the user chooses
+            self._conflicted(exc)
+            return
         self._timer.start(RETRY_DELAY_MS)
         if not self._failed:
             self._failed = True
             self._on_error(f"Could not save the note: {exc}", details)
+
+    # --- Someone else changed the note meanwhile ---
+
+    def _conflicted(self, conflict: EditConflict) -> None:
+        self.captionChanged.emit(
+            "Note · not saved: deleted by someone else"
+            if conflict.deleted
+            else "Note · not saved: changed by someone else"
+        )
+        if self.conflict_dialog is not None:
+            return  # asked already: a save queued before the first answer conflicted too
+        dialog = ConflictDialog(conflict, self._host)
+        self.conflict_dialog = dialog
+        dialog.finished.connect(lambda _result: self._settle(dialog))
+        dialog.open()
+
+    def _settle(self, dialog: ConflictDialog) -> None:
+        """Do what the user chose in the conflict dialog; closed without a choice, the text stays unsaved here."""
+        self.conflict_dialog = None
+        dialog.deleteLater()
+        self._choose(dialog)
+        self.settled.emit()
+
+    def _choose(self, dialog: ConflictDialog) -> None:
+        conflict, choice = dialog.conflict, dialog.choice
+        if choice is None:
+            return  # still dirty: the next save (typing, leaving the note) asks again
+        if choice == MINE:
+            self._ref.settle(conflict.theirs, readd=conflict.deleted)
+            self._dirty = True
+            self.flush()
+            return
+        if choice == THEIRS and conflict.deleted:
+            self._ref.settle(None)
+            self._dirty = False
+            self.dropped.emit()
+            return
+        self._ref.settle(conflict.theirs)
+        text = conflict.theirs if choice == THEIRS else dialog.merged_texts().get("text", conflict.theirs)
+        self._replace(text or "")
+        if choice == MERGED:
+            self._dirty = True
+            self.flush()
+        else:
+            self._dirty = False
+            self.captionChanged.emit("Note · theirs kept; yours is on the clipboard (Ctrl+Z brings it back)")
+
+    def _replace(self, text: str) -> None:
+        """Show ``text`` as one undoable edit (Ctrl+Z brings back what the user had typed), without saving it."""
+        cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        self._replacing = True
+        try:
+            cursor.insertText(text)
+        finally:
+            self._replacing = False
 
     def focusOutEvent(self, event) -> None:
         self.flush()
@@ -219,6 +339,7 @@ class NotesEditor(QWidget):
                 editor.setParent(None)
                 self._orphans.append(editor)
                 editor.saved.connect(lambda _pid, e=editor: self._adopted(e))
+                editor.settled.connect(lambda e=editor: None if e.dirty else self._adopted(e))
             if frame is not None:  # always: _add_editor puts each editor in a frame
                 frame.deleteLater()
         self.editors = []
@@ -285,6 +406,10 @@ class NotesEditor(QWidget):
         editor = NoteEdit(self._library, self._runner, self.paper_id, note, self._on_error, frame)
         editor.saved.connect(self.noteSaved)
         editor.leave.connect(self.finished)
+        editor.captionChanged.connect(
+            lambda text, e=editor, caption=label: caption.setText(text) if e in self.editors else None
+        )
+        editor.dropped.connect(lambda e=editor: self._forget(e))
         # An edit saved after its paper was left has no caption any more.
         editor.saved.connect(
             lambda _pid, e=editor, caption=label: caption.setText("Note · saved") if e in self.editors else None
@@ -321,6 +446,18 @@ class NotesEditor(QWidget):
             self._update_empty()
             return
         self.deleteRequested.emit(editor.note_id)
+
+    def _forget(self, editor: NoteEdit) -> None:
+        """An editor whose note is gone for good (deleted by someone else, and the user let it go)."""
+        if editor in self._orphans:
+            self._orphans.remove(editor)
+            editor.deleteLater()
+            return
+        if editor in self.editors:
+            self.editors.remove(editor)
+            if (frame := editor.parentWidget()) is not None:
+                frame.deleteLater()
+            self._update_empty()
 
     def _update_empty(self) -> None:
         self._empty.setVisible(self.paper_id is not None and not self.editors)
