@@ -19,7 +19,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, cli_annotations, cli_attach, cli_autoexport, cli_download, cli_duplicates, cli_edit, paths
+from . import (
+    __version__,
+    cli_annotations,
+    cli_attach,
+    cli_autoexport,
+    cli_download,
+    cli_duplicates,
+    cli_edit,
+    cli_shared,
+    paths,
+)
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from .core.importers import Source
@@ -55,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"papershelf {__version__}")
     parser.add_argument(
         "--library",
-        metavar="PATH",
-        help="the library file (default: $PAPERSHELF_LIBRARY, else library.sqlite3 in the user data folder)",
+        metavar="PATH|URL",
+        help="the library file, or a shared library's postgresql://USER@HOST/DATABASE URL "
+        "(default: $PAPERSHELF_LIBRARY, else library.sqlite3 in the user data folder)",
     )
     parser.add_argument("--smoke-test", action="store_true", help="run the built-in self test of the app and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -211,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_attach.add_parser(sub)
     cli_download.add_parser(sub)
     cli_annotations.add_parser(sub)
+    cli_shared.add_parsers(sub)
 
     return parser
 
@@ -309,18 +321,27 @@ SEARCH_HELP = (
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
-    """The library file this command works on, and its backups folder."""
-    path = paths.library_path(args.library)
-    return path, paths.backups_dir(path)
+    """The library file this command works on, and its backups folder.
+
+    Only commands about the file itself ask (backups, restore): for a shared
+    library they are refused in one line that says what to do instead.
+    """
+    location = paths.library_path(args.library)
+    if isinstance(location, str):
+        raise cli_shared.NotForShared(cli_shared.file_only_message(args.command, location))
+    return location, paths.backups_dir(location)
 
 
 def _open(args: argparse.Namespace) -> Library:
-    """The library for a command; SQLite's full quick check runs once a day (it reads every page).
+    """The library for a command: a file (SQLite's full quick check runs once a day: it reads every page)
+    or a shared library's URL.
 
     When the command changed the library, its live files are brought up to date as it closes.
     """
-    path, folder = _locate(args)
-    return cli_autoexport.open_library(path, folder, check="daily")
+    location = paths.library_path(args.library)
+    if isinstance(location, str):
+        return cli_autoexport.open_library(location, None, check="daily")
+    return cli_autoexport.open_library(location, paths.backups_dir(location), check="daily")
 
 
 def _progress_printer(name: str) -> Callable[[int], None] | None:
@@ -777,7 +798,6 @@ def cmd_lists(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .core import exporters
-    from .core import operations as ops
     from .core.display import visible
     from .core.fsutil import Protected
     from .core.operations.base import papers as papers_text
@@ -801,11 +821,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         protect = Protected.library(library.path, paths.backups_dir())  # every library's backups
         if args.output == "-":
             exporters.export_to_file(papers, args.format, "-", protect=protect, **options)
-            library.run(ops.PinKeys(tuple(ids)))  # exported keys are in someone's document now
+            cli_shared.pin_keys(library, ids)  # exported keys are in someone's document now
             _print_warnings(report)
             return EXIT_OK
         count = exporters.export_to_file(papers, args.format, Path(args.output), protect=protect, **options)
-        library.run(ops.PinKeys(tuple(ids)))
+        cli_shared.pin_keys(library, ids)
         if binding is not None:
             cli_autoexport.bind(library, binding)
     print(f"{visible(args.output)}: {papers_text(count)} written ({args.format})", file=sys.stderr)
@@ -970,6 +990,7 @@ COMMANDS = {
     "restore": cmd_restore,
     "backups": cmd_backups,
     "autoexport": lambda args: cli_autoexport.cmd_autoexport(args, _open),
+    **cli_shared.commands(),
     "edit": lambda args: cli_edit.cmd_edit(args, _open, UsageError),
     "duplicates": lambda args: cli_duplicates.cmd_duplicates(args, _open, UsageError),
     "merge": lambda args: cli_duplicates.cmd_merge(args, _open, UsageError),
@@ -1098,6 +1119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"papershelf: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except cli_shared.NotForShared as exc:  # a file's command asked of a shared library: what to do instead
+        print(f"papershelf: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except PapershelfError as exc:
         print(f"papershelf: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USER
@@ -1109,8 +1133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
-        # SQLite's damage, busy and value errors met outside a Library method (opening, backups).
-        error = db.translate_error(exc, paths.library_path(args.library))
+        # SQLite's damage, busy and value errors met outside a Library method (opening, backups);
+        # a shared library's server errors (read-only access, the server gone), named by its URL without a password.
+        error = db.translate_error(exc, cli_shared.library_name(paths.library_path(args.library)))
         if error is not None:
             print(f"papershelf: error: {_one_line(error)}", file=sys.stderr)
             return EXIT_USER

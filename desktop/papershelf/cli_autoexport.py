@@ -34,9 +34,9 @@ def protection(library: Library) -> Protected:
     return Protected.library(library.path, paths.backups_dir())
 
 
-def open_library(path: Path, backups_dir: Path, check: str) -> Library:
-    """The library for a command, as a :class:`SyncingLibrary`."""
-    return _syncing_class()(path, backups_dir=backups_dir, check=check)
+def open_library(location: Path | str, backups_dir: Path | None, check: str) -> Library:
+    """The library for a command (a file, or a shared library's URL), as a :class:`SyncingLibrary`."""
+    return _syncing_class()(location, backups_dir=backups_dir, check=check)
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The one authority on file locations.
 
 Every path the app uses comes from here. ``PAPERSHELF_LIBRARY`` points at a
-library file; ``PAPERSHELF_HOME`` moves *all* app folders (data, backups,
+library file, or names a shared library by its ``postgresql://`` URL; ``PAPERSHELF_HOME`` moves *all* app folders (data, backups,
 settings, logs) under one folder, which is what the tests and ``make run`` in a
 sandbox use, so that nothing touches the real profile.
 """
@@ -64,14 +64,28 @@ def default_library() -> Path:
     return data_dir() / LIBRARY_FILENAME
 
 
-def library_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
-    """The library to open: ``--library``, else ``PAPERSHELF_LIBRARY``, else the default."""
-    if cli_value:
-        return Path(cli_value).expanduser()
-    env = os.environ.get("PAPERSHELF_LIBRARY")
-    if env:
-        return Path(env).expanduser()
-    return default_library()
+#: How a shared library's location starts (``core.pg.is_url``; repeated here so that choosing the
+#: library loads no database module).
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(location: object) -> bool:
+    """True for a shared library's ``postgresql://`` (or ``postgres://``) URL, False for a file path."""
+    return isinstance(location, str) and location.strip().lower().startswith(URL_SCHEMES)
+
+
+def library_path(cli_value: str | os.PathLike[str] | None = None) -> Path | str:
+    """The library to open: ``--library``, else ``PAPERSHELF_LIBRARY``, else the default.
+
+    A shared library's URL comes back as the string it is (``Path`` would fold
+    its ``//`` and make it a file name); a file, as a ``Path`` with ``~`` expanded.
+    """
+    value = cli_value or os.environ.get("PAPERSHELF_LIBRARY")
+    if not value:
+        return default_library()
+    if is_url(value):
+        return str(value).strip()
+    return Path(value).expanduser()
 
 
 def backups_dir(library: Path | None = None) -> Path:
