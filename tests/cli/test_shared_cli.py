@@ -346,3 +346,32 @@ def test_copy_refuses_a_database_of_another_program(cli, pg_cluster, pg_database
         r"copy: .*: the database already holds tables of something else .*\(invoices\); nothing was copied", err
     )
     assert pg_cluster.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname(url)) == [(1,)]
+
+
+def test_the_readme_setup_a_database_owned_by_a_lab_role_and_two_members(cli, pg_cluster, tmp_path):
+    """README: createdb --owner, init-shared as that owner (no superuser), grant, then members at work."""
+    suffix = os.urandom(4).hex()
+    owner, alice, guest, database = (f"{name}_{suffix}" for name in ("lab", "alice", "guest", "papers"))
+    for name in (owner, alice, guest):
+        pg_cluster.sql(psycopg.sql.SQL("CREATE ROLE {} LOGIN").format(psycopg.sql.Identifier(name)))
+    pg_cluster.sql(
+        psycopg.sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            psycopg.sql.Identifier(database), psycopg.sql.Identifier(owner)
+        )
+    )
+    try:
+        url = pg_cluster.url(database, user=owner)
+        ok(cli("init-shared", url))
+        ok(cli("grant", url, alice, "--read-write"))
+        ok(cli("grant", url, guest, "--read-only"))
+        as_alice = ("--library", pg_cluster.url(database, user=alice))
+        as_guest = ("--library", pg_cluster.url(database, user=guest))
+        ok(cli(*as_alice, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+        ok(cli(*as_alice, "note", "1", "from alice"))
+        assert json.loads(ok(cli(*as_guest, "show", "1", "--json")))["notes"][0]["text"] == "from alice"
+        code, _, err = cli(*as_guest, "note", "1", "from the guest")
+        assert code == 1 and err.endswith(f"{READ_ONLY}\n")
+        ok(cli("copy", pg_cluster.url(database, user=guest), tmp_path / "mine.sqlite3"))  # a guest takes a copy home
+        assert json.loads(ok(cli("--library", tmp_path / "mine.sqlite3", "show", "1", "--json")))["notes"]
+    finally:
+        pg_cluster.drop_database(database)
