@@ -76,6 +76,7 @@ def test_a_refused_change_is_reported_and_leaves_the_undo_stack(qtbot, runner, l
     assert library.get(b).status == "unread"
 
 
+@pytest.mark.sqlite_only("another program holds the SQLite file's write lock")
 def test_the_window_keeps_its_event_loop_while_another_program_holds_the_lock(
     qtbot, runner, library, sample_text, lock_holder
 ):

@@ -115,6 +115,8 @@ startupCheckAsked=2
 [pdfs]
 link=perhaps
 lastFolder=a, b
+[shared]
+lastUrl=postgresql://ann:secret@db.lab/papers
 """
 
 

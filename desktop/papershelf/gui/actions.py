@@ -82,6 +82,12 @@ class Actions(QObject):
         w = self._w
         a = self._action
         K = QKeySequence.StandardKey
+        self.open_shared_action = a(
+            "&Open Shared Library…",
+            w.session.open_shared_dialog,
+            name="openSharedAction",
+            tip="Open a library shared on a PostgreSQL server by its connection URL",
+        )
         self.import_action = a(
             "&Import Listing…",
             w.import_flow.import_files,
@@ -363,6 +369,8 @@ class Actions(QObject):
         menu(
             "&File",
             [
+                self.open_shared_action,
+                None,
                 self.import_action,
                 self.clipboard_action,
                 self.sample_action,
@@ -515,6 +523,10 @@ class Actions(QObject):
         ):
             action.setEnabled(has_library)
         self.fetch_action.setEnabled(has_library and not w.fetch_flow.busy)
+        # A shared library is backed up on its server: nothing to back up or restore here.
+        shared = w.library is not None and w.library.shared
+        for action in (self.backup_action, self.backup_files_action, self.restore_action):
+            action.setEnabled(not shared)
         self.complete_action.setEnabled(has_paper and not w.fetch_flow.busy)
         paper = w.detail.paper
         self.cite_preprint_action.setChecked(has_paper and paper is not None and paper.cite_as == "preprint")

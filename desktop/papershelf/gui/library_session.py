@@ -1,4 +1,10 @@
-"""The open library: opening it (on a worker at start-up, offering recovery if it fails), the backups, restoring, closing."""
+"""The open library: opening it (on a worker at start-up, offering recovery if it fails), the backups, restoring, closing.
+
+A library is a file, or a shared library on a PostgreSQL server, opened by its
+``postgresql://`` URL (File ▸ Open Shared Library…, or ``--library URL``). A
+shared library has no file to back up or restore here; its changes made while
+the server cannot be reached are kept (:mod:`live_updates`).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,14 @@ DAILY_BACKUP_DELAY_MS = 10 * 60 * 1000
 CHANGES_WAIT_S = 3.0
 #: At close, how long a change already in progress may take to finish (it holds the lock) or give up (it waits for it).
 RUNNER_WAIT_S = 60.0
+#: A shared library's backups are its server's (pg_dump), or a copy made by the command line.
+SHARED_BACKUP = "{name}: a shared library is backed up on its server (pg_dump), or copied into a file with: papershelf copy URL FILE"
+
+
+def is_url(location: object) -> bool:
+    """A shared library's URL (``core.pg.is_url``, without loading the core before the window paints)."""
+    return isinstance(location, str) and location.strip().lower().startswith(("postgresql://", "postgres://"))
+
 
 log = logging.getLogger("papershelf.gui")
 
@@ -42,25 +56,32 @@ class LibrarySession(QObject):
         self.path: Path | None = None
         #: An empty file the user agreed to start a new library in.
         self._adopt_empty: Path | None = None
-        #: A library to open once the window has painted.
-        self._pending_open: Path | None = None
+        #: A library to open once the window has painted (a file, or a shared library's URL).
+        self._pending_open: Path | str | None = None
         self._painted = False
         self._daily_backup_due = False
 
     # --- Opening ------------------------------------------------------------------
 
-    def _open_file(self, target: Path) -> Library:
+    def _open_file(self, target: Path | str) -> Library:
         from ..core.library import Library
 
+        if isinstance(target, str):
+            return Library(target)  # a shared library: its server checks its own data
         # SQLite's full quick check reads every page (0.6 s at 100k papers): once a day is enough, as in the CLI.
         return Library(
             target, backups_dir=paths.backups_dir(target), check="daily", adopt_empty=target == self._adopt_empty
         )
 
     def open(self, path: str | Path) -> bool:
-        """Open ``path`` now (offering recovery if it fails); False if the user gave up."""
+        """Open ``path`` now (offering recovery if it fails); False if the user gave up.
+
+        ``path`` may be a shared library's URL: a failure to open it is shown in one line.
+        """
         from ..core.errors import LibraryError
 
+        if is_url(path):
+            return self.open_shared(str(path).strip())
         target: Path | None = Path(path)
         if self.library is not None and not self.changes_may_go(
             f"Open {visible(Path(path).name)}", QMessageBox.StandardButton.Open
@@ -70,7 +91,8 @@ class LibrarySession(QObject):
             try:
                 library = self._open_file(target)
             except LibraryError as exc:
-                target = self._recover(target, exc)
+                retry = self._recover(target, exc)
+                target = Path(retry) if retry is not None else None
                 continue
             # Given up only now the other library is open: if it fails to, they keep waiting in this one.
             self._w.runner.discard()
@@ -78,9 +100,53 @@ class LibrarySession(QObject):
             return True
         return False
 
+    def open_shared(self, url: str) -> bool:
+        """Open the shared library at ``url`` now; a failure is shown in one line. False if it did not open."""
+        from ..core.errors import PapershelfError
+
+        try:
+            library = self._open_file(url)
+        except PapershelfError as exc:
+            show_error(self._w, str(exc))
+            return False
+        return self.adopt(library)
+
+    def open_shared_dialog(self) -> None:
+        """File ▸ Open Shared Library…: ask for the URL, open it (errors stay in the dialog), then show it."""
+        from .dialogs.shared_library import SharedLibraryDialog, has_password, without_password
+
+        w = self._w
+        dialog = SharedLibraryDialog(w, url=w.settings.shared_url)
+        self.shared_dialog = dialog
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.library is None:
+                return
+        finally:
+            self.shared_dialog = None
+        w.settings.shared_url = without_password(dialog.url)  # libpq's .pgpass holds the password, never the settings
+        if self.adopt(dialog.library) and has_password(dialog.url):
+            w.statusBar().showMessage(
+                "The password in the URL was used, not remembered: keep it in ~/.pgpass for next time.", 15000
+            )
+
+    #: The Open Shared Library dialog while it is open (tests drive it).
+    shared_dialog: Any = None
+
+    def adopt(self, library: Library) -> bool:
+        """Show ``library``, opened elsewhere, in place of the current one; False (and it is closed) if the user
+        chose to keep the current one's changes waiting."""
+        if self.library is not None and not self.changes_may_go(
+            f"Open {visible(library.name)}", QMessageBox.StandardButton.Open
+        ):
+            library.close()
+            return False
+        self._w.runner.discard()
+        self.set_library(library, library.path, sync=True)
+        return True
+
     def open_later(self, path: str | Path) -> None:
-        """Open ``path`` on a worker once the window has painted (fast start-up)."""
-        self._pending_open = Path(path)
+        """Open ``path`` (a file, or a shared library's URL) on a worker once the window has painted (fast start-up)."""
+        self._pending_open = str(path).strip() if is_url(path) else Path(path)
         if self._painted:
             QTimer.singleShot(0, self._begin_open)
 
@@ -113,17 +179,21 @@ class LibrarySession(QObject):
         workers.run(
             self._open_file,
             path,
-            on_result=lambda library: self.set_library(library, path, sync=False),
+            on_result=lambda library: self.set_library(library, library.path, sync=False),
             on_error=failed,
         )
 
-    def _recover(self, path: Path, exc: BaseException) -> Path | None:
+    def _recover(self, path: Path | str, exc: BaseException) -> Path | str | None:
         """Ask what to do about a library that cannot be opened; the path to try next, or None."""
         from ..core import backup
         from ..core.errors import PapershelfError
         from ..core.migrate import EmptyFileError
 
         w = self._w
+        if isinstance(path, str):
+            # A shared library: no backup or other file to offer; the server may be back later.
+            show_error(w, str(exc))
+            return None
         if isinstance(exc, EmptyFileError):
             # An empty file is adopted only when the user says so: it may be another program's.
             answer = QMessageBox.question(
@@ -175,7 +245,8 @@ class LibrarySession(QObject):
             is_default = self.path.resolve() == default.resolve()
         except OSError:
             is_default = False
-        w.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(self.path.name)}")
+        shown = library.name if library.shared else self.path.name  # a shared library: its URL, no password
+        w.setWindowTitle("Papershelf" if is_default else f"Papershelf — {visible(shown)}")
         w.table_model.set_library(library)
         w.detail.set_library(library, w.runner)
         w.undo_stack.clear()
@@ -198,7 +269,7 @@ class LibrarySession(QObject):
         # The keys of daily triage (J/K, Space…) work on the table: start there.
         w.table.setFocus(Qt.FocusReason.OtherFocusReason)
         w.libraryOpened.emit()
-        self._daily_backup_due = True
+        self._daily_backup_due = not library.shared  # the server keeps a shared library's backups
         # Not in the user's first minutes: the copy reads the whole file. If the
         # app is closed sooner, shut_down() takes it after the window is gone.
         QTimer.singleShot(DAILY_BACKUP_DELAY_MS, self._daily_backup)
@@ -208,7 +279,7 @@ class LibrarySession(QObject):
     def backup_now(self) -> None:
         """File ▸ Back Up Now: a manual backup (never pruned), on a worker."""
         path = self.path
-        if self.library is None or path is None:
+        if self.library is None or path is None or self._shared_refusal():
             return
         from ..core import backup
 
@@ -225,7 +296,7 @@ class LibrarySession(QObject):
     def backup_with_files(self) -> None:
         """File ▸ Back Up with PDFs: the library and every attached PDF in one archive, on a worker."""
         path = self.path
-        if self.library is None or path is None:
+        if self.library is None or path is None or self._shared_refusal():
             return
         from ..core import backup
 
@@ -253,7 +324,7 @@ class LibrarySession(QObject):
     def restore_from_backup(self) -> None:
         """File ▸ Restore from Backup…: show what each backup holds, then restore the chosen one on a worker."""
         path = self.path
-        if self.library is None or path is None:
+        if self.library is None or path is None or self._shared_refusal():
             return
         from ..core import backup
         from ..core.errors import PapershelfError
@@ -326,6 +397,13 @@ class LibrarySession(QObject):
             on_error=failed,
         )
 
+    def _shared_refusal(self) -> bool:
+        """A shared library is backed up on its server: say so (True) instead of backing up here."""
+        if self.library is None or not self.library.shared:
+            return False
+        self._w.statusBar().showMessage(visible(SHARED_BACKUP.format(name=self.library.name)), 15000)
+        return True
+
     def _daily_backup(self) -> None:
         """Take the day's backup, on a worker, unless one exists (only the first launch of a day writes)."""
         path = self.path
@@ -356,8 +434,25 @@ class LibrarySession(QObject):
         """
         w = self._w
         w.detail.flush()  # a note being typed is one of the changes
+        if w.live.offline:
+            # The shared library's server cannot be reached: they are kept on disk, and sent when it is opened again.
+            kept = w.live.keep_for_later()
+            log.info("closing a shared library offline: %d change(s) kept for later", kept)
+            return True
         if w.runner.wait_idle(CHANGES_WAIT_S):
             return True
+        if w.live.library is not None:
+            answer = QMessageBox.question(
+                w,
+                "Changes Not Saved Yet",
+                "The shared library's server has not confirmed your last changes yet. "
+                f"{anyway} anyway? They are kept, and sent when you open the library again.",
+                button | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer == button:
+                w.live.keep_for_later()
+            return answer == button
         answer = QMessageBox.question(
             w,
             "Changes Not Saved Yet",
@@ -385,6 +480,7 @@ class LibrarySession(QObject):
             if not w.runner.wait_idle(RUNNER_WAIT_S):
                 log.error("closing the library while a change still runs on it")
         workers.wait_all()
+        w.live.closing()
         w.detail.set_library(None)
         w.table_model.set_library(None)
         if self.library is not None:

@@ -10,7 +10,8 @@ Each part is a module of its own, and reaches the others through the window:
 - :mod:`import_flow` and :mod:`export_flow`: importing and exporting files;
 - :mod:`fetch_flow`: fetching daily listings and completing papers online (only when asked);
 - :mod:`pdf_flow`: PDFs: attaching, downloading, reading them for the search, opening them;
-- :mod:`autoexport_flow`: live files ("keep updated"), rewritten a second after changes settle.
+- :mod:`autoexport_flow`: live files ("keep updated"), rewritten a second after changes settle;
+- :mod:`live_updates`: a shared library's other members' changes shown live, changes made offline kept and sent.
 
 What stays here is what belongs to the window itself: its layout and its
 events (painting, activation, drag and drop, closing); :mod:`window_state`
@@ -47,6 +48,7 @@ from .export_flow import ExportFlow
 from .fetch_flow import FetchFlow
 from .import_flow import ImportFlow
 from .library_session import LibrarySession
+from .live_updates import SharedLive
 from .models.paper_table import PaperTableModel
 from .models.sidebar import ALL, DATE, SidebarModel
 from .operations import OperationRunner
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self.fetch_flow = FetchFlow(self)
         self.pdf_flow = PdfFlow(self)
         self.live_files = LiveFiles(self)
+        self.live = SharedLive(self)
         self.citing = Citing(self)
         self.acts = Actions(self, icon)
         self._connect_parts()
@@ -291,6 +294,8 @@ class MainWindow(QMainWindow):
     # --- Errors -------------------------------------------------------------------
 
     def report_error(self, exc: BaseException, details: str = "") -> None:
+        if self.live.unreachable(exc):
+            return  # the shared library's server is away: one line in the status bar, not a dialog per read
         report_exception(self, exc, details or None)
 
     def show_error(self, message: str, details: str = "") -> None:
@@ -310,7 +315,8 @@ class MainWindow(QMainWindow):
 
     def _external_refresh(self) -> None:
         # Another Papershelf may have changed the library while we were in the background.
-        if self.library is None or self.import_flow.busy:
+        # (A shared library says so itself, and while its server is away the rows shown are the last ones read.)
+        if self.library is None or self.import_flow.busy or self.live.library is not None:
             return
         self.table_model.invalidate()
         self.sidebar_controller.schedule_refresh()
@@ -375,7 +381,7 @@ class MainWindow(QMainWindow):
                 "Waiting for another program to finish writing to the library; "
                 "your changes are kept and will be saved then."
             )
-        elif "another program" in self.statusBar().currentMessage():
+        elif "another program" in self.statusBar().currentMessage() and not self.runner.is_offline:
             self.statusBar().showMessage("Saved.", 3000)
 
     def closeEvent(self, event) -> None:

@@ -172,6 +172,16 @@ class LastView:
     rows_above: int
 
 
+def _shared_url(value: Any) -> str:
+    """A shared library's URL; one holding a password is refused (it is neither read nor written)."""
+    from .dialogs.shared_library import has_password
+
+    url = _text(_MAX_PATH)(value)
+    if has_password(url):
+        raise ValueError("a password is never stored in the settings")
+    return url
+
+
 def _last_view(value: Any) -> LastView | None:
     data = json.loads(value) if isinstance(value, str) else value
     if not isinstance(data, dict):
@@ -232,6 +242,9 @@ class Settings:
     # Online: the app contacts the network only when asked, or at start-up if the user said so when asked once.
     check_listings_at_startup: Setting[bool] = Setting("online/checkAtStartup", False, _flag)
     startup_check_asked: Setting[bool] = Setting("online/startupCheckAsked", False, _flag)
+
+    # The shared library last opened with File > Open Shared Library: its URL, never with a password in it.
+    shared_url: Setting[str] = Setting("shared/lastUrl", "", _shared_url)
 
     # PDFs: attached files are copied into the library's files folder, unless the user prefers them linked in place.
     link_pdfs: Setting[bool] = Setting("pdfs/link", False, _flag)

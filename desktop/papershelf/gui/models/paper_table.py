@@ -389,7 +389,16 @@ class PaperTableModel(QAbstractTableModel):
         rows = self._pages.get(page)
         if rows is None:
             ids = self._ids[page * self.PAGE : (page + 1) * self.PAGE]
-            rows = self._library.rows(ids) if self._library is not None else {}
+            try:
+                rows = self._library.rows(ids) if self._library is not None else {}
+            except Exception as exc:
+                from ...core.live import is_disconnect
+
+                if not is_disconnect(exc):
+                    raise
+                # A shared library's server is away: these rows show blank until it is back, when the window
+                # reads everything again (gui/live_updates.py); not kept, so the next repaint tries again.
+                return None
             self._pages[page] = rows
             if rows:
                 self._note_filled(rows.values())
