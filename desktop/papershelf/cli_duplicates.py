@@ -143,7 +143,9 @@ def cmd_merge(
                 f"paper {keep} (no shared DOI or arXiv id, titles not alike, or marked not duplicates), and a "
                 "merge cannot be undone from the command line; check the ids, or add --force"
             )
-        if apart:
+        if apart and library.shared:
+            print(f"no backup is written first: {library.name} is a shared library (its server's backups undo a merge)")
+        elif apart:
             made = backup.backup(library.path, folder=library.backups_dir or library.path.parent, reason="before-merge")
             print(f"backup written first (`papershelf restore FILE` brings it back): {made}")
         library.run(ops.MergePapers(keep, others, prefer))

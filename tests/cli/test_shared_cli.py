@@ -375,3 +375,28 @@ def test_the_readme_setup_a_database_owned_by_a_lab_role_and_two_members(cli, pg
         assert json.loads(ok(cli("--library", tmp_path / "mine.sqlite3", "show", "1", "--json")))["notes"]
     finally:
         pg_cluster.drop_database(database)
+
+
+def test_a_forced_merge_on_a_shared_library_needs_no_backup_file(cli, shared):
+    # Review: `merge --force` wrote a backup of the library file first, and a shared library has none.
+    lib = ("--library", shared)
+    ok(cli(*lib, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    out = ok(cli(*lib, "merge", "1", "2", "--force"))
+    assert f"no backup is written first: {shared} is a shared library" in out
+    assert "merged 2 (" in out and " into 1 (" in out
+    code, _, err = cli(*lib, "show", "2")
+    assert code != 0 and "no paper with id" in err
+
+
+def test_a_read_only_members_live_file_is_written_and_not_reported_failed(cli, pg_cluster, shared, tmp_path):
+    # Review: the keys a read-only member's live file could not pin made the written file a failure.
+    ok(cli("--library", shared, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    reader = role(pg_cluster, shared, "live")
+    user = reader.split("//")[1].split("@")[0]
+    ok(cli("grant", shared, user, "--read-only"))
+    with Library(reader) as library:
+        from papershelf.core import autoexport
+
+        assert autoexport._pin(library, [1, 2]) is None  # the refusal is logged, never raised
+    with Library(shared) as library:
+        assert [p.key_pinned for p in library.get_many([1, 2])] == [False, False]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from . import db, exporters
+from . import db, exporters, pg
 from . import operations as ops
 from .errors import ConflictError, ExportError, NotFoundError, PapershelfError
 from .fsutil import CREATE, REPLACE, Protected, UnsafeTarget, check_not_protected, resolve_target, write_user_file
@@ -306,6 +306,8 @@ def _pin(library: Library, ids: list[int]) -> None:
             library.run(ops.PinKeys(tuple(loose)))
         except db.LibraryBusyError:  # another program writes: the file is right, the keys get pinned next time
             _log.info("live files: keys not pinned yet, the library is busy")
+        except pg.ReadOnlyError:  # a read-only member of a shared library: the file is right all the same
+            _log.info("live files: keys not pinned, read-only access to the shared library")
 
 
 def sync(library: Library, *, protect: Protected | None = None, only: Iterable[int] | None = None) -> list[Result]:
