@@ -400,3 +400,21 @@ def test_a_read_only_members_live_file_is_written_and_not_reported_failed(cli, p
         assert autoexport._pin(library, [1, 2]) is None  # the refusal is logged, never raised
     with Library(shared) as library:
         assert [p.key_pinned for p in library.get_many([1, 2])] == [False, False]
+
+
+def test_a_members_live_file_is_written_by_that_member_only(cli, pg_cluster, shared, tmp_path):
+    # Review: bindings had no owner, so every member's Papershelf rewrote every member's paths on its own computer.
+    ok(cli("--library", shared, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    ok(cli("--library", shared, "lists", "create", "Thesis"))
+    ok(cli("--library", shared, "lists", "add", "Thesis", "1"))
+    alice, bob = (role(pg_cluster, shared, name) for name in ("alice", "bob"))
+    for url in (alice, bob):
+        ok(cli("grant", shared, url.split("//")[1].split("@")[0], "--read-write"))
+    refs = tmp_path / "alice.bib"
+    ok(cli("--library", alice, "export", "--list", "Thesis", "-o", refs, "--keep-updated"))
+    assert refs.read_text().count("@misc{") == 1
+    ok(cli("--library", bob, "lists", "add", "Thesis", "2"))  # bob's command syncs bob's live files: none
+    assert refs.read_text().count("@misc{") == 1
+    assert "no live files" in ok(cli("--library", bob, "autoexport", "list")).lower()
+    ok(cli("--library", alice, "autoexport", "run"))
+    assert refs.read_text().count("@misc{") == 2

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 from . import db, exporters, pg
 from . import operations as ops
@@ -129,9 +130,12 @@ def check_free(library: Library, operation: Bind, hint: str = REMOVE_HINT) -> No
 
 
 def bindings(library: Library) -> list[Binding]:
-    """Every live file, in the order they were bound."""
+    """Every live file, in the order they were bound; of a shared library, the member's own (pg0003)."""
+    statement = select(AE).order_by(AE.c.id)
+    if library.shared:  # another member's paths are on their computer, not to be written here
+        statement = statement.where(sql("member = current_user"))
     with db.read(library.engine) as conn:
-        rows = conn.execute(select(AE).order_by(AE.c.id)).all()
+        rows = conn.execute(statement).all()
     return [_binding(row._mapping) for row in rows]
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest revision of the shared schema (``migrations/postgresql``); a test checks it is Alembic's head.
-SCHEMA_HEAD = "pg0002"
+SCHEMA_HEAD = "pg0003"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "postgresql"
 
@@ -78,11 +78,19 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        conn.info.pop(_NOTIFIED, None)
         if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         else:
             # One snapshot for the whole read, as a read transaction on SQLite's WAL sees.
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        # A write that did not say what it changed (an import runs its own transaction) tells the members
+        # "everything may have changed": none of them misses a committed change.
+        if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE" and not conn.info.pop(_NOTIFIED, False):
+            notify(conn, None)
 
     return engine
 
@@ -452,6 +460,11 @@ def notify(conn: Connection, changes: Any | None) -> None:
     PostgreSQL delivers it to every listener when (and only if) the transaction commits.
     """
     conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload(changes)})
+    conn.info[_NOTIFIED] = True
+
+
+#: ``conn.info`` key: this transaction has queued its notification.
+_NOTIFIED = "papershelf.notified"
 
 
 def payload(changes: Any | None) -> str:
