@@ -138,6 +138,20 @@ def test_new_and_deleted_papers_and_lists_are_notified(shared, watch, another_me
     assert listed is not None and listed.lists
 
 
+def test_an_import_tells_the_others_everything_may_have_changed(pg_cluster, pg_database, watch, another_member_after):
+    pg_cluster.ensure_template(PG_TEMPLATE, _make_template)
+    url = pg_database(template=PG_TEMPLATE)
+    with Library(url) as library:
+        _watcher, seen = watch(url)
+        another_member_after()
+        from papershelf.core.importers import Source
+
+        library.import_file(Source.from_path(SAMPLE_TEXT))
+        wait_for(lambda: bool(seen.changes))
+        assert library.count("") == 49
+    assert None in seen.changes  # refresh everything: the new papers are read again
+
+
 def test_the_watcher_skips_what_this_process_changed(shared, watch, another_member_after):
     with Library(shared) as alice:
         first = alice.search_ids("")[0]

@@ -129,6 +129,15 @@ def test_another_members_tags_lists_and_deletes_appear_in_the_window(window, mem
     assert window.table_model.rowCount() == 49
 
 
+def test_papers_another_member_imports_appear_in_the_window(window, member, qtbot, sample_json):
+    before = window.table_model.rowCount()
+    result = member().import_file(sample_json)
+    assert result.added
+    qtbot.waitUntil(lambda: window.table_model.rowCount() == before + result.added, timeout=WAIT_MS)
+    assert set(result.paper_ids) <= set(window.table_model.ids)
+    wait_sidebar(qtbot, window)
+
+
 def test_the_windows_own_changes_are_not_read_twice(window, qtbot):
     first = window.table_model.ids[0]
     refreshed = []
