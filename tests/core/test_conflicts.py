@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
+from papershelf.core import db, textmerge
 from papershelf.core import operations as ops
-from papershelf.core import textmerge
 from papershelf.core.errors import EditConflict, NotFoundError
 from papershelf.core.library import Library
 from papershelf.core.operations.edit import seen_values
@@ -207,6 +207,71 @@ def test_without_a_base_an_edit_is_written_as_before(library, member, pid):
     member.run(ops.EditFields.of(pid, {"title": "Their Title"}))
     library.run(ops.EditFields.of(pid, {"title": "My Title"}))
     assert library.get(pid).title == "My Title"
+
+
+def test_undoing_an_edit_keeps_what_another_member_changed_since_in_other_fields(library, member, pid):
+    outcome = library.run(
+        ops.EditFields.of(pid, {"title": "My Title", "volume": "4"}, base=seen_values(library.get(pid), ["title"]))
+    )
+    member.run(ops.EditFields.of(pid, {"journal": "Their Journal"}, base=seen_values(member.get(pid), ["journal"])))
+    member.set_status([pid], "read")
+    redo = library.run(outcome.inverse).inverse
+    paper = library.get(pid)
+    assert (paper.title, paper.extra_fields["volume"]) == ("A Study of Things", "3")
+    assert (paper.extra_fields["journal"], paper.status) == ("Their Journal", "read")
+    library.run(redo)
+    paper = library.get(pid)
+    assert (paper.title, paper.extra_fields["volume"], paper.extra_fields["journal"]) == (
+        "My Title",
+        "4",
+        "Their Journal",
+    )
+
+
+def rows(library: Library, pid: int) -> dict:
+    """Everything the library keeps about the paper but the rows' versions (an undo is a change too)."""
+    with db.read(library.engine) as conn:
+        snap = ops.snapshot(conn, [pid])
+    for table in ("paper", "note"):
+        for row in snap[table]:
+            row.pop("version")
+    return snap
+
+
+def test_undo_and_redo_of_an_edit_made_against_a_base_put_back_exactly_what_was_there(library, pid):
+    changes = {
+        "key": "Smith2020x",
+        "title": "New",
+        "author": "Turing, Alan",
+        "year": "2021",
+        "volume": None,
+        "pages": "1--2",
+        "url": "https://example.org/x",
+        "abstract": "New abstract",
+        "type": "inproceedings",
+    }
+    before = rows(library, pid)
+    outcome = library.run(ops.EditFields.of(pid, changes, base=seen_values(library.get(pid), changes)))
+    after = rows(library, pid)
+    redo = library.run(outcome.inverse).inverse
+    assert rows(library, pid) == before
+    library.run(redo)
+    assert rows(library, pid) == after
+
+
+def test_undoing_an_edit_of_a_field_someone_else_changed_since_is_refused(library, member, pid):
+    outcome = library.run(ops.EditFields.of(pid, {"title": "My Title"}, base=seen_values(library.get(pid), ["title"])))
+    member.run(ops.EditFields.of(pid, {"title": "Their Title"}, base={"title": "My Title"}))
+    with pytest.raises(EditConflict) as caught:
+        library.run(outcome.inverse)
+    clash = caught.value.clashes[0]
+    assert (clash.field, clash.base, clash.theirs, clash.mine) == (
+        "title",
+        "My Title",
+        "Their Title",
+        "A Study of Things",
+    )
+    assert library.get(pid).title == "Their Title"
 
 
 # --- Notes --------------------------------------------------------------------------------------

@@ -228,3 +228,19 @@ def test_keep_theirs_in_the_entry_editor_saves_the_other_fields_and_keeps_mine_o
     paper = member.get(pid)
     assert (paper.title, paper.extra_fields["volume"]) == ("Their Title", "12")
     assert QGuiApplication.clipboard().text() == "My Title"
+
+
+def test_undo_of_an_entry_edit_never_overwrites_a_later_change_by_someone_else(papers, member, qtbot, dialogs):
+    window = papers
+    pid = window.table.current_id()
+    editor = open_entry_editor(qtbot, window)
+    editor.fields["title"][0].setText("My Title")
+    click(qtbot, editor.ok_button)
+    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=5000)
+    wait_settled(qtbot, window)
+    member.run(ops.EditFields.of(pid, {"title": "Their Title"}))
+    window.acts.undo_action.trigger()
+    wait_settled(qtbot, window)
+    ((text, _info, _details),) = dialogs.take()
+    assert "the title of paper" in text and "changed by someone else" in text
+    assert member.get(pid).title == "Their Title"

@@ -347,7 +347,20 @@ class EditFields(Operation):
         values = {k: v for k, v in values.items() if row[k] != v}
         if values:
             conn.execute(update(P).where(P.c.id == self.paper_id).values(**values))
-        steps.append(PutRows((row,)))
+        if self.base is None:
+            steps.append(PutRows((row,)))
+        else:
+            # A shared library: the undo puts back only what this edit changed (down to each extra field),
+            # so what others changed since in the paper's other fields, status or tags stays.
+            had = row["extra_fields"] or {}
+            keys = sorted(k for k in set(had) | set(extra) if had.get(k) != extra.get(k))
+            steps.append(
+                RestoreFields(
+                    self.paper_id,
+                    tuple((k, row[k]) for k in values if k != "extra_fields"),
+                    tuple((k, had.get(k)) for k in keys),
+                )
+            )
         if new_abstract != abstract:
             steps.append(SetAbstracts(((self.paper_id, abstract),)))
             SetAbstracts(((self.paper_id, new_abstract),)).apply(conn)
@@ -356,7 +369,13 @@ class EditFields(Operation):
             conn.execute(FS.delete().where(FS.c.paper_id == self.paper_id, FS.c.field.in_([s["field"] for s in gone])))
             steps.append(PutFieldSources((self.paper_id,), sources_before))
         db.reindex(conn, [self.paper_id])
-        return Outcome(Changes(papers=frozenset(changed_ids)), Batch(tuple(steps), self.label), shown)
+        inverse: Operation = Batch(tuple(steps), self.label)
+        if self.base is not None:
+            # An undo never overwrites a field someone else changed since: it is refused, naming it.
+            left = _texts(conn, self.paper_id, wanted)
+            puts = {name: _current(name, row, row["extra_fields"] or {}, abstract) for name in wanted}
+            inverse = IfUnchanged(self.paper_id, tuple(left.items()), tuple(puts.items()), inverse)
+        return Outcome(Changes(papers=frozenset(changed_ids)), inverse, shown)
 
     def _unclashed(self, wanted: dict[str, Value], row: Mapping[str, Any], abstract: str | None) -> dict[str, Value]:
         """``wanted`` less the fields the user left as they saw them; :class:`EditConflict` for any changed both ways."""
@@ -411,6 +430,80 @@ class EditFields(Operation):
                 # The library keeps these lists as one text, "A and B": such a name would split.
                 raise InvalidField(f"{low}: a name holding 'and' can only be an author")
         return wanted
+
+
+@dataclass(frozen=True)
+class RestoreFields(Operation):
+    """Put back some columns of a paper and some of its extra fields (None: not there), leaving the rest as it is."""
+
+    paper_id: int
+    columns: tuple[tuple[str, Any], ...] = field(compare=False)
+    extra: tuple[tuple[str, str | None], ...] = field(compare=False)
+
+    @property
+    def label(self) -> str:
+        return "Restore fields"
+
+    def apply(self, conn: Connection) -> Outcome:
+        require(conn, [self.paper_id])
+        row = dict(conn.execute(select(P).where(P.c.id == self.paper_id)).one()._mapping)
+        had = dict(row["extra_fields"] or {})
+        extra = dict(had)
+        for key, value in self.extra:
+            if value is None:
+                extra.pop(key, None)
+            else:
+                extra[key] = value
+        values = dict(self.columns) | ({"extra_fields": extra} if self.extra else {})
+        if values:
+            conn.execute(update(P).where(P.c.id == self.paper_id).values(**values))
+            db.reindex(conn, [self.paper_id])
+        inverse = RestoreFields(
+            self.paper_id, tuple((k, row[k]) for k, _ in self.columns), tuple((k, had.get(k)) for k, _ in self.extra)
+        )
+        return Outcome(Changes(papers=frozenset({self.paper_id})), inverse)
+
+
+@dataclass(frozen=True)
+class IfUnchanged(Operation):
+    """``inner`` (an edit's undo, or its redo) unless a field it puts back was changed by someone else since.
+
+    ``left``: (field, text) as the change left them; ``puts``: as ``inner`` puts them back. A field that
+    holds neither is an :class:`EditConflict`; nothing is changed.
+    """
+
+    paper_id: int
+    left: tuple[tuple[str, str], ...]
+    puts: tuple[tuple[str, str], ...]
+    inner: Operation = field(compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    def apply(self, conn: Connection) -> Outcome:
+        require(conn, [self.paper_id])
+        names = [name for name, _ in self.left]
+        now = _texts(conn, self.paper_id, names)
+        puts = dict(self.puts)
+        clashes = [
+            Clash(name, text, now[name], puts[name], textmerge.merge3(text, puts[name], now[name]))
+            for name, text in self.left
+            if now[name] not in (text, puts[name])
+        ]
+        if clashes:
+            key = conn.execute(select(P.c.citation_key).where(P.c.id == self.paper_id)).scalar()
+            raise EditConflict(f"paper {self.paper_id} ({key})", clashes, paper_id=self.paper_id)
+        outcome = self.inner.apply(conn)
+        redo = IfUnchanged(self.paper_id, self.puts, self.left, outcome.inverse)
+        return Outcome(outcome.changes, redo, outcome.result)
+
+
+def _texts(conn: Connection, paper_id: int, names: Iterable[str]) -> dict[str, str]:
+    """Fields of a paper as text, as :func:`_current` gives them."""
+    row = dict(conn.execute(select(P).where(P.c.id == paper_id)).one()._mapping)
+    abstract = conn.execute(select(A.c.abstract).where(A.c.paper_id == paper_id)).scalar()
+    return {name: _current(name, row, row["extra_fields"] or {}, abstract) for name in names}
 
 
 def _shown_name(name: str) -> str:

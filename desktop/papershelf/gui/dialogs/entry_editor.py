@@ -640,8 +640,14 @@ class EntryEditor(QDialog):
         self.problem_label.setText("Saving…")
         self._run(operation, on_done=lambda _outcome: self.accept(), on_error=self._refused)
 
-    def _refused(self, exc: BaseException, _details: str) -> None:
+    def _refused(self, exc: BaseException, details: str) -> None:
         """The library refused the edit (a key another paper has): say why, keep everything typed."""
+        if not self.isVisible():
+            # The edit's undo or redo (Edit ▸ Undo), refused after this dialog closed: said where the user is.
+            from .errors import report_exception
+
+            report_exception(self.parentWidget(), exc, details)
+            return
         self.problem_label.setText(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         self.ok_button.setEnabled(True)
         if isinstance(exc, EditConflict) and self.conflict_dialog is None:
