@@ -222,6 +222,63 @@ def test_a_kept_change_the_library_now_refuses_is_reported_in_one_line(open_wind
     assert not live.pending_path(window.library).exists()
 
 
+def test_a_note_written_offline_is_kept_as_one_note_with_its_last_text(window, qtbot, pg_cluster, shared):
+    """A note's editor saves its whole text again and again: kept on disk, that is one note, not one per save."""
+    first = window.table_model.ids[0]
+    note = NoteSaves(first)
+    pg_cluster.kill()
+    try:
+        qtbot.waitUntil(lambda: window.live.label.text() == "Offline", timeout=WAIT_MS)
+        for text in ("Read", "Read on the", "Read on the train"):
+            window.runner.submit(window.library, note.saver(text))
+        qtbot.waitUntil(lambda: window.live.label.text() == "Offline: 3 changes waiting", timeout=WAIT_MS)
+        assert live.load_pending(live.pending_path(window.library)) == [ops.AddNote(first, "Read on the train")]
+    finally:
+        pg_cluster.restart()
+    qtbot.waitUntil(lambda: not window.live.label.isVisible(), timeout=WAIT_MS)
+    with Library(shared) as check:  # in memory the three saves landed in order: one note, the last text
+        assert [note.text for note in check.get(first).notes] == ["Read on the train"]
+
+
+class NoteSaves:
+    """As a note's editor saves (gui/widgets/notes_editor.py): the first save adds the note, the next ones update it
+    from the text the last one saved. Its jobs share a ``pending_key``: the runner keeps only the last one's."""
+
+    def __init__(self, paper_id: int):
+        self.paper_id = paper_id
+        self.note_id: int | None = None
+        self.base: str | None = None
+
+    def saver(self, text: str):
+        def save(library):
+            if self.note_id is None:
+                outcome = library.run(ops.AddNote(self.paper_id, text))
+                self.note_id = outcome.result
+            else:
+                outcome = library.run(ops.UpdateNote(self.note_id, text, base=self.base))
+            self.base = text
+            return outcome
+
+        save.pending_key = self
+        return save
+
+
+def test_a_kept_note_someone_else_changed_meanwhile_is_reported_with_the_users_text(
+    open_window, shared, member, dialogs, qtbot
+):
+    with Library(shared) as library:
+        first = library.search_ids("")[0]
+        note = library.run(ops.AddNote(first, "plan")).result
+        live.save_pending(live.pending_path(library), [ops.UpdateNote(note, "plan: read section 3", base="plan")])
+    member().run(ops.UpdateNote(note, "plan: skip it"))
+    open_window(shared)
+    qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=WAIT_MS)
+    ((message, _info, details),) = dialogs.take()
+    assert message.startswith("A change made while offline was not saved: ")
+    assert "changed by someone else" in message and "\n" not in message
+    assert "Your text:\nplan: read section 3" in details  # never lost: the details hold it, to copy
+
+
 # --- File ▸ Open Shared Library… ----------------------------------------------------------
 
 

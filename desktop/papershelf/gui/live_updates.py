@@ -323,7 +323,11 @@ class SharedLive(QObject):
 
         if not isinstance(exc, PapershelfError):
             log.error("a change kept while offline failed: %s\n%s", exc, details)
-        self._refusals.append(f"{operation.label}: {exc}")
+        line = f"{operation.label}: {exc}"
+        mine = getattr(exc, "mine", None)  # an EditConflict: the user's text is not lost, it is in the details
+        if isinstance(mine, str):
+            line += f"\nYour text:\n{mine}"
+        self._refusals.append(line)
         self._sent(library)
 
     def _report_refusals(self) -> None:
@@ -331,9 +335,9 @@ class SharedLive(QObject):
         if not refusals:
             self._w.statusBar().showMessage("The changes made while offline are saved.", 8000)
             return
-        lines = [visible(line) for line in refusals]
-        if len(lines) == 1:
-            message = f"A change made while offline was not saved: {lines[0]}"
+        first = visible(refusals[0].split("\n", 1)[0])
+        if len(refusals) == 1:
+            message = f"A change made while offline was not saved: {first}"
         else:
-            message = f"{len(lines)} changes made while offline were not saved: {lines[0]}; …"
-        show_error(self._w, message, "\n".join(lines))
+            message = f"{len(refusals)} changes made while offline were not saved: {first}; …"
+        show_error(self._w, message, "\n\n".join(visible(line, multiline=True) for line in refusals))

@@ -148,19 +148,31 @@ class OperationRunner(QObject):
 
         Each change is asked which operation it would run next (nothing is
         applied); a change that is no plain operation (reading a PDF's text, a
-        live file's sync) is left out: it is made again when needed.
+        live file's sync) is left out: it is made again when needed. Jobs that
+        save the same thing again (a note's editor saves its whole text each
+        time) carry one ``pending_key``: only the last one's operation is kept,
+        in the place of the first (it was asked from the state before any of
+        them landed: an AddNote stays one note, an UpdateNote keeps its base).
         """
         with self._queue.mutex:
             queued = [work for work in self._queue.queue if work is not None]
         current = self._current
         works = ([current] if current is not None else []) + queued
-        found = []
+        found: list[Operation] = []
+        places: dict[object, int] = {}
         for work in works:
             if self._given_up(work):
                 continue
             operation = _operation_of(work)
-            if operation is not None:
-                found.append(operation)
+            if operation is None:
+                continue
+            key = getattr(work.job, "pending_key", None)
+            if key is not None and key in places:
+                found[places[key]] = operation
+                continue
+            if key is not None:
+                places[key] = len(found)
+            found.append(operation)
         return found
 
     @property
