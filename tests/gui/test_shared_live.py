@@ -108,6 +108,36 @@ def test_the_window_names_the_shared_library_without_its_password(open_window, s
     assert not window.acts.backup_action.isEnabled() and not window.acts.restore_action.isEnabled()
 
 
+def test_papershelf_library_url_opens_the_shared_library_after_the_first_paint(shared, qtbot):
+    """``papershelf --library postgresql://…`` (and PAPERSHELF_LIBRARY) at start-up: opened on a worker, then live."""
+    from papershelf.gui.app import create_window
+
+    window = create_window(shared, deferred=True)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.libraryOpened, timeout=WAIT_MS):
+        window.show()
+    try:
+        assert window.library is not None and window.library.location == shared
+        assert window.windowTitle() == f"Papershelf — {pg.display(shared)}"
+        listening(qtbot, window)
+    finally:
+        window.close()
+
+
+def test_a_shared_library_that_cannot_be_reached_at_start_up_is_one_line(pg_cluster, qtbot, dialogs):
+    from papershelf.gui.app import create_window
+
+    nowhere = f"postgresql://someone:s3cret@127.0.0.1:{pg_cluster.port + 1}/papers"
+    window = create_window(nowhere, deferred=True)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.quitRequested, timeout=WAIT_MS):
+        window.show()
+    ((message, _info, _details),) = dialogs.take()
+    assert message.startswith("postgresql://someone:***@127.0.0.1:") and "cannot open the shared library" in message
+    assert "s3cret" not in message
+    assert window.library is None
+
+
 def test_another_members_tags_lists_and_deletes_appear_in_the_window(window, member, qtbot):
     first, second = window.table_model.ids[:2]
     other = member()

@@ -38,11 +38,6 @@ RUNNER_WAIT_S = 60.0
 SHARED_BACKUP = "{name}: a shared library is backed up on its server (pg_dump), or copied into a file with: papershelf copy URL FILE"
 
 
-def is_url(location: object) -> bool:
-    """A shared library's URL (``core.pg.is_url``, without loading the core before the window paints)."""
-    return isinstance(location, str) and location.strip().lower().startswith(("postgresql://", "postgres://"))
-
-
 log = logging.getLogger("papershelf.gui")
 
 
@@ -80,7 +75,7 @@ class LibrarySession(QObject):
         """
         from ..core.errors import LibraryError
 
-        if is_url(path):
+        if paths.is_url(path):
             return self.open_shared(str(path).strip())
         target: Path | None = Path(path)
         if self.library is not None and not self.changes_may_go(
@@ -146,7 +141,7 @@ class LibrarySession(QObject):
 
     def open_later(self, path: str | Path) -> None:
         """Open ``path`` (a file, or a shared library's URL) on a worker once the window has painted (fast start-up)."""
-        self._pending_open = str(path).strip() if is_url(path) else Path(path)
+        self._pending_open = str(path).strip() if paths.is_url(path) else Path(path)
         if self._painted:
             QTimer.singleShot(0, self._begin_open)
 
