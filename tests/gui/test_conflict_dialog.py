@@ -244,3 +244,13 @@ def test_undo_of_an_entry_edit_never_overwrites_a_later_change_by_someone_else(p
     ((text, _info, _details),) = dialogs.take()
     assert "the title of paper" in text and "changed by someone else" in text
     assert member.get(pid).title == "Their Title"
+
+
+def test_a_notes_saves_share_one_pending_key_so_offline_only_the_last_is_kept(noted, qtbot):
+    """gui/operations.py keeps, of saves with one pending_key waiting for the server, only the last one's."""
+    window, pid, _note_id = noted
+    window.detail.add_note()
+    first, second = window.detail.notes.editors
+    saves = [first._ref.saver(pid, text) for text in ("a", "ab")]
+    assert saves[0].pending_key is saves[1].pending_key is not None
+    assert second._ref.saver(pid, "other").pending_key is not saves[0].pending_key

@@ -60,27 +60,9 @@ class _NoteRef:
         #: One more each time a conflict is settled: saves queued before it are dropped (the choice replaced them).
         self.generation = 0
 
-    def saver(self, paper_id: int, text: str) -> Callable[[Library], Outcome | None]:
+    def saver(self, paper_id: int, text: str) -> _Save:
         """The save as a job for the writer thread: add the note the first time, update it after."""
-        generation = self.generation
-
-        def save(library: Library) -> Outcome | None:
-            with self.lock:
-                if generation != self.generation:
-                    return None
-                note_id, base = self.note_id, self.base
-            if note_id is None:
-                outcome = library.run(AddNote(paper_id, text))
-                with self.lock:
-                    self.note_id, self.base = outcome.result, text
-                return outcome
-            outcome = library.run(UpdateNote(note_id, text, base=base))
-            with self.lock:
-                if generation == self.generation:
-                    self.base = text
-            return outcome
-
-        return save
+        return _Save(self, paper_id, text, self.generation)
 
     def settle(self, base: str | None, *, readd: bool = False) -> None:
         """A conflict was settled: saves from now on start from ``base``; ``readd``: the note is added anew."""
@@ -89,6 +71,35 @@ class _NoteRef:
             self.base = base
             if readd:
                 self.note_id = None
+
+
+class _Save:
+    """One save of a note's whole text, as a job for the writer thread.
+
+    Its ``pending_key`` is the note's :class:`_NoteRef`: of saves kept while a shared library's server is
+    away, the runner keeps only the last one's operation (``OperationRunner.pending_operations``).
+    """
+
+    def __init__(self, ref: _NoteRef, paper_id: int, text: str, generation: int):
+        self.pending_key = ref
+        self._ref, self._paper_id, self._text, self._generation = ref, paper_id, text, generation
+
+    def __call__(self, library: Library) -> Outcome | None:
+        ref, text = self._ref, self._text
+        with ref.lock:
+            if self._generation != ref.generation:
+                return None  # queued before a conflict was settled: the choice replaced it
+            note_id, base = ref.note_id, ref.base
+        if note_id is None:
+            outcome = library.run(AddNote(self._paper_id, text))
+            with ref.lock:
+                ref.note_id, ref.base = outcome.result, text
+            return outcome
+        outcome = library.run(UpdateNote(note_id, text, base=base))
+        with ref.lock:
+            if self._generation == ref.generation:
+                ref.base = text
+        return outcome
 
 
 class NoteEdit(QPlainTextEdit):
