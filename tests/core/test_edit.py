@@ -34,6 +34,9 @@ def state(library, pid):
     """Everything the library keeps about a paper, and its field sources."""
     with db.read(library.engine) as conn:
         snap = ops.snapshot(conn, [pid])
+        for table in ("paper", "note"):  # a row's version counts its changes, an undo's too: not user data
+            for row in snap[table]:
+                row.pop("version")
         snap["sources"] = [dict(r._mapping) for r in conn.execute(select(FS).where(FS.c.paper_id == pid))]
     return snap
 

@@ -342,7 +342,7 @@ def test_export_to_file_counts_the_papers_written_from_the_cache(library, tmp_pa
 #: Paper columns no BibTeX entry is made of (a new column is either watched by the trigger or named here).
 NOT_EXPORTED_COLUMNS = {
     "id", "title_key", "first_author", "code_urls", "project_url", "listed_on", "added_at", "status",
-    "read_at", "priority", "title_edited", "key_pinned",
+    "read_at", "priority", "title_edited", "key_pinned", "version",
 }  # fmt: skip
 #: Tables with a paper_id no BibTeX entry is made of.
 NOT_EXPORTED_TABLES = {"list_entry", "field_source", "not_duplicate", "entry_cache", "attachment", "download"}

@@ -49,7 +49,10 @@ def dump(library: Library) -> dict[str, list]:
         con = conn.exec_driver_sql
         rows = {}
         for table in ("paper", "paper_abstract", "bibtex_source", "note", "sighting", "key_alias", "not_duplicate"):
-            rows[table] = sorted(map(tuple, con(f"SELECT * FROM {table}")), key=repr)
+            result = con(f"SELECT * FROM {table}")
+            # A row's version counts its changes, an undo's too: bookkeeping, not user data.
+            kept = [i for i, column in enumerate(result.keys()) if column != "version"]
+            rows[table] = sorted((tuple(row[i] for i in kept) for row in result), key=repr)
         rows["tags"] = sorted(
             con("SELECT pt.paper_id, t.name FROM paper_tag pt JOIN tag t ON t.id = pt.tag_id").fetchall()
         )
