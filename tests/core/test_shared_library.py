@@ -91,3 +91,19 @@ def _source():
     from papershelf.core.importers import Source
 
     return Source.from_path(SAMPLE_TEXT)
+
+
+def test_a_server_that_answers_no_is_not_called_unreachable(shared):
+    # Review: every OperationalError read "the server cannot be reached", a lock timeout too.
+    import psycopg
+
+    with Library(shared) as library:
+        library.import_file(_source())
+        first = library.search_ids("")[0]
+    with psycopg.connect(shared, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (pg.WRITE_LOCK,))  # another member's long write
+        with Library(shared + "?options=-c%20lock_timeout%3D200") as impatient, pytest.raises(PapershelfError) as info:
+            impatient.add_tags([first], ["waiting"])
+    message = str(info.value)
+    assert "the server refused the change (" in message and "lock timeout" in message
+    assert "cannot be reached" not in message

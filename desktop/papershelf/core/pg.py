@@ -36,6 +36,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "postgresql"
 #: change. Readers never wait (MVCC).
 WRITE_LOCK = 0x50536866  # "PShf"
 
+#: libpq's options that notice a connection gone without a word (the watcher of core/live.py uses them too).
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
+
 #: Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT_S = 10
 
@@ -68,7 +77,8 @@ def anchor(url: str, data_dir: Path) -> Path:
 def _connect(url: str) -> psycopg.Connection[Any]:
     import psycopg
 
-    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf")
+    # Keepalives and a TCP timeout: a network that drops silently is noticed in about a minute, not hours.
+    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf", **KEEPALIVES)
 
 
 def make_engine(url: str) -> Engine:
@@ -178,6 +188,9 @@ def translate_error(cause: BaseException, where: str) -> PapershelfError | None:
 
     if isinstance(cause, psycopg.errors.InsufficientPrivilege):
         return ReadOnlyError(f"{where}you have read-only access to this shared library; nothing was changed")
+    if isinstance(cause, psycopg.OperationalError) and not gone(cause):
+        # A statement or lock timeout, a serialization failure: the server answered, and said no.
+        return PapershelfError(f"{where}the server refused the change ({connect_problem(cause)}); nothing was written")
     if isinstance(cause, psycopg.OperationalError):
         return ServerUnreachableError(
             f"{where}the shared library's server cannot be reached ({connect_problem(cause)}); "
@@ -188,6 +201,16 @@ def translate_error(cause: BaseException, where: str) -> PapershelfError | None:
             f"{where}text with a NUL character cannot be stored in a shared library; nothing was written"
         )
     return None
+
+
+#: SQLSTATEs of a server that is going or not there yet: shutting down (57P01, 57P02), starting (57P03), full (53300).
+GONE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def gone(error: BaseException) -> bool:
+    """Whether a psycopg error says the server cannot be reached: libpq's own (no SQLSTATE), class 08, or GONE_STATES."""
+    state = getattr(error, "sqlstate", None)
+    return state is None or state.startswith("08") or state in GONE_STATES
 
 
 class ReadOnlyError(PapershelfError):
