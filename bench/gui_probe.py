@@ -1,6 +1,7 @@
 """Measure the real app, headless, with a real event loop. Prints one JSON object.
 
     python bench/gui_probe.py --library LIB --start EPOCH   # start-up: first paint, table ready, RSS
+                                                            # (LIB: a file, or a shared library's URL)
     python bench/gui_probe.py --library LIB --interact      # search as you type, sort by title
     python bench/gui_probe.py --library LIB --settle 5      # CPU used in the 5 s after the papers show
     python bench/gui_probe.py --library LIB --locked 10     # event-loop stalls while another process
@@ -68,6 +69,7 @@ def startup(library: str, start: float, settle: float = 0.0) -> dict:
                 result["rows"] = window.table_model.rowCount()
                 window.repaint()
                 result["rss_mb"] = rss_mb()
+                result["shared"] = window.library.shared
                 if settle:
                     # CPU the app spends (all threads) once the papers show: what
                     # competes with the user's first minutes.
@@ -88,7 +90,7 @@ def startup(library: str, start: float, settle: float = 0.0) -> dict:
 
     window.firstPainted.connect(painted)
     window.libraryOpened.connect(opened)
-    window.open_library_later(Path(library))
+    window.open_library_later(library if "://" in library else Path(library))  # a shared library's URL stays one
     window.resize(1400, 850)
     window.show()
     QTimer.singleShot(60_000, qapp.quit)
@@ -164,8 +166,10 @@ def interact(library: str) -> dict:
     assert model.sort_column == Column.TITLE, "the click did not sort by title"
     times.sort()
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    shared = window.library.shared
     window.close()
     return {
+        "shared": shared,
         "search_p95_ms": round(p95, 1),
         "search_median_ms": round(statistics.median(times), 1),
         "keystrokes": len(times),

@@ -4,7 +4,7 @@ Every figure is a ratio against a baseline measured in this same run (the
 machine is shared and noisy), with the absolute times beside it. Prints a
 table and writes bench/results.json.
 
-    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf]
+    python bench/run.py [--papers 100000] [--only import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf,shared]
 """
 
 from __future__ import annotations
@@ -447,6 +447,78 @@ def bench_autoexport(rows: list[Row], work: Path) -> None:
     )
 
 
+def bench_shared(library: Path, n: int, rows: list[Row], work: Path) -> None:
+    """The same papers in a shared library on a PostgreSQL server of the bench's own (bench/shared_library.py)."""
+    from tests.pgcluster import find_binaries
+
+    if find_binaries() is None:
+        print("shared library rows skipped: PostgreSQL is not installed (initdb, postgres)", file=sys.stderr)
+        return
+    checked(library)
+    m = json.loads(run([sys.executable, str(HERE / "shared_library.py"), "--local", str(library)]).stdout)
+    print(f"shared library: {m['papers']['shared']:,} papers copied in {m['copy_s']:.0f} s", file=sys.stderr)
+    local, shared = m["open"]["local"], m["open"]["shared"]
+    for key, what in (("paint", "first painted window"), ("ready", "papers on screen")):
+        rows.append(
+            row(
+                f"shared library of {n:,}: start to {what}",
+                "the same, local file",
+                shared[key],
+                local[key],
+                "s",
+                1.5,
+                "ratio",
+            )
+        )
+    app = m["app_search_p95_ms"]
+    rows.append(
+        row(
+            f"shared library: search as you type in the app, p95, {n:,}",
+            "the same, local file",
+            app["shared"],
+            app["local"],
+            "ms",
+            50,
+            "abs",
+        )
+    )
+    core = m["core_search"]
+    rows.append(
+        row(
+            "shared library: a keystroke's search, first page + its rows, p95",
+            "the same, local file",
+            core["shared"]["p95_ms"],
+            core["local"]["p95_ms"],
+            "ms",
+            50,
+            "abs",
+        )
+    )
+    edit = m["edit"]
+    rows.append(
+        row(
+            f"a tag edit reaching another member: COMMIT to NOTIFY received, max of {edit['edits']}",
+            "-",
+            edit["notify_max_ms"],
+            None,
+            "ms",
+            1000,
+            "abs",
+        )
+    )
+    rows.append(
+        row(
+            f"a tag edit reaching another member: to its Library reading the tag, max of {edit['edits']}",
+            "-",
+            edit["seen_max_ms"],
+            None,
+            "ms",
+            1000,
+            "abs",
+        )
+    )
+
+
 def print_table(rows: list[Row]) -> None:
     header = f"{'what':<52} {'value':>10} {'baseline':>10} {'ratio':>7} {'target':>12}  ok"
     print(header)
@@ -571,7 +643,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument(
-        "--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf"
+        "--only", default="import,check,export,gui,lock,backup,bibtex,autoexport,duplicates,pdfindex,pdf,shared"
     )
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -603,6 +675,8 @@ def main() -> int:
         bench_pdf_extract(rows, work)
     if "pdfindex" in parts:
         bench_pdf_index(big, args.papers, rows, work)
+    if "shared" in parts:
+        bench_shared(big, args.papers, rows, work)
     print_table(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
     (HERE / "results.json").write_text(
