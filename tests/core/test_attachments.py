@@ -201,7 +201,7 @@ def test_a_failed_delete_moves_no_file(shelf, tmp_path):
 
 def test_the_gui_undo_path_settles_files_too(shelf, tmp_path):
     """The app's undo runs the inverse through Library.run on its worker, as here through the runner's job."""
-    from papershelf.gui.operations import _running
+    from papershelf.gui.operations import _Running as _running
 
     a = ids(shelf)[0]
     stored = att.attach(shelf, a, pdf_copy(tmp_path)).path
