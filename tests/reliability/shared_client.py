@@ -30,7 +30,6 @@ and ``errors`` say how often and why.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import random
 import sys
@@ -42,8 +41,8 @@ import psycopg
 import sqlalchemy.exc
 from sqlalchemy import event
 
-from papershelf.core import errors
 from papershelf.core import operations as ops
+from papershelf.core.errors import EditConflict
 from papershelf.core.library import Library
 from papershelf.core.records import STATUSES
 
@@ -52,11 +51,6 @@ SHARED_TAGS = 3
 #: Rounds of "conflict, then take the merge on top of theirs" before an edit of a shared note gives up.
 CONFLICT_ROUNDS = 5
 RETRY_PAUSE_S = 0.1
-
-#: Set by another engineer's work on edit conflicts; None until it lands.
-EditConflict: type[Exception] | None = getattr(errors, "EditConflict", None)
-#: Whether UpdateNote takes the text the edit started from (``base``).
-NOTE_BASE = "base" in {f.name for f in dataclasses.fields(ops.UpdateNote)}
 
 
 def own_tag(client: int, j: int) -> str:
@@ -124,9 +118,9 @@ class Client:
                 result = operation()
             except Exception as exc:
                 entry["end"] = time.monotonic()
-                if EditConflict is not None and isinstance(exc, EditConflict):
+                if isinstance(exc, EditConflict):
                     entry["outcome"] = "conflict"
-                    entry["conflict"] = {k: getattr(exc, k, None) for k in ("what", "base", "theirs", "mine", "merged")}
+                    entry["conflict"] = {k: getattr(exc, k) for k in ("what", "base", "theirs", "mine", "merged")}
                     entry["message"] = str(exc)
                     return exc
                 if not is_disconnect(exc):
@@ -183,7 +177,7 @@ class Client:
         self.write(entry)
 
     def shared_note(self, n: int, shared_notes: list[tuple[int, int]]) -> None:
-        """Rewrite this client's line of a shared note, from the text just read (passed as ``base`` when supported)."""
+        """Rewrite this client's line of a shared note, from the text just read (passed as ``base``)."""
         paper, note_id = self.rng.choice(shared_notes)
         line = f"{shared_line(self.client)} {n}"
         entry: dict[str, Any] = {"n": n, "kind": "shared_note", "note": note_id}
@@ -199,7 +193,7 @@ class Client:
         for _round in range(CONFLICT_ROUNDS):
             if conflict is None or entry["outcome"] != "conflict":
                 return
-            theirs, merged = getattr(conflict, "theirs", None), getattr(conflict, "merged", None)
+            theirs, merged = conflict.theirs, conflict.merged
             if theirs is None:  # deleted meanwhile: the shared notes never are
                 return
             # Keep the merge (or mine) on top of what is there now, as the conflict dialog offers.
@@ -209,10 +203,7 @@ class Client:
             self.write(entry)
 
     def save(self, note_id: int, text: str, base: str) -> None:
-        if NOTE_BASE:
-            self.library.run(ops.UpdateNote(note_id, text, base=base))  # type: ignore[call-arg]
-        else:
-            self.library.update_note(note_id, text)
+        self.library.run(ops.UpdateNote(note_id, text, base=base))
 
     def edit(self, n: int, shared_notes: list[tuple[int, int]]) -> None:
         roll = self.rng.random()
