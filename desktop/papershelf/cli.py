@@ -1140,7 +1140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"papershelf: error: {_one_line(error)}", file=sys.stderr)
             return EXIT_USER
         # The log is private: argv may hold a note's text, and that is what makes the record useful.
-        log = logs.write_crash(exc, context=f"the command line {sys.argv!r}")
+        from .core import pg
+
+        shown = [pg.display(arg) for arg in sys.argv]  # a connection's password never reaches the log
+        log = logs.write_crash(exc, context=f"the command line {shown!r}")
         where = f"; details in {log}" if log else ""
         # The driver's message, without SQLAlchemy's [SQL: …] and link lines.
         detail = _one_line(getattr(exc, "orig", None) or exc)

@@ -327,9 +327,10 @@ def grant(url: str, role: str, access: str) -> None:
         if access == "read-write":
             statements += [
                 "REVOKE INSERT, UPDATE, DELETE ON {schema}.alembic_version FROM {role}",
-                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+                # UPDATE: `papershelf copy` into an empty shared library sets the id sequences past the copied ids.
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
                 "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}",
-                "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
             ]
         try:
             with conn.transaction():

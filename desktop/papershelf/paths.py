@@ -70,8 +70,10 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_url(location: object) -> bool:
-    """True for a shared library's ``postgresql://`` (or ``postgres://``) URL, False for a file path."""
-    return isinstance(location, str) and location.strip().lower().startswith(URL_SCHEMES)
+    """True for a shared library's connection (a ``postgresql://`` URL or a libpq ``host=… dbname=…`` string)."""
+    from .core import pg
+
+    return pg.is_url(location)
 
 
 def library_path(cli_value: str | os.PathLike[str] | None = None) -> Path | str:
@@ -85,6 +87,17 @@ def library_path(cli_value: str | os.PathLike[str] | None = None) -> Path | str:
         return default_library()
     if is_url(value):
         return str(value).strip()
+    from .core import pg
+
+    if isinstance(value, str) and pg.looks_like_url(value):
+        # A mistyped URL (postgresql:/…, postgresq://…) would become a new library file named after it,
+        # its password in the name: refused, the password not shown.
+        from .core.errors import LibraryError
+
+        raise LibraryError(
+            f"{pg.display(value)}: not a library file, and not a shared library's URL "
+            "(those start with postgresql://, or are libpq's host=… dbname=… form)"
+        )
     return Path(value).expanduser()
 
 

@@ -107,3 +107,22 @@ def test_a_server_that_answers_no_is_not_called_unreachable(shared):
     message = str(info.value)
     assert "the server refused the change (" in message and "lock timeout" in message
     assert "cannot be reached" not in message
+
+
+def test_ligatures_and_full_width_letters_are_found_alike_on_both_backends(library, tmp_path):
+    # Review: the shared library folded "ﬁ", "ｆ" and "①" (NFKD) where FTS5 keeps them: other results, same query.
+    bib = tmp_path / "odd.bib"
+    bib.write_text(
+        "@article{a, title = {Eﬀective ﬁnite ｆｉｅｌｄｓ ① résumé}, year = {2020}}\n"
+        "@article{b, title = {Effective finite fields resume}, year = {2020}}\n",
+        encoding="utf-8",
+    )
+    from papershelf.core.importers import Source
+
+    library.import_file(Source.from_path(bib))
+    odd, plain = library.search_ids("", sort="id")
+    assert library.search_ids("finite") == [plain]
+    assert library.search_ids("ﬁnite") == [odd]
+    assert library.search_ids("ｆｉｅｌｄｓ") == [odd]
+    assert library.search_ids("①") == [odd]
+    assert library.search_ids("resume") == [odd, plain]  # accents go on both

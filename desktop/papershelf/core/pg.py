@@ -51,15 +51,39 @@ CONNECT_TIMEOUT_S = 10
 _SCHEMES = ("postgresql://", "postgres://")
 
 
+#: The keywords a libpq connection string ("host=db dbname=papers user=alice") may start with.
+_CONNINFO_KEYS = frozenset(
+    "host hostaddr port dbname user password passfile service options sslmode sslrootcert sslcert sslkey "
+    "application_name connect_timeout target_session_attrs channel_binding gssencmode requiressl".split()
+)
+_CONNINFO = re.compile(r"\s*([A-Za-z_]+)\s*=")
+
+
 def is_url(location: object) -> bool:
-    """True for a PostgreSQL connection URL (``postgresql://…`` or ``postgres://…``)."""
-    return isinstance(location, str) and location.lower().startswith(_SCHEMES)
+    """True for a PostgreSQL connection: a URL (``postgresql://…``, ``postgres://…``, any case) or a
+    libpq keyword string (``host=db dbname=papers``), as ``psql`` takes them."""
+    if not isinstance(location, str):
+        return False
+    text_ = location.strip()
+    if text_.lower().startswith(_SCHEMES):
+        return True
+    found = _CONNINFO.match(text_)
+    return found is not None and found.group(1).lower() in _CONNINFO_KEYS
+
+
+def looks_like_url(location: str) -> bool:
+    """A scheme in front (``postgresq://…``, ``postgresql:/…``, ``http://…``): meant as a URL, never a file name.
+
+    Two letters at least, so that ``C:/Users/…`` stays a Windows path.
+    """
+    return re.match(r"\s*[A-Za-z][A-Za-z0-9+.-]+:/", location) is not None
 
 
 def display(url: str) -> str:
-    """The URL as messages show it: any password replaced by ``***``."""
-    shown = re.sub(r"^(\w+://[^/@:]*):[^/@]*@", r"\1:***@", url)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+    """The connection as messages show it: any password replaced by ``***`` (URL or keyword form)."""
+    shown = re.sub(r"^(\s*[A-Za-z][\w+.-]*:/*[^/@:]*):[^/@]*@", r"\1:***@", url)  # a mistyped scheme too
+    shown = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
+    return re.sub(r"(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)", r"\1***", shown)
 
 
 def anchor(url: str, data_dir: Path) -> Path:
@@ -78,6 +102,8 @@ def _connect(url: str) -> psycopg.Connection[Any]:
     import psycopg
 
     # Keepalives and a TCP timeout: a network that drops silently is noticed in about a minute, not hours.
+    # libpq takes only a lower-case scheme: POSTGRESQL://… is the same URL.
+    url = re.sub(r"^\s*postgres(?:ql)?://", lambda m: m.group(0).strip().lower(), url, flags=re.IGNORECASE)
     return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf", **KEEPALIVES)
 
 
@@ -234,7 +260,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> str:
-    """``text`` as FTS5's ``unicode61 remove_diacritics 2`` sees it: lowercase words without accents, space-separated.
+    """``text`` as FTS5's ``unicode61 remove_diacritics 2`` sees it: lowercase words without accents, space-separated
+    (each spelled by :func:`_spelled`).
 
     Both the documents and the queries go through this, so PostgreSQL's own
     parser only ever sees plain words ("0.5B" is "0 5b", as in FTS5, not a
@@ -242,9 +269,22 @@ def words(text: str) -> str:
     """
     import unicodedata
 
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    decomposed = unicodedata.normalize("NFD", text.lower())  # not NFKD: FTS5 keeps ligatures and full-width letters
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_WORD.findall(plain))
+    return " ".join(_spelled(word) for word in _WORD.findall(plain))
+
+
+def _spelled(word: str) -> str:
+    """A word in letters PostgreSQL's parser keeps whatever the server's locale: [a-z0-9] only.
+
+    Its parser drops what the locale does not call a letter or digit ("①" in
+    C.UTF-8), which FTS5 keeps. Each other character becomes ``q`` and six
+    hex digits, and ``q`` itself ``qq``: one code per character and none the
+    start of another, so a prefix of a word is still a prefix of its spelling.
+    """
+    if word.isascii() and "q" not in word:
+        return word
+    return "".join(ch if ch.isascii() and ch != "q" else ("qq" if ch == "q" else f"q{ord(ch):06x}") for ch in word)
 
 
 def _fts5_terms(match: str) -> list[tuple[str, bool]]:

@@ -129,6 +129,13 @@ def main(library_path: str | Path | None = None, files: list[str | Path] | None 
     its preview, once the library is open.
     """
     logs.setup()
+    from ..core.errors import LibraryError
+
+    try:
+        location = paths.library_path(library_path)
+    except LibraryError as exc:  # a mistyped shared-library URL: one line, no window, no file made
+        print(f"papershelf: error: {exc}", file=sys.stderr)
+        return 2
     app = ensure_app()
     # Here, not in ensure_app(): under pytest-qt its own handler must keep failing tests on Qt warnings.
     install_qt_log_handler()
@@ -138,6 +145,6 @@ def main(library_path: str | Path | None = None, files: list[str | Path] | None 
     window.quitRequested.connect(lambda code: (window.close(), app.exit(code)))
     if files:
         window.libraryOpened.connect(lambda: window.import_flow.import_paths([Path(f) for f in files]))
-    window.open_library_later(paths.library_path(library_path))
+    window.open_library_later(location)
     window.show()
     return app.exec()
