@@ -356,6 +356,42 @@ def fts_matches(match: str) -> ColumnElement[bool]:
     return FtsMatch(match)
 
 
+class FtsExcludes(ColumnElement[bool]):
+    """A paper whose metadata does not match an FTS5 expression (a negated word).
+
+    SQLite: ``paper.id NOT IN (SELECT rowid … MATCH …)``, the subquery run
+    once. PostgreSQL: ``NOT EXISTS`` on the paper's own row of the index, so
+    only the papers the rest of the query left are checked (``NOT IN`` made it
+    find every paper holding the word first: about a second for "-vi" at
+    100,000 papers).
+    """
+
+    inherit_cache = False
+
+    def __init__(self, column: ColumnElement[int], match: str):
+        self.column = column
+        self.fts5 = match
+
+
+@compiles(FtsExcludes, "sqlite")
+def _fts_excludes_sqlite(element: FtsExcludes, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.column.not_in(fts_match_ids(element.fts5)), **kw))
+
+
+@compiles(FtsExcludes, "postgresql")
+def _fts_excludes_pg(element: FtsExcludes, compiler: SQLCompiler, **kw: Any) -> str:
+    from . import pg
+
+    column = compiler.process(element.column, **kw)
+    query = compiler.process(pg.tsquery(element.fts5), **kw)
+    return f"NOT EXISTS (SELECT 1 FROM {FTS_TABLE} AS x WHERE x.rowid = {column} AND x.doc @@ {query})"
+
+
+def fts_excludes(column: ColumnElement[int], match: str) -> ColumnElement[bool]:
+    """``column`` (a paper id) names a paper whose metadata does not match an FTS5 expression."""
+    return FtsExcludes(column, match)
+
+
 def fts_match_ids(match: str) -> Select[int]:
     """A ``paper.id IN (…)`` subquery for an FTS5 match expression."""
     from sqlalchemy import select

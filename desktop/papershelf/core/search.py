@@ -260,7 +260,7 @@ def plan(query: str) -> Plan:
         if term.field is None:
             expression = _fts_expression(term)
             if term.negated:
-                conditions.append(paper.id.not_in(db.fts_match_ids(expression)))
+                conditions.append(db.fts_excludes(paper.id, expression))
             else:
                 positive_text.append(expression)
         else:
