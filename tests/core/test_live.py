@@ -302,3 +302,24 @@ class EvilOperation(ops.Operation):
         import os
 
         return (os.system, ("echo pwned",))
+
+
+def test_a_change_committed_as_the_watcher_says_online_is_not_missed(shared):
+    # Bench review: "online" (and listening) came before LISTEN, so a write made right then notified nobody here.
+    # Another process's write, made inside the "online" report itself: before LISTEN it would be lost for good.
+    seen = Seen()
+
+    def state(value: str) -> None:
+        seen.state(value)
+        if value == live.ONLINE and not seen.changes:
+            code = (
+                "import sys; sys.path.insert(0, sys.argv[2]); from papershelf.core.library import Library\n"
+                "with Library(sys.argv[1]) as lib: lib.add_tags([lib.search_ids('')[0]], ['racing'])\n"
+            )
+            subprocess.run([sys.executable, "-c", code, shared, str(ROOT / "desktop")], check=True, timeout=60)
+
+    watcher = live.Watcher(shared, seen.change, state).start()
+    try:
+        wait_for(lambda: any(c is not None and c.tags for c in seen.changes), timeout_s=WAIT_S)
+    finally:
+        watcher.stop()

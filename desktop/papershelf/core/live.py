@@ -192,6 +192,8 @@ class Watcher:
     # --- The thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        from psycopg import sql
+
         delay = self._backoff[0]
         first = True
         while not self._stop.is_set():
@@ -207,6 +209,8 @@ class Watcher:
                 continue
             delay = self._backoff[0]
             try:
+                # LISTEN before saying so: a change committed right after "online" must not be missed.
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(pg.CHANNEL)))
                 self.listening.set()
                 self._report_state(ONLINE)
                 if not first:
@@ -231,7 +235,7 @@ class Watcher:
         import psycopg
 
         return psycopg.connect(
-            self.url,
+            pg.libpq_url(self.url),
             autocommit=True,
             connect_timeout=pg.CONNECT_TIMEOUT_S,
             application_name="papershelf-live",
@@ -239,9 +243,6 @@ class Watcher:
         )
 
     def _listen(self, conn: psycopg.Connection[Any]) -> None:
-        from psycopg import sql
-
-        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(pg.CHANNEL)))
         pinged = time.monotonic()
         while not self._stop.is_set():
             for notification in conn.notifies(timeout=self._poll_s):

@@ -102,9 +102,14 @@ def _connect(url: str) -> psycopg.Connection[Any]:
     import psycopg
 
     # Keepalives and a TCP timeout: a network that drops silently is noticed in about a minute, not hours.
-    # libpq takes only a lower-case scheme: POSTGRESQL://… is the same URL.
-    url = re.sub(r"^\s*postgres(?:ql)?://", lambda m: m.group(0).strip().lower(), url, flags=re.IGNORECASE)
-    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf", **KEEPALIVES)
+    return psycopg.connect(
+        libpq_url(url), connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf", **KEEPALIVES
+    )
+
+
+def libpq_url(url: str) -> str:
+    """The connection as libpq takes it: a URL's scheme in lower case (POSTGRESQL://… is the same URL)."""
+    return re.sub(r"^\s*postgres(?:ql)?://", lambda m: m.group(0).strip().lower(), url, flags=re.IGNORECASE)
 
 
 def make_engine(url: str) -> Engine:
