@@ -78,7 +78,10 @@ def _free_port() -> int:
 class Cluster:
     """A PostgreSQL server of its own: ``start()``, then ``url(db)``; ``cleanup()`` stops it and removes the folder."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, *, tls: bool = False) -> None:
+        """``tls``: the server also speaks TLS, with a certificate for localhost and 127.0.0.1 signed by a
+        throwaway CA (``ca_file``), made with the openssl command."""
+        self.tls = tls
         found = bindir or find_binaries()
         if found is None:
             raise ClusterError("PostgreSQL is not installed (no initdb/postgres on PATH or in /usr/lib/postgresql)")
@@ -116,6 +119,8 @@ class Cluster:
                 break
         else:
             raise ClusterError(f"initdb failed:\n{done.stdout.decode(errors='replace')}")
+        if self.tls:
+            self._make_certificates()
         for attempt in range(3):  # another process may take the free port before the server binds it
             self.port = _free_port()
             try:
@@ -204,6 +209,32 @@ class Cluster:
             params=(dbname,),
         )
 
+    @property
+    def ca_file(self) -> Path:
+        """The CA certificate that signed the server's (``sslrootcert=`` for ``sslmode=verify-full``)."""
+        assert self.folder is not None, "start() first"
+        return self.folder / "ca.crt"
+
+    def _make_certificates(self) -> None:
+        assert self.folder is not None
+        folder = self.folder
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=TIMEOUT)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Papershelf test CA",
+                "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
+                "-out", "server.csr")  # fmt: skip
+        (folder / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "san.ext", "-out", "server.crt")  # fmt: skip
+        key = folder / "server.key"
+        key.chmod(0o600)
+        if self._as:
+            os.chown(key, self._as["user"], self._as["group"])
+            os.chown(folder / "server.crt", self._as["user"], self._as["group"])
+
     def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
             args, cwd=self.folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT, **self._as
@@ -227,6 +258,10 @@ class Cluster:
         if self._as:
             os.chown(sockets, self._as["user"], self._as["group"])
         settings = {**SETTINGS, "port": str(self.port), "unix_socket_directories": str(sockets)}
+        if self.tls:
+            settings.update(
+                ssl="on", ssl_cert_file=str(self.folder / "server.crt"), ssl_key_file=str(self.folder / "server.key")
+            )
         options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
         log = self.folder / "server.log"
         self._log_start = log.stat().st_size if log.exists() else 0

@@ -126,3 +126,42 @@ def test_ligatures_and_full_width_letters_are_found_alike_on_both_backends(libra
     assert library.search_ids("ｆｉｅｌｄｓ") == [odd]
     assert library.search_ids("①") == [odd]
     assert library.search_ids("resume") == [odd, plain]  # accents go on both
+
+
+def test_tls_with_verify_full_connects_and_a_server_it_cannot_verify_is_refused(tmp_path):
+    """sslmode=verify-full: the server's certificate must chain to the CA given and name the host."""
+    from tests.pgcluster import Cluster, require_pg
+
+    require_pg()
+    cluster = Cluster(tls=True)
+    cluster.start()
+    try:
+        cluster.create_database("tls")
+        url = f"postgresql://postgres@localhost:{cluster.port}/tls?sslmode=verify-full&sslrootcert={cluster.ca_file}"
+        with Library(url, create=True) as library:
+            library.import_file(_source())
+            with library.engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").scalar()
+        other_ca = tmp_path / "other-ca.crt"  # another CA: the server cannot prove who it is
+        subprocess_openssl(tmp_path, other_ca)
+        with pytest.raises(LibraryError) as info:
+            Library(url.replace(str(cluster.ca_file), str(other_ca)))
+        assert "cannot open the shared library" in str(info.value) and "certificate verify failed" in str(info.value)
+        # The right server under another name (hostaddr connects to it): its certificate does not name that host.
+        impostor = url.replace("localhost", "papers.example.org") + "&hostaddr=127.0.0.1"
+        with pytest.raises(LibraryError) as info:
+            Library(impostor)
+        assert "does not match host name" in str(info.value)
+    finally:
+        cluster.stop()
+        cluster.cleanup()
+
+
+def subprocess_openssl(folder, out) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Another CA",
+         "-keyout", str(folder / "other.key"), "-out", str(out)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
