@@ -109,6 +109,19 @@ def library_location(backend, library_path, request) -> str | Path:
 
 
 @pytest.fixture
+def shared_sample(pg_cluster, pg_database) -> str:
+    """A shared library holding the sample listing (49 papers), its URL."""
+    from papershelf.core.importers import Source
+    from papershelf.core.library import Library
+
+    pg_cluster.ensure_template(PG_TEMPLATE, _make_template)
+    url = pg_database(template=PG_TEMPLATE)
+    with Library(url) as library:
+        library.import_file(Source.from_path(SAMPLE_TEXT))
+    return url
+
+
+@pytest.fixture
 def library(library_location):
     from papershelf.core.library import Library
 

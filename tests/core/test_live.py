@@ -59,15 +59,8 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = WAIT_S) -> float:
 
 
 @pytest.fixture
-def shared(pg_cluster, pg_database) -> str:
-    """A shared library holding the sample listing."""
-    pg_cluster.ensure_template(PG_TEMPLATE, _make_template)
-    url = pg_database(template=PG_TEMPLATE)
-    with Library(url) as library:
-        from papershelf.core.importers import Source
-
-        library.import_file(Source.from_path(SAMPLE_TEXT))
-    return url
+def shared(shared_sample) -> str:
+    return shared_sample
 
 
 @pytest.fixture

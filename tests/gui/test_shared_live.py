@@ -17,7 +17,6 @@ from papershelf.core import live, pg
 from papershelf.core import operations as ops
 from papershelf.core.library import Library
 from papershelf.gui.dialogs.shared_library import PLACEHOLDER, SharedLibraryDialog, without_password
-from tests.conftest import PG_TEMPLATE, SAMPLE_TEXT, _make_template
 
 from .conftest import wait_search, wait_settled, wait_sidebar
 
@@ -25,15 +24,8 @@ WAIT_MS = 20_000  # bounds, not goals: the server's restart and the watcher's re
 
 
 @pytest.fixture
-def shared(pg_cluster, pg_database) -> str:
-    """A shared library holding the sample listing (49 papers)."""
-    pg_cluster.ensure_template(PG_TEMPLATE, _make_template)
-    url = pg_database(template=PG_TEMPLATE)
-    with Library(url) as library:
-        from papershelf.core.importers import Source
-
-        library.import_file(Source.from_path(SAMPLE_TEXT))
-    return url
+def shared(shared_sample) -> str:
+    return shared_sample
 
 
 @pytest.fixture
