@@ -223,3 +223,15 @@ def test_stored_pdfs_not_on_this_computer_are_counted_and_their_rows_kept(librar
         assert report.files_copied == 0 and report.files_missing == [stored_files.stored_name(attachment.sha256)]
         (copied,) = attachments.all_attachments(there)
         assert copied.paper_id == marks["hf"] and copied.missing
+
+
+def test_a_copy_into_a_shared_library_leaves_the_planner_its_statistics(tmp_path, new_location):
+    # Bench: until autovacuum came, a freshly copied shared library was searched with plans for an empty one.
+    with Library(tmp_path / "local.sqlite3") as local, Library(new_location("postgresql")) as there:
+        fill(local, tmp_path, corpus=BIB_CORPUS[:1])
+        copy.copy_library(local, there)
+        with there.engine.connect() as conn:
+            analyzed = conn.exec_driver_sql(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'paper_fts'"
+            ).scalar()
+    assert analyzed

@@ -179,6 +179,12 @@ def copy_library(
             if problem is None:
                 raise
             raise CopyError(problem) from exc
+    if db.is_shared(dest.engine):
+        # The planner's statistics, now rather than whenever autovacuum comes: until then it plans the
+        # search of a full library as for an empty one (bench/shared_library.py).
+        with dest.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
     return report
 
 
