@@ -102,8 +102,14 @@ def _connect(url: str) -> psycopg.Connection[Any]:
     import psycopg
 
     # Keepalives and a TCP timeout: a network that drops silently is noticed in about a minute, not hours.
+    # prepare_threshold=None: psycopg prepares a statement run five times, and the server may then plan it
+    # once for any value; a search's plan depends on its words ("llm a": 2 ms planned for it, 380 ms generic).
     return psycopg.connect(
-        libpq_url(url), connect_timeout=CONNECT_TIMEOUT_S, application_name="papershelf", **KEEPALIVES
+        libpq_url(url),
+        connect_timeout=CONNECT_TIMEOUT_S,
+        application_name="papershelf",
+        prepare_threshold=None,
+        **KEEPALIVES,
     )
 
 
