@@ -254,7 +254,9 @@ def test_a_note_written_offline_is_kept_as_one_note_with_its_last_text(window, q
         for text in ("Read", "Read on the", "Read on the train"):
             window.runner.submit(window.library, note.saver(text))
         qtbot.waitUntil(lambda: window.live.label.text() == "Offline: 3 changes waiting", timeout=WAIT_MS)
-        assert live.load_pending(live.pending_path(window.library)) == [ops.AddNote(first, "Read on the train")]
+        # Written to disk just after the count is shown (CI once read the file in between): wait for it.
+        kept = [ops.AddNote(first, "Read on the train")]
+        qtbot.waitUntil(lambda: live.load_pending(live.pending_path(window.library)) == kept, timeout=WAIT_MS)
     finally:
         pg_cluster.restart()
     qtbot.waitUntil(lambda: not window.live.label.isVisible(), timeout=WAIT_MS)
