@@ -286,7 +286,7 @@ class Library:
         )
         statement = select(
             P.c.id, P.c.title, P.c.first_author, P.c.status, P.c.priority, tags, P.c.listed_on, P.c.added_at
-        ).where(P.c.id.in_(list(ids)))
+        ).where(db.ids_in(P.c.id, ids))  # one parameter: 200 bound ids cost more to compile than to run
         with db.read(self.engine) as conn:
             return {
                 r.id: PaperRow(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6], r[7]) for r in conn.execute(statement)
