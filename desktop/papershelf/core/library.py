@@ -247,10 +247,12 @@ class Library:
         with db.read(self.engine) as conn:
             search.check_names(conn, query)  # a tag or list that does not exist is named, not "no match"
             in_pdfs = search.pdf_matched_ids(conn, compiled)
-            if not (compiled.match and sort == "id"):
+            # A shared library's first page of a rare word: found in the index, then sorted (pg.few_matches).
+            gather = bool(compiled.match and limit and db.fts_few_matches(conn, compiled.match, limit))
+            if gather or not (compiled.match and sort == "id"):
                 column = SORT_COLUMNS[sort]
                 order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
-                condition = search.plan_clause(compiled, in_pdfs)
+                condition = search.plan_clause(compiled, in_pdfs, gather=gather)
                 return db.fetch_ids(conn, select(P.c.id).where(condition).order_by(*order).limit(limit))
             fts = db.fts_table()
             statement = (

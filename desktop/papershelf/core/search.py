@@ -293,11 +293,16 @@ def where_clause(query: str, pdf_ids: Sequence[int] = ()) -> ColumnElement[bool]
     return plan_clause(plan(query), pdf_ids)
 
 
-def plan_clause(compiled: Plan, pdf_ids: Sequence[int] = ()) -> ColumnElement[bool]:
-    """:func:`where_clause` for a query already compiled by :func:`plan` (callers that need both compile once)."""
+def plan_clause(compiled: Plan, pdf_ids: Sequence[int] = (), *, gather: bool = False) -> ColumnElement[bool]:
+    """:func:`where_clause` for a query already compiled by :func:`plan` (callers that need both compile once).
+
+    ``gather``: the papers matching the words are few (``db.fts_few_matches``):
+    find them all first, rather than test papers one by one in sort order.
+    """
     conditions = list(compiled.conditions)
     if compiled.match:
-        text_condition: ColumnElement[bool] = PaperTable.__table__.c.id.in_(db.fts_match_ids(compiled.match))
+        column, matching = PaperTable.__table__.c.id, db.fts_match_ids(compiled.match)
+        text_condition = db.in_gathered(column, matching) if gather else column.in_(matching)
         if pdf_ids:
             text_condition = or_(text_condition, among(pdf_ids))
         conditions.insert(0, text_condition)
