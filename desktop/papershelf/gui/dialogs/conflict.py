@@ -13,6 +13,8 @@ no button is the default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -62,6 +64,21 @@ def _text_box(text: str, name: str, accessible: str, parent: QWidget, *, editabl
 
 class ConflictDialog(QDialog):
     """Theirs and mine side by side, a merge when there is one; :attr:`choice` says what the user chose."""
+
+    @classmethod
+    def ask(
+        cls, conflict: EditConflict, parent: QWidget | None, settled: Callable[[ConflictDialog], None]
+    ) -> ConflictDialog:
+        """Open a dialog on ``conflict`` without blocking; when it closes, call ``settled`` with it, then delete it."""
+        dialog = cls(conflict, parent)
+
+        def finished(_result: int) -> None:
+            settled(dialog)
+            dialog.deleteLater()
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        return dialog
 
     def __init__(self, conflict: EditConflict, parent: QWidget | None = None):
         super().__init__(parent)

@@ -651,15 +651,11 @@ class EntryEditor(QDialog):
         self.problem_label.setText(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         self.ok_button.setEnabled(True)
         if isinstance(exc, EditConflict) and self.conflict_dialog is None:
-            dialog = ConflictDialog(exc, self)
-            self.conflict_dialog = dialog
-            dialog.finished.connect(lambda _result: self._settle(dialog))
-            dialog.open()
+            self.conflict_dialog = ConflictDialog.ask(exc, self, self._settle)
 
     def _settle(self, dialog: ConflictDialog) -> None:
         """Save again with the user's choice; closed without one, the editor stays as it is (OK asks again)."""
         self.conflict_dialog = None
-        dialog.deleteLater()
         if dialog.choice is None:
             return
         merged = dialog.merged_texts()

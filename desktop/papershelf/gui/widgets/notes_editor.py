@@ -231,15 +231,11 @@ class NoteEdit(QPlainTextEdit):
         )
         if self.conflict_dialog is not None:
             return  # asked already: a save queued before the first answer conflicted too
-        dialog = ConflictDialog(conflict, self._host)
-        self.conflict_dialog = dialog
-        dialog.finished.connect(lambda _result: self._settle(dialog))
-        dialog.open()
+        self.conflict_dialog = ConflictDialog.ask(conflict, self._host, self._settle)
 
     def _settle(self, dialog: ConflictDialog) -> None:
         """Do what the user chose in the conflict dialog; closed without a choice, the text stays unsaved here."""
         self.conflict_dialog = None
-        dialog.deleteLater()
         self._choose(dialog)
         self.settled.emit()
 
