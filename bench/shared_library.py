@@ -41,9 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.gui_probe import QUERIES  # noqa: E402
 
-#: Ids per first page of the table (gui/models/paper_table.PaperTableModel.PAGE), sorted as it sorts at start.
+#: Ids per first page of the table (gui/models/paper_table.PaperTableModel.PAGE), sorted as it sorts at start:
+#: newest added first, which its SORT_KEYS asks the core as the id order.
 PAGE = 200
-SORT = ("added_at", True)
+SORT = ("id", True)
 #: Tag edits timed from one member to the other.
 EDITS = 40
 #: The longest wait for the other member's report of an edit (a lost notification fails the row).
