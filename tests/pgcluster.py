@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -345,3 +346,22 @@ def pg_database_fixture(pg_cluster: Cluster) -> Iterator[Callable[..., str]]:
         pg_cluster.restart()
     for name in created:
         pg_cluster.drop_database(name)
+
+
+def lose_the_next_commit_answer(library: Any, monkeypatch: pytest.MonkeyPatch, thread: str | None = None) -> list[int]:
+    """The next COMMIT lands on the server, then fails as libpq fails when the connection dies before the answer.
+
+    ``thread``: the next one made on the thread of that name (the app's window reads on its own thread).
+    """
+    dialect = library.engine.dialect
+    real = dialect.do_commit
+    lost: list[int] = []
+
+    def commit(dbapi_connection: Any) -> None:
+        real(dbapi_connection)
+        if not lost and (thread is None or threading.current_thread().name == thread):
+            lost.append(1)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(dialect, "do_commit", commit)
+    return lost

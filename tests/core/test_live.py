@@ -23,6 +23,7 @@ from papershelf.core import operations as ops
 from papershelf.core.errors import LibraryError, NotFoundError, PapershelfError
 from papershelf.core.library import Library
 from tests.conftest import PG_TEMPLATE, ROOT, SAMPLE_TEXT, _make_template
+from tests.pgcluster import lose_the_next_commit_answer
 
 WAIT_S = 5.0  # a generous bound: within a second is the goal (bench/), this only keeps a failing test short
 
@@ -277,6 +278,41 @@ def test_pending_changes_survive_on_disk_in_order(tmp_path):
     live.save_pending(path, [])
     assert not path.exists()
     assert live.load_pending(path) == []
+    # With the tokens that name each change however often it is sent; a file kept without them still reads.
+    tokens = ["a1", "b2", "c3", "d4"]
+    live.save_pending(path, kept, tokens)
+    assert live.load_kept(path) == list(zip(kept, tokens, strict=True))
+    path.write_bytes(pickle.dumps({"version": 1, "operations": kept}))
+    assert live.load_kept(path) == [(op, None) for op in kept]
+
+
+def test_a_change_whose_commit_answer_was_lost_lands_once_when_sent_again(shared, monkeypatch):
+    # The app sends a change again when its try failed for a lost server; this one had landed already.
+    with Library(shared) as library:
+        paper = library.search_ids("")[0]
+        lost = lose_the_next_commit_answer(library, monkeypatch)
+        with library.sending("note-1"), pytest.raises(PapershelfError) as info:
+            library.run(ops.AddNote(paper, "written as the network dropped"))
+        assert lost and live.is_disconnect(info.value)
+        with library.sending("note-1"):
+            again = library.run(ops.AddNote(paper, "written as the network dropped"))
+        notes = library.get(paper).notes
+        assert [n.text for n in notes] == ["written as the network dropped"]
+        assert again.result == notes[0].id  # the first try's outcome: the editor goes on with that note
+        library.run(again.inverse)  # and its undo removes it
+        assert library.get(paper).notes == []
+    with Library(shared) as library:  # sent again by the next session, from the changes kept on disk
+        lose_the_next_commit_answer(library, monkeypatch)
+        with library.sending("note-2"), pytest.raises(PapershelfError):
+            library.run(ops.AddNote(paper, "kept on disk"))
+    with Library(shared) as library:
+        with library.sending("note-2"):
+            again = library.run(ops.AddNote(paper, "kept on disk"))
+        assert [n.text for n in library.get(paper).notes] == ["kept on disk"]
+        assert again.result == library.get(paper).notes[0].id
+        with library.sending("note-3"):  # another change: applied
+            library.run(ops.AddNote(paper, "kept on disk"))
+        assert len(library.get(paper).notes) == 2
 
 
 def test_a_pending_file_runs_no_code_when_read(tmp_path):

@@ -17,6 +17,7 @@ from papershelf.core import live, pg
 from papershelf.core import operations as ops
 from papershelf.core.library import Library
 from papershelf.gui.dialogs.shared_library import PLACEHOLDER, SharedLibraryDialog, without_password
+from tests.pgcluster import lose_the_next_commit_answer
 
 from .conftest import wait_search, wait_settled, wait_sidebar
 
@@ -197,6 +198,20 @@ def test_an_edit_made_while_the_server_is_down_is_kept_and_sent_when_it_is_back(
         assert paper.tags == ["on-the-train"] and paper.status == "read"
     assert not live.pending_path(window.library).exists()
     qtbot.waitUntil(lambda: "on-the-train" in row_tags(window, first), timeout=WAIT_MS)
+
+
+def test_a_note_whose_save_landed_as_the_connection_died_is_saved_once(window, qtbot, shared, monkeypatch):
+    # The runner tries a change again after a lost connection; this one had landed: one note, its undo works.
+    first = window.table_model.ids[0]
+    lost = lose_the_next_commit_answer(window.library, monkeypatch, thread="papershelf-writer")
+    done: list[ops.Outcome] = []
+    window.runner.submit(window.library, ops.AddNote(first, "a thought on the train"), on_done=done.append)
+    qtbot.waitUntil(lambda: bool(lost), timeout=WAIT_MS)
+    window.runner.resume()
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
+    with Library(shared) as check:
+        notes = check.get(first).notes
+    assert [n.text for n in notes] == ["a thought on the train"] and done[0].result == notes[0].id
 
 
 def test_changes_kept_when_the_window_closes_offline_are_sent_when_the_library_opens_again(

@@ -16,13 +16,14 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn, TypedDict, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Dialect, func, insert, select, update
 
-from . import bibsource, db, fsutil, normalize, pg, search
+from . import bibsource, db, fsutil, normalize, once, pg, search
 from . import operations as ops
 from .bibsource import BibSource
 from .errors import NotFoundError, PapershelfError
@@ -147,6 +148,10 @@ class Library:
 
         self.location = str(path) if pg.is_url(path) else None
         self.backups_dir = backups_dir
+        #: The tokens of the changes being sent (a shared library's, see :meth:`sending`) ...
+        self._tokens = once.Tokens()
+        #: ... and the outcomes of those whose COMMIT failed, by token, for when they are found landed.
+        self._unsure: dict[str, ops.Outcome] = {}
         if self.location is not None:
             # A shared library has no file: its per-user folders hang from a stand-in path.
             self.path = pg.anchor(self.location, paths.data_dir())
@@ -189,6 +194,15 @@ class Library:
 
     # --- Changing the library ---------------------------------------------------
 
+    def sending(self, token: str) -> AbstractContextManager[None]:
+        """Runs on this thread in this block are one try of the change ``token`` names (see :mod:`.once`).
+
+        A shared library keeps the token with what the change wrote: the same
+        change tried again (its COMMIT's answer was lost with the connection)
+        is not applied twice, and returns the outcome it had.
+        """
+        return self._tokens.sending(token)
+
     def run(self, operation: ops.Operation) -> ops.Outcome:
         """Apply one operation in one write transaction; return what changed and its inverse.
 
@@ -196,11 +210,25 @@ class Library:
         files folder's trash, and ones it references again come back
         (``attachments.settle``); a failed change moves no file.
         """
-        with db.write(self.engine) as conn:
-            ops.take_touched_files(conn)  # left on this connection by a change that failed
-            outcome = ops.guarded(conn, operation.apply(conn))
-            touched = ops.take_touched_files(conn)
-            conn.info[db.CHANGES_INFO] = outcome.changes
+        token = self._tokens.next() if self.shared else None
+        outcome: ops.Outcome | None = None
+        try:
+            with db.write(self.engine) as conn:
+                ops.take_touched_files(conn)  # left on this connection by a change that failed
+                if token is not None and (found := once.landed(conn, token)) is not None:
+                    conn.info[db.CHANGES_INFO] = ops.Changes()
+                    return self._unsure.pop(token, None) or _landed_outcome(operation, found)
+                outcome = ops.guarded(conn, operation.apply(conn))
+                if token is not None:
+                    once.record(conn, token, outcome.result)
+                touched = ops.take_touched_files(conn)
+                conn.info[db.CHANGES_INFO] = outcome.changes
+        except BaseException:
+            if token is not None and outcome is not None:
+                self._unsure[token] = outcome  # its COMMIT failed: it may have landed, and may be sent again
+            raise
+        if token is not None:
+            self._unsure.pop(token, None)
         if touched:
             from . import attachments
 
@@ -1140,3 +1168,9 @@ for _name, _member in list(vars(Library).items()):
     if inspect.isfunction(_member) and (_name == "__init__" or not _name.startswith("_")) and _name != "close":
         setattr(Library, _name, _translated(_member))
 del _name, _member
+
+
+def _landed_outcome(operation: ops.Operation, found: once.Landed) -> ops.Outcome:
+    """A change found applied by an earlier try whose outcome is gone (the app was closed since): no undo for it."""
+    everything = ops.Changes(tags=True, lists=True, saved_searches=True, statuses=True, notes=True)
+    return ops.Outcome(everything, ops.Batch((), operation.label), found.result)

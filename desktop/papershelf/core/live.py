@@ -286,13 +286,23 @@ def pending_path(library: Library) -> Path:
     return library.path.with_name(library.path.name + ".pending")
 
 
-def save_pending(path: Path, operations: Iterable[Operation]) -> None:
-    """Keep ``operations`` (in order) in ``path``, replacing what it held; none: the file goes."""
+def save_pending(path: Path, operations: Iterable[Operation], tokens: Iterable[str] | None = None) -> None:
+    """Keep ``operations`` (in order) and their ``tokens`` in ``path``, replacing what it held; none: the file goes.
+
+    A token names a change however often it is sent (``Library.sending``):
+    one that landed just as the connection died is not applied twice.
+    """
     kept = list(operations)
     if not kept:
         path.unlink(missing_ok=True)
         return
-    data = pickle.dumps({"version": 1, "operations": kept}, protocol=pickle.HIGHEST_PROTOCOL)
+    names = list(tokens) if tokens is not None else []
+    content: dict[str, object] = {"version": 2 if names else 1, "operations": kept}
+    if names:
+        if len(names) != len(kept):
+            raise ValueError("one token per operation")
+        content["tokens"] = names
+    data = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
     fsutil.make_private_dirs(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, fsutil.NEW_FILE_MODE)
@@ -309,6 +319,11 @@ def save_pending(path: Path, operations: Iterable[Operation]) -> None:
 
 def load_pending(path: Path) -> list[Operation]:
     """The operations kept in ``path`` (none without the file); :class:`PendingError` if it cannot be read."""
+    return [operation for operation, _token in load_kept(path)]
+
+
+def load_kept(path: Path) -> list[tuple[Operation, str | None]]:
+    """The operations kept in ``path`` with their tokens (None: kept by a version that gave none)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -322,7 +337,10 @@ def load_pending(path: Path) -> list[Operation]:
     operations = kept.get("operations") if isinstance(kept, dict) else None
     if not isinstance(operations, list) or not all(isinstance(op, Operation) for op in operations):
         raise PendingError(f"{path}: not a file of changes kept while offline")
-    return operations
+    tokens = kept.get("tokens")
+    if not (isinstance(tokens, list) and len(tokens) == len(operations) and all(isinstance(t, str) for t in tokens)):
+        tokens = [None] * len(operations)
+    return list(zip(operations, tokens, strict=True))
 
 
 _PLAIN = {

@@ -195,9 +195,9 @@ class SharedLive(QObject):
         library = self.library
         if library is None or self._frozen:
             return 0
-        kept = self._w.runner.pending_operations()
+        kept = self._w.runner.pending_changes()
         try:
-            live.save_pending(live.pending_path(library), kept)
+            live.save_pending(live.pending_path(library), [op for op, _ in kept], [token for _, token in kept])
         except OSError as exc:
             log.error("could not keep the changes made offline: %s", exc)
             self._w.statusBar().showMessage(
@@ -290,7 +290,7 @@ class SharedLive(QObject):
 
         path = live.pending_path(library)
         try:
-            kept = live.load_pending(path)
+            kept = live.load_kept(path)
         except live.PendingError as exc:
             aside = path.with_name(path.name + ".unreadable")
             path.replace(aside)
@@ -302,12 +302,13 @@ class SharedLive(QObject):
         self._w.statusBar().showMessage(f"Sending {plural(len(kept), 'change')} made while offline…", 8000)
         self._sending = len(kept)
         self._refusals = []
-        for operation in kept:
+        for operation, token in kept:
             self._w.runner.submit(
                 library,
                 operation,
                 on_done=lambda _outcome: self._sent(library),
                 on_error=functools.partial(self._refused, library, operation),
+                token=token,
             )
 
     def _sent(self, library: Library) -> None:

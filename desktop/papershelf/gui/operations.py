@@ -10,23 +10,26 @@ applied twice. Each try waits in SQLite only briefly (TRY_BUSY_MS), so a change
 the user gave up (:meth:`OperationRunner.discard`) stops within a moment.
 
 A shared library's server may be out of reach (restarted, the network gone):
-a change that failed for that (``live.is_disconnect``) wrote nothing, and it
-waits, with every change made after it, in order, until the server is back
-(:meth:`OperationRunner.resume`, or a try every OFFLINE_RETRY_S). Meanwhile
-:attr:`OperationRunner.offline` says how many wait, and
-:meth:`OperationRunner.pending_operations` names them, to be kept on disk.
+a change that failed for that (``live.is_disconnect``) wrote nothing, or landed
+just as the connection died (its token, ``Library.sending``, keeps it from
+landing twice), and it waits, with every change made after it, in order,
+until the server is back (:meth:`OperationRunner.resume`, or a try every
+OFFLINE_RETRY_S). Meanwhile :attr:`OperationRunner.offline` says how many
+wait, and :meth:`OperationRunner.pending_changes` names them, to be kept on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
 import traceback
+import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -65,6 +68,8 @@ class _Work:
     on_error: OnError | None
     #: The runner's generation when queued: a discard() since then gave this change up.
     generation: int
+    #: Names this change in every try (``Library.sending``): one that landed unawares is not applied twice.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class OperationRunner(QObject):
@@ -125,10 +130,12 @@ class OperationRunner(QObject):
         *,
         on_done: OnDone | None = None,
         on_error: OnError | None = None,
+        token: str | None = None,
     ) -> None:
         """Queue an operation (or a job) on ``library``; ``on_done(result)`` or ``on_error`` follow on this thread.
 
         ``on_done`` gets the operation's :class:`Outcome` (a job's return value).
+        ``token``: the change's token from an earlier session (:meth:`pending_changes`); a new one by default.
         """
         job: Job = _Running(work) if isinstance(work, Operation) else work
         self._hook(library)
@@ -136,7 +143,10 @@ class OperationRunner(QObject):
             self._count += 1
             generation = self._generation
         self._unreported += 1
-        self._queue.put(_Work(library, job, on_done, on_error, generation))
+        queued = _Work(library, job, on_done, on_error, generation)
+        if token is not None:
+            queued.token = token
+        self._queue.put(queued)
         self._tell_backlog()
 
     def resume(self) -> None:
@@ -144,7 +154,11 @@ class OperationRunner(QObject):
         self._wake.set()
 
     def pending_operations(self) -> list[Operation]:
-        """The operations of the changes not applied yet, in order: what to keep on disk while offline.
+        """The operations of :meth:`pending_changes`."""
+        return [operation for operation, _token in self.pending_changes()]
+
+    def pending_changes(self) -> list[tuple[Operation, str]]:
+        """The operations of the changes not applied yet, and their tokens, in order: what to keep on disk offline.
 
         Each change is asked which operation it would run next (nothing is
         applied); a change that is no plain operation (reading a PDF's text, a
@@ -152,13 +166,15 @@ class OperationRunner(QObject):
         save the same thing again (a note's editor saves its whole text each
         time) carry one ``pending_key``: only the last one's operation is kept,
         in the place of the first (it was asked from the state before any of
-        them landed: an AddNote stays one note, an UpdateNote keeps its base).
+        them landed: an AddNote stays one note, an UpdateNote keeps its base),
+        with the last one's token: if the first landed unawares, the last is
+        still sent, as losing its text would be worse than a second note.
         """
         with self._queue.mutex:
             queued = [work for work in self._queue.queue if work is not None]
         current = self._current
         works = ([current] if current is not None else []) + queued
-        found: list[Operation] = []
+        found: list[tuple[Operation, str]] = []
         places: dict[object, int] = {}
         for work in works:
             if self._given_up(work):
@@ -168,11 +184,11 @@ class OperationRunner(QObject):
                 continue
             key = getattr(work.job, "pending_key", None)
             if key is not None and key in places:
-                found[places[key]] = operation
+                found[places[key]] = (operation, work.token)
                 continue
             if key is not None:
                 places[key] = len(found)
-            found.append(operation)
+            found.append((operation, work.token))
         return found
 
     @property
@@ -354,7 +370,9 @@ class OperationRunner(QObject):
                 if self._holding:
                     self._wake.clear()  # a resume() from now on cuts the next pause short
                 try:
-                    result = work.job(work.library)
+                    sending = getattr(work.library, "sending", None)  # a Library: each try names the change
+                    with sending(work.token) if sending is not None else contextlib.nullcontext():
+                        result = work.job(work.library)
                 except db.LibraryBusyError:
                     # Nothing was written (BEGIN IMMEDIATE never got the lock): try again.
                     self._wake.wait(RETRY_PAUSE_S)
@@ -363,8 +381,9 @@ class OperationRunner(QObject):
                     continue
                 except BaseException as exc:
                     if _is_disconnect(exc):
-                        # The server could not be reached: nothing was written. This change, and every one
-                        # after it, waits for the server, in order.
+                        # The server could not be reached: nothing was written, or (the answer to its COMMIT
+                        # lost) it landed, and its token makes the next try find it. This change, and every
+                        # one after it, waits for the server, in order.
                         self._hold(fired)
                         self._wake.wait(OFFLINE_RETRY_S)
                         if self._closing.is_set():
