@@ -361,6 +361,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .core.importers import Source
 
     with _open(args) as library:
+        cli_shared.refuse_read_only(library)  # papers it holds already: nothing refuses, and "merged" misleads
         status = EXIT_OK
         for name in args.files:
             source = _stdin_source() if name == "-" else Source.from_path(name)
@@ -1100,6 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.smoke_test:  # the smoke test logs into its own throwaway profile
         logs.setup()
+        cli_shared.route_driver_logs()  # psycopg's own warnings go to the log, not beside our one line
     db.install_open_guard()
     if args.smoke_test:
         from .smoke import run_smoke_test
@@ -1114,6 +1116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         db.on_lock_wait = _waiting_notice()
     try:
         _check_text_arguments(args)
+        # Before any connection: one line of ours for a password file libpq ignores, instead of libpq's own.
+        cli_shared.check_password_file([args.library or os.environ.get("PAPERSHELF_LIBRARY") or "", *argv])
         return COMMANDS[args.command](args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)

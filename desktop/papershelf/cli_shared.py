@@ -10,6 +10,7 @@ The commands about the library file itself (``backup``, ``restore``,
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -85,6 +86,74 @@ def pin_keys(library: Library, ids: list[int]) -> None:
             "when a member edits the paper",
             file=sys.stderr,
         )
+
+
+def route_driver_logs() -> None:
+    """psycopg's and SQLAlchemy's own log records go to our log file, never to stderr.
+
+    Without a handler of their own, Python's last resort prints their
+    warnings (psycopg's "error ignored terminating <psycopg.Pipeline [BAD]>"
+    when the server goes in the middle of a copy) beside our one line. They
+    are handed to the ``papershelf`` logger (whatever file :func:`logs.setup`
+    gave it), keeping their own names. Safe to call again.
+    """
+    for name in ("psycopg", "sqlalchemy"):
+        driver = logging.getLogger(name)
+        if not any(isinstance(h, _ToOurLog) for h in driver.handlers):
+            driver.addHandler(_ToOurLog())
+        driver.propagate = False
+
+
+class _ToOurLog(logging.Handler):
+    """Hands a library's log record to the ``papershelf.driver`` logger (and so to our log file)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("papershelf.driver").handle(record)
+
+
+def check_password_file(locations: list[str]) -> None:
+    """Say in one line that the password file is readable by others (libpq then ignores it), and keep libpq quiet.
+
+    libpq prints its own "WARNING: password file … has group or world
+    access" to stderr on every connection. This runs once, before any
+    connection and any thread: when the file comes from ``PGPASSFILE`` or is
+    ``~/.pgpass``, ``PGPASSFILE`` is pointed at a path that cannot exist, so
+    libpq reads no file and says nothing, which is what it does with that
+    file anyway. A ``passfile=`` in the URL itself wins over ``PGPASSFILE``:
+    then libpq's own line is printed too.
+    """
+    from .core import pg
+
+    urls = [location for location in locations if pg.is_url(location)]
+    found = next((f for f in (pg.insecure_passfile(url) for url in urls) if f is not None), None)
+    if found is None:
+        return
+    home = Path.home()
+    shown = f"~/{found.relative_to(home)}" if found.is_relative_to(home) else str(found)
+    print(
+        f"papershelf: warning: {shown} is readable by others, so libpq ignores it: chmod 600 {shown}",
+        file=sys.stderr,
+    )
+    if not any(pg.url_passfile(url) for url in urls):
+        os.environ["PGPASSFILE"] = os.path.join(os.devnull, "ignored-password-file-readable-by-others")
+
+
+def refuse_read_only(library: Library) -> None:
+    """A change a read-only member of a shared library cannot make is refused before it is tried: one line.
+
+    Otherwise an import of papers the library already holds writes nothing,
+    so nothing refuses it, and its report reads as if papers were merged.
+    """
+    from sqlalchemy import text
+
+    from .core import pg
+
+    if not library.shared:
+        return
+    with library.engine.connect() as conn:
+        may_write = conn.execute(text("SELECT has_table_privilege('paper', 'INSERT')")).scalar()
+    if not may_write:
+        raise pg.ReadOnlyError(f"{library.name}: {pg.READ_ONLY}")
 
 
 # --- The commands -------------------------------------------------------------------------------
@@ -223,14 +292,13 @@ def _admin(url: str) -> psycopg.Connection[Any]:
     import psycopg
 
     from .core import pg
-    from .core.errors import LibraryError
 
     try:
         return psycopg.connect(
             url, autocommit=True, connect_timeout=pg.CONNECT_TIMEOUT_S, application_name="papershelf"
         )
     except Exception as exc:
-        raise LibraryError(f"{pg.display(url)}: cannot reach the server ({pg.connect_problem(exc)})") from None
+        raise pg.connection_failure(exc, f"{pg.display(url)}: ") from None
 
 
 def _tables(conn: psycopg.Connection[Any]) -> tuple[str | None, list[str]]:

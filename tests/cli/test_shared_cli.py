@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -456,3 +457,137 @@ def test_a_read_write_member_may_copy_into_an_empty_shared_library(cli, pg_clust
     ok(cli("grant", shared, member.split("//")[1].split("@")[0], "--read-write"))
     ok(cli("copy", local, member))
     assert ok(cli("--library", member, "list", "--json")) == ok(cli("--library", local, "list", "--json"))
+
+
+# --- What reaches the user when the connection fails ---------------------------------------------
+
+
+@contextlib.contextmanager
+def no_root_log_handler():
+    """The root logger as outside pytest: no handler (pytest's own would catch what Python prints to stderr)."""
+    import logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved
+
+
+def test_a_server_killed_in_the_middle_of_a_copy_is_our_one_line_only(cli, pg_cluster, pg_database, tmp_path):
+    # Review: psycopg printed "error ignored terminating <psycopg.Pipeline [BAD] …>" to stderr besides our line.
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from papershelf import logs
+
+    local = tmp_path / "local.sqlite3"
+    ok(cli("--library", local, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    url = pg_database()
+    killed = []
+
+    def kill_during_the_papers(conn, cursor, statement, parameters, context, executemany):
+        if (
+            executemany
+            and not killed
+            and conn.dialect.name == "postgresql"
+            and statement.startswith("INSERT INTO paper ")
+        ):
+            killed.append(True)
+            pg_cluster.kill()
+
+    event.listen(Engine, "before_cursor_execute", kill_during_the_papers)
+    try:
+        with no_root_log_handler():
+            code, out, err = cli("copy", local, url)
+    finally:
+        event.remove(Engine, "before_cursor_execute", kill_during_the_papers)
+        pg_cluster.restart()
+    assert killed and code == 1 and out == ""
+    assert err.startswith(f"papershelf: error: copy: {url}: the shared library's server cannot be reached (")
+    assert err.count("\n") == 1, err
+    assert "error ignored terminating" in logs.log_file().read_text()  # psycopg's line went to the log
+
+
+def _password_only(pg_cluster, role_name: str):
+    """Let ``role_name`` in over TCP with a password only (scram), as a lab's server does; undone by the caller."""
+    hba = pg_cluster.folder / "data" / "pg_hba.conf"
+    before = hba.read_text()
+    hba.write_text(f"host all {role_name} 127.0.0.1/32 scram-sha-256\n" + before)
+    pg_cluster.sql("SELECT pg_reload_conf()")
+    return lambda: (hba.write_text(before), pg_cluster.sql("SELECT pg_reload_conf()"))
+
+
+def test_a_refused_login_and_an_unreachable_server_are_worded_alike_everywhere(cli, pg_cluster, shared, tmp_path):
+    # Review: opening, copy and init-shared each worded a failed connection differently, and a missing or wrong
+    # password read as if the server could not be reached.
+    ok(cli("--library", shared, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    member = role(pg_cluster, shared, "pw")
+    user = member.split("//")[1].split("@")[0]
+    pg_cluster.sql(psycopg.sql.SQL("ALTER ROLE {} PASSWORD 'right-secret'").format(psycopg.sql.Identifier(user)))
+    ok(cli("grant", shared, user, "--read-write"))
+    local = tmp_path / "local.sqlite3"
+    ok(cli("--library", local, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    undo = _password_only(pg_cluster, user)
+    try:
+        wrong = member.replace(f"{user}@", f"{user}:wrong-secret@")
+        for url, words in ((member, "no password supplied"), (wrong, "password authentication failed")):
+            shown = pg.display(url)
+            for argv in (
+                ["--library", url, "list"],
+                ["init-shared", url],
+                ["copy", local, url],
+                ["copy", url, "x.sqlite3"],
+            ):
+                code, out, err = cli(*argv)
+                assert code == 1 and out == "" and err.count("\n") == 1, (argv, err)
+                assert f"{shown}: " in err and "the shared library's server refused the login (" in err, (argv, err)
+                assert words in err and pg.PASSWORD_HINT in err and "cannot be reached" not in err, (argv, err)
+                assert "secret" not in err.replace("wrong-secret", "") and "wrong-secret" not in err
+        right = member.replace(f"{user}@", f"{user}:right-secret@")
+        assert ok(cli("--library", right, "list", "--limit", "1")).startswith("1 [ ]")
+    finally:
+        undo()
+    gone = f"postgresql://someone:s3cret@127.0.0.1:{pg_cluster.port + 1}/papers"  # nothing listens there
+    for argv in (
+        ["--library", gone, "list"],
+        ["init-shared", gone],
+        ["copy", gone, "x.sqlite3"],
+        ["copy", local, gone],
+    ):
+        code, _, err = cli(*argv)
+        assert code == 1 and err.count("\n") == 1
+        assert "the shared library's server cannot be reached (" in err and "Connection refused" in err, (argv, err)
+        assert f'127.0.0.1", port {pg_cluster.port + 1}' in err and "s3cret" not in err
+    assert os.listdir(".") == []
+
+
+def test_a_password_file_others_can_read_is_one_line_of_ours(pg_cluster, shared, tmp_path, monkeypatch, capfd):
+    # Review: libpq printed "WARNING: password file … has group or world access" on every connection.
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("*:*:*:*:unused\n")
+    passfile.chmod(0o644)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--library", shared, "list"]) == 0
+    _, err = capfd.readouterr()
+    assert err == f"papershelf: warning: {passfile} is readable by others, so libpq ignores it: chmod 600 {passfile}\n"
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    assert main(["--library", shared, "list"]) == 0
+    assert capfd.readouterr()[1] == ""
+
+
+def test_a_read_only_members_import_of_papers_already_there_says_so_and_nothing_else(cli, pg_cluster, shared):
+    # Review: importing a file whose papers were all in the library printed "merged" lines as if it had done something.
+    bib = BIB_CORPUS[0]
+    ok(cli("--library", shared, "import", bib))
+    reader = role(pg_cluster, shared, "importer")
+    ok(cli("grant", shared, reader.split("//")[1].split("@")[0], "--read-only"))
+    assert "merged: " in ok(cli("--library", shared, "import", bib))  # what the owner sees: the entries matched
+    before = ok(cli("--library", shared, "list", "--json"))
+    code, out, err = cli("--library", reader, "import", bib)
+    assert (code, out, err) == (1, "", f"papershelf: error: {reader}: {READ_ONLY}\n")
+    assert ok(cli("--library", shared, "list", "--json")) == before

@@ -17,7 +17,7 @@ from papershelf.core.library import Library
 from papershelf.core.online import pdfs
 from papershelf.core.operations.downloads import QueueDownloads
 from papershelf.core.pdf.indexing import index_pending
-from papershelf.core.schema import AT, Base, N, P
+from papershelf.core.schema import AT, A, Base, N, P
 from tests.conftest import FIXTURES, PG_TEMPLATE, SAMPLE_TEXT, _make_template
 from tests.core import pdf_helpers
 
@@ -235,3 +235,63 @@ def test_a_copy_into_a_shared_library_leaves_the_planner_its_statistics(tmp_path
                 "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'paper_fts'"
             ).scalar()
     assert analyzed
+
+
+def _bad_tag(conn) -> None:
+    from papershelf.core.schema import PT, T
+
+    tag = conn.execute(T.insert().values(name="to\x00read")).inserted_primary_key[0]
+    conn.execute(PT.insert().values(paper_id=3, tag_id=tag))
+
+
+def _bad_list(conn) -> None:
+    from papershelf.core.schema import RL
+
+    conn.execute(RL.insert().values(name="Thesis\x00", created_at=ops.now()))
+
+
+@pytest.mark.parametrize(
+    ("plant", "named"),
+    [
+        (
+            lambda conn: conn.execute(
+                N.insert().values(paper_id=1, text="a\x00b", created_at=ops.now(), updated_at=ops.now())
+            ),
+            "paper 1 ({key1}): its note 1 holds a NUL character (U+0000)",
+        ),
+        (
+            lambda conn: conn.execute(P.update().where(P.c.id == 2).values(title="A\x00title")),
+            "paper 2 ({key2}): its title",
+        ),
+        (
+            lambda conn: conn.execute(A.update().where(A.c.paper_id == 2).values(abstract="Abs\x00tract")),
+            "paper 2 ({key2}): its abstract holds",
+        ),
+        (
+            lambda conn: conn.execute(P.update().where(P.c.id == 2).values(extra_fields={"journal": "J\x00"})),
+            "paper 2 ({key2}): its BibTeX field 'journal' holds",
+        ),
+        (
+            lambda conn: conn.execute(P.update().where(P.c.id == 2).values(authors=["Ann\x00 Lee"])),
+            "paper 2 ({key2}): its authors holds",
+        ),
+        (_bad_tag, "the tag 'to<U+0000>read' (on paper 3 ({key3})): its name holds"),
+        (_bad_list, "the reading list 'Thesis<U+0000>': its name holds"),
+    ],
+    ids=["note", "title", "abstract", "bibtex-field", "authors", "tag", "list-name"],
+)
+def test_a_nul_character_is_named_with_its_paper_and_field_and_nothing_is_copied(tmp_path, pg_database, plant, named):
+    # Review: a NUL in a note stopped the copy without saying which note; one in a JSON field went through
+    # as \u0000. Every text a copy carries is checked, and the first NUL found is named: never dropped.
+    with Library(tmp_path / "local.sqlite3") as local:
+        local.import_file(SAMPLE_TEXT, listing_date=dt.date(2025, 9, 11))
+        keys = {f"key{p.id}": p.citation_key for p in local.get_many([1, 2, 3])}
+        with db.write(local.engine) as conn:
+            plant(conn)
+        with Library(pg_database(), create=True) as shared:
+            with pytest.raises(copy.CopyError) as info:
+                copy.copy_library(local, shared)
+            message = str(info.value)
+            assert message.startswith(f"copy: {shared.name}: {named.format(**keys)}"), message
+            assert message.endswith("; nothing was copied") and "\n" not in message and "\x00" not in message
+            assert all(rows == [] for rows in dump(shared).values())

@@ -165,13 +165,15 @@ def copy_library(
         try:
             with db.write(dest.engine) as dst:
                 _check_empty(dst, dest)
+                # PostgreSQL's text cannot hold a NUL character: such a value is named, not sent.
+                nul_refused = dest.name if db.is_shared(dest.engine) else None
                 copied_papers: list[int] = []
                 for table in tables():
-                    count = _copy_rows(src, dst, table, scope, stored, progress, copied_papers)
+                    count = _copy_rows(src, dst, table, scope, stored, progress, copied_papers, nul_refused)
                     report.rows[table.name] = count
                 if db.is_shared(dest.engine):
                     _continue_sequences(dst)
-                _rebuild_search(src, dst, copied_papers, scope, progress)
+                _rebuild_search(src, dst, copied_papers, scope, progress, nul_refused)
         except PapershelfError:
             raise
         except Exception as exc:
@@ -244,7 +246,9 @@ def _copy_rows(
     stored: dict[str, str],
     progress: Progress | None,
     copied_papers: list[int],
+    nul_refused: str | None = None,
 ) -> int:
+    """Copy the rows of ``table`` the scope takes; ``nul_refused``: the destination's name, if it refuses NULs."""
     condition = scope.condition(table)
     count = 0
     for rows in _rows(src, table, condition):
@@ -254,6 +258,8 @@ def _copy_rows(
                     row["path"] = stored.get(row["path"], row["path"])
         if table.name == "paper":
             copied_papers.extend(row["id"] for row in rows)
+        if nul_refused is not None:
+            _refuse_nul(src, nul_refused, table, rows)
         dst.execute(insert(table), rows)
         count += len(rows)
         if progress is not None:
@@ -279,7 +285,12 @@ def _continue_sequences(dst: Connection) -> None:
 
 
 def _rebuild_search(
-    src: Connection, dst: Connection, papers: list[int], scope: _Scope, progress: Progress | None
+    src: Connection,
+    dst: Connection,
+    papers: list[int],
+    scope: _Scope,
+    progress: Progress | None,
+    nul_refused: str | None = None,
 ) -> None:
     """The destination's search index for the copied papers, and the text of their PDFs page for page."""
     for start in range(0, len(papers), BATCH):
@@ -291,6 +302,10 @@ def _rebuild_search(
         statement = statement.where(db.ids_in(AT.c.id, scope.attachments))
     for attachment_id in list(src.execute(statement).scalars()):
         body = db.pdf_fts_body(src, attachment_id)
+        if body is not None and nul_refused is not None and "\x00" in body:
+            row = src.execute(select(AT.c.paper_id, AT.c.name).where(AT.c.id == attachment_id)).one()
+            what = f"the text of its PDF {_quoted(row.name)}"
+            raise CopyError(_nul_message(nul_refused, _paper_name(src, row.paper_id), what))
         if body is not None:
             db.pdf_fts_put(dst, attachment_id, body)
 
@@ -325,6 +340,107 @@ def _copy_stored_files(
         moved[relative] = new
         report.files_copied += 1
     return moved
+
+
+# --- A NUL character: SQLite keeps it, PostgreSQL's text cannot hold it -------------------------
+
+#: How the message names a column of a paper's own rows ("its ..."); others are named by table and column.
+_PAPER_FIELDS = {
+    ("paper", "title"): "title",
+    ("paper", "title_key"): "title",
+    ("paper", "authors"): "authors",
+    ("paper", "first_author"): "authors",
+    ("paper", "citation_key"): "citation key",
+    ("paper", "extra_fields"): "BibTeX field",
+    ("paper", "metadata"): "arXiv metadata",
+    ("paper_abstract", "abstract"): "abstract",
+    ("bibtex_source", "fields"): "BibTeX source, field",
+    ("bibtex_source", "strings"): "BibTeX source, @string",
+    ("key_alias", "key"): "former citation key",
+}
+
+
+def _refuse_nul(src: Connection, dest_name: str, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Raise :class:`CopyError` naming the first value of ``rows`` that holds a NUL character, and where it is.
+
+    PostgreSQL's text cannot hold U+0000 (its JSON cannot give it back as
+    text either), and a copy never drops a character: the user removes it.
+    """
+    for row in rows:
+        for column, value in row.items():
+            inside = _nul_in(value)
+            if inside is not None:
+                subject, what = _nul_place(src, table, row, column, inside)
+                raise CopyError(_nul_message(dest_name, subject, what))
+
+
+def _nul_in(value: Any) -> str | None:
+    """Where ``value`` holds a NUL: "" for the value itself, a JSON key or field name inside it; None if nowhere."""
+    if isinstance(value, str):
+        return "" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key) or _nul_in(item) is not None:
+                return str(key)
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _nul_in(item)
+            if found is not None:
+                # BibTeX source fields are [name, value] pairs: the pair's name says which field.
+                pair = isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)
+                return item[0] if pair and found == "" else found
+    return None
+
+
+def _nul_place(src: Connection, table: Table, row: dict[str, Any], column: str, inside: str) -> tuple[str, str]:
+    """``(subject, what)``: the paper (or tag, list, saved search, setting) and which of its texts holds the NUL."""
+    name = table.name
+    detail = f" {_quoted(inside)}" if inside else ""
+    if name == "note":
+        return _paper_name(src, row["paper_id"]), f"its note {row['id']}"
+    if (name, column) in _PAPER_FIELDS:
+        paper_id = row["paper_id"] if "paper_id" in row else row["id"]
+        return _paper_name(src, paper_id), f"its {_PAPER_FIELDS[name, column]}{detail}"
+    if name == "paper":
+        return _paper_name(src, row["id"]), f"its {column.replace('_', ' ')}{detail}"
+    if name == "attachment":
+        return _paper_name(src, row["paper_id"]), f"its PDF {_quoted(row['name'])} ({column.replace('_', ' ')})"
+    if name == "pdf_annotation":
+        found = src.execute(select(AT.c.paper_id, AT.c.name).where(AT.c.id == row["attachment_id"])).one()
+        return _paper_name(src, found.paper_id), f"an annotation ({column}) of its PDF {_quoted(found.name)}"
+    if name == "tag":
+        carrier = src.execute(select(PT.c.paper_id).where(PT.c.tag_id == row["id"]).limit(1)).scalar()
+        on = f" (on {_paper_name(src, carrier)})" if carrier is not None else ""
+        return f"the tag {_quoted(row['name'])}{on}", "its name"
+    if name == "reading_list":
+        return f"the reading list {_quoted(row['name'])}", "its name"
+    if name == "saved_search":
+        return f"the saved search {_quoted(row['name'])}", f"its {'name' if column == 'name' else 'query'}"
+    if name == "setting":
+        return f"the setting {_quoted(row['key'])}", f"its value{detail}"
+    if "paper_id" in row:
+        return _paper_name(src, row["paper_id"]), f"its {name.replace('_', ' ')} ({column.replace('_', ' ')}{detail})"
+    return f"a row of {name}", f"its {column.replace('_', ' ')}{detail}"
+
+
+def _paper_name(src: Connection, paper_id: int) -> str:
+    """``paper 12 (smith2020deep)``: its id, and its citation key when that can be shown."""
+    key = src.execute(select(P.c.citation_key).where(P.c.id == paper_id)).scalar()
+    return f"paper {paper_id} ({key})" if key and "\x00" not in key else f"paper {paper_id}"
+
+
+def _quoted(text: str) -> str:
+    """A name in a message: quoted, on one line, its NUL (and any control character) shown as a mark."""
+    from .display import visible
+
+    return repr(visible(text))
+
+
+def _nul_message(dest_name: str, subject: str, what: str) -> str:
+    return (
+        f"copy: {dest_name}: {subject}: {what} holds a NUL character (U+0000), which a shared library cannot store; "
+        "remove it and copy again; nothing was copied"
+    )
 
 
 def _value_problem(exc: BaseException, dest: Library) -> str | None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
+import stat
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -182,7 +184,7 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
         current = revision(engine)
     except Exception as exc:
         engine.dispose()
-        raise LibraryError(f"{display(url)}: cannot open the shared library ({connect_problem(exc)})") from None
+        raise connection_failure(exc, f"{display(url)}: ", action=OPEN_FAILED) from None
     if current == SCHEMA_HEAD:
         return engine
     if current is None and not create:
@@ -229,20 +231,29 @@ def upgrade(engine: Engine) -> None:
         conn.commit()
 
 
+#: What a member without write access is told when a change is refused (after the library's name and ": ").
+READ_ONLY = "you have read-only access to this shared library; nothing was changed"
+
+#: What a connection that failed while opening the shared library was for (see :func:`connection_failure`).
+OPEN_FAILED = "cannot open the shared library"
+
+#: How to give libpq a password, for a login the server refused (README: "Passwords and TLS").
+PASSWORD_HINT = (
+    "give the password in ~/.pgpass (mode 0600), in PGPASSWORD or in a service file (see README: Passwords and TLS)"
+)
+
+
 def translate_error(cause: BaseException, where: str) -> PapershelfError | None:
     """The one line for what the server answered (``where``: the library's name and ": "), or None for a bug."""
     import psycopg
 
     if isinstance(cause, psycopg.errors.InsufficientPrivilege):
-        return ReadOnlyError(f"{where}you have read-only access to this shared library; nothing was changed")
-    if isinstance(cause, psycopg.OperationalError) and not gone(cause):
+        return ReadOnlyError(f"{where}{READ_ONLY}")
+    if isinstance(cause, psycopg.OperationalError) and (login_refused(cause) or unreachable(cause)):
+        return connection_failure(cause, where, outcome="nothing was written")
+    if isinstance(cause, psycopg.OperationalError):
         # A statement or lock timeout, a serialization failure: the server answered, and said no.
         return PapershelfError(f"{where}the server refused the change ({connect_problem(cause)}); nothing was written")
-    if isinstance(cause, psycopg.OperationalError):
-        return ServerUnreachableError(
-            f"{where}the shared library's server cannot be reached ({connect_problem(cause)}); "
-            "nothing was written. Try again when it is back."
-        )
     if isinstance(cause, psycopg.DataError) and "NUL" in str(cause):
         return PapershelfError(
             f"{where}text with a NUL character cannot be stored in a shared library; nothing was written"
@@ -268,11 +279,121 @@ class ServerUnreachableError(LibraryError):
     """The connection to the shared library's server failed or was lost; the change was not made."""
 
 
+class LoginRefusedError(LibraryError):
+    """The server answered, and refused the login (no password, a wrong one, no such role, no pg_hba.conf entry)."""
+
+
+# A connection attempt's error carries no SQLSTATE: libpq's words (or the server's, after "FATAL:") tell.
+_LOGIN_WORDS = re.compile(
+    r"password authentication failed|no password supplied|authentication failed for user|SCRAM|"
+    r"password retrieved from file|no pg_hba\.conf entry|role \"[^\"]*\" does not exist",
+    re.IGNORECASE,
+)
+#: The server answered a connection attempt (or failed to prove who it is): it was reached.
+_ANSWERED_WORDS = re.compile(r"FATAL:|SSL error|certificate|does not match host name", re.IGNORECASE)
+#: ... unless what it answered is that it is going, starting or full.
+_GOING_WORDS = re.compile(
+    r"starting up|shutting down|in recovery mode|too many clients|terminating connection|not accepting connections",
+    re.IGNORECASE,
+)
+
+
+def _driver(exc: BaseException) -> BaseException:
+    orig = getattr(exc, "orig", None)
+    return orig if isinstance(orig, BaseException) else exc
+
+
+def login_refused(exc: BaseException) -> bool:
+    """Whether the server refused the login (SQLSTATE class 28, or libpq's words for it when connecting)."""
+    cause = _driver(exc)
+    state = getattr(cause, "sqlstate", None)
+    return (state is not None and state.startswith("28")) or (
+        type(cause).__module__.startswith("psycopg") and _LOGIN_WORDS.search(str(cause)) is not None
+    )
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether the server could not be reached (or the connection to it was lost); not a refused login."""
+    import psycopg
+
+    cause = _driver(exc)
+    if not isinstance(cause, psycopg.OperationalError) or not gone(cause) or login_refused(cause):
+        return False
+    words = str(cause)
+    return _ANSWERED_WORDS.search(words) is None or _GOING_WORDS.search(words) is not None
+
+
+def connection_failure(
+    exc: BaseException, where: str, *, action: str | None = None, outcome: str | None = None
+) -> LibraryError:
+    """The one line for a connection to the shared library's server that failed; every place says it alike.
+
+    ``where``: the library's name and ": "; ``action``: what could not be
+    done (:data:`OPEN_FAILED`); ``outcome``: what was left undone ("nothing
+    was written"). A server that cannot be reached says so (libpq's words
+    name its host and port; no password is shown); a refused login says how
+    to give a password.
+    """
+    problem = connect_problem(exc)
+    lead = f"{where}{action}: " if action else where
+    tail = f"; {outcome}" if outcome else ""
+    if login_refused(exc):
+        hint = (
+            PASSWORD_HINT
+            if re.search(r"password|SCRAM", problem, re.IGNORECASE)
+            else ("check the user name, or ask the server's administrator to let this role in")
+        )
+        return LoginRefusedError(f"{lead}the shared library's server refused the login ({problem}){tail}; {hint}")
+    if unreachable(exc):
+        return ServerUnreachableError(f"{lead}the shared library's server cannot be reached ({problem}){tail}")
+    return LibraryError(f"{where}{action or OPEN_FAILED} ({problem}){tail}")
+
+
 def connect_problem(exc: BaseException) -> str:
     """What went wrong talking to the server, on one line (libpq's words, without a password)."""
     cause = getattr(exc, "orig", None) or exc
     words = " ".join(str(cause).split()) or type(cause).__name__
     return display(words)
+
+
+def insecure_passfile(url: str | None = None) -> Path | None:
+    """The password file libpq would read for ``url``, when it is readable by others (else None).
+
+    libpq ignores such a file, and prints a warning of its own to stderr on
+    every connection. Like libpq: a URL's ``passfile=``, else ``PGPASSFILE``,
+    else ``~/.pgpass``; none is read when the URL or ``PGPASSWORD`` gives a
+    password, and Windows has no such check.
+    """
+    if os.name != "posix" or os.environ.get("PGPASSWORD"):
+        return None
+    params = _conninfo(url) if url is not None else {}
+    if params.get("password"):
+        return None
+    named = url_passfile(url) if url is not None else None
+    if not named:
+        named = os.environ.get("PGPASSFILE") or str(Path.home() / ".pgpass")
+    try:
+        found = os.stat(named)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode) or not found.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return None
+    return Path(named)
+
+
+def url_passfile(url: str) -> str | None:
+    """The password file a connection string names itself (``passfile=``), or None."""
+    found = _conninfo(url).get("passfile")
+    return str(found) if found else None
+
+
+def _conninfo(url: str) -> dict[str, Any]:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return dict(conninfo_to_dict(libpq_url(url)))
+    except Exception:  # not a connection string libpq takes: it says so itself when connecting
+        return {}
 
 
 # --- Full-text search: tsvector over words cut as FTS5 cuts them -------------------
