@@ -57,6 +57,16 @@ def _isolated_profile(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_wait_limit_left():
+    """A window made in a test limits its thread's waits for a server (core/deadline.py): not the next test's."""
+    yield
+    from papershelf.core import deadline
+
+    deadline.limit(None)
+    deadline.answered()
+
+
+@pytest.fixture(autouse=True)
 def _no_log_handler_left():
     """The log handler a test set up (papershelf.logs.setup) goes with it, so no test writes into another's profile."""
     yield

@@ -18,6 +18,7 @@ The fixtures skip without PostgreSQL, unless ``PAPERSHELF_REQUIRE_PG=1`` (CI) ma
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -150,6 +151,20 @@ class Cluster:
         if self._server is not None:
             self._server.kill()
             self._server.wait()
+
+    def pause(self) -> list[int]:
+        """SIGSTOP the postmaster and its backends: a server that hangs (its machine paused). Its pids, for resume()."""
+        assert self._server is not None
+        pids = [self._server.pid, *_children(self._server.pid)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def resume(self, pids: list[int]) -> None:
+        """SIGCONT what :meth:`pause` stopped."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def restart(self) -> None:
         """Stop the server if it runs, then start it again: same port, same data (after crash recovery)."""
@@ -365,3 +380,14 @@ def lose_the_next_commit_answer(library: Any, monkeypatch: pytest.MonkeyPatch, t
 
     monkeypatch.setattr(dialect, "do_commit", commit)
     return lost
+
+
+def _children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (the postmaster's backends), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found

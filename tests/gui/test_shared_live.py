@@ -7,6 +7,7 @@ refreshed already), so the tests give it another id once the window listens.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -212,6 +213,41 @@ def test_a_note_whose_save_landed_as_the_connection_died_is_saved_once(window, q
     with Library(shared) as check:
         notes = check.get(first).notes
     assert [n.text for n in notes] == ["a thought on the train"] and done[0].result == notes[0].id
+
+
+def test_a_server_that_hangs_does_not_freeze_the_window(window, qtbot, pg_cluster):
+    # A paused server accepts TCP and never answers: a search on the window's thread waited for it forever.
+    from PySide6.QtCore import QTimer
+
+    from papershelf.core import deadline
+
+    deadline.limit(1.0)  # the window's is WINDOW_WAIT_S; shorter here, to keep the test short
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    qtbot.waitUntil(lambda: len(ticks) >= 2)
+    pids = pg_cluster.pause()
+    wake = threading.Timer(30.0, pg_cluster.resume, [pids])  # a failing test fails, it does not hang
+    wake.start()
+    try:
+        window.search_field.setText("agent")  # the detail pane looks for it in the PDFs, on the window's thread
+        window.search_field.flush()
+        qtbot.waitUntil(lambda: window.live.label.text() == "Offline", timeout=WAIT_MS)
+        window.table.viewport().repaint()
+        qtbot.wait(200)
+        gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
+        assert max(gaps) < 3.0, f"the window stood still for {max(gaps):.1f} s"
+        assert window.detail.paper is not None  # it did look
+    finally:
+        timer.stop()
+        wake.cancel()
+        pg_cluster.resume(pids)
+    deadline.answered()
+    window.search_field.setText("")
+    window.search_field.flush()
+    wait_search(qtbot, window)
+    assert window.table_model.rowCount() > 0
 
 
 def test_changes_kept_when_the_window_closes_offline_are_sent_when_the_library_opens_again(

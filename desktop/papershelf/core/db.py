@@ -880,7 +880,7 @@ def translate_error(
     """
     cause = _driver_error(exc)
     where = f"{path}: " if path is not None else ""
-    if type(cause).__module__.startswith("psycopg"):
+    if any(kind.__module__.startswith("psycopg") for kind in type(cause).__mro__):  # deadline.NoAnswer too
         from . import pg
 
         return pg.translate_error(cause, where)

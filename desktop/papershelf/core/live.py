@@ -32,7 +32,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import fsutil, pg
+from . import deadline, fsutil, pg
 from .errors import PapershelfError
 from .operations import Changes, Operation
 
@@ -52,6 +52,8 @@ BACKOFF_S = (0.5, 10.0)
 PING_S = 10.0
 #: How long one wait for notifications lasts: :meth:`Watcher.stop` takes effect within it.
 POLL_S = 0.25
+#: The longest the watcher waits for an answer (core/deadline.py): a server that hangs is offline after it.
+ANSWER_S = 10.0
 #: libpq's TCP keepalives, and how long unacknowledged data may wait (a ping on a dead network fails after it).
 KEEPALIVES: dict[str, Any] = {
     "keepalives": 1,
@@ -192,6 +194,13 @@ class Watcher:
     # --- The thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        deadline.limit(ANSWER_S)
+        try:
+            self._watch()
+        finally:
+            deadline.limit(None)
+
+    def _watch(self) -> None:
         from psycopg import sql
 
         delay = self._backoff[0]
@@ -212,6 +221,7 @@ class Watcher:
                 # LISTEN before saying so: a change committed right after "online" must not be missed.
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(pg.CHANNEL)))
                 self.listening.set()
+                deadline.answered()  # the window's thread may wait for the server again
                 self._report_state(ONLINE)
                 if not first:
                     # Whatever was committed while the connection was down was notified to nobody here.
@@ -232,9 +242,7 @@ class Watcher:
                     pass
 
     def _connect(self) -> psycopg.Connection[Any]:
-        import psycopg
-
-        return psycopg.connect(
+        return deadline.Connection.connect(
             pg.libpq_url(self.url),
             autocommit=True,
             connect_timeout=pg.CONNECT_TIMEOUT_S,

@@ -102,14 +102,16 @@ def anchor(url: str, data_dir: Path) -> Path:
 
 
 def _connect(url: str) -> psycopg.Connection[Any]:
-    import psycopg
+    from . import deadline
 
     # Keepalives and a TCP timeout: a network that drops silently is noticed in about a minute, not hours.
+    # A server that hangs answers nothing at all: the window's thread gives up on it (core/deadline.py).
     # prepare_threshold=None: psycopg prepares a statement run five times, and the server may then plan it
     # once for any value; a search's plan depends on its words ("llm a": 2 ms planned for it, 380 ms generic).
-    connection = psycopg.connect(
+    deadline.check()  # the server did not answer this thread just before: fail now, not after connect_timeout
+    connection = deadline.Connection.connect(
         libpq_url(url),
-        connect_timeout=CONNECT_TIMEOUT_S,
+        connect_timeout=deadline.connect_timeout(CONNECT_TIMEOUT_S),
         application_name="papershelf",
         prepare_threshold=None,
         **KEEPALIVES,

@@ -113,7 +113,11 @@ def install_excepthook(parent_getter=lambda: None) -> None:
         try:
             from .dialogs.errors import report_exception
 
-            report_exception(parent_getter(), exc, details)
+            parent = parent_getter()
+            if isinstance(parent, MainWindow):
+                parent.report_error(exc, details)  # a lost shared library's server is a status line, not a dialog
+            else:
+                report_exception(parent, exc, details)
         except Exception:
             from .dialogs.errors import log_error
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import deadline
 from . import window_state
 from .actions import Actions
 from .autoexport_flow import LiveFiles
@@ -69,6 +70,10 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
 
+#: The longest the window's thread waits for a shared library's server: a search or a page of rows takes
+#: milliseconds; past this the server is taken for gone, and the window says it cannot be reached.
+WINDOW_WAIT_S = 5.0
+
 
 class MainWindow(QMainWindow):
     """The one window of the app: sidebar, paper table and detail pane, with the parts that drive them."""
@@ -82,6 +87,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, icon: QIcon | None = None):
         super().__init__()
+        # This thread paints: it never waits long for a shared library's server that hangs (core/deadline.py).
+        deadline.limit(WINDOW_WAIT_S)
         self.setObjectName("mainWindow")
         self.setAccessibleName("Papershelf")
         self.setWindowTitle("Papershelf")

@@ -572,15 +572,24 @@ class DetailPane(QStackedWidget):
         if self._library is None:
             return
         from ...core.attachments import attachments_of
+        from ...core.live import is_disconnect
         from ...core.pdf.indexing import pdf_hits
 
-        found = attachments_of(self._library, [paper.id]).get(paper.id, [])
-        hit = None
-        if self._query and found:
-            try:
-                hit = pdf_hits(self._library, self._query, [paper.id]).get(paper.id)
-            except PapershelfError as exc:  # a query the search refuses too: the search says why
-                log.info("detail pane: %s", exc)
+        try:
+            found = attachments_of(self._library, [paper.id]).get(paper.id, [])
+            hit = None
+            if self._query and found:
+                try:
+                    hit = pdf_hits(self._library, self._query, [paper.id]).get(paper.id)
+                except PapershelfError as exc:  # a query the search refuses too: the search says why
+                    log.info("detail pane: %s", exc)
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
+            # A shared library's server is away: the line stays as it was; the window reads it all again when
+            # the server is back (gui/live_updates.py), and the status bar says so meanwhile.
+            log.info("detail pane: the server cannot be reached (%s)", exc)
+            return
         self.attachments.set_attachments(found)
         names = {a.id: a.name for a in found} if len(found) > 1 else {}
         if hit is None:
