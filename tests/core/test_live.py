@@ -294,6 +294,7 @@ def test_a_change_whose_commit_answer_was_lost_lands_once_when_sent_again(shared
         with library.sending("note-1"), pytest.raises(PapershelfError) as info:
             library.run(ops.AddNote(paper, "written as the network dropped"))
         assert lost and live.is_disconnect(info.value)
+        assert "may have been saved" in str(info.value) and "nothing was written" not in str(info.value)
         with library.sending("note-1"):
             again = library.run(ops.AddNote(paper, "written as the network dropped"))
         notes = library.get(paper).notes

@@ -841,7 +841,7 @@ _FILE_ERRORS = {
 SQLITE_MAX_INT = 2**63 - 1
 
 
-def _driver_error(exc: BaseException) -> BaseException:
+def driver_error(exc: BaseException) -> BaseException:
     """The sqlite3 (or other) exception under SQLAlchemy's wrapper."""
     orig = getattr(exc, "orig", None)
     return orig if isinstance(orig, BaseException) else exc
@@ -849,7 +849,7 @@ def _driver_error(exc: BaseException) -> BaseException:
 
 def is_damage(exc: BaseException) -> bool:
     """True when ``exc`` (or the driver error it wraps) says the database file is damaged."""
-    cause = _driver_error(exc)
+    cause = driver_error(exc)
     if not isinstance(cause, sqlite3.DatabaseError):
         return False
     code = getattr(cause, "sqlite_errorcode", None)
@@ -878,7 +878,7 @@ def translate_error(
     beyond 64 bits). Works on SQLAlchemy's wrapped exceptions and on plain
     sqlite3 ones (the fast read paths use the driver directly).
     """
-    cause = _driver_error(exc)
+    cause = driver_error(exc)
     where = f"{path}: " if path is not None else ""
     if any(kind.__module__.startswith("psycopg") for kind in type(cause).__mro__):  # deadline.NoAnswer too
         from . import pg
@@ -937,7 +937,7 @@ class EngineGuard:
     def translate(self, exc: BaseException) -> PapershelfError | None:
         """:func:`translate_error` for this library, remembering damage."""
         if is_damage(exc):
-            self.damage = self.damage or one_line(_driver_error(exc))
+            self.damage = self.damage or one_line(driver_error(exc))
         return translate_error(exc, self.path, wrote_before=self.wrote)
 
     def _refusal(self) -> LibraryDamagedError:

@@ -33,6 +33,9 @@ from .migrate import open_library_engine, remember_state
 from .records import STATUSES, ImportResult, Note, Paper, PaperRecord, PaperRow, Sighting
 from .schema import FD, KA, LE, PT, RL, SS, A, B, P, S, T
 
+#: What a change lost with its connection at its COMMIT may have done (Library.run).
+MAYBE_SAVED = "the change may have been saved just before; look before making it again"
+
 #: Rows per bulk statement during an import (also the dedup lookup batch).
 BATCH = 500
 
@@ -223,9 +226,15 @@ class Library:
                     once.record(conn, token, outcome.result)
                 touched = ops.take_touched_files(conn)
                 conn.info[db.CHANGES_INFO] = outcome.changes
-        except BaseException:
-            if token is not None and outcome is not None:
-                self._unsure[token] = outcome  # its COMMIT failed: it may have landed, and may be sent again
+        except Exception as exc:
+            if outcome is None:
+                raise
+            # It failed once applied: at its COMMIT, which may have landed with only the answer lost.
+            if token is not None:
+                self._unsure[token] = outcome  # sent again, it returns this if it had landed
+            lost = self._guard.translate(exc)
+            if isinstance(lost, pg.ServerUnreachableError):
+                raise pg.connection_failure(db.driver_error(exc), f"{self.name}: ", outcome=MAYBE_SAVED) from None
             raise
         if token is not None:
             self._unsure.pop(token, None)
