@@ -144,15 +144,9 @@ def refuse_read_only(library: Library) -> None:
     Otherwise an import of papers the library already holds writes nothing,
     so nothing refuses it, and its report reads as if papers were merged.
     """
-    from sqlalchemy import text
-
     from .core import pg
 
-    if not library.shared:
-        return
-    with library.engine.connect() as conn:
-        may_write = conn.execute(text("SELECT has_table_privilege('paper', 'INSERT')")).scalar()
-    if not may_write:
+    if library.read_only:
         raise pg.ReadOnlyError(f"{library.name}: {pg.READ_ONLY}")
 
 

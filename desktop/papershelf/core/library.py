@@ -177,6 +177,14 @@ class Library:
         return self.location is not None
 
     @property
+    def read_only(self) -> bool:
+        """True when this member of a shared library may read it but not change it (a file: never)."""
+        if not self.shared:
+            return False
+        with db.read(self.engine) as conn:
+            return not pg.may_write(conn)
+
+    @property
     def name(self) -> str:
         """How messages name the library: its file, or its URL without a password."""
         return pg.display(self.location) if self.location is not None else str(self.path)

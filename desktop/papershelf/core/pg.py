@@ -273,6 +273,11 @@ def gone(error: BaseException) -> bool:
     return state is None or state.startswith("08") or state in GONE_STATES
 
 
+def may_write(conn: Connection) -> bool:
+    """Whether the connected role may change the shared library (``papershelf grant --read-write``)."""
+    return bool(conn.execute(text("SELECT has_table_privilege('paper', 'INSERT')")).scalar())
+
+
 class ReadOnlyError(PapershelfError):
     """The member's PostgreSQL role may read the shared library but not change it."""
 
