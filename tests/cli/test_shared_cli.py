@@ -481,8 +481,6 @@ def test_a_server_killed_in_the_middle_of_a_copy_is_our_one_line_only(cli, pg_cl
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from papershelf import logs
-
     local = tmp_path / "local.sqlite3"
     ok(cli("--library", local, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
     url = pg_database()
@@ -508,7 +506,20 @@ def test_a_server_killed_in_the_middle_of_a_copy_is_our_one_line_only(cli, pg_cl
     assert killed and code == 1 and out == ""
     assert err.startswith(f"papershelf: error: copy: {url}: the shared library's server cannot be reached (")
     assert err.count("\n") == 1, err
-    assert "error ignored terminating" in logs.log_file().read_text()  # psycopg's line went to the log
+
+
+def test_the_drivers_own_warnings_go_to_the_log_not_beside_our_line(capfd):
+    # Whether psycopg warns as the server dies depends on timing (above): its warnings are routed, whatever they are.
+    import logging
+
+    from papershelf import cli_shared, logs
+
+    with no_root_log_handler():
+        logs.setup()
+        cli_shared.route_driver_logs()
+        logging.getLogger("psycopg").warning("error ignored terminating <psycopg.Pipeline [BAD]>")
+    assert capfd.readouterr().err == ""
+    assert "error ignored terminating" in logs.log_file().read_text()
 
 
 def _password_only(pg_cluster, role_name: str):

@@ -186,9 +186,12 @@ def test_an_edit_made_while_the_server_is_down_is_kept_and_sent_when_it_is_back(
         window.edits.set_status("read", [first])
         qtbot.waitUntil(lambda: label.text() == "Offline: 2 changes waiting", timeout=WAIT_MS)
         assert "cannot be reached" in label.toolTip()
-        # Kept on disk too, in order: a crash or a quit loses nothing.
-        kept = live.load_pending(live.pending_path(window.library))
-        assert [type(op) for op in kept] == [ops.AddTags, ops.SetStatus]
+        # Kept on disk too, in order: a crash or a quit loses nothing. Written once the writer thread found
+        # the server gone, which may come after the count shows (the watcher said Offline first): wait for it.
+        path = live.pending_path(window.library)
+        qtbot.waitUntil(
+            lambda: [type(op) for op in live.load_pending(path)] == [ops.AddTags, ops.SetStatus], timeout=WAIT_MS
+        )
         assert window.undo_stack.count() == 0  # undo of changes not sent yet is off
     finally:
         pg_cluster.restart()
