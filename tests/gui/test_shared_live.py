@@ -253,6 +253,23 @@ def test_a_server_that_hangs_does_not_freeze_the_window(window, qtbot, pg_cluste
     assert window.table_model.rowCount() > 0
 
 
+def test_a_paper_chosen_while_the_server_is_down_is_not_replaced_by_the_last_one(window, qtbot, pg_cluster):
+    # Review: the detail pane kept showing the previous paper, and a tag typed there went to that paper.
+    from papershelf.gui.widgets.detail_pane import UNREACHABLE
+
+    window.table.select_row(0)
+    qtbot.waitUntil(lambda: window.detail.paper is not None, timeout=WAIT_MS)
+    chosen = window.table_model.paper_id(1)
+    pg_cluster.kill()
+    try:
+        qtbot.waitUntil(lambda: window.live.label.text() == "Offline", timeout=WAIT_MS)
+        window.table.select_row(1)
+        assert window.detail.paper is None and window.detail.placeholder.text() == UNREACHABLE
+    finally:
+        pg_cluster.restart()
+    qtbot.waitUntil(lambda: window.detail.paper is not None and window.detail.paper.id == chosen, timeout=WAIT_MS)
+
+
 def test_changes_kept_when_the_window_closes_offline_are_sent_when_the_library_opens_again(
     open_window, shared, qtbot, pg_cluster
 ):

@@ -317,7 +317,9 @@ class MainWindow(QMainWindow):
         self.paper_view.remember_current()
         self.table_model.refresh()
         self.sidebar_controller.schedule_refresh()
-        if self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
+        if self.detail.paper is None and self.detail.unshown is not None:
+            self.detail.refresh()  # the paper chosen while the server was away
+        elif self.detail.paper is not None and not self.detail.notes.dirty and not self.detail.notes.has_focus_inside():
             self.detail.refresh(notes=True)
 
     def _external_refresh(self) -> None:

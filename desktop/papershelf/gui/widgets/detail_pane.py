@@ -50,6 +50,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("papershelf.gui")
 
+#: What the pane says with no paper to show.
+PLACEHOLDER = "Select a paper to see its details."
+#: ... and when the paper chosen cannot be read: a shared library's server is away.
+UNREACHABLE = "This paper cannot be shown while the shared library's server cannot be reached."
+
 
 def plain_label(parent: QWidget, object_name: str, accessible: str, *, selectable: bool = True) -> QLabel:
     label = QLabel(parent)
@@ -283,11 +288,13 @@ class DetailPane(QStackedWidget):
         self._library: Library | None = None
         self._on_error = on_error
         self.paper: Paper | None = None
+        #: The paper asked for while a shared library's server could not be reached (shown once it is back).
+        self.unshown: int | None = None
         self._terms: list[str] = []
         #: The search the table shows: the pane says where it matched inside the paper's PDF.
         self._query = ""
 
-        self.placeholder = QLabel("Select a paper to see its details.", self)
+        self.placeholder = QLabel(PLACEHOLDER, self)
         self.placeholder.setObjectName("detailPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setTextFormat(Qt.TextFormat.PlainText)
@@ -467,17 +474,29 @@ class DetailPane(QStackedWidget):
     def show_paper(self, paper_id: int | None) -> None:
         """Show another paper (saving the notes of the previous one first)."""
         self.notes.flush()
+        self.unshown = None
         if paper_id is None or self._library is None:
             self.paper = None
             self.notes.set_notes(None, [])
+            self.placeholder.setText(PLACEHOLDER)
             self.setCurrentWidget(self.placeholder)
             return
         from ...core.errors import NotFoundError
+        from ...core.live import is_disconnect
 
         try:
             paper = self._library.get(paper_id)
         except NotFoundError:
             self.show_paper(None)
+            return
+        except Exception as exc:
+            if not is_disconnect(exc):
+                raise
+            # A shared library's server is away: show no paper rather than keep the last one, which an edit
+            # made here would then change; it is shown once the server is back (refresh).
+            self.show_paper(None)
+            self.unshown = paper_id
+            self.placeholder.setText(UNREACHABLE)
             return
         self.paper = paper
         self._fill(paper)
@@ -492,6 +511,9 @@ class DetailPane(QStackedWidget):
         The note editors are rebuilt if ``notes`` is True; with ``"auto"``, only
         if the stored notes differ and nobody is typing in them.
         """
+        if self.paper is None and self.unshown is not None:
+            self.show_paper(self.unshown)
+            return
         if self.paper is None or self._library is None:
             return
         from ...core.errors import NotFoundError
