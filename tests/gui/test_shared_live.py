@@ -270,6 +270,37 @@ def test_a_paper_chosen_while_the_server_is_down_is_not_replaced_by_the_last_one
     qtbot.waitUntil(lambda: window.detail.paper is not None and window.detail.paper.id == chosen, timeout=WAIT_MS)
 
 
+def test_a_window_closed_while_a_change_waits_on_a_server_that_hangs_closes_at_once_and_keeps_it(
+    open_window, shared, qtbot, pg_cluster, dialogs
+):
+    # Review: Close waited a minute for the writer thread, stuck on the paused server, with the window frozen.
+    window = open_window(shared)
+    listening(qtbot, window)
+    first = window.table_model.ids[0]
+    pending = live.pending_path(window.library)
+    pids = pg_cluster.pause()
+    wake = threading.Timer(60.0, pg_cluster.resume, [pids])  # a failing test fails, it does not hang
+    wake.start()
+    try:
+        window.edits.add_tags(["kept-while-hung"], [first])
+        qtbot.wait(1500)
+        assert window.runner.busy  # the writer thread waits on the paused server
+        dialogs.question = QMessageBox.StandardButton.Close
+        start = time.monotonic()
+        window.close()
+        assert time.monotonic() - start < 15.0  # the session's two short waits, not the minute
+        assert not window.isVisible() and "has not confirmed" in dialogs.questions[-1]
+        assert [type(op) for op in live.load_pending(pending)] == [ops.AddTags]
+    finally:
+        wake.cancel()
+        pg_cluster.resume(pids)
+    again = open_window(shared)
+    wait_settled(qtbot, again)
+    qtbot.waitUntil(lambda: not pending.exists(), timeout=WAIT_MS)
+    with Library(shared) as check:
+        assert check.get(first).tags == ["kept-while-hung"]
+
+
 def test_changes_kept_when_the_window_closes_offline_are_sent_when_the_library_opens_again(
     open_window, shared, qtbot, pg_cluster
 ):

@@ -472,7 +472,10 @@ class LibrarySession(QObject):
         # up quickly. Anything still queued after the short wait is given up: none may land in a closed library.
         if not w.runner.wait_idle(CHANGES_WAIT_S):
             log.warning("closing the library: %d change(s) not saved were given up", w.runner.discard())
-            if not w.runner.wait_idle(RUNNER_WAIT_S):
+            # A shared library's changes not confirmed are on disk with their tokens (changes_may_go): one stuck
+            # on a server that hangs lands or not, and is sent again, once, when the library opens next.
+            shared = self.library is not None and self.library.shared
+            if not w.runner.wait_idle(CHANGES_WAIT_S if shared else RUNNER_WAIT_S):
                 log.error("closing the library while a change still runs on it")
         workers.wait_all()
         w.live.closing()
