@@ -470,14 +470,15 @@ class LibrarySession(QObject):
             w.settings.sync()
         # Callers asked first (changes_may_go), so only a change in progress is left, which finishes or gives
         # up quickly. Anything still queued after the short wait is given up: none may land in a closed library.
+        # A shared library's changes not confirmed are on disk with their tokens (changes_may_go): one stuck on
+        # a server that hangs lands or not, and is sent again, once, when the library opens next; a read stuck
+        # there is of no use to a closed library. Neither is waited for long.
+        shared = self.library is not None and self.library.shared
         if not w.runner.wait_idle(CHANGES_WAIT_S):
             log.warning("closing the library: %d change(s) not saved were given up", w.runner.discard())
-            # A shared library's changes not confirmed are on disk with their tokens (changes_may_go): one stuck
-            # on a server that hangs lands or not, and is sent again, once, when the library opens next.
-            shared = self.library is not None and self.library.shared
-            if not w.runner.wait_idle(CHANGES_WAIT_S if shared else RUNNER_WAIT_S):
+            if not shared and not w.runner.wait_idle(RUNNER_WAIT_S):
                 log.error("closing the library while a change still runs on it")
-        workers.wait_all()
+        workers.wait_all(int(CHANGES_WAIT_S * 1000) if shared else workers.WAIT_ALL_MS)
         w.live.closing()
         w.detail.set_library(None)
         w.table_model.set_library(None)

@@ -10,6 +10,7 @@ engines are thread-safe, so no connection ever crosses threads.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -30,10 +31,15 @@ def pool(name: str) -> QThreadPool:
     return _pools[name]
 
 
-def wait_all(timeout_ms: int = 30_000) -> None:
-    """Wait for every running task (before the library is closed)."""
+#: How long closing a library waits for the tasks still running on it.
+WAIT_ALL_MS = 30_000
+
+
+def wait_all(timeout_ms: int = WAIT_ALL_MS) -> None:
+    """Wait for every running task (before the library is closed), ``timeout_ms`` in all."""
+    deadline = time.monotonic() + timeout_ms / 1000
     for p in _pools.values():
-        p.waitForDone(timeout_ms)
+        p.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
 
 
 class Task(QObject):
