@@ -503,6 +503,9 @@ def _paper_json(paper) -> dict:
     }
 
 
+#: The longest a command waits for any answer from a shared library's server (core/deadline.py).
+SERVER_WAIT_S = 120.0
+
 STATUS_MARK = {"unread": " ", "reading": "~", "read": "x"}
 #: A mark :func:`~papershelf.core.display.visible` puts for a hidden character, like ``<U+202E>``.
 _MARK = re.compile(r"<U\+[0-9A-F]{4,6}>")
@@ -1114,6 +1117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if sys.stderr.isatty():
         db.on_lock_wait = _waiting_notice()
+    from .core import deadline
+
+    # A shared library's server that hangs (it accepts TCP and never answers) is given up on, in one line,
+    # rather than waited for forever (autoexport from cron); a statement takes a few seconds at most.
+    deadline.limit(SERVER_WAIT_S)
     try:
         _check_text_arguments(args)
         # Before any connection: one line of ours for a password file libpq ignores, instead of libpq's own.

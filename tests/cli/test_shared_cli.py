@@ -602,3 +602,35 @@ def test_a_read_only_members_import_of_papers_already_there_says_so_and_nothing_
     code, out, err = cli("--library", reader, "import", bib)
     assert (code, out, err) == (1, "", f"papershelf: error: {reader}: {READ_ONLY}\n")
     assert ok(cli("--library", shared, "list", "--json")) == before
+
+
+def test_a_command_on_a_server_that_hangs_gives_up_in_one_line(cli, shared, pg_cluster, monkeypatch):
+    # Review: `papershelf list` waited 62 s, until the paused server was woken; from cron it would wait forever.
+    import threading
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from papershelf import cli as cli_module
+
+    ok(cli("--library", shared, "import", SAMPLE_TEXT, "--date", "2025-09-11"))
+    monkeypatch.setattr(cli_module, "SERVER_WAIT_S", 1.0)
+    paused: list[int] = []
+
+    def pause_once_connected(conn, cursor, statement, parameters, context, executemany):
+        if not paused and conn.dialect.name == "postgresql" and "FROM paper" in statement:
+            paused.extend(pg_cluster.pause())  # connected, and now it answers nothing
+            threading.Timer(30.0, pg_cluster.resume, [list(paused)]).start()  # a failing test fails, not hangs
+
+    event.listen(Engine, "before_cursor_execute", pause_once_connected)
+    try:
+        start = time.monotonic()
+        code, out, err = cli("--library", shared, "list")
+        elapsed = time.monotonic() - start
+    finally:
+        event.remove(Engine, "before_cursor_execute", pause_once_connected)
+        pg_cluster.resume(paused)
+    assert paused and elapsed < 15.0
+    assert code == 1 and out == ""
+    assert "did not answer within 1 s" in err and err.count("\n") == 1, err
