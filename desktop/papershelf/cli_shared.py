@@ -287,6 +287,7 @@ def _admin(url: str) -> psycopg.Connection[Any]:
 
     from .core import pg
 
+    pg.check_url(url)
     try:
         return psycopg.connect(
             url, autocommit=True, connect_timeout=pg.CONNECT_TIMEOUT_S, application_name="papershelf"

@@ -199,3 +199,17 @@ def test_a_rare_word_is_gathered_from_the_index_and_a_common_one_walked_in_sort_
         assert library.search_ids("docthinker", sort="added_at", limit=1) == library.search_ids("docthinker")
         with library.engine.connect() as conn:  # short queries: no parallel workers to start for them
             assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [("postgresql://alice:pa/ss@127.0.0.1:1/papers", "pa/ss"), ("postgresql://alice:p@ss@127.0.0.1:1/papers", "p@ss")],
+)
+def test_a_password_with_an_unencoded_at_or_slash_is_refused_without_showing_it(url, password):
+    # Review: libpq took part of such a password for the host, and the whole URL or a piece of it was shown.
+    with pytest.raises(LibraryError) as info:
+        Library(url)
+    message = str(info.value)
+    assert "%40 and %2F" in message and "\n" not in message
+    assert password not in message and "ss@" not in message and "ss/" not in message
+    assert pg.display(url) == "postgresql://alice:***@127.0.0.1:1/papers"

@@ -84,9 +84,43 @@ def looks_like_url(location: str) -> bool:
 
 def display(url: str) -> str:
     """The connection as messages show it: any password replaced by ``***`` (URL or keyword form)."""
-    shown = re.sub(r"^(\s*[A-Za-z][\w+.-]*:/*[^/@:]*):[^/@]*@", r"\1:***@", url)  # a mistyped scheme too
+    shown = _mask_userinfo(url)
     shown = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", shown)
     return re.sub(r"(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)", r"\1***", shown)
+
+
+def _mask_userinfo(url: str) -> str:
+    """``scheme://user:***@…``: the password runs to the last ``@`` before the query, even one holding ``/`` or ``@``.
+
+    A password typed with an unencoded ``/`` or ``@`` is no valid URL, but it
+    is still the user's password: it must not reach a message (a mistyped
+    scheme is masked too).
+    """
+    found = re.match(r"(\s*[A-Za-z][\w+.-]*:/*)(.*)", url, re.DOTALL)
+    if found is None:
+        return url
+    head, rest = found.groups()
+    authority = rest.split("?", 1)[0]
+    at = authority.rfind("@")
+    user, colon, _password = authority[: max(at, 0)].partition(":")
+    if at < 0 or not colon or "/" in user:
+        return url
+    return f"{head}{user}:***{rest[at:]}"
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL whose user or password holds an unencoded ``@`` or ``/``: libpq would take part of the
+    password for the host, and show it in its error."""
+    found = re.match(r"\s*postgres(?:ql)?://([^?]*)", url, re.IGNORECASE)
+    if found is None:
+        return
+    authority = found.group(1)
+    userinfo = authority[: max(authority.rfind("@"), 0)]
+    if "@" in userinfo or "/" in userinfo:
+        raise LibraryError(
+            f"{display(url)}: the user name or password in the URL holds an @ or a /; write them as %40 and %2F,"
+            " or keep the password in ~/.pgpass"
+        )
 
 
 def anchor(url: str, data_dir: Path) -> Path:
@@ -181,6 +215,7 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
     server cannot be reached, the database holds no Papershelf library (and
     ``create`` is false), or it was made by a newer Papershelf.
     """
+    check_url(url)
     engine = make_engine(url)
     try:
         current = revision(engine)
