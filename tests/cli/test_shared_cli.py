@@ -196,6 +196,7 @@ def test_a_read_only_member_searches_reads_and_exports_but_changes_nothing(cli, 
         code, out, err = cli(*r, *argv)
         assert (code, err) == (1, f"papershelf: error: {reader}: {READ_ONLY}\n"), argv
     assert ok(cli("--library", shared, "list", "--json")) == before  # nothing changed
+    assert not (tmp_path / "live.bib").exists()  # review: the live file was written, then reported failed
     # Write access, then none.
     assert ok(cli("grant", shared, user, "--read-write")).startswith(f"{user} may now search, read and change")
     assert ok(cli(*r, "tag", "1", "mine")) == "1: tags: kept, mine\n"
