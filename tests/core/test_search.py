@@ -201,3 +201,16 @@ def test_impossible_dates_are_rejected(lib, value):
     with pytest.raises(QueryError) as info:
         lib.search_ids(f"date:{value}")
     assert str(info.value) == f'search: "date:{value}" is not a date (use date:YYYY-MM-DD or date:YYYY-MM)'
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_papers_without_a_listing_date_sort_first_going_up_on_both_backends(lib, tmp_path, descending):
+    # Review: PostgreSQL puts NULL above every value, SQLite below: a shared library sorted them last.
+    bib = tmp_path / "undated.bib"
+    bib.write_text("@article{undated2024,\n  title = {Undated paper},\n  author = {Doe, Jane},\n  year = {2024}\n}\n")
+    lib.import_file(bib)
+    undated = lib.resolve("undated2024")
+    full = lib.search_ids("", sort="listed_on", descending=descending)
+    assert (full[-1] if descending else full[0]) == undated
+    for limit in (1, 5):
+        assert lib.search_ids("", sort="listed_on", descending=descending, limit=limit) == full[:limit]

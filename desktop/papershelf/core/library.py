@@ -50,6 +50,9 @@ SORT_COLUMNS = {
     "id": P.c.id,
 }
 
+#: Sort columns a paper may leave empty: they come first going up (SQLite's order; pg0006 indexes it).
+NULLABLE_SORTS = frozenset({"listed_on"})
+
 Progress = Callable[[int], None]
 _Item = TypeVar("_Item")
 
@@ -296,7 +299,10 @@ class Library:
             gather = bool(compiled.match and limit and db.fts_few_matches(conn, compiled.match, limit))
             if gather or not (compiled.match and sort == "id"):
                 column = SORT_COLUMNS[sort]
-                order = [column.desc() if descending else column.asc(), P.c.id.desc() if descending else P.c.id.asc()]
+                first = column.desc() if descending else column.asc()
+                if sort in NULLABLE_SORTS:  # no date sorts first going up on both backends, as SQLite has it
+                    first = first.nulls_last() if descending else first.nulls_first()
+                order = [first, P.c.id.desc() if descending else P.c.id.asc()]
                 condition = search.plan_clause(compiled, in_pdfs, gather=gather)
                 return db.fetch_ids(conn, select(P.c.id).where(condition).order_by(*order).limit(limit))
             fts = db.fts_table()

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: The newest revision of the shared schema (``migrations/postgresql``); a test checks it is Alembic's head.
-SCHEMA_HEAD = "pg0005"
+SCHEMA_HEAD = "pg0006"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "postgresql"
 
