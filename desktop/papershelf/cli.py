@@ -127,10 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("id")
         p.add_argument("tags", nargs="+", metavar="TAG")
 
-    p = sub.add_parser("status", help="set the read status of papers")
+    # argparse writes nargs="+" as "X [X ...]", which read as if ids and a status could repeat in turn.
+    p = sub.add_parser("status", help="set the read status of papers", usage="%(prog)s [-h] ID [ID ...] STATUS")
     p.add_argument("args", nargs="+", metavar="ID... STATUS", help="paper ids, then unread, reading or read")
 
-    p = sub.add_parser("priority", help="set the priority of papers (0 none … 3 highest)")
+    p = sub.add_parser(
+        "priority", help="set the priority of papers (0 none … 3 highest)", usage="%(prog)s [-h] ID [ID ...] PRIORITY"
+    )
     p.add_argument("args", nargs="+", metavar="ID... PRIORITY")
 
     p = sub.add_parser(

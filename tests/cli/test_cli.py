@@ -312,3 +312,14 @@ def test_tags_list_names_titles_and_errors_never_reach_the_terminal_raw(run, imp
     assert "\x1b" not in out and "\u202e" not in out and "<U+202E>" in out
     code, _, err = run("lists", "show", evil + "nope")
     assert code == 1 and "\x1b" not in err and "\u202e" not in err
+
+
+@pytest.mark.parametrize(("command", "value"), [("status", "STATUS"), ("priority", "PRIORITY")])
+def test_status_and_priority_usage_say_ids_then_one_value(capsys, command, value):
+    # Review: "ID... STATUS [ID... STATUS ...]" read as if ids and a status could repeat in turn.
+    from papershelf.cli import main
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    usage = capsys.readouterr().out.splitlines()[0]
+    assert usage == f"usage: papershelf {command} [-h] ID [ID ...] {value}"
