@@ -278,6 +278,8 @@ OPEN_FAILED = "cannot open the shared library"
 PASSWORD_HINT = (
     "give the password in ~/.pgpass (mode 0600), in PGPASSWORD or in a service file (see README: Passwords and TLS)"
 )
+#: ... when one was given, and refused.
+WRONG_PASSWORD_HINT = "the password given is not the one the server has for this role: check it where it is kept"
 
 
 def translate_error(cause: BaseException, where: str) -> PapershelfError | None:
@@ -380,11 +382,12 @@ def connection_failure(
     lead = f"{where}{action}: " if action else where
     tail = f"; {outcome}" if outcome else ""
     if login_refused(exc):
-        hint = (
-            PASSWORD_HINT
-            if re.search(r"password|SCRAM", problem, re.IGNORECASE)
-            else ("check the user name, or ask the server's administrator to let this role in")
-        )
+        if re.search(r"password authentication failed", problem, re.IGNORECASE):
+            hint = WRONG_PASSWORD_HINT
+        elif re.search(r"password|SCRAM", problem, re.IGNORECASE):
+            hint = PASSWORD_HINT
+        else:
+            hint = "check the user name, or ask the server's administrator to let this role in"
         return LoginRefusedError(f"{lead}the shared library's server refused the login ({problem}){tail}; {hint}")
     if unreachable(exc):
         return ServerUnreachableError(f"{lead}the shared library's server cannot be reached ({problem}){tail}")
