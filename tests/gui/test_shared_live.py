@@ -285,6 +285,10 @@ def test_a_window_closed_while_a_change_waits_on_a_server_that_hangs_closes_at_o
         window.edits.add_tags(["kept-while-hung"], [first])
         qtbot.wait(1500)
         assert window.runner.busy  # the writer thread waits on the paused server
+        # Review: it said "Waiting for another program to finish writing to the library".
+        from papershelf.gui.main_window import WAITING_FOR_SERVER
+
+        qtbot.waitUntil(lambda: window.statusBar().currentMessage() == WAITING_FOR_SERVER, timeout=WAIT_MS)
         dialogs.question = QMessageBox.StandardButton.Close
         start = time.monotonic()
         window.close()

@@ -70,6 +70,12 @@ if TYPE_CHECKING:
     from ..core.library import Library
     from ..core.records import ImportResult
 
+#: The status bar while a change waits: for another program's write lock (a file), or for the server.
+WAITING_FOR_LOCK = (
+    "Waiting for another program to finish writing to the library; your changes are kept and will be saved then."
+)
+WAITING_FOR_SERVER = "Waiting for the shared library's server; your changes are kept and will be sent then."
+
 #: The longest the window's thread waits for a shared library's server: a search or a page of rows takes
 #: milliseconds; past this the server is taken for gone, and the window says it cannot be reached.
 WINDOW_WAIT_S = 5.0
@@ -385,12 +391,12 @@ class MainWindow(QMainWindow):
         return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
     def _waiting_for_lock(self, waiting: bool) -> None:
-        if waiting:
-            self.statusBar().showMessage(
-                "Waiting for another program to finish writing to the library; "
-                "your changes are kept and will be saved then."
-            )
-        elif "another program" in self.statusBar().currentMessage() and not self.runner.is_offline:
+        if waiting and self.library is not None and self.library.shared:
+            # Another member's long change holds the write lock, or the server is slow to answer.
+            self.statusBar().showMessage(WAITING_FOR_SERVER)
+        elif waiting:
+            self.statusBar().showMessage(WAITING_FOR_LOCK)
+        elif self.statusBar().currentMessage() in (WAITING_FOR_LOCK, WAITING_FOR_SERVER) and not self.runner.is_offline:
             self.statusBar().showMessage("Saved.", 3000)
 
     def closeEvent(self, event) -> None:
