@@ -110,10 +110,10 @@ def bound_scope(args: argparse.Namespace) -> tuple[str, str]:
 
 def prepare_binding(library: Library, args: argparse.Namespace) -> ops.Bind:
     """Check, before anything is written, that the export's file can be kept updated."""
-    from .core import autoexport, pg
+    from . import cli_shared
+    from .core import autoexport
 
-    if library.read_only:  # the binding is a change to the library: refused before the file is written
-        raise pg.ReadOnlyError(f"{library.name}: {pg.READ_ONLY}")
+    cli_shared.refuse_read_only(library)  # the binding is a change to the library: refused before the file is written
 
     kind, name = bound_scope(args)
     options = {"abstract": not args.no_abstract, "notes": args.notes, "all_fields": args.all_fields}

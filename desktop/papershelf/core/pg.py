@@ -342,14 +342,11 @@ _GOING_WORDS = re.compile(
 )
 
 
-def _driver(exc: BaseException) -> BaseException:
-    orig = getattr(exc, "orig", None)
-    return orig if isinstance(orig, BaseException) else exc
-
-
 def login_refused(exc: BaseException) -> bool:
     """Whether the server refused the login (SQLSTATE class 28, or libpq's words for it when connecting)."""
-    cause = _driver(exc)
+    from .db import driver_error
+
+    cause = driver_error(exc)
     state = getattr(cause, "sqlstate", None)
     return (state is not None and state.startswith("28")) or (
         type(cause).__module__.startswith("psycopg") and _LOGIN_WORDS.search(str(cause)) is not None
@@ -360,7 +357,9 @@ def unreachable(exc: BaseException) -> bool:
     """Whether the server could not be reached (or the connection to it was lost); not a refused login."""
     import psycopg
 
-    cause = _driver(exc)
+    from .db import driver_error
+
+    cause = driver_error(exc)
     if not isinstance(cause, psycopg.OperationalError) or not gone(cause) or login_refused(cause):
         return False
     words = str(cause)

@@ -153,10 +153,6 @@ class OperationRunner(QObject):
         """The shared library's server is back (the live watcher says so): try the change waiting for it now."""
         self._wake.set()
 
-    def pending_operations(self) -> list[Operation]:
-        """The operations of :meth:`pending_changes`."""
-        return [operation for operation, _token in self.pending_changes()]
-
     def pending_changes(self) -> list[tuple[Operation, str]]:
         """The operations of the changes not applied yet, and their tokens, in order: what to keep on disk offline.
 

@@ -77,7 +77,7 @@ class _Save:
     """One save of a note's whole text, as a job for the writer thread.
 
     Its ``pending_key`` is the note's :class:`_NoteRef`: of saves kept while a shared library's server is
-    away, the runner keeps only the last one's operation (``OperationRunner.pending_operations``).
+    away, the runner keeps only the last one's operation (``OperationRunner.pending_changes``).
     """
 
     def __init__(self, ref: _NoteRef, paper_id: int, text: str, generation: int):

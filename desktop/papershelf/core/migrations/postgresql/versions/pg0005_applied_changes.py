@@ -6,7 +6,7 @@ such a change again once the server is back; without a record of it, an
 added note or an import would land twice. Each change the app sends carries
 a token, stored here in the change's own transaction (``Library.run``); a
 token found here means the change is in already. Tokens older than
-``library.TOKEN_DAYS`` are dropped as new ones come. A local library has
+``once.TOKEN_DAYS`` are dropped as new ones come. A local library has
 no such table: SQLite's COMMIT is answered on the same machine.
 
 Revision ID: pg0005
